@@ -1,0 +1,189 @@
+"""Start-up: command-line arguments, logging, the crash dialog, the main window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from loopgui import __version__
+
+log = logging.getLogger("loopgui")
+
+_log_path: Path | None = None
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="loopgui",
+        description="See which program uses which network port, and what an error message about one means.",
+    )
+    parser.add_argument("text", nargs="*", help="an error message or address to investigate at start")
+    parser.add_argument(
+        "--interval", type=float, default=None, metavar="SECONDS", help="refresh interval, 0.5 to 10 seconds"
+    )
+    parser.add_argument("--scanner", choices=("auto", "netlink", "psutil"), default="auto", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--self-test",
+        metavar="PNG",
+        default=None,
+        help="open the window, wait for one scan, save a picture of the window to PNG and exit (0 = all well)",
+    )
+    parser.add_argument("--version", action="version", version=f"loopgui {__version__}")
+    return parser.parse_args(argv)
+
+
+def setup_logging(folder: Path | None) -> Path | None:
+    """Log to stderr and, when possible, to ``folder/loopgui.log`` (kept small)."""
+    global _log_path
+    root = logging.getLogger("loopgui")
+    root.setLevel(logging.INFO)
+    if not any(isinstance(h, logging.StreamHandler) for h in root.handlers):
+        stream = logging.StreamHandler()
+        stream.setLevel(logging.WARNING)
+        stream.setFormatter(logging.Formatter("loopgui: %(levelname)s: %(message)s"))
+        root.addHandler(stream)
+    if folder is not None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / "loopgui.log"
+            handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+            root.addHandler(handler)
+            _log_path = path
+        except OSError as exc:
+            log.warning("cannot write a log file in %s: %s", folder, exc)
+    return _log_path
+
+
+def crash_message(exc_type: type[BaseException], exc: BaseException, log_path: Path | None) -> str:
+    where = f"\n\nThe details were saved in {log_path}." if log_path else ""
+    return (
+        "Something went wrong inside loopgui. It keeps running, but what you just did may not have finished."
+        f"{where}\n\nIf it happens again, please send the details below to whoever helps you with your computer."
+        f"\n\n({exc_type.__name__}: {exc})"
+    )
+
+
+def _show_crash_dialog(text: str, details: str) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Critical, "loopgui hit a problem", text, QMessageBox.StandardButton.Ok)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setDetailedText(details)
+    parent = QApplication.activeWindow()
+    if parent is not None:
+        box.setParent(parent, box.windowFlags())
+    box.exec()
+
+
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
+
+
+def make_excepthook(show: Callable[[str, str], None] = _show_crash_dialog) -> ExceptHook:
+    """An excepthook that logs the error and, on the GUI thread, shows it in a dialog (a bundle has no console)."""
+    busy = threading.Lock()
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.critical("unexpected error\n%s", details)
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if not busy.acquire(blocking=False):
+            return  # an error while the dialog is open: logged, not stacked
+        try:
+            from PySide6.QtWidgets import QApplication
+
+            if QApplication.instance() is not None:
+                show(crash_message(exc_type, exc, _log_path), details)
+        finally:
+            busy.release()
+
+    return hook
+
+
+def install_excepthook() -> None:
+    hook = make_excepthook()
+    sys.excepthook = hook
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            hook(args.exc_type, args.exc_value, args.exc_traceback)
+
+    threading.excepthook = thread_hook
+
+
+def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
+    """Show the window, wait for one scan, save it as a PNG. 0 when all of that worked."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from loopgui.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    loop = QEventLoop()
+    got: list[object] = []
+
+    def done(snapshot: object) -> None:
+        got.append(snapshot)
+        QTimer.singleShot(300, loop.quit)  # let the table paint
+
+    window.scan_thread.scanned.connect(done)
+    window.scan_thread.failed.connect(lambda msg: print(f"self-test: scan failed: {msg}", file=sys.stderr))
+    QTimer.singleShot(timeout_ms, loop.quit)
+    window.show()
+    loop.exec()
+    QApplication.processEvents()
+    saved = window.grab().save(png, "PNG")
+    window.close()
+    if not got:
+        print("self-test: no scan finished in time", file=sys.stderr)
+        return 1
+    if not saved:
+        print(f"self-test: could not write {png}", file=sys.stderr)
+        return 1
+    rows = len(getattr(got[0], "rows", ()))
+    print(f"self-test: ok, {rows} sockets, picture saved to {png}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+
+    from PySide6.QtCore import QStandardPaths
+    from PySide6.QtWidgets import QApplication
+
+    from loopgui.core.scanner import make_scanner
+    from loopgui.ui.main_window import MainWindow
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("loopgui")
+    app.setOrganizationName("loopgui")
+    app.setApplicationDisplayName("loopgui")
+    app.setApplicationVersion(__version__)
+    cache = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
+    setup_logging(Path(cache) if cache else None)
+    install_excepthook()
+
+    window = MainWindow(make_scanner(args.scanner), start=False)
+    if args.interval is not None:
+        window.set_interval(args.interval)
+    window.scan_thread.start()
+    if args.text:
+        window.investigate_edit.setText(" ".join(args.text))
+        window.investigate()
+    if args.self_test:
+        return run_self_test(window, args.self_test)
+    window.show()
+    return app.exec()

@@ -1,0 +1,264 @@
+"""Socket snapshots: immutable rows, keyed diffs and exports.
+
+A row's *key* is raw bytes that identify one socket: protocol, address family, both ports and both
+addresses exactly as the kernel reports them (see :func:`make_key`).  Scanners compare keys, and decode
+to text only the rows that are new or changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+import struct
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+TCP = "TCP"
+UDP = "UDP"
+
+PROTO_CODES = {TCP: 6, UDP: 17}
+FAMILY_CODES = {4: socket.AF_INET, 6: socket.AF_INET6}
+
+# Plain-language meaning of each connection state, for tooltips and reports.
+STATE_HELP: Mapping[str, str] = MappingProxyType(
+    {
+        "LISTEN": "Waiting for connections: a program offers a service on this port.",
+        "ESTABLISHED": "Connected: the two sides can exchange data.",
+        "SYN_SENT": "Trying to connect: no answer from the other side yet.",
+        "SYN_RECV": "A new connection is being set up.",
+        "FIN_WAIT1": "Closing: this side has said goodbye.",
+        "FIN_WAIT2": "Closing: waiting for the other side to say goodbye.",
+        "TIME_WAIT": "Recently closed. Nobody holds it; the system frees it within a minute.",
+        "CLOSE": "Closed.",
+        "CLOSE_WAIT": "The other side closed the connection; the program here has not closed it yet.",
+        "LAST_ACK": "Closing: waiting for the last confirmation from the other side.",
+        "CLOSING": "Closing: both sides said goodbye at the same time.",
+        "NONE": "UDP has no connections: the program sends and receives single messages on this port.",
+    }
+)
+
+# How a state is shown in the table (UDP sockets have no state).
+STATE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "LISTEN": "Listening",
+        "ESTABLISHED": "Connected",
+        "SYN_SENT": "Connecting",
+        "SYN_RECV": "Connecting",
+        "FIN_WAIT1": "Closing",
+        "FIN_WAIT2": "Closing",
+        "TIME_WAIT": "Recently closed",
+        "CLOSE": "Closed",
+        "CLOSE_WAIT": "Closing",
+        "LAST_ACK": "Closing",
+        "CLOSING": "Closing",
+        "NONE": "—",
+    }
+)
+
+_PORTS = struct.Struct("!HH")
+
+
+def make_key(proto: str, family: int, local: str, lport: int, remote: str, rport: int) -> bytes:
+    """Build a row key from text addresses, in the same layout the Linux netlink scanner reads.
+
+    Layout: protocol number, address family, local port, remote port (big-endian), local and remote
+    address each padded to 16 bytes.  An empty address stands for "none" (all zeros).
+    """
+    af = FAMILY_CODES[family]
+    return (
+        bytes((PROTO_CODES[proto], af))
+        + _PORTS.pack(lport, rport)
+        + _packed_address(af, local)
+        + _packed_address(af, remote)
+    )
+
+
+def _packed_address(af: int, text: str) -> bytes:
+    if not text:
+        return bytes(16)
+    return socket.inet_pton(af, text.split("%", 1)[0]).ljust(16, b"\0")
+
+
+@dataclass(frozen=True, slots=True)
+class SocketRow:
+    """One socket as seen in one scan.  Unknown owner: ``pid`` is None and ``program`` is empty."""
+
+    key: bytes
+    proto: str
+    family: int
+    local_addr: str
+    local_port: int
+    remote_addr: str
+    remote_port: int
+    state: str
+    pid: int | None
+    program: str
+    first_seen: float
+
+    @property
+    def is_listening(self) -> bool:
+        """True for servers waiting for others: TCP LISTEN and UDP sockets bound with no peer."""
+        if self.proto == TCP:
+            return self.state == "LISTEN"
+        return not self.remote_port
+
+    @property
+    def local_endpoint(self) -> str:
+        return format_endpoint(self.local_addr, self.local_port)
+
+    @property
+    def remote_endpoint(self) -> str:
+        return format_endpoint(self.remote_addr, self.remote_port) if self.remote_port else ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "protocol": self.proto,
+            "ip_version": self.family,
+            "local_address": self.local_addr,
+            "local_port": self.local_port,
+            "remote_address": self.remote_addr or None,
+            "remote_port": self.remote_port or None,
+            "state": self.state if self.state != "NONE" else None,
+            "pid": self.pid,
+            "program": self.program or None,
+            "first_seen": datetime.fromtimestamp(self.first_seen).astimezone().isoformat(timespec="seconds"),
+        }
+
+
+def format_endpoint(addr: str, port: int) -> str:
+    """``127.0.0.1:80`` or ``[::1]:80``: the way browsers and most programs write them."""
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotDiff:
+    """What changed between two snapshots, by key."""
+
+    added: frozenset[bytes] = frozenset()
+    removed: frozenset[bytes] = frozenset()
+    changed: frozenset[bytes] = frozenset()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+def diff_rows(old: Mapping[bytes, SocketRow], new: Mapping[bytes, SocketRow]) -> SnapshotDiff:
+    """Keyed diff.  Scanners reuse unchanged row objects, so the identity test settles most rows."""
+    old_keys = old.keys()
+    new_keys = new.keys()
+    added = frozenset(new_keys - old_keys)
+    removed = frozenset(old_keys - new_keys)
+    changed = []
+    for key, row in new.items():
+        before = old.get(key)
+        if before is not None and before is not row and before != row:
+            changed.append(key)
+    return SnapshotDiff(added, removed, frozenset(changed))
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every socket at one moment, plus what the scan could not see.
+
+    ``rows`` is read-only.  ``diff`` is relative to the snapshot the same scanner produced before (everything
+    is "added" in the first one).  ``hidden_sockets`` counts sockets whose owner could not be read because
+    it belongs to another user or the system; ``problems`` are plain-language notes about the scan.
+    """
+
+    rows: Mapping[bytes, SocketRow]
+    taken_at: float
+    duration: float
+    diff: SnapshotDiff = field(default_factory=SnapshotDiff)
+    hidden_sockets: int = 0
+    problems: tuple[str, ...] = ()
+    source: str = ""
+
+    @staticmethod
+    def of(rows: dict[bytes, SocketRow], **kwargs: object) -> Snapshot:
+        return Snapshot(rows=MappingProxyType(rows), **kwargs)  # type: ignore[arg-type]
+
+
+EXPORT_FIELDS = (
+    "protocol",
+    "ip_version",
+    "local_address",
+    "local_port",
+    "remote_address",
+    "remote_port",
+    "state",
+    "pid",
+    "program",
+    "first_seen",
+)
+
+
+def rows_to_csv(rows: Iterable[SocketRow]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.as_dict().items()})
+    return out.getvalue()
+
+
+def rows_to_json(rows: Iterable[SocketRow]) -> str:
+    return json.dumps([row.as_dict() for row in rows], indent=2, ensure_ascii=False) + "\n"
+
+
+def cells_to_tsv(headers: list[str], cells: list[list[str]]) -> str:
+    """Tab-separated text for the clipboard: a header line, then one line per row (cells as shown)."""
+    lines = ["\t".join(headers)]
+    lines.extend("\t".join(c.replace("\t", " ").replace("\n", " ") for c in line) for line in cells)
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class RowFilter:
+    """Which rows the table shows.  ``text`` matches any column (case-insensitive); ``ports`` keeps rows
+    whose local or remote port is one of them (the investigate bar sets it)."""
+
+    text: str = ""
+    listening_only: bool = False
+    tcp: bool = True
+    udp: bool = True
+    ports: frozenset[int] = frozenset()
+
+    @property
+    def is_everything(self) -> bool:
+        return not self.text.strip() and not self.listening_only and self.tcp and self.udp and not self.ports
+
+    def accepts(self, row: SocketRow) -> bool:
+        if row.proto == TCP:
+            if not self.tcp:
+                return False
+        elif not self.udp:
+            return False
+        if self.listening_only and not row.is_listening:
+            return False
+        if self.ports and row.local_port not in self.ports and row.remote_port not in self.ports:
+            return False
+        needle = self.text.strip().casefold()
+        if needle:
+            return needle in search_text(row)
+        return True
+
+
+def search_text(row: SocketRow) -> str:
+    """Everything the filter box can match in a row, lower-cased."""
+    return " ".join(
+        (
+            row.proto,
+            f"ipv{row.family}",
+            row.local_endpoint,
+            row.remote_endpoint,
+            row.state,
+            STATE_LABELS.get(row.state, ""),
+            "" if row.pid is None else str(row.pid),
+            row.program,
+        )
+    ).casefold()

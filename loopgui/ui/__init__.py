@@ -1,0 +1,1 @@
+"""The Qt face of loopgui: thin over loopgui.core."""

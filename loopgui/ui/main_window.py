@@ -1,0 +1,481 @@
+"""The main window: investigate bar, live socket table, status bar."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from loopgui import __version__
+from loopgui.core.endpoints import find_endpoints
+from loopgui.core.scanner import Scanner, make_scanner
+from loopgui.core.sockets import RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
+from loopgui.ui.scan_thread import MAX_INTERVAL, MIN_INTERVAL, ScanThread, clamp_interval
+from loopgui.ui.settings import Settings
+from loopgui.ui.socket_model import HEADERS, Column, SocketTableModel
+
+log = logging.getLogger("loopgui.ui")
+
+DEFAULT_WIDTHS = {
+    Column.PROTOCOL: 70,
+    Column.LOCAL_ADDRESS: 170,
+    Column.LOCAL_PORT: 80,
+    Column.REMOTE_ADDRESS: 170,
+    Column.REMOTE_PORT: 90,
+    Column.STATE: 120,
+    Column.PID: 70,
+    Column.PROGRAM: 160,
+}
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        scanner: Scanner | None = None,
+        settings: Settings | None = None,
+        *,
+        start: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("loopgui — who uses which port")
+        self.setObjectName("loopgui-main")
+        self._settings = settings or Settings()
+        self._last_snapshot: Snapshot | None = None
+        self._scan_error = ""
+        self._investigated_ports: frozenset[int] = frozenset()
+        self._banner_base = ""
+
+        self.model = SocketTableModel(self)
+        self._build_widgets()
+        self._build_actions()
+        self._restore_settings()
+
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(150)
+        self._filter_timer.timeout.connect(self._apply_filter)
+
+        self.scan_thread = ScanThread(scanner or make_scanner(), self._settings.interval, self)
+        self.scan_thread.scanned.connect(self._on_snapshot, Qt.ConnectionType.QueuedConnection)
+        self.scan_thread.failed.connect(self._on_scan_failed, Qt.ConnectionType.QueuedConnection)
+        self.model.counts_changed.connect(self._update_counts)
+        self._apply_filter()
+        if start:
+            self.scan_thread.start()
+
+    # -- building ----------------------------------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(10, 10, 10, 6)
+        layout.setSpacing(8)
+
+        bar = QHBoxLayout()
+        self.investigate_edit = QLineEdit()
+        self.investigate_edit.setPlaceholderText("Paste the error message or address")
+        self.investigate_edit.setClearButtonEnabled(True)
+        self.investigate_edit.setAccessibleName("Error message or address to investigate")
+        self.investigate_edit.setToolTip("For example: connect ECONNREFUSED 127.0.0.1:62893")
+        self.investigate_edit.returnPressed.connect(self.investigate)
+        self.investigate_edit.textChanged.connect(self._on_investigate_text_changed)
+        font = self.investigate_edit.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.investigate_edit.setFont(font)
+        self.investigate_button = QPushButton("Investigate")
+        self.investigate_button.setDefault(True)
+        self.investigate_button.clicked.connect(self.investigate)
+        bar.addWidget(self.investigate_edit, 1)
+        bar.addWidget(self.investigate_button)
+        layout.addLayout(bar)
+
+        self.banner = QFrame()
+        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
+        self.banner.setObjectName("investigateBanner")
+        banner_layout = QHBoxLayout(self.banner)
+        banner_layout.setContentsMargins(8, 4, 8, 4)
+        self.banner_label = QLabel()
+        self.banner_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.banner_label.setWordWrap(True)
+        self.show_all_button = QPushButton("Show all sockets")
+        self.show_all_button.clicked.connect(self.clear_investigation)
+        banner_layout.addWidget(self.banner_label, 1)
+        banner_layout.addWidget(self.show_all_button)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+
+        tools = QHBoxLayout()
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter: port, address or program")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter the table")
+        self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.listening_check = QCheckBox("Listening only")
+        self.listening_check.setToolTip("Show only programs waiting for others to connect (servers).")
+        self.tcp_check = QCheckBox("TCP")
+        self.tcp_check.setToolTip("Connections: web, databases, most programs.")
+        self.udp_check = QCheckBox("UDP")
+        self.udp_check.setToolTip("Single messages: name lookups, games, video calls.")
+        for box in (self.listening_check, self.tcp_check, self.udp_check):
+            box.toggled.connect(self._apply_filter)
+        tools.addWidget(self.filter_edit, 1)
+        tools.addWidget(self.listening_check)
+        tools.addWidget(self.tcp_check)
+        tools.addWidget(self.udp_check)
+        tools.addSpacing(16)
+        interval_label = QLabel("Refresh every")
+        self.interval_spin = QDoubleSpinBox()
+        self.interval_spin.setAccessibleName("Refresh interval in seconds")
+        self.interval_spin.setRange(MIN_INTERVAL, MAX_INTERVAL)
+        self.interval_spin.setSingleStep(0.5)
+        self.interval_spin.setDecimals(1)
+        self.interval_spin.setSuffix(" s")
+        self.interval_spin.setToolTip("How often the table is updated: from 0.5 to 10 seconds.")
+        interval_label.setBuddy(self.interval_spin)
+        self.interval_spin.valueChanged.connect(self._on_interval_changed)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Stop updating the table (Ctrl+P)")
+        self.pause_button.toggled.connect(self.set_paused)
+        self.refresh_button = QPushButton("Refresh now")
+        self.refresh_button.setToolTip("Read the list of connections again now (F5)")
+        self.refresh_button.clicked.connect(self.refresh_now)
+        tools.addWidget(interval_label)
+        tools.addWidget(self.interval_spin)
+        tools.addWidget(self.pause_button)
+        tools.addWidget(self.refresh_button)
+        layout.addLayout(tools)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Sockets on this computer")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in DEFAULT_WIDTHS.items():
+            self.table.setColumnWidth(column, width)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(Column.LOCAL_PORT, Qt.SortOrder.AscendingOrder)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._show_context_menu)
+        layout.addWidget(self.table, 1)
+        self.setCentralWidget(central)
+
+        status = self.statusBar()
+        self.count_label = QLabel()
+        self.scan_label = QLabel("Reading the list of connections…")
+        self.notice_label = QLabel()
+        self.notice_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice_label.setStyleSheet("color: #b35900;")
+        status.addWidget(self.count_label)
+        status.addWidget(self.scan_label)
+        status.addPermanentWidget(self.notice_label, 1)
+        self.resize(1100, 650)
+
+    def _build_actions(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.export_csv_action = file_menu.addAction("Export table as &CSV…")
+        self.export_csv_action.triggered.connect(lambda: self._ask_export("csv"))
+        self.export_json_action = file_menu.addAction("Export table as &JSON…")
+        self.export_json_action.triggered.connect(lambda: self._ask_export("json"))
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+
+        edit_menu = menu.addMenu("&Edit")
+        self.copy_action = QAction("&Copy selected rows", self)
+        self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.copy_action.triggered.connect(self.copy_selection)
+        self.table.addAction(self.copy_action)
+        edit_menu.addAction(self.copy_action)
+        select_all = edit_menu.addAction("Select &all rows")
+        select_all.triggered.connect(self.table.selectAll)
+        find_action = edit_menu.addAction("&Filter…")
+        find_action.setShortcut(QKeySequence.StandardKey.Find)
+        find_action.triggered.connect(lambda: self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason))
+
+        view_menu = menu.addMenu("&View")
+        self.pause_action = view_menu.addAction("&Pause updates")
+        self.pause_action.setCheckable(True)
+        self.pause_action.setShortcut(QKeySequence("Ctrl+P"))
+        self.pause_action.toggled.connect(self.pause_button.setChecked)
+        self.pause_button.toggled.connect(self.pause_action.setChecked)
+        refresh_action = view_menu.addAction("&Refresh now")
+        refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        refresh_action.triggered.connect(self.refresh_now)
+
+        help_menu = menu.addMenu("&Help")
+        about = help_menu.addAction("&About loopgui")
+        about.triggered.connect(self._about)
+
+    def _restore_settings(self) -> None:
+        s = self._settings
+        geometry = s.geometry
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        header_state = s.header_state
+        if header_state is not None:
+            self.table.horizontalHeader().restoreState(header_state)
+        for widget in (self.filter_edit, self.listening_check, self.tcp_check, self.udp_check, self.interval_spin):
+            widget.blockSignals(True)
+        self.filter_edit.setText(s.filter_text)
+        self.listening_check.setChecked(s.listening_only)
+        self.tcp_check.setChecked(s.show_tcp)
+        self.udp_check.setChecked(s.show_udp)
+        self.interval_spin.setValue(s.interval)
+        for widget in (self.filter_edit, self.listening_check, self.tcp_check, self.udp_check, self.interval_spin):
+            widget.blockSignals(False)
+
+    def save_settings(self) -> None:
+        s = self._settings
+        s.geometry = self.saveGeometry()
+        s.header_state = self.table.horizontalHeader().saveState()
+        s.filter_text = self.filter_edit.text()
+        s.listening_only = self.listening_check.isChecked()
+        s.show_tcp = self.tcp_check.isChecked()
+        s.show_udp = self.udp_check.isChecked()
+        s.interval = self.scan_thread.interval
+        s.sync()
+
+    # -- scanning ----------------------------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_snapshot(self, snapshot: Snapshot) -> None:
+        self._last_snapshot = snapshot
+        self._scan_error = ""
+        self.model.apply_snapshot(snapshot)
+        stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
+        self.scan_label.setText(f"Updated {stamp} (took {snapshot.duration * 1000:.0f} ms)")
+        self.scan_label.setToolTip(f"Read with {snapshot.source or 'the system'}.")
+        self._update_notice()
+        self._update_banner()
+
+    @Slot(str)
+    def _on_scan_failed(self, message: str) -> None:
+        self._scan_error = message + " loopgui keeps trying."
+        self._update_notice()
+
+    def _update_notice(self) -> None:
+        parts: list[str] = []
+        if self._scan_error:
+            parts.append(self._scan_error)
+        snap = self._last_snapshot
+        if snap is not None:
+            if snap.hidden_sockets:
+                n = snap.hidden_sockets
+                parts.append(
+                    f"{n:,} {'socket belongs' if n == 1 else 'sockets belong'} to other users or the system, "
+                    "so the program is hidden. Run loopgui as administrator to see it."
+                )
+            parts.extend(snap.problems)
+        if self.scan_thread.paused:
+            parts.insert(0, "Updates paused.")
+        self.notice_label.setText(" ".join(parts))
+        self.notice_label.setToolTip("\n".join(parts))
+
+    @Slot(int, int)
+    def _update_counts(self, shown: int, total: int) -> None:
+        if shown == total:
+            self.count_label.setText(f"{total:,} socket" + ("" if total == 1 else "s"))
+        else:
+            self.count_label.setText(f"{shown:,} of {total:,} sockets shown")
+
+    @Slot(bool)
+    def set_paused(self, paused: bool) -> None:
+        self.scan_thread.set_paused(paused)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self._update_notice()
+
+    @Slot()
+    def refresh_now(self) -> None:
+        self.scan_thread.refresh_now()
+
+    @Slot(float)
+    def _on_interval_changed(self, seconds: float) -> None:
+        self.scan_thread.set_interval(clamp_interval(seconds))
+
+    def set_interval(self, seconds: float) -> None:
+        """Change the refresh interval (clamped to 0.5–10 s)."""
+        self.interval_spin.setValue(clamp_interval(seconds))
+        self.scan_thread.set_interval(clamp_interval(seconds))
+
+    # -- filtering and investigating ---------------------------------------------------------------------------
+
+    def current_filter(self) -> RowFilter:
+        return RowFilter(
+            text=self.filter_edit.text(),
+            listening_only=self.listening_check.isChecked(),
+            tcp=self.tcp_check.isChecked(),
+            udp=self.udp_check.isChecked(),
+            ports=self._investigated_ports,
+        )
+
+    @Slot()
+    def _apply_filter(self) -> None:
+        self._filter_timer.stop()
+        selected = self.selected_keys()
+        current_row = self.model.row_at(self.table.currentIndex().row())
+        current_key = current_row.key if current_row is not None else None
+        self.model.set_filter(self.current_filter())
+        self._select_keys(selected, current_key)
+        self._update_banner()
+
+    @Slot()
+    def investigate(self) -> None:
+        text = self.investigate_edit.text()
+        if not text.strip():
+            self.clear_investigation()
+            return
+        result = find_endpoints(text)
+        self._investigated_ports = result.ports
+        self._banner_base = ""
+        if result.endpoints:
+            names = ", ".join(e.display for e in result.endpoints[:5])
+            ports = ", ".join(str(p) for p in sorted(result.ports))
+            word = "port" if len(result.ports) == 1 else "ports"
+            self._banner_base = f"Showing what uses {word} {ports} (found: {names})."
+        else:
+            lines = ["No address or port number found in that text."]
+            lines.extend(result.problems)
+            lines.append("Paste text that contains something like 127.0.0.1:62893 or “port 5432”.")
+            self._banner_base = " ".join(lines)
+        self._apply_filter()
+        self.banner.show()
+
+    @Slot()
+    def clear_investigation(self) -> None:
+        self._investigated_ports = frozenset()
+        self._banner_base = ""
+        self.banner.hide()
+        self._apply_filter()
+
+    def _on_investigate_text_changed(self, text: str) -> None:
+        if not text and self.banner.isVisible():
+            self.clear_investigation()
+
+    def _update_banner(self) -> None:
+        base = self._banner_base
+        if not base:
+            return
+        text = base
+        if self._investigated_ports and self.model.rowCount() == 0 and self._last_snapshot is not None:
+            text += " Nothing on this computer uses it right now."
+        self.banner_label.setText(text)
+
+    # -- selection, copy, export -------------------------------------------------------------------------------
+
+    def selected_keys(self) -> list[bytes]:
+        selection = self.table.selectionModel()
+        keys = []
+        for index in selection.selectedRows() if selection is not None else []:
+            row = self.model.row_at(index.row())
+            if row is not None:
+                keys.append(row.key)
+        return keys
+
+    def _select_keys(self, keys: list[bytes], current: bytes | None) -> None:
+        selection_model = self.table.selectionModel()
+        if selection_model is None or not keys:
+            return
+        selection = QItemSelection()
+        last = self.model.columnCount() - 1
+        for key in keys:
+            row = self.model.row_index(key)
+            if row >= 0:
+                selection.select(self.model.index(row, 0), self.model.index(row, last))
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        selection_model.select(selection, flags)
+        if current is not None and (row := self.model.row_index(current)) >= 0:
+            selection_model.setCurrentIndex(self.model.index(row, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    @Slot()
+    def copy_selection(self) -> None:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        if not rows:
+            return
+        cells = [
+            [str(self.model.data(self.model.index(r, c)) or "") for c in range(self.model.columnCount())] for r in rows
+        ]
+        QGuiApplication.clipboard().setText(cells_to_tsv(list(HEADERS), cells))
+        self.statusBar().showMessage(f"Copied {len(rows):,} rows", 3000)
+
+    def export_to(self, path: str | Path, fmt: str) -> None:
+        """Write the rows the table shows now to ``path`` as ``csv`` or ``json``."""
+        rows = [r for r in self.model.rows() if not self.model.is_gone(r.key)]
+        text = rows_to_csv(rows) if fmt == "csv" else rows_to_json(rows)
+        Path(path).write_text(text, encoding="utf-8")
+        self.statusBar().showMessage(f"Saved {len(rows):,} rows to {path}", 5000)
+
+    def _ask_export(self, fmt: str) -> None:
+        name = f"loopgui-sockets-{time.strftime('%Y%m%d-%H%M%S')}.{fmt}"
+        kind = "CSV spreadsheet (*.csv)" if fmt == "csv" else "JSON (*.json)"
+        path, _ = QFileDialog.getSaveFileName(self, "Export the table", str(Path.home() / name), kind)
+        if not path:
+            return
+        try:
+            self.export_to(path, fmt)
+        except OSError as exc:
+            QMessageBox.warning(
+                self,
+                "Could not save",
+                f"loopgui could not save the file {path}.\n\n{exc.strerror or exc}. "
+                "Choose another folder or name and try again.",
+            )
+
+    def _show_context_menu(self, pos: QPoint) -> None:
+        if not self.table.indexAt(pos).isValid():
+            return
+        menu = QMenu(self)
+        menu.addAction(self.copy_action)
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About loopgui",
+            f"loopgui {__version__}\n\nShows which program uses which network port on this computer, "
+            "and explains error messages such as “connection refused 127.0.0.1:62893” in plain words.",
+        )
+
+    # -- closing -----------------------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        if not self.scan_thread.stop(1000):
+            log.warning("the scanner did not stop within 1 s; waiting for it")
+            self.scan_thread.wait()
+        super().closeEvent(event)

@@ -1,0 +1,121 @@
+"""The background scanner: one snapshot per interval, one signal per scan."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from PySide6.QtCore import QDeadlineTimer, QMutex, QMutexLocker, QObject, QThread, QWaitCondition, Signal
+
+from loopgui.core.scanner import ScanCancelled, Scanner
+
+log = logging.getLogger("loopgui.scan")
+
+MIN_INTERVAL = 0.5
+MAX_INTERVAL = 10.0
+
+
+class ScanThread(QThread):
+    """Runs ``scanner.scan()`` every ``interval`` seconds until :meth:`stop`.
+
+    Signals:
+        scanned(Snapshot): after every successful scan.
+        failed(str): a scan raised; the message is in plain words, details are in the log.
+    """
+
+    scanned = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, scanner: Scanner, interval: float = 1.0, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("loopgui-scanner")
+        self._scanner = scanner
+        self._mutex = QMutex()
+        self._wake = QWaitCondition()
+        self._abort = False
+        self._paused = False
+        self._now = False
+        self._interval = clamp_interval(interval)
+
+    # -- control (any thread) --------------------------------------------------------------------------------
+
+    @property
+    def interval(self) -> float:
+        with QMutexLocker(self._mutex):
+            return self._interval
+
+    def set_interval(self, seconds: float) -> None:
+        with QMutexLocker(self._mutex):
+            self._interval = clamp_interval(seconds)
+            self._wake.wakeAll()
+
+    @property
+    def paused(self) -> bool:
+        with QMutexLocker(self._mutex):
+            return self._paused
+
+    def set_paused(self, paused: bool) -> None:
+        with QMutexLocker(self._mutex):
+            self._paused = paused
+            self._wake.wakeAll()
+
+    def refresh_now(self) -> None:
+        """Scan at once, even when paused."""
+        with QMutexLocker(self._mutex):
+            self._now = True
+            self._wake.wakeAll()
+
+    def stop(self, wait_ms: int = 1000) -> bool:
+        """Ask the thread to finish (a scan in progress stops at its next check) and wait for it."""
+        with QMutexLocker(self._mutex):
+            self._abort = True
+            self._wake.wakeAll()
+        return self.wait(QDeadlineTimer(wait_ms))
+
+    def _should_stop(self) -> bool:
+        with QMutexLocker(self._mutex):
+            return self._abort
+
+    # -- thread body -----------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        while not self._should_stop():
+            try:
+                snapshot = self._scanner.scan(self._should_stop)
+            except ScanCancelled:
+                return
+            except Exception as exc:  # a failed scan must never end scanning
+                log.exception("scan failed")
+                self.failed.emit(f"Reading the list of connections failed ({type(exc).__name__}: {exc}).")
+            else:
+                self.scanned.emit(snapshot)
+            self._sleep()
+
+    def _sleep(self) -> None:
+        with QMutexLocker(self._mutex):
+            deadline = QDeadlineTimer(int(self._interval * 1000))
+            while not self._abort and not self._now:
+                if self._paused:
+                    self._wake.wait(self._mutex)
+                    continue
+                if deadline.hasExpired():
+                    break
+                self._wake.wait(self._mutex, deadline)
+                # a changed interval counts from now
+                deadline = _shorter(deadline, int(self._interval * 1000))
+            self._now = False
+
+
+def _shorter(deadline: QDeadlineTimer, interval_ms: int) -> QDeadlineTimer:
+    fresh = QDeadlineTimer(interval_ms)
+    return fresh if fresh.deadline() < deadline.deadline() else deadline
+
+
+def clamp_interval(seconds: object) -> float:
+    try:
+        value = float(seconds)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 1.0
+    if math.isnan(value):
+        return 1.0
+    return min(MAX_INTERVAL, max(MIN_INTERVAL, value))

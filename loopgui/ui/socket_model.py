@@ -1,0 +1,489 @@
+"""The socket table's model: sorted and filtered in Python, updated from snapshot diffs.
+
+The model keeps the visible rows in display order with a parallel list of sort keys, so every change is a
+binary search plus one ``beginInsertRows``/``beginRemoveRows``/``beginMoveRows``/``dataChanged``: selection,
+scroll position and sorting survive refreshes, and the work per refresh follows the number of changes, not
+the number of rows.  Rows that appear are tinted green and rows that vanish stay, tinted red, for a few
+seconds before they go.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont
+
+from loopgui.core.knowledge import describe_address
+from loopgui.core.sockets import STATE_HELP, STATE_LABELS, RowFilter, Snapshot, SocketRow, diff_rows
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class Column(IntEnum):
+    PROTOCOL = 0
+    LOCAL_ADDRESS = 1
+    LOCAL_PORT = 2
+    REMOTE_ADDRESS = 3
+    REMOTE_PORT = 4
+    STATE = 5
+    PID = 6
+    PROGRAM = 7
+    FIRST_SEEN = 8
+
+
+HEADERS = (
+    "Protocol",
+    "Local address",
+    "Local port",
+    "Remote address",
+    "Remote port",
+    "State",
+    "PID",
+    "Program",
+    "First seen",
+)
+HEADER_TIPS = (
+    "TCP carries connections; UDP carries single messages.",
+    "The address on this computer that the socket uses.",
+    "The port number on this computer.",
+    "The other side of the connection, if there is one.",
+    "The port number on the other side.",
+    "What the connection is doing now.",
+    "The process ID: the number the system gives a running program.",
+    "The program that holds the socket.",
+    "When loopgui first saw this socket.",
+)
+
+
+class Role(IntEnum):
+    SORT = int(Qt.ItemDataRole.UserRole) + 1
+    KEY = int(Qt.ItemDataRole.UserRole) + 2
+    ROW = int(Qt.ItemDataRole.UserRole) + 3
+
+
+# Role constants as plain ints: comparing against enum attributes in data() is measurably slower.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+_SORT = int(Role.SORT)
+_KEY = int(Role.KEY)
+_ROW = int(Role.ROW)
+_NUMERIC = {int(Column.LOCAL_PORT), int(Column.REMOTE_PORT), int(Column.PID)}
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+NEW_COLOR = QColor(46, 160, 67)
+GONE_COLOR = QColor(218, 54, 51)
+HIGHLIGHT_SECONDS = 3.0
+
+SortKey = tuple[Any, bytes]
+
+
+def _primary(column: int) -> Callable[[SocketRow], Any]:
+    if column == Column.PROTOCOL:
+        return lambda r: (r.proto, r.family)
+    if column == Column.LOCAL_ADDRESS:
+        return lambda r: (r.key[1], r.key[6:22])
+    if column == Column.LOCAL_PORT:
+        return lambda r: r.local_port
+    if column == Column.REMOTE_ADDRESS:
+        return lambda r: (bool(r.remote_port), r.key[1], r.key[22:38])
+    if column == Column.REMOTE_PORT:
+        return lambda r: r.remote_port
+    if column == Column.STATE:
+        return lambda r: STATE_LABELS.get(r.state, r.state)
+    if column == Column.PID:
+        return lambda r: (r.pid is None, r.pid or 0)
+    if column == Column.PROGRAM:
+        return lambda r: (not r.program, r.program.casefold())
+    return lambda r: r.first_seen
+
+
+def _owner_note(row: SocketRow) -> str:
+    if row.state == "TIME_WAIT":
+        return "Nobody holds it: the connection is closed and the system frees it within a minute."
+    return "Hidden: it belongs to another user or the system. Run loopgui as administrator to see it."
+
+
+class SocketTableModel(QAbstractTableModel):
+    """Rows of the socket table.
+
+    Signals:
+        counts_changed(shown, total): after every change of what is shown.
+    """
+
+    counts_changed = Signal(int, int)
+
+    def __init__(self, parent: QObject | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._all: Mapping[bytes, SocketRow] = {}
+        self._rows: list[SocketRow] = []
+        self._keys: list[SortKey] = []
+        self._shown: dict[bytes, SocketRow] = {}
+        self._fresh: dict[bytes, float] = {}
+        self._gone: dict[bytes, float] = {}
+        self._filter = RowFilter()
+        self._sort_column = int(Column.LOCAL_PORT)
+        self._descending = False
+        self._primary = _primary(self._sort_column)
+        self._snapshots = 0
+        self.highlight_seconds = HIGHLIGHT_SECONDS
+        self._timer = QTimer(self)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self.tick)
+
+    # -- Qt model interface ------------------------------------------------------------------------------------
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == _DISPLAY:
+            return HEADERS[section]
+        if role == _TOOLTIP:
+            return HEADER_TIPS[section]
+        return None
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: ModelIndex, role: int = _DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        r = index.row()
+        if not 0 <= r < len(self._rows):
+            return None
+        row = self._rows[r]
+        col = index.column()
+        if role in (_DISPLAY, _ACCESSIBLE):
+            return self._text(row, col)
+        if role == _TOOLTIP:
+            return self._tooltip(row, col)
+        if role == _BACKGROUND:
+            return self._background(row.key)
+        if role == _ALIGN:
+            return _RIGHT if col in _NUMERIC else None
+        if role == _FOREGROUND:
+            if col == Column.PROGRAM and not row.program:
+                return QColor(128, 128, 128)
+            return None
+        if role == _FONT:
+            if col == Column.PROGRAM and not row.program:
+                font = QFont()
+                font.setItalic(True)
+                return font
+            return None
+        if role == _SORT:
+            return _primary(col)(row)
+        if role == _KEY:
+            return row.key
+        if role == _ROW:
+            return row
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(HEADERS):
+            return
+        self.layoutAboutToBeChanged.emit()
+        old_indexes = self.persistentIndexList()
+        old_keys = [self._rows[i.row()].key if 0 <= i.row() < len(self._rows) else None for i in old_indexes]
+        self._sort_column = column
+        self._descending = order == Qt.SortOrder.DescendingOrder
+        self._primary = _primary(column)
+        self._order(list(self._rows))
+        position = {row.key: i for i, row in enumerate(self._rows)}
+        new_indexes = []
+        for idx, key in zip(old_indexes, old_keys, strict=True):
+            at = position.get(key) if key is not None else None
+            new_indexes.append(self.index(at, idx.column()) if at is not None else QModelIndex())
+        self.changePersistentIndexList(old_indexes, new_indexes)
+        self.layoutChanged.emit()
+
+    # -- public ------------------------------------------------------------------------------------------------
+
+    @property
+    def row_filter(self) -> RowFilter:
+        return self._filter
+
+    @property
+    def total(self) -> int:
+        return len(self._all)
+
+    def row_at(self, row: int) -> SocketRow | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_index(self, key: bytes) -> int:
+        """The display row of a key, or -1."""
+        row = self._shown.get(key)
+        if row is None:
+            return -1
+        return self._find(self._sort_key(row))
+
+    def rows(self) -> Sequence[SocketRow]:
+        return tuple(self._rows)
+
+    def is_gone(self, key: bytes) -> bool:
+        return key in self._gone
+
+    def set_filter(self, row_filter: RowFilter) -> None:
+        """Show the rows that ``row_filter`` accepts (a reset: the caller restores selection by key)."""
+        if row_filter == self._filter:
+            return
+        self._filter = row_filter
+        self.beginResetModel()
+        self._fresh.clear()
+        self._gone.clear()
+        self._order([r for r in self._all.values() if row_filter.accepts(r)])
+        self.endResetModel()
+        self._after_change()
+
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """Bring the table up to date with a new snapshot, using its diff."""
+        new = snapshot.rows
+        diff = snapshot.diff
+        old = self._all
+        if len(old) + len(diff.added) - len(diff.removed) != len(new) or not (diff.removed <= old.keys()):
+            diff = diff_rows(old, new)  # the snapshot does not follow the one we have: compare ourselves
+        self._all = new
+        now = self._clock()
+        highlight = self._snapshots > 0 and self.highlight_seconds > 0
+        self._snapshots += 1
+        accepts = self._filter.accepts
+        shown = self._shown
+
+        for key in diff.removed:
+            if key in shown:
+                self._fresh.pop(key, None)
+                if highlight:
+                    self._gone.setdefault(key, now)
+                else:
+                    self._remove(key)
+        changed_rows: list[bytes] = []
+        for key in diff.changed:
+            self._update(new[key], accepts, changed_rows)
+        for key in diff.added:
+            row = new[key]
+            if key in shown:  # came back while still shown as gone
+                self._gone.pop(key, None)
+                self._update(row, accepts, changed_rows)
+            elif accepts(row):
+                self._insert(row)
+                if highlight:
+                    self._fresh[key] = now
+        self._expire(now)
+        if changed_rows:
+            self._emit_rows_changed([self.row_index(k) for k in changed_rows])
+        self._after_change()
+
+    def tick(self) -> None:
+        """Fade highlights and drop rows that vanished more than a few seconds ago."""
+        now = self._clock()
+        self._expire(now)
+        tinted = [self.row_index(k) for k in (*self._fresh, *self._gone)]
+        if tinted:
+            self._emit_rows_changed(tinted, [int(Qt.ItemDataRole.BackgroundRole)])
+        self._after_change()
+
+    # -- internals ---------------------------------------------------------------------------------------------
+
+    def _sort_key(self, row: SocketRow) -> SortKey:
+        return (self._primary(row), row.key)
+
+    def _order(self, rows: list[SocketRow]) -> None:
+        keyed = sorted(((self._sort_key(r), r) for r in rows), key=lambda kr: kr[0], reverse=self._descending)
+        self._keys = [k for k, _ in keyed]
+        self._rows = [r for _, r in keyed]
+        self._shown = {r.key: r for r in self._rows}
+
+    def _find(self, key: SortKey) -> int:
+        """Binary search for the first position whose key is not before ``key`` in display order."""
+        keys = self._keys
+        lo, hi = 0, len(keys)
+        if self._descending:
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if keys[mid] > key:
+                    lo = mid + 1
+                else:
+                    hi = mid
+        else:
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if keys[mid] < key:
+                    lo = mid + 1
+                else:
+                    hi = mid
+        return lo
+
+    def _insert(self, row: SocketRow) -> None:
+        key = self._sort_key(row)
+        at = self._find(key)
+        self.beginInsertRows(QModelIndex(), at, at)
+        self._rows.insert(at, row)
+        self._keys.insert(at, key)
+        self._shown[row.key] = row
+        self.endInsertRows()
+
+    def _remove(self, key: bytes) -> None:
+        at = self.row_index(key)
+        if at < 0:
+            return
+        self.beginRemoveRows(QModelIndex(), at, at)
+        del self._rows[at]
+        del self._keys[at]
+        del self._shown[key]
+        self.endRemoveRows()
+        self._fresh.pop(key, None)
+        self._gone.pop(key, None)
+
+    def _update(self, row: SocketRow, accepts: Callable[[SocketRow], bool], changed_rows: list[bytes]) -> None:
+        before = self._shown.get(row.key)
+        if before is None:
+            if accepts(row):
+                self._insert(row)
+            return
+        if not accepts(row):
+            self._remove(row.key)
+            return
+        old_key = self._sort_key(before)
+        new_key = self._sort_key(row)
+        at = self._find(old_key)
+        if new_key == old_key:
+            self._rows[at] = row
+            self._shown[row.key] = row
+            changed_rows.append(row.key)
+            return
+        # The sort value changed: move the row so that selection follows it.
+        del self._keys[at]
+        dest = self._find(new_key)
+        self._keys.insert(at, old_key)
+        if dest == at:
+            self._rows[at] = row
+            self._keys[at] = new_key
+            self._shown[row.key] = row
+            changed_rows.append(row.key)
+            return
+        qt_dest = dest + 1 if dest > at else dest
+        self.beginMoveRows(QModelIndex(), at, at, QModelIndex(), qt_dest)
+        del self._rows[at]
+        del self._keys[at]
+        self._rows.insert(dest, row)
+        self._keys.insert(dest, new_key)
+        self._shown[row.key] = row
+        self.endMoveRows()
+        changed_rows.append(row.key)
+
+    def _expire(self, now: float) -> None:
+        limit = now - self.highlight_seconds
+        for key in [k for k, t in self._gone.items() if t <= limit]:
+            self._remove(key)
+        for key in [k for k, t in self._fresh.items() if t <= limit]:
+            del self._fresh[key]
+            at = self.row_index(key)
+            if at >= 0:
+                self._emit_rows_changed([at], [int(Qt.ItemDataRole.BackgroundRole)])
+
+    def _emit_rows_changed(self, rows: Iterable[int], roles: list[int] | None = None) -> None:
+        valid = [r for r in rows if r >= 0]
+        if not valid:
+            return
+        top = self.index(min(valid), 0)
+        bottom = self.index(max(valid), len(HEADERS) - 1)
+        if roles is None:
+            self.dataChanged.emit(top, bottom)
+        else:
+            self.dataChanged.emit(top, bottom, roles)
+
+    def _after_change(self) -> None:
+        if self._fresh or self._gone:
+            if not self._timer.isActive():
+                self._timer.start()
+        elif self._timer.isActive():
+            self._timer.stop()
+        self.counts_changed.emit(len(self._rows), len(self._all))
+
+    def _background(self, key: bytes) -> QColor | None:
+        gone = self._gone.get(key)
+        fresh = self._fresh.get(key) if gone is None else None
+        started = gone if gone is not None else fresh
+        if started is None:
+            return None
+        left = max(0.0, 1.0 - (self._clock() - started) / self.highlight_seconds)
+        color = QColor(GONE_COLOR if gone is not None else NEW_COLOR)
+        color.setAlpha(int(40 + 110 * left))
+        return color
+
+    @staticmethod
+    def _text(row: SocketRow, col: int) -> str:
+        if col == Column.PROTOCOL:
+            return row.proto
+        if col == Column.LOCAL_ADDRESS:
+            return row.local_addr
+        if col == Column.LOCAL_PORT:
+            return str(row.local_port)
+        if col == Column.REMOTE_ADDRESS:
+            return row.remote_addr
+        if col == Column.REMOTE_PORT:
+            return str(row.remote_port) if row.remote_port else ""
+        if col == Column.STATE:
+            return STATE_LABELS.get(row.state, row.state)
+        if col == Column.PID:
+            return "" if row.pid is None else str(row.pid)
+        if col == Column.PROGRAM:
+            if row.program:
+                return row.program
+            return "(nobody)" if row.state == "TIME_WAIT" else "(hidden)"
+        if col == Column.FIRST_SEEN:
+            return format_time(row.first_seen)
+        return ""
+
+    def _tooltip(self, row: SocketRow, col: int) -> str | None:
+        if row.key in self._gone:
+            return "This socket has just closed."
+        if col == Column.PROTOCOL:
+            kind = "a connection" if row.proto == "TCP" else "single messages"
+            return f"{row.proto} over IPv{row.family}: carries {kind}."
+        if col == Column.LOCAL_ADDRESS:
+            return describe_address(row.local_addr) or None
+        if col == Column.REMOTE_ADDRESS:
+            return describe_address(row.remote_addr) or None
+        if col == Column.STATE:
+            return f"{row.state}: {STATE_HELP[row.state]}" if row.state in STATE_HELP else row.state
+        if col in (Column.PID, Column.PROGRAM) and row.pid is None:
+            return _owner_note(row)
+        if col == Column.FIRST_SEEN:
+            stamp = datetime.fromtimestamp(row.first_seen).strftime("%A %d %B %Y, %H:%M:%S")
+            return f"loopgui first saw this socket on {stamp}. It may be older than that."
+        return None
+
+
+def format_time(stamp: float) -> str:
+    """``14:03:07`` for today, ``12 Nov 14:03`` for an earlier day."""
+    when = datetime.fromtimestamp(stamp)
+    if when.date() == datetime.now().date():
+        return when.strftime("%H:%M:%S")
+    return when.strftime("%d %b %H:%M")

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Shared set-up for run.sh and test.sh: system libraries Qt needs, a virtual environment, the package.
+# Source it; it leaves VENV set.  SKIP_APT=1 skips the system packages.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${LOOPGUI_VENV:-$ROOT/.venv}"
+
+APT_PACKAGES=(
+  libgl1 libegl1 libdbus-1-3 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
+  libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 fonts-dejavu-core python3-venv
+)
+
+install_apt() {
+  # install_apt PKG...: install the Debian/Ubuntu packages that are missing.
+  [ "${SKIP_APT:-0}" = "1" ] && return 0
+  command -v dpkg-query >/dev/null 2>&1 || { echo "setup: not a Debian/Ubuntu system; skipping system packages" >&2; return 0; }
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "setup: installing system packages: ${missing[*]}" >&2
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "setup: please install as root: apt-get install ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+make_venv() {
+  # make_venv EXTRAS: create the virtual environment and install loopgui (again only when pyproject changed).
+  local extras="$1" python="${PYTHON:-python3}"
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$python" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.loopgui-installed" want
+  want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)-$extras"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip >/dev/null
+    "$VENV/bin/python" -m pip install --quiet -e "$ROOT$extras"
+    echo "$want" > "$stamp"
+  fi
+}
