@@ -369,37 +369,23 @@ class NetlinkSource:
     def __init__(self, proc: str = "/proc") -> None:
         self._owners = InodeOwners(proc)
         self._names = ProcessNames()
-        self._sock: socket.socket | None = None
         self._seq = 0
         self._buf = bytearray(1 << 18)
 
-    def close(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-
-    def _socket(self) -> socket.socket:
-        if self._sock is None:
-            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)
+    def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
+        """Ask the kernel for every socket of one family and protocol (one socket per dump: a broken dump
+        never leaves its rest to be read as the start of the next one)."""
+        with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as sock:
             sock.settimeout(5.0)
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-            self._sock = sock
-        return self._sock
-
-    def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
-        sock = self._socket()
-        self._seq += 1
-        try:
+            self._seq += 1
             sock.send(build_request(family, protocol, self._seq))
             view = memoryview(self._buf)
             while True:
                 n = sock.recv_into(self._buf)
                 if parse_diag_messages(bytes(view[:n]), protocol, out):
                     return
-        except BaseException:
-            self.close()  # never read the rest of a broken dump as the start of the next one
-            raise
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
         raw: dict[bytes, tuple[int, int]] = {}

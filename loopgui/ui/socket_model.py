@@ -125,7 +125,8 @@ class SocketTableModel(QAbstractTableModel):
     """Rows of the socket table.
 
     Signals:
-        counts_changed(shown, total): after every change of what is shown.
+        counts_changed(shown, total): after every change of what is shown (rows that just vanished and are
+            still shown in red do not count).
     """
 
     counts_changed = Signal(int, int)
@@ -424,7 +425,7 @@ class SocketTableModel(QAbstractTableModel):
                 self._timer.start()
         elif self._timer.isActive():
             self._timer.stop()
-        self.counts_changed.emit(len(self._rows), len(self._all))
+        self.counts_changed.emit(len(self._rows) - len(self._gone), len(self._all))
 
     def _background(self, key: bytes) -> QColor | None:
         gone = self._gone.get(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
@@ -92,10 +93,8 @@ def test_kernel_error_is_reported_in_words() -> None:
 @given(st.binary(max_size=400))
 def test_parser_never_fails_otherwise_on_junk(junk: bytes) -> None:
     out: dict[bytes, tuple[int, int]] = {}
-    try:
+    with contextlib.suppress(NetlinkReplyError):
         parse_diag_messages(junk, 6, out)
-    except NetlinkReplyError:
-        pass
 
 
 # -- inode owners from a fake /proc ------------------------------------------------------------------------------
@@ -146,6 +145,7 @@ def test_cancel_during_owner_lookup(tmp_path: Path) -> None:
 
 def test_unreadable_process_is_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_proc(tmp_path, {10: {3: "socket:[111]"}, 20: {3: "socket:[222]"}})
+
     def refusing(real: Any) -> Any:
         def call(path: Any, *a: Any, **k: Any) -> Any:
             if str(path).endswith("/20/fd"):
@@ -216,7 +216,11 @@ def test_scanner_reuses_rows_and_keeps_first_seen(monkeypatch: pytest.MonkeyPatc
     state = {"status": "ESTABLISHED"}
 
     def conns(kind: str) -> list[Conn]:
-        return [Conn(3, socket.AF_INET, socket.SOCK_STREAM, Addr("127.0.0.1", 1), Addr("127.0.0.1", 2), state["status"], None)]
+        return [
+            Conn(
+                3, socket.AF_INET, socket.SOCK_STREAM, Addr("127.0.0.1", 1), Addr("127.0.0.1", 2), state["status"], None
+            )
+        ]
 
     monkeypatch.setattr(psutil, "net_connections", conns)
     scanner = Scanner(PsutilSource())
