@@ -10,6 +10,7 @@ seconds before they go.
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import IntEnum
@@ -78,6 +79,7 @@ class Role(IntEnum):
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_BACKGROUND_ROLE = Qt.ItemDataRole.BackgroundRole
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
@@ -86,6 +88,8 @@ _SORT = int(Role.SORT)
 _KEY = int(Role.KEY)
 _ROW = int(Role.ROW)
 _NUMERIC = {int(Column.LOCAL_PORT), int(Column.REMOTE_PORT), int(Column.PID)}
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 NEW_COLOR = QColor(46, 160, 67)
@@ -168,9 +172,7 @@ class SocketTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _ROW_FLAGS if index.isValid() else _NO_FLAGS
 
     def data(self, index: ModelIndex, role: int = _DISPLAY) -> Any:
         if not index.isValid():
@@ -302,11 +304,9 @@ class SocketTableModel(QAbstractTableModel):
 
     def tick(self) -> None:
         """Fade highlights and drop rows that vanished more than a few seconds ago."""
-        now = self._clock()
-        self._expire(now)
-        tinted = [self.row_index(k) for k in (*self._fresh, *self._gone)]
-        if tinted:
-            self._emit_rows_changed(tinted, [int(Qt.ItemDataRole.BackgroundRole)])
+        self._expire(self._clock())
+        if self._fresh or self._gone:
+            self._repaint_tints()
         self._after_change()
 
     # -- internals ---------------------------------------------------------------------------------------------
@@ -323,21 +323,15 @@ class SocketTableModel(QAbstractTableModel):
     def _find(self, key: SortKey) -> int:
         """Binary search for the first position whose key is not before ``key`` in display order."""
         keys = self._keys
+        if not self._descending:
+            return bisect_left(keys, key)
         lo, hi = 0, len(keys)
-        if self._descending:
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if keys[mid] > key:
-                    lo = mid + 1
-                else:
-                    hi = mid
-        else:
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if keys[mid] < key:
-                    lo = mid + 1
-                else:
-                    hi = mid
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if keys[mid] > key:
+                lo = mid + 1
+            else:
+                hi = mid
         return lo
 
     def _insert(self, row: SocketRow) -> None:
@@ -402,11 +396,19 @@ class SocketTableModel(QAbstractTableModel):
         limit = now - self.highlight_seconds
         for key in [k for k, t in self._gone.items() if t <= limit]:
             self._remove(key)
-        for key in [k for k, t in self._fresh.items() if t <= limit]:
+        expired = [k for k, t in self._fresh.items() if t <= limit]
+        for key in expired:
             del self._fresh[key]
-            at = self.row_index(key)
-            if at >= 0:
-                self._emit_rows_changed([at], [int(Qt.ItemDataRole.BackgroundRole)])
+        if expired:
+            self._repaint_tints()
+
+    def _repaint_tints(self) -> None:
+        """Ask the view to repaint row colours.  One signal for all rows: the view repaints only what it shows,
+        so this costs the same for 10 or 50,000 rows (looking up each tinted row's position would not)."""
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._rows) - 1, len(HEADERS) - 1), [_BACKGROUND_ROLE]
+            )
 
     def _emit_rows_changed(self, rows: Iterable[int], roles: list[int] | None = None) -> None:
         valid = [r for r in rows if r >= 0]
