@@ -1,8 +1,22 @@
-"""What addresses and ports mean, in plain words."""
+"""What addresses and ports mean, in plain words: address classes, port ranges, this computer's temporary
+("ephemeral") port range, IANA service names and commonly seen uses.  Data files load once."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import json
+import logging
+import re
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import resources
+
+import psutil
+
+log = logging.getLogger("loopgui.knowledge")
 
 LOOPBACK = "loopback"
 WILDCARD = "wildcard"
@@ -19,6 +33,8 @@ _KIND_HELP = {
     PUBLIC: "An address on the internet.",
     OTHER: "A special-purpose address.",
 }
+
+IANA_DYNAMIC = (49152, 65535)
 
 
 def address_kind(addr: str) -> str:
@@ -44,14 +60,223 @@ def address_kind(addr: str) -> str:
 
 def describe_address(addr: str) -> str:
     """One plain sentence about an address, or "" when it is not an IP address."""
-    kind = address_kind(addr)
-    return _KIND_HELP.get(kind, "")
+    return _KIND_HELP.get(address_kind(addr), "")
+
+
+def ip_version(addr: str) -> int:
+    """4, 6, or 0 when ``addr`` is not an IP address (an IPv4-mapped IPv6 address counts as 4)."""
+    try:
+        ip = ipaddress.ip_address(addr.split("%", 1)[0])
+    except ValueError:
+        return 0
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return 6
+    return 4
 
 
 def port_range_name(port: int) -> str:
     """IANA's three port ranges, in plain words."""
     if port < 1024:
-        return "a well-known port (0–1023), used by standard services"
+        return "a well-known port (0–1023), kept for standard services"
     if port < 49152:
         return "a registered port (1024–49151), used by specific programs"
     return "a dynamic port (49152–65535), handed out temporarily"
+
+
+# -- this computer's temporary port range --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PortRange:
+    first: int
+    last: int
+
+    def __contains__(self, port: object) -> bool:
+        return isinstance(port, int) and self.first <= port <= self.last
+
+    def __str__(self) -> str:
+        return f"{self.first}–{self.last}"
+
+
+def parse_linux_port_range(text: str) -> PortRange | None:
+    """``/proc/sys/net/ipv4/ip_local_port_range``: two numbers, e.g. ``32768\\t60999``."""
+    numbers = re.findall(r"\d+", text)
+    if len(numbers) != 2:
+        return None
+    return _valid_range(int(numbers[0]), int(numbers[1]))
+
+
+def parse_macos_port_range(text: str) -> PortRange | None:
+    """``sysctl -n net.inet.ip.portrange.first net.inet.ip.portrange.last``: two lines."""
+    return parse_linux_port_range(text)
+
+
+def parse_windows_dynamic_port(text: str) -> PortRange | None:
+    """``netsh int ipv4 show dynamicport tcp``: "Start Port : 49152" and "Number of Ports : 16384".
+
+    Localised Windows versions translate the labels, so the two numbers are read in order.
+    """
+    numbers = re.findall(r":\s*(\d+)", text)
+    if len(numbers) < 2:
+        return None
+    start, count = int(numbers[0]), int(numbers[1])
+    if count < 1:
+        return None
+    return _valid_range(start, start + count - 1)
+
+
+def parse_windows_excluded_ranges(text: str) -> tuple[PortRange, ...]:
+    """``netsh int ipv4 show excludedportrange protocol=tcp``: lines of "start end" (an optional ``*`` marks
+    ranges an administrator set)."""
+    out = []
+    for m in re.finditer(r"^\s*(\d+)\s+(\d+)\s*\*?\s*$", text, re.MULTILINE):
+        rng = _valid_range(int(m.group(1)), int(m.group(2)))
+        if rng is not None:
+            out.append(rng)
+    return tuple(out)
+
+
+def _valid_range(first: int, last: int) -> PortRange | None:
+    if 1 <= first <= last <= 65535:
+        return PortRange(first, last)
+    return None
+
+
+def _run(args: list[str]) -> str:
+    """A fixed system command (never user text, never a shell); "" when it fails."""
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=3, check=False).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.info("could not run %s: %s", args[0], exc)
+        return ""
+
+
+@functools.cache
+def ephemeral_range() -> PortRange:
+    """The range this computer hands out for temporary ports (falls back to IANA's 49152–65535)."""
+    found: PortRange | None = None
+    if sys.platform.startswith("linux"):
+        try:
+            with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
+                found = parse_linux_port_range(f.read())
+        except OSError:
+            found = None
+    elif sys.platform == "darwin":
+        found = parse_macos_port_range(
+            _run(["sysctl", "-n", "net.inet.ip.portrange.first", "net.inet.ip.portrange.last"])
+        )
+    elif sys.platform == "win32":
+        found = parse_windows_dynamic_port(_run(["netsh", "int", "ipv4", "show", "dynamicport", "tcp"]))
+    return found or PortRange(*IANA_DYNAMIC)
+
+
+@functools.cache
+def excluded_ranges() -> tuple[PortRange, ...]:
+    """Windows: port ranges reserved by the system (Hyper-V, WSL, Docker) that no program may use."""
+    if sys.platform != "win32":
+        return ()
+    return parse_windows_excluded_ranges(_run(["netsh", "int", "ipv4", "show", "excludedportrange", "protocol=tcp"]))
+
+
+@functools.cache
+def unprivileged_port_start() -> int:
+    """Ports below this need administrator rights (Linux may lower it; macOS and others: 1024; Windows: 0)."""
+    if sys.platform == "win32":
+        return 0
+    if sys.platform.startswith("linux"):
+        try:
+            with open("/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding="ascii") as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return 1024
+    return 1024
+
+
+# -- names -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PortInfo:
+    port: int
+    iana_name: str = ""
+    iana_description: str = ""
+    common_name: str = ""
+    common_use: str = ""
+
+    @property
+    def label(self) -> str:
+        """The friendliest short name: the common one, else IANA's description."""
+        return self.common_name or self.iana_description or self.iana_name
+
+
+@functools.cache
+def _iana() -> dict[str, dict[str, list[str]]]:
+    text = resources.files("loopgui.resources").joinpath("iana_services.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    return {"tcp": data["tcp"], "udp": data["udp"]}
+
+
+@functools.cache
+def _common() -> dict[str, dict[str, str]]:
+    text = resources.files("loopgui.resources").joinpath("known_ports.json").read_text(encoding="utf-8")
+    ports: dict[str, dict[str, str]] = json.loads(text)["ports"]
+    return ports
+
+
+def port_info(port: int, proto: str = "tcp") -> PortInfo:
+    """What IANA registered the port for, and what it is commonly seen used for."""
+    iana = _iana().get(proto.lower(), {}).get(str(port)) or _iana()["tcp"].get(str(port))
+    common = _common().get(str(port), {})
+    return PortInfo(
+        port=port,
+        iana_name=iana[0] if iana else "",
+        iana_description=iana[1] if iana else "",
+        common_name=common.get("name", ""),
+        common_use=common.get("use", ""),
+    )
+
+
+# -- this computer -------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def localhost_addresses() -> tuple[str, ...]:
+    """What ``localhost`` means on this computer (from its hosts file), e.g. ("127.0.0.1", "::1")."""
+    try:
+        infos = socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)
+    except OSError:
+        return ("127.0.0.1",)
+    seen: list[str] = []
+    for info in infos:
+        addr = str(info[4][0]).split("%", 1)[0]
+        if addr not in seen:
+            seen.append(addr)
+    return tuple(seen) or ("127.0.0.1",)
+
+
+def this_computer_addresses() -> tuple[str, ...]:
+    """This computer's own IP addresses on its network connections (not loopback)."""
+    out: list[str] = []
+    try:
+        interfaces = psutil.net_if_addrs()
+    except (OSError, psutil.Error):
+        return ()
+    for addrs in interfaces.values():
+        for a in addrs:
+            if a.family in (socket.AF_INET, socket.AF_INET6):
+                ip = str(a.address).split("%", 1)[0]
+                if address_kind(ip) not in (LOOPBACK, "") and ip not in out:
+                    out.append(ip)
+    return tuple(out)
+
+
+def is_this_computer(host: str) -> bool:
+    """True when ``host`` certainly means this computer (loopback, wildcard, localhost, its own addresses)."""
+    h = host.strip("[]").lower()
+    if h in ("localhost", "*", "") or h.endswith(".localhost"):
+        return True
+    if address_kind(h) in (LOOPBACK, WILDCARD):
+        return True
+    if h in (socket.gethostname().lower(), socket.getfqdn().lower()):
+        return True
+    return h in this_computer_addresses()
