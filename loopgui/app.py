@@ -158,7 +158,12 @@ def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["explain"]:
+        from loopgui.cli import explain_main
+
+        return explain_main(arguments[1:])
+    args = parse_args(arguments)
 
     from PySide6.QtCore import QStandardPaths
     from PySide6.QtWidgets import QApplication

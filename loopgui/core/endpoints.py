@@ -1,12 +1,83 @@
-"""Find ``host:port`` endpoints in free text such as error messages."""
+"""Find ``host:port`` endpoints and the kind of error in free text such as error messages."""
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import re
 from dataclasses import dataclass
 
 MAX_TEXT = 1_000_000  # characters read from a paste; the rest is ignored (and said so)
+
+
+class ErrorKind(str, enum.Enum):
+    REFUSED = "refused"
+    IN_USE = "in_use"
+    PERMISSION = "permission"
+    TIMEOUT = "timeout"
+    RESET = "reset"
+    UNREACHABLE = "unreachable"
+    NOT_FOUND = "not_found"
+
+    @property
+    def plain(self) -> str:
+        return _KIND_PLAIN[self]
+
+
+_KIND_PLAIN = {
+    ErrorKind.REFUSED: "the connection was refused",
+    ErrorKind.IN_USE: "the port is already in use",
+    ErrorKind.PERMISSION: "the system did not allow using the port",
+    ErrorKind.TIMEOUT: "the connection attempt timed out",
+    ErrorKind.RESET: "the connection was cut off",
+    ErrorKind.UNREACHABLE: "the other computer could not be reached",
+    ErrorKind.NOT_FOUND: "a computer name could not be found",
+}
+
+# Checked in this order; the first kind whose pattern matches wins.
+_KIND_PATTERNS: tuple[tuple[ErrorKind, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in (
+        (
+            ErrorKind.IN_USE,
+            r"EADDRINUSE|address already in use|address in use|Errno 98\b|Errno 48\b|WinError 10048|WSAEADDRINUSE"
+            r"|only one usage of each socket address|port is already allocated|(?:is|was) already (?:in use|used)"
+            r"|already in use|already running on port|port \d+ is in use|bind\(\) to \S+ failed",
+        ),
+        (
+            ErrorKind.PERMISSION,
+            r"EACCES|WinError 10013|WSAEACCES|forbidden by its access permissions|permission denied|Errno 13\b"
+            r"|operation not permitted|requires? (?:root|admin)",
+        ),
+        (
+            ErrorKind.REFUSED,
+            r"ECONNREFUSED|connection refused|Errno 111\b|Errno 61\b|WinError 10061|WSAECONNREFUSED|actively refused"
+            r"|ERR_CONNECTION_REFUSED|refused to connect|couldn'?t connect to server|can'?t connect to"
+            r"|could not connect|failed to connect|unable to connect|connect failed",
+        ),
+        (
+            ErrorKind.TIMEOUT,
+            r"ETIMEDOUT|timed out|time-?out expired|\btimeout\b|WinError 10060|WSAETIMEDOUT|ERR_CONNECTION_TIMED_OUT"
+            r"|Errno 110\b|Errno 60\b",
+        ),
+        (
+            ErrorKind.RESET,
+            r"ECONNRESET|connection reset|Errno 104\b|Errno 54\b|WinError 10054|WSAECONNRESET|ERR_CONNECTION_RESET"
+            r"|socket hang up|EPIPE|broken pipe|ERR_EMPTY_RESPONSE|connection (?:was )?closed|ECONNABORTED",
+        ),
+        (
+            ErrorKind.UNREACHABLE,
+            r"ENETUNREACH|EHOSTUNREACH|no route to host|network is unreachable|host is unreachable|Errno 113\b"
+            r"|Errno 101\b|WinError 10065|WinError 10051|ERR_ADDRESS_UNREACHABLE|ERR_NETWORK_CHANGED",
+        ),
+        (
+            ErrorKind.NOT_FOUND,
+            r"ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo|name or service not known|nodename nor servname"
+            r"|could not resolve|ERR_NAME_NOT_RESOLVED|Errno -[235]\b|Errno 11001|unknown host|UnknownHost"
+            r"|no such host|name resolution",
+        ),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +97,12 @@ class Endpoint:
 
 @dataclass(frozen=True, slots=True)
 class FindResult:
+    """Endpoints, most likely first; the error kind if one was recognised; plain-language problems."""
+
     endpoints: tuple[Endpoint, ...]
     problems: tuple[str, ...] = ()
+    kind: ErrorKind | None = None
+    kind_text: str = ""
 
     @property
     def ports(self) -> frozenset[int]:
@@ -36,7 +111,16 @@ class FindResult:
 
 _HOSTNAME = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*"
 _IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
+_ANYHOST = r"\[[0-9A-Fa-f:.]+\]|" + _IPV4 + r"|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+|" + _HOSTNAME
 _PATTERNS = [
+    # PostgreSQL: server at "localhost" (::1), port 5432  /  on host "localhost" (127.0.0.1) and ... on port 5432
+    re.compile(
+        r"(?:server at|host) \"(?P<pghost>[^\"\s]{1,255})\"(?: \((?P<pgip>[0-9A-Fa-f:.]+)\))?"
+        r"[^\"]{0,120}?port (?P<pgport>\d{1,6})",
+        re.DOTALL,
+    ),
+    # curl, ssh: "connect to localhost port 62893", "connect to host 10.0.0.5 port 22"
+    re.compile(r"connect to (?:host )?(?P<chost>" + _ANYHOST + r") port (?P<cport>\d{1,6})\b"),
     # URL: scheme://host[:port]
     re.compile(
         r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{1,15})://(?:[^@\s/]*@)?"
@@ -46,29 +130,48 @@ _PATTERNS = [
     re.compile(r"\[(?P<v6>[0-9A-Fa-f:.]+(?:%\w+)?)\]:(?P<v6port>\d{1,6})\b"),
     # v4:port
     re.compile(r"(?<![\w.])(?P<v4>" + _IPV4 + r"):(?P<v4port>\d{1,6})\b"),
-    # bare v6 written with the port glued on, as Node does: ":::3000", "::1:3000"
+    # bare v6 written with the port glued on, as Node does: ":::3000", "::1:3000", "::ffff:127.0.0.1:80"
     re.compile(r"(?<![\w:])(?P<bare6>::(?:1)?|::ffff:" + _IPV4 + r"):(?P<bare6port>\d{1,6})\b"),
     # *:80
     re.compile(r"(?<![\w*])\*:(?P<starport>\d{1,6})\b"),
     # name:port
     re.compile(r"(?<![\w.:/@-])(?P<name>" + _HOSTNAME + r"):(?P<nameport>\d{1,6})\b(?![.:]\d)"),
-    # "port 5432", "port: 5432", "port=5432"
+    # "port 5432", "port: 5432", "port=5432", "Port 8080 was already in use"
     re.compile(r"\bport\s*[:=]?\s*\"?(?P<port>\d{1,6})\b", re.IGNORECASE),
 ]
+_HOST_GROUPS = ("pgip", "pghost", "chost", "uv6", "uhost", "v6", "v4", "bare6", "name")
+_PORT_GROUPS = ("pgport", "cport", "uport", "v6port", "v4port", "bare6port", "starport", "nameport", "port")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21, "ssh": 22}
+_LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "::", "*"}
 
 
-def _valid_host(host: str) -> bool:
-    if re.fullmatch(_IPV4, host):
-        try:
-            ipaddress.IPv4Address(host)
-        except ValueError:
-            return False
+def _valid_ipv4(host: str) -> bool:
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
     return True
 
 
+def _valid_ipv6(host: str) -> bool:
+    try:
+        ipaddress.IPv6Address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def detect_kind(text: str) -> tuple[ErrorKind | None, str, int]:
+    """(kind, the words that show it, where they start) or (None, "", -1)."""
+    for kind, pattern in _KIND_PATTERNS:
+        m = pattern.search(text)
+        if m:
+            return kind, m.group(0), m.start()
+    return None, "", -1
+
+
 def find_endpoints(text: str) -> FindResult:
-    """Every endpoint in ``text``, in the order they appear, without duplicates.
+    """Every endpoint in ``text`` without duplicates, the most likely one first, and the error kind.
 
     Never raises: odd input gives no endpoints and a plain-language problem.
     """
@@ -78,64 +181,61 @@ def find_endpoints(text: str) -> FindResult:
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT]
         problems.append("The text is very long; only its first million characters were read.")
+    text = text.replace("\x00", " ")
+    kind, kind_text, kind_at = detect_kind(text)
     found: list[tuple[int, Endpoint]] = []
     covered: list[tuple[int, int]] = []
     bad_ports: set[str] = set()
     bad_hosts: set[str] = set()
-    bad_v6: set[str] = set()
     for pattern in _PATTERNS:
         for m in pattern.finditer(text):
             start, end = m.span()
             if any(s <= start < e or s < end <= e for s, e in covered):
                 continue
+            covered.append((start, end))
             groups = {k: v for k, v in m.groupdict().items() if v is not None}
-            host = next((groups[g] for g in ("uv6", "uhost", "v6", "v4", "bare6", "name") if g in groups), "")
-            port_text = next(
-                (
-                    groups[g]
-                    for g in ("uport", "v6port", "v4port", "bare6port", "starport", "nameport", "port")
-                    if g in groups
-                ),
-                "",
-            )
-            if not port_text and "scheme" in groups:
-                port = _DEFAULT_PORTS.get(groups["scheme"].lower())
+            host = next((groups[g] for g in _HOST_GROUPS if g in groups), "").strip("[]")
+            port_text = next((groups[g] for g in _PORT_GROUPS if g in groups), "")
+            if not port_text:
+                port = _DEFAULT_PORTS.get(groups.get("scheme", "").lower())
                 if port is None:
                     continue
-            else:
-                port = int(port_text)
+                port_text = str(port)
+            port = int(port_text)
             if "starport" in groups:
                 host = "*"
+            if "name" in groups and re.fullmatch(r"[\d.]+", host):
+                continue  # "1.2.3:80" is a version number or a time, not an address
             if not 1 <= port <= 65535:
                 bad_ports.add(port_text)
-                covered.append((start, end))
                 continue
-            if "name" in groups and re.fullmatch(r"[\d.]+", host):
-                continue  # "1.2.3:80" is a version number or time, not an address
-            if host and not _valid_host(host):
+            if re.fullmatch(_IPV4, host) and not _valid_ipv4(host):
                 bad_hosts.add(host)
-                covered.append((start, end))
                 continue
-            if "v6" in groups or "uv6" in groups:
-                try:
-                    ipaddress.IPv6Address(host.split("%", 1)[0])
-                except ValueError:
-                    bad_v6.add(host)
-                    covered.append((start, end))
-                    continue
-            covered.append((start, end))
+            if ":" in host and not _valid_ipv6(host):
+                continue
             found.append((start, Endpoint(host, port, m.group(0))))
-    found.sort(key=lambda item: item[0])
-    unique: list[Endpoint] = []
-    seen: set[tuple[str, int]] = set()
-    for _, ep in found:
-        if (ep.host, ep.port) not in seen:
-            seen.add((ep.host, ep.port))
-            unique.append(ep)
-    for p in sorted(bad_ports):
+    unique: dict[tuple[str, int], tuple[int, Endpoint]] = {}
+    for start, ep in sorted(found, key=lambda item: item[0]):
+        unique.setdefault((ep.host.lower(), ep.port), (start, ep))
+    # A bare "port 5432" adds nothing when the same port was also found with its host.
+    with_host = {p for (h, p) in unique if h}
+    ranked = [(s, ep) for (h, p), (s, ep) in unique.items() if h or p not in with_host]
+
+    def score(item: tuple[int, Endpoint]) -> tuple[int, int]:
+        start, ep = item
+        points = 0
+        if ep.host:
+            points += 2
+        if ep.host.lower() in _LOCAL_NAMES or ep.host.startswith("127."):
+            points += 1
+        if kind_at >= 0 and 0 <= start - kind_at <= 80:
+            points += 1  # "ECONNREFUSED 127.0.0.1:3000": the address right after the error words
+        return (-points, start)
+
+    ranked.sort(key=score)
+    for p in sorted(bad_ports, key=len):
         problems.append(f"{p} is not a port number: ports go from 1 to 65535.")
     for h in sorted(bad_hosts):
         problems.append(f"{h} is not a valid address: each of its four numbers must be between 0 and 255.")
-    for h in sorted(bad_v6):
-        problems.append(f"{h} is not a valid IPv6 address.")
-    return FindResult(tuple(unique), tuple(problems))
+    return FindResult(tuple(ep for _, ep in ranked), tuple(problems), kind, kind_text)

@@ -1,0 +1,742 @@
+"""From an error message (or a socket) and the live snapshot to findings and next steps in plain words."""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from loopgui.core import knowledge
+from loopgui.core.endpoints import Endpoint, ErrorKind, FindResult, find_endpoints
+from loopgui.core.processes import ProcessFacts, process_facts, started_ago
+from loopgui.core.sockets import TCP, SocketRow, format_endpoint
+
+MAX_HOLDERS = 5
+
+
+class Verdict(str, enum.Enum):
+    PROBLEM = "problem"  # something is wrong and we know what
+    OK = "ok"  # all is as it should be
+    INFO = "info"  # facts, nothing wrong found
+    UNKNOWN = "unknown"  # not enough to go on
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    text: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """A program with a socket on the port, and what could be read about it."""
+
+    row: SocketRow
+    facts: ProcessFacts | None = None
+
+    @property
+    def name(self) -> str:
+        if self.row.pid is None:
+            return "a program of another user or of the system"
+        name = self.row.program or (self.facts.name if self.facts else "")
+        return f"{name or 'a program'} (PID {self.row.pid})"
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """Facts about this computer that a diagnosis depends on (replaceable in tests)."""
+
+    platform: str
+    ephemeral: knowledge.PortRange
+    excluded: tuple[knowledge.PortRange, ...]
+    unprivileged_start: int
+    localhost: tuple[str, ...]
+    own_addresses: tuple[str, ...]
+    is_local: Callable[[str], bool]
+
+    @staticmethod
+    def current() -> Environment:
+        return Environment(
+            platform=sys.platform,
+            ephemeral=knowledge.ephemeral_range(),
+            excluded=knowledge.excluded_ranges(),
+            unprivileged_start=knowledge.unprivileged_port_start(),
+            localhost=knowledge.localhost_addresses(),
+            own_addresses=knowledge.this_computer_addresses(),
+            is_local=knowledge.is_this_computer,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    headline: str
+    verdict: Verdict
+    endpoint: Endpoint | None = None
+    kind: ErrorKind | None = None
+    findings: tuple[Finding, ...] = ()
+    next_steps: tuple[str, ...] = ()
+    do_it_yourself: str = ""
+    details: tuple[tuple[str, str], ...] = ()
+    other_endpoints: tuple[Endpoint, ...] = ()
+    holders: tuple[Holder, ...] = ()
+    problems: tuple[str, ...] = ()
+    text: str = ""
+    made_at: float = field(default_factory=time.time)
+
+    def report(self, *, header: bool = True) -> str:
+        """The whole diagnosis as plain text, for the clipboard or a support e-mail."""
+        stamp = datetime.fromtimestamp(self.made_at).strftime("%Y-%m-%d %H:%M:%S")
+        lines = [f"loopgui report, {stamp}"] if header else []
+        if self.text:
+            pasted = " ".join(self.text.split())
+            lines.append(f"Pasted: {pasted[:300]}{'…' if len(pasted) > 300 else ''}")
+        if lines:
+            lines.append("")
+        lines.append(self.headline)
+        if self.findings:
+            lines += ["", "What loopgui found:"]
+            lines += [f"- {f.text}" for f in self.findings]
+        if self.next_steps:
+            lines += ["", "What you can do:"]
+            lines += [f"{i}. {s}" for i, s in enumerate(self.next_steps, 1)]
+        if self.problems:
+            lines += ["", *self.problems]
+        if self.other_endpoints:
+            lines += ["", "Other addresses in the text: " + ", ".join(e.display for e in self.other_endpoints)]
+        if self.do_it_yourself:
+            lines += ["", f"Do it yourself: {self.do_it_yourself}"]
+        if self.details:
+            lines += ["", "Technical details:"]
+            lines += [f"  {k}: {v}" for k, v in self.details]
+        details = [f.detail for f in self.findings if f.detail]
+        if details:
+            lines += [f"  {d}" for d in details]
+        return "\n".join(lines) + "\n"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "headline": self.headline,
+            "verdict": self.verdict.value,
+            "endpoint": _endpoint_dict(self.endpoint),
+            "error_kind": self.kind.value if self.kind else None,
+            "findings": [{"text": f.text, "detail": f.detail or None} for f in self.findings],
+            "next_steps": list(self.next_steps),
+            "do_it_yourself": self.do_it_yourself or None,
+            "details": dict(self.details),
+            "other_endpoints": [_endpoint_dict(e) for e in self.other_endpoints],
+            "holders": [
+                {
+                    "pid": h.row.pid,
+                    "program": h.row.program or None,
+                    "protocol": h.row.proto,
+                    "local_address": h.row.local_addr,
+                    "local_port": h.row.local_port,
+                    "state": h.row.state,
+                    "user": h.facts.username or None if h.facts else None,
+                    "command": h.facts.command or None if h.facts else None,
+                }
+                for h in self.holders
+            ],
+            "problems": list(self.problems),
+        }
+
+
+def _endpoint_dict(e: Endpoint | None) -> dict[str, object] | None:
+    return None if e is None else {"host": e.host or None, "port": e.port, "text": e.text}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+FactsReader = Callable[[int], ProcessFacts]
+
+
+def diagnose(
+    text: str,
+    rows: Mapping[bytes, SocketRow],
+    *,
+    env: Environment | None = None,
+    facts: FactsReader = process_facts,
+) -> Diagnosis:
+    """Read ``text`` (an error message or an address) and explain it against the live sockets in ``rows``."""
+    found = find_endpoints(text)
+    env = env or Environment.current()
+    if not found.endpoints:
+        return _no_endpoint(found, text)
+    endpoint = found.endpoints[0]
+    d = _Builder(endpoint, found.kind, rows, env, facts).build()
+    return Diagnosis(
+        headline=d.headline,
+        verdict=d.verdict,
+        endpoint=endpoint,
+        kind=found.kind,
+        findings=d.findings,
+        next_steps=d.next_steps,
+        do_it_yourself=d.do_it_yourself,
+        details=(*d.details, *((("Error words", found.kind_text),) if found.kind_text else ())),
+        other_endpoints=found.endpoints[1:],
+        holders=d.holders,
+        problems=found.problems,
+        text=text if isinstance(text, str) else "",
+    )
+
+
+def explain_row(
+    row: SocketRow,
+    rows: Mapping[bytes, SocketRow],
+    *,
+    env: Environment | None = None,
+    facts: FactsReader = process_facts,
+) -> Diagnosis:
+    """Explain the port of one socket from the table."""
+    port = row.local_port
+    host = row.local_addr
+    endpoint = Endpoint(host, port, format_endpoint(host, port))
+    d = _Builder(endpoint, None, rows, env or Environment.current(), facts, selected=row).build()
+    return Diagnosis(
+        headline=d.headline,
+        verdict=d.verdict,
+        endpoint=endpoint,
+        findings=d.findings,
+        next_steps=d.next_steps,
+        do_it_yourself=d.do_it_yourself,
+        details=d.details,
+        holders=d.holders,
+    )
+
+
+def _no_endpoint(found: FindResult, text: str) -> Diagnosis:
+    if found.kind is not None:
+        return Diagnosis(
+            headline=f"The message says {found.kind.plain}, but not which port.",
+            verdict=Verdict.UNKNOWN,
+            kind=found.kind,
+            findings=(Finding(_KIND_MEANING[found.kind]),),
+            next_steps=(
+                "Paste the whole error message: the address often stands a few lines further down.",
+                "Or type the address and port yourself, for example 127.0.0.1:3000.",
+            ),
+            details=(("Error words", found.kind_text),),
+            problems=found.problems,
+            text=text if isinstance(text, str) else "",
+        )
+    empty = not (isinstance(text, str) and text.strip())
+    return Diagnosis(
+        headline="Paste an error message or an address to get an explanation."
+        if empty
+        else "No address or port number found in that text.",
+        verdict=Verdict.UNKNOWN,
+        next_steps=()
+        if empty
+        else ("Paste text that contains something like 127.0.0.1:62893, localhost:3000 or “port 5432”.",),
+        problems=found.problems,
+        text=text if isinstance(text, str) else "",
+    )
+
+
+_KIND_MEANING = {
+    ErrorKind.REFUSED: "“Refused” means the computer answered, but no program was waiting for connections on that "
+    "port.",
+    ErrorKind.IN_USE: "“In use” means a program wanted to start listening on a port that another program already has.",
+    ErrorKind.PERMISSION: "The system did not allow the program to use that port: it may need administrator rights, "
+    "or the port is reserved.",
+    ErrorKind.TIMEOUT: "“Timed out” means there was no answer at all. Often a firewall silently drops the attempt, or "
+    "the address is wrong.",
+    ErrorKind.RESET: "“Reset” means the connection was made, then the other side hung up abruptly (it may have "
+    "crashed or rejected the request).",
+    ErrorKind.UNREACHABLE: "“Unreachable” means the network could not find a way to the other computer.",
+    ErrorKind.NOT_FOUND: "The computer name could not be turned into an address: it may be misspelled, or the network "
+    "(or VPN) that knows it is not connected.",
+}
+
+
+@dataclass(slots=True)
+class _Result:
+    headline: str = ""
+    verdict: Verdict = Verdict.INFO
+    findings: tuple[Finding, ...] = ()
+    next_steps: tuple[str, ...] = ()
+    do_it_yourself: str = ""
+    details: tuple[tuple[str, str], ...] = ()
+    holders: tuple[Holder, ...] = ()
+
+
+class _Builder:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        kind: ErrorKind | None,
+        rows: Mapping[bytes, SocketRow],
+        env: Environment,
+        facts: FactsReader,
+        selected: SocketRow | None = None,
+    ) -> None:
+        self.ep = endpoint
+        self.port = endpoint.port
+        self.host = endpoint.host
+        self.kind = kind
+        self.env = env
+        self.facts_reader = facts
+        self.selected = selected
+        self.info = knowledge.port_info(self.port, selected.proto if selected else "tcp")
+        on_port = [r for r in rows.values() if r.local_port == self.port]
+        self.listeners = [r for r in on_port if r.is_listening]
+        self.tcp_listeners = [r for r in self.listeners if r.proto == TCP]
+        self.time_wait = [r for r in on_port if r.state == "TIME_WAIT"]
+        self.connected = [r for r in on_port if r.proto == TCP and r.state not in ("LISTEN", "TIME_WAIT")]
+        self.all_listening = [r for r in rows.values() if r.proto == TCP and r.state == "LISTEN"]
+        self.used = {r.local_port for r in rows.values()}
+        self.findings: list[Finding] = []
+        self.steps: list[str] = []
+        self._facts: dict[int, ProcessFacts] = {}
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+
+    def facts(self, pid: int | None) -> ProcessFacts | None:
+        if pid is None:
+            return None
+        if pid not in self._facts:
+            self._facts[pid] = self.facts_reader(pid)
+        return self._facts[pid]
+
+    def holders(self, rows: Iterable[SocketRow]) -> tuple[Holder, ...]:
+        seen: set[int | None] = set()
+        out: list[Holder] = []
+        for r in rows:
+            if r.pid in seen and r.pid is not None:
+                continue
+            seen.add(r.pid)
+            out.append(Holder(r, self.facts(r.pid)))
+            if len(out) >= MAX_HOLDERS:
+                break
+        return tuple(out)
+
+    def targets(self) -> tuple[str, ...] | None:
+        """The addresses a client would try for the host typed; None means "any address of this computer"."""
+        h = self.host.lower()
+        if h in ("", "*") or knowledge.address_kind(h) == knowledge.WILDCARD:
+            return None
+        if h == "localhost" or h.endswith(".localhost"):
+            return self.env.localhost
+        if knowledge.ip_version(h):
+            return (_normal(h),)
+        return None  # this computer's own name: any of its addresses
+
+    def accepts(self, listen_addr: str, targets: tuple[str, ...] | None) -> bool:
+        if targets is None:
+            return True
+        la = _normal(listen_addr)
+        for t in targets:
+            if la == t:
+                return True
+            if la == "0.0.0.0" and knowledge.ip_version(t) == 4:
+                return True
+            if la == "::":
+                return True  # IPv6 wildcard also takes IPv4 unless the program turned that off
+        return False
+
+    def holder_sentence(self, h: Holder) -> str:
+        r = h.row
+        where = format_endpoint(r.local_addr, r.local_port)
+        parts = [f"{h.name} is listening on {where}" if r.is_listening else f"{h.name} uses {where}"]
+        f = h.facts
+        if f is not None:
+            extra = []
+            if f.create_time:
+                extra.append(started_ago(f.create_time))
+            if f.username:
+                extra.append(f"running as {f.username}")
+            if extra:
+                parts.append(f"({', '.join(extra)})")
+        kind = knowledge.describe_address(r.local_addr)
+        sentence = " ".join(parts) + "."
+        return f"{sentence} {kind}" if kind else sentence
+
+    def holder_detail(self, h: Holder) -> str:
+        f = h.facts
+        if f is None:
+            return ""
+        bits = []
+        if f.command:
+            command = f.command if len(f.command) <= 300 else f.command[:300] + "…"
+            bits.append(f"command: {command}")
+        if f.exe:
+            bits.append(f"program file: {f.exe}")
+        if f.parent_name:
+            bits.append(f"started by: {f.parent_name} (PID {f.ppid})")
+        if f.hidden:
+            bits.append("hidden by permissions: " + ", ".join(f.hidden))
+        return "; ".join(bits)
+
+    def port_words(self) -> str:
+        label = self.info.label
+        return f"port {self.port} ({label})" if label else f"port {self.port}"
+
+    def diy(self) -> str:
+        p = self.port
+        if self.host and not self.env.is_local(self.host):
+            if self.env.platform == "win32":
+                return f"Test-NetConnection {self.host} -Port {p}   (in PowerShell)"
+            return f"nc -vz {self.host} {p}"
+        if self.env.platform == "win32":
+            return f"netstat -ano | findstr :{p}"
+        if self.env.platform == "darwin":
+            return f"lsof -nP -i :{p}"
+        return f"ss -tulpn | grep :{p}"
+
+    def details(self) -> tuple[tuple[str, str], ...]:
+        out = [("Address", self.ep.display), ("Port range", knowledge.port_range_name(self.port))]
+        if self.info.iana_name or self.info.iana_description:
+            out.append(("IANA registration", f"{self.info.iana_name} — {self.info.iana_description}".strip(" —")))
+        if self.info.common_use:
+            out.append(("Commonly used for", f"{self.info.common_name}: {self.info.common_use}"))
+        out.append(("Temporary ports on this computer", str(self.env.ephemeral)))
+        if self.host.lower() == "localhost":
+            out.append(("“localhost” on this computer means", ", ".join(self.env.localhost)))
+        for r in self.listeners[:MAX_HOLDERS]:
+            owner = f"PID {r.pid} {r.program}".strip() if r.pid is not None else "owner hidden"
+            out.append(("Listening", f"{r.proto} {format_endpoint(r.local_addr, r.local_port)} ({owner})"))
+        return tuple(out)
+
+    def neighbours(self) -> list[SocketRow]:
+        """Listeners on a port one typo away (62839 for 62893, 8008 for 8080, 300 for 3000)."""
+        near = _typo_ports(self.port)
+        return [r for r in self.all_listening if r.local_port in near]
+
+    def add_known_use(self) -> None:
+        if self.info.common_use:
+            self.findings.append(
+                Finding(f"Port {self.port} is commonly used by {self.info.common_name}: {self.info.common_use}")
+            )
+
+    def add_remote_access(self, listeners: list[SocketRow]) -> None:
+        if not listeners:
+            return
+        kinds = {knowledge.address_kind(r.local_addr) for r in listeners}
+        if kinds == {knowledge.LOOPBACK}:
+            self.findings.append(
+                Finding(
+                    "Only this computer can connect to it: it listens on a loopback address. To let other computers "
+                    "connect, the program has to listen on 0.0.0.0 (all network connections) instead.",
+                    "This computer's network addresses: " + (", ".join(self.env.own_addresses) or "none found"),
+                )
+            )
+        elif knowledge.WILDCARD in kinds and self.env.own_addresses:
+            first = self.env.own_addresses[0]
+            self.findings.append(
+                Finding(
+                    "Other computers can try to connect too (a firewall may still stop them), "
+                    f"for example at {format_endpoint(first, self.port)}.",
+                    "This computer's network addresses: " + ", ".join(self.env.own_addresses),
+                )
+            )
+
+    def result(self, headline: str, verdict: Verdict, holders: tuple[Holder, ...] = ()) -> _Result:
+        return _Result(
+            headline=headline,
+            verdict=verdict,
+            findings=tuple(self.findings),
+            next_steps=tuple(self.steps),
+            do_it_yourself=self.diy(),
+            details=self.details(),
+            holders=holders,
+        )
+
+    # -- the cases -------------------------------------------------------------------------------------------
+
+    def build(self) -> _Result:
+        if self.host and not self.env.is_local(self.host):
+            return self.remote()
+        if self.kind == ErrorKind.IN_USE:
+            return self.in_use()
+        if self.kind == ErrorKind.PERMISSION:
+            return self.permission()
+        return self.who_listens()
+
+    def remote(self) -> _Result:
+        self.findings.append(
+            Finding(
+                f"{self.host} is another computer. loopgui can only see the programs on this one, so it cannot "
+                f"tell which program should answer on {self.port_words()} there."
+            )
+        )
+        if self.kind is not None:
+            self.findings.append(Finding(_KIND_MEANING[self.kind]))
+        self.add_known_use()
+        self.steps += [
+            f"Check that the address {self.ep.display} is right (a typing error in a name or number is common).",
+            "Check that the program you expect is running on that computer.",
+        ]
+        if self.kind in (ErrorKind.TIMEOUT, ErrorKind.UNREACHABLE):
+            self.steps.append("Check the network or VPN connection, and whether a firewall lets the port through.")
+        return self.result(f"{self.ep.display} is on another computer.", Verdict.INFO)
+
+    def in_use(self) -> _Result:
+        takers = [r for r in self.listeners + self.connected if r.state != "TIME_WAIT"]
+        if takers:
+            holders = self.holders(takers)
+            main = holders[0]
+            for h in holders:
+                self.findings.append(Finding(self.holder_sentence(h), self.holder_detail(h)))
+            if main.row.pid is None:
+                self.findings.append(Finding("Its name is hidden because it belongs to another user or to the system."))
+                self.steps.append("Run loopgui as administrator to see which program it is.")
+            else:
+                self.steps.append(
+                    f"If you do not need {main.name}, close it (“Close this program…”), then start yours again."
+                )
+            self.steps.append(
+                f"Or start your program on another port (for example {_suggest_port(self.port, self.used)}) "
+                "if it lets you choose."
+            )
+            return self.result(f"Port {self.port} is taken by {main.name}.", Verdict.PROBLEM, holders)
+        if self.time_wait:
+            self.findings.append(
+                Finding(
+                    f"Nobody holds port {self.port}: {len(self.time_wait)} connection(s) on it closed a moment ago, "
+                    "and the system keeps the port blocked for up to a minute after that.",
+                    "TIME_WAIT; servers avoid this by setting SO_REUSEADDR before bind().",
+                )
+            )
+            self.steps.append("Wait a minute, then start your program again.")
+            return self.result(f"Port {self.port} frees itself within a minute.", Verdict.INFO)
+        self.findings.append(
+            Finding(f"Nothing uses port {self.port} now: the program that had it has closed since the error.")
+        )
+        self.steps.append("Start your program again: the port is free.")
+        return self.result(f"Port {self.port} is free now.", Verdict.OK)
+
+    def permission(self) -> _Result:
+        p = self.port
+        if self.env.platform == "win32":
+            for rng in self.env.excluded:
+                if p in rng:
+                    self.findings.append(
+                        Finding(
+                            f"Windows has reserved ports {rng} for itself (often for Hyper-V, WSL or Docker), so no "
+                            "program may use them.",
+                            "netsh int ipv4 show excludedportrange protocol=tcp",
+                        )
+                    )
+                    self.steps += [
+                        f"Use a port outside {rng}, for example "
+                        f"{_suggest_port(p, self.used, avoid=self.env.excluded)}.",
+                        "Restarting the “Windows NAT” service (net stop winnat, then net start winnat, as "
+                        "administrator) often releases the reservation.",
+                    ]
+                    return self.result(f"Windows reserves port {p}.", Verdict.PROBLEM)
+            self.findings.append(
+                Finding(
+                    "Windows refused the port. It may be reserved by the system, or a security program blocks it.",
+                    "netsh int ipv4 show excludedportrange protocol=tcp",
+                )
+            )
+            self.steps.append(f"Try another port, for example {_suggest_port(p, self.used)}.")
+            return self.result(f"Windows did not allow port {p}.", Verdict.PROBLEM)
+        if p < self.env.unprivileged_start:
+            self.findings.append(
+                Finding(
+                    f"Ports below {self.env.unprivileged_start} are kept for system services: only an administrator "
+                    "may start listening on them.",
+                    "Linux alternatives: setcap cap_net_bind_service=+ep on the program, or a higher port behind a "
+                    "redirect.",
+                )
+            )
+            self.steps += [
+                f"Use a port of 1024 or above, for example {_suggest_port(p, self.used)}.",
+                "Or start the program with administrator rights (sudo) if it really must use this port.",
+            ]
+            return self.result(f"Port {p} needs administrator rights.", Verdict.PROBLEM)
+        self.findings.append(
+            Finding(
+                "The system did not allow the port although it needs no special rights: security software "
+                "(SELinux, AppArmor, an antivirus) may block it."
+            )
+        )
+        return self.result(f"The system did not allow port {p}.", Verdict.PROBLEM)
+
+    def who_listens(self) -> _Result:
+        targets = self.targets()
+        reachable = [r for r in self.tcp_listeners if self.accepts(r.local_addr, targets)]
+        if self.selected is not None and self.selected.proto != TCP:
+            reachable = [r for r in self.listeners if r.proto == self.selected.proto]
+        if self.selected is not None and not self.selected.is_listening:
+            return self.connection(self.selected)
+        if reachable:
+            holders = self.holders(reachable)
+            for h in holders:
+                self.findings.append(Finding(self.holder_sentence(h), self.holder_detail(h)))
+            self.add_remote_access(reachable)
+            main = holders[0]
+            if self.kind == ErrorKind.REFUSED:
+                self.findings.insert(
+                    0,
+                    Finding("It was not listening when the error happened: it has started (or restarted) since."),
+                )
+                self.steps.append("Try again now: the program is there.")
+                return self.result(f"{main.name} is listening on port {self.port} now.", Verdict.INFO, holders)
+            if self.kind in (ErrorKind.TIMEOUT, ErrorKind.RESET):
+                self.findings.insert(0, Finding(_KIND_MEANING[self.kind]))
+                self.steps += [
+                    f"{main.name} may be busy or stuck: wait a little and try again.",
+                    "If it keeps happening, restart that program.",
+                ]
+                return self.result(
+                    f"{main.name} listens on port {self.port}, but did not answer properly.", Verdict.PROBLEM, holders
+                )
+            self.steps.append("Nothing is wrong here: connect to this address to reach it.")
+            return self.result(f"{main.name} is listening on port {self.port}.", Verdict.OK, holders)
+        if self.tcp_listeners:
+            return self.near_miss(targets)
+        return self.nothing_listens()
+
+    def connection(self, row: SocketRow) -> _Result:
+        holders = self.holders([row])
+        h = holders[0]
+        if row.state == "TIME_WAIT":
+            self.findings.append(
+                Finding(
+                    "This connection has closed. Nobody holds it; the system frees the port within a minute.",
+                )
+            )
+            return self.result(
+                f"A closed connection on port {row.local_port} is being cleaned up.", Verdict.INFO, holders
+            )
+        self.findings.append(
+            Finding(
+                f"{h.name} is connected from {format_endpoint(row.local_addr, row.local_port)} to "
+                f"{format_endpoint(row.remote_addr, row.remote_port)}.",
+                self.holder_detail(h),
+            )
+        )
+        if row.local_port in self.env.ephemeral:
+            self.findings.append(
+                Finding(
+                    f"Port {row.local_port} is a temporary port that the system handed out for this one connection; "
+                    "it goes away when the connection closes."
+                )
+            )
+        remote_info = knowledge.port_info(row.remote_port)
+        if remote_info.label:
+            self.findings.append(Finding(f"The other side, port {row.remote_port}, is usually {remote_info.label}."))
+        return self.result(f"{h.name} has a connection on port {row.local_port}.", Verdict.INFO, holders)
+
+    def near_miss(self, targets: tuple[str, ...] | None) -> _Result:
+        holders = self.holders(self.tcp_listeners)
+        main = holders[0]
+        where = ", ".join(format_endpoint(r.local_addr, r.local_port) for r in self.tcp_listeners[:3])
+        wanted = ", ".join(targets or ())
+        versions = {knowledge.ip_version(t) for t in targets or ()}
+        listen_versions = {knowledge.ip_version(r.local_addr) for r in self.tcp_listeners}
+        if versions and listen_versions and not (versions & listen_versions):
+            v_have = "IPv6" if 6 in listen_versions else "IPv4"
+            v_want = "IPv4" if 4 in versions else "IPv6"
+            self.findings.append(
+                Finding(
+                    f"{main.name} listens on {where} ({v_have}), but the connection went to {wanted} ({v_want}). "
+                    "They are both “this computer”, yet they are different addresses.",
+                    "Node.js 17 and later, and other newer programs, try ::1 first for “localhost”.",
+                )
+            )
+            listen_addr = self.tcp_listeners[0].local_addr
+            self.steps += [
+                f"Connect to {format_endpoint(listen_addr, self.port)} instead of {self.ep.display}.",
+                "Or make the program listen on both (for example on “localhost” or 0.0.0.0 and ::).",
+            ]
+        else:
+            self.findings.append(
+                Finding(
+                    f"{main.name} listens on {where}, but the connection went to {wanted or self.ep.display}: "
+                    "a program only answers on the address it listens on."
+                )
+            )
+            self.steps.append(f"Connect to {where.split(', ')[0]} instead.")
+        for h in holders:
+            self.findings.append(Finding(self.holder_sentence(h), self.holder_detail(h)))
+        return self.result(
+            f"{main.name} listens on port {self.port}, but on a different address.", Verdict.PROBLEM, holders
+        )
+
+    def nothing_listens(self) -> _Result:
+        p = self.port
+        headline = f"Nothing on this computer is listening on port {p} right now."
+        if self.kind in (ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.UNREACHABLE):
+            self.findings.append(Finding(_KIND_MEANING[self.kind]))
+        hidden = [r for r in self.listeners if r.pid is None]
+        if self.listeners and not self.tcp_listeners:
+            udp = self.holders(self.listeners)
+            self.findings.append(
+                Finding(f"Only UDP (single messages) is open on port {p}, by {udp[0].name}; connections use TCP.")
+            )
+        if hidden:
+            self.findings.append(Finding("Some sockets on this port belong to other users or the system."))
+        if p in self.env.ephemeral:
+            self.findings.append(
+                Finding(
+                    f"Port {p} is one of the temporary ports this computer hands out ({self.env.ephemeral}). "
+                    "Programs get such a port for a short while, so the program you want has probably restarted "
+                    "on a new port: look for the new number in its window or log."
+                )
+            )
+        elif p >= knowledge.IANA_DYNAMIC[0]:
+            self.findings.append(Finding(f"Port {p} is {knowledge.port_range_name(p)}."))
+        for r in self.neighbours()[:3]:
+            owner = r.program or "a program"
+            self.findings.append(
+                Finding(
+                    f"Did you mean port {r.local_port}? {owner} is listening on "
+                    f"{format_endpoint(r.local_addr, r.local_port)}."
+                )
+            )
+        if self.time_wait or self.connected:
+            self.findings.append(
+                Finding("A connection on this port closed recently: the program that used it has stopped.")
+            )
+        self.add_known_use()
+        name = self.info.common_name
+        self.steps.append(
+            f"Start the program that should answer here{f' (usually {name})' if name else ''}, "
+            "and watch for errors when it starts."
+        )
+        self.steps.append(f"Check the port number: {p}. A single wrong digit is a common cause.")
+        self.steps.append("Then try again: loopgui updates this page as soon as something starts listening.")
+        verdict = Verdict.PROBLEM if self.kind is not None else Verdict.INFO
+        return self.result(headline, verdict, self.holders(self.listeners))
+
+
+def _normal(addr: str) -> str:
+    a = addr.split("%", 1)[0]
+    try:
+        ip = ipaddress.ip_address(a)
+    except ValueError:
+        return a.lower()
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ip)
+
+
+def _typo_ports(port: int) -> set[int]:
+    """Ports one typing slip away: a digit changed, two neighbours swapped, a digit missing or doubled."""
+    s = str(port)
+    out: set[str] = set()
+    for i in range(len(s)):
+        for d in "0123456789":
+            out.add(s[:i] + d + s[i + 1 :])
+        out.add(s[:i] + s[i + 1 :])
+        out.add(s[:i] + s[i] + s[i:])
+        if i + 1 < len(s):
+            out.add(s[:i] + s[i + 1] + s[i] + s[i + 2 :])
+    ports = {int(x) for x in out if x and x[0] != "0" and int(x) <= 65535}
+    ports.discard(port)
+    return ports
+
+
+def _suggest_port(port: int, used: set[int], avoid: tuple[knowledge.PortRange, ...] = ()) -> int:
+    """A nearby port worth trying: from 8080 for ports below 1024, else from port + 1; not in use, not reserved."""
+    candidate = 8080 if port < 1024 else port + 1
+    while candidate <= 65535 and (candidate in used or any(candidate in r for r in avoid)):
+        candidate += 1
+    return candidate if candidate <= 65535 else 8080
