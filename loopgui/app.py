@@ -136,7 +136,7 @@ def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
 
     def done(snapshot: object) -> None:
         got.append(snapshot)
-        QTimer.singleShot(300, loop.quit)  # let the table paint
+        QTimer.singleShot(1200, loop.quit)  # let the table paint and an explanation arrive
 
     window.scan_thread.scanned.connect(done)
     window.scan_thread.failed.connect(lambda msg: print(f"self-test: scan failed: {msg}", file=sys.stderr))
@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return explain_main(arguments[1:])
     args = parse_args(arguments)
 
-    from PySide6.QtCore import QStandardPaths
+    from PySide6.QtCore import QStandardPaths, QTimer
     from PySide6.QtWidgets import QApplication
 
     from loopgui.core.scanner import make_scanner
@@ -191,4 +191,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:
         return run_self_test(window, args.self_test)
     window.show()
+    if not args.text:
+        QTimer.singleShot(400, window.offer_clipboard)
     return app.exec()

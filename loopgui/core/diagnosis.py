@@ -411,6 +411,12 @@ class _Builder:
             self.findings.append(
                 Finding(f"Port {self.port} is commonly used by {self.info.common_name}: {self.info.common_use}")
             )
+        elif self.info.iana_description:
+            self.findings.append(
+                Finding(
+                    f"Port {self.port} is registered for “{self.info.iana_description}”, but any program may use it."
+                )
+            )
 
     def add_remote_access(self, listeners: list[SocketRow]) -> None:
         if not listeners:
@@ -570,6 +576,7 @@ class _Builder:
             for h in holders:
                 self.findings.append(Finding(self.holder_sentence(h), self.holder_detail(h)))
             self.add_remote_access(reachable)
+            self.add_known_use()
             main = holders[0]
             if self.kind == ErrorKind.REFUSED:
                 self.findings.insert(
@@ -638,7 +645,8 @@ class _Builder:
                 Finding(
                     f"{main.name} listens on {where} ({v_have}), but the connection went to {wanted} ({v_want}). "
                     "They are both “this computer”, yet they are different addresses.",
-                    "Node.js 17 and later, and other newer programs, try ::1 first for “localhost”.",
+                    "Node.js 17 and later, and other newer programs, try ::1 first for “localhost”. "
+                    + self.holder_detail(main),
                 )
             )
             listen_addr = self.tcp_listeners[0].local_addr
@@ -654,7 +662,7 @@ class _Builder:
                 )
             )
             self.steps.append(f"Connect to {where.split(', ')[0]} instead.")
-        for h in holders:
+        for h in holders[1:]:
             self.findings.append(Finding(self.holder_sentence(h), self.holder_detail(h)))
         return self.result(
             f"{main.name} listens on port {self.port}, but on a different address.", Verdict.PROBLEM, holders

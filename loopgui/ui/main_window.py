@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Slot
@@ -22,15 +23,20 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from loopgui import __version__
+from loopgui.core.diagnosis import Diagnosis, diagnose, explain_row
 from loopgui.core.endpoints import find_endpoints
 from loopgui.core.scanner import Scanner, make_scanner
-from loopgui.core.sockets import RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
+from loopgui.core.sockets import RowFilter, Snapshot, SocketRow, cells_to_tsv, rows_to_csv, rows_to_json
+from loopgui.ui.background import BackgroundOp
+from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.scan_thread import MAX_INTERVAL, MIN_INTERVAL, ScanThread, clamp_interval
 from loopgui.ui.settings import Settings
 from loopgui.ui.socket_model import HEADERS, Column, SocketTableModel
@@ -65,6 +71,12 @@ class MainWindow(QMainWindow):
         self._scan_error = ""
         self._investigated_ports: frozenset[int] = frozenset()
         self._banner_base = ""
+        # What the Explain panel is about: ("text", pasted text) or ("row", row key); and a counter so that only
+        # the newest background diagnosis is shown.
+        self._subject: tuple[str, object] | None = None
+        self._subject_port: int | None = None
+        self._generation = 0
+        self._offered_clipboard = ""
 
         self.model = SocketTableModel(self)
         self._build_widgets()
@@ -75,6 +87,11 @@ class MainWindow(QMainWindow):
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(150)
         self._filter_timer.timeout.connect(self._apply_filter)
+        self._row_timer = QTimer(self)
+        self._row_timer.setSingleShot(True)
+        self._row_timer.setInterval(200)
+        self._row_timer.timeout.connect(self._explain_current_row)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._row_timer.start())
 
         self.scan_thread = ScanThread(scanner or make_scanner(), self._settings.interval, self)
         self.scan_thread.scanned.connect(self._on_snapshot, Qt.ConnectionType.QueuedConnection)
@@ -124,6 +141,23 @@ class MainWindow(QMainWindow):
         banner_layout.addWidget(self.show_all_button)
         self.banner.hide()
         layout.addWidget(self.banner)
+
+        self.clip_banner = QFrame()
+        self.clip_banner.setFrameShape(QFrame.Shape.StyledPanel)
+        clip_layout = QHBoxLayout(self.clip_banner)
+        clip_layout.setContentsMargins(8, 4, 8, 4)
+        self.clip_label = QLabel()
+        self.clip_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.clip_label.setWordWrap(True)
+        self.clip_yes = QPushButton("Investigate")
+        self.clip_yes.clicked.connect(self._accept_clipboard)
+        self.clip_no = QPushButton("No, thanks")
+        self.clip_no.clicked.connect(self.clip_banner.hide)
+        clip_layout.addWidget(self.clip_label, 1)
+        clip_layout.addWidget(self.clip_yes)
+        clip_layout.addWidget(self.clip_no)
+        self.clip_banner.hide()
+        layout.addWidget(self.clip_banner)
 
         tools = QHBoxLayout()
         self.filter_edit = QLineEdit()
@@ -189,7 +223,19 @@ class MainWindow(QMainWindow):
         self.table.sortByColumn(Column.LOCAL_PORT, Qt.SortOrder.AscendingOrder)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._show_context_menu)
-        layout.addWidget(self.table, 1)
+
+        self.explain_panel = ExplainPanel()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.explain_panel, "Explanation")
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(self.table)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([340, 360])
+        layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
         status = self.statusBar()
@@ -201,7 +247,7 @@ class MainWindow(QMainWindow):
         status.addWidget(self.count_label)
         status.addWidget(self.scan_label)
         status.addPermanentWidget(self.notice_label, 1)
-        self.resize(1100, 650)
+        self.resize(1100, 760)
 
     def _build_actions(self) -> None:
         menu = self.menuBar()
@@ -250,6 +296,9 @@ class MainWindow(QMainWindow):
         header_state = s.header_state
         if header_state is not None:
             self.table.horizontalHeader().restoreState(header_state)
+        splitter_state = s.splitter_state
+        if splitter_state is not None:
+            self.splitter.restoreState(splitter_state)
         for widget in (self.filter_edit, self.listening_check, self.tcp_check, self.udp_check, self.interval_spin):
             widget.blockSignals(True)
         self.filter_edit.setText(s.filter_text)
@@ -264,6 +313,7 @@ class MainWindow(QMainWindow):
         s = self._settings
         s.geometry = self.saveGeometry()
         s.header_state = self.table.horizontalHeader().saveState()
+        s.splitter_state = self.splitter.saveState()
         s.filter_text = self.filter_edit.text()
         s.listening_only = self.listening_check.isChecked()
         s.show_tcp = self.tcp_check.isChecked()
@@ -275,9 +325,12 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: Snapshot) -> None:
+        previous: Mapping[bytes, SocketRow] = self._last_snapshot.rows if self._last_snapshot is not None else {}
         self._last_snapshot = snapshot
         self._scan_error = ""
         self.model.apply_snapshot(snapshot)
+        if self._subject is not None and self._touches_subject(snapshot, previous):
+            self._run_diagnosis(quiet=True)
         stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
         self.scan_label.setText(f"Updated {stamp} (took {snapshot.duration * 1000:.0f} ms)")
         self.scan_label.setToolTip(f"Read with {snapshot.source or 'the system'}.")
@@ -375,13 +428,95 @@ class MainWindow(QMainWindow):
             self._banner_base = " ".join(lines)
         self._apply_filter()
         self.banner.show()
+        self._subject = ("text", text)
+        self._subject_port = result.endpoints[0].port if result.endpoints else None
+        self._run_diagnosis()
 
     @Slot()
     def clear_investigation(self) -> None:
         self._investigated_ports = frozenset()
         self._banner_base = ""
         self.banner.hide()
+        if self._subject is not None and self._subject[0] == "text":
+            self._subject = None
+            self._subject_port = None
+            self._generation += 1
+            self.explain_panel.show_welcome()
         self._apply_filter()
+
+    # -- explaining ----------------------------------------------------------------------------------------------
+
+    def _explain_current_row(self) -> None:
+        row = self.model.row_at(self.table.currentIndex().row())
+        if row is None or self.model.is_gone(row.key):
+            return
+        self._subject = ("row", row.key)
+        self._subject_port = row.local_port
+        self._run_diagnosis()
+
+    def _touches_subject(self, snapshot: Snapshot, previous: Mapping[bytes, SocketRow]) -> bool:
+        """Whether the new snapshot changed any socket on the port being explained."""
+        port = self._subject_port
+        if port is None:
+            return False
+        diff = snapshot.diff
+        for key in diff.added | diff.changed:
+            r = snapshot.rows.get(key)
+            if r is not None and port in (r.local_port, r.remote_port):
+                return True
+        for key in diff.removed:
+            r = previous.get(key)
+            if r is not None and port in (r.local_port, r.remote_port):
+                return True
+        return False
+
+    def _run_diagnosis(self, *, quiet: bool = False) -> None:
+        """Build the diagnosis for the current subject off the GUI thread (it reads process facts)."""
+        subject = self._subject
+        if subject is None:
+            return
+        rows = dict(self._last_snapshot.rows) if self._last_snapshot is not None else {}
+        self._generation += 1
+        generation = self._generation
+        kind, value = subject
+        if kind == "row":
+            row = rows.get(value)  # type: ignore[call-overload]
+            if row is None:
+                return
+            work = lambda: explain_row(row, rows)  # noqa: E731
+        else:
+            text = str(value)
+            work = lambda: diagnose(text, rows)  # noqa: E731
+        if not quiet:
+            self.explain_panel.set_busy(True)
+
+        def done(diagnosis: Diagnosis) -> None:
+            if generation == self._generation:
+                self.explain_panel.show_diagnosis(diagnosis)
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                self.explain_panel.set_busy(False)
+                self.statusBar().showMessage(f"The explanation could not be made: {exc}", 8000)
+
+        BackgroundOp(self, work, done).on_failure(failed).start()
+
+    def offer_clipboard(self) -> None:
+        """If the clipboard holds text with an address, offer to investigate it."""
+        text = QGuiApplication.clipboard().text()
+        if not text.strip() or text == self._offered_clipboard or len(text) > 100_000:
+            return
+        found = find_endpoints(text)
+        if not found.endpoints:
+            return
+        self._offered_clipboard = text
+        self.clip_label.setText(f"Investigate {found.endpoints[0].display} from your clipboard?")
+        self.clip_banner.show()
+
+    def _accept_clipboard(self) -> None:
+        self.clip_banner.hide()
+        self.investigate_edit.setText(self._offered_clipboard)
+        self.investigate()
 
     def _on_investigate_text_changed(self, text: str) -> None:
         if not text and self.banner.isVisible():
@@ -460,6 +595,8 @@ class MainWindow(QMainWindow):
         if not self.table.indexAt(pos).isValid():
             return
         menu = QMenu(self)
+        explain = menu.addAction("Explain this port")
+        explain.triggered.connect(self._explain_current_row)
         menu.addAction(self.copy_action)
         menu.exec(self.table.viewport().mapToGlobal(pos))
 

@@ -81,5 +81,14 @@ class Settings:
     def header_state(self, data: QByteArray) -> None:
         self._q.setValue("table/header", data)
 
+    @property
+    def splitter_state(self) -> QByteArray | None:
+        """How the window is split between the explanation and the table."""
+        return self._bytes("window/splitter")
+
+    @splitter_state.setter
+    def splitter_state(self, data: QByteArray) -> None:
+        self._q.setValue("window/splitter", data)
+
     def sync(self) -> None:
         self._q.sync()

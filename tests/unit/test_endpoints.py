@@ -63,7 +63,7 @@ CASES: list[tuple[str, list[tuple[str, int]], ErrorKind | None]] = [
         R,
     ),
     (
-        "could not connect to server: Connection refused\n\tIs the server running on host \"localhost\" (::1) "
+        'could not connect to server: Connection refused\n\tIs the server running on host "localhost" (::1) '
         "and accepting\n\tTCP/IP connections on port 5432?",
         [("::1", 5432)],
         R,
@@ -89,9 +89,13 @@ CASES: list[tuple[str, list[tuple[str, int]], ErrorKind | None]] = [
     ("Error: getaddrinfo ENOTFOUND db.internal", [], F),
     ("curl: (6) Could not resolve host: api.example.test", [], F),
     ("ERROR 2003 (HY000): Can't connect to MySQL server on 'localhost:3306' (111)", [("localhost", 3306)], R),
-    ("requests.exceptions.ConnectionError: HTTPConnectionPool(host='localhost', port=8000): Max retries exceeded "
-     "with url: / (Caused by NewConnectionError('Failed to establish a new connection: [Errno 111] Connection "
-     "refused'))", [("", 8000)], R),
+    (
+        "requests.exceptions.ConnectionError: HTTPConnectionPool(host='localhost', port=8000): Max retries exceeded "
+        "with url: / (Caused by NewConnectionError('Failed to establish a new connection: [Errno 111] Connection "
+        "refused'))",
+        [("", 8000)],
+        R,
+    ),
     ("This site can't be reached. localhost refused to connect. ERR_CONNECTION_REFUSED", [], R),
     ("socket.timeout: timed out", [], T),
     ("Failed to bind to address http://127.0.0.1:5000: address already in use.", [("127.0.0.1", 5000)], U),

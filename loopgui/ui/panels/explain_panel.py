@@ -1,0 +1,214 @@
+"""The Explain panel: a diagnosis in plain words, with the technical details one click away."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from loopgui.core.diagnosis import Diagnosis, Verdict
+
+_ICONS = {
+    Verdict.PROBLEM: QStyle.StandardPixmap.SP_MessageBoxWarning,
+    Verdict.OK: QStyle.StandardPixmap.SP_DialogApplyButton,
+    Verdict.INFO: QStyle.StandardPixmap.SP_MessageBoxInformation,
+    Verdict.UNKNOWN: QStyle.StandardPixmap.SP_MessageBoxQuestion,
+}
+
+WELCOME = (
+    "Paste an error message in the box above and press Investigate — or pick a row in the table — "
+    "to learn what the address and port mean and which program uses them."
+)
+
+
+def _plain_label(text: str = "", *, selectable: bool = True) -> QLabel:
+    """A word-wrapped label that never interprets text as HTML (messages and program names are untrusted)."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class ExplainPanel(QWidget):
+    """Shows one :class:`Diagnosis`.
+
+    Signals:
+        close_program_requested(int): the user asked to close the program with this PID.
+    """
+
+    close_program_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.diagnosis: Diagnosis | None = None
+        self.closing_enabled = False  # the window turns it on when it can close programs
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.setSpacing(8)
+
+        top = QHBoxLayout()
+        self.icon = QLabel()
+        self.icon.setFixedSize(32, 32)
+        self.headline = _plain_label(WELCOME)
+        self.headline.setAccessibleName("Verdict")
+        font = self.headline.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.headline_font = font
+        top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.headline, 1)
+        self.busy = QLabel("Looking…")
+        self.busy.hide()
+        top.addWidget(self.busy, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
+
+        self.findings_title = QLabel("What loopgui found")
+        self.findings = _plain_label()
+        self.findings.setAccessibleName("What loopgui found")
+        self.steps_title = QLabel("What you can do")
+        self.steps = _plain_label()
+        self.steps.setAccessibleName("What you can do")
+        for title in (self.findings_title, self.steps_title):
+            f = title.font()
+            f.setBold(True)
+            title.setFont(f)
+        layout.addWidget(self.findings_title)
+        layout.addWidget(self.findings)
+        layout.addWidget(self.steps_title)
+        layout.addWidget(self.steps)
+
+        diy_row = QHBoxLayout()
+        self.diy_title = QLabel("Do it yourself:")
+        self.diy = _plain_label()
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.TypeWriter)
+        self.diy.setFont(mono)
+        self.diy.setToolTip("The command that shows the same facts in a terminal on this computer.")
+        diy_row.addWidget(self.diy_title)
+        diy_row.addWidget(self.diy, 1)
+        layout.addLayout(diy_row)
+
+        buttons = QHBoxLayout()
+        self.details_button = QToolButton()
+        self.details_button.setText("Technical details")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.toggled.connect(self._toggle_details)
+        self.close_button = QPushButton("Close this program…")
+        self.close_button.setToolTip("Close the program that holds this port, after asking you.")
+        self.close_button.clicked.connect(self._request_close)
+        self.copy_button = QPushButton("Copy report")
+        self.copy_button.setToolTip("Put the whole explanation on the clipboard, to send to whoever helps you.")
+        self.copy_button.clicked.connect(self.copy_report)
+        buttons.addWidget(self.details_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        buttons.addWidget(self.copy_button)
+        layout.addLayout(buttons)
+
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setFont(mono)
+        self.details.setAccessibleName("Technical details")
+        self.details.setMinimumHeight(120)
+        self.details.hide()
+        layout.addWidget(self.details)
+        layout.addStretch(1)
+        self.show_welcome()
+
+    # -- public ------------------------------------------------------------------------------------------------
+
+    def show_welcome(self) -> None:
+        self.diagnosis = None
+        self.headline.setFont(self.font())
+        self.headline.setText(WELCOME)
+        self.icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation).pixmap(32, 32))
+        for w in (
+            self.findings_title,
+            self.findings,
+            self.steps_title,
+            self.steps,
+            self.diy_title,
+            self.diy,
+            self.details_button,
+            self.details,
+            self.copy_button,
+            self.close_button,
+        ):
+            w.hide()
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+
+    def show_diagnosis(self, d: Diagnosis) -> None:
+        self.diagnosis = d
+        self.set_busy(False)
+        self.headline.setFont(self.headline_font)
+        self.headline.setText(d.headline)
+        self.icon.setPixmap(self.style().standardIcon(_ICONS[d.verdict]).pixmap(32, 32))
+        self.icon.setAccessibleName(d.verdict.value)
+        findings = [f"• {f.text}" for f in d.findings] + list(d.problems)
+        if d.other_endpoints:
+            findings.append("• The text also mentions " + ", ".join(e.display for e in d.other_endpoints) + ".")
+        self._set(self.findings_title, self.findings, "\n".join(findings))
+        self._set(self.steps_title, self.steps, "\n".join(f"{i}. {s}" for i, s in enumerate(d.next_steps, 1)))
+        self._set(self.diy_title, self.diy, d.do_it_yourself)
+        technical = [f"{k}: {v}" for k, v in d.details] + [f.detail for f in d.findings if f.detail]
+        self.details.setPlainText("\n".join(technical))
+        self.details_button.setVisible(bool(technical))
+        self.details.setVisible(bool(technical) and self.details_button.isChecked())
+        self.copy_button.show()
+        self.close_button.setVisible(self.closing_enabled and self.closable_pid() is not None)
+
+    def closable_pid(self) -> int | None:
+        """The PID of the program the diagnosis is about, if there is one to close."""
+        d = self.diagnosis
+        if d is None or not d.holders:
+            return None
+        pid = d.holders[0].row.pid
+        return pid if pid is not None and (d.verdict != Verdict.UNKNOWN) else None
+
+    def copy_report(self) -> None:
+        if self.diagnosis is not None:
+            QGuiApplication.clipboard().setText(self.diagnosis.report())
+
+    # -- internals ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _set(title: QLabel, body: QLabel, text: str) -> None:
+        body.setText(text)
+        title.setVisible(bool(text))
+        body.setVisible(bool(text))
+
+    def _toggle_details(self, on: bool) -> None:
+        self.details_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self.details.setVisible(on)
+
+    def _request_close(self) -> None:
+        pid = self.closable_pid()
+        if pid is not None:
+            self.close_program_requested.emit(pid)

@@ -1,0 +1,190 @@
+"""Diagnosis rules on hand-made socket tables and a hand-made computer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from loopgui.core import knowledge
+from loopgui.core.diagnosis import Environment, Verdict, _typo_ports, diagnose, explain_row
+from loopgui.core.endpoints import ErrorKind
+from loopgui.core.knowledge import PortRange
+from loopgui.core.processes import ProcessFacts
+from tests.helpers import as_map, row
+
+
+def env(platform: str = "linux", **kw: object) -> Environment:
+    base: dict[str, object] = {
+        "platform": platform,
+        "ephemeral": PortRange(32768, 60999),
+        "excluded": (),
+        "unprivileged_start": 1024,
+        "localhost": ("127.0.0.1", "::1"),
+        "own_addresses": ("192.168.1.20",),
+        "is_local": lambda h: (
+            h.lower() in ("localhost", "", "*", "192.168.1.20")
+            or knowledge.address_kind(h) in (knowledge.LOOPBACK, knowledge.WILDCARD)
+        ),
+    }
+    base.update(kw)
+    return Environment(**base)  # type: ignore[arg-type]
+
+
+def facts(pid: int) -> ProcessFacts:
+    return ProcessFacts(pid=pid, name="node", create_time=None, username="sam", cmdline=("node", "server.js"))
+
+
+def text_of(d: object) -> str:
+    return d.report()  # type: ignore[attr-defined]
+
+
+def test_refused_and_nothing_listens_in_ephemeral_range() -> None:
+    d = diagnose("connect ECONNREFUSED 127.0.0.1:45000", {}, env=env(), facts=facts)
+    assert d.headline == "Nothing on this computer is listening on port 45000 right now."
+    assert d.verdict == Verdict.PROBLEM and d.kind == ErrorKind.REFUSED
+    assert any("temporary ports" in f.text and "32768–60999" in f.text for f in d.findings)
+    assert d.do_it_yourself == "ss -tulpn | grep :45000"
+
+
+def test_did_you_mean_a_port_one_typo_away() -> None:
+    rows = as_map([row(62839, program="python3", pid=5)])
+    d = diagnose("ECONNREFUSED 127.0.0.1:62893", rows, env=env(), facts=facts)
+    assert any("Did you mean port 62839? python3 is listening" in f.text for f in d.findings)
+    assert {62839, 62803, 6289}.issubset(_typo_ports(62893))
+    assert {30000, 300, 3001}.issubset(_typo_ports(3000)) and 3000 not in _typo_ports(3000)
+
+
+def test_listener_on_ipv6_only_is_a_near_miss() -> None:
+    rows = as_map([row(3000, local="::1", program="node", pid=7)])
+    d = diagnose("connect ECONNREFUSED 127.0.0.1:3000", rows, env=env(), facts=facts)
+    assert d.verdict == Verdict.PROBLEM
+    assert "different address" in d.headline
+    assert "(IPv6)" in d.findings[0].text and "127.0.0.1 (IPv4)" in d.findings[0].text
+    assert d.next_steps[0] == "Connect to [::1]:3000 instead of 127.0.0.1:3000."
+
+
+def test_localhost_reaches_either_family() -> None:
+    rows = as_map([row(3000, local="::1", program="node", pid=7)])
+    d = diagnose("http://localhost:3000", rows, env=env(), facts=facts)
+    assert d.verdict == Verdict.OK and d.headline == "node (PID 7) is listening on port 3000."
+    assert any("Only this computer can connect" in f.text for f in d.findings)
+    one_family = diagnose("http://localhost:3000", rows, env=env(localhost=("127.0.0.1",)), facts=facts)
+    assert one_family.verdict == Verdict.PROBLEM
+
+
+def test_wildcard_listener_accepts_and_mentions_other_computers() -> None:
+    rows = as_map([row(8000, local="0.0.0.0", program="python3", pid=9)])
+    d = diagnose("127.0.0.1:8000", rows, env=env(), facts=facts)
+    assert d.verdict == Verdict.OK
+    assert any("192.168.1.20:8000" in f.text for f in d.findings)
+
+
+def test_refused_but_listening_now() -> None:
+    rows = as_map([row(5432, program="postgres", pid=70)])
+    d = diagnose(
+        'connection to server at "localhost" (127.0.0.1), port 5432 failed: Connection refused',
+        rows,
+        env=env(),
+        facts=facts,
+    )
+    assert d.headline == "postgres (PID 70) is listening on port 5432 now."
+    assert "started (or restarted) since" in d.findings[0].text
+
+
+def test_in_use_names_the_holder_and_suggests_a_free_port() -> None:
+    rows = as_map([row(3000, local="::", program="node", pid=7), row(3001, program="other", pid=8)])
+    d = diagnose("Error: listen EADDRINUSE: address already in use :::3000", rows, env=env(), facts=facts)
+    assert d.verdict == Verdict.PROBLEM and d.headline == "Port 3000 is taken by node (PID 7)."
+    assert d.holders[0].row.pid == 7 and d.holders[0].facts is not None
+    assert any("3002" in s for s in d.next_steps)  # 3001 is taken too
+    assert "running as sam" in d.findings[0].text
+    assert "node server.js" in d.findings[0].detail
+
+
+def test_in_use_by_a_hidden_owner() -> None:
+    rows = as_map([row(8080, pid=None, program="")])
+    d = diagnose("bind: address already in use 0.0.0.0:8080", rows, env=env(), facts=facts)
+    assert "another user or of the system" in d.headline
+    assert any("administrator" in s for s in d.next_steps)
+
+
+def test_in_use_only_time_wait() -> None:
+    rows = as_map([row(8080, remote="127.0.0.1", rport=50000, state="TIME_WAIT", pid=None, program="")])
+    d = diagnose("EADDRINUSE 127.0.0.1:8080", rows, env=env(), facts=facts)
+    assert d.headline == "Port 8080 frees itself within a minute." and d.verdict == Verdict.INFO
+
+
+def test_in_use_but_free_now() -> None:
+    d = diagnose("EADDRINUSE 127.0.0.1:8080", {}, env=env(), facts=facts)
+    assert d.headline == "Port 8080 is free now." and d.verdict == Verdict.OK
+
+
+def test_permission_below_1024_on_linux() -> None:
+    d = diagnose("listen EACCES: permission denied 0.0.0.0:80", {}, env=env(), facts=facts)
+    assert d.headline == "Port 80 needs administrator rights."
+    assert any("8080" in s for s in d.next_steps)
+
+
+def test_windows_excluded_range() -> None:
+    win = env("win32", excluded=(PortRange(2980, 3079),), unprivileged_start=0)
+    d = diagnose("Error: listen EACCES: permission denied 127.0.0.1:3000", {}, env=win, facts=facts)
+    assert d.headline == "Windows reserves port 3000."
+    assert "2980–3079" in d.findings[0].text
+    assert any("3080" in s for s in d.next_steps)
+    assert d.do_it_yourself == "netstat -ano | findstr :3000"
+
+
+def test_remote_host() -> None:
+    d = diagnose("ssh: connect to host 10.1.1.1 port 22: Connection timed out", {}, env=env(), facts=facts)
+    assert d.headline == "10.1.1.1:22 is on another computer."
+    assert any("firewall" in s for s in d.next_steps)
+    assert d.do_it_yourself == "nc -vz 10.1.1.1 22"
+    assert diagnose("10.1.1.1:22", {}, env=env("win32"), facts=facts).do_it_yourself.startswith("Test-NetConnection")
+
+
+def test_no_port_but_a_known_error() -> None:
+    d = diagnose("OSError: [Errno 98] Address already in use", {}, env=env(), facts=facts)
+    assert d.verdict == Verdict.UNKNOWN and "not which port" in d.headline
+    assert d.kind == ErrorKind.IN_USE
+
+
+@pytest.mark.parametrize("text", ["", "   ", "hello world", "port 99999"])
+def test_nothing_to_go_on(text: str) -> None:
+    d = diagnose(text, {}, env=env(), facts=facts)
+    assert d.verdict == Verdict.UNKNOWN
+    assert d.endpoint is None
+
+
+def test_explain_a_connection_row() -> None:
+    conn = row(51544, remote="127.0.0.1", rport=5432, program="psql", pid=11)
+    d = explain_row(conn, as_map([conn]), env=env(), facts=facts)
+    assert d.headline == "psql (PID 11) has a connection on port 51544."
+    assert any("temporary port" in f.text for f in d.findings)
+    assert any("PostgreSQL" in f.text for f in d.findings)
+
+
+def test_explain_a_udp_row() -> None:
+    dns = row(5353, proto="UDP", local="0.0.0.0", program="avahi-daemon", pid=640)
+    d = explain_row(dns, as_map([dns]), env=env(), facts=facts)
+    assert d.headline == "avahi-daemon (PID 640) is listening on port 5353."
+
+
+def test_report_and_json_shapes() -> None:
+    rows = as_map([row(3000, local="::1", program="node", pid=7)])
+    d = diagnose("ECONNREFUSED 127.0.0.1:3000 and also localhost:9229", rows, env=env(), facts=facts)
+    report = d.report()
+    assert report.startswith("loopgui report, ")
+    for part in (
+        "Pasted: ECONNREFUSED",
+        "What loopgui found:",
+        "What you can do:",
+        "Do it yourself:",
+        "Technical details:",
+        "Other addresses in the text: localhost:9229",
+    ):
+        assert part in report
+    data = json.loads(json.dumps(d.as_dict()))
+    assert data["endpoint"] == {"host": "127.0.0.1", "port": 3000, "text": "127.0.0.1:3000"}
+    assert data["error_kind"] == "refused" and data["verdict"] == "problem"
+    assert data["holders"][0]["pid"] == 7 and data["holders"][0]["command"] == "node server.js"
