@@ -36,6 +36,7 @@ from loopgui.core.endpoints import find_endpoints
 from loopgui.core.scanner import Scanner, make_scanner
 from loopgui.core.sockets import RowFilter, Snapshot, SocketRow, cells_to_tsv, rows_to_csv, rows_to_json
 from loopgui.ui.background import BackgroundOp
+from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.scan_thread import MAX_INTERVAL, MIN_INTERVAL, ScanThread, clamp_interval
 from loopgui.ui.settings import Settings
@@ -228,6 +229,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.explain_panel, "Explanation")
+        self.connectivity_panel = ConnectivityPanel(used_ports=self._used_ports, who_holds=self._who_holds)
+        self.tabs.addTab(self.connectivity_panel, "Connectivity tests")
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.tabs)
@@ -430,6 +433,8 @@ class MainWindow(QMainWindow):
         self.banner.show()
         self._subject = ("text", text)
         self._subject_port = result.endpoints[0].port if result.endpoints else None
+        if result.endpoints:
+            self.connectivity_panel.set_target(result.endpoints[0].host, result.endpoints[0].port)
         self._run_diagnosis()
 
     @Slot()
@@ -452,7 +457,25 @@ class MainWindow(QMainWindow):
             return
         self._subject = ("row", row.key)
         self._subject_port = row.local_port
+        if row.is_listening or not row.remote_port:
+            self.connectivity_panel.set_target(row.local_addr, row.local_port)
+        else:
+            self.connectivity_panel.set_target(row.remote_addr, row.remote_port)
         self._run_diagnosis()
+
+    def _used_ports(self) -> set[int]:
+        snap = self._last_snapshot
+        return {r.local_port for r in snap.rows.values()} if snap is not None else set()
+
+    def _who_holds(self, port: int) -> str:
+        """Called from a probe thread: reads only the immutable snapshot."""
+        snap = self._last_snapshot
+        if snap is None:
+            return ""
+        for r in snap.rows.values():
+            if r.local_port == port and r.is_listening:
+                return f"{r.program or 'a program'} (PID {r.pid})" if r.pid is not None else "a hidden program"
+        return ""
 
     def _touches_subject(self, snapshot: Snapshot, previous: Mapping[bytes, SocketRow]) -> bool:
         """Whether the new snapshot changed any socket on the port being explained."""
@@ -612,6 +635,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
+        self.connectivity_panel.cancel()
         if not self.scan_thread.stop(1000):
             log.warning("the scanner did not stop within 1 s; waiting for it")
             self.scan_thread.wait()

@@ -66,6 +66,8 @@ def test_investigate_shows_the_diagnosis(window: MainWindow, qtbot: QtBot) -> No
     qtbot.waitUntil(lambda: panel.diagnosis is not None, timeout=5000)
     assert panel.headline.text() == "node (PID 7001) listens on port 3000, but on a different address."
     assert "[::1]:3000" in panel.steps.text()
+    conn = window.connectivity_panel
+    assert (conn.host_edit.text(), conn.port_spin.value()) == ("127.0.0.1", 3000)
     window.clear_investigation()
     assert panel.headline.text() == WELCOME
 

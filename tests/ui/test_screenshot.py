@@ -53,3 +53,38 @@ def test_main_window_screenshot(qtbot: QtBot, settings: Settings, tmp_path: Path
     colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
     assert len(colours) > 20  # text, tints and widgets, not a blank window
     win.close()
+
+
+def test_explain_and_connectivity_screenshots(qtbot: QtBot, settings: Settings, tmp_path: Path) -> None:
+    import socket
+
+    from tests.e2e.test_probes import http_server
+
+    scanner, _ = scripted_scanner(lambda: FIRST)
+    win = MainWindow(scanner, settings)
+    qtbot.addWidget(win)
+    win.resize(1100, 760)
+    win.show()
+    qtbot.waitUntil(lambda: win.model.total == len(FIRST), timeout=5000)
+    win.investigate_edit.setText("Error: connect ECONNREFUSED 127.0.0.1:62839\n    at TCPConnectWrap.afterConnect")
+    win.investigate()
+    qtbot.waitUntil(lambda: win.explain_panel.diagnosis is not None, timeout=5000)
+    folder = screenshot_dir(tmp_path)
+    assert win.grab().save(str(folder / "explain.png"), "PNG")
+    print(f"\nscreenshot: {folder / 'explain.png'}")
+    assert "Did you mean port 62893" in win.explain_panel.findings.text()
+
+    panel = win.connectivity_panel
+    win.tabs.setCurrentWidget(panel)
+    with http_server() as port:
+        panel.set_target("localhost", port)
+        panel.http_button.click()
+        qtbot.waitUntil(lambda: not panel.running, timeout=10000)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        panel.set_target("127.0.0.1", s.getsockname()[1])
+        panel.tcp_button.click()
+        qtbot.waitUntil(lambda: not panel.running, timeout=10000)
+    assert win.grab().save(str(folder / "connectivity.png"), "PNG")
+    print(f"screenshot: {folder / 'connectivity.png'}")
+    win.close()
