@@ -33,11 +33,14 @@ from PySide6.QtWidgets import (
 from loopgui import __version__
 from loopgui.core.diagnosis import Diagnosis, diagnose, explain_row
 from loopgui.core.endpoints import find_endpoints
+from loopgui.core.processes import ProcessFacts, process_facts
 from loopgui.core.scanner import Scanner, make_scanner
 from loopgui.core.sockets import RowFilter, Snapshot, SocketRow, cells_to_tsv, rows_to_csv, rows_to_json
 from loopgui.ui.background import BackgroundOp
+from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
+from loopgui.ui.panels.process_panel import ProcessPanel
 from loopgui.ui.scan_thread import MAX_INTERVAL, MIN_INTERVAL, ScanThread, clamp_interval
 from loopgui.ui.settings import Settings
 from loopgui.ui.socket_model import HEADERS, Column, SocketTableModel
@@ -63,6 +66,7 @@ class MainWindow(QMainWindow):
         settings: Settings | None = None,
         *,
         start: bool = True,
+        asker: Asker | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("loopgui — who uses which port")
@@ -98,6 +102,13 @@ class MainWindow(QMainWindow):
         self.scan_thread.scanned.connect(self._on_snapshot, Qt.ConnectionType.QueuedConnection)
         self.scan_thread.failed.connect(self._on_scan_failed, Qt.ConnectionType.QueuedConnection)
         self.model.counts_changed.connect(self._update_counts)
+        self.close_flow = CloseFlow(
+            self, asker or DialogAsker(self), refresh=self.refresh_now, snapshots=self.scan_thread.scanned
+        )
+        self.close_flow.finished.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.explain_panel.closing_enabled = True
+        self.explain_panel.close_program_requested.connect(self._close_from_explanation)
+        self.process_panel.close_requested.connect(self._close_from_panel)
         self._apply_filter()
         if start:
             self.scan_thread.start()
@@ -231,6 +242,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.explain_panel, "Explanation")
         self.connectivity_panel = ConnectivityPanel(used_ports=self._used_ports, who_holds=self._who_holds)
         self.tabs.addTab(self.connectivity_panel, "Connectivity tests")
+        self.process_panel = ProcessPanel()
+        self.tabs.addTab(self.process_panel, "Program")
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.tabs)
@@ -271,6 +284,13 @@ class MainWindow(QMainWindow):
         self.copy_action.triggered.connect(self.copy_selection)
         self.table.addAction(self.copy_action)
         edit_menu.addAction(self.copy_action)
+        self.close_action = QAction("C&lose this program…", self)
+        self.close_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
+        self.close_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.close_action.setToolTip("Close the program that holds the selected socket (asks first)")
+        self.close_action.triggered.connect(self.close_selected_program)
+        self.table.addAction(self.close_action)
+        edit_menu.addAction(self.close_action)
         select_all = edit_menu.addAction("Select &all rows")
         select_all.triggered.connect(self.table.selectAll)
         find_action = edit_menu.addAction("&Filter…")
@@ -462,6 +482,50 @@ class MainWindow(QMainWindow):
         else:
             self.connectivity_panel.set_target(row.remote_addr, row.remote_port)
         self._run_diagnosis()
+        self.show_program(row.pid)
+
+    def show_program(self, pid: int | None) -> None:
+        """Read the program's facts off the GUI thread and show them in the Program tab."""
+        if pid is None:
+            self.process_panel.show_facts(None, ())
+            return
+        snap = self._last_snapshot
+        sockets = [r for r in snap.rows.values() if r.pid == pid] if snap is not None else []
+        sockets.sort(key=lambda r: (not r.is_listening, r.local_port))
+
+        def done(facts: ProcessFacts) -> None:
+            current = self.model.row_at(self.table.currentIndex().row())
+            if current is None or current.pid == pid:
+                self.process_panel.show_facts(facts, sockets)
+
+        BackgroundOp(self, lambda: process_facts(pid, with_cpu=True), done).start()
+
+    # -- closing programs ----------------------------------------------------------------------------------------
+
+    def _close_from_panel(self, facts: ProcessFacts | None) -> None:
+        if facts is not None:
+            self.close_flow.start(facts, self._subject_port)
+
+    def _close_from_explanation(self, pid: int) -> None:
+        d = self.explain_panel.diagnosis
+        if d is None or not d.holders or d.holders[0].facts is None:
+            return
+        port = d.endpoint.port if d.endpoint is not None else None
+        self.close_flow.start(d.holders[0].facts, port)
+
+    @Slot()
+    def close_selected_program(self) -> None:
+        """Close the program of the current row (asks first).  Its identity is read now, as the user sees it."""
+        row = self.model.row_at(self.table.currentIndex().row())
+        if row is None:
+            return
+        if row.pid is None:
+            self.statusBar().showMessage(
+                "This socket's program is hidden (another user or the system): loopgui cannot close it.", 8000
+            )
+            return
+        pid, port = row.pid, row.local_port
+        BackgroundOp(self, lambda: process_facts(pid), lambda facts: self.close_flow.start(facts, port)).start()
 
     def _used_ports(self) -> set[int]:
         snap = self._last_snapshot
@@ -620,6 +684,10 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         explain = menu.addAction("Explain this port")
         explain.triggered.connect(self._explain_current_row)
+        details = menu.addAction("Show the program")
+        details.triggered.connect(lambda: self.tabs.setCurrentWidget(self.process_panel))
+        menu.addAction(self.close_action)
+        menu.addSeparator()
         menu.addAction(self.copy_action)
         menu.exec(self.table.viewport().mapToGlobal(pos))
 

@@ -1,0 +1,130 @@
+"""The Program panel: what loopgui knows about the program that holds a port, and a way to close it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from loopgui.core.processes import ProcessFacts, started_ago
+from loopgui.core.sockets import SocketRow, format_endpoint
+
+HIDDEN = "hidden: it belongs to another user or to the system"
+EMPTY = "Pick a row in the table to see the program behind it."
+
+
+def _value_label() -> QLabel:
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)  # names and command lines are untrusted text
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+class ProcessPanel(QWidget):
+    """Shows :class:`ProcessFacts` and the program's sockets.
+
+    Signals:
+        close_requested(object): the user pressed "Close this program…" (carries the facts shown).
+    """
+
+    close_requested = Signal(object)
+
+    FIELDS = (
+        ("name", "Program"),
+        ("pid", "Process ID (PID)"),
+        ("exe", "Program file"),
+        ("command", "Command line"),
+        ("user", "Runs as user"),
+        ("started", "Started"),
+        ("parent", "Started by"),
+        ("children", "Programs it started"),
+        ("usage", "Processor and memory"),
+        ("sockets", "Its network sockets"),
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.facts: ProcessFacts | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        self.intro = QLabel(EMPTY)
+        self.intro.setWordWrap(True)
+        layout.addWidget(self.intro)
+        self.form = QFormLayout()
+        self.values: dict[str, QLabel] = {}
+        for key, title in self.FIELDS:
+            label = _value_label()
+            label.setAccessibleName(title)
+            self.values[key] = label
+            self.form.addRow(title + ":", label)
+        layout.addLayout(self.form)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.close_button = QPushButton("Close this program…")
+        self.close_button.setToolTip("Ask the program to close, after you confirm (Delete in the table).")
+        self.close_button.clicked.connect(lambda: self.close_requested.emit(self.facts))
+        buttons.addWidget(self.close_button)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        self.show_facts(None, ())
+
+    def show_facts(self, facts: ProcessFacts | None, sockets: Sequence[SocketRow], now: float | None = None) -> None:
+        self.facts = facts
+        visible = facts is not None
+        for i in range(self.form.rowCount()):
+            self.form.setRowVisible(i, visible)
+        self.close_button.setVisible(visible and not facts.gone if facts else False)
+        if facts is None:
+            self.intro.setText(EMPTY)
+            return
+        if facts.gone:
+            self.intro.setText(f"The program with PID {facts.pid} has closed.")
+        elif "everything" in facts.hidden:
+            self.intro.setText(f"PID {facts.pid} belongs to another user or to the system: its details are hidden.")
+        else:
+            self.intro.setText("")
+        hidden = set(facts.hidden)
+        if "everything" in hidden:
+            hidden |= {"name", "program file", "command line", "user", "start time", "parent", "memory"}
+
+        def show(key: str, value: str, hidden_as: str = "") -> None:
+            self.values[key].setText(HIDDEN if hidden_as and hidden_as in hidden else (value or "—"))
+
+        show("name", facts.name, "name")
+        show("pid", str(facts.pid))
+        show("exe", facts.exe, "program file")
+        show("command", facts.command, "command line")
+        show("user", facts.username, "user")
+        if facts.create_time:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(facts.create_time))
+            show("started", f"{started_ago(facts.create_time, now)} ({stamp})")
+        else:
+            show("started", "", "start time")
+        show("parent", f"{facts.parent_name} (PID {facts.ppid})" if facts.ppid else "", "parent")
+        show("children", ", ".join(f"{n} (PID {p})" for p, n in facts.children[:8]) or "none")
+        usage = []
+        if facts.cpu_percent is not None:
+            usage.append(f"{facts.cpu_percent:.0f}% of one processor")
+        if facts.memory_rss is not None:
+            usage.append(f"{_size(facts.memory_rss)} of memory")
+        show("usage", ", ".join(usage), "memory" if not usage else "")
+        lines = [
+            f"{r.proto} {format_endpoint(r.local_addr, r.local_port)}"
+            + (f" → {format_endpoint(r.remote_addr, r.remote_port)}" if r.remote_port else "")
+            + f" ({r.state.lower().replace('_', ' ') if r.state != 'NONE' else 'udp'})"
+            for r in sockets[:12]
+        ]
+        if len(sockets) > 12:
+            lines.append(f"… and {len(sockets) - 12} more")
+        show("sockets", "\n".join(lines) or "none")
