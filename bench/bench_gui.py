@@ -22,10 +22,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil
-from PySide6.QtWidgets import QApplication, QTableView
+from PySide6.QtWidgets import QApplication
 
 from loopgui.core.sockets import Snapshot, SocketRow, diff_rows, make_key
 from loopgui.ui.socket_model import SocketTableModel
+from loopgui.ui.socket_view import SocketTableView
 
 
 class Clock:
@@ -60,10 +61,8 @@ def run(n: int, refreshes: int, sort_column: int) -> dict[str, float]:
     rss_before = psutil.Process().memory_info().rss
     clock = Clock()
     model = SocketTableModel(clock=clock)
-    view = QTableView()
-    view.setModel(model)
+    view = SocketTableView(model)
     view.resize(1100, 700)
-    view.setSortingEnabled(True)
     view.sortByColumn(sort_column, view.horizontalHeader().sortIndicatorOrder())
     view.show()
     rows = {r.key: r for r in (make_row(i) for i in range(n))}

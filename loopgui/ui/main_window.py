@@ -10,13 +10,11 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDoubleSpinBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -24,7 +22,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -43,20 +40,10 @@ from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
 from loopgui.ui.scan_thread import MAX_INTERVAL, MIN_INTERVAL, ScanThread, clamp_interval
 from loopgui.ui.settings import Settings
-from loopgui.ui.socket_model import HEADERS, Column, SocketTableModel
+from loopgui.ui.socket_model import HEADERS, SocketTableModel
+from loopgui.ui.socket_view import SocketTableView
 
 log = logging.getLogger("loopgui.ui")
-
-DEFAULT_WIDTHS = {
-    Column.PROTOCOL: 70,
-    Column.LOCAL_ADDRESS: 170,
-    Column.LOCAL_PORT: 80,
-    Column.REMOTE_ADDRESS: 170,
-    Column.REMOTE_PORT: 90,
-    Column.STATE: 120,
-    Column.PID: 70,
-    Column.PROGRAM: 160,
-}
 
 
 class MainWindow(QMainWindow):
@@ -213,26 +200,7 @@ class MainWindow(QMainWindow):
         tools.addWidget(self.refresh_button)
         layout.addLayout(tools)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Sockets on this computer")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionsMovable(True)
-        header.setHighlightSections(False)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in DEFAULT_WIDTHS.items():
-            self.table.setColumnWidth(column, width)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(Column.LOCAL_PORT, Qt.SortOrder.AscendingOrder)
+        self.table = SocketTableView(self.model)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._show_context_menu)
 

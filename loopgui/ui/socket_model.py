@@ -85,6 +85,20 @@ _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
 _SORT = int(Role.SORT)
+_USED_ROLES = frozenset(
+    (
+        _DISPLAY,
+        _ACCESSIBLE,
+        _TOOLTIP,
+        _BACKGROUND,
+        _ALIGN,
+        _FOREGROUND,
+        _FONT,
+        int(Role.SORT),
+        int(Role.KEY),
+        int(Role.ROW),
+    )
+)
 _KEY = int(Role.KEY)
 _ROW = int(Role.ROW)
 _NUMERIC = {int(Column.LOCAL_PORT), int(Column.REMOTE_PORT), int(Column.PID)}
@@ -145,6 +159,7 @@ class SocketTableModel(QAbstractTableModel):
         self._fresh: dict[bytes, float] = {}
         self._gone: dict[bytes, float] = {}
         self._filter = RowFilter()
+        self._texts: dict[bytes, tuple[SocketRow, tuple[str, ...]]] = {}
         self._sort_column = int(Column.LOCAL_PORT)
         self._descending = False
         self._primary = _primary(self._sort_column)
@@ -175,19 +190,27 @@ class SocketTableModel(QAbstractTableModel):
         return _ROW_FLAGS if index.isValid() else _NO_FLAGS
 
     def data(self, index: ModelIndex, role: int = _DISPLAY) -> Any:
-        if not index.isValid():
+        # Called thousands of times per repaint: roles the table never uses leave first, and display texts
+        # are made once per row version and cached.
+        if role not in _USED_ROLES:
             return None
-        r = index.row()
+        r = index.row()  # -1 for an invalid index
         if not 0 <= r < len(self._rows):
             return None
         row = self._rows[r]
         col = index.column()
-        if role in (_DISPLAY, _ACCESSIBLE):
-            return self._text(row, col)
+        if role == _DISPLAY or role == _ACCESSIBLE:  # noqa: PLR1714, SIM109 (faster than a tuple test here)
+            cached = self._texts.get(row.key)
+            if cached is None or cached[0] is not row:
+                if len(self._texts) > 4096:
+                    self._texts.clear()
+                cached = self._texts[row.key] = (row, tuple(self._text(row, c) for c in range(len(HEADERS))))
+            texts = cached[1]
+            return texts[col] if 0 <= col < len(texts) else None
+        if role == _BACKGROUND:
+            return self._background(row.key) if (self._gone or self._fresh) else None
         if role == _TOOLTIP:
             return self._tooltip(row, col)
-        if role == _BACKGROUND:
-            return self._background(row.key)
         if role == _ALIGN:
             return _RIGHT if col in _NUMERIC else None
         if role == _FOREGROUND:

@@ -1,0 +1,47 @@
+"""The socket table's view, configured once for the window and the benchmarks alike."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from loopgui.ui.socket_model import Column, SocketTableModel
+
+DEFAULT_WIDTHS = {
+    Column.PROTOCOL: 70,
+    Column.LOCAL_ADDRESS: 170,
+    Column.LOCAL_PORT: 80,
+    Column.REMOTE_ADDRESS: 170,
+    Column.REMOTE_PORT: 90,
+    Column.STATE: 120,
+    Column.PID: 70,
+    Column.PROGRAM: 160,
+}
+
+
+class SocketTableView(QTableView):
+    """Whole-row selection, sortable columns, no word wrap (text layout per cell is costly), fixed row height."""
+
+    def __init__(self, model: SocketTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setModel(model)
+        self.setAccessibleName("Sockets on this computer")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in DEFAULT_WIDTHS.items():
+            self.setColumnWidth(column, width)
+        self.setSortingEnabled(True)
+        self.sortByColumn(Column.LOCAL_PORT, Qt.SortOrder.AscendingOrder)
