@@ -72,11 +72,12 @@ def crash_message(exc_type: type[BaseException], exc: BaseException, log_path: P
 
 
 def _show_crash_dialog(text: str, details: str) -> None:
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from loopgui.ui.plain import plain_message_box
+
     box = QMessageBox(QMessageBox.Icon.Critical, "loopgui hit a problem", text, QMessageBox.StandardButton.Ok)
-    box.setTextFormat(Qt.TextFormat.PlainText)
+    plain_message_box(box)
     box.setDetailedText(details)
     parent = QApplication.activeWindow()
     if parent is not None:

@@ -277,6 +277,6 @@ def is_this_computer(host: str) -> bool:
         return True
     if address_kind(h) in (LOOPBACK, WILDCARD):
         return True
-    if h in (socket.gethostname().lower(), socket.getfqdn().lower()):
+    if h == socket.gethostname().lower():  # (not getfqdn: that may ask a name server)
         return True
     return h in this_computer_addresses()

@@ -24,6 +24,7 @@ from loopgui.core.processes import (
 )
 from loopgui.core.sockets import Snapshot
 from loopgui.ui.background import BackgroundOp
+from loopgui.ui.plain import plain_message_box
 
 log = logging.getLogger("loopgui.close")
 
@@ -55,6 +56,7 @@ def confirm_box(
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
     box.setEscapeButton(cancel)
+    plain_message_box(box)
     check = None
     if children:
         check = QCheckBox(f"Also close the {children} program(s) it started")
@@ -82,7 +84,7 @@ class DialogAsker:
         leave = box.addButton("Leave it running", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(leave)
         box.setEscapeButton(leave)
-        box.exec()
+        plain_message_box(box).exec()
         return box.clickedButton() is force
 
     def inform(self, title: str, text: str, details: str = "") -> None:
@@ -94,7 +96,7 @@ class DialogAsker:
         if details:
             box.setInformativeText(details)
             box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        box.exec()
+        plain_message_box(box).exec()
 
 
 class _Progress(QObject):

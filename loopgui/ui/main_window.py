@@ -38,6 +38,7 @@ from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
+from loopgui.ui.plain import plain_tooltip
 from loopgui.ui.scan_thread import MAX_INTERVAL, MIN_INTERVAL, ScanThread, clamp_interval
 from loopgui.ui.settings import Settings
 from loopgui.ui.socket_model import HEADERS, SocketTableModel
@@ -224,7 +225,9 @@ class MainWindow(QMainWindow):
 
         status = self.statusBar()
         self.count_label = QLabel()
+        self.count_label.setTextFormat(Qt.TextFormat.PlainText)
         self.scan_label = QLabel("Reading the list of connections…")
+        self.scan_label.setTextFormat(Qt.TextFormat.PlainText)
         self.notice_label = QLabel()
         self.notice_label.setTextFormat(Qt.TextFormat.PlainText)
         self.notice_label.setStyleSheet("color: #b35900;")
@@ -349,7 +352,7 @@ class MainWindow(QMainWindow):
         if self.scan_thread.paused:
             parts.insert(0, "Updates paused.")
         self.notice_label.setText(" ".join(parts))
-        self.notice_label.setToolTip("\n".join(parts))
+        self.notice_label.setToolTip(plain_tooltip("\n".join(parts)))
 
     @Slot(int, int)
     def _update_counts(self, shown: int, total: int) -> None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from loopgui.core import probes
 from loopgui.core.probes import BadInput, Cancel, Cancelled, LatencyHistory, Outcome, ProbeResult
 from loopgui.ui.background import BackgroundOp
+from loopgui.ui.plain import plain_tooltip
 
 ProbeWork = Callable[[Cancel], list[ProbeResult]]
 
@@ -180,6 +181,7 @@ class ConnectivityPanel(QWidget):
 
         self.sparkline = Sparkline(self.history)
         self.sparkline_label = QLabel()
+        self.sparkline_label.setTextFormat(Qt.TextFormat.PlainText)
         self.sparkline.hide()
         self.sparkline_label.hide()
         spark_row = QHBoxLayout()
@@ -376,10 +378,10 @@ class ConnectivityPanel(QWidget):
             item = QTreeWidgetItem([r.test, r.target, r.verdict])
             pixmap = _GOOD if r.good else (_NEUTRAL if r.outcome in _NEUTRAL_OUTCOMES else _BAD)
             item.setIcon(0, style.standardIcon(pixmap))
-            item.setToolTip(2, r.verdict)
+            item.setToolTip(2, plain_tooltip(r.verdict))
             for key, value in r.details:
                 child = QTreeWidgetItem(["", key, value])
-                child.setToolTip(2, value)
+                child.setToolTip(2, plain_tooltip(value))
                 item.addChild(child)
             self.results.addTopLevelItem(item)
             item.setExpanded(True)
