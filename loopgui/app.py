@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import logging.handlers
+import os
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, TextIO
 
 from loopgui import __version__
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 log = logging.getLogger("loopgui")
 
@@ -34,6 +41,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="PNG",
         default=None,
         help="open the window, wait for one scan, save a picture of the window to PNG and exit (0 = all well)",
+    )
+    parser.add_argument(
+        "--install-desktop",
+        action="store_true",
+        help="add loopgui to the desktop's application menu (in ~/.local/share) and exit",
     )
     parser.add_argument("--version", action="version", version=f"loopgui {__version__}")
     return parser.parse_args(argv)
@@ -113,8 +125,13 @@ def make_excepthook(show: Callable[[str, str], None] = _show_crash_dialog) -> Ex
     return hook
 
 
-def install_excepthook() -> None:
-    hook = make_excepthook()
+def _no_dialog(text: str, details: str) -> None:
+    print(f"loopgui: {text}\n{details}", file=sys.stderr)
+
+
+def install_excepthook(*, interactive: bool = True) -> None:
+    """``interactive=False`` (the self-test): errors go to standard error, never to a dialog nobody can close."""
+    hook = make_excepthook() if interactive else make_excepthook(show=_no_dialog)
     sys.excepthook = hook
 
     def thread_hook(args: threading.ExceptHookArgs) -> None:
@@ -129,6 +146,7 @@ def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from loopgui.core.processes import identity_of
     from loopgui.ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
@@ -140,22 +158,42 @@ def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
         QTimer.singleShot(1200, loop.quit)  # let the table paint and an explanation arrive
 
     window.scan_thread.scanned.connect(done)
-    window.scan_thread.failed.connect(lambda msg: print(f"self-test: scan failed: {msg}", file=sys.stderr))
+    window.scan_thread.failed.connect(lambda msg: _say(f"self-test: scan failed: {msg}", sys.stderr))
     QTimer.singleShot(timeout_ms, loop.quit)
     window.show()
+    QApplication.processEvents()
+    me = identity_of(os.getpid())
+    if me is not None:
+        _say(f"self-test: window shown {time.time() - me.create_time:.2f} s after the program started")
     loop.exec()
     QApplication.processEvents()
     saved = window.grab().save(png, "PNG")
     window.close()
     if not got:
-        print("self-test: no scan finished in time", file=sys.stderr)
+        _say("self-test: no scan finished in time", sys.stderr)
         return 1
     if not saved:
-        print(f"self-test: could not write {png}", file=sys.stderr)
+        _say(f"self-test: could not write {png}", sys.stderr)
         return 1
     rows = len(getattr(got[0], "rows", ()))
-    print(f"self-test: ok, {rows} sockets, picture saved to {png}")
+    _say(f"self-test: ok, {rows} sockets, picture saved to {png}")
     return 0
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    """Print, even when whoever reads the output has stopped reading (``| head``)."""
+    with contextlib.suppress(OSError):  # BrokenPipeError is an OSError
+        print(text, file=stream or sys.stdout, flush=True)
+
+
+def app_icon() -> QIcon:
+    from importlib import resources
+
+    from PySide6.QtGui import QIcon, QPixmap
+
+    pixmap = QPixmap()
+    pixmap.loadFromData(resources.files("loopgui.resources").joinpath("loopgui-256.png").read_bytes())
+    return QIcon(pixmap)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,6 +203,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return explain_main(arguments[1:])
     args = parse_args(arguments)
+    if args.install_desktop:
+        from loopgui.desktop import install_desktop_entry
+
+        try:
+            files = install_desktop_entry()
+        except OSError as exc:
+            print(f"loopgui: could not add the menu entry: {exc}", file=sys.stderr)
+            return 1
+        print(f"loopgui is now in the application menu ({len(files)} files in {files[0].parent.parent}).")
+        return 0
 
     from PySide6.QtCore import QStandardPaths, QTimer
     from PySide6.QtWidgets import QApplication
@@ -178,9 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("loopgui")
     app.setApplicationDisplayName("loopgui")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("io.github.loopgui.loopgui")
+    app.setWindowIcon(app_icon())
     cache = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
     setup_logging(Path(cache) if cache else None)
-    install_excepthook()
+    install_excepthook(interactive=not args.self_test)
 
     window = MainWindow(make_scanner(args.scanner), start=False)
     if args.interval is not None:

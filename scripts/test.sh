@@ -7,7 +7,7 @@ install_apt "${APT_PACKAGES[@]}" openssl  # openssl: the HTTPS test makes a cert
 make_venv "[test]"
 cd "$ROOT"
 export QT_QPA_PLATFORM=offscreen
-"$VENV/bin/ruff" check loopgui tests bench
-"$VENV/bin/ruff" format --check loopgui tests bench
+"$VENV/bin/ruff" check loopgui tests bench packaging resources
+"$VENV/bin/ruff" format --check loopgui tests bench packaging resources
 "$VENV/bin/mypy"
 exec "$VENV/bin/python" -m pytest "$@"

@@ -78,7 +78,7 @@ class ExplainPanel(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         self.headline_font = font
-        top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignVCenter)
         top.addWidget(self.headline, 1)
         self.busy = QLabel("Looking…")
         self.busy.hide()

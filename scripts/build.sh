@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Build the double-clickable loopgui and check that it starts.
+#   ./scripts/build.sh           one folder, dist/loopgui/ (run dist/loopgui/loopgui), then the smoke test
+#   ONEFILE=1 ./scripts/build.sh one file, dist/onefile/loopgui, then the smoke test
+#   ./scripts/build.sh install   build, then add loopgui to the desktop's application menu (~/.local/share)
+set -euo pipefail
+source "$(dirname "$0")/setup.sh"
+install_apt "${APT_PACKAGES[@]}" binutils  # binutils: PyInstaller strips and inspects libraries with it
+make_venv "[test,build]"
+cd "$ROOT"
+export QT_QPA_PLATFORM=offscreen
+"$VENV/bin/python" packaging/make_icons.py --ico --icns build/icons >/dev/null
+if [ "${ONEFILE:-0}" = "1" ]; then
+  LOOPGUI_ONEFILE=1 "$VENV/bin/pyinstaller" --noconfirm --log-level WARN --distpath dist/onefile \
+    --workpath build/pyinstaller-onefile packaging/loopgui.spec
+  exe=dist/onefile/loopgui
+else
+  "$VENV/bin/pyinstaller" --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+    packaging/loopgui.spec
+  exe=dist/loopgui/loopgui
+fi
+./packaging/smoke_test.sh "$exe"
+if [ "${1:-}" = "install" ]; then
+  "$exe" --install-desktop
+fi
