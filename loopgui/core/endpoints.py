@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import enum
 import ipaddress
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 MAX_TEXT = 1_000_000  # characters read from a paste; the rest is ignored (and said so)
@@ -34,15 +36,17 @@ _KIND_PLAIN = {
     ErrorKind.NOT_FOUND: "a computer name could not be found",
 }
 
-# Checked in this order; the first kind whose pattern matches wins.
+# Checked in this order; the first kind whose pattern matches wins.  Matched against the lower-cased text with
+# lower-cased patterns: much faster than re.IGNORECASE on a large paste (so no upper-case escapes like \S here).
 _KIND_PATTERNS: tuple[tuple[ErrorKind, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE))
+    (kind, re.compile(pattern.lower()))
     for kind, pattern in (
         (
             ErrorKind.IN_USE,
             r"EADDRINUSE|address already in use|address in use|Errno 98\b|Errno 48\b|WinError 10048|WSAEADDRINUSE"
-            r"|only one usage of each socket address|port is already allocated|(?:is|was) already (?:in use|used)"
-            r"|already in use|already running on port|port \d+ is in use|bind\(\) to \S+ failed",
+            r"|only one usage of each socket address|port is already allocated|is already in use|was already in use"
+            r"|is already used|was already used"
+            r"|already in use|already running on port|port \d+ is in use",
         ),
         (
             ErrorKind.PERMISSION,
@@ -57,7 +61,7 @@ _KIND_PATTERNS: tuple[tuple[ErrorKind, re.Pattern[str]], ...] = tuple(
         ),
         (
             ErrorKind.TIMEOUT,
-            r"ETIMEDOUT|timed out|time-?out expired|\btimeout\b|WinError 10060|WSAETIMEDOUT|ERR_CONNECTION_TIMED_OUT"
+            r"ETIMEDOUT|timed out|time-?out expired|timeout\b|WinError 10060|WSAETIMEDOUT|ERR_CONNECTION_TIMED_OUT"
             r"|Errno 110\b|Errno 60\b",
         ),
         (
@@ -112,32 +116,58 @@ class FindResult:
 _HOSTNAME = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*"
 _IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
 _ANYHOST = r"\[[0-9A-Fa-f:.]+\]|" + _IPV4 + r"|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+|" + _HOSTNAME
-_PATTERNS = [
+# Each finder: a regex, the characters that may not come right before the match (a look-behind done in Python:
+# a regex that starts with a look-behind cannot skip ahead quickly, which made a 1 MB paste slow), and for two
+# of them a walk backwards from a fast anchor ("://", ":port") to where the match really starts.
+_WORD_EXTRA_URL = "+.-"
+_HOST_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
+_SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
+_HOSTNAME_RE = re.compile(_HOSTNAME)
+
+
+@dataclass(frozen=True, slots=True)
+class _Finder:
+    pattern: re.Pattern[str]
+    not_after: str = ""  # characters (besides letters, digits and "_") that may not precede the match
+    word_before: bool = False  # also refuse letters, digits and "_" right before the match
+    back: str = ""  # "scheme" or "host": extend the match backwards from its anchor
+    lowered: bool = False  # search the lower-cased text (case-insensitive words)
+
+
+_FINDERS = [
     # PostgreSQL: server at "localhost" (::1), port 5432  /  on host "localhost" (127.0.0.1) and ... on port 5432
-    re.compile(
-        r"(?:server at|host) \"(?P<pghost>[^\"\s]{1,255})\"(?: \((?P<pgip>[0-9A-Fa-f:.]+)\))?"
-        r"[^\"]{0,120}?port (?P<pgport>\d{1,6})",
-        re.DOTALL,
+    _Finder(
+        re.compile(
+            r"(?:server at|host) \"(?P<pghost>[^\"\s]{1,255})\"(?: \((?P<pgip>[0-9A-Fa-f:.]+)\))?"
+            r"[^\"]{0,120}?port (?P<pgport>\d{1,6})",
+            re.DOTALL,
+        )
     ),
     # curl, ssh: "connect to localhost port 62893", "connect to host 10.0.0.5 port 22"
-    re.compile(r"connect to (?:host )?(?P<chost>" + _ANYHOST + r") port (?P<cport>\d{1,6})\b"),
-    # URL: scheme://host[:port]
-    re.compile(
-        r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{1,15})://(?:[^@\s/]*@)?"
-        r"(?:\[(?P<uv6>[0-9A-Fa-f:.%\w]+)\]|(?P<uhost>" + _HOSTNAME + r"))(?::(?P<uport>\d{1,6}))?"
+    _Finder(re.compile(r"connect to (?:host )?(?P<chost>" + _ANYHOST + r") port (?P<cport>\d{1,6})\b")),
+    # URL: scheme://host[:port] (found by its "://")
+    _Finder(
+        re.compile(
+            r"://(?:[^@\s/]*@)?(?:\[(?P<uv6>[0-9A-Fa-f:.%\w]+)\]|(?P<uhost>" + _HOSTNAME + r"))(?::(?P<uport>\d{1,6}))?"
+        ),
+        back="scheme",
     ),
     # [v6]:port
-    re.compile(r"\[(?P<v6>[0-9A-Fa-f:.]+(?:%\w+)?)\]:(?P<v6port>\d{1,6})\b"),
+    _Finder(re.compile(r"\[(?P<v6>[0-9A-Fa-f:.]+(?:%\w+)?)\]:(?P<v6port>\d{1,6})\b")),
     # v4:port
-    re.compile(r"(?<![\w.])(?P<v4>" + _IPV4 + r"):(?P<v4port>\d{1,6})\b"),
+    _Finder(re.compile(r"(?P<v4>" + _IPV4 + r"):(?P<v4port>\d{1,6})\b"), not_after=".", word_before=True),
     # bare v6 written with the port glued on, as Node does: ":::3000", "::1:3000", "::ffff:127.0.0.1:80"
-    re.compile(r"(?<![\w:])(?P<bare6>::(?:1)?|::ffff:" + _IPV4 + r"):(?P<bare6port>\d{1,6})\b"),
+    _Finder(
+        re.compile(r"(?P<bare6>::(?:1)?|::ffff:" + _IPV4 + r"):(?P<bare6port>\d{1,6})\b"),
+        not_after=":",
+        word_before=True,
+    ),
     # *:80
-    re.compile(r"(?<![\w*])\*:(?P<starport>\d{1,6})\b"),
-    # name:port
-    re.compile(r"(?<![\w.:/@-])(?P<name>" + _HOSTNAME + r"):(?P<nameport>\d{1,6})\b(?![.:]\d)"),
+    _Finder(re.compile(r"\*:(?P<starport>\d{1,6})\b"), not_after="*", word_before=True),
+    # name:port (found by its ":port")
+    _Finder(re.compile(r":(?P<nameport>\d{1,6})\b(?![.:]\d)"), back="host"),
     # "port 5432", "port: 5432", "port=5432", "Port 8080 was already in use"
-    re.compile(r"\bport\s*[:=]?\s*\"?(?P<port>\d{1,6})\b", re.IGNORECASE),
+    _Finder(re.compile(r"port\s*[:=]?\s*\"?(?P<port>\d{1,6})\b"), word_before=True, lowered=True),
 ]
 _HOST_GROUPS = ("pgip", "pghost", "chost", "uv6", "uhost", "v6", "v4", "bare6", "name")
 _PORT_GROUPS = ("pgport", "cport", "uport", "v6port", "v4port", "bare6port", "starport", "nameport", "port")
@@ -161,13 +191,122 @@ def _valid_ipv6(host: str) -> bool:
     return True
 
 
+def _required_words(pattern: str) -> list[str] | None:
+    """For each top-level alternative of ``pattern``, its longest run of plain characters outside any group: text
+    matching that alternative must contain it.  None when an alternative has no such run of 3 characters."""
+    alternatives, depth, current = [], 0, ""
+    for ch in pattern:
+        if ch == "|" and depth == 0:
+            alternatives.append(current)
+            current = ""
+            continue
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        current += ch
+    alternatives.append(current)
+    words = []
+    for alt in alternatives:
+        runs, run, depth, i = [], "", 0, 0
+        while i < len(alt):
+            ch = alt[i]
+            quantified = i + 1 < len(alt) and alt[i + 1] in "?*{"
+            if ch == "\\" or ch in "()[]{}?*+.^$" or depth or quantified:
+                runs.append(run)
+                run = ""
+                if ch in "([":
+                    depth += 1
+                elif ch in ")]":
+                    depth -= 1
+                i += 2 if ch == "\\" else 1
+                continue
+            run += ch
+            i += 1
+        runs.append(run)
+        best = max(runs, key=len)
+        if len(best) < 3:
+            return None
+        words.append(best)
+    return words
+
+
+_KIND_LITERALS = [_required_words(p.pattern) for _, p in _KIND_PATTERNS]
+
+
+class _Spans:
+    """Parts of the text already read by an earlier (more specific) pattern; kept sorted, so each check is a
+    binary search, not a scan (a 1 MB paste can hold thousands of addresses)."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def claim(self, start: int, end: int) -> bool:
+        """Mark [start, end) as read; False (and nothing marked) when it overlaps a part read before."""
+        i = bisect.bisect_right(self._starts, start)
+        if i > 0 and self._ends[i - 1] > start:
+            return False
+        if i < len(self._starts) and self._starts[i] < end:
+            return False
+        self._starts.insert(i, start)
+        self._ends.insert(i, end)
+        return True
+
+
 def detect_kind(text: str) -> tuple[ErrorKind | None, str, int]:
     """(kind, the words that show it, where they start) or (None, "", -1)."""
-    for kind, pattern in _KIND_PATTERNS:
-        m = pattern.search(text)
+    lowered = text.lower()
+    same_length = len(lowered) == len(text)
+    for (kind, pattern), literals in zip(_KIND_PATTERNS, _KIND_LITERALS, strict=True):
+        # A regex alternation scans slowly; plain substring search is fast.  Skip kinds none of whose words occur.
+        if literals is not None and not any(word in lowered for word in literals):
+            continue
+        m = pattern.search(lowered)
         if m:
-            return kind, m.group(0), m.start()
+            words = text[m.start() : m.end()] if same_length else m.group(0)
+            return kind, words, m.start() if same_length else -1
     return None, "", -1
+
+
+def _before_ok(text: str, start: int, finder: _Finder) -> bool:
+    if start == 0:
+        return True
+    prev = text[start - 1]
+    if finder.word_before and (prev.isalnum() or prev == "_"):
+        return False
+    return prev not in finder.not_after
+
+
+def _matches(text: str, lowered: str) -> Iterator[tuple[re.Match[str], int, dict[str, str]]]:
+    """Every candidate match of every finder, in finder order, with its real start and its named groups."""
+    for finder in _FINDERS:
+        source = lowered if finder.lowered else text
+        for m in finder.pattern.finditer(source):
+            start = m.start()
+            groups = {k: v for k, v in m.groupdict().items() if v is not None}
+            if finder.back == "scheme":
+                i = start
+                while i > 0 and start - i < 17 and text[i - 1] in _SCHEME_CHARS:
+                    i -= 1
+                scheme = text[i:start]
+                if not (2 <= len(scheme) <= 16 and scheme[0].isalpha()) or (i > 0 and text[i - 1] in _SCHEME_CHARS):
+                    continue
+                groups["scheme"] = scheme
+                start = i
+            elif finder.back == "host":
+                i = start
+                while i > 0 and start - i < 254 and text[i - 1] in _HOST_CHARS:
+                    i -= 1
+                name = text[i:start]
+                prev = text[i - 1] if i > 0 else ""
+                if not name or (prev and (prev.isalnum() or prev in "_.:/@-")) or not _HOSTNAME_RE.fullmatch(name):
+                    continue
+                groups["name"] = name
+                start = i
+            elif not _before_ok(text, start, finder):
+                continue
+            yield m, start, groups
 
 
 def find_endpoints(text: str) -> FindResult:
@@ -184,37 +323,37 @@ def find_endpoints(text: str) -> FindResult:
     text = text.replace("\x00", " ")
     kind, kind_text, kind_at = detect_kind(text)
     found: list[tuple[int, Endpoint]] = []
-    covered: list[tuple[int, int]] = []
+    covered = _Spans()
     bad_ports: set[str] = set()
     bad_hosts: set[str] = set()
-    for pattern in _PATTERNS:
-        for m in pattern.finditer(text):
-            start, end = m.span()
-            if any(s <= start < e or s < end <= e for s, e in covered):
+    lowered = text.lower()
+    if len(lowered) != len(text):  # rare letters change length when lower-cased: keep positions right
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    for m, start, groups in _matches(text, lowered):
+        end = m.end()
+        if not covered.claim(start, end):
+            continue
+        host = next((groups[g] for g in _HOST_GROUPS if g in groups), "").strip("[]")
+        port_text = next((groups[g] for g in _PORT_GROUPS if g in groups), "")
+        if not port_text:
+            port = _DEFAULT_PORTS.get(groups.get("scheme", "").lower())
+            if port is None:
                 continue
-            covered.append((start, end))
-            groups = {k: v for k, v in m.groupdict().items() if v is not None}
-            host = next((groups[g] for g in _HOST_GROUPS if g in groups), "").strip("[]")
-            port_text = next((groups[g] for g in _PORT_GROUPS if g in groups), "")
-            if not port_text:
-                port = _DEFAULT_PORTS.get(groups.get("scheme", "").lower())
-                if port is None:
-                    continue
-                port_text = str(port)
-            port = int(port_text)
-            if "starport" in groups:
-                host = "*"
-            if "name" in groups and re.fullmatch(r"[\d.]+", host):
-                continue  # "1.2.3:80" is a version number or a time, not an address
-            if not 1 <= port <= 65535:
-                bad_ports.add(port_text)
-                continue
-            if re.fullmatch(_IPV4, host) and not _valid_ipv4(host):
-                bad_hosts.add(host)
-                continue
-            if ":" in host and not _valid_ipv6(host):
-                continue
-            found.append((start, Endpoint(host, port, m.group(0))))
+            port_text = str(port)
+        port = int(port_text)
+        if "starport" in groups:
+            host = "*"
+        if "name" in groups and re.fullmatch(r"[\d.]+", host):
+            continue  # "1.2.3:80" is a version number or a time, not an address
+        if not 1 <= port <= 65535:
+            bad_ports.add(port_text)
+            continue
+        if re.fullmatch(_IPV4, host) and not _valid_ipv4(host):
+            bad_hosts.add(host)
+            continue
+        if ":" in host and not _valid_ipv6(host):
+            continue
+        found.append((start, Endpoint(host, port, text[start:end])))
     unique: dict[tuple[str, int], tuple[int, Endpoint]] = {}
     for start, ep in sorted(found, key=lambda item: item[0]):
         unique.setdefault((ep.host.lower(), ep.port), (start, ep))
