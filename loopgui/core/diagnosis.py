@@ -168,17 +168,11 @@ def diagnose(
         return _no_endpoint(found, text)
     endpoint = found.endpoints[0]
     d = _Builder(endpoint, found.kind, rows, env, facts).build()
-    return Diagnosis(
-        headline=d.headline,
-        verdict=d.verdict,
-        endpoint=endpoint,
+    return d.diagnosis(
+        endpoint,
         kind=found.kind,
-        findings=d.findings,
-        next_steps=d.next_steps,
-        do_it_yourself=d.do_it_yourself,
-        details=(*d.details, *((("Error words", found.kind_text),) if found.kind_text else ())),
+        extra_details=(("Error words", found.kind_text),) if found.kind_text else (),
         other_endpoints=found.endpoints[1:],
-        holders=d.holders,
         problems=found.problems,
         text=text if isinstance(text, str) else "",
     )
@@ -195,17 +189,7 @@ def explain_row(
     port = row.local_port
     host = row.local_addr
     endpoint = Endpoint(host, port, format_endpoint(host, port))
-    d = _Builder(endpoint, None, rows, env or Environment.current(), facts, selected=row).build()
-    return Diagnosis(
-        headline=d.headline,
-        verdict=d.verdict,
-        endpoint=endpoint,
-        findings=d.findings,
-        next_steps=d.next_steps,
-        do_it_yourself=d.do_it_yourself,
-        details=d.details,
-        holders=d.holders,
-    )
+    return _Builder(endpoint, None, rows, env or Environment.current(), facts, selected=row).build().diagnosis(endpoint)
 
 
 def _no_endpoint(found: FindResult, text: str) -> Diagnosis:
@@ -262,6 +246,31 @@ class _Result:
     do_it_yourself: str = ""
     details: tuple[tuple[str, str], ...] = ()
     holders: tuple[Holder, ...] = ()
+
+    def diagnosis(
+        self,
+        endpoint: Endpoint,
+        *,
+        kind: ErrorKind | None = None,
+        extra_details: tuple[tuple[str, str], ...] = (),
+        other_endpoints: tuple[Endpoint, ...] = (),
+        problems: tuple[str, ...] = (),
+        text: str = "",
+    ) -> Diagnosis:
+        return Diagnosis(
+            headline=self.headline,
+            verdict=self.verdict,
+            endpoint=endpoint,
+            kind=kind,
+            findings=self.findings,
+            next_steps=self.next_steps,
+            do_it_yourself=self.do_it_yourself,
+            details=(*self.details, *extra_details),
+            other_endpoints=other_endpoints,
+            holders=self.holders,
+            problems=problems,
+            text=text,
+        )
 
 
 class _Builder:

@@ -47,6 +47,22 @@ from loopgui.ui.socket_view import SocketTableView
 log = logging.getLogger("loopgui.ui")
 
 
+def _banner(*buttons: QPushButton) -> tuple[QFrame, QLabel]:
+    """A hidden strip with a plain-text message and buttons, shown above the explanation."""
+    frame = QFrame()
+    frame.setFrameShape(QFrame.Shape.StyledPanel)
+    row = QHBoxLayout(frame)
+    row.setContentsMargins(8, 4, 8, 4)
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    row.addWidget(label, 1)
+    for button in buttons:
+        row.addWidget(button)
+    frame.hide()
+    return frame, label
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -127,36 +143,16 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.investigate_button)
         layout.addLayout(bar)
 
-        self.banner = QFrame()
-        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        self.banner.setObjectName("investigateBanner")
-        banner_layout = QHBoxLayout(self.banner)
-        banner_layout.setContentsMargins(8, 4, 8, 4)
-        self.banner_label = QLabel()
-        self.banner_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.banner_label.setWordWrap(True)
         self.show_all_button = QPushButton("Show all sockets")
         self.show_all_button.clicked.connect(self.clear_investigation)
-        banner_layout.addWidget(self.banner_label, 1)
-        banner_layout.addWidget(self.show_all_button)
-        self.banner.hide()
+        self.banner, self.banner_label = _banner(self.show_all_button)
         layout.addWidget(self.banner)
 
-        self.clip_banner = QFrame()
-        self.clip_banner.setFrameShape(QFrame.Shape.StyledPanel)
-        clip_layout = QHBoxLayout(self.clip_banner)
-        clip_layout.setContentsMargins(8, 4, 8, 4)
-        self.clip_label = QLabel()
-        self.clip_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.clip_label.setWordWrap(True)
         self.clip_yes = QPushButton("Investigate")
         self.clip_yes.clicked.connect(self._accept_clipboard)
         self.clip_no = QPushButton("No, thanks")
+        self.clip_banner, self.clip_label = _banner(self.clip_yes, self.clip_no)
         self.clip_no.clicked.connect(self.clip_banner.hide)
-        clip_layout.addWidget(self.clip_label, 1)
-        clip_layout.addWidget(self.clip_yes)
-        clip_layout.addWidget(self.clip_no)
-        self.clip_banner.hide()
         layout.addWidget(self.clip_banner)
 
         tools = QHBoxLayout()

@@ -34,6 +34,12 @@ _NEUTRAL = QStyle.StandardPixmap.SP_MessageBoxInformation
 _NEUTRAL_OUTCOMES = {Outcome.NO_ANSWER}
 
 
+def _button(text: str, tip: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    return button
+
+
 class Sparkline(QWidget):
     """A small chart of connect times; failed attempts are red ticks."""
 
@@ -124,23 +130,29 @@ class ConnectivityPanel(QWidget):
         layout.addLayout(form)
 
         grid = QGridLayout()
-        self.tcp_button = QPushButton("Does it answer?")
-        self.tcp_button.setToolTip("Connect to every address the computer has, and read what the program says first.")
-        self.http_button = QPushButton("Open as a web page")
-        self.http_button.setToolTip("Ask for the main page (HTTP, or HTTPS on 443/8443) and show the answer.")
-        self.https_button = QPushButton("…securely (HTTPS)")
-        self.https_button.setToolTip("Ask for the main page over HTTPS and show the certificate.")
-        self.udp_button = QPushButton("Send a message (UDP)")
-        self.udp_button.setToolTip("Send an empty UDP message: useful for DNS, games and video calls.")
-        self.bind_button = QPushButton("Could a program listen here?")
-        self.bind_button.setToolTip("Try to start listening on this port on this computer, and stop at once.")
-        self.self_test_button = QPushButton("Loopback self-test")
-        self.self_test_button.setToolTip("loopgui talks to itself over 127.0.0.1 and ::1 to prove they work.")
-        self.free_button = QPushButton("Find a free port")
-        self.free_button.setToolTip("Suggest a port that no program uses and that both 127.0.0.1 and ::1 allow.")
-        self.repeat_button = QPushButton("Repeat every second")
+        self.tcp_button = _button(
+            "Does it answer?", "Connect to every address the computer has, and read what the program says first."
+        )
+        self.http_button = _button(
+            "Open as a web page", "Ask for the main page (HTTP, or HTTPS on 443/8443) and show the answer."
+        )
+        self.https_button = _button("…securely (HTTPS)", "Ask for the main page over HTTPS and show the certificate.")
+        self.udp_button = _button(
+            "Send a message (UDP)", "Send an empty UDP message: useful for DNS, games and video calls."
+        )
+        self.bind_button = _button(
+            "Could a program listen here?", "Try to start listening on this port on this computer, and stop at once."
+        )
+        self.self_test_button = _button(
+            "Loopback self-test", "loopgui talks to itself over 127.0.0.1 and ::1 to prove they work."
+        )
+        self.free_button = _button(
+            "Find a free port", "Suggest a port that no program uses and that both 127.0.0.1 and ::1 allow."
+        )
+        self.repeat_button = _button(
+            "Repeat every second", "Keep testing the connection every second until you press it again."
+        )
         self.repeat_button.setCheckable(True)
-        self.repeat_button.setToolTip("Keep testing the connection every second until you press it again.")
         buttons = [
             self.tcp_button,
             self.http_button,
