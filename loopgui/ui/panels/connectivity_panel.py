@@ -153,17 +153,7 @@ class ConnectivityPanel(QWidget):
             "Repeat every second", "Keep testing the connection every second until you press it again."
         )
         self.repeat_button.setCheckable(True)
-        buttons = [
-            self.tcp_button,
-            self.http_button,
-            self.https_button,
-            self.udp_button,
-            self.bind_button,
-            self.self_test_button,
-            self.free_button,
-            self.repeat_button,
-        ]
-        for i, b in enumerate(buttons):
+        for i, b in enumerate([*self._buttons(), self.repeat_button]):
             grid.addWidget(b, i // 4, i % 4)
         layout.addLayout(grid)
 
@@ -303,6 +293,7 @@ class ConnectivityPanel(QWidget):
         return self.host_edit.text().strip(), self.port_spin.value(), self.timeout_spin.value()
 
     def _buttons(self) -> list[QPushButton]:
+        """The one-shot test buttons (disabled while a test runs)."""
         return [
             self.tcp_button,
             self.http_button,
