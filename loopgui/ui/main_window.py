@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Slot
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QThreadPool, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -671,6 +671,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         self.connectivity_panel.cancel()
+        QThreadPool.globalInstance().waitForDone(1000)  # background work ends within a moment once cancelled
         if not self.scan_thread.stop(1000):
             log.warning("the scanner did not stop within 1 s; waiting for it")
             self.scan_thread.wait()
