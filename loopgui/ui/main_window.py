@@ -144,7 +144,7 @@ class MainWindow(QMainWindow):
         layout.addLayout(bar)
 
         self.show_all_button = QPushButton("Show all sockets")
-        self.show_all_button.clicked.connect(self.clear_investigation)
+        self.show_all_button.clicked.connect(self.show_all_sockets)
         self.banner, self.banner_label = _banner(self.show_all_button)
         layout.addWidget(self.banner)
 
@@ -315,11 +315,12 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: Snapshot) -> None:
+        first = self._last_snapshot is None
         previous: Mapping[bytes, SocketRow] = self._last_snapshot.rows if self._last_snapshot is not None else {}
         self._last_snapshot = snapshot
         self._scan_error = ""
         self.model.apply_snapshot(snapshot)
-        if self._subject is not None and self._touches_subject(snapshot, previous):
+        if self._subject is not None and (first or self._touches_subject(snapshot, previous)):
             self._run_diagnosis(quiet=True)
         stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
         self.scan_label.setText(f"Updated {stamp} (took {snapshot.duration * 1000:.0f} ms)")
@@ -410,7 +411,8 @@ class MainWindow(QMainWindow):
             names = ", ".join(e.display for e in result.endpoints[:5])
             ports = ", ".join(str(p) for p in sorted(result.ports))
             word = "port" if len(result.ports) == 1 else "ports"
-            self._banner_base = f"Showing what uses {word} {ports} (found: {names})."
+            found = f" (found: {names})" if any(e.host for e in result.endpoints) else ""
+            self._banner_base = f"Showing what uses {word} {ports}{found}."
         else:
             lines = ["No address or port number found in that text."]
             lines.extend(result.problems)
@@ -425,7 +427,16 @@ class MainWindow(QMainWindow):
         self._run_diagnosis()
 
     @Slot()
+    def show_all_sockets(self) -> None:
+        """Drop the port filter of the investigation; the explanation stays."""
+        self._investigated_ports = frozenset()
+        self._banner_base = ""
+        self.banner.hide()
+        self._apply_filter()
+
+    @Slot()
     def clear_investigation(self) -> None:
+        """Forget the investigation: all sockets, and the explanation back to its welcome text."""
         self._investigated_ports = frozenset()
         self._banner_base = ""
         self.banner.hide()
@@ -509,18 +520,19 @@ class MainWindow(QMainWindow):
         return ""
 
     def _touches_subject(self, snapshot: Snapshot, previous: Mapping[bytes, SocketRow]) -> bool:
-        """Whether the new snapshot changed any socket on the port being explained."""
+        """Whether the new snapshot changed anything the explanation rests on: a socket on its port, or a program
+        starting or stopping to listen anywhere (near misses and "did you mean" look at all listeners)."""
         port = self._subject_port
         if port is None:
             return False
         diff = snapshot.diff
         for key in diff.added | diff.changed:
             r = snapshot.rows.get(key)
-            if r is not None and port in (r.local_port, r.remote_port):
+            if r is not None and (port in (r.local_port, r.remote_port) or r.is_listening):
                 return True
         for key in diff.removed:
             r = previous.get(key)
-            if r is not None and port in (r.local_port, r.remote_port):
+            if r is not None and (port in (r.local_port, r.remote_port) or r.is_listening):
                 return True
         return False
 
@@ -573,7 +585,7 @@ class MainWindow(QMainWindow):
         self.investigate()
 
     def _on_investigate_text_changed(self, text: str) -> None:
-        if not text and self.banner.isVisible():
+        if not text and (self.banner.isVisible() or (self._subject is not None and self._subject[0] == "text")):
             self.clear_investigation()
 
     def _update_banner(self) -> None:

@@ -108,3 +108,13 @@ def test_clipboard_offer(window: MainWindow, qtbot: QtBot) -> None:
     QGuiApplication.clipboard().setText("nothing to see here")
     window.offer_clipboard()
     assert not window.clip_banner.isVisible()
+
+
+def test_explanation_notices_a_new_listener_one_typo_away(window: MainWindow, qtbot: QtBot) -> None:
+    window.investigate_edit.setText("connect ECONNREFUSED 127.0.0.1:62839")
+    window.investigate()
+    panel = window.explain_panel
+    qtbot.waitUntil(lambda: panel.diagnosis is not None, timeout=5000)
+    assert "Did you mean" not in panel.findings.text()
+    window.rows.append(row(62893, program="python3", pid=4242))  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: "Did you mean port 62893?" in panel.findings.text(), timeout=5000)

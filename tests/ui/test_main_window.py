@@ -63,6 +63,9 @@ def test_investigate_narrows_the_table_and_show_all_restores(window: MainWindow,
     qtbot.mouseClick(window.show_all_button, Qt.MouseButton.LeftButton)
     assert shown_ports(window) == {62893, 50111, 5432, 53}
     assert not window.banner.isVisible()
+    qtbot.waitUntil(lambda: window.explain_panel.diagnosis is not None, timeout=5000)  # the explanation stays
+    window.investigate_edit.clear()  # emptying the box forgets the investigation
+    assert window.explain_panel.diagnosis is None
 
 
 def test_investigate_without_an_address_says_so(window: MainWindow, qtbot: QtBot) -> None:
