@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from loopgui.core import knowledge
 
@@ -125,13 +126,14 @@ def resolve(host: str, port: int, kind: int, timeout: float, cancel: Cancel) -> 
     literal = knowledge.ip_version(host)
     if literal:
         return [(socket.AF_INET6 if literal == 6 and ":" in host else socket.AF_INET, host.split("%", 1)[0])]
-    box: dict[str, object] = {}
+    infos: list[tuple[Any, ...]] = []
+    failed: list[OSError] = []
 
     def lookup() -> None:
         try:
-            box["infos"] = socket.getaddrinfo(host, port, type=kind)
+            infos.extend(socket.getaddrinfo(host, port, type=kind))
         except OSError as exc:
-            box["error"] = exc
+            failed.append(exc)
 
     worker = threading.Thread(target=lookup, name="loopgui-resolve", daemon=True)
     worker.start()
@@ -141,10 +143,10 @@ def resolve(host: str, port: int, kind: int, timeout: float, cancel: Cancel) -> 
         if time.monotonic() > deadline:
             raise BadInput(f"Looking up the name {host} took longer than {timeout:g} seconds.")
         worker.join(0.05)
-    if "error" in box:
+    if failed:
         raise BadInput(f"The name {host} could not be found. Check the spelling, or the network and VPN.")
     out: list[tuple[int, str]] = []
-    for family, _, _, _, sockaddr in box["infos"]:  # type: ignore[attr-defined]
+    for family, _, _, _, sockaddr in infos:
         if family in (socket.AF_INET, socket.AF_INET6):
             entry = (family, str(sockaddr[0]))
             if entry not in out:

@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import psutil
 
@@ -82,7 +82,7 @@ class PsutilSource:
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
         problems: list[str] = []
         try:
-            conns: Iterable[tuple[object, int | None]] = [(c, c.pid) for c in psutil.net_connections("inet")]
+            conns: Iterable[tuple[Any, int | None]] = [(c, c.pid) for c in psutil.net_connections("inet")]
         except psutil.AccessDenied:
             conns, refused = self._per_process(should_stop)
             if refused:
@@ -92,14 +92,14 @@ class PsutilSource:
         rows: dict[bytes, SocketRow] = {}
         hidden = 0
         for conn, pid in conns:
-            family = _FAMILY_VERSION.get(conn.family)  # type: ignore[attr-defined]
+            family = _FAMILY_VERSION.get(conn.family)
             if family is None:
                 continue
-            proto = TCP if conn.type == socket.SOCK_STREAM else UDP  # type: ignore[attr-defined]
-            laddr, raddr = conn.laddr, conn.raddr  # type: ignore[attr-defined]
+            proto = TCP if conn.type == socket.SOCK_STREAM else UDP
+            laddr, raddr = conn.laddr, conn.raddr
             local, lport = (laddr.ip, laddr.port) if laddr else ("", 0)
             remote, rport = (raddr.ip, raddr.port) if raddr else ("", 0)
-            state = conn.status  # type: ignore[attr-defined]
+            state = conn.status
             try:
                 key = make_key(proto, family, local, lport, remote, rport)
             except (OSError, ValueError):
@@ -130,9 +130,9 @@ class PsutilSource:
         return SourceResult(rows, hidden, tuple(problems))
 
     @staticmethod
-    def _per_process(should_stop: StopCheck) -> tuple[list[tuple[object, int | None]], int]:
+    def _per_process(should_stop: StopCheck) -> tuple[list[tuple[Any, int | None]], int]:
         """Each readable process's own sockets: what macOS allows without admin rights."""
-        found: list[tuple[object, int | None]] = []
+        found: list[tuple[Any, int | None]] = []
         refused = 0
         for proc in psutil.process_iter():
             if should_stop():

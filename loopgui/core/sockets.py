@@ -179,8 +179,26 @@ class Snapshot:
     source: str = ""
 
     @staticmethod
-    def of(rows: dict[bytes, SocketRow], **kwargs: object) -> Snapshot:
-        return Snapshot(rows=MappingProxyType(rows), **kwargs)  # type: ignore[arg-type]
+    def of(
+        rows: dict[bytes, SocketRow],
+        *,
+        taken_at: float,
+        duration: float,
+        diff: SnapshotDiff | None = None,
+        hidden_sockets: int = 0,
+        problems: tuple[str, ...] = (),
+        source: str = "",
+    ) -> Snapshot:
+        """A snapshot over a read-only view of ``rows`` (the caller hands the dict over and keeps no reference)."""
+        return Snapshot(
+            rows=MappingProxyType(rows),
+            taken_at=taken_at,
+            duration=duration,
+            diff=diff if diff is not None else SnapshotDiff(),
+            hidden_sockets=hidden_sockets,
+            problems=problems,
+            source=source,
+        )
 
 
 EXPORT_FIELDS = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QThreadPool, QTimer, Slot
@@ -80,9 +80,9 @@ class MainWindow(QMainWindow):
         self._scan_error = ""
         self._investigated_ports: frozenset[int] = frozenset()
         self._banner_base = ""
-        # What the Explain panel is about: ("text", pasted text) or ("row", row key); and a counter so that only
-        # the newest background diagnosis is shown.
-        self._subject: tuple[str, object] | None = None
+        # What the Explain panel is about: pasted text (str) or a table row's key (bytes); and a counter so that
+        # only the newest background diagnosis is shown.
+        self._subject: str | bytes | None = None
         self._subject_port: int | None = None
         self._generation = 0
         self._offered_clipboard = ""
@@ -420,7 +420,7 @@ class MainWindow(QMainWindow):
             self._banner_base = " ".join(lines)
         self._apply_filter()
         self.banner.show()
-        self._subject = ("text", text)
+        self._subject = text
         self._subject_port = result.endpoints[0].port if result.endpoints else None
         if result.endpoints:
             self.connectivity_panel.set_target(result.endpoints[0].host, result.endpoints[0].port)
@@ -440,7 +440,7 @@ class MainWindow(QMainWindow):
         self._investigated_ports = frozenset()
         self._banner_base = ""
         self.banner.hide()
-        if self._subject is not None and self._subject[0] == "text":
+        if isinstance(self._subject, str):
             self._subject = None
             self._subject_port = None
             self._generation += 1
@@ -453,7 +453,7 @@ class MainWindow(QMainWindow):
         row = self.model.row_at(self.table.currentIndex().row())
         if row is None or self.model.is_gone(row.key):
             return
-        self._subject = ("row", row.key)
+        self._subject = row.key
         self._subject_port = row.local_port
         if row.is_listening or not row.remote_port:
             self.connectivity_panel.set_target(row.local_addr, row.local_port)
@@ -544,14 +544,14 @@ class MainWindow(QMainWindow):
         rows = dict(self._last_snapshot.rows) if self._last_snapshot is not None else {}
         self._generation += 1
         generation = self._generation
-        kind, value = subject
-        if kind == "row":
-            row = rows.get(value)  # type: ignore[call-overload]
+        work: Callable[[], Diagnosis]
+        if isinstance(subject, bytes):
+            row = rows.get(subject)
             if row is None:
                 return
             work = lambda: explain_row(row, rows)  # noqa: E731
         else:
-            text = str(value)
+            text = subject
             work = lambda: diagnose(text, rows)  # noqa: E731
         if not quiet:
             self.explain_panel.set_busy(True)
@@ -585,7 +585,7 @@ class MainWindow(QMainWindow):
         self.investigate()
 
     def _on_investigate_text_changed(self, text: str) -> None:
-        if not text and (self.banner.isVisible() or (self._subject is not None and self._subject[0] == "text")):
+        if not text and (self.banner.isVisible() or isinstance(self._subject, str)):
             self.clear_investigation()
 
     def _update_banner(self) -> None:
