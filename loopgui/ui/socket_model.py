@@ -300,6 +300,16 @@ class SocketTableModel(QAbstractTableModel):
         self._snapshots += 1
         accepts = self._filter.accepts
         shown = self._shown
+        if not self._rows:
+            # Nothing shown yet (the first scan, or everything had gone): one sorted load beats thousands of
+            # single-row inserts, and there is no selection or scroll position to keep.
+            self.beginResetModel()
+            self._order([r for r in new.values() if accepts(r)])
+            self.endResetModel()
+            if highlight:
+                self._fresh.update((key, now) for key in self._shown)
+            self._after_change()
+            return
 
         for key in diff.removed:
             if key in shown:
