@@ -156,6 +156,12 @@ def resolve(host: str, port: int, kind: int, timeout: float, cancel: Cancel) -> 
     return out
 
 
+def _addresses(host: str, port: object, kind: int, timeout: float, cancel: Cancel) -> tuple[int, list[tuple[int, str]]]:
+    """Check the target the user typed, then look it up: (port, [(family, address), ...])."""
+    host, number = check_target(host, port)
+    return number, resolve(host, number, kind, timeout, cancel)
+
+
 def _sockaddr(family: int, addr: str, port: int) -> tuple[object, ...]:
     return (addr, port, 0, 0) if family == socket.AF_INET6 else (addr, port)
 
@@ -233,10 +239,10 @@ def tcp_probe(
 ) -> list[ProbeResult]:
     """Try to connect to every address ``host`` resolves to, separately; read a greeting where one comes."""
     cancel = cancel or Cancel()
-    host, port = check_target(host, port)
     timeout = clamp_timeout(timeout)
+    port, addresses = _addresses(host, port, socket.SOCK_STREAM, timeout, cancel)
     results = []
-    for family, addr in resolve(host, port, socket.SOCK_STREAM, timeout, cancel):
+    for family, addr in addresses:
         target = _target(family, addr, port)
         start = time.perf_counter()
         try:
@@ -430,10 +436,10 @@ def udp_probe(
 ) -> list[ProbeResult]:
     """Send an empty datagram; the system reports "closed" when the other side says nobody listens."""
     cancel = cancel or Cancel()
-    host, port = check_target(host, port)
     timeout = clamp_timeout(timeout)
+    port, addresses = _addresses(host, port, socket.SOCK_DGRAM, timeout, cancel)
     results = []
-    for family, addr in resolve(host, port, socket.SOCK_DGRAM, timeout, cancel):
+    for family, addr in addresses:
         target = _target(family, addr, port)
         start = time.perf_counter()
         with socket.socket(family, socket.SOCK_DGRAM) as sock:

@@ -76,14 +76,19 @@ def select_port(win: MainWindow, qtbot: QtBot, port: int) -> None:
     )
 
 
+def close_from_table(win: MainWindow, qtbot: QtBot, port: int) -> str:
+    """Select the program listening on ``port``, press Delete's action, and return the final message."""
+    select_port(win, qtbot, port)
+    with qtbot.waitSignal(win.close_flow.finished, timeout=15000) as blocker:
+        win.close_action.trigger()
+    return str(blocker.args[0])
+
+
 @pytest.mark.parametrize("child", ["listen"], indirect=True)
 def test_cancel_closes_nothing(make_window, qtbot: QtBot, child: Child) -> None:  # type: ignore[no-untyped-def]
     asker = FakeAsker(confirm=False)
-    win = make_window(asker)
-    select_port(win, qtbot, child.port)
-    with qtbot.waitSignal(win.close_flow.finished, timeout=10000) as blocker:
-        win.close_action.trigger()
-    assert blocker.args == ["Nothing was closed."]
+    message = close_from_table(make_window(asker), qtbot, child.port)
+    assert message == "Nothing was closed."
     assert asker.asked[0][:3] == ("confirm", child.identity.name, str(child.proc.pid))
     assert child.proc.poll() is None
 
@@ -91,11 +96,8 @@ def test_cancel_closes_nothing(make_window, qtbot: QtBot, child: Child) -> None:
 @pytest.mark.parametrize("child", ["listen"], indirect=True)
 def test_close_and_confirm_the_port_is_free(make_window, qtbot: QtBot, child: Child) -> None:  # type: ignore[no-untyped-def]
     asker = FakeAsker()
-    win = make_window(asker)
-    select_port(win, qtbot, child.port)
-    with qtbot.waitSignal(win.close_flow.finished, timeout=15000) as blocker:
-        win.close_action.trigger()
-    assert blocker.args[0].endswith(f"Port {child.port} is free now.")
+    message = close_from_table(make_window(asker), qtbot, child.port)
+    assert message.endswith(f"Port {child.port} is free now.")
     assert asker.asked[-1][1] == "Closed"
     assert not psutil.pid_exists(child.proc.pid) or child.proc.wait(5) is not None
 
@@ -103,32 +105,23 @@ def test_close_and_confirm_the_port_is_free(make_window, qtbot: QtBot, child: Ch
 @pytest.mark.parametrize("child", ["stubborn"], indirect=True)
 def test_stubborn_program_is_forced_after_asking(make_window, qtbot: QtBot, child: Child) -> None:  # type: ignore[no-untyped-def]
     asker = FakeAsker(force=True)
-    win = make_window(asker)
-    select_port(win, qtbot, child.port)
-    with qtbot.waitSignal(win.close_flow.finished, timeout=15000) as blocker:
-        win.close_action.trigger()
+    message = close_from_table(make_window(asker), qtbot, child.port)
     assert [a[0] for a in asker.asked] == ["confirm", "force", "inform"]
-    assert f"Port {child.port} is free now." in blocker.args[0]
+    assert f"Port {child.port} is free now." in message
 
 
 @pytest.mark.parametrize("child", ["stubborn"], indirect=True)
 def test_stubborn_program_left_running_when_not_forced(make_window, qtbot: QtBot, child: Child) -> None:  # type: ignore[no-untyped-def]
     asker = FakeAsker(force=False)
-    win = make_window(asker)
-    select_port(win, qtbot, child.port)
-    with qtbot.waitSignal(win.close_flow.finished, timeout=15000) as blocker:
-        win.close_action.trigger()
-    assert "still running" in blocker.args[0]
+    message = close_from_table(make_window(asker), qtbot, child.port)
+    assert "still running" in message
     assert child.proc.poll() is None
 
 
 @pytest.mark.parametrize("child", ["tree"], indirect=True)
 def test_tree_option_closes_children(make_window, qtbot: QtBot, child: Child) -> None:  # type: ignore[no-untyped-def]
     asker = FakeAsker(children=True)
-    win = make_window(asker)
-    select_port(win, qtbot, child.port)
-    with qtbot.waitSignal(win.close_flow.finished, timeout=15000):
-        win.close_action.trigger()
+    close_from_table(make_window(asker), qtbot, child.port)
     assert asker.asked[0][3] == "2"
     for pid in child.children:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
@@ -140,10 +133,7 @@ def test_access_denied_shows_how_to_retry(  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.setattr(psutil.Process, "terminate", lambda self: (_ for _ in ()).throw(psutil.AccessDenied(self.pid)))
     asker = FakeAsker()
-    win = make_window(asker)
-    select_port(win, qtbot, child.port)
-    with qtbot.waitSignal(win.close_flow.finished, timeout=15000):
-        win.close_action.trigger()
+    close_from_table(make_window(asker), qtbot, child.port)
     _, title, text, details = asker.asked[-1]
     assert title == "Not allowed" and "another user" in text and f"kill {child.proc.pid}" in details
     assert child.proc.poll() is None
