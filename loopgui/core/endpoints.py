@@ -254,18 +254,26 @@ class _Spans:
         return True
 
 
-def detect_kind(text: str) -> tuple[ErrorKind | None, str, int]:
-    """(kind, the words that show it, where they start) or (None, "", -1)."""
+def _lower(text: str) -> str:
+    """``text`` lower-cased, position for position (the rare letters whose lower case is longer stay as they are)."""
     lowered = text.lower()
-    same_length = len(lowered) == len(text)
+    if len(lowered) != len(text):
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return lowered
+
+
+def detect_kind(text: str, lowered: str | None = None) -> tuple[ErrorKind | None, str, int]:
+    """(kind, the words that show it, where they start) or (None, "", -1).  ``lowered``: ``_lower(text)``, if the
+    caller has it already."""
+    if lowered is None:
+        lowered = _lower(text)
     for (kind, pattern), literals in zip(_KIND_PATTERNS, _KIND_LITERALS, strict=True):
         # A regex alternation scans slowly; plain substring search is fast.  Skip kinds none of whose words occur.
         if literals is not None and not any(word in lowered for word in literals):
             continue
         m = pattern.search(lowered)
         if m:
-            words = text[m.start() : m.end()] if same_length else m.group(0)
-            return kind, words, m.start() if same_length else -1
+            return kind, text[m.start() : m.end()], m.start()
     return None, "", -1
 
 
@@ -321,14 +329,12 @@ def find_endpoints(text: str) -> FindResult:
         text = text[:MAX_TEXT]
         problems.append("The text is very long; only its first million characters were read.")
     text = text.replace("\x00", " ")
-    kind, kind_text, kind_at = detect_kind(text)
+    lowered = _lower(text)
+    kind, kind_text, kind_at = detect_kind(text, lowered)
     found: list[tuple[int, Endpoint]] = []
     covered = _Spans()
     bad_ports: set[str] = set()
     bad_hosts: set[str] = set()
-    lowered = text.lower()
-    if len(lowered) != len(text):  # rare letters change length when lower-cased: keep positions right
-        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     for m, start, groups in _matches(text, lowered):
         end = m.end()
         if not covered.claim(start, end):
