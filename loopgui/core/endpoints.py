@@ -119,7 +119,6 @@ _ANYHOST = r"\[[0-9A-Fa-f:.]+\]|" + _IPV4 + r"|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+|" + 
 # Each finder: a regex, the characters that may not come right before the match (a look-behind done in Python:
 # a regex that starts with a look-behind cannot skip ahead quickly, which made a 1 MB paste slow), and for two
 # of them a walk backwards from a fast anchor ("://", ":port") to where the match really starts.
-_WORD_EXTRA_URL = "+.-"
 _HOST_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
 _SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
 _HOSTNAME_RE = re.compile(_HOSTNAME)

@@ -188,13 +188,6 @@ class NetlinkReplyError(Exception):
     """The kernel's reply could not be read completely."""
 
 
-@dataclass(slots=True)
-class DiagRecord:
-    key: bytes
-    state: int
-    inode: int
-
-
 def build_request(family: int, protocol: int, seq: int) -> bytes:
     payload = _REQ.pack(family, protocol, 0, 0, _ALL_STATES)
     return _NLMSGHDR.pack(_NLMSGHDR.size + len(payload), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + (
