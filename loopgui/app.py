@@ -27,9 +27,13 @@ _log_path: Path | None = None
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    from loopgui.cli import verbs_help
+
     parser = argparse.ArgumentParser(
         prog="loopgui",
         description="See which program uses which network port, and what an error message about one means.",
+        epilog="In a terminal:\n" + verbs_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("text", nargs="*", help="an error message or address to investigate at start")
     parser.add_argument(
@@ -198,10 +202,11 @@ def app_icon() -> QIcon:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:1] == ["explain"]:
-        from loopgui.cli import explain_main
+    from loopgui.cli import run_verb
 
-        return explain_main(arguments[1:])
+    code = run_verb(arguments)
+    if code is not None:
+        return code
     args = parse_args(arguments)
     if args.install_desktop:
         from loopgui.desktop import install_desktop_entry

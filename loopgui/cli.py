@@ -1,50 +1,45 @@
-"""The terminal face: ``loopgui explain TEXT [--json]``, sharing loopgui.core with the window (no Qt here)."""
+"""The terminal face: ``loopgui VERB …`` verbs sharing loopgui.core with the window (no Qt here).
+
+Each verb lives in its own module under ``loopgui/commands/`` with ``main(argv, out=None, err=None) -> int``
+(exit 0 = yes/done, 1 = no, 2 = bad input).  The loaders below import them statically so that PyInstaller
+finds every verb.
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import Protocol, TextIO
 
-from loopgui.core.diagnosis import diagnose
-from loopgui.core.scanner import make_scanner
+
+class VerbMain(Protocol):
+    def __call__(self, argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int: ...
+
+
+def _explain() -> VerbMain:
+    from loopgui.commands import explain
+
+    return explain.main
+
+
+# verb -> (one line for the help text, loader).  Add a verb: one module in loopgui/commands and one line here.
+VERBS: dict[str, tuple[str, Callable[[], VerbMain]]] = {
+    "explain": ("explain an error message or address in plain words", _explain),
+}
+
+
+def verbs_help() -> str:
+    width = max(len(v) for v in VERBS)
+    return "\n".join(f"  loopgui {verb:<{width}}  {about}" for verb, (about, _) in VERBS.items())
+
+
+def run_verb(arguments: Sequence[str]) -> int | None:
+    """Run ``arguments[0]`` as a verb and return its exit code; None when it is not a verb (start the window)."""
+    if not arguments or arguments[0] not in VERBS:
+        return None
+    _, load = VERBS[arguments[0]]
+    return load()(list(arguments[1:]))
 
 
 def explain_main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
-    parser = argparse.ArgumentParser(
-        prog="loopgui explain",
-        description="Explain an error message or address in plain words, using this computer's live sockets.",
-    )
-    parser.add_argument("text", nargs="*", help="the error message or address; '-' or nothing reads standard input")
-    parser.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
-    args = parser.parse_args(list(argv))
-    text = " ".join(args.text)
-    if not args.text or text == "-":
-        if sys.stdin is None or sys.stdin.isatty():
-            print("loopgui explain: give an error message or address, e.g. loopgui explain 127.0.0.1:3000", file=err)
-            return 2
-        text = sys.stdin.read(1_000_001)
-    if not text.strip():
-        print(
-            "loopgui explain: the text is empty; give an error message or an address such as 127.0.0.1:3000.", file=err
-        )
-        return 2
-    try:
-        snapshot = make_scanner().scan()
-        rows = snapshot.rows
-    except Exception as exc:  # explain what we can even without the live list
-        print(
-            f"loopgui explain: could not read this computer's connections ({exc}); explaining the text only.", file=err
-        )
-        rows = {}
-    diagnosis = diagnose(text, rows)
-    if args.json:
-        json.dump(diagnosis.as_dict(), out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    else:
-        out.write(diagnosis.report(header=False))
-    return 0
+    """``loopgui explain`` (kept here for callers that import it from loopgui.cli)."""
+    return _explain()(argv, out, err)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from loopgui.cli import explain_main
+from loopgui.commands.explain import main as explain_main
 from loopgui.core.diagnosis import Verdict, diagnose
 from loopgui.core.scanner import make_scanner
 

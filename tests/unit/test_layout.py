@@ -22,7 +22,7 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_core_and_cli_never_import_qt() -> None:
-    for path in [*ROOT.joinpath("core").glob("*.py"), ROOT / "cli.py"]:
+    for path in [*ROOT.joinpath("core").glob("*.py"), *ROOT.joinpath("commands").glob("*.py"), ROOT / "cli.py"]:
         assert not any(m.startswith("PySide6") for m in imported_modules(path)), path
 
 
@@ -34,7 +34,7 @@ def test_ui_never_talks_to_psutil_or_sockets_directly() -> None:
 
 def test_explain_runs_without_loading_qt() -> None:
     code = (
-        "import sys, io; from loopgui.cli import explain_main; "
+        "import sys, io; from loopgui.commands.explain import main as explain_main; "
         "rc = explain_main(['127.0.0.1:9'], out=io.StringIO()); "
         "assert rc == 0; assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt loaded'"
     )

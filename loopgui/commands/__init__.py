@@ -1,0 +1,1 @@
+"""One module per ``loopgui VERB`` (see loopgui/cli.py); none of them imports Qt."""
