@@ -77,7 +77,7 @@ def test_explain_and_connectivity_screenshots(qtbot: QtBot, settings: Settings, 
     panel = win.connectivity_panel
     win.tabs.setCurrentWidget(panel)
     with http_server() as port:
-        panel.set_target("localhost", port)
+        panel.set_target("127.0.0.1", port)
         panel.http_button.click()
         qtbot.waitUntil(lambda: not panel.running, timeout=10000)
     with socket.socket() as s:
