@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QThreadPool, QTimer, Slot
@@ -28,13 +27,14 @@ from PySide6.QtWidgets import (
 )
 
 from loopgui import __version__
-from loopgui.core.diagnosis import Diagnosis, diagnose, explain_row
 from loopgui.core.endpoints import find_endpoints
+from loopgui.core.labels import ORPHAN_STATES, owner_text
 from loopgui.core.processes import ProcessFacts, process_facts
 from loopgui.core.scanner import Scanner, make_scanner
-from loopgui.core.sockets import RowFilter, Snapshot, SocketRow, cells_to_tsv, rows_to_csv, rows_to_json
+from loopgui.core.sockets import RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
+from loopgui.ui.investigation import Investigation
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
@@ -64,6 +64,16 @@ def _banner(*buttons: QPushButton) -> tuple[QFrame, QLabel]:
 
 
 class MainWindow(QMainWindow):
+    """Assembles the window: paste box, socket table, panels, menus, status bar.  What is being investigated and what
+    the panels show lives in :class:`Investigation`; extension points: :meth:`add_tab`, :meth:`add_menu`,
+    :meth:`add_row_action`, :meth:`show_message`."""
+
+    investigation: Investigation
+    explain_panel: ExplainPanel
+    connectivity_panel: ConnectivityPanel
+    process_panel: ProcessPanel
+    table: SocketTableView
+
     def __init__(
         self,
         scanner: Scanner | None = None,
@@ -76,19 +86,17 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("loopgui — who uses which port")
         self.setObjectName("loopgui-main")
         self._settings = settings or Settings()
-        self._last_snapshot: Snapshot | None = None
         self._scan_error = ""
-        self._investigated_ports: frozenset[int] = frozenset()
-        self._banner_base = ""
-        # What the Explain panel is about: pasted text (str) or a table row's key (bytes); and a counter so that
-        # only the newest background diagnosis is shown.
-        self._subject: str | bytes | None = None
-        self._subject_port: int | None = None
-        self._generation = 0
         self._offered_clipboard = ""
+        self._row_actions: list[QAction] = []
 
         self.model = SocketTableModel(self)
         self._build_widgets()
+        self.investigation = Investigation(
+            self, self.explain_panel, self.connectivity_panel, self.process_panel, refresh=self.refresh_now
+        )
+        self.investigation.message.connect(self.show_message)
+        self.investigation.ports_changed.connect(self._on_ports_changed)
         self._build_actions()
         self._restore_settings()
 
@@ -99,7 +107,7 @@ class MainWindow(QMainWindow):
         self._row_timer = QTimer(self)
         self._row_timer.setSingleShot(True)
         self._row_timer.setInterval(200)
-        self._row_timer.timeout.connect(self._explain_current_row)
+        self._row_timer.timeout.connect(self._pick_current_row)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._row_timer.start())
 
         self.scan_thread = ScanThread(scanner or make_scanner(), self._settings.interval, self)
@@ -109,13 +117,37 @@ class MainWindow(QMainWindow):
         self.close_flow = CloseFlow(
             self, asker or DialogAsker(self), refresh=self.refresh_now, snapshots=self.scan_thread.scanned
         )
-        self.close_flow.finished.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.close_flow.finished.connect(self.investigation.facts_changed)
+        self.connectivity_panel.finished.connect(self.investigation.facts_changed)
         self.explain_panel.closing_enabled = True
         self.explain_panel.close_program_requested.connect(self._close_from_explanation)
         self.process_panel.close_requested.connect(self._close_from_panel)
         self._apply_filter()
         if start:
             self.scan_thread.start()
+
+    # -- extension points ----------------------------------------------------------------------------------------
+
+    def add_tab(self, widget: QWidget, title: str) -> int:
+        """Add a panel as a tab beside Explanation, Connectivity tests and Program; returns its index."""
+        return self.tabs.addTab(widget, title)
+
+    def add_menu(self, title: str) -> QMenu:
+        """Add a menu to the menu bar, before Help."""
+        menu = QMenu(title, self)
+        self.menuBar().insertMenu(self.help_menu.menuAction(), menu)
+        return menu
+
+    def add_row_action(self, action: QAction) -> None:
+        """Add an action to the table's context menu (it acts on the current row; read it with
+        ``self.model.row_at(self.table.currentIndex().row())``)."""
+        self._row_actions.append(action)
+
+    def show_message(self, text: str, timeout_ms: int = 8000) -> None:
+        """A short message in the status bar (it clears after ``timeout_ms``; the newest wins)."""
+        self.message_label.setText(text)
+        self.message_label.setToolTip(plain_tooltip(text))
+        self._message_timer.start(max(1000, timeout_ms))
 
     # -- building ----------------------------------------------------------------------------------------------
 
@@ -205,7 +237,11 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.explain_panel, "Explanation")
-        self.connectivity_panel = ConnectivityPanel(used_ports=self._used_ports, who_holds=self._who_holds)
+        # The investigation is made after the panels, so these look it up when called.
+        self.connectivity_panel = ConnectivityPanel(
+            used_ports=lambda: self.investigation.used_ports(),  # noqa: PLW0108
+            who_holds=lambda p: self.investigation.who_holds(p),  # noqa: PLW0108
+        )
         self.tabs.addTab(self.connectivity_panel, "Connectivity tests")
         self.process_panel = ProcessPanel()
         self.tabs.addTab(self.process_panel, "Program")
@@ -224,12 +260,21 @@ class MainWindow(QMainWindow):
         self.count_label.setTextFormat(Qt.TextFormat.PlainText)
         self.scan_label = QLabel("Reading the list of connections…")
         self.scan_label.setTextFormat(Qt.TextFormat.PlainText)
+        # Messages go to a label of their own: QStatusBar.showMessage() draws in the space its normal widgets
+        # leave, and a stretching permanent widget leaves none, so its messages never appeared.
+        self.message_label = QLabel()
+        self.message_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.message_label.setAccessibleName("Latest message")
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(self.message_label.clear)
         self.notice_label = QLabel()
         self.notice_label.setTextFormat(Qt.TextFormat.PlainText)
         self.notice_label.setStyleSheet("color: #b35900;")
         status.addWidget(self.count_label)
         status.addWidget(self.scan_label)
-        status.addPermanentWidget(self.notice_label, 1)
+        status.addWidget(self.message_label, 1)
+        status.addPermanentWidget(self.notice_label)
         self.resize(1100, 760)
 
     def _build_actions(self) -> None:
@@ -274,7 +319,7 @@ class MainWindow(QMainWindow):
         refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
         refresh_action.triggered.connect(self.refresh_now)
 
-        help_menu = menu.addMenu("&Help")
+        self.help_menu = help_menu = menu.addMenu("&Help")
         about = help_menu.addAction("&About loopgui")
         about.triggered.connect(self._about)
 
@@ -315,13 +360,9 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: Snapshot) -> None:
-        first = self._last_snapshot is None
-        previous: Mapping[bytes, SocketRow] = self._last_snapshot.rows if self._last_snapshot is not None else {}
-        self._last_snapshot = snapshot
         self._scan_error = ""
         self.model.apply_snapshot(snapshot)
-        if self._subject is not None and (first or self._touches_subject(snapshot, previous)):
-            self._run_diagnosis(quiet=True)
+        self.investigation.set_snapshot(snapshot)
         stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
         self.scan_label.setText(f"Updated {stamp} (took {snapshot.duration * 1000:.0f} ms)")
         self.scan_label.setToolTip(f"Read with {snapshot.source or 'the system'}.")
@@ -337,7 +378,7 @@ class MainWindow(QMainWindow):
         parts: list[str] = []
         if self._scan_error:
             parts.append(self._scan_error)
-        snap = self._last_snapshot
+        snap = self.investigation.snapshot
         if snap is not None:
             if snap.hidden_sockets:
                 n = snap.hidden_sockets
@@ -385,7 +426,7 @@ class MainWindow(QMainWindow):
             listening_only=self.listening_check.isChecked(),
             tcp=self.tcp_check.isChecked(),
             udp=self.udp_check.isChecked(),
-            ports=self._investigated_ports,
+            ports=self.investigation.ports,
         )
 
     @Slot()
@@ -400,172 +441,40 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def investigate(self) -> None:
-        text = self.investigate_edit.text()
-        if not text.strip():
-            self.clear_investigation()
-            return
-        result = find_endpoints(text)
-        self._investigated_ports = result.ports
-        self._banner_base = ""
-        if result.endpoints:
-            names = ", ".join(e.display for e in result.endpoints[:5])
-            ports = ", ".join(str(p) for p in sorted(result.ports))
-            word = "port" if len(result.ports) == 1 else "ports"
-            found = f" (found: {names})" if any(e.host for e in result.endpoints) else ""
-            self._banner_base = f"Showing what uses {word} {ports}{found}."
-        else:
-            lines = ["No address or port number found in that text."]
-            lines.extend(result.problems)
-            lines.append("Paste text that contains something like 127.0.0.1:62893 or “port 5432”.")
-            self._banner_base = " ".join(lines)
-        self._apply_filter()
-        self.banner.show()
-        self._subject = text
-        self._subject_port = result.endpoints[0].port if result.endpoints else None
-        if result.endpoints:
-            self.connectivity_panel.set_target(result.endpoints[0].host, result.endpoints[0].port)
-        self._run_diagnosis()
+        """Start investigating the text in the paste box (it replaces the previous investigation)."""
+        self.investigation.investigate(self.investigate_edit.text())
 
     @Slot()
     def show_all_sockets(self) -> None:
         """Drop the port filter of the investigation; the explanation stays."""
-        self._investigated_ports = frozenset()
-        self._banner_base = ""
-        self.banner.hide()
-        self._apply_filter()
+        self.investigation.show_all()
 
     @Slot()
     def clear_investigation(self) -> None:
         """Forget the investigation: all sockets, and the explanation back to its welcome text."""
-        self._investigated_ports = frozenset()
-        self._banner_base = ""
-        self.banner.hide()
-        if isinstance(self._subject, str):
-            self._subject = None
-            self._subject_port = None
-            self._generation += 1
-            self.explain_panel.show_welcome()
+        self.investigation.clear()
+
+    def _on_ports_changed(self) -> None:
+        self.banner.setVisible(bool(self.investigation.banner_text))
         self._apply_filter()
 
-    # -- explaining ----------------------------------------------------------------------------------------------
+    def _update_banner(self) -> None:
+        text = self.investigation.banner_text
+        if not text:
+            return
+        if self.investigation.ports and self.model.rowCount() == 0 and self.investigation.snapshot is not None:
+            text += " Nothing on this computer uses it right now."
+        self.banner_label.setText(text)
+
+    def _pick_current_row(self) -> None:
+        row = self.model.row_at(self.table.currentIndex().row())
+        if row is not None and not self.model.is_gone(row.key):
+            self.investigation.pick_row(row)
 
     def _explain_current_row(self) -> None:
-        row = self.model.row_at(self.table.currentIndex().row())
-        if row is None or self.model.is_gone(row.key):
-            return
-        self._subject = row.key
-        self._subject_port = row.local_port
-        if row.is_listening or not row.remote_port:
-            self.connectivity_panel.set_target(row.local_addr, row.local_port)
-        else:
-            self.connectivity_panel.set_target(row.remote_addr, row.remote_port)
-        self._run_diagnosis()
-        self.show_program(row.pid)
-
-    def show_program(self, pid: int | None) -> None:
-        """Read the program's facts off the GUI thread and show them in the Program tab."""
-        if pid is None:
-            self.process_panel.show_facts(None, ())
-            return
-        snap = self._last_snapshot
-        sockets = [r for r in snap.rows.values() if r.pid == pid] if snap is not None else []
-        sockets.sort(key=lambda r: (not r.is_listening, r.local_port))
-
-        def done(facts: ProcessFacts) -> None:
-            current = self.model.row_at(self.table.currentIndex().row())
-            if current is None or current.pid == pid:
-                self.process_panel.show_facts(facts, sockets)
-
-        BackgroundOp(self, lambda: process_facts(pid, with_cpu=True), done).start()
-
-    # -- closing programs ----------------------------------------------------------------------------------------
-
-    def _close_from_panel(self, facts: ProcessFacts | None) -> None:
-        if facts is not None:
-            self.close_flow.start(facts, self._subject_port)
-
-    def _close_from_explanation(self, pid: int) -> None:
-        d = self.explain_panel.diagnosis
-        if d is None or not d.holders or d.holders[0].facts is None:
-            return
-        port = d.endpoint.port if d.endpoint is not None else None
-        self.close_flow.start(d.holders[0].facts, port)
-
-    @Slot()
-    def close_selected_program(self) -> None:
-        """Close the program of the current row (asks first).  Its identity is read now, as the user sees it."""
-        row = self.model.row_at(self.table.currentIndex().row())
-        if row is None:
-            return
-        if row.pid is None:
-            self.statusBar().showMessage(
-                "This socket's program is hidden (another user or the system): loopgui cannot close it.", 8000
-            )
-            return
-        pid, port = row.pid, row.local_port
-        BackgroundOp(self, lambda: process_facts(pid), lambda facts: self.close_flow.start(facts, port)).start()
-
-    def _used_ports(self) -> set[int]:
-        snap = self._last_snapshot
-        return {r.local_port for r in snap.rows.values()} if snap is not None else set()
-
-    def _who_holds(self, port: int) -> str:
-        """Called from a probe thread: reads only the immutable snapshot."""
-        snap = self._last_snapshot
-        if snap is None:
-            return ""
-        for r in snap.rows.values():
-            if r.local_port == port and r.is_listening:
-                return f"{r.program or 'a program'} (PID {r.pid})" if r.pid is not None else "a hidden program"
-        return ""
-
-    def _touches_subject(self, snapshot: Snapshot, previous: Mapping[bytes, SocketRow]) -> bool:
-        """Whether the new snapshot changed anything the explanation rests on: a socket on its port, or a program
-        starting or stopping to listen anywhere (near misses and "did you mean" look at all listeners)."""
-        port = self._subject_port
-        if port is None:
-            return False
-        diff = snapshot.diff
-        for key in diff.added | diff.changed:
-            r = snapshot.rows.get(key)
-            if r is not None and (port in (r.local_port, r.remote_port) or r.is_listening):
-                return True
-        for key in diff.removed:
-            r = previous.get(key)
-            if r is not None and (port in (r.local_port, r.remote_port) or r.is_listening):
-                return True
-        return False
-
-    def _run_diagnosis(self, *, quiet: bool = False) -> None:
-        """Build the diagnosis for the current subject off the GUI thread (it reads process facts)."""
-        subject = self._subject
-        if subject is None:
-            return
-        rows = dict(self._last_snapshot.rows) if self._last_snapshot is not None else {}
-        self._generation += 1
-        generation = self._generation
-        work: Callable[[], Diagnosis]
-        if isinstance(subject, bytes):
-            row = rows.get(subject)
-            if row is None:
-                return
-            work = lambda: explain_row(row, rows)  # noqa: E731
-        else:
-            text = subject
-            work = lambda: diagnose(text, rows)  # noqa: E731
-        if not quiet:
-            self.explain_panel.set_busy(True)
-
-        def done(diagnosis: Diagnosis) -> None:
-            if generation == self._generation:
-                self.explain_panel.show_diagnosis(diagnosis)
-
-        def failed(exc: BaseException) -> None:
-            if generation == self._generation:
-                self.explain_panel.set_busy(False)
-                self.statusBar().showMessage(f"The explanation could not be made: {exc}", 8000)
-
-        BackgroundOp(self, work, done).on_failure(failed).start()
+        """The context menu's "Explain this port": explain the row even over a pasted message (the user asked)."""
+        self._pick_current_row()
+        self.investigation.explain_picked_row()
 
     def offer_clipboard(self) -> None:
         """If the clipboard holds text with an address, offer to investigate it."""
@@ -585,17 +494,38 @@ class MainWindow(QMainWindow):
         self.investigate()
 
     def _on_investigate_text_changed(self, text: str) -> None:
-        if not text and (self.banner.isVisible() or isinstance(self._subject, str)):
+        if not text and self.investigation.pasted is not None:
             self.clear_investigation()
 
-    def _update_banner(self) -> None:
-        base = self._banner_base
-        if not base:
+    # -- closing programs ----------------------------------------------------------------------------------------
+
+    def _close_from_panel(self, facts: ProcessFacts | None) -> None:
+        if facts is not None:
+            self.close_flow.start(facts, self.investigation.port)
+
+    def _close_from_explanation(self, pid: int) -> None:
+        d = self.explain_panel.diagnosis
+        if d is None or not d.holders or d.holders[0].facts is None:
             return
-        text = base
-        if self._investigated_ports and self.model.rowCount() == 0 and self._last_snapshot is not None:
-            text += " Nothing on this computer uses it right now."
-        self.banner_label.setText(text)
+        port = d.endpoint.port if d.endpoint is not None else None
+        self.close_flow.start(d.holders[0].facts, port)
+
+    @Slot()
+    def close_selected_program(self) -> None:
+        """Close the program of the current row (asks first).  Its identity is read now, as the user sees it."""
+        row = self.model.row_at(self.table.currentIndex().row())
+        if row is None:
+            return
+        if row.pid is None:
+            why = owner_text(row)
+            self.show_message(
+                f"This socket has {why}: loopgui cannot close it."
+                if row.state in ORPHAN_STATES
+                else f"This socket {why}: loopgui cannot close it."
+            )
+            return
+        pid, port = row.pid, row.local_port
+        BackgroundOp(self, lambda: process_facts(pid), lambda facts: self.close_flow.start(facts, port)).start()
 
     # -- selection, copy, export -------------------------------------------------------------------------------
 
@@ -632,14 +562,14 @@ class MainWindow(QMainWindow):
             [str(self.model.data(self.model.index(r, c)) or "") for c in range(self.model.columnCount())] for r in rows
         ]
         QGuiApplication.clipboard().setText(cells_to_tsv(list(HEADERS), cells))
-        self.statusBar().showMessage(f"Copied {len(rows):,} rows", 3000)
+        self.show_message(f"Copied {len(rows):,} row" + ("" if len(rows) == 1 else "s"), 5000)
 
     def export_to(self, path: str | Path, fmt: str) -> None:
         """Write the rows the table shows now to ``path`` as ``csv`` or ``json``."""
         rows = [r for r in self.model.rows() if not self.model.is_gone(r.key)]
         text = rows_to_csv(rows) if fmt == "csv" else rows_to_json(rows)
         Path(path).write_text(text, encoding="utf-8")
-        self.statusBar().showMessage(f"Saved {len(rows):,} rows to {path}", 5000)
+        self.show_message(f"Saved {len(rows):,} rows to {path}", 8000)
 
     def _ask_export(self, fmt: str) -> None:
         name = f"loopgui-sockets-{time.strftime('%Y%m%d-%H%M%S')}.{fmt}"
@@ -666,6 +596,8 @@ class MainWindow(QMainWindow):
         details = menu.addAction("Show the program")
         details.triggered.connect(lambda: self.tabs.setCurrentWidget(self.process_panel))
         menu.addAction(self.close_action)
+        for action in self._row_actions:
+            menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.copy_action)
         menu.exec(self.table.viewport().mapToGlobal(pos))

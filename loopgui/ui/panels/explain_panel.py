@@ -49,9 +49,13 @@ class ExplainPanel(QWidget):
 
     Signals:
         close_program_requested(int): the user asked to close the program with this PID.
+        explain_row_requested(): the user asked to explain the row picked in the table instead.
+        back_requested(): the user asked to go back to the explanation of the pasted message.
     """
 
     close_program_requested = Signal(int)
+    explain_row_requested = Signal()
+    back_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +72,25 @@ class ExplainPanel(QWidget):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.setSpacing(8)
+
+        # Which subject the explanation is about, with the switch between a pasted message and a picked row.
+        self.switch_bar = QFrame()
+        self.switch_bar.setFrameShape(QFrame.Shape.StyledPanel)
+        switch_row = QHBoxLayout(self.switch_bar)
+        switch_row.setContentsMargins(8, 4, 8, 4)
+        self.switch_label = _plain_label(selectable=False)
+        self.switch_label.setAccessibleName("What this explanation is about")
+        self.explain_row_button = QPushButton("Explain this row")
+        self.explain_row_button.setToolTip("Show the explanation of the row you picked in the table instead.")
+        self.explain_row_button.clicked.connect(self.explain_row_requested)
+        self.back_button = QPushButton("Back to your message")
+        self.back_button.setToolTip("Show the explanation of the message you pasted again.")
+        self.back_button.clicked.connect(self.back_requested)
+        switch_row.addWidget(self.switch_label, 1)
+        switch_row.addWidget(self.explain_row_button)
+        switch_row.addWidget(self.back_button)
+        self.switch_bar.hide()
+        layout.addWidget(self.switch_bar)
 
         top = QHBoxLayout()
         self.icon = QLabel()
@@ -160,6 +183,14 @@ class ExplainPanel(QWidget):
             self.close_button,
         ):
             w.hide()
+
+    def offer_switch(self, text: str, to: str) -> None:
+        """Say what the explanation is about; ``to`` is "row" (offer "Explain this row"), "pasted" (offer the way
+        back to the message) or "" (hide the bar)."""
+        self.switch_label.setText(text)
+        self.explain_row_button.setVisible(to == "row")
+        self.back_button.setVisible(to == "pasted")
+        self.switch_bar.setVisible(bool(text))
 
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)

@@ -63,6 +63,7 @@ class ProcessPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
         self.intro = QLabel(EMPTY)
+        self.intro.setTextFormat(Qt.TextFormat.PlainText)
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
         self.form = QFormLayout()
@@ -82,6 +83,11 @@ class ProcessPanel(QWidget):
         layout.addLayout(buttons)
         layout.addStretch(1)
         self.show_facts(None, ())
+
+    def show_no_program(self, why: str) -> None:
+        """A row is picked but has no program to show: say why (``why`` comes from ``core.labels``)."""
+        self.show_facts(None, ())
+        self.intro.setText(f"This socket has {why}." if why.startswith("no ") else f"This socket {why}.")
 
     def show_facts(self, facts: ProcessFacts | None, sockets: Sequence[SocketRow], now: float | None = None) -> None:
         self.facts = facts

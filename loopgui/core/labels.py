@@ -1,0 +1,191 @@
+"""Short words for what the window shows: who owns a socket, what its state means, which program it is.
+
+Pure functions over :class:`SocketRow` and command lines, shared by the table, the tooltips, the panels and the
+close dialog, so that every place calls the same thing by the same name.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ntpath
+import os
+import posixpath
+import time
+from collections.abc import Sequence
+
+from loopgui.core.sockets import STATE_HELP, SocketRow, format_endpoint
+
+# Linux keeps a closed connection for 60 s (TCP_TIMEWAIT_LEN); other systems use 30–240 s.
+TIME_WAIT_SECONDS = 60
+
+# A connection without a program: the program closed it and the system finishes the goodbye by itself.
+ORPHAN_STATES = frozenset({"TIME_WAIT", "FIN_WAIT2", "LAST_ACK", "CLOSING", "CLOSE"})
+
+NO_PROGRAM = "no program (connection already closed)"
+OTHER_USER = "belongs to another user or the system"
+
+# Human state names first; the technical name follows in brackets.
+STATE_NAMES = {
+    "LISTEN": "Waiting for connections",
+    "ESTABLISHED": "Connected",
+    "SYN_SENT": "Connecting",
+    "SYN_RECV": "Connecting",
+    "FIN_WAIT1": "Closing",
+    "FIN_WAIT2": "Closing",
+    "TIME_WAIT": "Closing (leftover)",
+    "CLOSE": "Closed",
+    "CLOSE_WAIT": "Closing (other side left)",
+    "LAST_ACK": "Closing",
+    "CLOSING": "Closing",
+    "NONE": "Open for messages",
+}
+
+# Words explained once, in tooltips.
+JARGON = {
+    "PID": "PID (process ID): the number the system gives each running program, so that two copies of the same "
+    "program can be told apart.",
+    "socket": "A socket is one program's end of a network connection, or its open door waiting for connections "
+    "(listening).",
+    "IPv4/IPv6": "IPv4 addresses look like 127.0.0.1; IPv6 addresses look like ::1. Both can mean “this computer”, "
+    "but a program listening on one does not answer on the other.",
+    "TCP/UDP": "TCP carries connections (web pages, databases, most programs). UDP carries single messages (name "
+    "lookups, games, video calls) and has no connection state.",
+}
+
+_INTERPRETERS = ("python", "node", "nodejs", "ruby", "perl", "php", "java", "deno", "bun", "dotnet", "pwsh")
+_SHELLS = ("sh", "bash", "dash", "zsh", "fish", "powershell", "cmd")
+_SECRET_WORDS = ("pass", "token", "secret", "apikey", "api_key", "api-key", "auth", "credential", "private")
+_MAX_LABEL = 60
+
+
+def running_as_admin() -> bool:
+    """Whether loopgui runs with administrator (root) rights, so asking for them would be pointless."""
+    if hasattr(os, "geteuid"):
+        return os.geteuid() == 0
+    shell32 = getattr(getattr(ctypes, "windll", None), "shell32", None)  # Windows only
+    if shell32 is not None:  # pragma: no cover - Windows only
+        try:
+            return bool(shell32.IsUserAnAdmin())
+        except (AttributeError, OSError):
+            return False
+    return False
+
+
+def owner_text(row: SocketRow) -> str:
+    """Who holds the socket, for the table and the panels: the program, or why there is none to show."""
+    if row.pid is not None:
+        return row.program or f"PID {row.pid}"
+    if row.state in ORPHAN_STATES:
+        return NO_PROGRAM
+    return OTHER_USER
+
+
+def owner_explanation(row: SocketRow, *, admin: bool | None = None) -> str:
+    """A sentence about a socket without a program to show, with advice only where advice helps."""
+    if row.pid is not None:
+        return ""
+    if row.state in ORPHAN_STATES:
+        return (
+            "No program holds it: the connection is already closed and the system clears it by itself "
+            "(nobody needs to do anything)."
+        )
+    if admin is None:
+        admin = running_as_admin()
+    if admin:
+        return (
+            "It belongs to the system (for example the kernel or a container), so there is no program to show or close."
+        )
+    return "It belongs to another user or the system. Run loopgui as administrator to see which program it is."
+
+
+def state_text(row: SocketRow, now: float | None = None) -> str:
+    """``"Waiting for connections (LISTEN)"``; a leftover says when it clears."""
+    name = STATE_NAMES.get(row.state, row.state.replace("_", " ").capitalize())
+    if row.proto == "UDP" or row.state == "NONE":
+        return name
+    if row.state == "TIME_WAIT":
+        left = TIME_WAIT_SECONDS - ((time.time() if now is None else now) - row.first_seen)
+        when = f"clears in {int(left)} s" if left >= 1 else "clears any moment"
+        return f"Closing (leftover, {when}) (TIME_WAIT)"
+    return f"{name} ({row.state})"
+
+
+def state_search_words(row: SocketRow) -> str:
+    """What the filter box should find for a row's state: the human name and the technical one."""
+    return f"{STATE_NAMES.get(row.state, '')} {row.state} {'leftover' if row.state == 'TIME_WAIT' else ''}"
+
+
+def state_tooltip(row: SocketRow) -> str:
+    return STATE_HELP.get(row.state, row.state)
+
+
+def _is_secret(arg: str) -> bool:
+    low = arg.casefold()
+    return any(word in low for word in _SECRET_WORDS) or ("://" in low and "@" in low)
+
+
+def _base(path: str) -> str:
+    return ntpath.basename(path) if "\\" in path else posixpath.basename(path)
+
+
+def _stem(name: str) -> str:
+    low = _base(name).casefold()
+    for suffix in (".exe", ".bin"):
+        if low.endswith(suffix):
+            low = low[: -len(suffix)]
+    return low.rstrip("0123456789.-")
+
+
+def program_label(name: str, cmdline: Sequence[str]) -> str:
+    """What tells one program from another of the same name: ``python3 -m http.server 8000``, ``node server.js``.
+
+    Interpreters and shells get their script or module and what follows it; other programs keep their name.  Secrets
+    (arguments that look like passwords, tokens or URLs with credentials) are left out, and the label is short.
+    """
+    if not cmdline:
+        return name
+    first = _base(cmdline[0]) or name
+    shown = name or first
+    stem = _stem(first) or _stem(name)
+    if stem not in _INTERPRETERS and stem not in _SHELLS:
+        return shown
+    parts = [shown]
+    rest = list(cmdline[1:])
+    i = 0
+    # Skip interpreter options until the script or "-m module" / "-jar file" / "-c".
+    while i < len(rest):
+        arg = rest[i]
+        if arg in ("-m", "-jar") and i + 1 < len(rest):
+            parts += [arg, rest[i + 1]]
+            i += 2
+            break
+        if arg == "-c":
+            parts.append("-c …")
+            i = len(rest)
+            break
+        if arg.startswith("-"):
+            i += 1
+            continue
+        parts.append(_base(arg) if ("/" in arg or "\\" in arg) and stem != "java" else arg)
+        i += 1
+        break
+    else:
+        return shown
+    for arg in rest[i : i + 3]:
+        if _is_secret(arg):
+            parts.append("…")
+            break
+        parts.append(arg)
+    label = " ".join(parts)
+    return label if len(label) <= _MAX_LABEL else label[: _MAX_LABEL - 1] + "…"
+
+
+def row_summary(row: SocketRow) -> str:
+    """``TCP 127.0.0.1:8000, python3 -m http.server, waiting for connections``: a row in one line."""
+    where = format_endpoint(row.local_addr, row.local_port)
+    if row.remote_port:
+        where += " → " + format_endpoint(row.remote_addr, row.remote_port)
+    who = owner_text(row)
+    if row.pid is not None:
+        who += f" (PID {row.pid})"
+    return f"{row.proto} {where}, {who}, {STATE_NAMES.get(row.state, row.state).lower()}"

@@ -1,0 +1,155 @@
+"""The investigation: one subject, one explanation that follows every change of the facts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+from pytestqt.qtbot import QtBot
+
+from loopgui.core.sockets import SocketRow
+from loopgui.ui.investigation import Showing
+from loopgui.ui.main_window import MainWindow
+from loopgui.ui.settings import Settings
+from tests.helpers import row, scripted_scanner
+
+ROWS = [
+    row(8000, local="::1", program="python3", pid=4242),
+    row(5432, program="postgres", pid=77),
+    row(50111, remote="127.0.0.1", rport=5432, program="psql", pid=4343),
+    row(40000, remote="127.0.0.1", rport=8000, state="TIME_WAIT", pid=None, program=""),
+]
+PASTED = "Error: connect ECONNREFUSED 127.0.0.1:8000"
+
+
+@pytest.fixture
+def current_rows() -> list[SocketRow]:
+    return list(ROWS)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, settings: Settings, current_rows: list[SocketRow]) -> Iterator[MainWindow]:
+    scanner, _ = scripted_scanner(lambda: list(current_rows))
+    win = MainWindow(scanner, settings)  # type: ignore[arg-type]
+    win.set_interval(0.5)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.model.total == len(ROWS), timeout=5000)
+    yield win
+    win.close()
+
+
+def pick(win: MainWindow, port: int) -> None:
+    key = next(r.key for r in win.model.rows() if r.local_port == port)
+    at = win.model.row_index(key)
+    win.table.selectionModel().setCurrentIndex(
+        win.model.index(at, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+
+
+def headline(win: MainWindow) -> str:
+    return win.explain_panel.headline.text()
+
+
+def paste(win: MainWindow, qtbot: QtBot, text: str = PASTED) -> str:
+    win.investigate_edit.setText(text)
+    win.investigate()
+    qtbot.waitUntil(lambda: win.explain_panel.diagnosis is not None, timeout=5000)
+    return headline(win)
+
+
+def test_picking_a_row_does_not_replace_the_pasted_explanation(window: MainWindow, qtbot: QtBot) -> None:
+    pasted = paste(window, qtbot)
+    assert "different address" in pasted  # the IPv4/IPv6 mismatch
+    window.show_all_sockets()
+    pick(window, 5432)
+    qtbot.waitUntil(window.explain_panel.explain_row_button.isVisible, timeout=3000)
+    qtbot.wait(400)  # longer than the row timer: nothing replaces the explanation behind the user's back
+    assert headline(window) == pasted
+    assert window.investigation.showing is Showing.PASTED
+    assert "5432" in window.explain_panel.switch_label.text()
+    assert window.connectivity_panel.port_spin.value() == 8000  # the tests stay on the pasted address too
+
+    qtbot.mouseClick(window.explain_panel.explain_row_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "5432" in headline(window), timeout=5000)
+    assert window.explain_panel.back_button.isVisible()
+    assert window.connectivity_panel.port_spin.value() == 5432
+
+    qtbot.mouseClick(window.explain_panel.back_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: headline(window) == pasted, timeout=5000)
+    assert window.connectivity_panel.port_spin.value() == 8000
+
+
+def test_tab_into_the_table_keeps_the_pasted_explanation(window: MainWindow, qtbot: QtBot) -> None:
+    pasted = paste(window, qtbot)
+    window.table.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.wait(500)
+    assert headline(window) == pasted
+    assert window.investigation.showing is Showing.PASTED
+
+
+def test_without_a_paste_a_picked_row_is_explained_at_once(window: MainWindow, qtbot: QtBot) -> None:
+    pick(window, 5432)
+    qtbot.waitUntil(lambda: "5432" in headline(window), timeout=5000)
+    assert not window.explain_panel.switch_bar.isVisible()
+    assert window.investigation.showing is Showing.ROW
+
+
+def test_a_picked_socket_that_goes_is_explained_again_at_once(
+    window: MainWindow, qtbot: QtBot, current_rows: list[SocketRow]
+) -> None:
+    pick(window, 5432)
+    qtbot.waitUntil(lambda: "postgres" in headline(window), timeout=5000)
+    del current_rows[1]  # postgres closed (the Delete key or another window)
+    qtbot.waitUntil(lambda: "postgres" not in headline(window), timeout=3000)
+    findings = window.explain_panel.findings.text()
+    assert "is gone" in findings
+    assert window.explain_panel.diagnosis is not None and not window.explain_panel.close_button.isVisible()
+
+
+def test_a_close_refreshes_the_explanation_without_waiting_for_the_port_to_change(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    paste(window, qtbot, "port 5432 already in use")
+    shown: list[object] = []
+    window.investigation.diagnosis_shown.connect(shown.append)
+    window.close_flow.finished.emit("postgres (PID 77) closed. Port 5432 is free now.")
+    qtbot.waitUntil(lambda: len(shown) >= 1, timeout=3000)
+    assert "Port 5432 is free now." in window.message_label.text()
+
+
+def test_status_messages_show(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    window.table.selectAll()
+    window.copy_action.trigger()
+    assert window.message_label.text() == "Copied 4 rows"
+    assert window.message_label.isVisible() and window.message_label.width() > 50
+    window.export_to(tmp_path / "t.csv", "csv")
+    assert window.message_label.text().startswith("Saved 4 rows to ")
+    pick(window, 40000)
+    window.close_selected_program()
+    text = window.message_label.text()
+    assert "loopgui cannot close it" in text and "connection already closed" in text
+    assert window.message_label.isVisible()
+
+
+def test_a_program_without_a_name_is_not_a_pick_a_row_prompt(window: MainWindow, qtbot: QtBot) -> None:
+    pick(window, 40000)
+    qtbot.waitUntil(lambda: "already closed" in window.process_panel.intro.text(), timeout=3000)
+    assert "Pick a row" not in window.process_panel.intro.text()
+
+
+def test_extension_points(window: MainWindow) -> None:
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QLabel
+
+    index = window.add_tab(QLabel("x"), "Extra")
+    assert window.tabs.tabText(index) == "Extra"
+    menu = window.add_menu("&Extra")
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles.index(menu.title()) == titles.index("&Help") - 1
+    action = QAction("Do something", window)
+    window.add_row_action(action)
+    assert action in window._row_actions
