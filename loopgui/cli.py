@@ -21,9 +21,30 @@ def _explain() -> VerbMain:
     return explain.main
 
 
+def _history() -> VerbMain:
+    from loopgui.commands import history
+
+    return history.main
+
+
+def _record() -> VerbMain:
+    from loopgui.commands import record
+
+    return record.main
+
+
+def _wait() -> VerbMain:
+    from loopgui.commands import wait
+
+    return wait.main
+
+
 # verb -> (one line for the help text, loader).  Add a verb: one module in loopgui/commands and one line here.
 VERBS: dict[str, tuple[str, Callable[[], VerbMain]]] = {
     "explain": ("explain an error message or address in plain words", _explain),
+    "history": ("who used a port earlier, from when to when (as recorded)", _history),
+    "record": ("record the history without a window (Ctrl+C stops)", _record),
+    "wait": ("wait until a program answers on HOST:PORT", _wait),
 }
 
 
