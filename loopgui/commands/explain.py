@@ -9,6 +9,7 @@ from typing import TextIO
 
 from loopgui.commands.output import argv_text, read_stdin, say, write, write_json
 from loopgui.core.diagnosis import diagnose
+from loopgui.core.history import HistoryReader
 from loopgui.core.scanner import make_scanner
 
 
@@ -41,7 +42,7 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
     except Exception as exc:  # explain what we can even without the live list
         say(err, f"loopgui explain: could not read this computer's connections ({exc}); explaining the text only.")
         rows = {}
-    diagnosis = diagnose(text, rows)
+    diagnosis = diagnose(text, rows, history=HistoryReader())
     if args.json:
         write_json(out, diagnosis.as_dict())
     else:

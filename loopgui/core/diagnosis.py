@@ -12,10 +12,12 @@ from datetime import datetime
 
 from loopgui.core import knowledge
 from loopgui.core.endpoints import Endpoint, ErrorKind, FindResult, find_endpoints
+from loopgui.core.history import HistorySource, HistoryUnavailable, Span, ago, clock
 from loopgui.core.processes import ProcessFacts, process_facts, started_ago
 from loopgui.core.sockets import TCP, SocketRow, format_endpoint
 
 MAX_HOLDERS = 5
+MAX_EARLIER = 3  # earlier holders of a port named from the history
 
 
 class Verdict(str, enum.Enum):
@@ -160,14 +162,16 @@ def diagnose(
     *,
     env: Environment | None = None,
     facts: FactsReader = process_facts,
+    history: HistorySource | None = None,
 ) -> Diagnosis:
-    """Read ``text`` (an error message or an address) and explain it against the live sockets in ``rows``."""
+    """Read ``text`` (an error message or an address) and explain it against the live sockets in ``rows``
+    (and, when ``history`` is given, what held the port earlier)."""
     found = find_endpoints(text)
     env = env or Environment.current()
     if not found.endpoints:
         return _no_endpoint(found, text)
     endpoint = found.endpoints[0]
-    d = _Builder(endpoint, found.kind, rows, env, facts).build()
+    d = _Builder(endpoint, found.kind, rows, env, facts, history=history).build()
     return d.diagnosis(
         endpoint,
         kind=found.kind,
@@ -184,12 +188,14 @@ def explain_row(
     *,
     env: Environment | None = None,
     facts: FactsReader = process_facts,
+    history: HistorySource | None = None,
 ) -> Diagnosis:
     """Explain the port of one socket from the table."""
     port = row.local_port
     host = row.local_addr
     endpoint = Endpoint(host, port, format_endpoint(host, port))
-    return _Builder(endpoint, None, rows, env or Environment.current(), facts, selected=row).build().diagnosis(endpoint)
+    builder = _Builder(endpoint, None, rows, env or Environment.current(), facts, selected=row, history=history)
+    return builder.build().diagnosis(endpoint)
 
 
 def _no_endpoint(found: FindResult, text: str) -> Diagnosis:
@@ -282,8 +288,10 @@ class _Builder:
         env: Environment,
         facts: FactsReader,
         selected: SocketRow | None = None,
+        history: HistorySource | None = None,
     ) -> None:
         self.ep = endpoint
+        self.history = history
         self.port = endpoint.port
         self.host = endpoint.host
         self.kind = kind
@@ -379,6 +387,28 @@ class _Builder:
         if f.hidden:
             bits.append("hidden by permissions: " + ", ".join(f.hidden))
         return "; ".join(bits)
+
+    def earlier(self) -> list[Finding]:
+        """What held the port before, from the history: the latest listeners, else the latest users."""
+        if self.history is None:
+            return []
+        try:
+            spans = [s for s in self.history.port_history(self.port, limit=50) if s.local_port == self.port]
+        except HistoryUnavailable as exc:
+            return [Finding("loopgui could not read its history of this port.", str(exc))]
+        ended = [s for s in spans if not s.open]
+        listened = [s for s in ended if s.listened]
+        chosen = listened or ended
+        out: list[Finding] = []
+        seen: set[tuple[int | None, str]] = set()
+        for i, span in enumerate(chosen):
+            if (span.pid, span.program) in seen:
+                continue
+            seen.add((span.pid, span.program))
+            out.append(Finding(_earlier_sentence(span, self.port, first=i == 0), _span_detail(span)))
+            if len(out) >= MAX_EARLIER:
+                break
+        return out
 
     def port_words(self) -> str:
         label = self.info.label
@@ -521,6 +551,7 @@ class _Builder:
         self.findings.append(
             Finding(f"Nothing uses port {self.port} now: the program that had it has closed since the error.")
         )
+        self.findings += self.earlier()
         self.steps.append("Start your program again: the port is free.")
         return self.result(f"Port {self.port} is free now.", Verdict.OK)
 
@@ -680,6 +711,7 @@ class _Builder:
     def nothing_listens(self) -> _Result:
         p = self.port
         headline = f"Nothing on this computer is listening on port {p} right now."
+        self.findings += self.earlier()
         if self.kind in (ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.UNREACHABLE):
             self.findings.append(Finding(_KIND_MEANING[self.kind]))
         hidden = [r for r in self.listeners if r.pid is None]
@@ -722,6 +754,27 @@ class _Builder:
         self.steps.append("Then try again: loopgui updates this page as soon as something starts listening.")
         verdict = Verdict.PROBLEM if self.kind is not None else Verdict.INFO
         return self.result(headline, verdict, self.holders(self.listeners))
+
+
+def _earlier_sentence(span: Span, port: int, *, first: bool) -> str:
+    """ "node (PID 812) listened on 3000 until 10:04:55 (3 minutes ago); it stopped." or
+    "Nothing listens on 62893 now. code (PID 4411) used it from 10:02:11 to 10:02:15, connected to …"."""
+    if span.listened:
+        return f"{span.who} listened on {port} until {clock(span.last_seen)} ({ago(span.last_seen)}); it stopped."
+    peer = f", connected to {span.remote_endpoint}" if span.remote_endpoint else ""
+    lead = f"Nothing listens on {port} now. " if first else ""
+    return f"{lead}{span.who} used it from {clock(span.first_seen)} to {clock(span.last_seen)}{peer}."
+
+
+def _span_detail(span: Span) -> str:
+    bits = [f"recorded {span.proto} {span.local_endpoint}", f"first state {span.first_state}"]
+    if span.last_state != span.first_state:
+        bits.append(f"last state {span.last_state}")
+    if span.user:
+        bits.append(f"user {span.user}")
+    if span.command:
+        bits.append(f"command: {span.command}")
+    return "; ".join(bits)
 
 
 def _normal(addr: str) -> str:

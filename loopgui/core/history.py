@@ -683,7 +683,7 @@ class Recorder:
         else:
             added, removed, changed = snapshot.diff.added, snapshot.diff.removed, snapshot.diff.changed
         last = self._prev_taken or now
-        new_open: list[tuple[bytes, SocketRow, str]] = []
+        new_open: list[tuple[bytes, SocketRow, str, float]] = []
         closes: list[tuple[float, str, int]] = []
         moves: list[tuple[str, int]] = []
         notes: list[tuple[int, float, str]] = []
@@ -698,12 +698,12 @@ class Recorder:
                     continue
                 had = self._open.get(key)
                 if had is None:
-                    new_open.append((key, row, category(row)))
+                    new_open.append((key, row, category(row), min(row.first_seen, now)))
                     continue
                 if had.pid != row.pid:  # another program has it now: a new life
                     closes.append((last, had.row.state, had.row_id))
                     del self._open[key]
-                    new_open.append((key, row, category(row)))
+                    new_open.append((key, row, category(row), now))
                     continue
                 state = category(row)
                 if state and state != had.state:
@@ -714,7 +714,7 @@ class Recorder:
             for key in added:
                 row = rows.get(key)
                 if row is not None and key not in self._open:
-                    new_open.append((key, row, category(row)))
+                    new_open.append((key, row, category(row), min(row.first_seen, now)))
             if closes:
                 conn.executemany("UPDATE sockets SET last_seen=?, last_state=? WHERE id=?", closes)
             if moves:
@@ -727,11 +727,13 @@ class Recorder:
         self._prev_rows = rows
         self._prev_taken = now
 
-    def _insert(self, conn: sqlite3.Connection, new_open: list[tuple[bytes, SocketRow, str]], now: float) -> None:
+    def _insert(
+        self, conn: sqlite3.Connection, new_open: list[tuple[bytes, SocketRow, str, float]], now: float
+    ) -> None:
         (first_id,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM sockets").fetchone()
         values = []
         next_id = int(first_id)
-        for key, row, state in new_open:
+        for key, row, state, first_seen in new_open:
             program = None if row.pid is None else self._program_id(conn, row.pid, row.program, now)
             values.append(
                 (
@@ -743,7 +745,7 @@ class Recorder:
                     row.remote_addr,
                     row.remote_port,
                     program,
-                    min(row.first_seen, now),
+                    first_seen,
                     row.state,
                     row.state,
                     1 if state == LISTENING else 0,

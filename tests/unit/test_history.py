@@ -1,0 +1,336 @@
+"""The history store: what a recorder writes and a reader gets back, damaged and locked files, bounds, privacy."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pytest
+
+from loopgui.core import history
+from loopgui.core.history import (
+    HistoryReader,
+    HistoryUnavailable,
+    ProgramInfo,
+    Recorder,
+    clear_history,
+    data_dir,
+    database_path,
+    writer_active,
+)
+from loopgui.core.sockets import Snapshot, SocketRow, diff_rows
+from tests.helpers import row
+
+T0 = 1_750_000_000.0
+
+
+def info(pid: int) -> ProgramInfo:
+    return ProgramInfo(start_time=T0 - 100, command=f"/usr/bin/prog{pid}", user="alice")
+
+
+def snap(rows: Iterable[SocketRow], at: float, previous: Mapping[bytes, SocketRow] | None = None) -> Snapshot:
+    new = {r.key: r for r in rows}
+    return Snapshot.of(new, taken_at=at, duration=0.001, diff=diff_rows(previous or {}, new))
+
+
+class Feed:
+    """Feeds a recorder consecutive snapshots, as a scanner would (each diff relative to the one before)."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.rows: Mapping[bytes, SocketRow] = {}
+
+    def __call__(self, rows: Iterable[SocketRow], at: float) -> Snapshot:
+        s = snap(rows, at, self.rows)
+        self.rows = s.rows
+        self.recorder.record(s)
+        return s
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "loopgui" / "history.sqlite3"
+
+
+def recorder(db: Path, **kw: object) -> Recorder:
+    return Recorder(db, lookup=info, **kw)  # type: ignore[arg-type]
+
+
+def test_lifetimes_programs_and_state_changes_are_recorded(db: Path) -> None:
+    rec = recorder(db)
+    feed = Feed(rec)
+    node = row(3000, pid=812, program="node", first_seen=T0)
+    conn = row(62893, remote="127.0.0.1", rport=5432, state="SYN_SENT", pid=4411, program="code", first_seen=T0)
+    feed([node, conn], T0)
+    assert rec.status == "recording"
+    established = row(62893, remote="127.0.0.1", rport=5432, state="ESTABLISHED", pid=4411, program="code",
+                      first_seen=T0)  # fmt: skip
+    feed([node, established], T0 + 1)
+    closing = row(62893, remote="127.0.0.1", rport=5432, state="TIME_WAIT", pid=None, program="", first_seen=T0)
+    feed([node], T0 + 4)  # the connection went away; it was last seen at T0 + 1
+    reader = HistoryReader(db)
+    (span,) = reader.port_history(62893)
+    assert (span.first_seen, span.last_seen, span.open) == (T0, T0 + 1, False)
+    assert (span.first_state, span.last_state, span.listened) == ("SYN_SENT", "ESTABLISHED", False)
+    assert span.changes == ((T0 + 1, "connected"),)
+    assert (span.pid, span.program, span.user, span.command, span.start_time) == (
+        4411, "code", "alice", "/usr/bin/prog4411", T0 - 100)  # fmt: skip
+    assert span.remote_endpoint == "127.0.0.1:5432"
+    (listener,) = reader.port_history(3000)
+    assert listener.open and listener.listened and listener.last_seen == T0 + 4
+    assert reader.port_history(5432) == []
+    assert [s.local_port for s in reader.port_history(5432, include_remote=True)] == [62893]
+    rec.close()
+    (listener,) = reader.port_history(3000)
+    assert not listener.open and listener.last_seen == T0 + 4
+    assert closing.pid is None
+
+
+def test_another_program_on_the_same_socket_starts_a_new_life(db: Path) -> None:
+    rec = recorder(db)
+    feed = Feed(rec)
+    feed([row(3000, pid=1, program="old", first_seen=T0 - 5e7)], T0)
+    feed([row(3000, pid=2, program="new")], T0 + 2)
+    rec.close()
+    spans = HistoryReader(db).port_history(3000)
+    assert [(s.program, s.first_seen, s.last_seen) for s in spans] == [("new", T0 + 2, T0 + 2), ("old", T0 - 5e7, T0)]
+
+
+def test_hidden_owner_is_kept_without_a_program(db: Path) -> None:
+    rec = recorder(db)
+    Feed(rec)([row(22, pid=None, program="")], T0)
+    rec.close()
+    (span,) = HistoryReader(db).port_history(22)
+    assert span.pid is None and span.who == "a program of another user or of the system"
+
+
+def test_a_crashed_session_is_closed_at_its_last_scan_by_the_next_recorder(db: Path) -> None:
+    first = recorder(db)
+    feed = Feed(first)
+    feed([row(3000, pid=812, program="node")], T0)
+    feed([row(3000, pid=812, program="node")], T0 + 5)
+    first._lock.release()  # the process died: the OS drops its lock, nothing else is written
+    assert first._conn is not None
+    first._conn.close()
+    second = recorder(db)
+    Feed(second)([], T0 + 100)
+    (span,) = HistoryReader(db).port_history(3000)
+    assert (span.open, span.last_seen) == (False, T0 + 5)
+    second.close()
+
+
+def test_a_damaged_file_is_moved_aside_with_a_notice_and_recording_goes_on(db: Path) -> None:
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"this is not a database at all " * 200)
+    rec = recorder(db)
+    Feed(rec)([row(3000, pid=812, program="node")], T0)
+    notices = rec.take_notices()
+    assert any("damaged" in n for n in notices), notices
+    kept = [p for p in db.parent.iterdir() if p.name.startswith("history.sqlite3.damaged-")]
+    assert len(kept) == 1 and kept[0].read_bytes().startswith(b"this is not")
+    assert rec.status == "recording"
+    assert [s.program for s in HistoryReader(db).port_history(3000)] == ["node"]
+    rec.close()
+
+
+def test_a_file_damaged_while_recording_is_moved_aside_and_a_new_one_started(db: Path) -> None:
+    rec = recorder(db)
+    feed = Feed(rec)
+    feed([row(3000, pid=812, program="node")], T0)
+    assert rec._conn is not None
+    rec._conn.close()
+    rec._conn = _Broken()  # type: ignore[assignment]
+    feed([row(3000, pid=812, program="node"), row(3001)], T0 + 1)  # must not raise
+    assert any("damaged" in n for n in rec.take_notices())
+    feed([row(3000, pid=812, program="node")], T0 + 2)
+    assert rec.status == "recording"
+    assert [s.program for s in HistoryReader(db).port_history(3000)] == ["node"]
+    rec.close()
+
+
+class _Broken:
+    def __enter__(self) -> _Broken:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def rollback(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_file_locked_by_another_program_is_moved_aside_never_a_crash(db: Path) -> None:
+    rec = recorder(db, busy_ms=50)
+    feed = Feed(rec)
+    feed([row(3000, pid=812, program="node")], T0)
+    rec.close()
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # a program other than loopgui holds the write lock and keeps it
+    try:
+        rec2 = recorder(db, busy_ms=50)
+        Feed(rec2)([row(4000, pid=9, program="late")], T0 + 10)
+        notices = rec2.take_notices()
+        assert any("held by another program" in n for n in notices), notices
+        assert rec2.status == "recording"
+        assert [s.program for s in HistoryReader(db).port_history(4000)] == ["late"]
+        assert any(p.name.startswith("history.sqlite3.locked-") for p in db.parent.iterdir())
+        rec2.close()
+    finally:
+        other.rollback()
+        other.close()
+
+
+def test_a_lock_taken_while_recording_costs_one_notice_not_a_crash(db: Path) -> None:
+    rec = recorder(db, busy_ms=50)
+    feed = Feed(rec)
+    feed([row(3000, pid=812, program="node")], T0)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        feed([row(3000, pid=812, program="node"), row(3001, program="x")], T0 + 1)
+        assert rec.take_notices()
+        feed([row(3000, pid=812, program="node"), row(3001, program="x")], T0 + 2)
+        assert rec.status == "recording"
+        assert [s.program for s in HistoryReader(db).port_history(3001)] == ["x"]
+    finally:
+        other.rollback()
+        other.close()
+        rec.close()
+
+
+def test_two_recorders_one_writes_the_other_says_so_and_the_file_stays_sound(db: Path) -> None:
+    first, second = recorder(db), recorder(db)
+    f1, f2 = Feed(first), Feed(second)
+    for i in range(20):
+        rows = [row(3000 + j, pid=j, program=f"p{j}") for j in range(i % 5)]
+        f1(rows, T0 + i)
+        f2(rows, T0 + i)
+    assert first.status == "recording"
+    assert second.status == "other-writer"
+    assert len([n for n in second.take_notices() if "already recording" in n]) == 1
+    assert writer_active(db)
+    first.close()
+    assert not writer_active(db)
+    check = sqlite3.connect(db)
+    assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    check.close()
+
+
+def test_switching_off_closes_the_session_and_frees_the_file(db: Path) -> None:
+    rec = recorder(db)
+    feed = Feed(rec)
+    feed([row(3000, pid=812, program="node")], T0)
+    rec.set_enabled(False)
+    feed([row(3000, pid=812, program="node")], T0 + 1)
+    assert rec.status == "off" and not writer_active(db)
+    (span,) = HistoryReader(db).port_history(3000)
+    assert not span.open
+    rec.set_enabled(True)
+    feed([row(3000, pid=812, program="node")], T0 + 2)
+    assert rec.status == "recording"
+    assert len(HistoryReader(db).port_history(3000)) == 2  # a new recording session
+    rec.close()
+
+
+def test_clearing_forgets_everything(db: Path) -> None:
+    rec = recorder(db)
+    feed = Feed(rec)
+    feed([row(3000, pid=812, program="node"), row(3001)], T0)
+    feed([row(3000, pid=812, program="node")], T0 + 1)
+    rec.request_clear()
+    feed([row(3000, pid=812, program="node")], T0 + 2)
+    spans = HistoryReader(db).search("")
+    assert [(s.local_port, s.open) for s in spans] == [(3000, True)]  # only what is there now
+    rec.set_enabled(False)
+    rec.request_clear()
+    feed([], T0 + 3)
+    assert not db.exists()
+    assert HistoryReader(db).search("") == []
+
+
+def test_clearing_is_refused_while_another_loopgui_records(db: Path) -> None:
+    rec = recorder(db)
+    Feed(rec)([row(3000)], T0)
+    with pytest.raises(HistoryUnavailable, match="Another loopgui"):
+        clear_history(db)
+    assert db.exists()
+    rec.close()
+    clear_history(db)
+    assert not db.exists()
+
+
+def test_pruning_by_age_removes_only_what_is_older_than_the_limit(db: Path) -> None:
+    day = 86400.0
+    rec = recorder(db, max_age=7 * day)
+    feed = Feed(rec)
+    start = T0 - 10 * day
+    feed([row(3000, program="old", first_seen=start)], start)
+    feed([], start + 1)  # closed 10 days ago
+    feed([row(3001, program="recent", first_seen=T0 - day)], T0 - day)
+    feed([], T0 - day + 1)  # closed yesterday
+    feed([row(3002, program="open", first_seen=start)], T0)  # open: never pruned
+    names = sorted(s.program for s in HistoryReader(db).search(""))
+    assert names == ["open", "recent"]  # the recorder prunes as it goes
+    assert rec.prune_step(T0 + 7 * day) == 1
+    assert [s.program for s in HistoryReader(db).search("")] == ["open"]
+    rec.close()
+
+
+def test_pruning_by_size_deletes_the_oldest_a_chunk_at_a_time(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history, "PRUNE_CHUNK", 500)
+    rec = recorder(db, max_bytes=10**9)
+    feed = Feed(rec)
+    for i in range(60):
+        feed([row(10000 + i * 100 + j, program=f"p{i}", first_seen=T0 + i) for j in range(100)], T0 + i)
+    feed([], T0 + 61)
+    big = rec.used_bytes()
+    rec.max_bytes = big // 2
+    steps = 0
+    while rec.used_bytes() > rec.max_bytes and steps < 40:
+        rec.prune_step(T0 + 62)
+        steps += 1
+    assert rec.used_bytes() <= rec.max_bytes
+    left = HistoryReader(db).search("", limit=10_000)
+    assert left and min(s.first_seen for s in left) > T0  # the oldest went first
+    assert max(s.first_seen for s in left) == T0 + 59  # the newest stayed
+    assert db.stat().st_size < big + 200_000  # freed pages went back to the disk, a step at a time
+    rec.close()
+
+
+def test_reader_of_a_missing_or_damaged_history(tmp_path: Path) -> None:
+    missing = HistoryReader(tmp_path / "none" / "history.sqlite3")
+    assert not missing.exists() and missing.port_history(3000) == [] and missing.search("x") == []
+    assert not (tmp_path / "none").exists()  # reading never creates anything
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"garbage" * 1000)
+    with pytest.raises(HistoryUnavailable, match="cannot be read"):
+        HistoryReader(bad).port_history(3000)
+
+
+def test_search_by_program_address_and_port(db: Path) -> None:
+    rec = recorder(db)
+    Feed(rec)([row(3000, pid=1, program="node"), row(5432, local="::1", pid=2, program="postgres%_x")], time.time())
+    reader = HistoryReader(db)
+    assert [s.program for s in reader.search("nod")] == ["node"]
+    assert [s.program for s in reader.search("::1")] == ["postgres%_x"]
+    assert [s.program for s in reader.search("%_")] == ["postgres%_x"]  # LIKE wildcards are plain text
+    assert [s.program for s in reader.search("3000")] == ["node"]
+    assert reader.search("", since=time.time() + 60) == []
+    rec.close()
+
+
+def test_the_data_folder_follows_each_system() -> None:
+    assert data_dir({"XDG_DATA_HOME": "/x/data", "HOME": "/home/a"}, "linux") == Path("/x/data/loopgui")
+    assert data_dir({"HOME": "/home/a"}, "linux") == Path("/home/a/.local/share/loopgui")
+    assert data_dir({"XDG_DATA_HOME": "relative", "HOME": "/home/a"}, "linux") == Path("/home/a/.local/share/loopgui")
+    assert data_dir({"APPDATA": "C:/Users/a/AppData/Roaming"}, "win32") == Path("C:/Users/a/AppData/Roaming/loopgui")
+    assert data_dir({"HOME": "/Users/a"}, "darwin") == Path("/Users/a/Library/Application Support/loopgui")
+
+
+def test_tests_never_touch_the_users_own_history(private_data_home: Path) -> None:
+    assert database_path().is_relative_to(private_data_home)
