@@ -2,20 +2,30 @@
 
     BackgroundOp(parent, work, on_done).on_failure(on_error).start()
 
-``work`` runs on Qt's global thread pool; ``on_done(result)`` or ``on_error(exception)`` then run on the thread
-that created the operation (the GUI thread).  Nothing runs if ``parent`` was destroyed meanwhile.
+``work`` runs on a Python daemon thread of its own; ``on_done(result)`` or ``on_error(exception)`` then run on the
+thread that created the operation (the GUI thread).  Nothing runs if ``parent`` was destroyed meanwhile.
+
+Quitting never waits long: ``wait_for_running(seconds)`` waits at most that long for work still running, and what
+is still running then is abandoned safely: the threads are daemons (the program exits without them), and a result
+that arrives after its parent is gone is dropped under a lock instead of being sent to a deleted object.  (Qt's
+thread pool would not do: the application waits for every job in it when it ends, however long.)
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 log = logging.getLogger("loopgui.background")
+
+_running: set[threading.Thread] = set()
+_running_lock = threading.Lock()
+_ids = iter(range(1, 1 << 62))
 
 
 class _Relay(QObject):
@@ -45,22 +55,37 @@ class _Relay(QObject):
             self.deleteLater()
 
 
-class _Job(QRunnable):
+class _Job:
+    """The work, and a guarded way to hand its result to the relay while the relay still exists."""
+
     def __init__(self, work: Callable[[], Any], relay: _Relay) -> None:
-        super().__init__()
         self._work = work
         self._relay = relay
+        self._lock = threading.Lock()
+        self._gone = False
+        # Emitted on the GUI thread while the relay (or its parent) is being destroyed, before it is freed.
+        relay.destroyed.connect(self._forget)
+
+    def _forget(self, *_: object) -> None:
+        with self._lock:
+            self._gone = True
+
+    def _send(self, signal_name: str, value: object) -> None:
+        with self._lock:
+            if not self._gone:
+                getattr(self._relay, signal_name).emit(value)
 
     def run(self) -> None:
         try:
             result = self._work()
         except Exception as exc:
             log.exception("background work failed")
-            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
-                self._relay.error.emit(exc)
+            self._send("error", exc)
         else:
-            with contextlib.suppress(RuntimeError):
-                self._relay.done.emit(result)
+            self._send("done", result)
+        finally:
+            with _running_lock:
+                _running.discard(threading.current_thread())
 
 
 def _log_failure(exc: BaseException) -> None:
@@ -78,6 +103,33 @@ class BackgroundOp:
         self._on_error = on_error
         return self
 
-    def start(self, pool: QThreadPool | None = None) -> None:
+    def start(self) -> threading.Thread:
         relay = _Relay(self._parent, self._on_done, self._on_error)
-        (pool or QThreadPool.globalInstance()).start(_Job(self._work, relay))
+        job = _Job(self._work, relay)
+        thread = threading.Thread(target=job.run, name=f"loopgui-background-{next(_ids)}", daemon=True)
+        with _running_lock:
+            _running.add(thread)
+        thread.start()
+        return thread
+
+
+def running() -> int:
+    """How many background operations are still working."""
+    with _running_lock:
+        return len(_running)
+
+
+def wait_for_running(seconds: float = 1.0) -> bool:
+    """Wait at most ``seconds`` for background work to end; True when none is left.  Whatever still runs after
+    that is abandoned: its result will be dropped, and it does not keep the program from exiting."""
+    end = time.monotonic() + seconds
+    while True:
+        with _running_lock:
+            threads = list(_running)
+        if not threads:
+            return True
+        left = end - time.monotonic()
+        if left <= 0:
+            log.warning("quitting without waiting for %d background task(s)", len(threads))
+            return False
+        threads[0].join(min(left, 0.05))

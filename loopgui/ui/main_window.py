@@ -6,7 +6,7 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QThreadPool, QTimer, Slot
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,6 +32,7 @@ from loopgui.core.labels import ORPHAN_STATES, owner_text
 from loopgui.core.processes import ProcessFacts, process_facts
 from loopgui.core.scanner import Scanner, make_scanner
 from loopgui.core.sockets import RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
+from loopgui.ui import background
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
 from loopgui.ui.investigation import Investigation
@@ -615,8 +616,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         self.connectivity_panel.cancel()
-        QThreadPool.globalInstance().waitForDone(1000)  # background work ends within a moment once cancelled
-        if not self.scan_thread.stop(1000):
+        self.scan_thread.stop(0)  # ask now; it stops at its next check while background work winds down
+        background.wait_for_running(1.0)  # then abandoned: daemon threads whose results are dropped
+        if not self.scan_thread.stop(500):
             log.warning("the scanner did not stop within 1 s; waiting for it")
             self.scan_thread.wait()
         super().closeEvent(event)
