@@ -11,34 +11,25 @@ import ntpath
 import os
 import posixpath
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from loopgui.core.sockets import STATE_HELP, SocketRow, format_endpoint
+import psutil
+
+from loopgui.core.sockets import (
+    NO_PROGRAM,
+    ORPHAN_STATES,
+    OTHER_USER,
+    STATE_HELP,
+    STATE_LABELS,
+    SocketRow,
+    format_endpoint,
+)
 
 # Linux keeps a closed connection for 60 s (TCP_TIMEWAIT_LEN); other systems use 30–240 s.
 TIME_WAIT_SECONDS = 60
 
-# A connection without a program: the program closed it and the system finishes the goodbye by itself.
-ORPHAN_STATES = frozenset({"TIME_WAIT", "FIN_WAIT2", "LAST_ACK", "CLOSING", "CLOSE"})
-
-NO_PROGRAM = "no program (connection already closed)"
-OTHER_USER = "belongs to another user or the system"
-
 # Human state names first; the technical name follows in brackets.
-STATE_NAMES = {
-    "LISTEN": "Waiting for connections",
-    "ESTABLISHED": "Connected",
-    "SYN_SENT": "Connecting",
-    "SYN_RECV": "Connecting",
-    "FIN_WAIT1": "Closing",
-    "FIN_WAIT2": "Closing",
-    "TIME_WAIT": "Closing (leftover)",
-    "CLOSE": "Closed",
-    "CLOSE_WAIT": "Closing (other side left)",
-    "LAST_ACK": "Closing",
-    "CLOSING": "Closing",
-    "NONE": "Open for messages",
-}
+STATE_NAMES = STATE_LABELS
 
 # Words explained once, in tooltips.
 JARGON = {
@@ -56,6 +47,8 @@ _INTERPRETERS = ("python", "node", "nodejs", "ruby", "perl", "php", "java", "den
 _SHELLS = ("sh", "bash", "dash", "zsh", "fish", "powershell", "cmd")
 _SECRET_WORDS = ("pass", "token", "secret", "apikey", "api_key", "api-key", "auth", "credential", "private")
 _MAX_LABEL = 60
+# Interpreter options followed by a value that is not the script: python -X dev, node -r dotenv, java -cp lib.
+_OPTIONS_WITH_VALUE = frozenset({"-X", "-W", "-Q", "-r", "--require", "-cp", "-classpath", "--class-path"})
 
 
 def running_as_admin() -> bool:
@@ -74,7 +67,7 @@ def running_as_admin() -> bool:
 def owner_text(row: SocketRow) -> str:
     """Who holds the socket, for the table and the panels: the program, or why there is none to show."""
     if row.pid is not None:
-        return row.program or f"PID {row.pid}"
+        return row.label or row.program or f"PID {row.pid}"
     if row.state in ORPHAN_STATES:
         return NO_PROGRAM
     return OTHER_USER
@@ -108,11 +101,6 @@ def state_text(row: SocketRow, now: float | None = None) -> str:
         when = f"clears in {int(left)} s" if left >= 1 else "clears any moment"
         return f"Closing (leftover, {when}) (TIME_WAIT)"
     return f"{name} ({row.state})"
-
-
-def state_search_words(row: SocketRow) -> str:
-    """What the filter box should find for a row's state: the human name and the technical one."""
-    return f"{STATE_NAMES.get(row.state, '')} {row.state} {'leftover' if row.state == 'TIME_WAIT' else ''}"
 
 
 def state_tooltip(row: SocketRow) -> str:
@@ -159,7 +147,10 @@ def program_label(name: str, cmdline: Sequence[str]) -> str:
             parts += [arg, rest[i + 1]]
             i += 2
             break
-        if arg == "-c":
+        if arg in _OPTIONS_WITH_VALUE:
+            i += 2
+            continue
+        if arg in ("-c", "-e", "--eval"):
             parts.append("-c …")
             i = len(rest)
             break
@@ -189,3 +180,35 @@ def row_summary(row: SocketRow) -> str:
     if row.pid is not None:
         who += f" (PID {row.pid})"
     return f"{row.proto} {where}, {who}, {STATE_NAMES.get(row.state, row.state).lower()}"
+
+
+class ProgramLabels:
+    """Program labels by PID (name plus what tells it apart), cached until the process is gone.  Used by the
+    scanners: one command-line read per new program, never per scan."""
+
+    def __init__(self) -> None:
+        self._labels: dict[int, tuple[str, str]] = {}
+
+    def label(self, pid: int, name: str) -> tuple[str, str]:
+        """(label, program file) for ``pid``; the file is "" when hidden."""
+        cached = self._labels.get(pid)
+        if cached is not None:
+            return cached
+        try:
+            proc = psutil.Process(pid)
+            cmdline = proc.cmdline()
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            return name, ""
+        except (psutil.AccessDenied, OSError):
+            cmdline = []
+        try:
+            path = proc.exe() if cmdline else ""
+        except (psutil.Error, OSError):
+            path = ""
+        found = self._labels[pid] = (program_label(name, cmdline), path)
+        return found
+
+    def forget_except(self, alive: Iterable[int]) -> None:
+        keep = set(alive)
+        for pid in [p for p in self._labels if p not in keep]:
+            del self._labels[pid]

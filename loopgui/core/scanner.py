@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 import psutil
 
+from loopgui.core.labels import ProgramLabels
 from loopgui.core.processes import ProcessNames
 from loopgui.core.sockets import TCP, UDP, Snapshot, SocketRow, diff_rows, make_key
 
@@ -78,6 +79,7 @@ class PsutilSource:
 
     def __init__(self) -> None:
         self._names = ProcessNames()
+        self._labels = ProgramLabels()
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
         problems: list[str] = []
@@ -113,6 +115,8 @@ class PsutilSource:
             if before is not None and before.state == state and before.pid == pid:
                 rows[key] = before
                 continue
+            name = self._names.name(pid) if pid is not None else ""
+            label, path = self._labels.label(pid, name) if pid is not None else ("", "")
             rows[key] = SocketRow(
                 key=key,
                 proto=proto,
@@ -123,10 +127,13 @@ class PsutilSource:
                 remote_port=rport,
                 state=state,
                 pid=pid,
-                program=self._names.name(pid) if pid is not None else "",
+                program=name,
                 first_seen=before.first_seen if before is not None else now,
+                label=label,
+                path=path,
             )
         self._names.forget_except(r.pid for r in rows.values() if r.pid is not None)
+        self._labels.forget_except(r.pid for r in rows.values() if r.pid is not None)
         return SourceResult(rows, hidden, tuple(problems))
 
     @staticmethod
@@ -362,6 +369,7 @@ class NetlinkSource:
     def __init__(self, proc: str = "/proc") -> None:
         self._owners = InodeOwners(proc)
         self._names = ProcessNames()
+        self._labels = ProgramLabels()
         self._seq = 0
         self._buf = bytearray(1 << 18)
 
@@ -410,6 +418,8 @@ class NetlinkSource:
                 rows[key] = before
                 continue
             proto, version, local, lport, remote, rport = decode_key(key)
+            name = names.name(pid) if pid is not None else ""
+            label, path = self._labels.label(pid, name) if pid is not None else ("", "")
             rows[key] = SocketRow(
                 key=key,
                 proto=proto,
@@ -420,10 +430,13 @@ class NetlinkSource:
                 remote_port=rport,
                 state=state or "NONE",
                 pid=pid,
-                program=names.name(pid) if pid is not None else "",
+                program=name,
                 first_seen=before.first_seen if before is not None else now,
+                label=label,
+                path=path,
             )
         names.forget_except(self._owners.pids)
+        self._labels.forget_except(self._owners.pids)
         if not self._owners.unreadable:
             hidden = 0  # sockets closed between the two reads, not hidden ones
         return SourceResult(rows, hidden, tuple(problems))

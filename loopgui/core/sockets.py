@@ -41,23 +41,28 @@ STATE_HELP: Mapping[str, str] = MappingProxyType(
     }
 )
 
-# How a state is shown in the table (UDP sockets have no state).
+# How a state is shown in the table, human name first (the technical name follows it there; see core.labels).
 STATE_LABELS: Mapping[str, str] = MappingProxyType(
     {
-        "LISTEN": "Listening",
+        "LISTEN": "Waiting for connections",
         "ESTABLISHED": "Connected",
         "SYN_SENT": "Connecting",
         "SYN_RECV": "Connecting",
         "FIN_WAIT1": "Closing",
         "FIN_WAIT2": "Closing",
-        "TIME_WAIT": "Recently closed",
+        "TIME_WAIT": "Closing (leftover)",
         "CLOSE": "Closed",
-        "CLOSE_WAIT": "Closing",
+        "CLOSE_WAIT": "Closing (other side left)",
         "LAST_ACK": "Closing",
         "CLOSING": "Closing",
-        "NONE": "—",
+        "NONE": "Open for messages",
     }
 )
+
+# A connection without a program: the program closed it and the system finishes the goodbye by itself.
+ORPHAN_STATES = frozenset({"TIME_WAIT", "FIN_WAIT2", "LAST_ACK", "CLOSING", "CLOSE"})
+NO_PROGRAM = "no program (connection already closed)"
+OTHER_USER = "belongs to another user or the system"
 
 _PORTS = struct.Struct("!HH")
 
@@ -85,7 +90,7 @@ def _packed_address(af: int, text: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class SocketRow:
-    """One socket as seen in one scan.  Unknown owner: ``pid`` is None and ``program`` is empty."""
+    """One socket as seen in one scan.  Unknown owner: ``pid`` is None and ``program`` and ``label`` are empty."""
 
     key: bytes
     proto: str
@@ -98,6 +103,8 @@ class SocketRow:
     pid: int | None
     program: str
     first_seen: float
+    label: str = ""  # the program with what tells it apart: "python3 -m http.server 8000" (core.labels)
+    path: str = ""  # the program file, when it can be read
 
     @property
     def is_listening(self) -> bool:
@@ -260,14 +267,20 @@ class RowFilter:
             return False
         if self.ports and row.local_port not in self.ports and row.remote_port not in self.ports:
             return False
-        needle = self.text.strip().casefold()
-        if needle:
-            return needle in search_text(row)
+        words = self.text.casefold().split()
+        if words:
+            haystack = search_text(row)
+            return all(word in haystack for word in words)
         return True
 
 
+# Other words people use for a state (the checkbox says "Listening only"; older versions said "Recently closed").
+_STATE_SYNONYMS = {"LISTEN": "listening", "TIME_WAIT": "recently closed"}
+
+
 def search_text(row: SocketRow) -> str:
-    """Everything the filter box can match in a row, lower-cased."""
+    """Everything the filter box can match in a row, lower-cased: what the table shows (human state names, the
+    program label or why there is none) and the technical words ("listen", "ipv6", "hidden", "nobody")."""
     return " ".join(
         (
             row.proto,
@@ -276,7 +289,12 @@ def search_text(row: SocketRow) -> str:
             row.remote_endpoint,
             row.state,
             STATE_LABELS.get(row.state, ""),
+            _STATE_SYNONYMS.get(row.state, ""),
             "" if row.pid is None else str(row.pid),
             row.program,
+            row.label,
+            ""
+            if row.pid is not None
+            else (NO_PROGRAM + " nobody" if row.state in ORPHAN_STATES else OTHER_USER + " hidden"),
         )
     ).casefold()

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 
 from loopgui import __version__
 from loopgui.core.endpoints import find_endpoints
-from loopgui.core.labels import ORPHAN_STATES, owner_text
+from loopgui.core.labels import owner_text
 from loopgui.core.processes import ProcessFacts, process_facts
 from loopgui.core.scanner import Scanner, make_scanner
-from loopgui.core.sockets import RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
+from loopgui.core.sockets import ORPHAN_STATES, RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
 from loopgui.ui import background
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker

@@ -28,7 +28,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 
 from loopgui.core.knowledge import describe_address
+from loopgui.core.labels import JARGON, owner_explanation, owner_text, state_text
 from loopgui.core.sockets import STATE_HELP, STATE_LABELS, RowFilter, Snapshot, SocketRow, diff_rows
+from loopgui.ui.plain import plain_tooltip
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -57,14 +59,14 @@ HEADERS = (
     "First seen",
 )
 HEADER_TIPS = (
-    "TCP carries connections; UDP carries single messages.",
-    "The address on this computer that the socket uses.",
-    "The port number on this computer.",
+    JARGON["TCP/UDP"],
+    "The address on this computer that the socket uses. " + JARGON["IPv4/IPv6"],
+    "The port number on this computer: a program's door number, from 1 to 65535.",
     "The other side of the connection, if there is one.",
     "The port number on the other side.",
-    "What the connection is doing now.",
-    "The process ID: the number the system gives a running program.",
-    "The program that holds the socket.",
+    "What the connection is doing now, in plain words, with the technical name in brackets.",
+    JARGON["PID"],
+    "The program that holds the socket, with what tells it apart from others of the same name. " + JARGON["socket"],
     "When loopgui first saw this socket.",
 )
 
@@ -101,6 +103,7 @@ _USED_ROLES = frozenset(
 )
 _KEY = int(Role.KEY)
 _ROW = int(Role.ROW)
+_STATE_COLUMN = int(Column.STATE)
 _NUMERIC = {int(Column.LOCAL_PORT), int(Column.REMOTE_PORT), int(Column.PID)}
 _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
@@ -129,14 +132,8 @@ def _primary(column: int) -> Callable[[SocketRow], Any]:
     if column == Column.PID:
         return lambda r: (r.pid is None, r.pid or 0)
     if column == Column.PROGRAM:
-        return lambda r: (not r.program, r.program.casefold())
+        return lambda r: (not r.program, (r.label or r.program).casefold())
     return lambda r: r.first_seen
-
-
-def _owner_note(row: SocketRow) -> str:
-    if row.state == "TIME_WAIT":
-        return "Nobody holds it: the connection is closed and the system frees it within a minute."
-    return "Hidden: it belongs to another user or the system. Run loopgui as administrator to see it."
 
 
 class SocketTableModel(QAbstractTableModel):
@@ -205,6 +202,8 @@ class SocketTableModel(QAbstractTableModel):
                 if len(self._texts) > 4096:
                     self._texts.clear()
                 cached = self._texts[row.key] = (row, tuple(self._text(row, c) for c in range(len(HEADERS))))
+            if col == _STATE_COLUMN and row.state == "TIME_WAIT":
+                return state_text(row)  # counts down: never cached
             texts = cached[1]
             return texts[col] if 0 <= col < len(texts) else None
         if role == _BACKGROUND:
@@ -486,13 +485,11 @@ class SocketTableModel(QAbstractTableModel):
         if col == Column.REMOTE_PORT:
             return str(row.remote_port) if row.remote_port else ""
         if col == Column.STATE:
-            return STATE_LABELS.get(row.state, row.state)
+            return state_text(row)
         if col == Column.PID:
             return "" if row.pid is None else str(row.pid)
         if col == Column.PROGRAM:
-            if row.program:
-                return row.program
-            return "(nobody)" if row.state == "TIME_WAIT" else "(hidden)"
+            return owner_text(row)
         if col == Column.FIRST_SEEN:
             return format_time(row.first_seen)
         return ""
@@ -508,9 +505,12 @@ class SocketTableModel(QAbstractTableModel):
         if col == Column.REMOTE_ADDRESS:
             return describe_address(row.remote_addr) or None
         if col == Column.STATE:
-            return f"{row.state}: {STATE_HELP[row.state]}" if row.state in STATE_HELP else row.state
+            return f"{state_text(row)}: {STATE_HELP[row.state]}" if row.state in STATE_HELP else row.state
         if col in (Column.PID, Column.PROGRAM) and row.pid is None:
-            return _owner_note(row)
+            return owner_explanation(row)
+        if col == Column.PROGRAM:
+            where = f"\nProgram file: {row.path}" if row.path else ""
+            return plain_tooltip(f"{row.label or row.program} (PID {row.pid}){where}")  # untrusted: never markup
         if col == Column.FIRST_SEEN:
             stamp = datetime.fromtimestamp(row.first_seen).strftime("%A %d %B %Y, %H:%M:%S")
             return f"loopgui first saw this socket on {stamp}. It may be older than that."

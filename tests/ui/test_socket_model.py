@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Mapping
 
@@ -191,11 +192,17 @@ def test_owner_texts_in_plain_words(qapp: QApplication) -> None:
     waiting = row(6, state="TIME_WAIT", remote="127.0.0.1", rport=7, pid=None, program="")
     model.apply_snapshot(snapshot([hidden, waiting]))
     texts = {model.data(model.index(i, Column.PROGRAM)) for i in range(2)}
-    assert texts == {"(hidden)", "(nobody)"}
+    assert texts == {"belongs to another user or the system", "no program (connection already closed)"}
     tip = model.data(model.index(model.row_index(hidden.key), Column.PID), Qt.ItemDataRole.ToolTipRole)
-    assert "another user" in tip
+    assert "system" in tip and ("administrator" in tip) == (os.geteuid() != 0)
+    tip = model.data(model.index(model.row_index(waiting.key), Column.PROGRAM), Qt.ItemDataRole.ToolTipRole)
+    assert "already closed" in tip and "administrator" not in tip  # no advice that cannot help
+    state = model.data(model.index(model.row_index(waiting.key), Column.STATE))
+    assert state.startswith("Closing (leftover, clears") and state.endswith("(TIME_WAIT)")
     tip = model.data(model.index(model.row_index(waiting.key), Column.STATE), Qt.ItemDataRole.ToolTipRole)
-    assert tip.startswith("TIME_WAIT") and "frees it" in tip
+    assert tip.startswith("Closing (leftover") and "frees it" in tip
+    listening = model.data(model.index(model.row_index(hidden.key), Column.STATE))
+    assert listening == "Waiting for connections (LISTEN)"
     assert model.data(model.index(0, Column.LOCAL_ADDRESS), Qt.ItemDataRole.ToolTipRole).startswith(
         "This computer only"
     )

@@ -1,0 +1,99 @@
+"""Short labels: which program it is, who owns a socket, state names, and the filter that matches them."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from loopgui.core import labels
+from loopgui.core.labels import owner_explanation, owner_text, program_label, row_summary, state_text
+from loopgui.core.sockets import RowFilter
+from tests.helpers import row
+
+
+@pytest.mark.parametrize(
+    ("name", "cmdline", "label"),
+    [
+        ("python3", ["/usr/bin/python3", "-m", "http.server", "8000"], "python3 -m http.server 8000"),
+        ("node", ["node", "/home/ann/app/server.js"], "node server.js"),
+        ("python3", ["python3", "-u", "-X", "dev", "manage.py", "runserver", "0.0.0.0:8000"], None),
+        ("java", ["java", "-Xmx1g", "-jar", "app.jar", "--port", "9000"], "java -jar app.jar --port 9000"),
+        ("postgres", ["/usr/lib/postgresql/15/bin/postgres", "-D", "/var/lib/pg"], "postgres"),
+        ("python3", ["python3", "app.py", "--password=hunter2"], "python3 app.py …"),
+        ("python3", ["python3", "-c", "import socket; secret"], "python3 -c …"),
+        ("python3", [], "python3"),
+        ("bash", ["bash"], "bash"),
+    ],
+)
+def test_program_label(name: str, cmdline: list[str], label: str | None) -> None:
+    got = program_label(name, cmdline)
+    if label is None:
+        assert got.startswith("python3 manage.py runserver")
+    else:
+        assert got == label
+    assert "hunter2" not in got and len(got) <= 60
+
+
+def test_long_labels_are_cut() -> None:
+    got = program_label("node", ["node", "x.js", "a" * 200])
+    assert len(got) == 60 and got.endswith("…")
+
+
+def test_owner_words_and_advice_only_when_it_helps() -> None:
+    gone = row(40000, remote="127.0.0.1", rport=8000, state="TIME_WAIT", pid=None, program="")
+    hidden = row(631, pid=None, program="")
+    assert owner_text(gone) == "no program (connection already closed)"
+    assert owner_text(hidden) == "belongs to another user or the system"
+    assert "administrator" not in owner_explanation(gone, admin=False)
+    assert "administrator" in owner_explanation(hidden, admin=False)
+    assert "administrator" not in owner_explanation(hidden, admin=True)
+    assert owner_text(row(8000, program="python3", pid=5).__class__(**{**_fields(row(8000)), "label": "x -m y"}))
+
+
+def _fields(r: object) -> dict[str, object]:
+    return {f: getattr(r, f) for f in r.__dataclass_fields__}  # type: ignore[attr-defined]
+
+
+def test_running_as_admin_follows_the_user() -> None:
+    assert labels.running_as_admin() == (os.geteuid() == 0)
+
+
+def test_state_names_are_human_first() -> None:
+    assert state_text(row(1)) == "Waiting for connections (LISTEN)"
+    assert state_text(row(2, remote="127.0.0.1", rport=3)) == "Connected (ESTABLISHED)"
+    tw = row(4, remote="127.0.0.1", rport=5, state="TIME_WAIT", first_seen=1000.0)
+    assert state_text(tw, now=1020.0) == "Closing (leftover, clears in 40 s) (TIME_WAIT)"
+    assert "clears any moment" in state_text(tw, now=1100.0)
+    assert state_text(row(53, proto="UDP")) == "Open for messages"
+    assert "waiting for connections" in row_summary(row(8000, program="python3", pid=9))
+
+
+def test_filter_matches_what_is_on_screen_and_every_word() -> None:
+    gone = row(40000, remote="127.0.0.1", rport=8000, state="TIME_WAIT", pid=None, program="")
+    hidden = row(631, pid=None, program="")
+    server = row(8000, local="::1", program="python3", pid=9)
+    server = server.__class__(**{**_fields(server), "label": "python3 -m http.server 8000"})
+    for text, accepted in [
+        ("hidden", {631}),
+        ("nobody", {40000}),
+        ("already closed", {40000}),
+        ("another user", {631}),
+        ("waiting for connections", {631, 8000}),
+        ("leftover", {40000}),
+        ("http.server", {8000}),
+        ("python3 ipv6", {8000}),
+        ("python3 ipv4", set()),
+        ("8000 leftover", {40000}),
+    ]:
+        f = RowFilter(text=text)
+        assert {r.local_port for r in (gone, hidden, server) if f.accepts(r)} == accepted, text
+
+
+def test_program_labels_read_the_command_line_once_per_program() -> None:
+    cache = labels.ProgramLabels()
+    label, path = cache.label(os.getpid(), "python3")
+    assert label.startswith("python3 ") and "pytest" in label and os.path.isabs(path)
+    assert cache.label(os.getpid(), "other") == (label, path)  # cached
+    cache.forget_except([])
+    assert cache.label(os.getpid(), "python3") == (label, path)
