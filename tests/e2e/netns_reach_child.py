@@ -1,0 +1,93 @@
+"""Runs INSIDE a private network namespace that tests/e2e/test_reach_netns.py creates (``unshare -n``).
+
+Never run it directly on a real computer: it adds a dummy network interface and firewall rules.  It refuses to
+start unless the namespace has no interface other than loopback, so it cannot touch a real network.
+
+Sets up ``d0`` (a dummy interface, or one end of a veth pair where the dummy driver is missing) with
+10.99.0.1/24 and fd99::1/64, real listeners on 127.0.0.1, 0.0.0.0, ``::``
+(IPv4 too) and ``::`` (IPV6_V6ONLY), runs the whole reach verdict with the own-address test for each, then
+again under an nftables ruleset that only lets the 0.0.0.0 port in; prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+
+
+def sh(*args: str) -> None:
+    subprocess.run(list(args), check=True, capture_output=True, timeout=10)
+
+
+def listener(family: int, addr: str, *, v6only: bool | None = None) -> socket.socket:
+    s = socket.socket(family, socket.SOCK_STREAM)
+    if v6only is not None:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(v6only))
+    s.bind((addr, 0))
+    s.listen(16)
+    return s
+
+
+def main() -> int:
+    signal.alarm(50)
+    names = {name for _, name in socket.if_nameindex()}  # (this namespace; /sys may show the host)
+    if names - {"lo"}:
+        print(json.dumps({"refused": f"not a fresh network namespace: {sorted(names)}"}))
+        return 3
+    sh("ip", "link", "set", "lo", "up")
+    made = subprocess.run(["ip", "link", "add", "d0", "type", "dummy"], capture_output=True, timeout=10, check=False)
+    if made.returncode != 0:  # no dummy driver (e.g. in a container): a veth pair works the same here
+        sh("ip", "link", "add", "d0", "type", "veth", "peer", "name", "d0peer")
+        sh("ip", "link", "set", "d0peer", "addrgenmode", "none")
+        sh("ip", "link", "set", "d0peer", "up")
+    sh("ip", "link", "set", "d0", "addrgenmode", "none")  # no link-local address still in duplicate detection
+    sh("ip", "addr", "add", "10.99.0.1/24", "dev", "d0")
+    sh("ip", "-6", "addr", "add", "fd99::1/64", "dev", "d0", "nodad")
+    sh("ip", "link", "set", "d0", "up")
+
+    from loopgui.core import reach
+    from loopgui.core.scanner import make_scanner
+
+    socks = {
+        "loopback": listener(socket.AF_INET, "127.0.0.1"),
+        "any4": listener(socket.AF_INET, "0.0.0.0"),
+        "any6_dual": listener(socket.AF_INET6, "::", v6only=False),
+        "any6_only": listener(socket.AF_INET6, "::", v6only=True),
+        "specific": listener(socket.AF_INET, "10.99.0.1"),
+    }
+    ports = {name: s.getsockname()[1] for name, s in socks.items()}
+
+    def run_all(phase: str) -> dict[str, object]:
+        rows = make_scanner().scan().rows.values()
+        out: dict[str, object] = {}
+        for name, port in ports.items():
+            v = reach.live_verdict(port, "tcp", rows, own_test=True, timeout=2.0)
+            out[name] = v.as_dict()
+        out["phase"] = phase
+        return out
+
+    result: dict[str, object] = {"ports": ports, "open": run_all("no firewall")}
+    rules = f"""
+table inet loopgui_test {{
+  chain input {{
+    type filter hook input priority filter; policy drop;
+    iif "lo" accept
+    ct state established,related accept
+    tcp dport {ports["any4"]} accept
+  }}
+}}
+"""
+    subprocess.run(["nft", "-f", "-"], input=rules, text=True, check=True, capture_output=True, timeout=10)
+    reach._firewall = reach.CachedFirewall()  # a fresh cache: the rules just changed
+    result["firewalled"] = run_all("nft default drop, port any4 allowed")
+    print(json.dumps(result))
+    for s in socks.values():
+        s.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,365 @@
+"""Firewall parsers on recorded outputs (tests/data/firewall, each with its source), and the Linux reader."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loopgui.core import firewall as fw
+from loopgui.core.firewall import Inbound
+
+DATA = Path(__file__).parent.parent / "data" / "firewall"
+
+
+def data(name: str) -> str:
+    return (DATA / name).read_text(encoding="utf-8")
+
+
+def test_every_data_file_is_listed_with_its_source() -> None:
+    sources = data("SOURCES.md")
+    for path in DATA.iterdir():
+        if path.name.startswith("public_") and path.suffix != ".tsv":
+            assert path.name in sources, path.name
+    for line in data("public_socketfilterfw.tsv").splitlines()[1:]:
+        assert line.split("\t")[0].startswith("https://")
+
+
+# -- nftables (generated here inside a private network namespace) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("port", "proto", "inbound", "words"),
+    [
+        (22, "tcp", Inbound.ALLOWED, "lets new connections to port 22/tcp in"),
+        (8080, "tcp", Inbound.ALLOWED, "lets new connections"),
+        (5353, "udp", Inbound.ALLOWED, "5353/udp"),
+        (5353, "tcp", Inbound.BLOCKED, "blocks"),
+        (3000, "tcp", Inbound.BLOCKED, "blocks new connections to port 3000/tcp"),
+        (9000, "tcp", Inbound.LIMITED, "only on wlan0"),
+        (5432, "tcp", Inbound.LIMITED, "only from 192.168.1.0/24"),
+    ],
+)
+def test_nft_default_drop(port: int, proto: str, inbound: Inbound, words: str) -> None:
+    answer = fw.nft_inbound(data("generated_nft_default_drop.json"), port, proto, 4)
+    assert answer.inbound == inbound and words in answer.reason
+    assert answer.source == "nftables" and answer.how_to_check == "sudo nft list ruleset"
+
+
+def test_nft_family_matters_for_an_ipv4_only_rule() -> None:
+    # "ip saddr 192.168.1.0/24 tcp dport 5432 accept" cannot match IPv6: the chain's reject decides
+    assert fw.nft_inbound(data("generated_nft_default_drop.json"), 5432, "tcp", 6).inbound == Inbound.BLOCKED
+
+
+def test_nft_empty_ruleset_and_unreadable_output() -> None:
+    assert fw.nft_inbound(data("generated_nft_empty.json"), 22).inbound == Inbound.ALLOWED
+    for text in ("", "Error: Operation not permitted", "[1, 2]", '{"nftables": 3}'):
+        answer = fw.nft_inbound(text, 22)
+        assert answer.inbound == Inbound.UNKNOWN and answer.how_to_check
+
+
+def test_nft_sees_iptables_nft_rules_as_opaque_but_follows_plain_ones() -> None:
+    text = data("generated_nft_from_iptables_nft.json")
+    assert fw.nft_inbound(text, 22).inbound == Inbound.ALLOWED
+    assert fw.nft_inbound(text, 6379).inbound == Inbound.BLOCKED  # jump blocklist -> tcp dport 6379 drop
+    unknown = fw.nft_inbound(text, 3000)
+    assert unknown.inbound == Inbound.UNKNOWN and "cannot interpret" in unknown.reason
+
+
+def test_nft_jump_loops_and_deep_chains_end() -> None:
+    looping = {
+        "nftables": [
+            {"chain": {"family": "inet", "table": "t", "name": "in", "hook": "input", "type": "filter", "prio": 0}},
+            {"chain": {"family": "inet", "table": "t", "name": "a"}},
+            {"rule": {"family": "inet", "table": "t", "chain": "in", "expr": [{"jump": {"target": "a"}}]}},
+            {"rule": {"family": "inet", "table": "t", "chain": "a", "expr": [{"jump": {"target": "a"}}]}},
+        ]
+    }
+    import json
+
+    answer = fw.nft_inbound(json.dumps(looping), 80)
+    assert answer.inbound == Inbound.UNKNOWN and "too involved" in answer.reason
+
+
+# -- iptables ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("port", "inbound"),
+    [(22, Inbound.ALLOWED), (80, Inbound.ALLOWED), (8050, Inbound.ALLOWED), (3306, Inbound.LIMITED),
+     (6379, Inbound.BLOCKED), (3000, Inbound.BLOCKED)],
+)  # fmt: skip
+def test_iptables_generated_save_and_dash_s_agree(port: int, inbound: Inbound) -> None:
+    assert fw.iptables_inbound(data("generated_iptables_save.txt"), port).inbound == inbound
+    assert fw.iptables_inbound(data("generated_iptables_S.txt"), port).inbound == inbound
+
+
+def test_iptables_algo_vpn_server() -> None:
+    text = data("public_iptables_save_algo_296.txt")
+    assert fw.iptables_inbound(text, 22).inbound == Inbound.ALLOWED  # --dport 22 --ctstate NEW
+    assert fw.iptables_inbound(text, 4500, "udp").inbound == Inbound.ALLOWED  # multiport 500,4500
+    limited = fw.iptables_inbound(text, 8080)  # only to the VPN's own address 172.16.0.1
+    assert limited.inbound == Inbound.LIMITED and "to 172.16.0.1/32" in limited.reason
+    blocked = fw.iptables_inbound(text, 3000)
+    assert blocked.inbound == Inbound.BLOCKED and "INPUT policy DROP" in blocked.details
+
+
+def test_iptables_setup_ipsec_vpn() -> None:
+    text = data("public_iptables_save_setup_ipsec_vpn_499.txt")
+    assert fw.iptables_inbound(text, 443).inbound == Inbound.ALLOWED  # NEW + --dport 443
+    answer = fw.iptables_inbound(text, 8080)
+    # the syn-flood chain returns (its limit lets a first SYN through), then "-j REJECT"; the accept for
+    # 192.168.42.0/24 makes it "only from there"; the -s 127.0.0.1 rule can never match another computer
+    assert answer.inbound == Inbound.LIMITED
+    assert "192.168.42.0/24" in answer.reason and "127.0.0.1" not in answer.reason
+
+
+def test_iptables_unreadable() -> None:
+    for text in ("", "iptables-save v1.8.9 (nf_tables): Permission denied (you must be root)"):
+        assert fw.iptables_inbound(text, 22).inbound == Inbound.UNKNOWN
+
+
+def test_iptables_negation_interface_and_tcp_flags() -> None:
+    rules = "\n".join(
+        [
+            "-P INPUT DROP",
+            "-A INPUT ! -i lo -p tcp --dport 81 -j ACCEPT",  # every network connection but loopback
+            "-A INPUT -p tcp --tcp-flags ALL NONE -j DROP",  # null scan: not a SYN
+            "-A INPUT -p tcp ! --dport 82 -j ACCEPT",
+        ]
+    )
+    assert fw.iptables_inbound(rules, 81).inbound == Inbound.ALLOWED
+    assert fw.iptables_inbound(rules, 83).inbound == Inbound.ALLOWED
+    assert fw.iptables_inbound(rules, 82).inbound == Inbound.BLOCKED
+
+
+# -- ufw ---------------------------------------------------------------------------------------------------------
+
+
+def test_ufw_verbose_from_ufw_docker() -> None:
+    text = data("public_ufw_status_verbose_ufw_docker_21.txt")
+    allowed = fw.ufw_inbound(text, 22, "tcp")
+    assert allowed.inbound == Inbound.ALLOWED and allowed.source == "ufw"
+    assert fw.ufw_inbound(text, 22, "tcp", 6).inbound == Inbound.ALLOWED  # the (v6) rule
+    blocked = fw.ufw_inbound(text, 80, "tcp")  # ALLOW FWD is for routed traffic, not for this computer
+    assert blocked.inbound == Inbound.BLOCKED and "Default: deny (incoming)" in blocked.details
+    assert fw.ufw_inbound(text, 22, "udp").inbound == Inbound.BLOCKED
+
+
+def test_ufw_numbered_without_default_from_cloudflare_ufw() -> None:
+    text = data("public_ufw_status_numbered_cloudflare_ufw_3.txt")
+    assert fw.ufw_inbound(text, 22).inbound == Inbound.ALLOWED  # [ 2] 22/tcp ALLOW IN Anywhere
+    answer = fw.ufw_inbound(text, 8080)  # only rules for some senders, and the default is not shown
+    assert answer.inbound == Inbound.UNKNOWN and "default" in answer.reason
+
+
+def test_ufw_inactive_and_files() -> None:
+    assert fw.ufw_inbound("Status: inactive\n", 22).inbound == Inbound.ALLOWED
+    assert fw.ufw_inbound("ERROR: You need to be root to run this script\n", 22).inbound == Inbound.UNKNOWN
+    assert fw.ufw_enabled("# /etc/ufw/ufw.conf\nENABLED=yes\nLOGLEVEL=low\n") is True
+    assert fw.ufw_enabled("ENABLED=no\n") is False and fw.ufw_enabled("") is None
+    assert fw.ufw_default_input('IPV6=yes\nDEFAULT_INPUT_POLICY="DROP"\n') == "drop"
+
+
+def test_ufw_interface_and_application_rules() -> None:
+    text = "\n".join(
+        [
+            "Status: active",
+            "Default: deny (incoming), allow (outgoing), disabled (routed)",
+            "",
+            "To                         Action      From",
+            "--                         ------      ----",
+            "8000:8100/tcp on wlan0     ALLOW IN    Anywhere",
+        ]
+    )
+    limited = fw.ufw_inbound(text, 8050)
+    assert limited.inbound == Inbound.LIMITED and "only on wlan0" in limited.reason
+    assert fw.ufw_inbound(text, 8200).inbound == Inbound.BLOCKED
+    app = text + "\nApache Full                ALLOW IN    Anywhere\n"
+    assert fw.ufw_inbound(app, 80).inbound == Inbound.UNKNOWN  # which ports "Apache Full" has is not shown
+
+
+# -- firewalld ---------------------------------------------------------------------------------------------------
+
+
+def test_firewalld_ports_services_and_default_target() -> None:
+    text = data("public_firewalld_list_all_firewalld_641.txt")
+    assert fw.firewalld_inbound(text, 2002).inbound == Inbound.ALLOWED  # 2001-2003/tcp
+    cockpit = fw.firewalld_inbound(text, 9090)
+    assert cockpit.inbound == Inbound.ALLOWED and "cockpit" in cockpit.reason
+    blocked = fw.firewalld_inbound(text, 8080)
+    assert blocked.inbound == Inbound.BLOCKED and "home" in blocked.reason and "br0" in blocked.reason
+    assert fw.firewalld_inbound(data("public_firewalld_list_all_ginger_107.txt"), 22).inbound == Inbound.ALLOWED
+    assert fw.firewalld_inbound(data("public_firewalld_list_all_ginger_107.txt"), 3000).inbound == Inbound.BLOCKED
+    assert fw.firewalld_running("running\n") is True and fw.firewalld_running("not running\n") is False
+
+
+def test_firewalld_unknown_service_is_not_guessed() -> None:
+    text = "public (active)\n  target: default\n  services: ssh my-app\n  ports: \n"
+    answer = fw.firewalld_inbound(text, 7000)
+    assert answer.inbound == Inbound.UNKNOWN and answer.how_to_check == "firewall-cmd --info-service=my-app"
+
+
+# -- Windows -----------------------------------------------------------------------------------------------------
+
+
+def test_netsh_profiles_real_outputs() -> None:
+    (domain,) = fw.netsh_profiles(data("public_netsh_currentprofile_datacadamia.txt"))
+    assert domain.name == "Domain" and domain.on and domain.inbound == "blockinbound"
+    (public,) = fw.netsh_profiles(data("public_netsh_monitor_public_datacadamia.txt"))
+    assert public.name == "Public" and public.on
+
+
+def test_netsh_rules_for_port_and_program() -> None:
+    profile = data("public_netsh_monitor_public_datacadamia.txt")  # Public profile, BlockInbound
+    rules = data("handmade_netsh_rules.txt")
+    ok = fw.netsh_inbound(profile, rules, 8080, "tcp", program=r"C:\Tools\demo.exe")
+    assert ok.inbound == Inbound.ALLOWED
+    other_program = fw.netsh_inbound(profile, rules, 8080, "tcp", program=r"C:\Other\server.exe")
+    assert other_program.inbound == Inbound.BLOCKED
+    assert fw.netsh_inbound(profile, rules, 6379).inbound == Inbound.BLOCKED  # a block rule
+    assert fw.netsh_inbound(profile, rules, 9000).inbound == Inbound.BLOCKED  # its allow rule is disabled
+    assert fw.netsh_inbound(profile, rules, 5050).inbound == Inbound.BLOCKED  # that rule is for "Private" only
+    private = profile.replace("Public Profile", "Private Profile")
+    limited = fw.netsh_inbound(private, rules, 5050)
+    assert limited.inbound == Inbound.LIMITED and "LocalSubnet" in limited.reason
+
+
+def test_netsh_off_and_unreadable() -> None:
+    off = data("public_netsh_currentprofile_datacadamia.txt").replace("ON", "OFF")
+    assert fw.netsh_inbound(off, "", 8080).inbound == Inbound.ALLOWED
+    assert fw.netsh_inbound("Der Befehl wurde nicht gefunden.", "", 8080).inbound == Inbound.UNKNOWN
+    unread = fw.netsh_inbound(data("public_netsh_currentprofile_datacadamia.txt"), "", 8080)
+    assert unread.inbound == Inbound.UNKNOWN and "Windows Security" in unread.how_to_check
+
+
+# -- macOS -------------------------------------------------------------------------------------------------------
+
+
+def test_socketfilterfw_real_lines() -> None:
+    expected = {0: Inbound.ALLOWED, 1: Inbound.UNKNOWN, 2: Inbound.BLOCKED}
+    for line in data("public_socketfilterfw.tsv").splitlines()[1:]:
+        output = line.split("\t")[1]
+        state = fw.socketfilterfw_state(output)
+        assert state in expected
+        assert fw.macos_app_firewall(output).inbound == expected[state]
+    assert fw.macos_app_firewall("").inbound == Inbound.UNKNOWN
+    assert "System Settings" in fw.macos_app_firewall("Firewall is enabled. (State = 1)").how_to_check
+
+
+def test_pf_rules() -> None:
+    assert fw.pf_inbound(data("public_pfctl_macos_security_353.txt"), 22).inbound == Inbound.BLOCKED
+    opnsense = fw.pf_inbound(data("public_pfctl_opnsense_2866.txt"), 22)
+    assert opnsense.inbound == Inbound.LIMITED and "igb3" in opnsense.reason
+    last_wins = "block drop in all\npass in proto tcp from any to any port = 22 flags S/SA keep state\n"
+    assert fw.pf_inbound(last_wins, 22).inbound == Inbound.ALLOWED
+    assert fw.pf_inbound(last_wins, 23).inbound == Inbound.BLOCKED
+    quick = "block drop in quick proto tcp to any port { 22 23 }\npass in all\n"
+    assert fw.pf_inbound(quick, 23).inbound == Inbound.BLOCKED
+    assert fw.pf_inbound("", 22).inbound == Inbound.ALLOWED
+
+
+# -- reading this computer (commands replaced by recorded outputs) -----------------------------------------------
+
+
+class FakeRun:
+    def __init__(self, outputs: dict[str, tuple[int, str] | None]) -> None:
+        self.outputs = outputs
+        self.calls: list[tuple[str, ...]] = []
+
+    def __call__(self, args: Sequence[str]) -> tuple[int, str] | None:
+        self.calls.append(tuple(args))
+        return self.outputs.get(args[0])
+
+
+def test_linux_reader_uses_nft_when_readable() -> None:
+    run = FakeRun({"nft": (0, data("generated_nft_default_drop.json"))})
+    answer = fw.read_firewall(22, "tcp", (4,), platform="linux", run=run, read=lambda p: None)
+    assert answer.inbound == Inbound.ALLOWED
+    assert all(not any(c in ("sh", "bash", "-c") for c in call) for call in run.calls)  # fixed commands only
+
+
+def test_linux_reader_without_admin_rights_says_unknown_and_how_to_check() -> None:
+    run = FakeRun({"nft": (1, ""), "iptables-save": (1, "")})
+    answer = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, read=lambda p: None)
+    assert answer.inbound == Inbound.UNKNOWN and answer.how_to_check == "sudo nft list ruleset"
+    files = {"/etc/ufw/ufw.conf": "ENABLED=yes\n", "/etc/default/ufw": 'DEFAULT_INPUT_POLICY="DROP"\n'}
+    ufw = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, read=files.get)
+    assert ufw.inbound == Inbound.UNKNOWN and ufw.source == "ufw" and "sudo ufw status verbose" in ufw.how_to_check
+
+
+def test_linux_reader_combines_nft_with_ufw() -> None:
+    run = FakeRun(
+        {"nft": (0, data("generated_nft_empty.json")), "ufw": (0, data("public_ufw_status_verbose_ufw_docker_21.txt"))}
+    )
+    answer = fw.read_firewall(80, "tcp", (4,), platform="linux", run=run, read=lambda p: None)
+    assert answer.inbound == Inbound.BLOCKED and answer.source == "ufw"
+
+
+def test_linux_reader_prefers_iptables_save_for_iptables_nft_rules() -> None:
+    run = FakeRun(
+        {
+            "nft": (0, data("generated_nft_from_iptables_nft.json")),
+            "iptables-save": (0, data("generated_iptables_save.txt")),
+        }
+    )
+    answer = fw.read_firewall(8050, "tcp", (4,), platform="linux", run=run, read=lambda p: None)
+    assert answer.inbound == Inbound.ALLOWED and answer.source == "iptables"
+
+
+def test_other_platforms_readers() -> None:
+    win = FakeRun(
+        {"netsh": (0, data("public_netsh_monitor_public_datacadamia.txt") + "\n" + data("handmade_netsh_rules.txt"))}
+    )
+    assert fw.read_firewall(6379, platform="win32", run=win).inbound == Inbound.BLOCKED
+    mac = FakeRun({"/usr/libexec/ApplicationFirewall/socketfilterfw": (0, "Firewall is disabled. (State = 0)\n")})
+    assert fw.read_firewall(22, platform="darwin", run=mac).inbound == Inbound.ALLOWED
+    assert fw.read_firewall(22, platform="sunos5", run=mac).inbound == Inbound.UNKNOWN
+
+
+def test_cached_reader_asks_once_within_its_time() -> None:
+    calls: list[int] = []
+
+    def reader(port: int, proto: str, versions: Sequence[int], program: str = "") -> fw.FirewallAnswer:
+        calls.append(port)
+        return fw.FirewallAnswer(Inbound.ALLOWED, "x", "y")
+
+    cached = fw.CachedFirewall(ttl=60, reader=reader)
+    cached(80)
+    cached(80)
+    cached(81)
+    assert calls == [80, 81]
+
+
+# -- any input ---------------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=400))
+def test_parsers_never_crash(text: str) -> None:
+    for parse in (fw.nft_inbound, fw.iptables_inbound, fw.ufw_inbound, fw.firewalld_inbound, fw.pf_inbound):
+        assert isinstance(parse(text, 80, "tcp", 4), fw.FirewallAnswer)
+    assert isinstance(fw.netsh_inbound(text, text, 80), fw.FirewallAnswer)
+    fw.socketfilterfw_state(text)
+
+
+def test_hostile_inputs_stay_linear() -> None:
+    big = 200_000
+    hostile = [
+        " " * big + "x",
+        "\n" * big,
+        "-A INPUT " + "-j x " * (big // 6),
+        "Status: active\n--  --\n" + ("22/tcp" + " " * 50 + "ALLOW IN    Anywhere\n") * 2000,
+        "Rule Name: a" + " " * big + "b\n",
+        "pass in " + "port { " * (big // 7),
+    ]
+    start = time.perf_counter()
+    for text in hostile:
+        for parse in (fw.iptables_inbound, fw.ufw_inbound, fw.firewalld_inbound, fw.pf_inbound):
+            parse(text, 80, "tcp", 4)
+        fw.netsh_inbound(text, text, 80)
+    assert time.perf_counter() - start < 10  # catches quadratic blow-ups only
