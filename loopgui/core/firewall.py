@@ -143,10 +143,7 @@ def _conclude(
         if m.what not in whats:
             whats.append(m.what)
     said = ", ".join(whats[:3])
-    if final == ACCEPT:
-        reason = f"{who} lets {pp} in, but blocks it {said}."
-    else:
-        reason = f"{who} lets {pp} in only {said}."
+    reason = f"{who} lets {pp} in, but blocks it {said}." if final == ACCEPT else f"{who} lets {pp} in only {said}."
     return FirewallAnswer(Inbound.LIMITED, source, reason, how_to_check, details)
 
 
