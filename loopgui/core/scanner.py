@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import psutil
 
 from loopgui.core.labels import ProgramLabels
-from loopgui.core.processes import ProcessNames
+from loopgui.core.processes import NO_OWNER, ProcessNames
 from loopgui.core.sockets import TCP, UDP, Snapshot, SocketRow, diff_rows, make_key
 
 log = logging.getLogger("loopgui.scanner")
@@ -115,7 +115,8 @@ class PsutilSource:
             if before is not None and before.state == state and before.pid == pid:
                 rows[key] = before
                 continue
-            name = self._names.name(pid) if pid is not None else ""
+            owner = self._names.owner(pid) if pid is not None else NO_OWNER
+            name = owner.name
             label, path = self._labels.label(pid, name) if pid is not None else ("", "")
             rows[key] = SocketRow(
                 key=key,
@@ -131,6 +132,8 @@ class PsutilSource:
                 first_seen=before.first_seen if before is not None else now,
                 label=label,
                 path=path,
+                owner_start=owner.start,
+                exe=owner.exe,
             )
         self._names.forget_except(r.pid for r in rows.values() if r.pid is not None)
         self._labels.forget_except(r.pid for r in rows.values() if r.pid is not None)
@@ -418,7 +421,8 @@ class NetlinkSource:
                 rows[key] = before
                 continue
             proto, version, local, lport, remote, rport = decode_key(key)
-            name = names.name(pid) if pid is not None else ""
+            holder = names.owner(pid) if pid is not None else NO_OWNER
+            name = holder.name
             label, path = self._labels.label(pid, name) if pid is not None else ("", "")
             rows[key] = SocketRow(
                 key=key,
@@ -434,6 +438,8 @@ class NetlinkSource:
                 first_seen=before.first_seen if before is not None else now,
                 label=label,
                 path=path,
+                owner_start=holder.start,
+                exe=holder.exe,
             )
         names.forget_except(self._owners.pids)
         self._labels.forget_except(self._owners.pids)

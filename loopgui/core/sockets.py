@@ -90,7 +90,12 @@ def _packed_address(af: int, text: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class SocketRow:
-    """One socket as seen in one scan.  Unknown owner: ``pid`` is None and ``program`` and ``label`` are empty."""
+    """One socket as seen in one scan.  Unknown owner: ``pid`` is None and ``program`` and ``label`` are empty.
+
+    ``owner_start`` (the owner's start time, None when unreadable) and ``exe`` (its program file, "" when hidden)
+    are read in the scan with ``pid``, the start time checked again each scan: with them a row names exactly the
+    program the user saw, even after that program has ended and another one got its PID.
+    """
 
     key: bytes
     proto: str
@@ -105,6 +110,8 @@ class SocketRow:
     first_seen: float
     label: str = ""  # the program with what tells it apart: "python3 -m http.server 8000" (core.labels)
     path: str = ""  # the program file, when it can be read
+    owner_start: float | None = None
+    exe: str = ""
 
     @property
     def is_listening(self) -> bool:

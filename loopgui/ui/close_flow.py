@@ -1,5 +1,8 @@
-"""Closing a program safely: confirm (naming it), ask nicely, wait with progress, offer force, then check the port.
+"""Closing a program safely: confirm (naming it and everything else that would close), ask nicely, wait with
+progress, offer force, then check the port.  Also closing one connection (context menu of an established TCP row).
 
+The program's identity comes from the table row (PID, start time and program file read in the scan the user looked
+at) or from the Program panel's facts; core/actions.py checks it against the live process before any signal.
 All questions go through an :class:`Asker` so that tests can answer them; :class:`DialogAsker` asks with dialogs
 whose default button is always the harmless one.
 """
@@ -11,26 +14,32 @@ from collections.abc import Callable
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
-from PySide6.QtWidgets import QCheckBox, QMessageBox, QProgressDialog, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QMenu, QMessageBox, QProgressDialog, QPushButton, QWidget
 
+from loopgui.core.actions import ClosePlan, close_plan, plan_close
+from loopgui.core.netclose import Connection, ConnectionResult, close_connection
 from loopgui.core.processes import (
     GRACE_SECONDS,
     CloseOutcome,
     CloseResult,
     Identity,
     ProcessFacts,
+    Sameness,
     after_close,
-    close_program,
+    not_same_message,
 )
-from loopgui.core.sockets import Snapshot
+from loopgui.core.sockets import TCP, Snapshot, SocketRow
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.plain import plain_message_box
 
 log = logging.getLogger("loopgui.close")
 
+MAX_LISTED = 8
+MAX_COMMAND = 160
+
 
 class Asker(Protocol):
-    def confirm(self, name: str, pid: int, children: int) -> tuple[bool, bool]:
+    def confirm(self, plan: ClosePlan) -> tuple[bool, bool]:
         """(go ahead, include the programs it started)."""
         ...
 
@@ -38,40 +47,113 @@ class Asker(Protocol):
 
     def inform(self, title: str, text: str, details: str = "") -> None: ...
 
+    def confirm_connection(self, question: str, details: str) -> bool: ...
 
-def confirm_box(
-    parent: QWidget | None, name: str, pid: int, children: int
-) -> tuple[QMessageBox, QPushButton, QCheckBox | None]:
-    """The confirmation dialog: names the program, says what may be lost; Cancel is the default."""
+
+def _cut(text: str, limit: int = MAX_COMMAND) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plan_texts(plan: ClosePlan) -> tuple[str, str, str, str]:
+    """(question, informative text, check-box text or "", full list for the details) of a plan."""
+    target = plan.target
+    name = target.identity.name or f"PID {target.identity.pid}"
+    question = f"Close {name} (PID {target.identity.pid})?"
+    info = [
+        f"Unsaved work in {name} may be lost. loopgui first asks it to close; if it does not within "
+        f"{GRACE_SECONDS:g} seconds, you can choose to force it."
+    ]
+    if plan.manager is not None:
+        info.append(plan.manager.text)
+    n = len(plan.descendants)
+    check = f"Also close the {n} program{'s' if n != 1 else ''} it started" if n else ""
+    if n:
+        listed = ", ".join(f"{m.identity.name or '?'} (PID {m.identity.pid})" for m in plan.descendants[:MAX_LISTED])
+        more = f" and {n - MAX_LISTED} more" if n > MAX_LISTED else ""
+        info.append(f"It started {n} program{'s' if n != 1 else ''}: {listed}{more}.")
+    if plan.spared:
+        info.append(
+            "Left running even so: "
+            + ", ".join(f"{s.name} (PID {s.pid})" for s in plan.spared[:MAX_LISTED])
+            + (f" and {len(plan.spared) - MAX_LISTED} more" if len(plan.spared) > MAX_LISTED else "")
+            + "."
+        )
+    details = [f"{name} (PID {target.identity.pid}): {_cut(target.command) or '(command line hidden)'}"]
+    if n:
+        details.append("")
+        details.append(f"Programs it started, closed too when the box is ticked ({n}):")
+        details.extend(
+            f"  {m.identity.name or '?'} (PID {m.identity.pid}): {_cut(m.command) or '(command line hidden)'}"
+            for m in plan.descendants
+        )
+    if plan.spared:
+        details.append("")
+        details.append(f"Left running ({len(plan.spared)}):")
+        details.extend(f"  {s.name} (PID {s.pid}): {s.reason}" for s in plan.spared)
+    return question, "\n\n".join(info), check, "\n".join(details)
+
+
+def confirm_box(parent: QWidget | None, plan: ClosePlan) -> tuple[QMessageBox, QPushButton, QCheckBox | None]:
+    """The confirmation dialog: names the program and everything else that would close; Cancel is the default."""
+    question, info, check_text, details = plan_texts(plan)
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Close a program")
     box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(f"Close {name} (PID {pid})?")
-    box.setInformativeText(
-        f"Unsaved work in {name} may be lost. loopgui first asks it to close; if it does not within "
-        f"{GRACE_SECONDS:g} seconds, you can choose to force it."
-    )
+    box.setText(question)
+    box.setInformativeText(info)
+    box.setDetailedText(details)  # always plain text
     close = box.addButton("Close the program", QMessageBox.ButtonRole.DestructiveRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
     box.setEscapeButton(cancel)
     plain_message_box(box)
     check = None
-    if children:
-        check = QCheckBox(f"Also close the {children} program(s) it started")
+    if check_text:
+        check = QCheckBox(check_text)
         box.setCheckBox(check)
     return box, close, check
+
+
+def connection_texts(row: SocketRow) -> tuple[str, str]:
+    """(question, informative text) for closing the connection of ``row``."""
+    program = f"{row.program or 'a hidden program'}" + (f", PID {row.pid}" if row.pid is not None else "")
+    question = (
+        f"Close the connection between {row.local_endpoint} ({program}) on this computer and {row.remote_endpoint}?"
+    )
+    details = (
+        "Only this one connection is cut; the program keeps running. It will see the connection as broken and may "
+        "connect again by itself."
+    )
+    return question, details
+
+
+def can_close_connection(row: SocketRow | None) -> bool:
+    return row is not None and row.proto == TCP and row.state == "ESTABLISHED" and bool(row.remote_port)
 
 
 class DialogAsker:
     def __init__(self, parent: QWidget) -> None:
         self._parent = parent
 
-    def confirm(self, name: str, pid: int, children: int) -> tuple[bool, bool]:
-        box, close, check = confirm_box(self._parent, name, pid, children)
+    def confirm(self, plan: ClosePlan) -> tuple[bool, bool]:
+        box, close, check = confirm_box(self._parent, plan)
         box.exec()
         return box.clickedButton() is close, bool(check is not None and check.isChecked())
+
+    def confirm_connection(self, question: str, details: str) -> bool:
+        box = QMessageBox(self._parent)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Close a connection")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(question)
+        box.setInformativeText(details)
+        close = box.addButton("Close the connection", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        plain_message_box(box).exec()
+        return box.clickedButton() is close
 
     def ask_force(self, name: str, pid: int) -> bool:
         box = QMessageBox(self._parent)
@@ -128,12 +210,36 @@ class CloseFlow(QObject):
         self._snapshots = snapshots
         self.grace = grace
         self._stop_waiting = False
-        self._identity: Identity | None = None
+        self._plan: ClosePlan | None = None
         self._port: int | None = None
         self.busy = False
 
-    def start(self, facts: ProcessFacts, port: int | None = None) -> None:
-        """Close the program described by ``facts`` (as the user saw it) after confirming."""
+    # -- entry points ----------------------------------------------------------------------------------------------
+
+    def start_row(self, row: SocketRow | None) -> None:
+        """Close the program of a table row (Delete): the identity is the one the scan read with the row."""
+        if row is None or self.busy:
+            return
+        if row.pid is None:
+            self._finish_with(
+                "Cannot close it",
+                "This socket's program is hidden (another user or the system): loopgui cannot close it.",
+            )
+            return
+        if row.owner_start is None:
+            self._finish_with(
+                "Cannot close it",
+                "loopgui cannot tell for sure which program this is (its details are hidden), so it will not close it.",
+            )
+            return
+        self._begin(Identity(row.pid, row.owner_start, row.program, row.exe), row.local_port)
+
+    def start(self, facts: ProcessFacts, port: int | None = None, row: SocketRow | None = None) -> None:
+        """Close the program described by ``facts`` (as the user saw them in a panel) after confirming.
+
+        ``row``, when given, is the table row the facts were read for: if its owner's start time differs, the
+        program of the row has ended and the facts are about another program with the same number.
+        """
         if self.busy:
             return
         if facts.create_time is None:
@@ -142,18 +248,77 @@ class CloseFlow(QObject):
                 "loopgui cannot tell for sure which program this is (its details are hidden), so it will not close it.",
             )
             return
-        name = facts.name or f"PID {facts.pid}"
-        go, include_children = self._asker.confirm(name, facts.pid, len(facts.children))
-        if not go:
+        identity = Identity(facts.pid, facts.create_time, facts.name, facts.exe)
+        start = row.owner_start if row is not None and row.pid == facts.pid else None
+        if row is not None and start is not None and abs(start - facts.create_time) > 0.01:
+            seen = Identity(facts.pid, start, row.program, row.exe)
+            self._finish_with("Not closed", not_same_message(seen, Sameness.REUSED))
+            return
+        self._begin(identity, port)
+
+    def add_menu_actions(self, menu: QMenu, row: SocketRow | None) -> None:
+        """Add "Close this connection…" to a row's context menu when the row is an established TCP connection."""
+        if not can_close_connection(row):
+            return
+        assert row is not None
+        action = menu.addAction("Close this connection…")
+        action.setToolTip("Cut only this connection; the program keeps running (asks first).")
+        action.triggered.connect(lambda: self.close_connection(row))
+
+    def close_connection(self, row: SocketRow) -> None:
+        if self.busy or not can_close_connection(row):
+            return
+        question, details = connection_texts(row)
+        if not self._asker.confirm_connection(question, details):
             self.finished.emit("Nothing was closed.")
             return
-        self._identity = Identity(facts.pid, facts.create_time, facts.name)
+        try:
+            conn = Connection(row.family, row.local_addr, row.local_port, row.remote_addr, row.remote_port)
+        except ValueError as exc:
+            self._finish_with("Not closed", f"loopgui cannot name this connection exactly ({exc}).")
+            return
+        self.busy = True
+
+        def done(result: ConnectionResult) -> None:
+            title = "Connection closed" if result.closed else "Not closed"
+            self._finish_with(title, result.message, result.how_to_retry)
+            if result.closed:
+                self._refresh()
+
+        def failed(exc: BaseException) -> None:
+            self._finish_with("Not closed", f"Something went wrong: {exc}")
+
+        BackgroundOp(self, lambda: close_connection(conn), done).on_failure(failed).start()
+
+    # -- closing a program -------------------------------------------------------------------------------------------
+
+    def _begin(self, identity: Identity, port: int | None) -> None:
+        """Check the identity and work out what would close (off the GUI thread), then ask."""
+        self.busy = True
         self._port = port
-        self._run(include_children, force=False)
+
+        def done(plan: ClosePlan | CloseResult) -> None:
+            self.busy = False
+            if isinstance(plan, CloseResult):
+                title = "Already closed" if plan.outcome == CloseOutcome.ALREADY_GONE else "Not closed"
+                self._finish_with(title, plan.message)
+                return
+            go, include_children = self._asker.confirm(plan)
+            if not go:
+                self.finished.emit("Nothing was closed.")
+                return
+            self._plan = plan
+            self._run(include_children, force=False)
+
+        def failed(exc: BaseException) -> None:
+            self._finish_with("Could not close the program", f"Something went wrong: {exc}")
+
+        BackgroundOp(self, lambda: plan_close(identity), done).on_failure(failed).start()
 
     def _run(self, include_children: bool, *, force: bool) -> None:
-        identity = self._identity
-        assert identity is not None
+        plan = self._plan
+        assert plan is not None
+        identity = plan.target.identity
         self.busy = True
         self._stop_waiting = False
         name = identity.name or f"PID {identity.pid}"
@@ -173,8 +338,8 @@ class CloseFlow(QObject):
         progress.waited.connect(lambda s: dialog.setValue(min(dialog.maximum(), int(s * 10))))
 
         def work() -> CloseResult:
-            return close_program(
-                identity,
+            return close_plan(
+                plan,
                 include_children=include_children,
                 force=force,
                 wait=self.grace if not force else 2.0,
@@ -198,14 +363,15 @@ class CloseFlow(QObject):
         self._stop_waiting = True
 
     def _handle(self, result: CloseResult, include_children: bool, force: bool) -> None:
-        identity = self._identity
-        assert identity is not None
+        plan = self._plan
+        assert plan is not None
+        identity = plan.target.identity
         name = identity.name or f"PID {identity.pid}"
         if result.outcome == CloseOutcome.STILL_RUNNING and not force:
             if self._asker.ask_force(name, identity.pid):
                 self._run(include_children, force=True)
                 return
-            self._finish_with("Still running", f"{name} is still running; nothing was forced.")
+            self._finish_with("Still running", f"{result.message} It is still running; nothing was forced.")
             return
         if result.outcome == CloseOutcome.DENIED:
             self._finish_with("Not allowed", result.message, result.how_to_retry)
@@ -222,8 +388,9 @@ class CloseFlow(QObject):
 
     def _confirm_port(self, closed_message: str) -> None:
         """Scan again, then say what became of the port."""
-        identity, port = self._identity, self._port
-        assert identity is not None and port is not None
+        plan, port = self._plan, self._port
+        assert plan is not None and port is not None
+        identity = plan.target.identity
 
         def on_snapshot(snapshot: Snapshot) -> None:
             self._snapshots.disconnect(on_snapshot)

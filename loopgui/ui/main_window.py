@@ -29,11 +29,10 @@ from PySide6.QtWidgets import (
 from loopgui import __version__
 from loopgui.core.endpoints import find_endpoints
 from loopgui.core.labels import owner_text
-from loopgui.core.processes import ProcessFacts, process_facts
+from loopgui.core.processes import ProcessFacts
 from loopgui.core.scanner import Scanner, make_scanner
 from loopgui.core.sockets import ORPHAN_STATES, RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
 from loopgui.ui import background
-from loopgui.ui.background import BackgroundOp
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
 from loopgui.ui.investigation import Investigation
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
@@ -502,18 +501,18 @@ class MainWindow(QMainWindow):
 
     def _close_from_panel(self, facts: ProcessFacts | None) -> None:
         if facts is not None:
-            self.close_flow.start(facts, self.investigation.port)
+            self.close_flow.start(facts, self.investigation.port, self.investigation.row)
 
     def _close_from_explanation(self, pid: int) -> None:
         d = self.explain_panel.diagnosis
         if d is None or not d.holders or d.holders[0].facts is None:
             return
         port = d.endpoint.port if d.endpoint is not None else None
-        self.close_flow.start(d.holders[0].facts, port)
+        self.close_flow.start(d.holders[0].facts, port, d.holders[0].row)
 
     @Slot()
     def close_selected_program(self) -> None:
-        """Close the program of the current row (asks first).  Its identity is read now, as the user sees it."""
+        """Close the program of the current row (asks first).  Its identity is the one the row's scan read."""
         row = self.model.row_at(self.table.currentIndex().row())
         if row is None:
             return
@@ -525,8 +524,7 @@ class MainWindow(QMainWindow):
                 else f"This socket {why}: loopgui cannot close it."
             )
             return
-        pid, port = row.pid, row.local_port
-        BackgroundOp(self, lambda: process_facts(pid), lambda facts: self.close_flow.start(facts, port)).start()
+        self.close_flow.start_row(row)
 
     # -- selection, copy, export -------------------------------------------------------------------------------
 
@@ -597,6 +595,7 @@ class MainWindow(QMainWindow):
         details = menu.addAction("Show the program")
         details.triggered.connect(lambda: self.tabs.setCurrentWidget(self.process_panel))
         menu.addAction(self.close_action)
+        self.close_flow.add_menu_actions(menu, self.model.row_at(self.table.indexAt(pos).row()))
         for action in self._row_actions:
             menu.addAction(action)
         menu.addSeparator()

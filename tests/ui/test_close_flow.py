@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,9 +13,10 @@ from PySide6.QtCore import QItemSelectionModel, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.processes import process_facts
+from loopgui.core.actions import ClosePlan, Member
+from loopgui.core.processes import Identity, process_facts
 from loopgui.core.scanner import make_scanner
-from loopgui.ui.close_flow import DialogAsker, confirm_box
+from loopgui.ui.close_flow import DialogAsker, confirm_box, plan_texts
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.panels.process_panel import HIDDEN, ProcessPanel
 from loopgui.ui.settings import Settings
@@ -23,14 +25,25 @@ from tests.ui.test_screenshot import screenshot_dir
 
 
 class FakeAsker:
-    def __init__(self, *, confirm: bool = True, children: bool = False, force: bool = True) -> None:
+    def __init__(
+        self, *, confirm: bool = True, children: bool = False, force: bool = True, connection: bool = True
+    ) -> None:
         self.answers = (confirm, children)
         self.force = force
+        self.connection = connection
         self.asked: list[tuple[str, ...]] = []
+        self.plans: list[ClosePlan] = []
 
-    def confirm(self, name: str, pid: int, children: int) -> tuple[bool, bool]:
-        self.asked.append(("confirm", name, str(pid), str(children)))
+    def confirm(self, plan: ClosePlan) -> tuple[bool, bool]:
+        self.plans.append(plan)
+        question, _info, _check, _details = plan_texts(plan)
+        t = plan.target.identity
+        self.asked.append(("confirm", t.name, str(t.pid), str(len(plan.descendants)), question))
         return self.answers
+
+    def confirm_connection(self, question: str, details: str) -> bool:
+        self.asked.append(("connection", question, details))
+        return self.connection
 
     def ask_force(self, name: str, pid: int) -> bool:
         self.asked.append(("force", name, str(pid)))
@@ -131,7 +144,10 @@ def test_tree_option_closes_children(make_window, qtbot: QtBot, child: Child) ->
 def test_access_denied_shows_how_to_retry(  # type: ignore[no-untyped-def]
     make_window, qtbot: QtBot, child: Child, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(psutil.Process, "terminate", lambda self: (_ for _ in ()).throw(psutil.AccessDenied(self.pid)))
+    monkeypatch.setattr(signal, "pidfd_send_signal", lambda fd, sig: (_ for _ in ()).throw(PermissionError(1, "no")))
+    monkeypatch.setattr(
+        psutil.Process, "send_signal", lambda self, sig: (_ for _ in ()).throw(psutil.AccessDenied(self.pid))
+    )
     asker = FakeAsker()
     close_from_table(make_window(asker), qtbot, child.port)
     _, title, text, details = asker.asked[-1]
@@ -147,14 +163,21 @@ def test_refuses_to_close_loopgui_itself(make_window, qtbot: QtBot) -> None:  # 
     assert "loopgui itself" in blocker.args[0]
 
 
+def _plan(children: int = 2) -> ClosePlan:
+    kids = tuple(Member(Identity(5000 + i, 1.0, "worker"), f"worker --n {i}", parent=4242) for i in range(children))
+    return ClosePlan(Member(Identity(4242, 1.0, "python3"), "python3 -m http.server"), kids)
+
+
 def test_confirmation_dialog_names_the_program_and_defaults_to_cancel(qapp: QApplication, tmp_path: Path) -> None:
-    box, close_button, check = confirm_box(None, "python3", 4242, 2)
+    box, close_button, check = confirm_box(None, _plan(2))
     assert close_button.text() == "Close the program"
     assert box.text() == "Close python3 (PID 4242)?"
     assert "Unsaved work in python3 may be lost" in box.informativeText()
+    assert "It started 2 programs: worker (PID 5000), worker (PID 5001)." in box.informativeText()
+    assert "worker (PID 5001): worker --n 1" in box.detailedText()
     assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
     assert box.escapeButton() is box.button(QMessageBox.StandardButton.Cancel)
-    assert check is not None and not check.isChecked() and "2 program(s)" in check.text()
+    assert check is not None and not check.isChecked() and check.text() == "Also close the 2 programs it started"
     box.show()
     QApplication.processEvents()
     path = screenshot_dir(tmp_path) / "close-dialog.png"
@@ -174,11 +197,15 @@ def test_dialog_asker_returns_the_choice(qapp: QApplication) -> None:
                 b.click()
 
     QTimer.singleShot(100, lambda: click("Close the program"))
-    assert asker.confirm("node", 1, 0) == (True, False)
+    assert asker.confirm(_plan(0)) == (True, False)
     QTimer.singleShot(100, lambda: click("Cancel"))
-    assert asker.confirm("node", 1, 0)[0] is False
+    assert asker.confirm(_plan(0))[0] is False
     QTimer.singleShot(100, lambda: click("Leave it running"))
     assert asker.ask_force("node", 1) is False
+    QTimer.singleShot(100, lambda: click("Close the connection"))
+    assert asker.confirm_connection("Close it?", "") is True
+    QTimer.singleShot(100, lambda: click("Cancel"))
+    assert asker.confirm_connection("Close it?", "") is False
 
 
 def test_process_panel_shows_facts_and_hidden_fields(qtbot: QtBot, tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
+from loopgui.core.actions import ClosePlan, Member
 from loopgui.core.probes import printable
+from loopgui.core.processes import Identity
 from loopgui.ui.close_flow import confirm_box
 from loopgui.ui.plain import plain_tooltip
 
@@ -31,7 +33,9 @@ def test_no_shell_anywhere() -> None:
 
 def test_hostile_program_name_is_shown_literally(qapp: QApplication) -> None:
     evil = '<img src="x"><b>evil</b>'
-    box, _, _ = confirm_box(None, evil, 1, 0)
+    plan = ClosePlan(Member(Identity(1, 1.0, evil), f"{evil} --flag"), (Member(Identity(2, 1.0, evil), evil),))
+    box, _, check = confirm_box(None, plan)
+    assert check is not None and evil not in check.text()
     labels = [lb for lb in box.findChildren(QLabel) if lb.text()]
     assert labels and all(lb.textFormat() == Qt.TextFormat.PlainText for lb in labels if evil in lb.text())
     assert any(evil in lb.text() for lb in labels)

@@ -1,0 +1,281 @@
+"""Closing one TCP connection without closing the program that holds it.
+
+* Linux: the kernel's socket diagnostics can destroy a socket (``SOCK_DESTROY``, netlink message type 21, with an
+  ``inet_diag_req_v2`` naming the exact addresses and ports).  It needs CAP_NET_ADMIN (administrator rights); the
+  program then sees its connection aborted (ECONNABORTED) and the other side gets a reset.  The socket is named by
+  its kernel cookie, read in a fresh dump first, so a listener on the same port can never be hit instead.
+* Windows: ``SetTcpEntry`` with ``MIB_TCP_STATE_DELETE_TCB`` (IPv4 only; administrator).
+* macOS offers no way: loopgui says so and offers closing the program instead.
+
+Without the rights loopgui says so and shows the command a person can run themselves (``sudo ss -K …``); it never
+elevates itself.  Only the callers in :mod:`loopgui.core.actions` and the UI's close flow use this module.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import ipaddress
+import logging
+import os
+import shlex
+import socket
+import struct
+import sys
+from dataclasses import dataclass
+
+from loopgui.core.sockets import format_endpoint
+
+log = logging.getLogger("loopgui.netclose")
+
+NETLINK_SOCK_DIAG = 4
+SOCK_DIAG_BY_FAMILY = 20
+SOCK_DESTROY = 21
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+NLM_F_REQUEST = 0x1
+NLM_F_ACK = 0x4
+NLM_F_DUMP = 0x300
+TCP_ESTABLISHED = 1
+INET_DIAG_NOCOOKIE = 0xFFFFFFFF
+
+_NLMSGHDR = struct.Struct("=IHHII")
+# struct inet_diag_req_v2 {u8 family, protocol, ext, pad; u32 states; struct inet_diag_sockid id}
+# struct inet_diag_sockid {be16 sport, dport; be32 src[4], dst[4]; u32 if; u32 cookie[2]}
+_REQ_HEAD = struct.Struct("=BBBBI")
+_PORTS = struct.Struct("!HH")
+_IF_COOKIE = struct.Struct("=III")
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """One TCP connection as the table shows it: this computer's end (local) and the other end (remote)."""
+
+    family: int  # 4 or 6
+    local: str
+    local_port: int
+    remote: str
+    remote_port: int
+
+    def __post_init__(self) -> None:
+        for addr in (self.local, self.remote):
+            parsed = ipaddress.ip_address(addr.split("%", 1)[0])  # ValueError for anything but an address
+            if parsed.version != self.family:
+                raise ValueError(f"{addr} is not an IPv{self.family} address")
+        for port in (self.local_port, self.remote_port):
+            if not 0 < port < 65536:
+                raise ValueError(f"{port} is not a port number")
+
+    @property
+    def af(self) -> int:
+        return socket.AF_INET if self.family == 4 else socket.AF_INET6
+
+    def describe(self) -> str:
+        return f"{format_endpoint(self.local, self.local_port)} and {format_endpoint(self.remote, self.remote_port)}"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionResult:
+    closed: bool
+    message: str
+    how_to_retry: str = ""
+    gone: bool = False
+
+
+def elevated_command(conn: Connection) -> str:
+    """The ``ss`` command that closes exactly this connection, for a person to run with administrator rights."""
+
+    def addr(a: str) -> str:
+        plain = str(ipaddress.ip_address(a.split("%", 1)[0]))
+        return shlex.quote(f"[{plain}]" if conn.family == 6 else plain)
+
+    return (
+        f"sudo ss -K src {addr(conn.local)} sport = {int(conn.local_port)} "
+        f"dst {addr(conn.remote)} dport = {int(conn.remote_port)}"
+    )
+
+
+def _packed(conn: Connection, address: str) -> bytes:
+    return socket.inet_pton(conn.af, address.split("%", 1)[0]).ljust(16, b"\0")
+
+
+def build_sockid(conn: Connection, cookie: bytes = b"\xff" * 8, ifindex: int = 0) -> bytes:
+    """The 48-byte ``inet_diag_sockid`` naming this connection (src/sport = this computer's end)."""
+    return (
+        _PORTS.pack(conn.local_port, conn.remote_port)
+        + _packed(conn, conn.local)
+        + _packed(conn, conn.remote)
+        + struct.pack("=I", ifindex)
+        + cookie
+    )
+
+
+def build_destroy(conn: Connection, cookie: bytes, seq: int = 1, ifindex: int = 0) -> bytes:
+    payload = _REQ_HEAD.pack(conn.af, socket.IPPROTO_TCP, 0, 0, 1 << TCP_ESTABLISHED) + build_sockid(
+        conn, cookie, ifindex
+    )
+    header = _NLMSGHDR.pack(_NLMSGHDR.size + len(payload), SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, seq, 0)
+    return header + payload
+
+
+def build_established_dump(family: int, seq: int = 1) -> bytes:
+    payload = _REQ_HEAD.pack(family, socket.IPPROTO_TCP, 0, 0, 1 << TCP_ESTABLISHED) + bytes(48)
+    return _NLMSGHDR.pack(_NLMSGHDR.size + len(payload), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + (
+        payload
+    )
+
+
+def find_in_dump(buf: bytes, conn: Connection) -> tuple[bytes, int] | bool | None:
+    """Look for the connection in one netlink datagram of an established-sockets dump.
+
+    Returns (cookie, interface index) when found, True when the dump ended without it, None to read on.
+    """
+    want = build_sockid(conn)[:36]
+    off, end = 0, len(buf)
+    while off + 16 <= end:
+        length, kind, _flags, _seq, _pid = _NLMSGHDR.unpack_from(buf, off)
+        if length < 16 or off + length > end:
+            raise OSError(errno.EBADMSG, "cut-short netlink message")
+        if kind == NLMSG_DONE:
+            return True
+        if kind == NLMSG_ERROR:
+            code = struct.unpack_from("=i", buf, off + 16)[0] if length >= 20 else -errno.EIO
+            raise OSError(-code, os.strerror(-code))
+        if kind == SOCK_DIAG_BY_FAMILY and length >= 16 + 4 + 48:
+            sockid = buf[off + 20 : off + 68]
+            if sockid[:36] == want:
+                ifindex = struct.unpack_from("=I", sockid, 36)[0]
+                return bytes(sockid[40:48]), ifindex
+        off += (length + 3) & ~3
+    return None
+
+
+def _ack_error(buf: bytes) -> int:
+    """The error number of a netlink acknowledgement (0 = done)."""
+    if len(buf) < 20:
+        return errno.EIO
+    _length, kind, _flags, _seq, _pid = _NLMSGHDR.unpack_from(buf, 0)
+    if kind != NLMSG_ERROR:
+        return errno.EIO
+    return -int(struct.unpack_from("=i", buf, 16)[0])
+
+
+def _not_allowed(conn: Connection) -> ConnectionResult:
+    return ConnectionResult(
+        False,
+        "Closing a single connection needs administrator rights, and loopgui does not have them (it never asks "
+        "for them itself).",
+        f"Run in a terminal (it asks for your password): {elevated_command(conn)}",
+    )
+
+
+def _gone() -> ConnectionResult:
+    return ConnectionResult(False, "That connection has already closed.", gone=True)
+
+
+def linux_close(conn: Connection, timeout: float = 3.0) -> ConnectionResult:
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as sock:
+        sock.settimeout(timeout)
+        sock.send(build_established_dump(conn.af, 1))
+        found: tuple[bytes, int] | None = None
+        while True:
+            data = sock.recv(1 << 16)
+            step = find_in_dump(data, conn)
+            if isinstance(step, tuple):
+                found = step  # the rest of the dump is dropped with this socket
+                break
+            if step is True:
+                break
+    if found is None:
+        return _gone()
+    cookie, ifindex = found
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as sock:
+        sock.settimeout(timeout)
+        sock.send(build_destroy(conn, cookie, 2, ifindex))
+        code = _ack_error(sock.recv(1 << 16))
+    if code == 0:
+        return ConnectionResult(True, f"The connection between {conn.describe()} is closed.")
+    if code in (errno.EPERM, errno.EACCES):
+        return _not_allowed(conn)
+    if code == errno.ENOENT:
+        return _gone()
+    if code == errno.EOPNOTSUPP:
+        return ConnectionResult(
+            False,
+            "This computer's system cannot close single connections (its kernel was built without that feature). "
+            "Close the program that holds it instead.",
+        )
+    return ConnectionResult(False, f"The system refused to close the connection: {os.strerror(code)}.")
+
+
+# -- Windows -----------------------------------------------------------------------------------------------------
+
+MIB_TCP_STATE_DELETE_TCB = 12
+ERROR_ACCESS_DENIED = 5
+ERROR_MR_MID_NOT_FOUND = 317  # what SetTcpEntry answers without administrator rights
+
+
+def tcprow_values(conn: Connection) -> tuple[int, int, int, int, int]:
+    """The MIB_TCPROW fields: state, local address, local port, remote address, remote port (network byte
+    order in the DWORDs, as the API wants them)."""
+    if conn.family != 4:
+        raise ValueError("SetTcpEntry only handles IPv4 connections")
+
+    def addr(a: str) -> int:
+        return int(struct.unpack("=I", socket.inet_aton(a))[0])
+
+    def port(p: int) -> int:
+        return int(struct.unpack("=H", struct.pack("!H", p))[0])
+
+    return (
+        MIB_TCP_STATE_DELETE_TCB,
+        addr(conn.local),
+        port(conn.local_port),
+        addr(conn.remote),
+        port(conn.remote_port),
+    )
+
+
+def windows_close(conn: Connection) -> ConnectionResult:
+    if conn.family != 4:
+        return ConnectionResult(
+            False,
+            "Windows can only close single IPv4 connections; this one uses IPv6. Close the program instead.",
+        )
+
+    class MibTcpRow(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_uint32) for name in ("state", "laddr", "lport", "raddr", "rport")]
+
+    row = MibTcpRow(*tcprow_values(conn))
+    windll = getattr(ctypes, "windll", None)
+    if windll is None:
+        return ConnectionResult(False, "This is not Windows.")
+    code = int(windll.iphlpapi.SetTcpEntry(ctypes.byref(row)))
+    if code == 0:
+        return ConnectionResult(True, f"The connection between {conn.describe()} is closed.")
+    if code in (ERROR_ACCESS_DENIED, ERROR_MR_MID_NOT_FOUND):
+        return ConnectionResult(
+            False,
+            "Closing a single connection needs administrator rights, and loopgui does not have them.",
+            "Start loopgui as administrator (right-click it, “Run as administrator”) and try again.",
+        )
+    return ConnectionResult(False, f"Windows refused to close the connection (error {code}).")
+
+
+def close_connection(conn: Connection, platform: str = sys.platform) -> ConnectionResult:
+    """Close exactly this established TCP connection, or say in plain words why not."""
+    if platform.startswith("linux"):
+        try:
+            return linux_close(conn)
+        except OSError as exc:
+            if exc.errno in (errno.EPERM, errno.EACCES):
+                return _not_allowed(conn)
+            log.warning("closing a connection failed: %s", exc)
+            return ConnectionResult(False, f"The connection could not be closed: {exc.strerror or exc}.")
+    if platform == "win32":
+        return windows_close(conn)
+    return ConnectionResult(
+        False,
+        "This system (macOS) offers no way to close a single connection from outside the program. "
+        "You can close the program that holds it instead.",
+    )
