@@ -15,6 +15,12 @@ class VerbMain(Protocol):
     def __call__(self, argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int: ...
 
 
+def _check() -> VerbMain:
+    from loopgui.commands import check
+
+    return check.main
+
+
 def _explain() -> VerbMain:
     from loopgui.commands import explain
 
@@ -42,6 +48,7 @@ def _wait() -> VerbMain:
 # verb -> (one line for the help text, loader).  Add a verb: one module in loopgui/commands and one line here.
 VERBS: dict[str, tuple[str, Callable[[], VerbMain]]] = {
     "explain": ("explain an error message or address in plain words", _explain),
+    "check": ("test HOST:PORT: does it answer, is it a web page, could a program listen there", _check),
     "history": ("who used a port earlier, from when to when (as recorded)", _history),
     "record": ("record the history without a window (Ctrl+C stops)", _record),
     "wait": ("wait until a program answers on HOST:PORT", _wait),

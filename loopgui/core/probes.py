@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +87,27 @@ class ProbeResult:
 
 class BadInput(ValueError):
     """The host or port given cannot be tested; the message says why in plain words."""
+
+
+class LookupFailed(BadInput):
+    """The name was typed well but could not be looked up (not found, no address, or too slow)."""
+
+
+def parse_target(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` or ``[IPv6]:PORT`` as typed in a terminal; raises BadInput in plain words."""
+    text = text.strip()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or not rest.startswith(":"):
+            raise BadInput(f"“{text[:60]}” is not HOST:PORT; write an IPv6 address as [::1]:3000.")
+        port = rest[1:]
+    else:
+        host, sep, port = text.rpartition(":")
+        if not sep:
+            raise BadInput(f"“{text[:60]}” has no port: write HOST:PORT, for example 127.0.0.1:3000.")
+        if ":" in host:
+            raise BadInput(f"“{text[:60]}”: write an IPv6 address in brackets, for example [::1]:3000.")
+    return check_target(host, port)
 
 
 def check_target(host: str, port: object) -> tuple[str, int]:
@@ -213,10 +234,10 @@ def resolve(
     while worker.is_alive():
         deadline.cancel.check()
         if deadline.expired:
-            raise BadInput(f"Looking up the name {host} took longer than {deadline.seconds:g} seconds.")
+            raise LookupFailed(f"Looking up the name {host} took longer than {deadline.seconds:g} seconds.")
         worker.join(deadline.step())
     if failed:
-        raise BadInput(f"The name {host} could not be found. Check the spelling, or the network and VPN.")
+        raise LookupFailed(f"The name {host} could not be found. Check the spelling, or the network and VPN.")
     out: list[tuple[int, str]] = []
     for family, _, _, _, sockaddr in infos:
         if family in (socket.AF_INET, socket.AF_INET6):
@@ -224,7 +245,7 @@ def resolve(
             if entry not in out:
                 out.append(entry)
     if not out:
-        raise BadInput(f"The name {host} has no address loopgui can test.")
+        raise LookupFailed(f"The name {host} has no address loopgui can test.")
     return out[:MAX_ADDRESSES]
 
 
@@ -844,13 +865,18 @@ def _try_bind(family: int, addr: str, port: int, kind: int = socket.SOCK_STREAM)
 
 
 def bind_test(
-    port: int, holders: Callable[[int], str] | None = None, cancel: Cancel | None = None
+    port: int,
+    holders: Callable[[int], str] | None = None,
+    cancel: Cancel | None = None,
+    *,
+    addresses: Sequence[tuple[str, int]] = BIND_ADDRESSES,
 ) -> list[ProbeResult]:
-    """Could a program start listening on ``port`` now, on loopback and on all network connections?"""
+    """Could a program start listening on ``port`` now, on loopback and on all network connections (or on the
+    ``(address, family)`` pairs given)?"""
     _, port = check_target("localhost", port)
     cancel = cancel or Cancel()
     results = []
-    for addr, family in BIND_ADDRESSES:
+    for addr, family in addresses:
         cancel.check()
         target = _target(family, addr, port)
         error = _try_bind(family, addr, port)

@@ -1,0 +1,199 @@
+"""``loopgui check HOST:PORT [--http|--https|--udp|--listen] [--timeout S] [--json]``: the Connectivity tests tab
+in a terminal, with the same code (``loopgui.core.probes``) and the same one overall deadline.
+
+Exit 0: it answered (``--listen``: a program could listen there); 1: it did not; 2: bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import socket
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from loopgui.commands.output import argv_text, say, write, write_json
+from loopgui.core import knowledge, probes
+from loopgui.core.labels import owner_text
+from loopgui.core.probes import BadInput, Cancel, LookupFailed, Outcome, ProbeResult
+from loopgui.core.scanner import make_scanner
+from loopgui.core.shellquote import safe_host
+
+HELP = {
+    "http": "is it a web page (HTTP GET /)",
+    "https": "is it a secure web page (HTTPS GET /, the certificate described)",
+    "udp": "does a program answer a UDP message",
+    "listen": "could a program listen there (on this computer)",
+}
+QUESTION = {
+    "tcp": "Does a program answer on",
+    "http": "Is there a web page (HTTP) at",
+    "https": "Is there a secure web page (HTTPS) at",
+    "udp": "Does a program answer a UDP message on",
+    "listen": "Could a program listen on",
+}
+
+
+def parse_timeout(text: str) -> float:
+    """Seconds above 0 and at most ``probes.MAX_TIMEOUT``; BadInput otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= probes.MAX_TIMEOUT):
+        raise BadInput(
+            f"--timeout must be a number of seconds above 0 and at most {probes.MAX_TIMEOUT:g}, for example "
+            "--timeout 3."
+        )
+    return value
+
+
+def _holders(end: float) -> Callable[[int], str]:
+    """Who listens on a port, from one scan that stops at ``end`` (monotonic time); "" when unknown."""
+
+    def who(port: int) -> str:
+        try:
+            snapshot = make_scanner().scan(lambda: time.monotonic() > end)
+        except Exception:  # the scan is a courtesy: naming the holder must never fail the check
+            return ""
+        for r in snapshot.rows.values():
+            if r.local_port == port and r.is_listening:
+                return f"{r.program or 'a program'} (PID {r.pid})" if r.pid is not None else owner_text(r)
+        return ""
+
+    return who
+
+
+def _listen_addresses(host: str) -> Sequence[tuple[str, int]]:
+    if host == "localhost":
+        return probes.BIND_ADDRESSES
+    version = knowledge.ip_version(host)
+    if version == 6 and ":" in host:
+        return ((host, socket.AF_INET6),)
+    if version:
+        return ((host, socket.AF_INET),)
+    raise BadInput(
+        "--listen tests this computer: give localhost or one of its addresses, for example 127.0.0.1:8080, "
+        "[::1]:8080 or 0.0.0.0:8080."
+    )
+
+
+def run(mode: str, host: str, port: int, timeout: float, cancel: Cancel) -> list[ProbeResult]:
+    """The panel's test for ``mode``; BadInput / LookupFailed as the probes raise them."""
+    if mode == "tcp":
+        return probes.tcp_probe(host, port, timeout, cancel)
+    if mode in ("http", "https"):
+        return [probes.http_probe(host, port, timeout, cancel, https=mode == "https")]
+    if mode == "udp":
+        return probes.udp_probe(host, port, timeout, cancel)
+    addresses = _listen_addresses(host)
+    return probes.bind_test(port, _holders(time.monotonic() + timeout), cancel, addresses=addresses)
+
+
+def succeeded(mode: str, results: list[ProbeResult]) -> bool:
+    if mode == "listen":
+        blocked = {Outcome.IN_USE, Outcome.PERMISSION, Outcome.ERROR}
+        return any(r.outcome == Outcome.FREE for r in results) and not any(r.outcome in blocked for r in results)
+    wanted = Outcome.CONNECTED if mode == "tcp" else Outcome.ANSWERED
+    return any(r.outcome == wanted for r in results)
+
+
+def summary(mode: str, host: str, port: int, ok: bool, timeout: float) -> str:
+    where = f"{host} port {port}"
+    if mode == "listen":
+        return f"Yes: a program could listen on {where}." if ok else f"No: a program could not listen on {where}."
+    if mode == "tcp":
+        return f"Yes: a program answers on {where}." if ok else f"No: nothing answered on {where}."
+    if mode in ("http", "https"):
+        return f"Yes: a web server answers on {where}." if ok else f"No: no web page came from {where}."
+    if ok:
+        return f"Yes: a program answered a UDP message on {where}."
+    return f"No: no program answered a UDP message on {where} within {timeout:g} s."
+
+
+def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = argparse.ArgumentParser(
+        prog="loopgui check",
+        description="Test one computer and port, as the Connectivity tests tab does: does a program answer there "
+        "(TCP, the default), is it a web page (--http, --https), does it answer a UDP message (--udp), or could a "
+        "program listen there (--listen). Everything ends within the time limit. "
+        "Exit 0 = yes, 1 = no, 2 = bad input.",
+    )
+    parser.add_argument("target", help="HOST:PORT, for example 127.0.0.1:3000, localhost:8080 or [::1]:5432")
+    modes = parser.add_mutually_exclusive_group()
+    modes.set_defaults(mode="tcp")
+    for name, about in HELP.items():
+        modes.add_argument(f"--{name}", dest="mode", action="store_const", const=name, help=about)
+    parser.add_argument(
+        "--timeout",
+        default=str(probes.DEFAULT_TIMEOUT),
+        metavar="S",
+        help=f"one time limit in seconds for the whole test, every address included ({probes.DEFAULT_TIMEOUT:g}; "
+        f"at most {probes.MAX_TIMEOUT:g})",
+    )
+    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as exc:  # argparse has printed its message
+        return 0 if exc.code == 0 else 2
+    try:
+        timeout = parse_timeout(args.timeout)
+        typed_host, port = probes.parse_target(argv_text([args.target]))
+        host = safe_host(typed_host)
+        if host is None:
+            raise BadInput(f"“{typed_host[:60]}” is not a computer name or address.")
+        if args.mode == "listen":
+            _listen_addresses(host)
+    except BadInput as exc:
+        say(err, f"loopgui check: {exc}")
+        return 2
+    mode: str = args.mode
+    start = time.monotonic()
+    problem = ""
+    results: list[ProbeResult] = []
+    try:
+        results = run(mode, host, port, timeout, Cancel())
+    except LookupFailed as exc:
+        problem = str(exc)
+    except KeyboardInterrupt:
+        problem = "Stopped (Ctrl+C)."
+    took = time.monotonic() - start
+    ok = succeeded(mode, results)
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if args.json:
+        write_json(
+            out,
+            {
+                "target": target,
+                "test": mode,
+                "timeout": timeout,
+                "ok": ok,
+                "seconds": round(took, 3),
+                "problem": problem or None,
+                "results": [
+                    {
+                        "test": r.test,
+                        "address": r.target,
+                        "outcome": r.outcome.value,
+                        "verdict": r.verdict,
+                        "seconds": None if r.seconds is None else round(r.seconds, 4),
+                        "details": dict(r.details),
+                    }
+                    for r in results
+                ],
+            },
+        )
+        return 0 if ok else 1
+    lines = [f"{QUESTION[mode]} {target}? (time limit {timeout:g} s)"]
+    if problem:
+        lines.append(f"  {problem}")
+    for r in results:
+        lines.append(f"  {r.target or r.test}: {r.verdict}")
+        lines.extend(f"      {name}: {value}" for name, value in r.details)
+    lines.append(summary(mode, host, port, ok, timeout))
+    write(out, "\n".join(lines) + "\n")
+    return 0 if ok else 1
