@@ -63,10 +63,13 @@ DB_NAME = "history.sqlite3"
 LOCK_NAME = "history.lock"
 DEFAULT_MAX_AGE = 7 * 86400.0
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
-PRUNE_EVERY = 60.0  # seconds between two pruning steps
-PRUNE_CHUNK = 2000  # rows deleted per step at most
+PRUNE_EVERY = 10.0  # seconds between two pruning steps
+PRUNE_CHUNK = 500  # rows deleted per step at least (twice the rows written since the step before, if more)
+PROGRAM_SWEEP_EVERY = 6 * 3600.0  # seconds between two sweeps of programs no socket refers to
 VACUUM_PAGES = 2000  # free pages given back to the file system per step at most
 REOPEN_EVERY = 30.0  # seconds between two attempts to start recording when another program records
+CHECKPOINT_EVERY = 2.0  # seconds between two background checkpoints of the write-ahead log
+WAL_POKE_BYTES = 4 * 1024 * 1024  # ... or sooner when the log is larger than this
 SCHEMA_VERSION = "1"
 
 # The states worth remembering; every other state counts as the one before it (SYN_SENT etc. are moments).
@@ -312,9 +315,7 @@ CREATE TABLE IF NOT EXISTS sockets(
     program INTEGER, first_seen REAL NOT NULL, last_seen REAL,
     first_state TEXT NOT NULL, last_state TEXT NOT NULL, listened INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS sockets_local_port ON sockets(local_port);
-CREATE INDEX IF NOT EXISTS sockets_remote_port ON sockets(remote_port);
 CREATE INDEX IF NOT EXISTS sockets_last_seen ON sockets(last_seen);
-CREATE INDEX IF NOT EXISTS sockets_program ON sockets(program);
 CREATE TABLE IF NOT EXISTS changes(socket INTEGER NOT NULL, at REAL NOT NULL, state TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS changes_socket ON changes(socket);
 """
@@ -416,6 +417,62 @@ def _prepare(conn: sqlite3.Connection) -> None:
 # -- the writer ------------------------------------------------------------------------------------------------
 
 
+class _Checkpointer:
+    """Copies the write-ahead log into the database on a thread of its own, so the scan thread never does.
+
+    The writer's connection has automatic checkpoints turned off; this thread runs a PASSIVE checkpoint (it
+    never blocks the writer) every ``every`` seconds with a connection of its own.
+    """
+
+    def __init__(self, path: Path, every: float = CHECKPOINT_EVERY) -> None:
+        self._path = path
+        self._every = every
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="loopgui-history-checkpoint", daemon=True)
+        self.runs = 0
+        self.seconds = 0.0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def poke(self) -> None:
+        """Checkpoint now (the log has grown)."""
+        self._wake.set()
+
+    def stop(self, wait: float = 1.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(wait)
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while True:
+                self._wake.wait(self._every)
+                self._wake.clear()
+                if self._stop.is_set():
+                    break
+                start = time.perf_counter()
+                try:
+                    if conn is None:
+                        conn = _connect(self._path, create=False, busy_ms=100)
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as exc:  # the writer notices real trouble itself
+                    log.debug("history checkpoint skipped: %s", exc)
+                    if conn is not None:
+                        with contextlib.suppress(sqlite3.Error):
+                            conn.close()
+                    conn = None
+                self.runs += 1
+                self.seconds += time.perf_counter() - start
+        finally:
+            if conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+
+
 @dataclass(slots=True)
 class _Open:
     """A socket the recorder has written and not yet closed."""
@@ -444,6 +501,7 @@ class Recorder:
         busy_ms: int = 200,
     ) -> None:
         self.path = path if path is not None else database_path()
+        self._wal = self.path.with_name(self.path.name + "-wal")
         self.max_age = max_age
         self.max_bytes = max_bytes
         self._lookup = lookup
@@ -454,15 +512,19 @@ class Recorder:
         self._notices: list[str] = []
         self._lock = WriterLock(self.path.with_name(LOCK_NAME))
         self._conn: sqlite3.Connection | None = None
+        self._checkpointer: _Checkpointer | None = None
         self._session = 0
         self._open: dict[bytes, _Open] = {}
         self._programs: dict[int, tuple[str, int]] = {}  # pid -> (name, programs.id)
         self._prev_rows: Mapping[bytes, SocketRow] | None = None
         self._prev_taken = 0.0
         self._next_prune = 0.0
+        self._next_program_sweep = 0.0
+        self._inserted = 0  # sockets written since the last pruning step
         self._next_open = 0.0
         self.status = "off"  # off, recording, other-writer, failed
         self.written = 0  # scans written (for ``loopgui record``)
+        self.checkpoint_seconds = 0.0  # time the background checkpoints took (for the benchmark)
 
     # -- any thread ------------------------------------------------------------------------------------------
 
@@ -526,6 +588,7 @@ class Recorder:
 
     def close(self) -> None:
         """End the session: sockets still open get their last-seen time; the lock is released."""
+        self._stop_checkpointer()
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
@@ -537,6 +600,8 @@ class Recorder:
                     conn.execute("UPDATE sessions SET ended=?, last_scan=? WHERE id=?", (end, end, self._session))
             except sqlite3.Error as exc:
                 log.warning("could not close the history session cleanly: %s", exc)
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
         self._lock.release()
@@ -591,7 +656,10 @@ class Recorder:
                 self.status = "failed"
                 self._notice(f"History is not recorded: {self.path} cannot be used ({exc}).")
                 return False
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # _Checkpointer does it off this thread
             self._conn = conn
+            self._checkpointer = _Checkpointer(self.path)
+            self._checkpointer.start()
             self.status = "recording"
             self._reset_memory()
             return True
@@ -626,7 +694,14 @@ class Recorder:
             )
             self._session = int(cur.lastrowid or 0)
 
+    def _stop_checkpointer(self) -> None:
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.stop()
+            self.checkpoint_seconds += checkpointer.seconds
+
     def _on_error(self, exc: sqlite3.Error) -> None:
+        self._stop_checkpointer()
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
@@ -723,8 +798,16 @@ class Recorder:
                 conn.executemany("INSERT INTO changes(socket, at, state) VALUES (?, ?, ?)", notes)
             if new_open:
                 self._insert(conn, new_open, now)
+                self._inserted += len(new_open)
             conn.execute("UPDATE sessions SET last_scan=? WHERE id=?", (now, self._session))
         self._prev_rows = rows
+        if self._checkpointer is not None:
+            try:
+                grown = os.stat(self._wal).st_size > WAL_POKE_BYTES
+            except OSError:
+                grown = False
+            if grown:
+                self._checkpointer.poke()
         self._prev_taken = now
 
     def _insert(
@@ -762,24 +845,28 @@ class Recorder:
     # -- bounds ----------------------------------------------------------------------------------------------
 
     def prune_step(self, now: float | None = None) -> int:
-        """Delete at most PRUNE_CHUNK closed sockets older than ``max_age``, or the oldest while the file is over
-        ``max_bytes``; give some free pages back to the disk.  Returns the number of sockets deleted."""
+        """Delete closed sockets older than ``max_age``, or the oldest while the file is over ``max_bytes``: at
+        most twice as many as were written since the step before (at least PRUNE_CHUNK), so pruning keeps up
+        with any rate while each step stays short; give some free pages back to the disk.  Returns the number
+        of sockets deleted."""
         conn = self._conn
         if conn is None:
             return 0
         now = time.time() if now is None else now
         cutoff = now - self.max_age
+        chunk = max(PRUNE_CHUNK, 2 * self._inserted)
+        self._inserted = 0
         ids = [
             r[0]
             for r in conn.execute(
-                "SELECT id FROM sockets WHERE last_seen < ? ORDER BY last_seen LIMIT ?", (cutoff, PRUNE_CHUNK)
+                "SELECT id FROM sockets WHERE last_seen < ? ORDER BY last_seen LIMIT ?", (cutoff, chunk)
             )
         ]
         if not ids and self.used_bytes() > self.max_bytes:
             ids = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT id FROM sockets WHERE last_seen IS NOT NULL ORDER BY id LIMIT ?", (PRUNE_CHUNK,)
+                    "SELECT id FROM sockets WHERE last_seen IS NOT NULL ORDER BY id LIMIT ?", (chunk,)
                 )
             ]
         if ids:
@@ -787,21 +874,28 @@ class Recorder:
             with conn:
                 conn.executemany("DELETE FROM changes WHERE socket=?", gone)
                 conn.executemany("DELETE FROM sockets WHERE id=?", gone)
-                forgotten = conn.execute(
-                    "DELETE FROM programs WHERE last_used < ? AND NOT EXISTS "
-                    "(SELECT 1 FROM sockets WHERE sockets.program = programs.id)",
-                    (cutoff,),
-                ).rowcount
                 # sessions are numbered in time order, like sockets: those older than the oldest socket's are empty
                 conn.execute(
                     "DELETE FROM sessions WHERE id <> ? AND id < coalesce("
                     "(SELECT session FROM sockets ORDER BY id LIMIT 1), ?)",
                     (self._session, self._session),
                 )
-            if forgotten:
-                self._programs = {}
+        if now >= self._next_program_sweep:
+            self._next_program_sweep = now + PROGRAM_SWEEP_EVERY
+            self._sweep_programs(conn, cutoff)
         conn.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES})").fetchall()
         return len(ids)
+
+    def _sweep_programs(self, conn: sqlite3.Connection, cutoff: float) -> None:
+        """Forget programs no recorded socket names any more (one pass over the sockets; rare)."""
+        with conn:
+            forgotten = conn.execute(
+                "DELETE FROM programs WHERE last_used < ? AND id NOT IN "
+                "(SELECT DISTINCT program FROM sockets WHERE program IS NOT NULL)",
+                (cutoff,),
+            ).rowcount
+        if forgotten:
+            self._programs = {}
 
     def used_bytes(self) -> int:
         conn = self._conn
