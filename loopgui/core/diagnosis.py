@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import logging
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,9 +15,14 @@ from loopgui.core import knowledge
 from loopgui.core.endpoints import Endpoint, ErrorKind, FindResult, find_endpoints
 from loopgui.core.history import HistorySource, HistoryUnavailable, Span, ago, clock
 from loopgui.core.processes import ProcessFacts, process_facts, started_ago
+from loopgui.core.reach import ReachVerdict, live_verdict
 from loopgui.core.sockets import TCP, SocketRow, format_endpoint
 
 MAX_HOLDERS = 5
+log = logging.getLogger("loopgui.diagnosis")
+
+# "Can other computers reach it?" for a port's listeners: (port, protocol, listeners) -> verdict (core/reach.py)
+ReachReader = Callable[[int, str, Sequence[SocketRow]], ReachVerdict]
 MAX_EARLIER = 3  # earlier holders of a port named from the history
 
 
@@ -59,6 +65,7 @@ class Environment:
     localhost: tuple[str, ...]
     own_addresses: tuple[str, ...]
     is_local: Callable[[str], bool]
+    reach: ReachReader | None = None  # None: say only what the bind address tells
 
     @staticmethod
     def current() -> Environment:
@@ -70,7 +77,13 @@ class Environment:
             localhost=knowledge.localhost_addresses(),
             own_addresses=knowledge.this_computer_addresses(),
             is_local=knowledge.is_this_computer,
+            reach=_live_reach,
         )
+
+
+def _live_reach(port: int, proto: str, listeners: Sequence[SocketRow]) -> ReachVerdict:
+    """This computer's verdict without the own-address test (that one runs only when the user asks)."""
+    return live_verdict(port, proto, listeners)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +100,7 @@ class Diagnosis:
     holders: tuple[Holder, ...] = ()
     problems: tuple[str, ...] = ()
     text: str = ""
+    reach: ReachVerdict | None = None  # can other computers connect? (core/reach.py)
     made_at: float = field(default_factory=time.time)
 
     def report(self, *, header: bool = True) -> str:
@@ -144,6 +158,7 @@ class Diagnosis:
                 for h in self.holders
             ],
             "problems": list(self.problems),
+            "reach": self.reach.as_dict() if self.reach is not None else None,
         }
 
 
@@ -252,6 +267,7 @@ class _Result:
     do_it_yourself: str = ""
     details: tuple[tuple[str, str], ...] = ()
     holders: tuple[Holder, ...] = ()
+    reach: ReachVerdict | None = None
 
     def diagnosis(
         self,
@@ -276,6 +292,7 @@ class _Result:
             holders=self.holders,
             problems=problems,
             text=text,
+            reach=self.reach,
         )
 
 
@@ -292,6 +309,7 @@ class _Builder:
     ) -> None:
         self.ep = endpoint
         self.history = history
+        self.reach: ReachVerdict | None = None
         self.port = endpoint.port
         self.host = endpoint.host
         self.kind = kind
@@ -460,6 +478,8 @@ class _Builder:
     def add_remote_access(self, listeners: list[SocketRow]) -> None:
         if not listeners:
             return
+        if self.env.reach is not None and self.add_reach(listeners[0].proto):
+            return
         kinds = {knowledge.address_kind(r.local_addr) for r in listeners}
         if kinds == {knowledge.LOOPBACK}:
             self.findings.append(
@@ -479,6 +499,22 @@ class _Builder:
                 )
             )
 
+    def add_reach(self, proto: str) -> bool:
+        """The "can other computers connect?" verdict for the port's listeners, as two findings."""
+        assert self.env.reach is not None
+        listeners = [r for r in self.listeners if r.proto == proto]
+        try:
+            v = self.env.reach(self.port, proto.lower(), listeners)
+        except Exception:  # explain what we can: the bind address alone
+            log.exception("the reach verdict failed")
+            return False
+        self.reach = v
+        detail = [*v.reasons, f"How to check yourself: {v.how_to_check}"] if v.how_to_check else list(v.reasons)
+        self.findings.append(Finding(v.headline, "; ".join(detail)))
+        if v.safety:
+            self.findings.append(Finding(v.safety))
+        return True
+
     def result(self, headline: str, verdict: Verdict, holders: tuple[Holder, ...] = ()) -> _Result:
         return _Result(
             headline=headline,
@@ -488,6 +524,7 @@ class _Builder:
             do_it_yourself=self.diy(),
             details=self.details(),
             holders=holders,
+            reach=self.reach,
         )
 
     # -- the cases -------------------------------------------------------------------------------------------
