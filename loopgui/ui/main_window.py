@@ -40,7 +40,15 @@ from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
 from loopgui.ui.plain import plain_tooltip
 from loopgui.ui.scan_thread import MAX_INTERVAL, MIN_INTERVAL, ScanThread, clamp_interval
-from loopgui.ui.settings import Settings
+from loopgui.ui.settings import (
+    Settings,
+    restore_splitter,
+    restore_table_layout,
+    restore_window_place,
+    splitter_sizes_of,
+    table_layout_of,
+    window_place_of,
+)
 from loopgui.ui.socket_model import HEADERS, SocketTableModel
 from loopgui.ui.socket_view import SocketTableView
 
@@ -325,15 +333,9 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         s = self._settings
-        geometry = s.geometry
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        header_state = s.header_state
-        if header_state is not None:
-            self.table.horizontalHeader().restoreState(header_state)
-        splitter_state = s.splitter_state
-        if splitter_state is not None:
-            self.splitter.restoreState(splitter_state)
+        restore_window_place(self, s.window_place)  # every value checked in ui/settings.py
+        restore_table_layout(self.table, s.table_layout(self.model.columnCount()))
+        restore_splitter(self.splitter, s.splitter_sizes)
         for widget in (self.filter_edit, self.listening_check, self.tcp_check, self.udp_check, self.interval_spin):
             widget.blockSignals(True)
         self.filter_edit.setText(s.filter_text)
@@ -346,9 +348,9 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         s = self._settings
-        s.geometry = self.saveGeometry()
-        s.header_state = self.table.horizontalHeader().saveState()
-        s.splitter_state = self.splitter.saveState()
+        s.window_place = window_place_of(self)
+        s.set_table_layout(table_layout_of(self.table))
+        s.splitter_sizes = splitter_sizes_of(self.splitter)
         s.filter_text = self.filter_edit.text()
         s.listening_only = self.listening_check.isChecked()
         s.show_tcp = self.tcp_check.isChecked()

@@ -1,10 +1,82 @@
-"""Typed access to the settings loopgui remembers between runs."""
+"""Typed access to the settings loopgui remembers between runs.
+
+The settings file is outside loopgui's control (a crash while writing, a disk error, an edit by hand, a file from
+another version), so every value read back is checked and clamped, and anything that does not fit falls back to
+its default.  Window, table and splitter layouts are stored as short lists of numbers that are checked one by
+one, never as Qt's opaque state blobs: ``QSplitter.restoreState`` and ``QHeaderView.restoreState`` trust their
+input, and a damaged blob crashed or froze the window at every start.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings
+import math
+import re
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPoint, QRect, QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QSplitter, QTableView, QWidget
 
 from loopgui.ui.scan_thread import clamp_interval
+
+MAX_TEXT = 1000  # characters of filter text kept
+MAX_SIZE = 100_000  # pixels; larger is nonsense on any screen
+MIN_WINDOW = (480, 320)
+_NUMBERS = re.compile(r"-?\d{1,9}")
+_OLD_BLOBS = ("window/geometry", "table/header", "window/splitter")  # written by earlier versions; never read
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class WindowPlace:
+    rect: Rect
+    maximized: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TableLayout:
+    widths: tuple[int, ...]  # per column (logical index)
+    order: tuple[int, ...]  # the column shown at each position, left to right
+    sort_column: int
+    descending: bool
+
+
+def int_list(value: object, count: int, low: int, high: int) -> tuple[int, ...] | None:
+    """``count`` whole numbers in ``low..high`` from ``"1,2,3"`` (or a list of them); None when anything is off."""
+    if isinstance(value, (list, tuple)):
+        parts = [str(v) for v in value]
+    elif isinstance(value, str) and len(value) <= 20 * max(count, 1):
+        parts = value.split(",")
+    else:
+        return None
+    if len(parts) != count:
+        return None
+    numbers = []
+    for part in parts:
+        text = part.strip()
+        if not _NUMBERS.fullmatch(text):
+            return None
+        n = int(text)
+        if not low <= n <= high:
+            return None
+        numbers.append(n)
+    return tuple(numbers)
+
+
+def fit_rect(rect: Rect, area: Rect) -> Rect:
+    """``rect`` moved and shrunk so that it lies inside ``area`` (a screen's available geometry)."""
+    width = max(min(rect.width, area.width), min(MIN_WINDOW[0], area.width))
+    height = max(min(rect.height, area.height), min(MIN_WINDOW[1], area.height))
+    x = min(max(rect.x, area.x), area.x + area.width - width)
+    y = min(max(rect.y, area.y), area.y + area.height - height)
+    return Rect(x, y, width, height)
 
 
 class Settings:
@@ -13,19 +85,31 @@ class Settings:
     def __init__(self, qsettings: QSettings | None = None) -> None:
         self._q = qsettings if qsettings is not None else QSettings("loopgui", "loopgui")
 
-    def _bool(self, name: str, default: bool) -> bool:
-        value = self._q.value(name, default)
-        if isinstance(value, str):
-            return value.lower() in ("true", "1", "yes")
-        return bool(value)
+    def _value(self, name: str) -> object:
+        try:
+            return self._q.value(name)
+        except Exception:  # a value Qt or PySide cannot turn into Python (a damaged @Variant)
+            return None
 
-    def _bytes(self, name: str) -> QByteArray | None:
-        value = self._q.value(name)
-        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+    def _bool(self, name: str, default: bool) -> bool:
+        value = self._value(name)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
+            return value.lower() in ("true", "1", "yes")
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        return default
 
     @property
     def interval(self) -> float:
-        return clamp_interval(self._q.value("scan/interval", 1.0))
+        value = self._value("scan/interval")
+        if isinstance(value, str) and len(value) > 40:
+            return 1.0
+        if isinstance(value, (int, float, str)):
+            seconds = clamp_interval(value)
+            return seconds if math.isfinite(seconds) else 1.0
+        return 1.0
 
     @interval.setter
     def interval(self, seconds: float) -> None:
@@ -33,12 +117,12 @@ class Settings:
 
     @property
     def filter_text(self) -> str:
-        value = self._q.value("filter/text", "")
-        return value if isinstance(value, str) else ""
+        value = self._value("filter/text")
+        return value[:MAX_TEXT] if isinstance(value, str) else ""
 
     @filter_text.setter
     def filter_text(self, text: str) -> None:
-        self._q.setValue("filter/text", text)
+        self._q.setValue("filter/text", text[:MAX_TEXT])
 
     @property
     def listening_only(self) -> bool:
@@ -65,30 +149,112 @@ class Settings:
         self._q.setValue("filter/udp", on)
 
     @property
-    def geometry(self) -> QByteArray | None:
-        return self._bytes("window/geometry")
+    def window_place(self) -> WindowPlace | None:
+        """Where the window was and how big (not yet fitted to a screen: see :func:`fit_rect`)."""
+        numbers = int_list(self._value("window/rect"), 4, -MAX_SIZE, MAX_SIZE)
+        if numbers is None or numbers[2] < 1 or numbers[3] < 1:
+            return None
+        return WindowPlace(Rect(*numbers), self._bool("window/maximized", False))
 
-    @geometry.setter
-    def geometry(self, data: QByteArray) -> None:
-        self._q.setValue("window/geometry", data)
+    @window_place.setter
+    def window_place(self, place: WindowPlace) -> None:
+        r = place.rect
+        self._q.setValue("window/rect", f"{r.x},{r.y},{r.width},{r.height}")
+        self._q.setValue("window/maximized", place.maximized)
+
+    def table_layout(self, columns: int) -> TableLayout | None:
+        """Column widths, order and sorting for a table of ``columns`` columns; None unless all of it fits."""
+        widths = int_list(self._value("table/widths"), columns, 10, MAX_SIZE)
+        order = int_list(self._value("table/order"), columns, 0, columns - 1)
+        sort = int_list(self._value("table/sort"), 2, 0, columns - 1)
+        if widths is None or order is None or sort is None or sorted(order) != list(range(columns)):
+            return None
+        if sort[1] > 1:
+            return None
+        return TableLayout(widths, order, sort[0], bool(sort[1]))
+
+    def set_table_layout(self, layout: TableLayout) -> None:
+        self._q.setValue("table/widths", ",".join(map(str, layout.widths)))
+        self._q.setValue("table/order", ",".join(map(str, layout.order)))
+        self._q.setValue("table/sort", f"{layout.sort_column},{int(layout.descending)}")
 
     @property
-    def header_state(self) -> QByteArray | None:
-        """Column widths, order and the sort column."""
-        return self._bytes("table/header")
+    def splitter_sizes(self) -> tuple[int, int] | None:
+        """How the window is split between the explanation (first) and the table (second)."""
+        sizes = int_list(self._value("window/split"), 2, 0, MAX_SIZE)
+        if sizes is None or sum(sizes) == 0:
+            return None
+        return sizes[0], sizes[1]
 
-    @header_state.setter
-    def header_state(self, data: QByteArray) -> None:
-        self._q.setValue("table/header", data)
-
-    @property
-    def splitter_state(self) -> QByteArray | None:
-        """How the window is split between the explanation and the table."""
-        return self._bytes("window/splitter")
-
-    @splitter_state.setter
-    def splitter_state(self, data: QByteArray) -> None:
-        self._q.setValue("window/splitter", data)
+    @splitter_sizes.setter
+    def splitter_sizes(self, sizes: tuple[int, int]) -> None:
+        self._q.setValue("window/split", f"{sizes[0]},{sizes[1]}")
 
     def sync(self) -> None:
+        for key in _OLD_BLOBS:
+            self._q.remove(key)
         self._q.sync()
+
+
+# -- applying to widgets (and reading back) ------------------------------------------------------------------------
+
+
+def _rect(r: QRect) -> Rect:
+    return Rect(r.x(), r.y(), r.width(), r.height())
+
+
+def restore_window_place(window: QWidget, place: WindowPlace | None) -> None:
+    """Put ``window`` where it was, fitted to the available area of the screen it was on (or the main one).
+
+    With nothing remembered, the window keeps its default size, shrunk to fit a small screen.
+    """
+    r = place.rect if place is not None else _rect(window.geometry())
+    screen = QGuiApplication.screenAt(QPoint(r.x + r.width // 2, r.y + r.height // 2))
+    screen = screen or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    fitted = fit_rect(r, _rect(screen.availableGeometry()))
+    window.setGeometry(QRect(fitted.x, fitted.y, fitted.width, fitted.height))
+    if place is not None and place.maximized:
+        window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
+
+
+def window_place_of(window: QWidget) -> WindowPlace:
+    maximized = window.isMaximized()
+    return WindowPlace(_rect(window.normalGeometry() if maximized else window.geometry()), maximized)
+
+
+def restore_table_layout(view: QTableView, layout: TableLayout | None) -> None:
+    if layout is None:
+        return
+    header = view.horizontalHeader()
+    for column, width in enumerate(layout.widths):
+        header.resizeSection(column, width)
+    for position, column in enumerate(layout.order):
+        header.moveSection(header.visualIndex(column), position)
+    order = Qt.SortOrder.DescendingOrder if layout.descending else Qt.SortOrder.AscendingOrder
+    view.sortByColumn(layout.sort_column, order)
+
+
+def table_layout_of(view: QTableView) -> TableLayout:
+    header = view.horizontalHeader()
+    columns = header.count()
+    widths = tuple(min(max(header.sectionSize(c), 10), MAX_SIZE) for c in range(columns))
+    order = tuple(header.logicalIndex(p) for p in range(columns))
+    sort_column = header.sortIndicatorSection()
+    return TableLayout(
+        widths,
+        order,
+        sort_column if 0 <= sort_column < columns else 0,
+        header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder,
+    )
+
+
+def restore_splitter(splitter: QSplitter, sizes: tuple[int, int] | None) -> None:
+    if sizes is not None and splitter.count() == 2:
+        splitter.setSizes(list(sizes))
+
+
+def splitter_sizes_of(splitter: QSplitter) -> tuple[int, int]:
+    sizes = [min(max(s, 0), MAX_SIZE) for s in splitter.sizes()[:2]]
+    return (sizes[0], sizes[1]) if len(sizes) == 2 else (1, 1)
