@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             files = install_desktop_entry()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             print(f"loopgui: could not add the menu entry: {exc}", file=sys.stderr)
             return 1
         print(f"loopgui is now in the application menu ({len(files)} files in {files[0].parent.parent}).")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import shlex
+import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 APP_ID = "io.github.loopgui.loopgui"
@@ -19,11 +20,34 @@ def resources_dir() -> Path | None:
     return next((c for c in candidates if (c / f"{APP_ID}.desktop").is_file()), None)
 
 
-def launch_command() -> str:
+# Desktop Entry Specification, "The Exec key": an argument holding any of these must be quoted.
+_RESERVED = frozenset(" \t\n\"'\\><~|&;$*?#()`")
+_ESCAPE_IN_QUOTES = re.compile(r'(["`$\\])')
+
+
+def launch_command() -> list[str]:
     """How the menu entry starts this loopgui: the bundle's executable, or this Python with -m loopgui."""
     if getattr(sys, "frozen", False):
-        return shlex.quote(sys.executable)
-    return f"{shlex.quote(sys.executable)} -m loopgui"
+        return [sys.executable]
+    return [sys.executable, "-m", "loopgui"]
+
+
+def exec_value(argv: Sequence[str]) -> str:
+    """The ``Exec=`` line's value for ``argv``, quoted and escaped as the Desktop Entry Specification says.
+
+    Each argument with a reserved character is put in double quotes with ``"`` `` ` `` ``$`` ``\\`` escaped by a
+    backslash; ``%`` is doubled (it starts field codes); then, because Exec is a string value, every backslash is
+    escaped once more.  Control characters cannot be written in a menu entry: ValueError in plain words.
+    """
+    words = []
+    for arg in argv:
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in arg):
+            raise ValueError(f"A menu entry cannot start a program whose path holds control characters: {arg!r}")
+        word = arg.replace("%", "%%")
+        if not word or any(c in _RESERVED for c in word):
+            word = '"' + _ESCAPE_IN_QUOTES.sub(r"\\\1", word) + '"'
+        words.append(word)
+    return " ".join(words).replace("\\", "\\\\")
 
 
 def data_home() -> Path:
@@ -32,16 +56,19 @@ def data_home() -> Path:
 
 
 def install_desktop_entry(
-    target: Path | None = None, source: Path | None = None, command: str | None = None
+    target: Path | None = None, source: Path | None = None, command: Sequence[str] | None = None
 ) -> list[Path]:
-    """Install the .desktop entry, icons and AppStream metainfo; returns the files written."""
+    """Install the .desktop entry, icons and AppStream metainfo; returns the files written.
+
+    ``command``: the program and its arguments that the menu entry starts (default: this loopgui).
+    """
     target = target or data_home()
     source = source or resources_dir()
     if source is None:
         raise FileNotFoundError("loopgui's desktop files are missing from this installation.")
     written: list[Path] = []
     entry = (source / f"{APP_ID}.desktop").read_text(encoding="utf-8")
-    entry = entry.replace("\nExec=loopgui\n", f"\nExec={command or launch_command()}\n")
+    entry = entry.replace("\nExec=loopgui\n", f"\nExec={exec_value(command or launch_command())}\n")
     apps = target / "applications"
     apps.mkdir(parents=True, exist_ok=True)
     desktop = apps / f"{APP_ID}.desktop"

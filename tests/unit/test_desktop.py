@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import struct
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from loopgui.desktop import APP_ID, ICON_SIZES, install_desktop_entry, resources_dir
+import pytest
+
+from loopgui.desktop import APP_ID, ICON_SIZES, exec_value, install_desktop_entry, resources_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +43,7 @@ def test_desktop_entry_and_metainfo_are_valid() -> None:
 
 def test_install_puts_everything_under_local_share(tmp_path: Path) -> None:
     assert resources_dir() == ROOT / "resources"
-    files = install_desktop_entry(tmp_path, command="/opt/loopgui/loopgui")
+    files = install_desktop_entry(tmp_path, command=["/opt/loopgui/loopgui"])
     desktop = tmp_path / "applications" / f"{APP_ID}.desktop"
     assert desktop in files
     assert "\nExec=/opt/loopgui/loopgui\n" in desktop.read_text()
@@ -66,3 +71,86 @@ def test_install_from_the_command_line(tmp_path: Path) -> None:
     assert "application menu" in result.stdout
     entry = (tmp_path / "applications" / f"{APP_ID}.desktop").read_text()
     assert f"Exec={sys.executable} -m loopgui" in entry
+
+
+MAIN_CATEGORIES = {"AudioVideo", "Audio", "Video", "Development", "Education", "Game", "Graphics", "Network",
+                   "Office", "Science", "Settings", "System", "Utility"}  # fmt: skip
+
+
+def unquote_exec(line: str) -> list[str]:
+    """Split an Exec value the way a desktop does (Desktop Entry Specification, "The Exec key")."""
+    value = re.sub(r"\\(.)", lambda m: {"s": " ", "n": "\n", "t": "\t", "r": "\r"}.get(m[1], m[1]), line)
+    args: list[str] = []
+    i = 0
+    while i < len(value):
+        if value[i] == " ":
+            i += 1
+            continue
+        word = ""
+        if value[i] == '"':
+            i += 1
+            while value[i] != '"':
+                if value[i] == "\\":
+                    assert value[i + 1] in '"`$\\', f"undefined escape in {line!r}"
+                    i += 1
+                word += value[i]
+                i += 1
+            i += 1
+        else:
+            while i < len(value) and value[i] != " ":
+                assert value[i] not in "\"'\\><~|&;$*?#()`\t", f"unquoted reserved character in {line!r}"
+                word += value[i]
+                i += 1
+        assert "%" not in word.replace("%%", ""), f"stray field code in {line!r}"
+        args.append(word.replace("%%", "%"))
+    return args
+
+
+HOSTILE_FOLDERS = [
+    "My Programs",
+    'say "hi"',
+    "back\\slash",
+    "$HOME and `id`",
+    "100% sure",
+    "it's (a) test; ok & <more> | ~ * ? #",
+]
+
+
+@pytest.mark.parametrize("folder", HOSTILE_FOLDERS)
+def test_exec_is_quoted_per_the_desktop_entry_spec(tmp_path: Path, folder: str) -> None:
+    python = f"/opt/{folder}/bin/python3"
+    value = exec_value([python, "-m", "loopgui"])
+    assert unquote_exec(value) == [python, "-m", "loopgui"]
+    install_desktop_entry(tmp_path, command=[python, "-m", "loopgui"])
+    desktop = tmp_path / "applications" / f"{APP_ID}.desktop"
+    fields = dict(line.split("=", 1) for line in desktop.read_text().splitlines()[1:] if "=" in line)
+    assert unquote_exec(fields["Exec"]) == [python, "-m", "loopgui"]
+    validate(desktop)
+
+
+def test_a_plain_path_stays_unquoted_and_control_characters_are_refused() -> None:
+    assert exec_value(["/usr/bin/python3", "-m", "loopgui"]) == "/usr/bin/python3 -m loopgui"
+    with pytest.raises(ValueError, match="control characters"):
+        exec_value(["/opt/a\nb/python3"])
+
+
+def test_one_main_category() -> None:
+    entry = (ROOT / "resources" / f"{APP_ID}.desktop").read_text()
+    fields = dict(line.split("=", 1) for line in entry.splitlines()[1:] if "=" in line)
+    categories = [c for c in fields["Categories"].split(";") if c]
+    assert len([c for c in categories if c in MAIN_CATEGORIES]) == 1, categories
+    validate(ROOT / "resources" / f"{APP_ID}.desktop")
+
+
+def validate(desktop: Path) -> None:
+    tool = shutil.which("desktop-file-validate")
+    if tool is None:
+        return  # the spec checks above still ran; the official validator adds its own when installed
+    result = subprocess.run([tool, str(desktop)], capture_output=True, text=True, check=False, timeout=30)
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="desktop-file-utils is not installed")
+def test_the_official_validator_accepts_a_folder_with_a_space(tmp_path: Path) -> None:
+    install_desktop_entry(tmp_path, command=["/home/a user/loopgui folder/.venv/bin/python", "-m", "loopgui"])
+    validate(tmp_path / "applications" / f"{APP_ID}.desktop")
