@@ -1,7 +1,11 @@
-"""``loopgui check HOST:PORT [--http|--https|--udp|--listen] [--timeout S] [--json]``: the Connectivity tests tab
-in a terminal, with the same code (``loopgui.core.probes``) and the same one overall deadline.
+"""``loopgui check HOST:PORT [--http|--https|--udp|--listen|--from-network] [--timeout S] [--json]``: the
+Connectivity tests tab in a terminal, with the same code (``loopgui.core.probes``) and the same one overall deadline.
 
-Exit 0: it answered (``--listen``: a program could listen there); 1: it did not; 2: bad input.
+``--from-network`` asks "can other computers connect to this port?" (``loopgui.core.reach``): bind address,
+firewall, and a connect to this computer's own network addresses (never to another computer).
+
+Exit 0: it answered (``--listen``: a program could listen there; ``--from-network``: other computers can probably
+connect); 1: it did not (or, for ``--from-network``, cannot or loopgui cannot tell); 2: bad input.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from loopgui.commands.output import argv_text, say, write, write_json
-from loopgui.core import knowledge, probes
+from loopgui.core import knowledge, probes, reach
 from loopgui.core.labels import owner_text
 from loopgui.core.probes import BadInput, Cancel, LookupFailed, Outcome, ProbeResult
 from loopgui.core.scanner import make_scanner
@@ -26,6 +30,8 @@ HELP = {
     "https": "is it a secure web page (HTTPS GET /, the certificate described)",
     "udp": "does a program answer a UDP message",
     "listen": "could a program listen there (on this computer)",
+    "from-network": "can other computers connect to this port: bind address, firewall, and a test from this "
+    "computer's own network addresses (TCP)",
 }
 QUESTION = {
     "tcp": "Does a program answer on",
@@ -135,6 +141,11 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
         help=f"one time limit in seconds for the whole test, every address included ({probes.DEFAULT_TIMEOUT:g}; "
         f"at most {probes.MAX_TIMEOUT:g})",
     )
+    parser.add_argument(
+        "--no-own-test",
+        action="store_true",
+        help="with --from-network: do not connect to this computer's own network addresses",
+    )
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     try:
         args = parser.parse_args(list(argv))
@@ -148,10 +159,17 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
             raise BadInput(f"“{typed_host[:60]}” is not a computer name or address.")
         if args.mode == "listen":
             _listen_addresses(host)
+        if args.mode == "from-network" and not knowledge.is_this_computer(host):
+            raise BadInput(
+                f"--from-network looks at the programs on this computer, and {host} is not this computer: give "
+                "localhost, 127.0.0.1 or one of this computer's addresses, for example localhost:8080."
+            )
     except BadInput as exc:
         say(err, f"loopgui check: {exc}")
         return 2
     mode: str = args.mode
+    if mode == "from-network":
+        return from_network(host, port, timeout, own_test=not args.no_own_test, as_json=args.json, out=out, err=err)
     start = time.monotonic()
     problem = ""
     results: list[ProbeResult] = []
@@ -195,5 +213,41 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
         lines.append(f"  {r.target or r.test}: {r.verdict}")
         lines.extend(f"      {name}: {value}" for name, value in r.details)
     lines.append(summary(mode, host, port, ok, timeout))
+    write(out, "\n".join(lines) + "\n")
+    return 0 if ok else 1
+
+
+def from_network(
+    host: str, port: int, timeout: float, *, own_test: bool, as_json: bool, out: TextIO, err: TextIO
+) -> int:
+    """``--from-network``: the reach verdict for every TCP listener on ``port`` of this computer."""
+    try:
+        rows = list(make_scanner().scan().rows.values())
+    except Exception as exc:  # without the socket list there is nothing to judge
+        say(err, f"loopgui check: could not read this computer's connections ({exc}).")
+        return 1
+    start = time.monotonic()
+    try:
+        verdict = reach.live_verdict(port, "tcp", rows, own_test=own_test, timeout=timeout, cancel=Cancel())
+    except KeyboardInterrupt:
+        say(err, "loopgui check: stopped (Ctrl+C).")
+        return 1
+    took = time.monotonic() - start
+    ok = verdict.reachable
+    if as_json:
+        write_json(
+            out,
+            {
+                "target": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+                "test": "from-network",
+                "timeout": timeout,
+                "ok": ok,
+                "seconds": round(took, 3),
+                **verdict.as_dict(),
+            },
+        )
+        return 0 if ok else 1
+    lines = [f"Can other computers connect to port {port} on this computer? (time limit {timeout:g} s)", ""]
+    lines += verdict.lines()
     write(out, "\n".join(lines) + "\n")
     return 0 if ok else 1

@@ -29,6 +29,7 @@ from typing import Any
 log = logging.getLogger("loopgui.firewall")
 
 COMMAND_TIMEOUT = 2.5
+TOTAL_BUDGET = 5.0  # seconds for all the commands of one answer
 MAX_STEPS = 20_000  # rule visits per question: jumps cannot blow the walk up
 MAX_DEPTH = 16
 
@@ -1230,6 +1231,20 @@ def read_text(path: str) -> str | None:
         return None
 
 
+class _Budget:
+    """A runner that starts no command once the time is used up (it answers "could not run" instead)."""
+
+    def __init__(self, run: Runner, seconds: float) -> None:
+        self._run = run
+        self._end = time.monotonic() + seconds
+
+    def __call__(self, args: Sequence[str]) -> tuple[int, str] | None:
+        if time.monotonic() >= self._end:
+            log.info("no time left to run %s", args[0])
+            return None
+        return self._run(args)
+
+
 def combine(answers: Sequence[FirewallAnswer]) -> FirewallAnswer:
     """A connection must pass every firewall: blocked beats limited beats unknown beats allowed."""
     order = (Inbound.BLOCKED, Inbound.LIMITED, Inbound.UNKNOWN, Inbound.ALLOWED)
@@ -1249,9 +1264,15 @@ def read_firewall(
     platform: str = sys.platform,
     run: Runner = run_fixed,
     read: FileReader = read_text,
+    budget: float = TOTAL_BUDGET,
 ) -> FirewallAnswer:
-    """What this computer's firewall says about new connections from other computers to ``port``."""
+    """What this computer's firewall says about new connections from other computers to ``port``.
+
+    Commands start only while ``budget`` seconds are left (each has its own time limit too), so one answer
+    never takes much longer than that; what could not be run in time counts as unreadable.
+    """
     proto = proto.lower()
+    run = _Budget(run, budget)
     if platform.startswith("linux"):
         return _linux(port, proto, versions, run, read)
     if platform == "win32":

@@ -11,6 +11,7 @@ again under an nftables ruleset that only lets the 0.0.0.0 port in; prints one J
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import socket
@@ -48,6 +49,7 @@ def main() -> int:
     sh("ip", "-6", "addr", "add", "fd99::1/64", "dev", "d0", "nodad")
     sh("ip", "link", "set", "d0", "up")
 
+    from loopgui.commands import check
     from loopgui.core import reach
     from loopgui.core.scanner import make_scanner
 
@@ -66,6 +68,13 @@ def main() -> int:
         for name, port in ports.items():
             v = reach.live_verdict(port, "tcp", rows, own_test=True, timeout=2.0)
             out[name] = v.as_dict()
+        # the terminal verb, as a person would run it (its own scan, JSON / text, exit code)
+        buf, errs = io.StringIO(), io.StringIO()
+        code = check.main(["--from-network", f"127.0.0.1:{ports['any4']}", "--json"], out=buf, err=errs)
+        out["cli_any4"] = {"code": code, "json": json.loads(buf.getvalue()), "err": errs.getvalue()}
+        buf, errs = io.StringIO(), io.StringIO()
+        code = check.main(["--from-network", f"localhost:{ports['loopback']}"], out=buf, err=errs)
+        out["cli_loopback"] = {"code": code, "text": buf.getvalue(), "err": errs.getvalue()}
         out["phase"] = phase
         return out
 

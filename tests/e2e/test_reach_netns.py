@@ -126,3 +126,17 @@ def test_firewall_rules_change_the_verdict() -> None:
         assert "but the firewall blocks port" in v["headline"]
         assert v["firewall"]["source"] == "nftables" and v["firewall"]["inbound"] == "blocked"
     assert phase["loopback"]["headline"] == "Only this computer: it listens on 127.0.0.1."
+
+
+def test_check_from_network_verb() -> None:
+    any4 = open_phase()["cli_any4"]
+    assert any4["code"] == 0 and any4["err"] == ""
+    data = any4["json"]
+    assert data["test"] == "from-network" and data["ok"] is True and data["answer"] == "probably"
+    assert {o["address"]: o["outcome"] for o in data["own_address_test"]}["10.99.0.1"] == "answered"
+    loop = open_phase()["cli_loopback"]
+    assert loop["code"] == 1
+    assert "Only this computer: it listens on 127.0.0.1." in loop["text"]
+    assert "Tested from this computer: 10.99.0.1 (d0): refused" in loop["text"]
+    blocked = firewalled_phase()["cli_any4"]  # port any4 is the one the rules let in
+    assert blocked["code"] == 0 and blocked["json"]["firewall"]["inbound"] == "allowed"

@@ -321,6 +321,20 @@ def test_other_platforms_readers() -> None:
     assert fw.read_firewall(22, platform="sunos5", run=mac).inbound == Inbound.UNKNOWN
 
 
+def test_commands_stop_when_the_time_is_used_up() -> None:
+    slow_calls: list[str] = []
+
+    def slow(args: Sequence[str]) -> tuple[int, str] | None:
+        slow_calls.append(args[0])
+        time.sleep(0.2)
+        return (1, "")
+
+    start = time.perf_counter()
+    answer = fw.read_firewall(80, platform="linux", run=slow, read=lambda p: None, budget=0.3)
+    assert time.perf_counter() - start < 1.0 and len(slow_calls) == 2  # nft, iptables-save; then no time left
+    assert answer.inbound == Inbound.UNKNOWN
+
+
 def test_cached_reader_asks_once_within_its_time() -> None:
     calls: list[int] = []
 
