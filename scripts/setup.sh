@@ -32,16 +32,31 @@ install_apt() {
 }
 
 make_venv() {
-  # make_venv EXTRAS: create the virtual environment and install loopgui (again only when pyproject changed).
+  # make_venv EXTRAS: create the virtual environment and install loopgui with EXTRAS (e.g. "[test]").  Installs
+  # again only when pyproject.toml changed or an extra is missing; extras installed before are kept, so switching
+  # between run.sh, test.sh and build.sh does not reinstall every time.
   local extras="$1" python="${PYTHON:-python3}"
   if [ ! -x "$VENV/bin/python" ]; then
     "$python" -m venv "$VENV"
   fi
-  local stamp="$VENV/.loopgui-installed" want
-  want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)-$extras"
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  local stamp="$VENV/.loopgui-installed" hash have want=() e
+  hash="$(sha256sum < "$ROOT/pyproject.toml" | cut -c1-16)"
+  have="$(cat "$stamp" 2>/dev/null || true)"
+  local -a installed=()
+  if [ "${have%% *}" = "$hash" ] && [ "$have" != "${have#* }" ]; then
+    read -r -a installed <<< "$(tr ',' ' ' <<< "${have#* }")"
+  fi
+  local missing=0
+  IFS=',' read -r -a want <<< "$(tr -d '[] ' <<< "$extras")"
+  for e in "${want[@]}"; do
+    [ -n "$e" ] || continue
+    [[ " ${installed[*]} " == *" $e "* ]] || { missing=1; installed+=("$e"); }
+  done
+  if [ "${have%% *}" != "$hash" ] || [ "$missing" = 1 ]; then
+    local all
+    all="$(IFS=','; echo "${installed[*]}")"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install --quiet -e "$ROOT$extras"
-    echo "$want" > "$stamp"
+    "$VENV/bin/python" -m pip install --quiet -e "$ROOT${all:+[$all]}"
+    echo "$hash ${all:-none}" > "$stamp"
   fi
 }
