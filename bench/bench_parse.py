@@ -1,6 +1,7 @@
-"""Time to find endpoints in a 1 MB paste (target: well under 100 ms).
+"""Time to find endpoints in a 1 MB paste: log-like text, and adversarial shapes (target: each at most 2 s).
 
-python bench/bench_parse.py
+python bench/bench_parse.py            # median of three runs per case
+python bench/bench_parse.py --quick    # one run per case
 """
 
 from __future__ import annotations
@@ -40,17 +41,53 @@ def make_text(size: int, seed: int) -> str:
     return "\n".join(parts)[:size]
 
 
+# Shapes that made the old finder quadratic (hours for 1 MB), and relatives; target: each at most 2 s per 1 MB.
+ADVERSARIAL = {
+    "port + spaces": lambda n: "port" + " " * n,
+    "connect to + colons": lambda n: "connect to " + ":" * n,
+    'server at " + text': lambda n: 'server at "' + "x" * n,
+    "digits": lambda n: "1" * n,
+    "digits and dots": lambda n: "1." * (n // 2),
+    "colons ::::": lambda n: ":" * n,
+    "digit colon": lambda n: "1:" * (n // 2),
+    "brackets [[[[": lambda n: "[" * n,
+    "bracket digit colon": lambda n: "[1:" * (n // 3),
+    "parentheses ((((": lambda n: "(" * n,
+    "quotes ''''": lambda n: "'" * n,
+    "name dots": lambda n: "a." * (n // 2),
+    "names and ports near error words": lambda n: "ab:1 ECONNREFUSED " * (n // 18),
+    "bracketed IPv6 endpoints": lambda n: "[::1]:1 " * (n // 8),
+    "URLs": lambda n: "http://a:1 " * (n // 11),
+    "-h options": lambda n: "-h a " * (n // 5),
+    "android (port N)": lambda n: "/1.1.1.1 (port 1)" * (n // 17),
+    "connection to": lambda n: "connection to " * (n // 14),
+    "port N on": lambda n: "port 1 on " * (n // 10),
+    'for "': lambda n: 'for "' * (n // 5),
+    "java name/address": lambda n: "a/1.1.1.1:1 " * (n // 12),
+    "errno words": lambda n: "errno " * (n // 6),
+    "host=' fields": lambda n: "host='" * (n // 6),
+}
+
+
 def main() -> None:
-    for label, text in (
+    runs = 1 if "--quick" in sys.argv else 3
+    cases = [
         ("log-like 1 MB", make_text(1_000_000, 1)),
         ("one line of 1 MB", "x" * 999_980 + " 127.0.0.1:80"),
-    ):
+        *((f"adversarial 1 MB, {label}", make(1_000_000)) for label, make in ADVERSARIAL.items()),
+    ]
+    worst = 0.0
+    for label, text in cases:
         times = []
-        for _ in range(5):
+        for _ in range(runs):
             start = time.perf_counter()
             result = find_endpoints(text)
             times.append(time.perf_counter() - start)
-        print(f"{label}: median {statistics.median(times) * 1000:.0f} ms, {len(result.endpoints)} endpoints found")
+        median = statistics.median(times)
+        if label.startswith("adversarial"):
+            worst = max(worst, median)
+        print(f"{label}: median {median * 1000:.0f} ms, {len(result.endpoints)} endpoints found", flush=True)
+    print(f"slowest adversarial case: {worst * 1000:.0f} ms (target: at most 2000 ms)")
 
 
 if __name__ == "__main__":

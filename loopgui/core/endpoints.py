@@ -1,4 +1,9 @@
-"""Find ``host:port`` endpoints and the kind of error in free text such as error messages."""
+"""Find ``host:port`` endpoints and the kind of error in free text such as error messages.
+
+Every pattern here runs in linear time on any input: each quantifier is bounded (``{0,N}``) or cannot overlap its
+neighbour, every pattern starts at a literal anchor or a short bounded token, and walks backwards from an anchor
+stop at the previous anchor.  ``bench/bench_parse.py`` measures adversarial 1 MB pastes.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ import bisect
 import enum
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 MAX_TEXT = 1_000_000  # characters read from a paste; the rest is ignored (and said so)
+MAX_MATCHES = 10_000  # matches read per pattern: a paste with more addresses than that is not an error message
+MAX_KIND_MATCHES = 2_000
 
 
 class ErrorKind(str, enum.Enum):
@@ -36,61 +43,209 @@ _KIND_PLAIN = {
     ErrorKind.NOT_FOUND: "a computer name could not be found",
 }
 
-# Checked in this order; the first kind whose pattern matches wins.  Matched against the lower-cased text with
-# lower-cased patterns: much faster than re.IGNORECASE on a large paste (so no upper-case escapes like \S here).
-_KIND_PATTERNS: tuple[tuple[ErrorKind, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern.lower()))
-    for kind, pattern in (
-        (
-            ErrorKind.IN_USE,
-            r"EADDRINUSE|address already in use|address in use|Errno 98\b|Errno 48\b|WinError 10048|WSAEADDRINUSE"
-            r"|only one usage of each socket address|port is already allocated|is already in use|was already in use"
-            r"|is already used|was already used"
-            r"|already in use|already running on port|port \d+ is in use",
-        ),
-        (
-            ErrorKind.PERMISSION,
-            r"EACCES|WinError 10013|WSAEACCES|forbidden by its access permissions|permission denied|Errno 13\b"
-            r"|operation not permitted|requires? (?:root|admin)",
-        ),
-        (
-            ErrorKind.REFUSED,
-            r"ECONNREFUSED|connection refused|Errno 111\b|Errno 61\b|WinError 10061|WSAECONNREFUSED|actively refused"
-            r"|ERR_CONNECTION_REFUSED|refused to connect|couldn'?t connect to server|can'?t connect to"
-            r"|could not connect|failed to connect|unable to connect|connect failed",
-        ),
-        (
-            ErrorKind.TIMEOUT,
-            r"ETIMEDOUT|timed out|time-?out expired|timeout\b|WinError 10060|WSAETIMEDOUT|ERR_CONNECTION_TIMED_OUT"
-            r"|Errno 110\b|Errno 60\b",
-        ),
-        (
-            ErrorKind.RESET,
-            r"ECONNRESET|connection reset|Errno 104\b|Errno 54\b|WinError 10054|WSAECONNRESET|ERR_CONNECTION_RESET"
-            r"|socket hang up|EPIPE|broken pipe|ERR_EMPTY_RESPONSE|connection (?:was )?closed|ECONNABORTED",
-        ),
-        (
-            ErrorKind.UNREACHABLE,
-            r"ENETUNREACH|EHOSTUNREACH|no route to host|network is unreachable|host is unreachable|Errno 113\b"
-            r"|Errno 101\b|WinError 10065|WinError 10051|ERR_ADDRESS_UNREACHABLE|ERR_NETWORK_CHANGED",
-        ),
-        (
-            ErrorKind.NOT_FOUND,
-            r"ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo|name or service not known|nodename nor servname"
-            r"|could not resolve|ERR_NAME_NOT_RESOLVED|Errno -[235]\b|Errno 11001|unknown host|UnknownHost"
-            r"|no such host|name resolution",
-        ),
-    )
+# -- error kinds ---------------------------------------------------------------------------------------------------
+# Matched against the lower-cased text (much faster than re.IGNORECASE on a large paste).  Each kind has words of
+# three strengths: 3 = an error code or number (ECONNREFUSED, [Errno 111], (10061)), 2 = the words of the error
+# ("connection refused", also as Windows and Linux print them in other languages), 1 = curl's vague "Couldn't
+# connect to server".  Words that do not say why a
+# connection failed ("failed to connect", "could not connect") are no kind at all.  The strongest words win; among
+# equally strong words the earlier kind in this list wins (an "address in use" explains the refusals after it).
+
+_ERRNO_WORDS = ("errno", "winerror", "os error", "socket error", "error", "code", "err")
+# Error numbers (Linux, macOS, Windows sockets; Node.js prints them negative, Python's name lookups too).
+_ERRNO_KINDS: dict[str, ErrorKind] = {
+    **dict.fromkeys(("98", "48", "10048", "-98", "-48", "-4091"), ErrorKind.IN_USE),
+    **dict.fromkeys(("13", "10013", "-13", "-4092"), ErrorKind.PERMISSION),
+    **dict.fromkeys(("111", "61", "10061", "-111", "-61", "-4078"), ErrorKind.REFUSED),
+    **dict.fromkeys(("110", "60", "10060", "-110", "-60", "-4039"), ErrorKind.TIMEOUT),
+    **dict.fromkeys(("104", "54", "10054", "-104", "-54", "-4077"), ErrorKind.RESET),
+    **dict.fromkeys(("113", "101", "65", "51", "10065", "10051", "-113", "-101", "-65", "-51"), ErrorKind.UNREACHABLE),
+    **dict.fromkeys(("11001", "-2", "-3", "-5", "-3008", "-3001"), ErrorKind.NOT_FOUND),
+}
+_SHORT_NOT_FOUND = frozenset(("-2", "-3", "-5"))  # only after "errno": "code -2" alone says too little
+# Patterns whose group "n" is an error number: "[Errno 111]", "os error 98", "(111: Connection refused)", "(10061)",
+# and the distinctive Windows numbers standing alone.
+_ERRNO_RES: tuple[re.Pattern[str], ...] = (
+    *(re.compile(w + r"[ :=#]{0,3}(?P<n>-?\d{1,5})(?![\d.:])") for w in _ERRNO_WORDS),
+    re.compile(r"\((?P<n>\d{2,5})(?:\)|:)"),
+    re.compile(r"(?P<n>100(?:48|61|13|60|54|65|51)|11001)(?![\w:.])"),
 )
+
+
+_KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
+    (ErrorKind.IN_USE, 3, r"eaddrinuse\b|wsaeaddrinuse\b"),
+    (
+        ErrorKind.IN_USE,
+        2,
+        r"address already in use|address in use|only one usage of each socket address|port is already allocated"
+        r"|already in use|already be in use|already used|already running on port|port \d{1,5} is in use"
+        r"|addressinuse|portinuse|地址已在使用|通常每个套接字地址|adresse bereits verwendet|adresse déjà utilisée"
+        r"|dirección ya (?:está )?en uso"
+        r"|solo se permite un uso de cada dirección|une seule utilisation de chaque adresse"
+        r"|jede socketadresse",
+    ),
+    (ErrorKind.PERMISSION, 3, r"eacces\b|wsaeacces\b|eperm\b"),
+    (
+        ErrorKind.PERMISSION,
+        2,
+        r"forbidden by its access permissions|permission denied|operation not permitted|requires? (?:root|admin)"
+        r"|permission to listen [^\n]{0,80}?denied|privileged port|权限不够|以一种访问权限不允许的方式",
+    ),
+    (
+        ErrorKind.REFUSED,
+        3,
+        r"econnrefused\b|wsaeconnrefused\b|err_connection_refused",
+    ),
+    (
+        ErrorKind.REFUSED,
+        2,
+        r"connection refused|connect call failed|actively refused|refused to connect|refused the connection"
+        r"|refused connection|connection (?:to|with) [^\n]{1,200}? (?:was )?refused|connectionrefused"
+        r"|积极拒绝|拒绝连接|拒絕連線|denegó expresamente|conexión rehusada|connexion refusée|expressément refusée"
+        r"|verbindung verweigert|die verbindung verweigerte|接続を拒否|拒否されたため|отказано в соединении"
+        r"|отверг запрос|recusou ativamente|conexão recusada|연결을 거부",
+    ),
+    # curl's exit 7 says only "Couldn't connect to server"; on this computer that nearly always means refused.
+    (ErrorKind.REFUSED, 1, r"couldn'?t connect to server|could not connect to server"),
+    (
+        ErrorKind.TIMEOUT,
+        3,
+        r"etimedout\b|wsaetimedout\b|err_connection_timed_out|err_timed_out|sockettimeoutexception"
+        r"|connecttimeoutexception",
+    ),
+    (
+        ErrorKind.TIMEOUT,
+        2,
+        r"timed out|time-?out expired|timeout was reached|timeout exceeded|curl: \(28\)|i/o timeout|connect timeout"
+        r"|connection timeout|连接超时|连线逾时"
+        r"|zeitüberschreitung|délai d'attente|tiempo de espera",
+    ),
+    (
+        ErrorKind.RESET,
+        3,
+        r"econnreset\b|wsaeconnreset\b|econnaborted\b|epipe\b|err_connection_reset|err_empty_response",
+    ),
+    (
+        ErrorKind.RESET,
+        2,
+        r"connection reset|socket hang up|broken pipe|connection aborted|连接被对方重设|连接被对方重置|"
+        r"connection was forcibly closed|强迫关闭了一个现有的连接",
+    ),
+    (
+        ErrorKind.UNREACHABLE,
+        3,
+        r"enetunreach\b|ehostunreach\b|err_address_unreachable|noroutetohostexception",
+    ),
+    (
+        ErrorKind.UNREACHABLE,
+        2,
+        r"no route to host|network is unreachable|host is unreachable|没有到主机的路由|网络不可达",
+    ),
+    (
+        ErrorKind.NOT_FOUND,
+        3,
+        r"enotfound\b|eai_again\b|eai_noname\b|err_name_not_resolved|unknownhostexception",
+    ),
+    (
+        ErrorKind.NOT_FOUND,
+        2,
+        r"name or service not known|nodename nor servname|could not resolve|could not translate host name"
+        r"|unknown host|no such host|curl: \(6\)|name resolution|temporary failure in name|getaddrinfo failed",
+    ),
+)
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern ("a|b(c|d)" → ["a", "b(c|d)"])."""
+    out, depth, current, escaped = [], 0, "", False
+    for ch in pattern:
+        if escaped:
+            current += ch
+            escaped = False
+            continue
+        if ch == "\\":
+            escaped = True
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(current)
+            current = ""
+            continue
+        current += ch
+    out.append(current)
+    return out
+
+
+# One pattern per alternative: each starts with plain letters, so the regex engine jumps from one place where those
+# letters occur to the next (one pattern with a hundred alternatives tries each of them at every character).
+_KIND_RES: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
+    (i, re.compile(alt)) for i, (_, _, words) in enumerate(_KIND_WORDS) for alt in _alternatives(words)
+)
+_KIND_ORDER = list(ErrorKind)
+
+
+@dataclass(frozen=True, slots=True)
+class _KindHit:
+    kind: ErrorKind
+    strength: int
+    start: int
+    end: int
+
+
+def _kind_hits(lowered: str) -> list[_KindHit]:
+    hits: list[_KindHit] = []
+    for index, m in _kind_matches(lowered):
+        start = m.start()
+        prev = lowered[start - 1] if start else ""
+        first = m.group()[0]
+        if prev.isascii() and (prev.isalnum() or prev == "_") and first.isascii() and first.isalnum():
+            continue  # inside a longer word: "RemoteAccessException" is not EACCES
+        if index >= 0:
+            kind, strength, _ = _KIND_WORDS[index]
+        else:
+            number = m.group("n")
+            found = _ERRNO_KINDS.get(number)
+            if found is None or (number in _SHORT_NOT_FOUND and not m.group().startswith("errno")):
+                continue
+            if first.isdigit() and (prev in ":./-" or lowered.endswith("port ", 0, start)):
+                continue  # a port or a part of an address, not an error number
+            kind, strength = found, 3
+        hits.append(_KindHit(kind, strength, start, m.end()))
+    hits.sort(key=lambda h: h.start)
+    return hits
+
+
+def _kind_matches(lowered: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """(index into _KIND_WORDS, match), or (-1, match) for an error number."""
+    patterns = [*_KIND_RES, *((-1, p) for p in _ERRNO_RES)]
+    for index, pattern in patterns:
+        for n, m in enumerate(pattern.finditer(lowered)):
+            if n >= MAX_KIND_MATCHES:
+                break
+            yield index, m
+
+
+def _choose_kind(hits: list[_KindHit]) -> ErrorKind | None:
+    if not hits:
+        return None
+    best = max(hits, key=lambda h: (h.strength, -_KIND_ORDER.index(h.kind)))
+    return best.kind
+
+
+# -- endpoints -----------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """An address found in text.  ``host`` is "" when the text named only a port."""
+    """An address found in text.  ``host`` is "" when the text named only a port.  ``resolved``: the address the
+    text says the name stood for ("localhost/127.0.0.1:8080", 'server at "localhost" (::1)'), else ""."""
 
     host: str
     port: int
     text: str
+    resolved: str = ""
 
     @property
     def display(self) -> str:
@@ -101,77 +256,47 @@ class Endpoint:
 
 @dataclass(frozen=True, slots=True)
 class FindResult:
-    """Endpoints, most likely first; the error kind if one was recognised; plain-language problems."""
+    """Endpoints, most likely first; the error kind if one was recognised; plain-language problems.
+    ``lookup_host``: the name a failed name lookup was about ("getaddrinfo ENOTFOUND db"), else ""."""
 
     endpoints: tuple[Endpoint, ...]
     problems: tuple[str, ...] = ()
     kind: ErrorKind | None = None
     kind_text: str = ""
+    lookup_host: str = ""
 
     @property
     def ports(self) -> frozenset[int]:
         return frozenset(e.port for e in self.endpoints)
 
 
-_HOSTNAME = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*"
-_IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
-_ANYHOST = r"\[[0-9A-Fa-f:.]+\]|" + _IPV4 + r"|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+|" + _HOSTNAME
-# Each finder: a regex, the characters that may not come right before the match (a look-behind done in Python:
-# a regex that starts with a look-behind cannot skip ahead quickly, which made a 1 MB paste slow), and for two
-# of them a walk backwards from a fast anchor ("://", ":port") to where the match really starts.
-_HOST_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
+_HOST_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_")
 _SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
-_HOSTNAME_RE = re.compile(_HOSTNAME)
-
-
-@dataclass(frozen=True, slots=True)
-class _Finder:
-    pattern: re.Pattern[str]
-    not_after: str = ""  # characters (besides letters, digits and "_") that may not precede the match
-    word_before: bool = False  # also refuse letters, digits and "_" right before the match
-    back: str = ""  # "scheme" or "host": extend the match backwards from its anchor
-    lowered: bool = False  # search the lower-cased text (case-insensitive words)
-
-
-_FINDERS = [
-    # PostgreSQL: server at "localhost" (::1), port 5432  /  on host "localhost" (127.0.0.1) and ... on port 5432
-    _Finder(
-        re.compile(
-            r"(?:server at|host) \"(?P<pghost>[^\"\s]{1,255})\"(?: \((?P<pgip>[0-9A-Fa-f:.]+)\))?"
-            r"[^\"]{0,120}?port (?P<pgport>\d{1,6})",
-            re.DOTALL,
-        )
-    ),
-    # curl, ssh: "connect to localhost port 62893", "connect to host 10.0.0.5 port 22"
-    _Finder(re.compile(r"connect to (?:host )?(?P<chost>" + _ANYHOST + r") port (?P<cport>\d{1,6})\b")),
-    # URL: scheme://host[:port] (found by its "://")
-    _Finder(
-        re.compile(
-            r"://(?:[^@\s/]*@)?(?:\[(?P<uv6>[0-9A-Fa-f:.%\w]+)\]|(?P<uhost>" + _HOSTNAME + r"))(?::(?P<uport>\d{1,6}))?"
-        ),
-        back="scheme",
-    ),
-    # [v6]:port
-    _Finder(re.compile(r"\[(?P<v6>[0-9A-Fa-f:.]+(?:%\w+)?)\]:(?P<v6port>\d{1,6})\b")),
-    # v4:port
-    _Finder(re.compile(r"(?P<v4>" + _IPV4 + r"):(?P<v4port>\d{1,6})\b"), not_after=".", word_before=True),
-    # bare v6 written with the port glued on, as Node does: ":::3000", "::1:3000", "::ffff:127.0.0.1:80"
-    _Finder(
-        re.compile(r"(?P<bare6>::(?:1)?|::ffff:" + _IPV4 + r"):(?P<bare6port>\d{1,6})\b"),
-        not_after=":",
-        word_before=True,
-    ),
-    # *:80
-    _Finder(re.compile(r"\*:(?P<starport>\d{1,6})\b"), not_after="*", word_before=True),
-    # name:port (found by its ":port")
-    _Finder(re.compile(r":(?P<nameport>\d{1,6})\b(?![.:]\d)"), back="host"),
-    # "port 5432", "port: 5432", "port=5432", "Port 8080 was already in use"
-    _Finder(re.compile(r"port\s*[:=]?\s*\"?(?P<port>\d{1,6})\b"), word_before=True, lowered=True),
-]
-_HOST_GROUPS = ("pgip", "pghost", "chost", "uv6", "uhost", "v6", "v4", "bare6", "name")
-_PORT_GROUPS = ("pgport", "cport", "uport", "v6port", "v4port", "bare6port", "starport", "nameport", "port")
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21, "ssh": 22}
-_LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "::", "*"}
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOSTNAME_RE = re.compile(_LABEL + r"(?:\." + _LABEL + r"){0,126}\.?")
+_IPV4_RE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_DIGITS_DOTS = re.compile(r"[\d.]+")
+_IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
+# A host written in a phrase or a field: one bounded run, checked afterwards (no backtracking into it).
+_HOSTTOK = r"\[?(?P<{0}>[\w.:%-]{{1,253}}+)\]?"
+_QHOST = r"(?P<{0}>[^\"'\s]{{1,253}}+)"
+_PORTTOK = r"(?P<{0}>\d{{1,6}}+)(?!\.?\d)"
+# Words that look like a name before ":port" but are not one ("line:42", "port:8080").
+_NOT_NAMES_TEXT = (
+    "port ports line lines col column row pid id code errno error err status time at in on to from by of v ver "
+    "version size len length offset page step stage http https tcp tcp4 tcp6 udp udp4 udp6 ws wss address addr "
+    "host hostname listen bind dial connect thread localport remoteport uid gid fd exit signal attempt retry "
+    "retries count index"
+)
+_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+# File name endings: "events.js:292", "main.go:26" and "asgi.py:77" name a line of a file, not a computer.
+_FILE_ENDINGS_TEXT = (
+    "js mjs cjs jsx ts tsx vue svelte py pyx pyw go java kt kts scala groovy rb erb php c h cc cpp cxx hpp hh cs "
+    "fs vb rs swift m mm dart ex exs erl hrl clj cljs lua pl pm sh bash zsh ps1 psm1 r jl zig nim hs ml elm coffee "
+    "json yaml yml toml ini cfg conf xml html htm css scss less sql log txt md gradle jar class dll so exe "
+    "lock tpl twig jsp aspx cshtml razor ejs hbs pug"
+)
+_FILE_ENDINGS = frozenset(_FILE_ENDINGS_TEXT.split())
 
 
 def _valid_ipv4(host: str) -> bool:
@@ -183,6 +308,8 @@ def _valid_ipv4(host: str) -> bool:
 
 
 def _valid_ipv6(host: str) -> bool:
+    if ":" not in host:
+        return False
     try:
         ipaddress.IPv6Address(host.split("%", 1)[0])
     except ValueError:
@@ -190,67 +317,362 @@ def _valid_ipv6(host: str) -> bool:
     return True
 
 
-def _required_words(pattern: str) -> list[str] | None:
-    """For each top-level alternative of ``pattern``, its longest run of plain characters outside any group: text
-    matching that alternative must contain it.  None when an alternative has no such run of 3 characters."""
-    alternatives, depth, current = [], 0, ""
-    for ch in pattern:
-        if ch == "|" and depth == 0:
-            alternatives.append(current)
-            current = ""
-            continue
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        current += ch
-    alternatives.append(current)
-    words = []
-    for alt in alternatives:
-        runs, run, depth, i = [], "", 0, 0
-        while i < len(alt):
-            ch = alt[i]
-            quantified = i + 1 < len(alt) and alt[i + 1] in "?*{"
-            if ch == "\\" or ch in "()[]{}?*+.^$" or depth or quantified:
-                runs.append(run)
-                run = ""
-                if ch in "([":
-                    depth += 1
-                elif ch in ")]":
-                    depth -= 1
-                i += 2 if ch == "\\" else 1
-                continue
-            run += ch
-            i += 1
-        runs.append(run)
-        best = max(runs, key=len)
-        if len(best) < 3:
-            return None
-        words.append(best)
-    return words
+def _clean_host(raw: str) -> str:
+    """A host as written, without brackets and trailing dots; "" when it is neither an address nor a name."""
+    h = raw.strip().strip("[]").rstrip(".")
+    if not h:
+        return ""
+    if ":" in h:
+        return h if _valid_ipv6(h) else ""
+    if "%" in h:
+        return ""
+    if h == "*":
+        return h
+    if _IPV4_RE.fullmatch(h):
+        return h  # checked (and a problem reported when wrong) by the caller
+    if _DIGITS_DOTS.fullmatch(h):
+        return ""
+    return h if len(h) <= 253 and _HOSTNAME_RE.fullmatch(h) else ""
 
 
-_KIND_LITERALS = [_required_words(p.pattern) for _, p in _KIND_PATTERNS]
+def _plausible_name(name: str) -> bool:
+    """A name written right before ":port" without any other hint: reject file names, words, class names."""
+    low = name.lower()
+    if low == "localhost" or low.endswith(".localhost"):
+        return True
+    if "." in name:
+        last = low.rstrip(".").rsplit(".", 1)[-1]
+        return last not in _FILE_ENDINGS and not last.isdigit() and not _DIGITS_DOTS.fullmatch(low)
+    if len(name) < 2 or low in _NOT_NAMES or name[0].isdigit():
+        return False
+    return name == low  # "NetworkClient:725", "T:4345": a class or thread, not a computer
+
+
+@dataclass(slots=True)
+class _Cand:
+    start: int
+    end: int
+    host: str
+    port: int | None
+    points: int
+    resolved: str = ""
+    port_text: str = ""
+
+
+_Handler = Callable[[str, "re.Match[str]"], Iterator[_Cand]]
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text and text.isdigit() and len(text) <= 6 else None
+
+
+# Each finder: a pattern searched in the text (or the lower-cased text) and a function from a match to candidates.
+# Earlier finders are more specific: the text they read is not read again by later ones.
+
+
+def _walk_back(text: str, start: int, chars: frozenset[str], limit: int) -> int:
+    i = start
+    while i > 0 and start - i < limit and text[i - 1] in chars:
+        i -= 1
+    return i
+
+
+def _f_pg(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # libpq: connection to server at "localhost" (::1), port 5432 failed / on host "localhost" (127.0.0.1) and
+    # accepting TCP/IP connections on port 5432 / host name "localhost", service "5432"
+    host = _clean_host(text[m.start("pgh") : m.end("pgh")])
+    ip = _clean_host(m.group("pgip") or "")
+    if host:
+        yield _Cand(m.start(), m.end(), host, _int(m.group("pgp")), 3, resolved=ip if ip != host else "")
+    if ip and ip != host:
+        yield _Cand(m.start("pgip"), m.end("pgip"), ip, _int(m.group("pgp")), 2)
+
+
+def _f_fields(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # host='localhost', port=8100 / address: '127.0.0.1',\n port: 3000 / mysql:host=127.0.0.1;port=3306
+    host = _clean_host(text[m.start("kh") : m.end("kh")])
+    if host:
+        yield _Cand(m.start(), m.end(), host, _int(m.group("kp")), 3)
+
+
+def _f_generic(groups: tuple[str, str], points: int = 3) -> _Handler:
+    hg, pg = groups
+
+    def handler(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+        host = _clean_host(text[m.start(hg) : m.end(hg)])
+        if host:
+            yield _Cand(m.start(), m.end(), host, _int(m.group(pg)), points)
+
+    return handler
+
+
+def _f_port_on(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # "Unable to connect to port 22 on 127.0.0.1": only an address or a dotted name counts as the host
+    host = _clean_host(text[m.start("oh") : m.end("oh")])
+    if host and (":" in host or _IPV4_RE.fullmatch(host) or "." in host or host.lower() == "localhost"):
+        yield _Cand(m.start(), m.end(), host, _int(m.group("op")), 3)
+
+
+def _f_slash_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # Android/Java: "failed to connect to localhost/127.0.0.1 (port 443)", "to /192.168.49.1 (port 8988)"
+    ip = _clean_host(m.group("sip"))
+    i = _walk_back(text, m.start(), _HOST_CHARS, 253)
+    name = text[i : m.start()]
+    port = _int(m.group("sp"))
+    named = _clean_host(name) if name and (i == 0 or text[i - 1] not in "/:@") else ""
+    if named and _plausible_slash_name(named):
+        yield _Cand(i, m.end(), named, port, 3, resolved=ip)
+        if ip:
+            yield _Cand(m.start("sip"), m.end("sip"), ip, port, 2)
+    elif ip:
+        yield _Cand(m.start(), m.end(), ip, port, 3)
+
+
+def _plausible_slash_name(name: str) -> bool:
+    low = name.lower()
+    return not (low.rsplit(".", 1)[-1] in _FILE_ENDINGS and "." in low) and not _DIGITS_DOTS.fullmatch(low)
+
+
+def _f_java(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # Java's InetSocketAddress: "localhost/127.0.0.1:8080", "kafka/172.18.0.2:29092", "/192.168.10.6:8080"
+    yield from _f_slash_port(text, m)
+
+
+def _f_url(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    start = m.start()
+    i = _walk_back(text, start, _SCHEME_CHARS, 17)
+    scheme = text[i:start]
+    if not (2 <= len(scheme) <= 16 and scheme[0].isalpha()) or (i > 0 and text[i - 1] in _SCHEME_CHARS):
+        return
+    raw = m.group("uv6") or m.group("uhost") or ""
+    host = _clean_host(raw.replace("%25", "%"))
+    if not host:
+        return
+    port_text = m.group("uport") or ""
+    if port_text:
+        yield _Cand(i, m.end(), host, _int(port_text), 3, port_text=port_text)
+        return
+    default = _DEFAULT_PORTS.get(scheme.lower())
+    if default is not None:
+        yield _Cand(i, m.end(), host, default, 0)
+
+
+def _f_multiaddr(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    host = _clean_host(m.group("mh"))
+    if host:
+        yield _Cand(m.start(), m.end(), host, _int(m.group("mp")), 3)
+
+
+def _f_v6(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    host = _clean_host(m.group("v6"))
+    if host:
+        yield _Cand(m.start(), m.end(), host, _int(m.group("v6port")), 3, port_text=m.group("v6port"))
+
+
+def _f_errno6(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # Node glues the port to an IPv6 address: "ECONNREFUSED ::1:3000", "EADDRINUSE :::3000"
+    host = m.group("e6")
+    if _valid_ipv6(host):
+        yield _Cand(m.start("e6"), m.end(), host, _int(m.group("e6p")), 3, port_text=m.group("e6p"))
+
+
+def _f_v4(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    start = m.start()
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "._"):
+        return
+    yield _Cand(start, m.end(), m.group("v4"), _int(m.group("v4port")), 3, port_text=m.group("v4port"))
+
+
+def _f_bare6(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    start = m.start()
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in ":_"):
+        return
+    yield _Cand(start, m.end(), m.group("bare6"), _int(m.group("b6p")), 3, port_text=m.group("b6p"))
+
+
+def _f_star(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    start = m.start()
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "*_"):
+        return
+    yield _Cand(start, m.end(), "*", _int(m.group("starport")), 3, port_text=m.group("starport"))
+
+
+def _f_name(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # name:port, name:[port] (found by its ":port"), and a port with no host: Go's "listen tcp :8080"
+    start = m.start()
+    port_text = m.group("np") or m.group("npb")
+    i = _walk_back(text, start, _HOST_CHARS, 254)
+    name = text[i:start]
+    prev = text[i - 1] if i > 0 else ""
+    if not name:
+        if prev == "" or prev in " \t\n'\"([=`":
+            yield _Cand(start, m.end(), "", _int(port_text), 2, port_text=port_text)
+        return
+    if prev and (prev.isalnum() or prev in "_.:/@-\\"):
+        return
+    host = _clean_host(name)
+    if host and not _IPV4_RE.fullmatch(host) and _plausible_name(host):
+        yield _Cand(i, m.end(), host, _int(port_text), 3, port_text=port_text)
+
+
+def _f_port_words(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    start = m.start()
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        return
+    yield _Cand(start, m.end(), "", _int(m.group("port")), 1, port_text=m.group("port"))
+
+
+def _f_quoted_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # 'listen EACCES: permission denied "80"'
+    yield _Cand(m.start("qp"), m.end("qp"), "", _int(m.group("qp")), 1, port_text=m.group("qp"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Finder:
+    pattern: re.Pattern[str]
+    handler: _Handler
+    lowered: bool = False
+    word_start: bool = False  # the match may not follow a letter, digit or "_" (checked here: a leading \b is slow)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21, "ssh": 22}
+
+_FINDERS: tuple[_Finder, ...] = (
+    _Finder(
+        re.compile(
+            r"(?:server at|host|host name) \"(?P<pgh>[^\"\s]{1,253}+)\"(?: \((?P<pgip>[0-9a-f:.%]{2,64}+)\))?"
+            r"[^\"]{0,120}?(?:port|service) \"?(?P<pgp>\d{1,6}+)(?!\.?\d)"
+        ),
+        _f_pg,
+        lowered=True,
+    ),
+    _Finder(
+        re.compile(
+            r"(?:host|hostname|address|addr|server)[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
+            + _HOSTTOK.format("kh")
+            + r"['\"]?[ \t]{0,3}[,;&]?\s{0,40}(?:port|localport)[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
+            + _PORTTOK.format("kp")
+        ),
+        _f_fields,
+        lowered=True,
+        word_start=True,
+    ),
+    _Finder(
+        re.compile(
+            r"\(\s?['\"]" + _QHOST.format("th") + r"['\"],\s?" + _PORTTOK.format("tp") + r"(?:,\s?\d{1,10}){0,2}\)"
+        ),
+        _f_generic(("th", "tp")),
+    ),
+    _Finder(
+        re.compile(
+            r"(?:connect(?:x|ing)?|connection) to (?:host )?"
+            + _HOSTTOK.format("ch")
+            + r" port "
+            + _PORTTOK.format("cp")
+        ),
+        _f_generic(("ch", "cp")),
+        lowered=True,
+    ),
+    _Finder(
+        re.compile(r"for \"" + _QHOST.format("rh") + r"\" port " + _PORTTOK.format("rp")),
+        _f_generic(("rh", "rp")),
+        lowered=True,
+        word_start=True,
+    ),
+    _Finder(
+        re.compile(r"port " + _PORTTOK.format("op") + r" on (?:host )?['\"]?" + _HOSTTOK.format("oh")),
+        _f_port_on,
+        lowered=True,
+        word_start=True,
+    ),
+    _Finder(
+        re.compile(
+            r"(?:telnet|nc|ncat|netcat)(?: -[a-z]{1,5}){0,4} " + _HOSTTOK.format("xh") + r" " + _PORTTOK.format("xp")
+        ),
+        _f_generic(("xh", "xp")),
+        lowered=True,
+        word_start=True,
+    ),
+    _Finder(
+        re.compile(
+            r"(?<!\S)(?:-h ?|--host[= ])"
+            + _HOSTTOK.format("mh")
+            + r"[^\n]{0,80}? (?:-[pP] ?|--port[= ])"
+            + _PORTTOK.format("mp")
+        ),
+        _f_generic(("mh", "mp")),
+    ),
+    _Finder(
+        re.compile(r"/(?:ip4|ip6|dns|dns4|dns6|dnsaddr)/(?P<mh>[^/\s]{1,253}+)/(?:tcp|udp)/" + _PORTTOK.format("mp")),
+        _f_multiaddr,
+    ),
+    _Finder(
+        re.compile(r"/(?P<sip>[0-9A-Fa-f:.]{2,64}+) \(port " + _PORTTOK.format("sp") + r"\)"),
+        _f_slash_port,
+    ),
+    _Finder(
+        re.compile(r"/(?P<sip>\[[0-9A-Fa-f:.%]{2,64}+\]|" + _IPV4 + r"):" + _PORTTOK.format("sp")),
+        _f_java,
+    ),
+    _Finder(
+        re.compile(
+            r"://(?:[^@\s/]{0,256}+@)?(?:\[(?P<uv6>[0-9A-Fa-f:.%]{2,64}+)\]|(?P<uhost>[A-Za-z0-9_][\w.-]{0,252}+))"
+            r"(?::(?P<uport>\d{1,6}+)(?!\.?\d))?"
+        ),
+        _f_url,
+    ),
+    _Finder(re.compile(r"\[(?P<v6>[0-9A-Fa-f:.]{2,64}+(?:%[\w.-]{1,32}+)?)\]:" + _PORTTOK.format("v6port")), _f_v6),
+    _Finder(
+        re.compile(
+            r"e(?:connrefused|addrinuse|acces|timedout|connreset|hostunreach|netunreach|addrnotavail)"
+            r"(?::? [a-z ]{0,30}?)? (?P<e6>[0-9a-f:.]{2,64}?(?:%[\w.-]{1,16})?):" + _PORTTOK.format("e6p")
+        ),
+        _f_errno6,
+        lowered=True,
+        word_start=True,
+    ),
+    _Finder(re.compile(r"(?P<v4>" + _IPV4 + r"):" + _PORTTOK.format("v4port")), _f_v4),
+    _Finder(re.compile(r"(?P<bare6>::(?:1)?|::ffff:" + _IPV4 + r"):" + _PORTTOK.format("b6p")), _f_bare6),
+    _Finder(re.compile(r"\*:" + _PORTTOK.format("starport")), _f_star),
+    _Finder(re.compile(r":(?:\[(?P<npb>\d{1,6}+)\]|(?P<np>\d{1,6}+)(?![.:]\d|\d))"), _f_name),
+    _Finder(
+        re.compile(r"port(?:s|\(s\))?(?: number)?[ \t]{0,3}[:=#]?[ \t]{0,3}[\"'\[(]?(?P<port>\d{1,6}+)(?!\.?\d)"),
+        _f_port_words,
+        lowered=True,
+    ),
+    _Finder(
+        re.compile(r"(?:denied|refused|in use|eacces|eaddrinuse):? [\"'](?P<qp>\d{1,6}+)[\"']"),
+        _f_quoted_port,
+        lowered=True,
+    ),
+)
 
 
 class _Spans:
-    """Parts of the text already read by an earlier (more specific) pattern; kept sorted, so each check is a
-    binary search, not a scan (a 1 MB paste can hold thousands of addresses)."""
+    """Parts of the text already read by an earlier (more specific) finder.  Claims of one finder are checked
+    against the parts of earlier finders (binary search) and merged in once the finder is done: linear overall."""
 
     def __init__(self) -> None:
         self._starts: list[int] = []
         self._ends: list[int] = []
+        self._new: list[tuple[int, int]] = []
 
-    def claim(self, start: int, end: int) -> bool:
-        """Mark [start, end) as read; False (and nothing marked) when it overlaps a part read before."""
+    def free(self, start: int, end: int) -> bool:
         i = bisect.bisect_right(self._starts, start)
         if i > 0 and self._ends[i - 1] > start:
             return False
-        if i < len(self._starts) and self._starts[i] < end:
-            return False
-        self._starts.insert(i, start)
-        self._ends.insert(i, end)
-        return True
+        return not (i < len(self._starts) and self._starts[i] < end)
+
+    def claim(self, start: int, end: int) -> None:
+        self._new.append((start, end))
+
+    def commit(self) -> None:
+        if not self._new:
+            return
+        merged = sorted([*zip(self._starts, self._ends, strict=True), *self._new])
+        self._starts = [s for s, _ in merged]
+        self._ends = [e for _, e in merged]
+        self._new = []
 
 
 def _lower(text: str) -> str:
@@ -265,55 +687,74 @@ def detect_kind(text: str, lowered: str | None = None) -> tuple[ErrorKind | None
     """(kind, the words that show it, where they start) or (None, "", -1).  ``lowered``: ``_lower(text)``, if the
     caller has it already."""
     if lowered is None:
-        lowered = _lower(text)
-    for (kind, pattern), literals in zip(_KIND_PATTERNS, _KIND_LITERALS, strict=True):
-        # A regex alternation scans slowly; plain substring search is fast.  Skip kinds none of whose words occur.
-        if literals is not None and not any(word in lowered for word in literals):
+        lowered = _lower(_normal(text))
+    hits = _kind_hits(lowered)
+    kind = _choose_kind(hits)
+    if kind is None:
+        return None, "", -1
+    first = next(h for h in hits if h.kind == kind)
+    return kind, text[first.start : first.end], first.start
+
+
+_LOOKUP_RE = re.compile(
+    r"(?:(?:getaddrinfo )?(?:enotfound|eai_again|eai_noname)|could not resolve host:?|could not translate host name"
+    r"|unknown host:?|unknownhostexception:|no such host|getaddrinfo) [\"']?(?P<lh>[\w.:%-]{1,253}+)"
+)
+
+
+def _lookup_host(text: str, lowered: str) -> str:
+    """The name a failed name lookup was about: "getaddrinfo ENOTFOUND db.internal" → "db.internal"."""
+    for m in _LOOKUP_RE.finditer(lowered):
+        raw = text[m.start("lh") : m.end("lh")]
+        if "://" in raw or raw.lower() in ("enotfound", "eai_again", "failed", "for", "to"):
             continue
-        m = pattern.search(lowered)
-        if m:
-            return kind, text[m.start() : m.end()], m.start()
-    return None, "", -1
+        host = _clean_host(raw.split("/", 1)[0])
+        if host and not _DIGITS_DOTS.fullmatch(host):
+            return host
+        if host:
+            return host
+    return ""
 
 
-def _before_ok(text: str, start: int, finder: _Finder) -> bool:
-    if start == 0:
-        return True
-    prev = text[start - 1]
-    if finder.word_before and (prev.isalnum() or prev == "_"):
-        return False
-    return prev not in finder.not_after
+def _normal(text: str) -> str:
+    """Full-width colon (Chinese and Japanese text) as ":" and NUL as space, position for position."""
+    return text.replace("\x00", " ").replace("\uff1a", ":")
 
 
-def _matches(text: str, lowered: str) -> Iterator[tuple[re.Match[str], int, dict[str, str]]]:
-    """Every candidate match of every finder, in finder order, with its real start and its named groups."""
-    for finder in _FINDERS:
-        source = lowered if finder.lowered else text
-        for m in finder.pattern.finditer(source):
-            start = m.start()
-            groups = {k: v for k, v in m.groupdict().items() if v is not None}
-            if finder.back == "scheme":
-                i = start
-                while i > 0 and start - i < 17 and text[i - 1] in _SCHEME_CHARS:
-                    i -= 1
-                scheme = text[i:start]
-                if not (2 <= len(scheme) <= 16 and scheme[0].isalpha()) or (i > 0 and text[i - 1] in _SCHEME_CHARS):
-                    continue
-                groups["scheme"] = scheme
-                start = i
-            elif finder.back == "host":
-                i = start
-                while i > 0 and start - i < 254 and text[i - 1] in _HOST_CHARS:
-                    i -= 1
-                name = text[i:start]
-                prev = text[i - 1] if i > 0 else ""
-                if not name or (prev and (prev.isalnum() or prev in "_.:/@-")) or not _HOSTNAME_RE.fullmatch(name):
-                    continue
-                groups["name"] = name
-                start = i
-            elif not _before_ok(text, start, finder):
-                continue
-            yield m, start, groups
+def _context_points(lowered: str, c: _Cand, positions: list[_KindHit], starts: list[int]) -> tuple[int, int]:
+    """Extra points from the words around a candidate, and its distance to the nearest words of the error kind."""
+    points = 0
+    before = lowered[max(0, c.start - 14) : c.start].rstrip(" \t'\"([`")
+    if before.endswith("from") or before.endswith("client:"):
+        points -= 2  # "proxy request ... from localhost:3000 to http://localhost:8080": the target failed
+    elif before.endswith((" to", "\tto", "\nto", "upstream:", "upstream: ")):
+        points += 1
+    window_start = max(0, c.start - 300)
+    line_start = lowered.rfind("\n", window_start, c.start) + 1 or window_start
+    line_end = lowered.find("\n", c.end, c.end + 300)
+    line = lowered[line_start : line_end if line_end >= 0 else c.end + 300]
+    if "overriding address" in line or "now listening on" in line:
+        points -= 3  # Kestrel: the addresses it will not use, or that worked
+    distance = 1 << 30
+    if positions:
+        i = bisect.bisect_left(starts, c.start)
+        for h in positions[max(0, i - 2) : i + 2]:
+            if h.end <= c.start:
+                d = c.start - h.end
+                same_line = "\n" not in lowered[h.end : c.start]
+            elif c.end <= h.start:
+                d = h.start - c.end
+                same_line = "\n" not in lowered[c.end : h.start]
+            else:
+                d, same_line = 0, True
+            if same_line and d <= 80:
+                d = d // 4
+            else:
+                d += 1000
+            distance = min(distance, d)
+        if distance < 1000:
+            points += 2
+    return points, distance
 
 
 def find_endpoints(text: str) -> FindResult:
@@ -327,59 +768,54 @@ def find_endpoints(text: str) -> FindResult:
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT]
         problems.append("The text is very long; only its first million characters were read.")
-    text = text.replace("\x00", " ")
+    text = _normal(text)
     lowered = _lower(text)
-    kind, kind_text, kind_at = detect_kind(text, lowered)
-    found: list[tuple[int, Endpoint]] = []
+    hits = _kind_hits(lowered)
+    kind = _choose_kind(hits)
+    kind_text = ""
+    if kind is not None:
+        first = next(h for h in hits if h.kind == kind)
+        kind_text = text[first.start : first.end]
+    found: list[_Cand] = []
     covered = _Spans()
     bad_ports: set[str] = set()
     bad_hosts: set[str] = set()
-    for m, start, groups in _matches(text, lowered):
-        end = m.end()
-        if not covered.claim(start, end):
-            continue
-        host = next((groups[g] for g in _HOST_GROUPS if g in groups), "").strip("[]")
-        port_text = next((groups[g] for g in _PORT_GROUPS if g in groups), "")
-        if not port_text:
-            port = _DEFAULT_PORTS.get(groups.get("scheme", "").lower())
-            if port is None:
+    for finder in _FINDERS:
+        source = lowered if finder.lowered else text
+        handler = finder.handler
+        for n, m in enumerate(finder.pattern.finditer(source)):
+            if n >= MAX_MATCHES:
+                break
+            at = m.start()
+            if finder.word_start and at > 0 and (source[at - 1].isalnum() or source[at - 1] == "_"):
                 continue
-            port_text = str(port)
-        port = int(port_text)
-        if "starport" in groups:
-            host = "*"
-        if "name" in groups and re.fullmatch(r"[\d.]+", host):
-            continue  # "1.2.3:80" is a version number or a time, not an address
-        if not 1 <= port <= 65535:
-            bad_ports.add(port_text)
-            continue
-        if re.fullmatch(_IPV4, host) and not _valid_ipv4(host):
-            bad_hosts.add(host)
-            continue
-        if ":" in host and not _valid_ipv6(host):
-            continue
-        found.append((start, Endpoint(host, port, text[start:end])))
-    unique: dict[tuple[str, int], tuple[int, Endpoint]] = {}
-    for start, ep in sorted(found, key=lambda item: item[0]):
-        unique.setdefault((ep.host.lower(), ep.port), (start, ep))
+            for c in handler(text, m):
+                if not covered.free(c.start, c.end):
+                    continue
+                covered.claim(min(c.start, m.start()), max(c.end, m.end()))
+                if c.port is None or not 1 <= c.port <= 65535:
+                    bad_ports.add(c.port_text or str(c.port or ""))
+                    continue
+                if _IPV4_RE.fullmatch(c.host) and not _valid_ipv4(c.host):
+                    bad_hosts.add(c.host)
+                found.append(c)
+        covered.commit()
+    best: dict[tuple[str, int], tuple[tuple[int, int, int], _Cand]] = {}
+    positions = [h for h in hits if h.kind == kind]
+    starts = [h.start for h in positions]
+    for c in found:
+        extra, distance = _context_points(lowered, c, positions, starts)
+        key = (-(c.points + extra), distance, c.start)
+        ident = (c.host.lower(), c.port or 0)
+        if ident not in best or key < best[ident][0]:
+            best[ident] = (key, c)
     # A bare "port 5432" adds nothing when the same port was also found with its host.
-    with_host = {p for (h, p) in unique if h}
-    ranked = [(s, ep) for (h, p), (s, ep) in unique.items() if h or p not in with_host]
-
-    def score(item: tuple[int, Endpoint]) -> tuple[int, int]:
-        start, ep = item
-        points = 0
-        if ep.host:
-            points += 2
-        if ep.host.lower() in _LOCAL_NAMES or ep.host.startswith("127."):
-            points += 1
-        if kind_at >= 0 and 0 <= start - kind_at <= 80:
-            points += 1  # "ECONNREFUSED 127.0.0.1:3000": the address right after the error words
-        return (-points, start)
-
-    ranked.sort(key=score)
-    for p in sorted(bad_ports, key=len):
+    with_host = {p for (h, p) in best if h}
+    ranked = sorted((v for (h, p), v in best.items() if h or p not in with_host), key=lambda item: item[0])
+    endpoints = tuple(Endpoint(c.host, c.port or 0, text[c.start : c.end], c.resolved) for _, c in ranked)
+    for p in sorted((p for p in bad_ports if p), key=len):
         problems.append(f"{p} is not a port number: ports go from 1 to 65535.")
     for h in sorted(bad_hosts):
         problems.append(f"{h} is not a valid address: each of its four numbers must be between 0 and 255.")
-    return FindResult(tuple(ep for _, ep in ranked), tuple(problems), kind, kind_text)
+    lookup = _lookup_host(text, lowered) if kind == ErrorKind.NOT_FOUND else ""
+    return FindResult(endpoints, tuple(problems), kind, kind_text, lookup)

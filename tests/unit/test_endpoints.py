@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -59,13 +61,13 @@ CASES: list[tuple[str, list[tuple[str, int]], ErrorKind | None]] = [
     (
         'psql: error: connection to server at "localhost" (127.0.0.1), port 5432 failed: Connection refused\n'
         "\tIs the server running on that host and accepting TCP/IP connections?",
-        [("127.0.0.1", 5432)],
+        [("localhost", 5432), ("127.0.0.1", 5432)],
         R,
     ),
     (
         'could not connect to server: Connection refused\n\tIs the server running on host "localhost" (::1) '
         "and accepting\n\tTCP/IP connections on port 5432?",
-        [("::1", 5432)],
+        [("localhost", 5432), ("::1", 5432)],
         R,
     ),
     ("dial tcp 127.0.0.1:6379: connect: connection refused", [("127.0.0.1", 6379)], R),
@@ -88,22 +90,141 @@ CASES: list[tuple[str, list[tuple[str, int]], ErrorKind | None]] = [
     ("ssh: connect to host 10.1.1.1 port 2222: No route to host", [("10.1.1.1", 2222)], N),
     ("Error: getaddrinfo ENOTFOUND db.internal", [], F),
     ("curl: (6) Could not resolve host: api.example.test", [], F),
+    ("java.net.ConnectException: Failed to connect to /192.168.0.2:8080", [("192.168.0.2", 8080)], None),
     ("ERROR 2003 (HY000): Can't connect to MySQL server on 'localhost:3306' (111)", [("localhost", 3306)], R),
     (
         "requests.exceptions.ConnectionError: HTTPConnectionPool(host='localhost', port=8000): Max retries exceeded "
         "with url: / (Caused by NewConnectionError('Failed to establish a new connection: [Errno 111] Connection "
         "refused'))",
-        [("", 8000)],
+        [("localhost", 8000)],
         R,
     ),
     ("This site can't be reached. localhost refused to connect. ERR_CONNECTION_REFUSED", [], R),
     ("socket.timeout: timed out", [], T),
     ("Failed to bind to address http://127.0.0.1:5000: address already in use.", [("127.0.0.1", 5000)], U),
-    ("[Errno 13] Permission denied: ('0.0.0.0', 443)", [], P),
+    ("[Errno 13] Permission denied: ('0.0.0.0', 443)", [("0.0.0.0", 443)], P),
     ("server listening at http://[::1]:4000 and http://127.0.0.1:4000", [("::1", 4000), ("127.0.0.1", 4000)], None),
     ("Uvicorn running on http://0.0.0.0:8000 (Press CTRL+C to quit)", [("0.0.0.0", 8000)], None),
     ("version 1.2.3:80 released at 12:30:45", [], None),
 ]
+
+
+# Shapes of the categories issue 11 names (the real messages with their sources are in tests/data/real_errors.tsv):
+# (message, the most likely endpoint as (host, port) or None, kind).
+SHAPES: list[tuple[str, tuple[str, int] | None, ErrorKind | None]] = [
+    ("ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 8000)", ("127.0.0.1", 8000), R),
+    (
+        "OSError: [Errno 98] error while attempting to bind on address ('0.0.0.0', 7878): address in use",
+        ("0.0.0.0", 7878),
+        U,
+    ),
+    ("OSError: Multiple exceptions: [Errno 111] Connect call failed ('::1', 8080, 0, 0)", ("::1", 8080), R),
+    ("HTTPConnectionPool(host='localhost', port=8100): Max retries exceeded", ("localhost", 8100), None),
+    ('Errno::ECONNREFUSED: Connection refused - connect(2) for "localhost" port 1337', ("localhost", 1337), R),
+    ('Address in use - bind(2) for "0.0.0.0" port 3030 (Errno::EADDRINUSE)', ("0.0.0.0", 3030), U),
+    ("ssh: Unable to connect to port 22 on 127.0.0.1", ("127.0.0.1", 22), None),
+    ("nc: connectx to 127.0.0.1 port 4999 (tcp) failed: Connection refused", ("127.0.0.1", 4999), R),
+    ('could not translate host name "db" to address; host name "localhost", service "5432"', ("localhost", 5432), F),
+    ('connection to server at "localhost" (::1), port 5432 failed: Connection refused', ("localhost", 5432), R),
+    ("$ mysql -h 127.0.0.1 -P 3306 -u root\nERROR 2003 (HY000): Can't connect (111)", ("127.0.0.1", 3306), R),
+    ("listen tcp :8080: bind: address already in use", ("", 8080), U),
+    (
+        "dial tcp :8091: connectex: No connection could be made because the target machine actively refused it.",
+        ("", 8091),
+        R,
+    ),
+    ("2024-07-10 14:04:07.283 T:4345 error: [Errno 111] Connection refused", None, R),
+    ("E0811 09:55:40.950978 39150 main.go:26] listen tcp :53: bind: permission denied", ("", 53), P),
+    ("events.js:292\n      throw er;\nError: listen EADDRINUSE: address already in use :::5000", ("::", 5000), U),
+    (
+        'File "asgi.py:77" in handle; NetworkClient:725 at 10:02:11 connect ECONNREFUSED 127.0.0.1:9000',
+        ("127.0.0.1", 9000),
+        R,
+    ),
+    ("Could not proxy request /api from localhost:3000 to http://localhost:8080 (ECONNRESET).", ("localhost", 8080), X),
+    (
+        "Overriding address(es) 'http://*:8080'.\nFailed to bind to address http://127.0.0.1:5010: address already "
+        "in use.",
+        ("127.0.0.1", 5010),
+        U,
+    ),
+    (
+        "SEVERE: Failed to initialize end point [localhost:[8005]] java.net.BindException: Address already in use",
+        ("localhost", 8005),
+        U,
+    ),
+    ('Error: listen EACCES: permission denied "80"', ("", 80), P),
+    (
+        "Error: Failed to bind /dns/localhost/tcp/8080/http. Address already in use (os error 98)",
+        ("localhost", 8080),
+        U,
+    ),
+    ("failed to listen on /ip4/127.0.0.1/tcp/4001: address already in use", ("127.0.0.1", 4001), U),
+    ("dial tcp [fe80::1%1]:8080: connect: no route to host", ("fe80::1%1", 8080), N),
+    ("java.net.ConnectException: Connection refused: localhost/127.0.0.1:8080", ("localhost", 8080), R),
+    (
+        "DataAccessResourceFailureException from RemoteAccessException: Connection refused 127.0.0.1:5432",
+        ("127.0.0.1", 5432),
+        R,
+    ),
+    ("curl: (7) Failed to connect to 10.0.0.9 port 80: No route to host. could not connect", ("10.0.0.9", 80), N),
+    (
+        "The Tomcat connector configured to listen on port 8080 failed to start. The port may already be in use",
+        ("", 8080),
+        U,
+    ),
+    ("Permission to listen on port 80 denied", ("", 80), P),
+    ("Error: getaddrinfo ENOTFOUND localhost", None, F),
+    ("SocketException (10048): Solo se permite un uso de cada dirección de socket", None, U),
+    ("[WinError 10061] 由于目标计算机积极拒绝，无法连接。", None, R),
+    ("socket.error: [Errno 10013] 以一种访问权限不允许的方式做了一个访问套接字的尝试。", None, P),
+    ("Error 10060 beim Verbinden", None, T),
+    ("read: connection reset (os error 104)", None, X),
+    ("OSError: [Errno 113] Host unreachable", None, N),
+    ("Errno 61 connecting", None, R),
+    ("OSError: [Errno 48] Address already in use", None, U),
+    ("errno: -110, code 'ETIMEDOUT'", None, T),
+    ("由于目标计算机积极拒绝，无法连接。 127.0.0.1：14568", ("127.0.0.1", 14568), R),
+]
+
+
+@pytest.mark.parametrize(("text", "best", "kind"), SHAPES, ids=[c[0][:40] for c in SHAPES])
+def test_category_shapes(text: str, best: tuple[str, int] | None, kind: ErrorKind | None) -> None:
+    text = text.replace("\\n", "\n")
+    result = find_endpoints(text)
+    got = (result.endpoints[0].host, result.endpoints[0].port) if result.endpoints else None
+    assert got == best
+    assert result.kind == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-07-10 14:04:07.283 T:4345 x",
+        "main.go:26] x",
+        "events.js:292",
+        "asgi.py:77",
+        "[NetworkClient:725]",
+        "at 10:02:11 and 2026-01-01T10:02:11Z",
+        "line:42 col:7",
+    ],
+)
+def test_false_endpoints_are_not_listed(text: str) -> None:
+    assert find_endpoints(text).endpoints == ()
+
+
+def test_named_host_kept_and_resolved_listed() -> None:
+    result = find_endpoints("Connection to node -1 (localhost/127.0.0.1:9092) could not be established.")
+    assert [(e.host, e.port) for e in result.endpoints] == [("localhost", 9092), ("127.0.0.1", 9092)]
+    assert result.endpoints[0].resolved == "127.0.0.1"
+    pg = find_endpoints('connection to server at "localhost" (::1), port 5432 failed: Connection refused')
+    assert pg.endpoints[0].resolved == "::1"
+
+
+def test_lookup_host_of_a_name_error() -> None:
+    assert find_endpoints("Error: getaddrinfo ENOTFOUND localhost").lookup_host == "localhost"
+    assert find_endpoints("curl: (6) Could not resolve host: api.example.test").lookup_host == "api.example.test"
+    assert find_endpoints("connect ECONNREFUSED 127.0.0.1:80").lookup_host == ""
 
 
 @pytest.mark.parametrize(("text", "expected", "kind"), CASES, ids=[c[0][:40] for c in CASES])
@@ -154,3 +275,88 @@ def test_random_text_never_raises(text: str) -> None:
 @given(st.from_regex(r"[a-z \[\]:.*0-9/]{0,60}", fullmatch=True))
 def test_addressy_text_never_raises(text: str) -> None:
     find_endpoints(text)
+
+
+# Pieces the finder's patterns start from or repeat: fuzzing with them reaches the patterns' deep paths.
+PIECES = [
+    "port ",
+    "connect to ",
+    'server at "',
+    "host='",
+    "', port=",
+    "('",
+    "', ",
+    ")",
+    "[",
+    "]",
+    ":",
+    "::",
+    "::1",
+    "127.0.0.1",
+    "localhost",
+    "/",
+    "/ip4/",
+    "/tcp/",
+    " (port ",
+    "ECONNREFUSED ",
+    "EADDRINUSE ",
+    "http://",
+    "-h ",
+    " -P ",
+    'for "',
+    '" port ',
+    "1",
+    "80",
+    "65536",
+    "%1",
+    "\n",
+    " ",
+    "'",
+    '"',
+    "(",
+    "[Errno 111]",
+    "(10061)",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=60))
+def test_fuzz_pieces_never_raise(pieces: list[str]) -> None:
+    result = find_endpoints("".join(pieces))
+    assert all(1 <= e.port <= 65535 for e in result.endpoints)
+    assert all(e.host == e.host.strip("[]") for e in result.endpoints)
+
+
+# Shapes that made the old finder quadratic (a 1 MB paste of them took hours), and relatives.
+ADVERSARIAL = {
+    "port + spaces": lambda n: "port" + " " * n,
+    "connect to + colons": lambda n: "connect to " + ":" * n,
+    'server at " + text': lambda n: 'server at "' + "x" * n,
+    "digits": lambda n: "1" * n,
+    "digits and dots": lambda n: "1." * (n // 2),
+    "colons": lambda n: ":" * n,
+    "digit colon": lambda n: "1:" * (n // 2),
+    "brackets": lambda n: "[" * n,
+    "bracket colon": lambda n: "[1:" * (n // 3),
+    "parentheses": lambda n: "(" * n,
+    "quotes": lambda n: "'" * n,
+    "name dots": lambda n: "a." * (n // 2),
+    "hosts and ports": lambda n: "ab:1 ECONNREFUSED " * (n // 18),
+    "bracketed v6": lambda n: "[::1]:1 " * (n // 8),
+    "urls": lambda n: "http://a:1 " * (n // 11),
+    "host options": lambda n: "-h a " * (n // 5),
+    "android ports": lambda n: "/1.1.1.1 (port 1)" * (n // 17),
+    "connection to": lambda n: "connection to " * (n // 14),
+    "port on": lambda n: "port 1 on " * (n // 10),
+    "quoted for": lambda n: 'for "' * (n // 5),
+    "java names": lambda n: "a/1.1.1.1:1 " * (n // 12),
+}
+
+
+@pytest.mark.parametrize("shape", list(ADVERSARIAL), ids=list(ADVERSARIAL))
+def test_adversarial_100kb_is_not_quadratic(shape: str) -> None:
+    """A generous bound that only catches a blow-up; the speed target is measured by bench/bench_parse.py."""
+    text = ADVERSARIAL[shape](100_000)
+    started = time.perf_counter()
+    find_endpoints(text)
+    assert time.perf_counter() - started < 5.0
