@@ -46,8 +46,7 @@ _KIND_PLAIN = {
 # -- error kinds ---------------------------------------------------------------------------------------------------
 # Matched against the lower-cased text (much faster than re.IGNORECASE on a large paste).  Each kind has words of
 # three strengths: 3 = an error code or number (ECONNREFUSED, [Errno 111], (10061)), 2 = the words of the error
-# ("connection refused", also as Windows and Linux print them in other languages), 1 = curl's vague "Couldn't
-# connect to server".  Words that do not say why a
+# ("connection refused", also as Windows and Linux print them in other languages).  Words that do not say why a
 # connection failed ("failed to connect", "could not connect") are no kind at all.  The strongest words win; among
 # equally strong words the earlier kind in this list wins (an "address in use" explains the refusals after it).
 
@@ -56,7 +55,7 @@ _ERRNO_WORDS = ("errno", "winerror", "os error", "socket error", "error", "code"
 _ERRNO_KINDS: dict[str, ErrorKind] = {
     **dict.fromkeys(("98", "48", "10048", "-98", "-48", "-4091"), ErrorKind.IN_USE),
     **dict.fromkeys(("13", "10013", "-13", "-4092"), ErrorKind.PERMISSION),
-    **dict.fromkeys(("111", "61", "10061", "-111", "-61", "-4078"), ErrorKind.REFUSED),
+    **dict.fromkeys(("111", "61", "10061", "1225", "-111", "-61", "-4078"), ErrorKind.REFUSED),
     **dict.fromkeys(("110", "60", "10060", "-110", "-60", "-4039"), ErrorKind.TIMEOUT),
     **dict.fromkeys(("104", "54", "10054", "-104", "-54", "-4077"), ErrorKind.RESET),
     **dict.fromkeys(("113", "101", "65", "51", "10065", "10051", "-113", "-101", "-65", "-51"), ErrorKind.UNREACHABLE),
@@ -88,7 +87,8 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
     (
         ErrorKind.PERMISSION,
         2,
-        r"forbidden by its access permissions|permission denied|operation not permitted|requires? (?:root|admin)"
+        r"an attempt was made to access a socket in a way forbidden|forbidden by its access permissions"
+        r"|permission denied|operation not permitted|requires? (?:root|admin)"
         r"|permission to listen [^\n]{0,80}?denied|privileged port|权限不够|以一种访问权限不允许的方式",
     ),
     (
@@ -99,14 +99,15 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
     (
         ErrorKind.REFUSED,
         2,
-        r"connection refused|connect call failed|actively refused|refused to connect|refused the connection"
-        r"|refused connection|connection (?:to|with) [^\n]{1,200}? (?:was )?refused|connectionrefused"
-        r"|积极拒绝|拒绝连接|拒絕連線|denegó expresamente|conexión rehusada|connexion refusée|expressément refusée"
+        r"connection refused|no connection could be made because the target machine|connect call failed"
+        r"|actively refused|actively rejected|refused to connect"
+        r"|refused the connection|refused connection|connection (?:to|with) [^\n]{1,200}? (?:was )?refused"
+        r"|connectionrefused"
+        r"|积极拒绝|拒绝连接|拒绝网络连接|拒絕連線|denegó expresamente|conexión rehusada|connexion refusée"
+        r"|expressément refusée"
         r"|verbindung verweigert|die verbindung verweigerte|接続を拒否|拒否されたため|отказано в соединении"
         r"|отверг запрос|recusou ativamente|conexão recusada|연결을 거부",
     ),
-    # curl's exit 7 says only "Couldn't connect to server"; on this computer that nearly always means refused.
-    (ErrorKind.REFUSED, 1, r"couldn'?t connect to server|could not connect to server"),
     (
         ErrorKind.TIMEOUT,
         3,
@@ -279,14 +280,14 @@ _DIGITS_DOTS = re.compile(r"[\d.]+")
 _IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
 # A host written in a phrase or a field: one bounded run, checked afterwards (no backtracking into it).
 _HOSTTOK = r"\[?(?P<{0}>[\w.:%-]{{1,253}}+)\]?"
-_QHOST = r"(?P<{0}>[^\"'\s]{{1,253}}+)"
+_QHOST = r"(?P<{0}>[^\"'`\s]{{1,253}}+)"
 _PORTTOK = r"(?P<{0}>\d{{1,6}}+)(?!\.?\d)"
 # Words that look like a name before ":port" but are not one ("line:42", "port:8080").
 _NOT_NAMES_TEXT = (
     "port ports line lines col column row pid id code errno error err status time at in on to from by of v ver "
     "version size len length offset page step stage http https tcp tcp4 tcp6 udp udp4 udp6 ws wss address addr "
     "host hostname listen bind dial connect thread localport remoteport uid gid fd exit signal attempt retry "
-    "retries count index"
+    "retries count index node"
 )
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 # File name endings: "events.js:292", "main.go:26" and "asgi.py:77" name a line of a file, not a computer.
@@ -395,11 +396,23 @@ def _f_fields(text: str, m: re.Match[str]) -> Iterator[_Cand]:
         yield _Cand(m.start(), m.end(), host, _int(m.group("kp")), 3)
 
 
+_NOT_HOSTS = frozenset(("the", "remote", "any", "all", "a", "this", "that", "server", "unix", "socket"))
+
+
+def _phrase_host(raw: str) -> str:
+    """A host named in a phrase ("connect to HOST port N"): "" for words such as "TCP" or "the"."""
+    if raw.endswith(".") and not _IPV4_RE.fullmatch(raw[:-1]):
+        return ""  # the end of a sentence: "failed to start. Port 8080"
+    host = _clean_host(raw)
+    low = host.lower()
+    return "" if low in _NOT_NAMES or low in _NOT_HOSTS else host
+
+
 def _f_generic(groups: tuple[str, str], points: int = 3) -> _Handler:
     hg, pg = groups
 
     def handler(text: str, m: re.Match[str]) -> Iterator[_Cand]:
-        host = _clean_host(text[m.start(hg) : m.end(hg)])
+        host = _phrase_host(text[m.start(hg) : m.end(hg)])
         if host:
             yield _Cand(m.start(), m.end(), host, _int(m.group(pg)), points)
 
@@ -413,29 +426,62 @@ def _f_port_on(text: str, m: re.Match[str]) -> Iterator[_Cand]:
         yield _Cand(m.start(), m.end(), host, _int(m.group("op")), 3)
 
 
-def _f_slash_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
-    # Android/Java: "failed to connect to localhost/127.0.0.1 (port 443)", "to /192.168.49.1 (port 8988)"
-    ip = _clean_host(m.group("sip"))
-    i = _walk_back(text, m.start(), _HOST_CHARS, 253)
-    name = text[i : m.start()]
-    port = _int(m.group("sp"))
-    named = _clean_host(name) if name and (i == 0 or text[i - 1] not in "/:@") else ""
-    if named and _plausible_slash_name(named):
-        yield _Cand(i, m.end(), named, port, 3, resolved=ip)
+_IP_CHARS = frozenset("0123456789abcdefABCDEF:.")
+_REDACTED_V4 = re.compile(r"[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3}")
+
+
+def _named_and_ip(text: str, ip_start: int, ip_end: int, port: int | None, end: int) -> Iterator[_Cand]:
+    """Java and Android write "name/address" ("localhost/127.0.0.1", "/192.168.49.1" when there is no name): the
+    name is the endpoint, the address it stood for is listed after it.  A hidden address ("xx.xxx.xx.xx") is left
+    out."""
+    raw_ip = text[ip_start:ip_end]
+    ip = "" if _REDACTED_V4.fullmatch(raw_ip) and not _IPV4_RE.fullmatch(raw_ip) else _clean_host(raw_ip)
+    named = ""
+    start = ip_start
+    if ip_start > 0 and text[ip_start - 1] == "/":
+        i = _walk_back(text, ip_start - 1, _HOST_CHARS, 253)
+        name = text[i : ip_start - 1]
+        if name and (i == 0 or text[i - 1] not in "/:@.\\") and _plausible_slash_name(name):
+            named = _phrase_host(name)
+            start = i if named else ip_start - 1
+        else:
+            start = ip_start - 1
+    if named:
+        yield _Cand(start, end, named, port, 3, resolved=ip)
         if ip:
-            yield _Cand(m.start("sip"), m.end("sip"), ip, port, 2)
-    elif ip:
-        yield _Cand(m.start(), m.end(), ip, port, 3)
+            yield _Cand(ip_start, ip_end, ip, port, 2)
+    elif ip and (":" in ip or _IPV4_RE.fullmatch(ip)):
+        yield _Cand(start, end, ip, port, 3)
 
 
 def _plausible_slash_name(name: str) -> bool:
     low = name.lower()
-    return not (low.rsplit(".", 1)[-1] in _FILE_ENDINGS and "." in low) and not _DIGITS_DOTS.fullmatch(low)
+    if "." in low and low.rsplit(".", 1)[-1] in _FILE_ENDINGS:
+        return False
+    return not _DIGITS_DOTS.fullmatch(low) and not low.isdigit()
+
+
+def _f_paren_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # Android: "failed to connect to localhost/127.0.0.1 (port 443)", "/192.168.49.1 (port 8988)",
+    # "ossars.net/182.92.80.26(port 1935)", "10.0.2.2(port8443)" (found by its "(port N)")
+    end = m.start()
+    if end > 0 and text[end - 1] == " ":
+        end -= 1
+    start = _walk_back(text, end, _IP_CHARS, 64)
+    if start == end:
+        return
+    if start > 0 and text[start - 1] in _HOST_CHARS and text[start - 1] not in _IP_CHARS:
+        start = _walk_back(text, end, _HOST_CHARS, 253)  # a name, not an address: "ossars.net(port 1935)"
+        host = _phrase_host(text[start:end])
+        if host and (start == 0 or text[start - 1] not in "/:@"):
+            yield _Cand(start, m.end(), host, _int(m.group("pp")), 3)
+        return
+    yield from _named_and_ip(text, start, end, _int(m.group("pp")), m.end())
 
 
 def _f_java(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     # Java's InetSocketAddress: "localhost/127.0.0.1:8080", "kafka/172.18.0.2:29092", "/192.168.10.6:8080"
-    yield from _f_slash_port(text, m)
+    yield from _named_and_ip(text, m.start("sip"), m.end("sip"), _int(m.group("sp")), m.end())
 
 
 def _f_url(text: str, m: re.Match[str]) -> Iterator[_Cand]:
@@ -522,6 +568,12 @@ def _f_port_words(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     yield _Cand(start, m.end(), "", _int(m.group("port")), 1, port_text=m.group("port"))
 
 
+def _f_hostless(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # Tomcat "Connector[HTTP/1.1-8080]" and "http-nio-8080", Go "lookup udp/8024": a port with no host
+    port_text = m.group("tp") or m.group("tp2") or m.group("tp3")
+    yield _Cand(m.start(), m.end(), "", _int(port_text), 2, port_text=port_text)
+
+
 def _f_quoted_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     # 'listen EACCES: permission denied "80"'
     yield _Cand(m.start("qp"), m.end("qp"), "", _int(m.group("qp")), 1, port_text=m.group("qp"))
@@ -548,9 +600,9 @@ _FINDERS: tuple[_Finder, ...] = (
     ),
     _Finder(
         re.compile(
-            r"(?:host|hostname|address|addr|server)[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
+            r"(?:host|hostname|address|addr|server)['\"]?[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
             + _HOSTTOK.format("kh")
-            + r"['\"]?[ \t]{0,3}[,;&]?\s{0,40}(?:port|localport)[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
+            + r"['\"]?[ \t]{0,3}[,;&]?\s{0,40}['\"]?(?:port|localport)['\"]?[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
             + _PORTTOK.format("kp")
         ),
         _f_fields,
@@ -565,7 +617,7 @@ _FINDERS: tuple[_Finder, ...] = (
     ),
     _Finder(
         re.compile(
-            r"(?:connect(?:x|ing)?|connection) to (?:host )?"
+            r"(?:(?:connect(?:x|ing|ed)?|connection) to (?:host )?|to host )"
             + _HOSTTOK.format("ch")
             + r" port "
             + _PORTTOK.format("cp")
@@ -603,15 +655,37 @@ _FINDERS: tuple[_Finder, ...] = (
         _f_generic(("mh", "mp")),
     ),
     _Finder(
+        re.compile(r"[`'\"]" + _QHOST.format("qh") + r"[`'\"]:[`'\"]?" + _PORTTOK.format("qp")),
+        _f_generic(("qh", "qp")),
+    ),
+    _Finder(
+        re.compile(r"(?:address|host) \[" + _HOSTTOK.format("bh") + r"\] (?:and )?port \[" + _PORTTOK.format("bp")),
+        _f_generic(("bh", "bp")),
+        lowered=True,
+    ),
+    _Finder(
+        re.compile(
+            r"connector\[[\w/.]{0,20}?-(?P<tp>\d{1,5}+)\]|(?:http|https|ajp)-(?:nio2?|bio|apr)-(?:[\w.]{1,64}-)?"
+            r"(?P<tp2>\d{1,5}+)(?!\.?\d)|lookup (?:tcp|udp)/(?P<tp3>\d{1,5}+)(?!\.?\d)"
+        ),
+        _f_hostless,
+        lowered=True,
+    ),
+    _Finder(
         re.compile(r"/(?:ip4|ip6|dns|dns4|dns6|dnsaddr)/(?P<mh>[^/\s]{1,253}+)/(?:tcp|udp)/" + _PORTTOK.format("mp")),
         _f_multiaddr,
     ),
     _Finder(
-        re.compile(r"/(?P<sip>[0-9A-Fa-f:.]{2,64}+) \(port " + _PORTTOK.format("sp") + r"\)"),
-        _f_slash_port,
+        re.compile(r"\(port ?" + _PORTTOK.format("pp") + r"\)"),
+        _f_paren_port,
     ),
     _Finder(
-        re.compile(r"/(?P<sip>\[[0-9A-Fa-f:.%]{2,64}+\]|" + _IPV4 + r"):" + _PORTTOK.format("sp")),
+        re.compile(
+            r"/(?P<sip>\[[0-9A-Fa-f:.%]{2,64}+\]|"
+            + _IPV4
+            + r"|[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3}):"
+            + _PORTTOK.format("sp")
+        ),
         _f_java,
     ),
     _Finder(
@@ -636,7 +710,7 @@ _FINDERS: tuple[_Finder, ...] = (
     _Finder(re.compile(r"\*:" + _PORTTOK.format("starport")), _f_star),
     _Finder(re.compile(r":(?:\[(?P<npb>\d{1,6}+)\]|(?P<np>\d{1,6}+)(?![.:]\d|\d))"), _f_name),
     _Finder(
-        re.compile(r"port(?:s|\(s\))?(?: number)?[ \t]{0,3}[:=#]?[ \t]{0,3}[\"'\[(]?(?P<port>\d{1,6}+)(?!\.?\d)"),
+        re.compile(r"port(?:s|\(s\))?(?: number)?[ \t]{0,3}[:=#]?[ \t]{0,3}[\"'\[({]{0,2}(?P<port>\d{1,6}+)(?!\.?\d)"),
         _f_port_words,
         lowered=True,
     ),
@@ -698,7 +772,8 @@ def detect_kind(text: str, lowered: str | None = None) -> tuple[ErrorKind | None
 
 _LOOKUP_RE = re.compile(
     r"(?:(?:getaddrinfo )?(?:enotfound|eai_again|eai_noname)|could not resolve host:?|could not translate host name"
-    r"|unknown host:?|unknownhostexception:|no such host|getaddrinfo) [\"']?(?P<lh>[\w.:%-]{1,253}+)"
+    r"|unknown host:?|unknownhostexception:|no such host|failed to resolve host|getaddrinfo) [\"']?"
+    r"(?P<lh>[\w.:%-]{1,253}+)"
 )
 
 
@@ -725,9 +800,12 @@ def _context_points(lowered: str, c: _Cand, positions: list[_KindHit], starts: l
     """Extra points from the words around a candidate, and its distance to the nearest words of the error kind."""
     points = 0
     before = lowered[max(0, c.start - 14) : c.start].rstrip(" \t'\"([`")
+    after = lowered[c.end : c.end + 4].lstrip(" ,")
+    if after.startswith(("->", "=>")):
+        points -= 1  # "172.17.0.9:43740 -> 172.17.0.5:5672": the connection went to the second
     if before.endswith("from") or before.endswith("client:"):
         points -= 2  # "proxy request ... from localhost:3000 to http://localhost:8080": the target failed
-    elif before.endswith((" to", "\tto", "\nto", "upstream:", "upstream: ")):
+    elif before.endswith((" to", "\tto", "\nto", "upstream:", "upstream: ", "->", "=>")):
         points += 1
     window_start = max(0, c.start - 300)
     line_start = lowered.rfind("\n", window_start, c.start) + 1 or window_start
