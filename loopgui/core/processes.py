@@ -480,17 +480,16 @@ def compare(identity: Identity, info: ProcInfo | None) -> Sameness:
 def not_same_message(identity: Identity, sameness: Sameness, info: ProcInfo | None = None) -> str:
     """What to tell the user when the process is no longer the one they saw."""
     who = identity.who
+    if who.startswith("the "):
+        who = "T" + who[1:]  # program names keep their own spelling; only our own words get a capital
     if sameness == Sameness.GONE:
-        return f"{who[0].upper()}{who[1:]} has already ended."
+        return f"{who} has already ended."
     if sameness == Sameness.REUSED:
         newcomer = f" ({info.name})" if info is not None and info.name else ""
-        return (
-            f"{who[0].upper()}{who[1:]} has ended; another program{newcomer} now has its number, "
-            "so loopgui did not touch it."
-        )
+        return f"{who} has ended; another program{newcomer} now has its number, so loopgui did not touch it."
     if sameness == Sameness.CHANGED:
         return (
-            f"{who[0].upper()}{who[1:]} has turned into another program since loopgui saw it, so loopgui did not "
+            f"{who} has turned into another program since loopgui saw it, so loopgui did not "
             "touch it. Look at the table again and choose once more."
         )
     still = identity.name or "the same program"
@@ -641,7 +640,7 @@ def protected_reason(
             f"{name} carries your desktop session (the screen, your windows and your login); closing it would log "
             "you out or close every window."
         )
-    if service and info.ppid in (1, None):
+    if service and (info.ppid in (1, None) or key == "win32"):  # Windows names only a service's own process
         hint = f" {service_hint}" if service_hint else ""
         return f"{name} is the system service {service}, started by the system itself.{hint}"
     if ctx.as_admin and info.ppid == 1 and system_owner(info, ctx.platform) and is_system_program(info, ctx.platform):

@@ -1,7 +1,8 @@
 """A program for the termination tests to close: ``python child_program.py MODE``.
 
 Modes: ``listen`` (listens on 127.0.0.1, exits on SIGTERM), ``stubborn`` (listens and ignores SIGTERM),
-``tree`` (listens and starts two child programs).  Prints ``<port> <child pids…>`` once ready.  Every mode ends
+``tree`` (listens and starts two child programs), ``deep`` (listens and starts a child that starts a grandchild:
+prints the child's and the grandchild's PIDs).  Prints ``<port> <child pids…>`` once ready.  Every mode ends
 itself after 60 seconds, so nothing outlives a failed test.
 """
 
@@ -28,7 +29,18 @@ def main() -> None:
             children.append(
                 subprocess.Popen([sys.executable, "-c", "import signal, time; signal.alarm(60); time.sleep(60)"])
             )
-    print(server.getsockname()[1], *[c.pid for c in children], flush=True)
+    if mode == "deep":
+        grand = (
+            "import signal, subprocess, sys, time; signal.alarm(60); "
+            "p = subprocess.Popen([sys.executable, '-c', 'import signal, time; signal.alarm(60); time.sleep(60)']); "
+            "print(p.pid, flush=True); time.sleep(60)"
+        )
+        middle = subprocess.Popen([sys.executable, "-c", grand], stdout=subprocess.PIPE, text=True)
+        assert middle.stdout is not None
+        grandchild = int(middle.stdout.readline())
+        print(server.getsockname()[1], middle.pid, grandchild, flush=True)
+    else:
+        print(server.getsockname()[1], *[c.pid for c in children], flush=True)
     while True:
         time.sleep(0.1)
 

@@ -14,10 +14,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from loopgui.core.actions import close_program
+from loopgui.core import actions
+from loopgui.core.actions import ClosePlan, close_plan, close_program, plan_close
 from loopgui.core.processes import (
     CloseOutcome,
+    CloseResult,
     Identity,
+    ProcInfo,
+    ProtectionContext,
     after_close,
     current_context,
     identity_of,
@@ -158,3 +162,201 @@ def test_after_close_messages() -> None:
     assert after_close(5432, gone, [(10, "postgres")]) == "Port 5432 is free now."
     assert "started again (now PID 11)" in after_close(5432, gone, [(11, "postgres")])
     assert after_close(5432, gone, [(12, "nginx")]) == "Another program took port 5432: nginx (PID 12)."
+
+
+# -- issue 12: no wrong kill, ever ---------------------------------------------------------------------------------
+
+
+def _kill_quietly(*pids: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            psutil.Process(pid).kill()
+
+
+def _fake_newcomer(identity: Identity, name: str = "newcomer") -> ProcInfo:
+    """What a different program holding the same PID looks like: same number, later start."""
+    return ProcInfo(identity.pid, name, identity.create_time + 5.0, "/usr/bin/newcomer", 1, 1000, "bob")
+
+
+@pytest.mark.parametrize("child", ["listen"], indirect=True)
+def test_reused_number_is_never_signalled(child: Child) -> None:
+    """Reproduction 1 (through the same code path, with the live lookup faked): the PID now belongs to another
+    program; nothing is signalled and the message says what happened."""
+    seen = Identity(child.proc.pid, child.identity.create_time, "python", child.identity.exe)
+    newcomer = _fake_newcomer(seen)
+    sent: list[int] = []
+    result = close_program(seen, reader=lambda pid: newcomer if pid == seen.pid else read_info(pid))
+    assert result.outcome == CloseOutcome.ALREADY_GONE
+    assert "has ended; another program (newcomer) now has its number" in result.message
+    assert child.proc.poll() is None and not sent
+
+
+@pytest.mark.parametrize("child", ["listen"], indirect=True)
+def test_identity_travels_with_the_row_from_the_scan(child: Child) -> None:
+    """The row carries the owner's start time and program file from the scan; once that program has ended, closing
+    from the row is refused as already ended (a real process, really gone)."""
+    rows = make_scanner().scan().rows.values()
+    row = next(r for r in rows if r.local_port == child.port and r.state == "LISTEN")
+    assert row.pid == child.proc.pid and row.owner_start == pytest.approx(child.identity.create_time)
+    assert row.exe and row.exe == child.identity.exe == os.path.realpath(sys.executable)
+    child.proc.kill()
+    child.proc.wait(5)
+    assert row.owner_start is not None
+    result = close_program(Identity(row.pid, row.owner_start, row.program, row.exe))
+    assert result.outcome == CloseOutcome.ALREADY_GONE and "has already ended" in result.message
+
+
+def test_a_program_that_became_another_is_left_alone() -> None:
+    p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        identity = identity_of(p.pid)
+        assert identity is not None
+        other = Identity(identity.pid, identity.create_time, identity.name, "/usr/bin/something-else")
+        result = close_program(other)
+        assert result.outcome == CloseOutcome.ALREADY_GONE and "turned into another program" in result.message
+        assert p.poll() is None
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_a_zombie_is_already_ended() -> None:
+    p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.3)"])
+    identity = identity_of(p.pid)
+    assert identity is not None
+    deadline = time.monotonic() + 10
+    while psutil.Process(p.pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        result = close_program(identity)
+        assert result.outcome == CloseOutcome.ALREADY_GONE
+        assert result.message == f"{identity.name} (PID {p.pid}) has already ended."
+    finally:
+        p.wait()
+
+
+@pytest.mark.parametrize("child", ["listen"], indirect=True)
+def test_number_reused_during_the_wait_is_reported_as_ended(child: Child) -> None:
+    """The program closes; by the time loopgui looks again, another program has its number: that is 'it ended;
+    another program now has its number', never 'did not close'."""
+    seen = child.identity
+
+    def reader(pid: int) -> ProcInfo | None:
+        live = read_info(pid)
+        if pid == seen.pid and (live is None or live.zombie):
+            return _fake_newcomer(seen)
+        return live
+
+    result = close_program(seen, reader=reader)
+    assert result.outcome == CloseOutcome.CLOSED
+    assert result.message == f"{seen.who} ended; another program now has its number."
+
+
+@pytest.mark.parametrize("child", ["listen"], indirect=True)
+def test_signals_go_through_a_pidfd_on_linux(child: Child, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not actions.pidfd_available():
+        pytest.skip("this system has no pidfd_open/pidfd_send_signal")
+    real = signal.pidfd_send_signal
+    through: list[int] = []
+
+    def recording(fd: int, sig: int, *args: object) -> None:
+        through.append(sig)
+        real(fd, sig)
+
+    def by_number(*args: object) -> None:
+        raise AssertionError("signalled by PID, not through the pidfd")
+
+    monkeypatch.setattr(signal, "pidfd_send_signal", recording)
+    monkeypatch.setattr(actions, "_send_by_pid", by_number)
+    result = close_program(child.identity)
+    assert result.outcome == CloseOutcome.CLOSED and through == [signal.SIGTERM]
+
+
+@pytest.mark.parametrize("child", ["listen"], indirect=True)
+def test_without_pidfd_the_pid_path_still_checks_identity(child: Child, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(actions, "pidfd_available", lambda: False)
+    stale = Identity(child.proc.pid, child.identity.create_time - 100, "python")
+    assert close_program(stale).outcome == CloseOutcome.ALREADY_GONE
+    assert child.proc.poll() is None
+    assert close_program(child.identity).outcome == CloseOutcome.CLOSED
+
+
+@pytest.mark.parametrize("child", ["deep"], indirect=True)
+def test_plan_lists_every_descendant_and_closing_takes_exactly_them(child: Child) -> None:
+    """Reproduction 2: the plan names every descendant (not only direct children) with its command line, and
+    closing takes exactly that set."""
+    middle, grand = child.children
+    plan = plan_close(child.identity)
+    assert isinstance(plan, ClosePlan)
+    assert [m.identity.pid for m in plan.descendants] == [middle, grand]
+    assert all(m.command.startswith(sys.executable) for m in plan.descendants)
+    assert plan.descendants[1].parent == middle
+    result = close_plan(plan, include_children=True, wait=5)
+    assert result.outcome == CloseOutcome.CLOSED and "and 2 program(s) it started closed" in result.message
+    child.proc.wait(5)
+    for pid in (middle, grand):
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+@pytest.mark.parametrize("child", ["deep"], indirect=True)
+def test_protected_descendant_is_spared_and_named(child: Child) -> None:
+    """A descendant that is a vital system program (here the grandchild, made to look like the system's sshd) is
+    never in the set, is named in the plan and stays running."""
+    middle, grand = child.children
+
+    def reader(pid: int) -> ProcInfo | None:
+        info = read_info(pid)
+        if pid == grand and info is not None:
+            return ProcInfo(pid, "sshd", info.create_time, "/usr/sbin/sshd", info.ppid, 0, "root", ("sshd", "-D"))
+        return info
+
+    plan = plan_close(child.identity, reader=reader)
+    assert isinstance(plan, ClosePlan)
+    assert [m.identity.pid for m in plan.descendants] == [middle]
+    assert [(s.pid, s.name) for s in plan.spared] == [(grand, "sshd")]
+    assert "vital part of the operating system" in plan.spared[0].reason
+    result = close_plan(plan, include_children=True, wait=5, reader=reader)
+    assert f"Left running on purpose: sshd (PID {grand})" in result.message
+    assert psutil.Process(grand).status() != psutil.STATUS_ZOMBIE  # still running
+    _kill_quietly(grand)
+
+
+@pytest.mark.parametrize("child", ["deep"], indirect=True)
+def test_closing_an_ancestor_of_loopgui_is_refused(child: Child) -> None:
+    """A real tree where 'loopgui' (here the grandchild) descends from the target: the target and the middle
+    program are refused, and nothing is signalled."""
+    middle, grand = child.children
+    ctx = ProtectionContext(me=grand, ancestors=(middle, child.proc.pid, os.getpid()))
+    for identity in (child.identity, identity_of(middle)):
+        assert identity is not None
+        plan = plan_close(identity, context=lambda: ctx)
+        assert isinstance(plan, CloseResult) and plan.outcome == CloseOutcome.PROTECTED
+        assert "close loopgui too" in plan.message
+    assert child.proc.poll() is None and psutil.pid_exists(middle) and psutil.pid_exists(grand)
+
+
+def test_loopgui_and_its_real_ancestors_are_never_planned() -> None:
+    for pid in (os.getpid(), *current_context().ancestors):
+        identity = identity_of(pid)
+        if identity is None or pid == 1:
+            continue
+        plan = plan_close(identity)
+        assert isinstance(plan, CloseResult) and plan.outcome == CloseOutcome.PROTECTED, pid
+
+
+@pytest.mark.parametrize("child", ["tree"], indirect=True)
+def test_a_denied_child_is_named_as_still_running(child: Child, monkeypatch: pytest.MonkeyPatch) -> None:
+    denied = child.children[0]
+    real_send = actions.send
+
+    def send(handle: actions.Handle, sig: int) -> actions.Signalled:
+        if handle.identity.pid == denied:
+            return actions.Signalled.DENIED
+        return real_send(handle, sig)
+
+    monkeypatch.setattr(actions, "send", send)
+    plan = plan_close(child.identity)
+    assert isinstance(plan, ClosePlan)
+    result = close_plan(plan, include_children=True, wait=5)
+    assert f"Still running (loopgui was not allowed to close them): python (PID {denied})" in result.message
+    assert psutil.pid_exists(denied) and psutil.Process(denied).status() != psutil.STATUS_ZOMBIE

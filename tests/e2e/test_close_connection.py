@@ -1,0 +1,177 @@
+"""Closing one TCP connection: for real as root over loopback (SOCK_DESTROY), without the rights (a process that
+dropped them), and the request layouts for Linux and Windows."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loopgui.core import netclose
+from loopgui.core.netclose import Connection, close_connection, elevated_command
+from loopgui.core.scanner import make_scanner
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pair(family: int = socket.AF_INET) -> tuple[socket.socket, socket.socket, socket.socket]:
+    host = "127.0.0.1" if family == socket.AF_INET else "::1"
+    server = socket.socket(family)
+    server.bind((host, 0))
+    server.listen()
+    client = socket.create_connection(server.getsockname()[:2], timeout=5)
+    accepted, _ = server.accept()
+    return server, client, accepted
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket, socket.socket]]:
+    socks = _pair()
+    yield socks
+    for s in socks:
+        s.close()
+
+
+def _can_destroy() -> str:
+    """'' when this process may destroy sockets here, else why not."""
+    if not sys.platform.startswith("linux"):
+        return "SOCK_DESTROY exists on Linux only"
+    if os.geteuid() != 0:
+        return "closing a connection needs root (CAP_NET_ADMIN); the tests do not run as root"
+    server, client, accepted = _pair()
+    try:
+        conn = Connection(4, "127.0.0.1", client.getsockname()[1], "127.0.0.1", server.getsockname()[1])
+        result = close_connection(conn)
+        if not result.closed:
+            return f"this kernel or container does not allow it: {result.message}"
+    finally:
+        for s in (server, client, accepted):
+            s.close()
+    return ""
+
+
+def test_close_a_real_connection_and_the_scanner_no_longer_shows_it(
+    pair: tuple[socket.socket, socket.socket, socket.socket],
+) -> None:
+    why = _can_destroy()
+    if why:
+        pytest.skip(why)
+    server, client, _accepted = pair
+    lport, rport = client.getsockname()[1], server.getsockname()[1]
+    rows = make_scanner().scan().rows.values()
+    row = next(r for r in rows if r.local_port == lport and r.remote_port == rport and r.state == "ESTABLISHED")
+    assert row.pid == os.getpid()
+    conn = Connection(row.family, row.local_addr, row.local_port, row.remote_addr, row.remote_port)
+    result = close_connection(conn)
+    assert (
+        result.closed and result.message == f"The connection between 127.0.0.1:{lport} and 127.0.0.1:{rport} is closed."
+    )
+    with pytest.raises(ConnectionAbortedError):  # ECONNABORTED, as the kernel reports a destroyed socket
+        client.recv(1)
+    after = make_scanner().scan().rows.values()
+    assert not [r for r in after if r.local_port == lport and r.remote_port == rport and r.state == "ESTABLISHED"]
+    again = close_connection(conn)
+    assert not again.closed and again.gone and again.message == "That connection has already closed."
+    # the listener on the other end is untouched: a new connection still works
+    socket.create_connection(server.getsockname(), timeout=5).close()
+
+
+def test_ipv6_connection_is_closed_too() -> None:
+    why = _can_destroy()
+    if why:
+        pytest.skip(why)
+    try:
+        server, client, accepted = _pair(socket.AF_INET6)
+    except OSError as exc:
+        pytest.skip(f"no IPv6 loopback here: {exc}")
+    try:
+        conn = Connection(6, "::1", accepted.getsockname()[1], "::1", accepted.getpeername()[1])
+        assert close_connection(conn).closed
+        with pytest.raises(ConnectionResetError):  # the other end of a destroyed socket gets a reset
+            client.recv(1)
+    finally:
+        for s in (server, client, accepted):
+            s.close()
+
+
+CHILD = """
+import json, socket, sys
+from loopgui.core.netclose import Connection, close_connection
+server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()
+client = socket.create_connection(server.getsockname())
+conn = Connection(4, "127.0.0.1", client.getsockname()[1], "127.0.0.1", server.getsockname()[1])
+r = close_connection(conn)
+client.settimeout(0.2)
+try:
+    client.recv(1); alive = True
+except socket.timeout:
+    alive = True
+except OSError:
+    alive = False
+print(json.dumps({"closed": r.closed, "message": r.message, "how": r.how_to_retry, "alive": alive,
+                  "lport": conn.local_port, "rport": conn.remote_port}))
+"""
+
+
+def test_without_the_rights_it_says_so_with_the_command() -> None:
+    setpriv = shutil.which("setpriv")
+    if not sys.platform.startswith("linux") or os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to start a process without administrator rights")
+    env = {"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")}
+    cmd = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", CHILD]
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60, env=env, cwd="/")
+    if done.returncode != 0:
+        pytest.skip(f"cannot run Python as an unprivileged user here: {done.stderr.strip()[-200:]}")
+    out = json.loads(done.stdout)
+    assert not out["closed"] and out["alive"]
+    assert "needs administrator rights" in out["message"]
+    assert out["how"] == (
+        "Run in a terminal (it asks for your password): "
+        f"sudo ss -K src 127.0.0.1 sport = {out['lport']} dst 127.0.0.1 dport = {out['rport']}"
+    )
+
+
+def test_addresses_are_validated_and_quoted() -> None:
+    with pytest.raises(ValueError):
+        Connection(4, "127.0.0.1; reboot", 1, "127.0.0.1", 2)
+    with pytest.raises(ValueError):
+        Connection(4, "::1", 1, "127.0.0.1", 2)
+    with pytest.raises(ValueError):
+        Connection(4, "127.0.0.1", 0, "127.0.0.1", 2)
+    six = Connection(6, "fe80::1%eth0", 5000, "::1", 80)
+    assert elevated_command(six) == "sudo ss -K src '[fe80::1]' sport = 5000 dst '[::1]' dport = 80"
+
+
+def test_destroy_request_layout() -> None:
+    conn = Connection(4, "127.0.0.1", 40000, "10.0.0.2", 5432)
+    cookie = bytes(range(8))
+    msg = netclose.build_destroy(conn, cookie, seq=7)
+    length, kind, flags, seq, _ = struct.unpack_from("=IHHII", msg)
+    assert (length, kind, flags, seq) == (len(msg), 21, 0x1 | 0x4, 7) and length == 16 + 56
+    family, proto, _ext, _pad, states = struct.unpack_from("=BBBBI", msg, 16)
+    assert (family, proto, states) == (socket.AF_INET, 6, 1 << 1)
+    assert struct.unpack_from("!HH", msg, 24) == (40000, 5432)
+    assert msg[28:32] == socket.inet_aton("127.0.0.1") and msg[44:48] == socket.inet_aton("10.0.0.2")
+    assert msg[-8:] == cookie
+
+
+def test_windows_row_and_macos_explanation() -> None:
+    conn = Connection(4, "127.0.0.1", 8080, "192.168.1.5", 443)
+    state, laddr, lport, raddr, rport = netclose.tcprow_values(conn)
+    assert state == 12  # MIB_TCP_STATE_DELETE_TCB
+    assert struct.pack("=I", laddr) == socket.inet_aton("127.0.0.1")
+    assert struct.pack("=I", raddr) == socket.inet_aton("192.168.1.5")
+    assert struct.pack("=H", lport) == struct.pack("!H", 8080) and struct.pack("=H", rport) == struct.pack("!H", 443)
+    mac = close_connection(conn, platform="darwin")
+    assert not mac.closed and "close the program that holds it instead" in mac.message
+    if sys.platform != "win32":
+        assert not close_connection(conn, platform="win32").closed  # no Windows API here: a plain answer

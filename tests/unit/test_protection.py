@@ -1,0 +1,150 @@
+"""Protection is decided by more than the name: program file, owner, services, session and loopgui's own ancestry.
+Each rule with made-up process facts (and the refusal in plain words)."""
+
+from __future__ import annotations
+
+import pytest
+
+from loopgui.core.processes import ProcInfo, ProtectionContext, current_context, protected_reason
+
+CTX = ProtectionContext(me=5000, ancestors=(4990, 4000, 1), platform="linux")
+ROOT_CTX = ProtectionContext(me=5000, ancestors=(4990, 4000, 1), as_admin=True, platform="linux")
+
+LINUX_VITAL = {
+    "sshd": "/usr/sbin/sshd",
+    "sshd-session": "/usr/lib/openssh/sshd-session",
+    "systemd": "/usr/lib/systemd/systemd",
+    "systemd-journald": "/usr/lib/systemd/systemd-journald",
+    "systemd-udevd": "/usr/lib/systemd/systemd-udevd",
+    "systemd-logind": "/usr/lib/systemd/systemd-logind",
+    "NetworkManager": "/usr/sbin/NetworkManager",
+    "gnome-session-binary": "/usr/libexec/gnome-session-binary",
+    "Xorg": "/usr/lib/xorg/Xorg",
+    "Xwayland": "/usr/bin/Xwayland",
+    "X": "/usr/bin/X",
+    "gdm3": "/usr/sbin/gdm3",
+    "lightdm": "/usr/sbin/lightdm",
+    "sddm": "/usr/bin/sddm",
+    "login": "/bin/login",
+    "agetty": "/sbin/agetty",
+    "containerd": "/usr/bin/containerd",
+    "dockerd": "/usr/sbin/dockerd",
+    "pipewire": "/usr/bin/pipewire",
+    "cron": "/usr/sbin/cron",
+    "wpa_supplicant": "/usr/sbin/wpa_supplicant",
+    "dbus-daemon": "/usr/bin/dbus-daemon",
+    "polkitd": "/usr/lib/polkit-1/polkitd",
+}
+
+
+def info(pid: int, name: str, exe: str | None, *, ppid: int = 900, uid: int | None = 0, user: str = "") -> ProcInfo:
+    return ProcInfo(pid, name, 1000.0, exe, ppid, uid, user)
+
+
+@pytest.mark.parametrize(("name", "exe"), sorted(LINUX_VITAL.items()))
+def test_vital_linux_programs_are_protected_as_root(name: str, exe: str) -> None:
+    reason = protected_reason(info(700, name, exe, ppid=650), ROOT_CTX)
+    assert reason is not None and f"{name} is a vital part of the operating system" in reason
+    assert "closing it could crash or lock the computer" in reason
+
+
+@pytest.mark.parametrize("name", ["pipewire", "gnome-session-binary", "Xwayland", "systemd"])
+def test_vital_programs_of_the_users_own_session_are_protected(name: str) -> None:
+    """They run as the user, but from the system's folders: still vital."""
+    assert protected_reason(info(700, name, LINUX_VITAL[name], uid=1000, user="alice"), CTX) is not None
+
+
+def test_a_users_own_program_named_systemd_is_not_protected_by_its_name() -> None:
+    mine = info(700, "systemd", "/home/alice/bin/systemd", uid=1000, user="alice")
+    assert protected_reason(mine, CTX) is None
+    assert protected_reason(info(701, "sshd", "/home/alice/src/sshd/sshd", uid=1000), CTX) is None
+    # file hidden: the owner decides (a person's program is not protected by name; a system account's is)
+    assert protected_reason(info(702, "systemd", None, uid=1000, user="alice"), CTX) is None
+    assert protected_reason(info(703, "systemd", None, uid=0, user="root"), CTX) is not None
+
+
+def test_the_core_kernel_threads_loopgui_and_its_ancestors() -> None:
+    assert "stop the whole computer" in (protected_reason(info(1, "init", "/sbin/init", ppid=0), CTX) or "")
+    assert "Linux kernel" in (protected_reason(info(55, "kworker/0:1", "", ppid=2), CTX) or "")
+    assert "loopgui itself" in (protected_reason(info(5000, "python3", "/usr/bin/python3"), CTX) or "")
+    assert "started loopgui" in (protected_reason(info(4990, "bash", "/usr/bin/bash"), CTX) or "")
+    assert "one of loopgui's parent programs" in (protected_reason(info(4000, "tmux", "/usr/bin/tmux"), CTX) or "")
+    assert protected_reason(info(4001, "node", "/usr/bin/node", uid=1000), CTX) is None
+
+
+def test_system_daemons_are_protected_when_loopgui_runs_as_administrator() -> None:
+    daemon = info(800, "exim4", "/usr/sbin/exim4", ppid=1, uid=101, user="Debian-exim")
+    reason = protected_reason(daemon, ROOT_CTX)
+    assert reason is not None and "background service of the system" in reason
+    # a program a person started by hand as root from a system folder (python3 -m http.server) is not a daemon
+    assert protected_reason(info(801, "python3", "/usr/bin/python3", ppid=4990, uid=0), ROOT_CTX) is None
+    # and a user's program started by PID 1 (a reparented orphan) is not a system daemon
+    assert protected_reason(info(802, "node", "/home/a/n/node", ppid=1, uid=1000), ROOT_CTX) is None
+
+
+def test_main_program_of_a_system_service_is_refused_with_the_proper_way() -> None:
+    postgres = info(810, "postgres", "/usr/lib/postgresql/15/bin/postgres", ppid=1, uid=105)
+    hint = "Stop the service instead: `systemctl stop postgresql.service` (needs administrator rights)."
+    reason = protected_reason(postgres, CTX, service="postgresql.service", service_hint=hint)
+    assert reason == f"postgres is the system service postgresql.service, started by the system itself. {hint}"
+    worker = info(811, "postgres", "/usr/lib/postgresql/15/bin/postgres", ppid=810, uid=105)
+    assert protected_reason(worker, CTX, service="postgresql.service") is None
+
+
+def test_the_desktop_session_and_what_started_it() -> None:
+    """gdm3 → gdm-session-worker → a session wrapper of the user's own → gnome-session-binary → gnome-shell."""
+    infos = [
+        ProcInfo(900, "gdm3", None, "/usr/sbin/gdm3", 1, 0),
+        ProcInfo(950, "gdm-session-worker", None, "/usr/libexec/gdm-session-worker", 900, 0),
+        ProcInfo(1000, "my-session-wrapper", None, "/home/alice/bin/my-session-wrapper", 950, 1000),
+        ProcInfo(1010, "gnome-session-binary", None, "/usr/libexec/gnome-session-binary", 1000, 1000),
+        ProcInfo(1020, "gnome-shell", None, "/usr/bin/gnome-shell", 1010, 1000),
+        ProcInfo(1100, "firefox", None, "/usr/lib/firefox/firefox", 1020, 1000),
+        # a program merely named like a display server, in a user's folder, does not make a session
+        ProcInfo(1200, "Xorg", None, "/home/alice/fake/Xorg", 1100, 1000),
+    ]
+    ctx = current_context(infos, platform="linux")
+    assert {900, 950, 1000, 1010, 1020} <= ctx.session and 1100 not in ctx.session and 1200 not in ctx.session
+    wrapper = ProcInfo(1000, "my-session-wrapper", 1.0, "/home/alice/bin/my-session-wrapper", 950, 1000)
+    reason = protected_reason(wrapper, ctx)
+    assert reason is not None and "carries your desktop session" in reason and "log you out" in reason
+    assert protected_reason(ProcInfo(1100, "firefox", 1.0, "/usr/lib/firefox/firefox", 1020, 1000), ctx) is None
+
+
+def test_windows_rules() -> None:
+    ctx = ProtectionContext(me=5000, ancestors=(4990,), platform="win32")
+
+    def win(pid: int, name: str, exe: str | None, user: str = "NT AUTHORITY\\SYSTEM") -> ProcInfo:
+        return ProcInfo(pid, name, 1.0, exe, 600, None, user)
+
+    for name in ("csrss.exe", "wininit.exe", "lsass.exe", "winlogon.exe", "services.exe", "smss.exe", "svchost.exe"):
+        reason = protected_reason(win(700, name, f"C:\\Windows\\System32\\{name}"), ctx)
+        assert reason is not None and "vital part of the operating system" in reason, name
+    assert protected_reason(win(4, "System", None), ctx) is not None
+    assert protected_reason(win(701, "LSASS.EXE", None), ctx) is not None  # names are not case-sensitive here
+    assert protected_reason(win(702, "svchost.exe", "C:\\Users\\bob\\Downloads\\svchost.exe", "PC\\bob"), ctx) is None
+    assert protected_reason(win(703, "node.exe", "C:\\Program Files\\nodejs\\node.exe", "PC\\bob"), ctx) is None
+    service = protected_reason(win(704, "postgres.exe", "C:\\PG\\postgres.exe"), ctx, service="postgresql-x64-16")
+    assert service is not None and "system service postgresql-x64-16" in service
+
+
+def test_macos_rules() -> None:
+    ctx = ProtectionContext(me=5000, ancestors=(4990,), platform="darwin")
+    assert protected_reason(ProcInfo(1, "launchd", 1.0, "/sbin/launchd", 0, 0), ctx) is not None
+    assert protected_reason(ProcInfo(0, "kernel_task", 1.0, None, 0, 0), ctx) is not None
+    server = "/System/Library/PrivateFrameworks/SkyLight.framework/Versions/A/Resources/WindowServer"
+    assert protected_reason(ProcInfo(150, "WindowServer", 1.0, server, 1, 88), ctx) is not None
+    login = "/System/Library/CoreServices/loginwindow.app/Contents/MacOS/loginwindow"
+    assert protected_reason(ProcInfo(160, "loginwindow", 1.0, login, 1, 501), ctx) is not None
+    assert protected_reason(ProcInfo(170, "launchd", 1.0, "/Users/bob/launchd", 900, 501), ctx) is None
+
+
+def test_every_refusal_is_plain_words() -> None:
+    samples = [
+        protected_reason(info(1, "init", "/sbin/init", ppid=0), CTX),
+        protected_reason(info(700, "sshd", "/usr/sbin/sshd"), ROOT_CTX),
+        protected_reason(info(800, "exim4", "/usr/sbin/exim4", ppid=1, uid=101), ROOT_CTX),
+    ]
+    for text in samples:
+        assert (text and text[0].isupper()) or (text and text[0].islower())  # a sentence, not a code
+        assert not any(word in (text or "") for word in ("EPERM", "errno", "SIG", "Traceback"))
