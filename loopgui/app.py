@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("loopgui")
 
+_IMPORTED = time.monotonic()  # the fallback for "when did this program start"
+
 _log_path: Path | None = None
 
 
@@ -145,15 +147,62 @@ def install_excepthook(*, interactive: bool = True) -> None:
     threading.excepthook = thread_hook
 
 
+def seconds_since_start() -> float:
+    """How long ago this process started, to the clock tick.
+
+    Linux: the start time in ``/proc/self/stat`` (clock ticks since boot) against CLOCK_BOOTTIME; psutil's
+    create_time adds the boot time, which the kernel gives in whole seconds, and was up to a second off.
+    Elsewhere: since loopgui was first imported.
+    """
+    try:
+        stat = Path("/proc/self/stat").read_text(encoding="ascii", errors="replace")
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks = int(fields[19])  # field 22, "starttime"; fields[0] is field 3
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.monotonic() - _IMPORTED
+    return age if 0 <= age < 10**7 else time.monotonic() - _IMPORTED
+
+
+def font_problem() -> str | None:
+    """Plain words when text cannot be drawn (no usable font: every letter would be a box); None when it can."""
+    from PySide6.QtGui import QColor, QFontDatabase, QFontMetrics, QGuiApplication, QImage, QPainter
+
+    font = QGuiApplication.font()
+    metrics = QFontMetrics(font)
+
+    def picture(text: str) -> bytes:
+        image = QImage(48, 48, QImage.Format.Format_ARGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.setFont(font)
+        painter.setPen(QColor("black"))
+        painter.drawText(4, 36, text)
+        painter.end()
+        return bytes(image.constBits())
+
+    letters_known = all(metrics.inFont(c) for c in "Aa0")
+    if QFontDatabase.families() and letters_known and picture("A") != picture("B"):
+        return None
+    return (
+        "text cannot be drawn: no usable font was found, so every letter would show as a box. "
+        "Install a font, e.g. on Debian or Ubuntu: sudo apt-get install fonts-dejavu-core"
+    )
+
+
 def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
     """Show the window, wait for one scan, save it as a PNG. 0 when all of that worked."""
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from loopgui.core.processes import identity_of
     from loopgui.ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
+    fonts = font_problem()
+    if fonts is not None:
+        _say(f"self-test: {fonts}", sys.stderr)
+        window.close()
+        return 1
     loop = QEventLoop()
     got: list[object] = []
 
@@ -166,9 +215,7 @@ def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
     QTimer.singleShot(timeout_ms, loop.quit)
     window.show()
     QApplication.processEvents()
-    me = identity_of(os.getpid())
-    if me is not None:
-        _say(f"self-test: window shown {time.time() - me.create_time:.2f} s after the program started")
+    _say(f"self-test: window shown {seconds_since_start():.2f} s after the program started")
     loop.exec()
     QApplication.processEvents()
     saved = window.grab().save(png, "PNG")
@@ -218,6 +265,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         print(f"loopgui is now in the application menu ({len(files)} files in {files[0].parent.parent}).")
         return 0
+
+    from loopgui.display import display_problem
+
+    problem = display_problem()
+    if problem is not None:
+        _say(f"loopgui: {problem}", sys.stderr)
+        return 1
 
     from PySide6.QtCore import QStandardPaths, QTimer
     from PySide6.QtWidgets import QApplication

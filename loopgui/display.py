@@ -1,0 +1,116 @@
+"""Before Qt starts: is there a desktop to show a window on, and can Qt's X11 support load?  No Qt here.
+
+Without a display Qt aborts the whole program with a message about xcb that names libxcb-cursor0 whatever the
+cause; loopgui says in plain words what is missing instead, and exits with 1.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+# Shared libraries Qt's xcb platform plugin loads, and the Debian/Ubuntu package that provides each.
+DEBIAN_PACKAGES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxcb.so.1": "libxcb1",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libX11.so.6": "libx11-6",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libGL.so.1": "libgl1",
+    "libEGL.so.1": "libegl1",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6",
+    "libdbus-1.so.3": "libdbus-1-3",
+    "libglib-2.0.so.0": "libglib2.0-0",
+    "libgthread-2.0.so.0": "libglib2.0-0",
+}
+
+_NOT_FOUND = re.compile(r"^\s*(\S+) => not found\s*$", re.MULTILINE)
+
+NO_DISPLAY = (
+    "loopgui is a desktop program: it needs a desktop session (a graphical login with X11 or Wayland) to show "
+    "its window, and none was found here (DISPLAY and WAYLAND_DISPLAY are not set).\n"
+    "Start it from your desktop's menu or a terminal inside the desktop. Over SSH, use `ssh -X`.\n"
+    'Without a window, the terminal commands still work, e.g.: loopgui explain "connect ECONNREFUSED '
+    '127.0.0.1:3000"'
+)
+
+
+def missing_libraries(ldd_output: str) -> list[str]:
+    """The libraries ``ldd`` reports as not found, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for name in _NOT_FOUND.findall(ldd_output):
+        seen.setdefault(name, None)
+    return list(seen)
+
+
+def install_advice(missing: list[str]) -> str:
+    """Plain words naming the missing libraries and, where known, the packages to install."""
+    packages = sorted({DEBIAN_PACKAGES[m] for m in missing if m in DEBIAN_PACKAGES})
+    unknown = [m for m in missing if m not in DEBIAN_PACKAGES]
+    text = (
+        "loopgui cannot open its window: Qt's support for this desktop (X11) needs system libraries that are "
+        f"missing: {', '.join(missing)}."
+    )
+    if packages:
+        text += f"\nOn Debian or Ubuntu install them with:\n  sudo apt-get install {' '.join(packages)}"
+    if unknown and packages:
+        text += f"\n(Also missing, find the package that has them: {', '.join(unknown)}.)"
+    return text
+
+
+def xcb_plugin() -> Path | None:
+    spec = importlib.util.find_spec("PySide6")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        plugin = Path(folder) / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+        if plugin.is_file():
+            return plugin
+    return None
+
+
+def missing_for(plugin: Path) -> list[str]:
+    """Libraries ``plugin`` needs that the system does not have (empty when ldd is not available)."""
+    ldd = shutil.which("ldd")
+    if ldd is None:
+        return []
+    try:
+        result = subprocess.run([ldd, str(plugin)], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return missing_libraries(result.stdout)
+
+
+def display_problem(environ: Mapping[str, str] | None = None, platform: str = sys.platform) -> str | None:
+    """Why the window cannot open here, in plain words; None when it can (or when Qt is told what to use)."""
+    env = os.environ if environ is None else environ
+    if not platform.startswith("linux"):
+        return None
+    chosen = env.get("QT_QPA_PLATFORM", "")
+    if chosen and not chosen.startswith("xcb"):
+        return None  # offscreen, wayland, vnc, …: the user chose; Qt reports its own problems
+    if not chosen and env.get("WAYLAND_DISPLAY"):
+        return None
+    if not env.get("DISPLAY"):
+        return NO_DISPLAY
+    plugin = xcb_plugin()
+    missing = missing_for(plugin) if plugin is not None else []
+    return install_advice(missing) if missing else None
