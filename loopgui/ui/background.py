@@ -61,18 +61,22 @@ class _Job:
     def __init__(self, work: Callable[[], Any], relay: _Relay) -> None:
         self._work = work
         self._relay = relay
-        self._lock = threading.Lock()
-        self._gone = False
-        # Emitted on the GUI thread while the relay (or its parent) is being destroyed, before it is freed.
-        relay.destroyed.connect(self._forget)
+        self._lock = lock = threading.Lock()
+        self._gone = gone = threading.Event()
 
-    def _forget(self, *_: object) -> None:
-        with self._lock:
-            self._gone = True
+        # Emitted on the GUI thread while the relay (or its parent) is being destroyed, before it is freed.  A plain
+        # function, not a bound method of this job: PySide watches a bound method's object with a weak reference
+        # whose callback disconnects Qt objects, and that callback would then run on the worker thread when the job
+        # is freed there, racing the GUI thread (a segmentation fault).
+        def forget(*_: object) -> None:
+            with lock:
+                gone.set()
+
+        relay.destroyed.connect(forget)
 
     def _send(self, signal_name: str, value: object) -> None:
         with self._lock:
-            if not self._gone:
+            if not self._gone.is_set():
                 getattr(self._relay, signal_name).emit(value)
 
     def run(self) -> None:

@@ -122,3 +122,19 @@ def test_the_program_exits_promptly_with_a_probe_still_running(tmp_path: Path) -
     assert "closed in" in done.stdout
     assert "Traceback" not in done.stderr and "Fatal" not in done.stderr
     assert took < 20  # start-up plus about a second; the probe alone would take 60 s
+
+
+def test_a_finished_job_is_freed_without_touching_qt(qtbot: QtBot) -> None:
+    """The worker thread frees its job when the work ends; nothing Qt may run then (no weak-reference callbacks
+    that disconnect signals: they raced the GUI thread and crashed about one run in five)."""
+    import weakref
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    relay = background._Relay(parent, lambda _r: None, lambda _e: None)
+    job = background._Job(lambda: 1, relay)
+    assert weakref.getweakrefcount(job) == 0
+    got: list[object] = []
+    for _ in range(50):
+        BackgroundOp(parent, lambda: 1, got.append).start()
+    qtbot.waitUntil(lambda: len(got) == 50, timeout=5000)
