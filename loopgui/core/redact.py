@@ -125,10 +125,12 @@ def _value_end(word: str, start: int) -> int:
     ``Bearer`` together with what follows it, else up to the next delimiter."""
     if start < len(word) and word[start] in "\"'":
         close = word.find(word[start], start + 1)
-        return len(word) if close < 0 else close + 1
+        return len(word) if close < 0 else _plain_end(word, close + 1)  # with anything glued to it
     scheme = _SCHEME.match(word, start)
-    if scheme:
-        start = scheme.end()
+    return _plain_end(word, scheme.end() if scheme else start)
+
+
+def _plain_end(word: str, start: int) -> int:
     stop = _VALUE_END.search(word, start)
     return len(word) if stop is None else stop.start()
 
@@ -145,7 +147,7 @@ def _assignments(word: str) -> str:
         if m.start(1) == len(word) - len(word.lstrip("-/")):
             end = len(word)  # --password=… or PASSWORD=… as a whole argument: the rest of it is the value
         elif word.startswith(HIDDEN, start):
-            end = _value_end(word, start + len(HIDDEN))  # hidden already; anything glued to it goes with it
+            end = _plain_end(word, start + len(HIDDEN))  # hidden already; anything glued to it goes with it
         else:
             end = _value_end(word, start)
         if word[start:end] in ("", HIDDEN):
