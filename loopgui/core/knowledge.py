@@ -100,10 +100,10 @@ class PortRange:
 
 def parse_linux_port_range(text: str) -> PortRange | None:
     """``/proc/sys/net/ipv4/ip_local_port_range``: two numbers, e.g. ``32768\\t60999``."""
-    numbers = re.findall(r"\d+", text)
+    numbers = _numbers(r"\d+", text)
     if len(numbers) != 2:
         return None
-    return _valid_range(int(numbers[0]), int(numbers[1]))
+    return _valid_range(numbers[0], numbers[1])
 
 
 def parse_macos_port_range(text: str) -> PortRange | None:
@@ -116,10 +116,10 @@ def parse_windows_dynamic_port(text: str) -> PortRange | None:
 
     Localised Windows versions translate the labels, so the two numbers are read in order.
     """
-    numbers = re.findall(r":\s*(\d+)", text)
+    numbers = _numbers(r":\s*(\d+)", text)
     if len(numbers) < 2:
         return None
-    start, count = int(numbers[0]), int(numbers[1])
+    start, count = numbers[0], numbers[1]
     if count < 1:
         return None
     return _valid_range(start, start + count - 1)
@@ -129,11 +129,23 @@ def parse_windows_excluded_ranges(text: str) -> tuple[PortRange, ...]:
     """``netsh int ipv4 show excludedportrange protocol=tcp``: lines of "start end" (an optional ``*`` marks
     ranges an administrator set)."""
     out = []
-    for m in re.finditer(r"^\s*(\d+)\s+(\d+)\s*\*?\s*$", text, re.MULTILINE):
-        rng = _valid_range(int(m.group(1)), int(m.group(2)))
+    for m in re.finditer(r"^\s*(\d+)\s+(\d+)\s*\*?\s*$", text, re.MULTILINE | re.ASCII):
+        rng = _valid_range(_number(m.group(1)), _number(m.group(2)))
         if rng is not None:
             out.append(rng)
     return tuple(out)
+
+
+_BIG = 10**9  # any number this long is bad input; also keeps int() far from Python's digit limit
+
+
+def _number(digits: str) -> int:
+    """A number from ASCII digits; ``_BIG`` (out of every range) when it has more than nine."""
+    return int(digits) if len(digits) <= 9 else _BIG
+
+
+def _numbers(pattern: str, text: str) -> list[int]:
+    return [_number(d) for d in re.findall(pattern, text, re.ASCII)]
 
 
 def _valid_range(first: int, last: int) -> PortRange | None:
@@ -145,9 +157,27 @@ def _valid_range(first: int, last: int) -> PortRange | None:
 def _run(args: list[str]) -> str:
     """A fixed system command (never user text, never a shell); "" when it fails."""
     try:
-        return subprocess.run(args, capture_output=True, text=True, timeout=3, check=False).stdout
+        out = subprocess.run(args, capture_output=True, timeout=3, check=False).stdout
     except (OSError, subprocess.SubprocessError) as exc:
         log.info("could not run %s: %s", args[0], exc)
+        return ""
+    return decode_output(out)
+
+
+def decode_output(data: bytes) -> str:
+    """Command output in any code page (netsh speaks the console's: cp850, cp1252, cp936, …) as text.
+
+    Only numbers and layout are read from it, so undecodable bytes become U+FFFD instead of an error.
+    """
+    return data.decode("utf-8", errors="replace")
+
+
+def _read_proc(path: str) -> str:
+    """A small /proc file as text; "" when it cannot be read.  Junk bytes are kept as U+FFFD, not an error."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4096).decode("ascii", errors="replace")
+    except OSError:
         return ""
 
 
@@ -156,11 +186,7 @@ def ephemeral_range() -> PortRange:
     """The range this computer hands out for temporary ports (falls back to IANA's 49152–65535)."""
     found: PortRange | None = None
     if sys.platform.startswith("linux"):
-        try:
-            with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
-                found = parse_linux_port_range(f.read())
-        except OSError:
-            found = None
+        found = parse_linux_port_range(_read_proc("/proc/sys/net/ipv4/ip_local_port_range"))
     elif sys.platform == "darwin":
         found = parse_macos_port_range(
             _run(["sysctl", "-n", "net.inet.ip.portrange.first", "net.inet.ip.portrange.last"])
@@ -178,17 +204,21 @@ def excluded_ranges() -> tuple[PortRange, ...]:
     return parse_windows_excluded_ranges(_run(["netsh", "int", "ipv4", "show", "excludedportrange", "protocol=tcp"]))
 
 
+def parse_unprivileged_port_start(text: str) -> int:
+    """``/proc/sys/net/ipv4/ip_unprivileged_port_start``: one number, 0–65536 (1024 when it is anything else)."""
+    value = text.strip()
+    if not re.fullmatch(r"\d{1,5}", value, re.ASCII) or int(value) > 65536:
+        return 1024
+    return int(value)
+
+
 @functools.cache
 def unprivileged_port_start() -> int:
     """Ports below this need administrator rights (Linux may lower it; macOS and others: 1024; Windows: 0)."""
     if sys.platform == "win32":
         return 0
     if sys.platform.startswith("linux"):
-        try:
-            with open("/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding="ascii") as f:
-                return int(f.read().strip())
-        except (OSError, ValueError):
-            return 1024
+        return parse_unprivileged_port_start(_read_proc("/proc/sys/net/ipv4/ip_unprivileged_port_start"))
     return 1024
 
 

@@ -268,7 +268,7 @@ class InodeOwners:
         self._stat_counts = _stat_counts_fds(proc)
 
     def refresh(self, wanted: set[int], should_stop: StopCheck = _never) -> dict[int, int]:
-        self.pids = pids = {int(n) for n in os.listdir(self._proc) if n.isdigit()}
+        self.pids = pids = {int(n) for n in os.listdir(self._proc) if _plain_number(n, 10)}
         for pid in [p for p in self._inodes_of if p not in pids]:
             self._forget(pid)
         self.unreadable &= pids
@@ -327,7 +327,7 @@ class InodeOwners:
                     link = readlink(name, dir_fd=dfd)
                 except OSError:
                     continue
-                if link.startswith("socket:["):
+                if link.startswith("socket:[") and link.endswith("]") and _plain_number(link[8:-1], 20):
                     inodes.append(int(link[8:-1]))
         except OSError:
             self._forget(pid)
@@ -347,6 +347,11 @@ class InodeOwners:
         for inode in self._inodes_of.pop(pid, ()):
             if owner.get(inode) == pid:
                 del owner[inode]
+
+
+def _plain_number(text: str, digits: int) -> bool:
+    """ASCII digits only, at most ``digits`` of them (``str.isdigit`` also accepts "²" and other scripts)."""
+    return 0 < len(text) <= digits and text.isascii() and text.isdigit()
 
 
 def _stat_counts_fds(proc: str) -> bool:
