@@ -368,6 +368,24 @@ def _tcp_failure(test: str, target: str, exc: OSError, seconds: float) -> ProbeR
     return ProbeResult(test, target, Outcome.ERROR, f"Failed: {exc.strerror or exc}.", seconds)
 
 
+_NOT_TLS = ("WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER")
+
+
+def tls_failure_words(exc: ssl.SSLError) -> str:
+    """A failed secure connection in plain words; the library's own code (WRONG_VERSION_NUMBER…) stays a detail."""
+    reason = str(exc.reason or exc).upper().replace(" ", "_")
+    if any(code in reason for code in _NOT_TLS):
+        return "This port does not speak HTTPS (the secure kind of web page); try HTTP: “Open as a web page”."
+    if "ALERT" in reason or "HANDSHAKE" in reason or "NO_PROTOCOLS" in reason or "UNSUPPORTED" in reason:
+        return (
+            "The program on this port refused the secure connection: it may want a newer or older kind of HTTPS, "
+            "or a certificate from you."
+        )
+    if "EOF" in reason or isinstance(exc, ssl.SSLEOFError):
+        return "The program on this port hung up while the secure connection was being set up."
+    return "The secure connection could not be set up; see the details. Is this port really HTTPS?"
+
+
 def printable(data: bytes, limit: int = BANNER_LIMIT) -> str:
     """Untrusted bytes as safe, printable, single-line text."""
     text = data.decode("utf-8", errors="replace")
@@ -517,7 +535,7 @@ def http_probe(
         )
     except ssl.SSLError as exc:
         return ProbeResult(
-            test, target, Outcome.ERROR, f"The secure connection failed: {exc.reason or exc}. Is it really HTTPS?"
+            test, target, Outcome.ERROR, tls_failure_words(exc), details=(("Error", str(exc.reason or exc)),)
         )
     except OSError as exc:
         return ProbeResult(test, target, Outcome.ERROR, f"Failed: {exc.strerror or exc}.")

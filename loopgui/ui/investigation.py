@@ -333,3 +333,10 @@ class Investigation(QObject):
             if r.local_port == port and r.is_listening:
                 return f"{r.program or 'a program'} (PID {r.pid})" if r.pid is not None else owner_text(r)
         return ""
+
+    def listening_addresses(self, port: int) -> list[str]:
+        """The addresses TCP programs listen on at ``port`` (for the Connectivity tab's IPv4/IPv6 note)."""
+        snap = self.snapshot
+        if snap is None:
+            return []
+        return sorted({r.local_addr for r in snap.rows.values() if r.local_port == port and r.state == "LISTEN"})

@@ -249,6 +249,7 @@ class MainWindow(QMainWindow):
         self.connectivity_panel = ConnectivityPanel(
             used_ports=lambda: self.investigation.used_ports(),  # noqa: PLW0108
             who_holds=lambda p: self.investigation.who_holds(p),  # noqa: PLW0108
+            listening_on=lambda p: self.investigation.listening_addresses(p),  # noqa: PLW0108
         )
         self.tabs.addTab(self.connectivity_panel, "Connectivity tests")
         self.process_panel = ProcessPanel()

@@ -231,7 +231,25 @@ def test_https_with_a_self_signed_certificate(self_signed: ssl.SSLContext) -> No
 def test_https_probe_on_plain_http_says_so() -> None:
     with http_server() as port:
         r = probes.http_probe("127.0.0.1", port, 2, https=True)
-    assert r.outcome == Outcome.ERROR and "secure connection failed" in r.verdict
+    assert r.outcome == Outcome.ERROR and "does not speak HTTPS" in r.verdict and "try HTTP" in r.verdict
+    assert "WRONG_VERSION_NUMBER" not in r.verdict and "WRONG_VERSION_NUMBER" in dict(r.details)["Error"]
+
+
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [
+        ("WRONG_VERSION_NUMBER", "does not speak HTTPS"),
+        ("UNKNOWN_PROTOCOL", "does not speak HTTPS"),
+        ("TLSV1_ALERT_PROTOCOL_VERSION", "refused the secure connection"),
+        ("SSLV3_ALERT_HANDSHAKE_FAILURE", "refused the secure connection"),
+        ("SOMETHING_NEW", "could not be set up"),
+    ],
+)
+def test_tls_failures_in_plain_words(reason: str, words: str) -> None:
+    exc = ssl.SSLError(1, f"[SSL: {reason}] {reason.lower()} (_ssl.c:1000)")
+    exc.reason = reason
+    text = probes.tls_failure_words(exc)
+    assert words in text and reason not in text
 
 
 def test_udp_closed_silent_and_answering() -> None:

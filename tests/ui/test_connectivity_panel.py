@@ -101,3 +101,110 @@ def test_repeat_mode_builds_a_history(panel: ConnectivityPanel, qtbot: QtBot, li
     wait_done(qtbot, panel)
     assert all(v is not None for v in panel.history.values)
     assert "connected; fastest" in panel.sparkline_label.text()
+
+
+def _both_loopbacks(host: str, port: object, *args: object, **kw: object) -> list[tuple[object, ...]]:
+    """Like getaddrinfo on a usual Debian system: localhost is ::1 first, then 127.0.0.1."""
+    assert host == "localhost"
+    return [
+        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", port, 0, 0)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+    ]
+
+
+def test_localhost_tests_every_address_and_names_which_answered(qtbot: QtBot) -> None:
+    with socket.socket(socket.AF_INET6) as v6:
+        v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        v6.bind(("::1", 0))
+        v6.listen()
+        port = v6.getsockname()[1]
+        p = ConnectivityPanel(listening_on=lambda _port: ["::1"], resolver=_both_loopbacks)
+        qtbot.addWidget(p)
+        p.set_target("localhost", port)
+        with qtbot.waitSignal(p.finished, timeout=10000):
+            p.tcp_button.click()
+    status = p.status.text()
+    assert f"1 of 2 succeeded: [::1]:{port} answered; 127.0.0.1:{port} refused." in status
+    refused = next(r for r in p.last_results if r.outcome == Outcome.REFUSED)
+    assert "nothing listens" not in refused.verdict
+    assert "[::1]" in refused.verdict and "IPv6" in refused.verdict
+
+
+def test_a_new_target_clears_results_and_chart(panel: ConnectivityPanel, qtbot: QtBot, listener: int) -> None:
+    assert not panel.cancel_button.isEnabled()  # nothing runs
+    panel.set_target("127.0.0.1", listener)
+    panel.repeat_button.setChecked(True)
+    qtbot.waitUntil(lambda: len(panel.history.values) >= 1, timeout=5000)
+    panel.repeat_button.setChecked(False)
+    qtbot.waitUntil(lambda: not panel.running, timeout=5000)
+    assert not panel.cancel_button.isEnabled()  # stopped repeating and nothing runs: nothing to cancel
+    with qtbot.waitSignal(panel.finished, timeout=10000):
+        panel.tcp_button.click()
+    assert panel.results.topLevelItemCount() == 1
+    panel.set_target("127.0.0.1", listener + 1 if listener < 65535 else listener - 1)
+    assert panel.results.topLevelItemCount() == 0 and panel.history.values == []
+    assert not panel.sparkline.isVisible() and not panel.browser_button.isEnabled()
+    panel.tcp_button.click()
+    wait_done(qtbot, panel)
+    panel.port_spin.setValue(listener)  # the user types another port: the old results go too
+    assert panel.results.topLevelItemCount() == 0
+
+
+def test_the_test_name_column_is_not_cut_off(panel: ConnectivityPanel, qtbot: QtBot, listener: int) -> None:
+    panel.resize(500, 400)
+    panel.set_target("127.0.0.1", listener)
+    with qtbot.waitSignal(panel.finished, timeout=10000):
+        panel.tcp_button.click()
+    item = panel.results.topLevelItem(0)
+    needed = panel.results.fontMetrics().horizontalAdvance(item.text(0)) + panel.results.iconSize().width()
+    assert panel.results.columnWidth(0) >= needed
+
+
+def test_open_in_browser_failing_says_so(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QUrl
+
+    opened: list[QUrl] = []
+
+    def refuse(url: QUrl) -> bool:
+        opened.append(url)
+        return False
+
+    p = ConnectivityPanel(open_url=refuse)
+    qtbot.addWidget(p)
+    with http_server() as port:
+        p.set_target("127.0.0.1", port)
+        with qtbot.waitSignal(p.finished, timeout=10000):
+            p.http_button.click()
+    assert p.browser_button.isEnabled()
+    p.browser_button.click()
+    assert opened and "could not open a web browser" in p.status.text()
+    assert f"http://127.0.0.1:{port}/" in p.status.text()
+
+
+def test_chart_has_axes_units_and_palette_colours(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    from loopgui.ui.panels.connectivity_panel import Sparkline, line_color
+
+    dark = QPalette()
+    dark.setColor(QPalette.ColorRole.Base, QColor(30, 30, 30))
+    dark.setColor(QPalette.ColorRole.Text, QColor(230, 230, 230))
+    dark.setColor(QPalette.ColorRole.Highlight, QColor(40, 40, 48))  # a highlight that vanishes on the base
+    assert line_color(dark) == QColor(230, 230, 230)
+    light = QPalette()
+    light.setColor(QPalette.ColorRole.Base, QColor(255, 255, 255))
+    light.setColor(QPalette.ColorRole.Highlight, QColor(48, 140, 198))
+    assert line_color(light) == QColor(48, 140, 198)
+
+    p = ConnectivityPanel()
+    qtbot.addWidget(p)
+    for v in (0.001, None, 0.004):
+        p.history.add(v)
+    chart: Sparkline = p.sparkline
+    assert chart.axis_labels() == ("4.0 ms", "60 s ago", "now")
+    chart.setPalette(dark)
+    chart.resize(300, 100)
+    image = chart.grab().toImage()
+    colours = {image.pixelColor(x, y).rgb() for x in range(0, 300, 3) for y in range(0, 100, 3)}
+    assert QColor(230, 230, 230).rgb() in colours  # axes and the line in the text colour: visible on dark
+    assert chart.accessibleName() and "milliseconds" in chart.accessibleDescription()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import QColor, QDesktopServices, QPainter, QPaintEvent, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -32,6 +34,7 @@ _GOOD = QStyle.StandardPixmap.SP_DialogApplyButton
 _BAD = QStyle.StandardPixmap.SP_MessageBoxWarning
 _NEUTRAL = QStyle.StandardPixmap.SP_MessageBoxInformation
 _NEUTRAL_OUTCOMES = {Outcome.NO_ANSWER}
+IDLE = "Pick a test. loopgui only tests the computer and port written above."
 
 
 def _button(text: str, tip: str) -> QPushButton:
@@ -40,41 +43,123 @@ def _button(text: str, tip: str) -> QPushButton:
     return button
 
 
+def line_color(palette: QPalette) -> QColor:
+    """The chart line: the palette's highlight, or its text colour when the highlight hardly differs from the
+    background (some dark themes) — readable on light and dark alike."""
+    base = palette.color(QPalette.ColorRole.Base)
+    highlight = palette.color(QPalette.ColorRole.Highlight)
+    if abs(highlight.lightnessF() - base.lightnessF()) >= 0.25:
+        return highlight
+    return palette.color(QPalette.ColorRole.Text)
+
+
+def failure_color(palette: QPalette) -> QColor:
+    """Failed attempts: red, lighter on a dark background."""
+    dark = palette.color(QPalette.ColorRole.Base).lightnessF() < 0.5
+    return QColor(255, 110, 100) if dark else QColor(200, 40, 40)
+
+
 class Sparkline(QWidget):
-    """A small chart of connect times; failed attempts are red ticks."""
+    """Connect times of the repeat mode: a line in milliseconds (left axis), one point per second (bottom axis);
+    failed attempts are red ticks.  Colours come from the palette, so it reads on dark themes too."""
 
     def __init__(self, history: LatencyHistory, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.history = history
-        self.setMinimumHeight(36)
-        self.setAccessibleName("Connection time history")
+        self.setMinimumHeight(90)
+        self.setAccessibleName("Connection time chart")
+        self.setAccessibleDescription(
+            "Time to connect, in milliseconds, for each try of the last minute; failed tries are marked in red."
+        )
 
     def sizeHint(self) -> QSize:
-        return QSize(240, 40)
+        return QSize(320, 110)
+
+    def axis_labels(self) -> tuple[str, str, str]:
+        """(top of the vertical axis, bottom axis left end, bottom axis right end)."""
+        ok = [v for v in self.history.values if v is not None]
+        top = max(ok) * 1000 if ok else 1.0
+        return f"{top:.1f} ms", f"{self.history.size} s ago", "now"
 
     def paintEvent(self, event: QPaintEvent) -> None:
         values = self.history.values
+        palette = self.palette()
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = self.rect().adjusted(2, 2, -2, -2)
-        painter.setPen(QPen(self.palette().mid().color()))
-        painter.drawRect(rect)
+        metrics = painter.fontMetrics()
+        top_text, left_text, right_text = self.axis_labels()
+        margin_left = metrics.horizontalAdvance(top_text) + 8
+        margin_bottom = metrics.height() + 4
+        plot = self.rect().adjusted(margin_left, 4, -6, -margin_bottom)
+        painter.fillRect(plot, palette.color(QPalette.ColorRole.Base))
+        text_pen = QPen(palette.color(QPalette.ColorRole.Text))
+        painter.setPen(text_pen)
+        painter.drawLine(plot.bottomLeft(), plot.bottomRight())  # x axis: time
+        painter.drawLine(plot.bottomLeft(), plot.topLeft())  # y axis: milliseconds
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(0, plot.top(), margin_left - 4, metrics.height(), right, top_text)
+        painter.drawText(0, plot.bottom() - metrics.height(), margin_left - 4, metrics.height(), right, "0 ms")
+        below = plot.bottom() + 2
+        painter.drawText(plot.left(), below, plot.width(), metrics.height(), Qt.AlignmentFlag.AlignLeft, left_text)
+        painter.drawText(plot.left(), below, plot.width(), metrics.height(), Qt.AlignmentFlag.AlignRight, right_text)
         if not values:
             return
         ok = [v for v in values if v is not None]
         top = max(ok) if ok else 1.0
-        step = rect.width() / max(1, self.history.size - 1)
+        step = plot.width() / max(1, self.history.size - 1)
+        start = plot.right() - (len(values) - 1) * step  # the newest point is at "now"
         points = QPolygonF()
         for i, v in enumerate(values):
-            x = rect.left() + i * step
+            x = start + i * step
             if v is None:
-                painter.setPen(QPen(QColor(218, 54, 51), 2))
-                painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+                painter.setPen(QPen(failure_color(palette), 2))
+                painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
                 continue
-            y = rect.bottom() - (v / top if top else 0) * (rect.height() - 4)
+            y = plot.bottom() - (v / top if top else 0) * (plot.height() - 2)
             points.append(QPointF(x, y))
-        painter.setPen(QPen(self.palette().highlight().color(), 2))
+        painter.setPen(QPen(line_color(palette), 2))
         painter.drawPolyline(points)
+
+
+def other_family_note(result: ProbeResult, listening: list[str]) -> ProbeResult:
+    """A refusal on one address family while the program listens on the other: say so, instead of "nothing
+    listens"."""
+    if result.outcome != Outcome.REFUSED or not listening:
+        return result
+    tried_v6 = result.target.startswith("[")
+    same = [a for a in listening if (":" in a) == tried_v6]
+    if same:
+        return result
+    there = listening[0]
+    have, want = ("IPv6", "IPv4") if ":" in there else ("IPv4", "IPv6")
+    shown = f"[{there}]" if ":" in there else there
+    return dataclasses.replace(
+        result,
+        verdict=f"Refused here ({want}), but a program listens on this port at {shown} ({have}): connect to "
+        f"{shown} instead, or make the program listen on both.",
+    )
+
+
+def summary(results: list[ProbeResult]) -> str:
+    """``"1 of 2 succeeded: [::1]:8000 answered; 127.0.0.1:8000 refused."``"""
+    good = [r for r in results if r.good]
+    parts = [f"{r.target} {_SHORT.get(r.outcome, r.outcome.value.replace('_', ' '))}" for r in results if r.target]
+    return f"Done: {len(good)} of {len(results)} succeeded" + (": " + "; ".join(parts) + "." if parts else ".")
+
+
+_SHORT = {
+    Outcome.CONNECTED: "answered",
+    Outcome.ANSWERED: "answered",
+    Outcome.REFUSED: "refused",
+    Outcome.TIMEOUT: "gave no answer in time",
+    Outcome.UNREACHABLE: "unreachable",
+    Outcome.PERMISSION: "blocked",
+    Outcome.ERROR: "failed",
+    Outcome.NO_ANSWER: "no answer",
+    Outcome.CLOSED: "closed",
+    Outcome.FREE: "free",
+    Outcome.IN_USE: "in use",
+}
 
 
 class ConnectivityPanel(QWidget):
@@ -92,10 +177,16 @@ class ConnectivityPanel(QWidget):
         *,
         used_ports: Callable[[], set[int]] | None = None,
         who_holds: Callable[[int], str] | None = None,
+        listening_on: Callable[[int], list[str]] | None = None,
+        open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl,
+        resolver: probes.Resolver | None = None,
     ) -> None:
         super().__init__(parent)
         self._used_ports = used_ports or set
         self._who_holds = who_holds
+        self._listening_on = listening_on or (lambda _port: [])
+        self._open_url = open_url
+        self._resolver = resolver
         self._cancel: Cancel | None = None
         self._running = False
         self.last_results: list[ProbeResult] = []
@@ -167,7 +258,7 @@ class ConnectivityPanel(QWidget):
         self.repeat_button.toggled.connect(self.set_repeat)
 
         status = QHBoxLayout()
-        self.status = QLabel("Pick a test. loopgui only tests the computer and port written above.")
+        self.status = QLabel(IDLE)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.cancel_button = QPushButton("Cancel")
@@ -197,14 +288,19 @@ class ConnectivityPanel(QWidget):
         self.results.setRootIsDecorated(True)
         self.results.setWordWrap(True)
         self.results.setAccessibleName("Test results")
-        self.results.setColumnWidth(0, 190)
-        self.results.setColumnWidth(1, 190)
+        self.results.setAccessibleDescription("Each test, the address it tried and what happened.")
+        header = self.results.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)  # test names are never cut off
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         layout.addWidget(self.results, 1)
 
         self._repeat_timer = QTimer(self)
         self._repeat_timer.setInterval(1000)
         self._repeat_timer.timeout.connect(self._repeat_once)
         self._web_url = ""
+        self.host_edit.textEdited.connect(lambda _t: self.clear_results())
+        self.port_spin.valueChanged.connect(lambda _v: self._on_port_edited())
 
     # -- public ------------------------------------------------------------------------------------------------
 
@@ -212,9 +308,32 @@ class ConnectivityPanel(QWidget):
         """Fill in the address to test (from the investigate bar or the table); runs nothing."""
         if host in ("", "*", "0.0.0.0", "::"):
             host = "localhost"  # "all network connections" is reached through this computer's own name
+        if host == self.host_edit.text() and port == self.port_spin.value():
+            return
         self.host_edit.setText(host)
         if 1 <= port <= 65535:
+            self.port_spin.blockSignals(True)
             self.port_spin.setValue(port)
+            self.port_spin.blockSignals(False)
+        self.clear_results()
+
+    def clear_results(self) -> None:
+        """The target changed: results, chart and status about the old one go (a running test is cancelled)."""
+        if self._running or self.repeat_button.isChecked():
+            self.cancel()
+        self.results.clear()
+        self.last_results = []
+        self.history.values.clear()
+        self.sparkline.update()
+        self.sparkline_label.setText("")
+        self.sparkline.hide()
+        self.sparkline_label.hide()
+        self._web_url = ""
+        self.browser_button.setEnabled(False)
+        self.status.setText(IDLE)
+
+    def _on_port_edited(self) -> None:
+        self.clear_results()
 
     @property
     def running(self) -> bool:
@@ -229,7 +348,10 @@ class ConnectivityPanel(QWidget):
 
     def run_tcp(self) -> None:
         host, port, timeout = self._inputs()
-        self._start(f"Connecting to {host} port {port}…", lambda c: probes.tcp_probe(host, port, timeout, c))
+        self._start(
+            f"Connecting to {host} port {port}…",
+            lambda c: probes.tcp_probe(host, port, timeout, c, resolver=self._resolver),
+        )
 
     def run_http(self, https: bool | None) -> None:
         host, port, timeout = self._inputs()
@@ -282,10 +404,13 @@ class ConnectivityPanel(QWidget):
         else:
             self._repeat_timer.stop()
             self.repeat_button.setText("Repeat every second")
+            self.cancel_button.setEnabled(self._running)
 
     def open_in_browser(self) -> None:
-        if self._web_url:
-            QDesktopServices.openUrl(QUrl(self._web_url))
+        if self._web_url and not self._open_url(QUrl(self._web_url)):
+            self.status.setText(
+                f"loopgui could not open a web browser. Copy this address into your browser: {self._web_url}"
+            )
 
     # -- internals ---------------------------------------------------------------------------------------------
 
@@ -328,15 +453,16 @@ class ConnectivityPanel(QWidget):
             if repeat:
                 self._record_repeat(results)
                 return
+            listening = self._listening_on(self.port_spin.value())
+            results = [other_family_note(r, listening) for r in results]
             self.last_results = results
             self._show(results)
             answered_web = any(r.test.startswith("Web page") and r.outcome == Outcome.ANSWERED for r in results)
             self.browser_button.setEnabled(answered_web)
-            good = sum(r.good for r in results)
             if len(results) == 1:
                 self.status.setText(results[0].verdict)
             else:
-                self.status.setText(f"Done: {good} of {len(results)} succeeded." if results else "Done.")
+                self.status.setText(summary(results) if results else "Done.")
 
         def failed(exc: BaseException) -> None:
             self._finish()
@@ -364,7 +490,11 @@ class ConnectivityPanel(QWidget):
         if self._running:
             return
         host, port, timeout = self._inputs()
-        self._start("", lambda c: probes.tcp_probe(host, port, min(timeout, 0.9), c, greeting=False), repeat=True)
+        self._start(
+            "",
+            lambda c: probes.tcp_probe(host, port, min(timeout, 0.9), c, greeting=False, resolver=self._resolver),
+            repeat=True,
+        )
 
     def _record_repeat(self, results: list[ProbeResult]) -> None:
         first = results[0] if results else None
