@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from loopgui.core import knowledge
 from loopgui.core.firewall import CachedFirewall, FirewallAnswer, Inbound
-from loopgui.core.probes import Cancel
+from loopgui.core.probes import Cancel, Outcome, ProbeResult
 from loopgui.core.sockets import SocketRow, format_endpoint
 
 # -- this computer's network connections -------------------------------------------------------------------------
@@ -446,6 +446,48 @@ def own_address_test(
     return [results[(a, i)] for a, i in targets if (a, i) in results]
 
 
+OWN_TEST = "From this computer's network address"
+_OWN_PROBE = {
+    OwnOutcome.ANSWERED: (
+        Outcome.CONNECTED,
+        "Answered: the program takes connections on this address, so other computers on this network can try too "
+        "(a firewall may still stop them).",
+    ),
+    OwnOutcome.REFUSED: (Outcome.REFUSED, "Refused: the program does not listen on this address."),
+    OwnOutcome.NO_ANSWER: (Outcome.TIMEOUT, "No answer in time: a firewall on this computer may drop it."),
+}
+
+
+def own_address_probe(
+    port: int,
+    timeout: float = 2.0,
+    cancel: Cancel | None = None,
+    *,
+    targets: Sequence[tuple[str, str]] | None = None,
+) -> list[ProbeResult]:
+    """The own-address test as connectivity-test results (the Connectivity tests tab shows them).
+
+    ``targets`` defaults to this computer's own non-loopback addresses; nothing else is ever contacted.
+    """
+    if targets is None:
+        targets = own_addresses(interfaces())
+    if not targets:
+        return [
+            ProbeResult(
+                OWN_TEST,
+                "",
+                Outcome.NO_ANSWER,
+                "This computer has no network address besides loopback right now: other computers cannot reach it.",
+            )
+        ]
+    out: list[ProbeResult] = []
+    for r in own_address_test(port, targets, timeout, cancel):
+        outcome, words = _OWN_PROBE.get(r.outcome, (Outcome.ERROR, f"Could not be tried: {r.error}."))
+        details = (("Network connection", r.interface),)
+        out.append(ProbeResult(OWN_TEST, format_endpoint(r.address, port), outcome, words, r.seconds, details))
+    return out
+
+
 def _own_failure(addr: str, iface: str, err: int, took: float) -> OwnResult:
     if err in (errno.ECONNREFUSED, 10061):
         return OwnResult(addr, iface, OwnOutcome.REFUSED, took)
@@ -699,6 +741,7 @@ __all__ = [
     "interfaces",
     "listeners_of",
     "live_verdict",
+    "own_address_probe",
     "own_address_test",
     "own_addresses",
     "parse_v6only",

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from loopgui.core import probes
 from loopgui.core.probes import BadInput, Cancel, Cancelled, LatencyHistory, Outcome, ProbeResult
 from loopgui.ui.background import BackgroundOp
+from loopgui.ui.panels import own_address_test
 from loopgui.ui.plain import plain_tooltip
 
 ProbeWork = Callable[[Cancel], list[ProbeResult]]
@@ -244,6 +245,7 @@ class ConnectivityPanel(QWidget):
             "Repeat every second", "Keep testing the connection every second until you press it again."
         )
         self.repeat_button.setCheckable(True)
+        self.own_address_button = own_address_test.make_button()
         for i, b in enumerate([*self._buttons(), self.repeat_button]):
             grid.addWidget(b, i // 4, i % 4)
         layout.addLayout(grid)
@@ -255,6 +257,7 @@ class ConnectivityPanel(QWidget):
         self.bind_button.clicked.connect(self.run_bind)
         self.self_test_button.clicked.connect(self.run_self_test)
         self.free_button.clicked.connect(self.run_free_port)
+        self.own_address_button.clicked.connect(self.run_own_addresses)
         self.repeat_button.toggled.connect(self.set_repeat)
 
         status = QHBoxLayout()
@@ -393,6 +396,10 @@ class ConnectivityPanel(QWidget):
 
         self._start("Looking for a free port…", work)
 
+    def run_own_addresses(self) -> None:
+        _, port, timeout = self._inputs()
+        self._start(own_address_test.message(port), lambda c: own_address_test.work(port, timeout, c))
+
     def set_repeat(self, on: bool) -> None:
         if on:
             self.history.values.clear()
@@ -427,6 +434,7 @@ class ConnectivityPanel(QWidget):
             self.bind_button,
             self.self_test_button,
             self.free_button,
+            self.own_address_button,
         ]
 
     def _start(self, message: str, work: ProbeWork, *, repeat: bool = False) -> None:

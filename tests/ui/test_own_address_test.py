@@ -1,0 +1,85 @@
+"""The "Test from this computer's own addresses" button: off the GUI thread, time limit and Cancel passed on,
+results in the list.  The core function is replaced here: no test connects to this machine's own addresses."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from loopgui.core import reach
+from loopgui.core.probes import Cancel, Cancelled, Outcome, ProbeResult
+from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
+
+
+@pytest.fixture
+def panel(qtbot: QtBot) -> ConnectivityPanel:
+    p = ConnectivityPanel()
+    qtbot.addWidget(p)
+    p.show()
+    return p
+
+
+def test_button_runs_the_own_address_test(
+    panel: ConnectivityPanel, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[int, float, bool]] = []
+
+    def fake(port: int, timeout: float = 2.0, cancel: Cancel | None = None) -> list[ProbeResult]:
+        asked.append((port, timeout, threading.current_thread() is threading.main_thread()))
+        return [
+            ProbeResult(reach.OWN_TEST, "192.168.1.20:8000", Outcome.CONNECTED, "Answered: …", 0.001),
+            ProbeResult(reach.OWN_TEST, "[fd00::5]:8000", Outcome.REFUSED, "Refused: …", 0.001),
+        ]
+
+    monkeypatch.setattr(reach, "own_address_probe", fake)
+    panel.set_target("0.0.0.0", 8000)
+    panel.timeout_spin.setValue(1.5)
+    button = panel.own_address_button
+    assert button.text() == "Test from this computer's own addresses" and button.toolTip()
+    with qtbot.waitSignal(panel.finished, timeout=10000):
+        button.click()
+        assert not button.isEnabled()  # like every other test while one runs
+    assert asked == [(8000, 1.5, False)]  # off the GUI thread, with the tab's time limit
+    assert panel.results.topLevelItemCount() == 2
+    assert panel.results.topLevelItem(0).text(1) == "192.168.1.20:8000"
+    assert panel.status.text() == "Done: 1 of 2 succeeded." and button.isEnabled()
+
+
+def test_cancel_stops_it(panel: ConnectivityPanel, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    started = threading.Event()
+
+    def slow(port: int, timeout: float = 2.0, cancel: Cancel | None = None) -> list[ProbeResult]:
+        started.set()
+        assert cancel is not None
+        while True:
+            cancel.check()
+            threading.Event().wait(0.01)
+
+    monkeypatch.setattr(reach, "own_address_probe", slow)
+    panel.set_target("localhost", 8000)
+    with qtbot.waitSignal(panel.finished, timeout=10000):
+        panel.own_address_button.click()
+        assert started.wait(5)
+        panel.cancel_button.click()
+    assert panel.status.text() == "Cancelled."
+
+
+def test_core_probe_on_loopback_targets_only() -> None:
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    try:
+        (r,) = reach.own_address_probe(server.getsockname()[1], 2.0, targets=[("127.0.0.1", "lo")])
+    finally:
+        server.close()
+    assert r.outcome == Outcome.CONNECTED and r.good and r.details == (("Network connection", "lo"),)
+    (none,) = reach.own_address_probe(8000, 1.0, targets=[])
+    assert none.outcome == Outcome.NO_ANSWER and "no network address besides loopback" in none.verdict
+    cancel = Cancel()
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        reach.own_address_probe(8000, 1.0, cancel, targets=[("127.0.0.1", "lo")])
