@@ -119,7 +119,7 @@ def test_settings_are_remembered(window: MainWindow, qtbot: QtBot, settings: Set
     window.udp_check.setChecked(False)
     window.set_interval(2.5)
     window.table.setColumnWidth(1, 333)
-    window.resize(700, 450)
+    window.resize(800, 520)  # above the window's minimum size (the test buttons take three rows)
     window.close()
     scanner, _ = scripted_scanner(lambda: ROWS)
     again = MainWindow(scanner, settings, start=False)
@@ -128,7 +128,7 @@ def test_settings_are_remembered(window: MainWindow, qtbot: QtBot, settings: Set
     assert again.listening_check.isChecked() and not again.udp_check.isChecked() and again.tcp_check.isChecked()
     assert again.interval_spin.value() == 2.5 and again.scan_thread.interval == 2.5
     assert again.table.columnWidth(1) == 333
-    assert (again.size().width(), again.size().height()) == (700, 450)
+    assert (again.size().width(), again.size().height()) == (800, 520)
 
 
 def test_pause_and_refresh_now(window: MainWindow, qtbot: QtBot, scripted: tuple[object, ScriptedSource]) -> None:

@@ -246,7 +246,8 @@ class ConnectivityPanel(QWidget):
         )
         self.repeat_button.setCheckable(True)
         self.own_address_button = own_address_test.make_button()
-        for i, b in enumerate([*self._buttons(), self.repeat_button]):
+        placed = [b for b in self._buttons() if b is not self.own_address_button]
+        for i, b in enumerate([*placed, self.repeat_button, self.own_address_button]):
             grid.addWidget(b, i // 4, i % 4)
         layout.addLayout(grid)
 

@@ -1,4 +1,4 @@
-"""The "Test from this computer's own addresses" button of the Connectivity tests tab.
+"""The "Test own network addresses" button of the Connectivity tests tab.
 
 It connects to the port on each of this computer's own network addresses (never to another computer) and lists
 which answered: that shows whether the program's listening address leaves them out.  It runs only when pressed,
@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QPushButton
 from loopgui.core import reach
 from loopgui.core.probes import Cancel, ProbeResult
 
-TEXT = "Test from this computer's own addresses"
+TEXT = "Test own network addresses"  # short: the tab's buttons share a grid (and the window's minimum width)
+NAME = "Test from this computer's own network addresses"
 TIP = (
     "Connect to this port on each of this computer's own network addresses (Wi-Fi, cable, VPN…) and show which "
     "answered: if they answer, other computers on those networks can try too. Nothing else is contacted."
@@ -22,7 +23,7 @@ TIP = (
 def make_button() -> QPushButton:
     button = QPushButton(TEXT)
     button.setToolTip(TIP)
-    button.setAccessibleName(TEXT)
+    button.setAccessibleName(NAME)
     return button
 
 
