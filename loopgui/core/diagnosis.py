@@ -16,6 +16,7 @@ from loopgui.core.endpoints import Endpoint, ErrorKind, FindResult, find_endpoin
 from loopgui.core.history import HistorySource, HistoryUnavailable, Span, ago, clock
 from loopgui.core.processes import ProcessFacts, process_facts, started_ago
 from loopgui.core.reach import ReachVerdict, live_verdict
+from loopgui.core.redact import redact_command, redact_text
 from loopgui.core.sockets import TCP, SocketRow, format_endpoint
 
 MAX_HOLDERS = 5
@@ -108,7 +109,7 @@ class Diagnosis:
         stamp = datetime.fromtimestamp(self.made_at).strftime("%Y-%m-%d %H:%M:%S")
         lines = [f"loopgui report, {stamp}"] if header else []
         if self.text:
-            pasted = " ".join(self.text.split())
+            pasted = redact_text(" ".join(self.text.split()))
             lines.append(f"Pasted: {pasted[:300]}{'…' if len(pasted) > 300 else ''}")
         if lines:
             lines.append("")
@@ -153,7 +154,7 @@ class Diagnosis:
                     "local_port": h.row.local_port,
                     "state": h.row.state,
                     "user": h.facts.username or None if h.facts else None,
-                    "command": h.facts.command or None if h.facts else None,
+                    "command": redact_command(h.facts.cmdline) or None if h.facts else None,
                 }
                 for h in self.holders
             ],
@@ -395,8 +396,9 @@ class _Builder:
         if f is None:
             return ""
         bits = []
-        if f.command:
-            command = f.command if len(f.command) <= 300 else f.command[:300] + "…"
+        if f.cmdline:
+            command = redact_command(f.cmdline)  # this detail goes into reports: secrets hidden
+            command = command if len(command) <= 300 else command[:300] + "…"
             bits.append(f"command: {command}")
         if f.exe:
             bits.append(f"program file: {f.exe}")
@@ -810,7 +812,7 @@ def _span_detail(span: Span) -> str:
     if span.user:
         bits.append(f"user {span.user}")
     if span.command:
-        bits.append(f"command: {span.command}")
+        bits.append(f"command: {redact_text(span.command)}")
     return "; ".join(bits)
 
 

@@ -34,6 +34,7 @@ from typing import IO, Any, Protocol
 
 import psutil
 
+from loopgui.core.redact import redact_command
 from loopgui.core.sockets import TCP, Snapshot, SocketRow, format_endpoint
 
 if sys.platform == "win32":
@@ -159,15 +160,9 @@ def _try(getter: Callable[[], object]) -> object:
 
 
 def redacted_command(words: Sequence[str]) -> str:
-    """The command line as it may be stored: never with secrets.
-
-    Until loopgui has its shared redactor (``loopgui/core/redact.py``), only the program itself is kept, not
-    its arguments (where passwords and tokens appear).
-    """
-    if not words:
-        return ""
-    first = words[0]
-    return first if len(first) <= 300 else first[:300] + "…"
+    """The command line as it may be stored: never with secrets (``loopgui/core/redact.py``)."""
+    command = redact_command(words)
+    return command if len(command) <= 300 else command[:300] + "…"
 
 
 # -- what a reader gets ----------------------------------------------------------------------------------------

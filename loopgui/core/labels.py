@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 import psutil
 
+from loopgui.core.redact import redact_word
 from loopgui.core.sockets import (
     NO_PROGRAM,
     ORPHAN_STATES,
@@ -109,7 +110,7 @@ def state_tooltip(row: SocketRow) -> str:
 
 def _is_secret(arg: str) -> bool:
     low = arg.casefold()
-    return any(word in low for word in _SECRET_WORDS) or ("://" in low and "@" in low)
+    return any(word in low for word in _SECRET_WORDS) or ("://" in low and "@" in low) or redact_word(arg) != arg
 
 
 def _base(path: str) -> str:

@@ -163,3 +163,11 @@ def test_redaction_is_linear_time(unit: str) -> None:
     redact_text(text)
     redact_words(text.split(" ")[:20_000])
     assert time.monotonic() - start < 5
+
+
+def test_program_labels_in_the_table_and_exports_leave_tokens_out() -> None:
+    from loopgui.core.labels import program_label
+
+    label = program_label("node", ["node", "server.js", "ghp_1234567890abcdefghijABCDEFGHIJ"])
+    assert label == "node server.js …"
+    assert program_label("python3", ["python3", "app.py", "--port", "8000"]) == "python3 app.py --port 8000"
