@@ -195,7 +195,29 @@ _ALL_STATES = 0xFFE  # states 1..11; the kernel adds request sockets itself when
 
 
 class NetlinkReplyError(Exception):
-    """The kernel's reply could not be read completely."""
+    """The kernel's reply could not be read completely (``code``: the error number it sent, 0 when none)."""
+
+    def __init__(self, message: str, code: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def error_text(code: int) -> str:
+    """Plain text for an error number from the kernel: any int, negative (as netlink sends them) or huge."""
+    n = -code if code < 0 else code
+    if 0 < n < 4096:
+        try:
+            text = os.strerror(n)
+        except (ValueError, OverflowError):  # pragma: no cover - strerror takes any C int
+            text = ""
+        if n in errno.errorcode:
+            return f"{text} ({errno.errorcode[n]})" if text else errno.errorcode[n]
+    return f"unknown error code {code}"
+
+
+# Errors worth asking again at once: the kernel ran out of buffer space or was interrupted.
+TRANSIENT = frozenset({errno.ENOBUFS, errno.EAGAIN, errno.EINTR, errno.ENOMEM, errno.EBUSY})
+ATTEMPTS = 3
 
 
 def build_request(family: int, protocol: int, seq: int) -> bytes:
@@ -223,7 +245,7 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
             return True
         if kind == NLMSG_ERROR:
             code = struct.unpack_from("=i", buf, off + 16)[0] if length >= 20 else 0
-            raise NetlinkReplyError(f"the kernel refused the socket list: {os.strerror(-code) if code else 'error'}")
+            raise NetlinkReplyError(f"the kernel refused the socket list: {error_text(code)}", -code)
         if kind == SOCK_DIAG_BY_FAMILY:
             if length < 16 + _MSG_SIZE:
                 raise NetlinkReplyError(f"socket message of {length} bytes is too short")
@@ -402,15 +424,26 @@ class NetlinkSource:
         for family, protocol in self._QUERIES:
             if should_stop():
                 raise ScanCancelled
-            try:
-                self.dump(family, protocol, raw)
-            except NetlinkReplyError as exc:
-                log.warning("incomplete socket list: %s", exc)
-                problems.append("The system's list of connections arrived incomplete; some may be missing.")
-            except OSError as exc:
-                if exc.errno in (errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT, errno.ENOENT):
-                    continue  # e.g. IPv6 or UDP diagnostics not built into this kernel
-                raise
+            for attempt in range(1, ATTEMPTS + 1):
+                part: dict[bytes, tuple[int, int]] = {}
+                try:
+                    self.dump(family, protocol, part)
+                except NetlinkReplyError as exc:
+                    if exc.code in TRANSIENT and attempt < ATTEMPTS:
+                        continue
+                    log.warning("incomplete socket list: %s", exc)
+                    problems.append("The system's list of connections arrived incomplete; some may be missing.")
+                except TimeoutError:
+                    raise  # already waited long: this scan reads the slower way
+                except OSError as exc:
+                    if exc.errno in (errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT, errno.ENOENT):
+                        break  # e.g. IPv6 or UDP diagnostics not built into this kernel
+                    if exc.errno in TRANSIENT and attempt < ATTEMPTS:
+                        continue
+                    raise
+                for key, value in part.items():
+                    raw[_unique(key, raw) if key in raw else key] = value
+                break
         owner = self._owners.refresh({inode for _, inode in raw.values() if inode}, should_stop)
         rows: dict[bytes, SocketRow] = {}
         hidden = 0
@@ -450,7 +483,7 @@ class NetlinkSource:
         self._labels.forget_except(self._owners.pids)
         if not self._owners.unreadable:
             hidden = 0  # sockets closed between the two reads, not hidden ones
-        return SourceResult(rows, hidden, tuple(problems))
+        return SourceResult(rows, hidden, tuple(dict.fromkeys(problems)))  # each notice once
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -459,27 +492,45 @@ class NetlinkSource:
 class Scanner:
     """Takes snapshots from a source; keeps the previous one to carry "first seen" and compute the diff.
 
-    If the fast source fails with an operating-system error, the scanner logs it and continues with the
-    portable one for good.
+    When the fast source fails with an operating-system error, that scan is taken with the portable one and
+    the snapshot carries one notice; the fast source is tried again after 1, 3, 7, … scans (at most 63), and
+    used again as soon as it works.
     """
+
+    FALLBACK_NOTICE = "The fast way of reading connections failed; loopgui uses a slower way until it works again."
 
     def __init__(self, source: SocketSource, fallback: SocketSource | None = None) -> None:
         self.source = source
         self._fallback = fallback
         self._previous: dict[bytes, SocketRow] = {}
+        self._failures = 0  # consecutive failures of ``source``
+        self._skip = 0  # scans left before ``source`` is tried again
+
+    def _read(self, now: float, stop: StopCheck) -> tuple[SourceResult, str, tuple[str, ...]]:
+        fallback = self._fallback
+        if fallback is not None and self._skip > 0:
+            self._skip -= 1
+            return fallback.read(self._previous, now, stop), fallback.name, (self.FALLBACK_NOTICE,)
+        try:
+            result = self.source.read(self._previous, now, stop)
+        except OSError as exc:
+            if fallback is None:
+                raise
+            self._failures += 1
+            self._skip = min(2**self._failures - 1, 63) - 1
+            if self._failures == 1:
+                log.warning("the %s scanner failed (%s); reading with %s for now", self.source.name, exc, fallback.name)
+            return fallback.read(self._previous, now, stop), fallback.name, (self.FALLBACK_NOTICE,)
+        if self._failures:
+            log.info("the %s scanner works again", self.source.name)
+            self._failures = 0
+        return result, self.source.name, ()
 
     def scan(self, should_stop: StopCheck | None = None) -> Snapshot:
         stop = should_stop or _never
         started = time.perf_counter()
         now = time.time()
-        try:
-            result = self.source.read(self._previous, now, stop)
-        except OSError as exc:
-            if self._fallback is None:
-                raise
-            log.warning("the %s scanner failed (%s); switching to %s", self.source.name, exc, self._fallback.name)
-            self.source, self._fallback = self._fallback, None
-            result = self.source.read(self._previous, now, stop)
+        result, used, notices = self._read(now, stop)
         diff = diff_rows(self._previous, result.rows)
         self._previous = result.rows
         return Snapshot.of(
@@ -488,8 +539,8 @@ class Scanner:
             duration=time.perf_counter() - started,
             diff=diff,
             hidden_sockets=result.hidden_sockets,
-            problems=result.problems,
-            source=self.source.name,
+            problems=tuple(dict.fromkeys(notices + result.problems)),
+            source=used,
         )
 
 

@@ -234,14 +234,15 @@ def test_scanner_reuses_rows_and_keeps_first_seen(monkeypatch: pytest.MonkeyPatc
     assert r3.state == "CLOSE_WAIT" and r3.first_seen == r1.first_seen and third.diff.changed == {r1.key}
 
 
-def test_scanner_switches_to_fallback_on_os_error() -> None:
-    broken = ScriptedSource(lambda: [])
+def test_scanner_falls_back_for_one_scan_on_os_error() -> None:
+    broken = ScriptedSource(lambda: [row(8)])
     broken.fail_next = OSError(97, "Address family not supported")
     spare = ScriptedSource(lambda: [row(9)])
     scanner = Scanner(broken, fallback=spare)  # type: ignore[arg-type]
     snap = scanner.scan()
     assert [r.local_port for r in snap.rows.values()] == [9]
-    assert scanner.source is spare
+    assert scanner.source is broken  # not for good: the next scan tries the fast source again
+    assert [r.local_port for r in scanner.scan().rows.values()] == [8]
 
 
 def test_netlink_source_reports_incomplete_reply(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
