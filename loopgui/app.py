@@ -21,6 +21,10 @@ from loopgui import __version__
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
 
+    from loopgui.ui.history_panel import HistoryFeature
+    from loopgui.ui.main_window import MainWindow
+    from loopgui.ui.tray import TrayFeature
+
 log = logging.getLogger("loopgui")
 
 _IMPORTED = time.monotonic()  # the fallback for "when did this program start"
@@ -52,6 +56,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--install-desktop",
         action="store_true",
         help="add loopgui to the desktop's application menu (in ~/.local/share) and exit",
+    )
+    parser.add_argument(
+        "--background",
+        action="store_true",
+        help="start with only the tray icon (as “Start loopgui when I log in” does); the window opens from it",
     )
     parser.add_argument("--version", action="version", version=f"loopgui {__version__}")
     return parser.parse_args(argv)
@@ -247,6 +256,16 @@ def app_icon() -> QIcon:
     return QIcon(pixmap)
 
 
+def install_features(window: MainWindow) -> tuple[HistoryFeature, TrayFeature]:
+    """Add the History tab and menu (and recording) and the Watch menu with the tray icon to ``window``."""
+    from loopgui.ui.history_panel import HistoryFeature
+    from loopgui.ui.settings import Settings
+    from loopgui.ui.tray import TrayFeature
+
+    settings = Settings()
+    return HistoryFeature(window, settings), TrayFeature(window, settings)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     from loopgui.cli import run_verb
@@ -294,12 +313,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(make_scanner(args.scanner), start=False)
     if args.interval is not None:
         window.set_interval(args.interval)
+    features = install_features(window)  # History tab and recording, Watch menu and tray icon
     window.scan_thread.start()
     if args.text:
         window.investigate_edit.setText(" ".join(args.text))
         window.investigate()
     if args.self_test:
         return run_self_test(window, args.self_test)
+    if args.background and features[1].notifier.is_tray:
+        return app.exec()  # the tray icon brings the window
     window.show()
     if not args.text:
         QTimer.singleShot(400, window.offer_clipboard)

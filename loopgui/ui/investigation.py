@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, Signal
 
 from loopgui.core.diagnosis import Diagnosis, Finding, diagnose, explain_row
 from loopgui.core.endpoints import FindResult, find_endpoints
+from loopgui.core.history import HistoryReader
 from loopgui.core.labels import owner_text, row_summary
 from loopgui.core.processes import ProcessFacts, process_facts
 from loopgui.core.sockets import Snapshot, SocketRow, format_endpoint
@@ -46,11 +47,11 @@ class Showing(enum.Enum):
 
 
 def _diagnose(text: str, rows: Mapping[bytes, SocketRow]) -> Diagnosis:
-    return diagnose(text, rows)
+    return diagnose(text, rows, history=HistoryReader())
 
 
 def _explain_row(row: SocketRow, rows: Mapping[bytes, SocketRow]) -> Diagnosis:
-    return explain_row(row, rows)
+    return explain_row(row, rows, history=HistoryReader())
 
 
 def _read_facts(pid: int) -> ProcessFacts:

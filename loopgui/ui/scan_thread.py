@@ -7,7 +7,9 @@ import math
 
 from PySide6.QtCore import QDeadlineTimer, QMutex, QMutexLocker, QObject, QThread, QWaitCondition, Signal
 
+from loopgui.core.history import Recorder
 from loopgui.core.scanner import ScanCancelled, Scanner
+from loopgui.core.sockets import Snapshot
 
 log = logging.getLogger("loopgui.scan")
 
@@ -21,10 +23,15 @@ class ScanThread(QThread):
     Signals:
         scanned(Snapshot): after every successful scan.
         failed(str): a scan raised; the message is in plain words, details are in the log.
+        history_notice(str): the history recorder has something to say (in plain words).
+
+    With a :class:`Recorder` (:meth:`set_recorder`), each snapshot's changes are written to the history on this
+    thread, before ``scanned`` is emitted; the recorder is closed here when the thread ends.
     """
 
     scanned = Signal(object)
     failed = Signal(str)
+    history_notice = Signal(str)
 
     def __init__(self, scanner: Scanner, interval: float = 1.0, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -36,6 +43,7 @@ class ScanThread(QThread):
         self._paused = False
         self._now = False
         self._interval = clamp_interval(interval)
+        self._recorder: Recorder | None = None
 
     # -- control (any thread) --------------------------------------------------------------------------------
 
@@ -65,6 +73,16 @@ class ScanThread(QThread):
             self._now = True
             self._wake.wakeAll()
 
+    def set_recorder(self, recorder: Recorder | None) -> None:
+        """Record the history with ``recorder`` (set it before :meth:`start`)."""
+        with QMutexLocker(self._mutex):
+            self._recorder = recorder
+
+    @property
+    def recorder(self) -> Recorder | None:
+        with QMutexLocker(self._mutex):
+            return self._recorder
+
     def stop(self, wait_ms: int = 1000) -> bool:
         """Ask the thread to finish (a scan in progress stops at its next check) and wait for it."""
         with QMutexLocker(self._mutex):
@@ -79,6 +97,14 @@ class ScanThread(QThread):
     # -- thread body -----------------------------------------------------------------------------------------
 
     def run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            recorder = self.recorder
+            if recorder is not None:
+                recorder.close()
+
+    def _loop(self) -> None:
         while not self._should_stop():
             try:
                 snapshot = self._scanner.scan(self._should_stop)
@@ -88,8 +114,20 @@ class ScanThread(QThread):
                 log.exception("scan failed")
                 self.failed.emit(f"Reading the list of connections failed ({type(exc).__name__}: {exc}).")
             else:
+                self._record(snapshot)
                 self.scanned.emit(snapshot)
             self._sleep()
+
+    def _record(self, snapshot: Snapshot) -> None:
+        recorder = self.recorder
+        if recorder is None:
+            return
+        try:
+            recorder.record(snapshot)
+        except Exception:  # the recorder turns its own troubles into notices; anything else must not stop scans
+            log.exception("recording the history failed")
+        for notice in recorder.take_notices():
+            self.history_notice.emit(notice)
 
     def _sleep(self) -> None:
         with QMutexLocker(self._mutex):

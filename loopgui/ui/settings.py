@@ -79,6 +79,9 @@ def fit_rect(rect: Rect, area: Rect) -> Rect:
     return Rect(x, y, width, height)
 
 
+MAX_WATCHED = 50  # ports watched at most
+
+
 class Settings:
     """A thin typed layer over QSettings: every value has a type and a default, and bad values fall back."""
 
@@ -189,6 +192,44 @@ class Settings:
     @splitter_sizes.setter
     def splitter_sizes(self, sizes: tuple[int, int]) -> None:
         self._q.setValue("window/split", f"{sizes[0]},{sizes[1]}")
+
+    # -- history, watching, background (ui/history_panel.py, ui/tray.py) ------------------------------------------
+
+    @property
+    def history_recording(self) -> bool:
+        return self._bool("history/record", True)
+
+    @history_recording.setter
+    def history_recording(self, on: bool) -> None:
+        self._q.setValue("history/record", on)
+
+    @property
+    def keep_running(self) -> bool:
+        """Keep running in the background (tray icon) when the window closes."""
+        return self._bool("background/keep_running", False)
+
+    @keep_running.setter
+    def keep_running(self, on: bool) -> None:
+        self._q.setValue("background/keep_running", on)
+
+    @property
+    def watch_new_programs(self) -> bool:
+        return self._bool("watch/new_programs", False)
+
+    @watch_new_programs.setter
+    def watch_new_programs(self, on: bool) -> None:
+        self._q.setValue("watch/new_programs", on)
+
+    @property
+    def watched_ports(self) -> tuple[int, ...]:
+        value = self._value("watch/ports")
+        text = value if isinstance(value, str) else ""
+        ports = [int(p) for p in text.split(",")[:MAX_WATCHED] if p.strip().isdigit() and 0 < int(p) <= 65535]
+        return tuple(dict.fromkeys(ports))
+
+    @watched_ports.setter
+    def watched_ports(self, ports: tuple[int, ...]) -> None:
+        self._q.setValue("watch/ports", ",".join(str(p) for p in ports[:MAX_WATCHED]))
 
     def sync(self) -> None:
         for key in _OLD_BLOBS:

@@ -1,0 +1,317 @@
+"""The History tab and menu: which program used a port earlier, from when to when; recording on/off; clearing.
+
+:class:`HistoryPanel` shows a port's (or an address's, or a program's) timeline, read off the GUI thread through
+:class:`~loopgui.core.history.HistoryReader`.  :class:`HistoryFeature` puts the panel and a History menu into the
+main window through its extension points and gives the scan thread a :class:`~loopgui.core.history.Recorder`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from loopgui.core.history import (
+    DEFAULT_MAX_AGE,
+    HistoryReader,
+    HistoryUnavailable,
+    Recorder,
+    Span,
+    clear_history,
+    clock,
+    database_path,
+    duration_words,
+)
+from loopgui.ui.background import BackgroundOp
+from loopgui.ui.plain import plain_message_box, plain_tooltip
+from loopgui.ui.settings import Settings
+
+if TYPE_CHECKING:
+    from loopgui.ui.main_window import MainWindow
+
+SINCE_CHOICES = (("the last hour", 3600.0), ("the last 24 hours", 86400.0), ("everything kept", None))
+MAX_SHOWN = 500
+COLUMNS = ("From", "To", "How long", "Program", "What", "User")
+
+
+class HistoryPanel(QWidget):
+    """A search box, a period, and the matching sockets' lives, newest first.
+
+    Signals:
+        investigate_requested(str): the user asked to investigate an address from the history.
+    """
+
+    investigate_requested = Signal(str)
+
+    def __init__(self, reader: HistoryReader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("history-panel")
+        self._reader = reader
+        self._generation = 0
+        self._recording_text = ""
+        layout = QVBoxLayout(self)
+        self.state_label = QLabel()
+        self.state_label.setTextFormat(Qt.TextFormat.PlainText)  # holds a file path
+        self.state_label.setWordWrap(True)
+        layout.addWidget(self.state_label)
+        row = QHBoxLayout()
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Port, address or program, for example 3000")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setAccessibleName("Search the history")
+        self.search_edit.returnPressed.connect(self.search)
+        row.addWidget(self.search_edit, 1)
+        self.since_box = QComboBox()
+        for label, _ in SINCE_CHOICES:
+            self.since_box.addItem(label)
+        self.since_box.setCurrentIndex(1)
+        self.since_box.setAccessibleName("How far back")
+        self.since_box.currentIndexChanged.connect(lambda _: self.search())
+        row.addWidget(self.since_box)
+        self.search_button = QPushButton("Search")
+        self.search_button.clicked.connect(self.search)
+        row.addWidget(self.search_button)
+        layout.addLayout(row)
+        self.result_label = QLabel()
+        self.result_label.setTextFormat(Qt.TextFormat.PlainText)  # repeats what was typed
+        self.result_label.setWordWrap(True)
+        layout.addWidget(self.result_label)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setAccessibleName("History of the sockets found")
+        self.tree.itemActivated.connect(self._activated)
+        layout.addWidget(self.tree, 1)
+        self.spans: list[Span] = []
+        self.set_recording_state("")
+
+    # -- what is shown ---------------------------------------------------------------------------------------
+
+    def set_recording_state(self, text: str) -> None:
+        """One plain sentence about recording (on, off, another loopgui records, a problem)."""
+        self._recording_text = text
+        self.state_label.setText(text)
+        self.state_label.setVisible(bool(text))
+
+    def show_port(self, port: int) -> None:
+        """Search for ``port`` (the investigation moved to it)."""
+        self.search_edit.setText(str(port))
+        self.search()
+
+    def search(self) -> None:
+        text = self.search_edit.text().strip()[:200]
+        since_seconds = SINCE_CHOICES[max(0, self.since_box.currentIndex())][1]
+        since = None if since_seconds is None else time.time() - since_seconds
+        self._generation += 1
+        generation = self._generation
+        reader = self._reader
+        self.result_label.setText("Looking…")
+
+        def work() -> tuple[bool, list[Span]]:
+            return reader.exists(), reader.search(text, since=since, limit=MAX_SHOWN)
+
+        def done(result: tuple[bool, list[Span]]) -> None:
+            if generation == self._generation:
+                exists, spans = result
+                self._show(text, exists, spans)
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                self._show_error(exc)
+
+        BackgroundOp(self, work, done).on_failure(failed).start()
+
+    def _show(self, text: str, exists: bool, spans: Sequence[Span]) -> None:
+        self.spans = list(spans)
+        self.tree.clear()
+        period = self.since_box.currentText()
+        if not exists:
+            self.result_label.setText(
+                "No history recorded yet. loopgui records while it runs when “Record history” is on (History menu)."
+            )
+            return
+        if not spans:
+            what = f"“{text}”" if text else "any port"
+            self.result_label.setText(f"Nothing recorded for {what} in {period}.")
+            return
+        more = f" (the newest {MAX_SHOWN})" if len(spans) >= MAX_SHOWN else ""
+        what = f"“{text}”" if text else "all ports"
+        self.result_label.setText(f"{len(spans)} sockets found for {what} in {period}{more}, newest first.")
+        items = []
+        for s in spans:
+            if s.listened:
+                doing = f"listened on {s.local_endpoint} ({s.proto})"
+            elif s.remote_endpoint:
+                doing = f"{s.local_endpoint} connected to {s.remote_endpoint} ({s.proto})"
+            else:
+                doing = f"used {s.local_endpoint} ({s.proto})"
+            item = QTreeWidgetItem(
+                [
+                    clock(s.first_seen),
+                    "still open" if s.open else clock(s.last_seen),
+                    duration_words(s.duration),
+                    s.who,
+                    doing,
+                    s.user,
+                ]
+            )
+            if s.command:
+                item.setToolTip(3, plain_tooltip(s.command))
+            items.append(item)
+        self.tree.addTopLevelItems(items)
+        for column in range(len(COLUMNS) - 1):
+            self.tree.resizeColumnToContents(column)
+
+    def _show_error(self, exc: BaseException) -> None:
+        self.spans = []
+        self.tree.clear()
+        if isinstance(exc, HistoryUnavailable):
+            self.result_label.setText(str(exc))
+        else:
+            self.result_label.setText(f"The history could not be read ({type(exc).__name__}: {exc}).")
+
+    def _activated(self, item: QTreeWidgetItem) -> None:
+        index = self.tree.indexOfTopLevelItem(item)
+        if 0 <= index < len(self.spans):
+            self.investigate_requested.emit(self.spans[index].local_endpoint)
+
+
+class HistoryFeature(QObject):
+    """Recording (on the scan thread), the History tab and the History menu, for one main window."""
+
+    def __init__(
+        self,
+        window: MainWindow,
+        settings: Settings,
+        *,
+        path: Path | None = None,
+        recorder: Recorder | None = None,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.settings = settings
+        self.path = path if path is not None else database_path()
+        self.recorder = recorder or Recorder(self.path, enabled=settings.history_recording)
+        self.recorder.set_enabled(settings.history_recording)
+        window.scan_thread.set_recorder(self.recorder)
+        window.scan_thread.history_notice.connect(self._on_notice, Qt.ConnectionType.QueuedConnection)
+        self.panel = HistoryPanel(HistoryReader(self.path))
+        self.panel.investigate_requested.connect(self._investigate)
+        self.tab_index = window.add_tab(self.panel, "History")
+        menu = window.add_menu("Hi&story")
+        self.menu = menu
+        self.record_action = QAction("&Record history", self)
+        self.record_action.setCheckable(True)
+        self.record_action.setChecked(settings.history_recording)
+        self.record_action.setToolTip("Remember which program used which port, for 7 days, on this computer only")
+        self.record_action.toggled.connect(self.set_recording)
+        menu.addAction(self.record_action)
+        self.show_action = QAction("&Show the history of this port", self)
+        self.show_action.triggered.connect(self.show_current_port)
+        menu.addAction(self.show_action)
+        menu.addSeparator()
+        self.clear_action = QAction("&Clear history…", self)
+        self.clear_action.triggered.connect(self.ask_clear)
+        menu.addAction(self.clear_action)
+        window.investigation.ports_changed.connect(self._on_ports_changed)
+        self._update_state()
+
+    # -- recording on/off and clearing ---------------------------------------------------------------------------
+
+    def set_recording(self, on: bool) -> None:
+        self.settings.history_recording = on
+        self.recorder.set_enabled(on)
+        if self.record_action.isChecked() != on:
+            self.record_action.setChecked(on)
+        self.window.scan_thread.refresh_now()  # switches at once, even while the table is paused
+        self._update_state()
+        self.window.show_message("History recording is on." if on else "History recording is off.")
+
+    def ask_clear(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Clear history",
+            "Forget everything loopgui has recorded about which program used which port?",
+            QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        plain_message_box(box)
+        clear = box.addButton("Clear history", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is clear:
+            self.clear()
+
+    def clear(self) -> None:
+        """Forget the history: the recorder does it at its next scan, or, when it is not recording, a helper."""
+        if self.recorder.status == "recording":
+            self.recorder.request_clear()
+            self.window.scan_thread.refresh_now()
+            self.window.show_message("History cleared.")
+            self.panel.search()
+            return
+        path = self.path
+
+        def done(_: object) -> None:
+            self.window.show_message("History cleared.")
+            self.panel.search()
+
+        def failed(exc: BaseException) -> None:
+            self.window.show_message(str(exc) if isinstance(exc, HistoryUnavailable) else f"Not cleared: {exc}")
+
+        BackgroundOp(self, lambda: clear_history(path), done).on_failure(failed).start()
+
+    def show_current_port(self) -> None:
+        port = self.window.investigation.port
+        if port is not None:
+            self.panel.show_port(port)
+        self.window.tabs.setCurrentIndex(self.tab_index)
+
+    # -- reactions -------------------------------------------------------------------------------------------
+
+    def _on_notice(self, text: str) -> None:
+        self.window.show_message(text, 15000)
+        self._update_state(text)
+
+    def _on_ports_changed(self) -> None:
+        port = self.window.investigation.port
+        self.show_action.setEnabled(port is not None)
+        if port is not None:
+            self.panel.show_port(port)
+
+    def _investigate(self, address: str) -> None:
+        self.window.investigate_edit.setText(address)
+        self.window.investigate()
+
+    def _update_state(self, notice: str = "") -> None:
+        days = round(DEFAULT_MAX_AGE / 86400)
+        if not self.recorder.enabled:
+            text = (
+                "History is off: loopgui records nothing. What was recorded before stays until you clear it. "
+                "Switch it on in the History menu."
+            )
+        elif self.recorder.status == "other-writer":
+            text = "Another loopgui is recording the history; what it records shows here."
+        else:
+            text = (
+                f"loopgui remembers which program used which port for {days} days, on this computer only ({self.path})."
+            )
+        self.panel.set_recording_state(f"{text} {notice}".strip() if notice and notice not in text else text)

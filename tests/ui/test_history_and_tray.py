@@ -1,0 +1,227 @@
+"""The History tab and menu, watching with a fake tray, background running and start at login (offscreen)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QLabel, QSystemTrayIcon, QWidget
+from pytestqt.qtbot import QtBot
+
+from loopgui.core.history import HistoryReader, Recorder, database_path
+from loopgui.core.sockets import SocketRow
+from loopgui.ui.history_panel import HistoryFeature
+from loopgui.ui.main_window import MainWindow
+from loopgui.ui.settings import Settings
+from loopgui.ui.tray import TrayFeature
+from tests.helpers import row, scripted_scanner
+
+
+class FakeTray:
+    """A tray that records messages and can be 'clicked' (there is no tray offscreen)."""
+
+    def __init__(self, is_tray: bool = True) -> None:
+        self.messages: list[tuple[str, str]] = []
+        self._handler: Callable[[], None] = lambda: None
+        self._is_tray = is_tray
+
+    def notify(self, title: str, text: str) -> None:
+        self.messages.append((title, text))
+
+    def set_click_handler(self, handler: Callable[[], None]) -> None:
+        self._handler = handler
+
+    def click(self) -> None:
+        self._handler()
+
+    @property
+    def is_tray(self) -> bool:
+        return self._is_tray
+
+
+@pytest.fixture
+def current() -> list[SocketRow]:
+    return [row(5432, program="postgres", pid=77)]
+
+
+@pytest.fixture
+def win(qtbot: QtBot, settings: Settings, current: list[SocketRow]) -> Iterator[MainWindow]:
+    scanner, _ = scripted_scanner(lambda: list(current))
+    window = MainWindow(scanner, settings, start=False)
+    window.set_interval(0.5)
+    qtbot.addWidget(window)
+    yield window
+    window.scan_thread.stop(2000)
+
+
+def start(win: MainWindow, qtbot: QtBot) -> None:
+    win.scan_thread.start()
+    win.show()
+    qtbot.waitUntil(lambda: win.model.total > 0, timeout=5000)
+
+
+def test_history_records_on_the_scan_thread_and_the_tab_shows_a_timeline(
+    win: MainWindow, qtbot: QtBot, settings: Settings, current: list[SocketRow]
+) -> None:
+    feature = HistoryFeature(win, settings)  # the default place (this test's own data folder), as explain reads it
+    path = feature.path
+    assert path == database_path()
+    assert win.tabs.tabText(feature.tab_index) == "History"
+    start(win, qtbot)
+    current.append(row(3000, program="node", pid=812))
+    qtbot.waitUntil(lambda: len(HistoryReader(path).port_history(3000)) == 1, timeout=5000)
+    current.pop()
+    qtbot.waitUntil(lambda: not HistoryReader(path).port_history(3000)[0].open, timeout=5000)
+    feature.panel.show_port(3000)
+    qtbot.waitUntil(lambda: feature.panel.tree.topLevelItemCount() == 1, timeout=5000)
+    item = feature.panel.tree.topLevelItem(0)
+    assert item is not None and item.text(3) == "node (PID 812)" and "listened on 127.0.0.1:3000" in item.text(4)
+    assert "1 sockets found for “3000”" in feature.panel.result_label.text()
+    assert "remembers which program used which port for 7 days" in feature.panel.state_label.text()
+    # the investigation moves the History tab to its port
+    win.investigate_edit.setText("connect ECONNREFUSED 127.0.0.1:5432")
+    win.investigate()
+    qtbot.waitUntil(lambda: feature.panel.search_edit.text() == "5432", timeout=3000)
+    qtbot.waitUntil(lambda: feature.panel.tree.topLevelItemCount() == 1, timeout=5000)
+    # and the explanation names what held a port earlier
+    win.investigate_edit.setText("connect ECONNREFUSED 127.0.0.1:3000")
+    win.investigate()
+    qtbot.waitUntil(
+        lambda: (
+            win.explain_panel.diagnosis is not None
+            and "node (PID 812) listened on 3000 until" in win.explain_panel.diagnosis.report()
+        ),
+        timeout=5000,
+    )
+
+
+def test_recording_off_and_clearing(win: MainWindow, qtbot: QtBot, settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    feature = HistoryFeature(win, settings, path=path)
+    start(win, qtbot)
+    qtbot.waitUntil(lambda: feature.recorder.status == "recording", timeout=5000)
+    feature.record_action.setChecked(False)
+    qtbot.waitUntil(lambda: feature.recorder.status == "off", timeout=5000)
+    assert settings.history_recording is False
+    assert "History is off: loopgui records nothing" in feature.panel.state_label.text()
+    assert HistoryReader(path).port_history(5432)
+    feature.clear()
+    qtbot.waitUntil(lambda: not path.exists(), timeout=5000)
+    qtbot.waitUntil(lambda: "No history recorded yet" in feature.panel.result_label.text(), timeout=5000)
+    feature.record_action.setChecked(True)
+    qtbot.waitUntil(lambda: bool(HistoryReader(path).port_history(5432)), timeout=5000)
+    feature.clear()  # while recording: the scan thread clears, then records what is there now
+    qtbot.waitUntil(lambda: feature.recorder.status == "recording" and path.exists(), timeout=5000)
+
+
+def test_a_second_window_records_nothing_and_says_so(
+    win: MainWindow, qtbot: QtBot, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    other = Recorder(path)
+    other._start()  # another loopgui holds the writer lock
+    try:
+        feature = HistoryFeature(win, settings, path=path)
+        start(win, qtbot)
+        qtbot.waitUntil(lambda: "Another loopgui" in feature.panel.state_label.text(), timeout=5000)
+        assert "already recording" in win.message_label.text()
+    finally:
+        other.close()
+
+
+def test_watching_a_port_notifies_through_the_tray_and_a_click_explains_it(
+    win: MainWindow, qtbot: QtBot, settings: Settings, current: list[SocketRow]
+) -> None:
+    tray = FakeTray()
+    feature = TrayFeature(win, settings, notifier=tray)
+    start(win, qtbot)
+    win.investigate_edit.setText("connect ECONNREFUSED 127.0.0.1:3000")
+    win.investigate()
+    assert feature.watch_action.isEnabled() and feature.watch_action.text() == "&Watch port 3000"
+    feature.watch_action.setChecked(True)
+    assert settings.watched_ports == (3000,)
+    current.append(row(3000, program="node", pid=812))
+    qtbot.waitUntil(lambda: bool(tray.messages), timeout=5000)
+    assert tray.messages[0] == ("Port 3000 is in use now", "node (PID 812) started listening on 127.0.0.1:3000.")
+    current.pop()
+    qtbot.waitUntil(lambda: len(tray.messages) == 2, timeout=5000)
+    assert tray.messages[1][0] == "Port 3000 is free now"
+    win.investigate_edit.setText("")
+    win.hide()
+    tray.click()
+    assert win.isVisible()
+    assert win.investigate_edit.text() == "127.0.0.1:3000"
+    feature.unwatch(3000)
+    assert settings.watched_ports == ()
+
+
+def test_new_programs_anywhere_is_off_by_default(
+    win: MainWindow, qtbot: QtBot, settings: Settings, current: list[SocketRow]
+) -> None:
+    tray = FakeTray()
+    feature = TrayFeature(win, settings, notifier=tray)
+    assert not feature.new_programs_action.isChecked()
+    start(win, qtbot)
+    current.append(row(8000, program="python3", pid=5))
+    qtbot.waitUntil(lambda: win.model.total == 2, timeout=5000)
+    assert tray.messages == []
+    feature.new_programs_action.setChecked(True)
+    assert settings.watch_new_programs
+    current.append(row(9000, program="ruby", pid=6))
+    qtbot.waitUntil(lambda: bool(tray.messages), timeout=5000)
+    assert tray.messages[0][0] == "ruby started listening"
+
+
+def test_keep_running_hides_the_window_and_quit_really_closes(
+    win: MainWindow, qtbot: QtBot, settings: Settings
+) -> None:
+    tray = FakeTray()
+    feature = TrayFeature(win, settings, notifier=tray)
+    assert not feature.keep_action.isChecked()  # off by default
+    start(win, qtbot)
+    feature.keep_action.setChecked(True)
+    assert settings.keep_running
+    win.close()
+    assert not win.isVisible() and win.scan_thread.isRunning()
+    assert tray.messages[-1][0] == "loopgui keeps running"
+    feature.show_window()
+    assert win.isVisible()
+    feature.quit()
+    assert not win.isVisible() and not win.scan_thread.isRunning()
+
+
+def test_without_a_tray_messages_go_to_the_status_bar_and_background_is_unavailable(
+    win: MainWindow, settings: Settings
+) -> None:
+    if QSystemTrayIcon.isSystemTrayAvailable():
+        pytest.skip("this desktop has a tray")
+    feature = TrayFeature(win, settings)
+    assert not feature.notifier.is_tray
+    assert not feature.keep_action.isEnabled() and not feature.keep_action.isChecked()
+    feature.notifier.notify("Port 3000 is in use now", "node started")
+    assert win.message_label.text() == "Port 3000 is in use now: node started"
+    win.close()
+    assert not win.isVisible()
+
+
+def test_start_at_login_writes_and_removes_the_autostart_entry(
+    win: MainWindow, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    feature = TrayFeature(win, settings, notifier=FakeTray(), login_platform="linux")
+    entry = tmp_path / "cfg" / "autostart" / "io.github.loopgui.loopgui.desktop"
+    assert not feature.login_action.isChecked()
+    feature.login_action.setChecked(True)
+    assert entry.is_file() and "--background" in entry.read_text(encoding="utf-8")
+    assert "starts when you log in" in win.message_label.text()
+    feature.login_action.setChecked(False)
+    assert not entry.exists()
+
+
+def test_new_labels_are_plain_text(win: MainWindow, settings: Settings, tmp_path: Path) -> None:
+    feature = HistoryFeature(win, settings, path=tmp_path / "h.sqlite3")
+    labels = feature.panel.findChildren(QLabel)
+    assert labels and all(label.textFormat().name == "PlainText" for label in labels)
+    named = [w for w in feature.panel.findChildren(QWidget) if w.accessibleName()]
+    assert len(named) >= 3
