@@ -69,13 +69,14 @@ class Environment:
     reach: ReachReader | None = None  # None: say only what the bind address tells
 
     @staticmethod
-    def current() -> Environment:
+    def current(resolver: knowledge.Resolver | None = None) -> Environment:
+        """This computer.  ``resolver``: a stand-in for ``socket.getaddrinfo`` to learn what "localhost" means."""
         return Environment(
             platform=sys.platform,
             ephemeral=knowledge.ephemeral_range(),
             excluded=knowledge.excluded_ranges(),
             unprivileged_start=knowledge.unprivileged_port_start(),
-            localhost=knowledge.localhost_addresses(),
+            localhost=knowledge.localhost_addresses(resolver),
             own_addresses=knowledge.this_computer_addresses(),
             is_local=knowledge.is_this_computer,
             reach=_live_reach,
@@ -185,6 +186,8 @@ def diagnose(
     found = find_endpoints(text)
     env = env or Environment.current()
     if not found.endpoints:
+        if found.kind == ErrorKind.NOT_FOUND and found.lookup_host:
+            return _name_not_found(found, text, env)
         return _no_endpoint(found, text)
     endpoint = found.endpoints[0]
     d = _Builder(endpoint, found.kind, rows, env, facts, history=history).build()
@@ -238,6 +241,83 @@ def _no_endpoint(found: FindResult, text: str) -> Diagnosis:
         next_steps=()
         if empty
         else ("Paste text that contains something like 127.0.0.1:62893, localhost:3000 or “port 5432”.",),
+        problems=found.problems,
+        text=text if isinstance(text, str) else "",
+    )
+
+
+def _is_localhost(host: str) -> bool:
+    h = host.lower().rstrip(".")
+    return h == "localhost" or h.endswith(".localhost")
+
+
+def _means(addresses: tuple[str, ...]) -> str:
+    """ "::1 first, then 127.0.0.1" / "only 127.0.0.1" / "nothing at all"."""
+    if not addresses:
+        return "nothing at all (the name cannot be looked up)"
+    if len(addresses) == 1:
+        return f"only {addresses[0]}"
+    return f"{addresses[0]} first, then " + ", ".join(addresses[1:])
+
+
+_HOSTS_FILE = {
+    "win32": r"C:\Windows\System32\drivers\etc\hosts",
+    "darwin": "/etc/hosts",
+}
+
+
+def _name_lookup_findings(host: str, env: Environment) -> tuple[str, list[Finding], list[str]]:
+    """Headline, findings and next steps for a name that could not be looked up ("getaddrinfo ENOTFOUND")."""
+    hosts_file = _HOSTS_FILE.get(env.platform, "/etc/hosts")
+    if _is_localhost(host):
+        findings = [
+            Finding(
+                f"The program could not look up the name “{host}”, so it did not even try to connect: the problem is "
+                "the name, not the port or the program that should answer.",
+            ),
+            Finding(
+                f"Every computer should know “localhost” from its hosts file ({hosts_file}): the line for it may be "
+                "missing or damaged, or the program runs somewhere with its own hosts file (a container, WSL or a "
+                "virtual machine)."
+            ),
+        ]
+        if env.localhost:
+            findings.append(
+                Finding(f"For loopgui, “localhost” means {_means(env.localhost)} on this computer right now.")
+            )
+        steps = [
+            f"Check that the hosts file ({hosts_file}) has the lines “127.0.0.1 localhost” and “::1 localhost” "
+            "(changing it needs administrator rights).",
+            "Or use 127.0.0.1 instead of localhost in the program's settings.",
+        ]
+        return f"The name “{host}” could not be looked up.", findings, steps
+    findings = [
+        Finding(
+            f"The program could not find the computer named “{host}”, so it did not even try to connect.",
+        ),
+        Finding(_KIND_MEANING[ErrorKind.NOT_FOUND]),
+    ]
+    steps = [
+        f"Check the spelling of “{host}”.",
+        "If it is a computer of your company's network, connect to that network or VPN first.",
+        "If it is the name of a service in Docker Compose (such as “db”), it only works inside that project's "
+        "containers; from this computer use localhost and the published port.",
+    ]
+    return f"The computer name “{host}” could not be found.", findings, steps
+
+
+def _name_not_found(found: FindResult, text: str, env: Environment) -> Diagnosis:
+    headline, findings, steps = _name_lookup_findings(found.lookup_host, env)
+    details: list[tuple[str, str]] = [("Name", found.lookup_host), ("Error words", found.kind_text)]
+    if _is_localhost(found.lookup_host):
+        details.append(("“localhost” on this computer means", ", ".join(env.localhost) or "(not found)"))
+    return Diagnosis(
+        headline=headline,
+        verdict=Verdict.PROBLEM,
+        kind=found.kind,
+        findings=tuple(findings),
+        next_steps=tuple(steps),
+        details=tuple(details),
         problems=found.problems,
         text=text if isinstance(text, str) else "",
     )
@@ -355,8 +435,10 @@ class _Builder:
         h = self.host.lower()
         if h in ("", "*") or knowledge.address_kind(h) == knowledge.WILDCARD:
             return None
-        if h == "localhost" or h.endswith(".localhost"):
-            return self.env.localhost
+        if self.ep.resolved and knowledge.ip_version(self.ep.resolved):
+            return (_normal(self.ep.resolved),)  # the message says which address the name stood for
+        if _is_localhost(h):
+            return self.env.localhost or ("127.0.0.1",)
         if knowledge.ip_version(h):
             return (_normal(h),)
         return None  # this computer's own name: any of its addresses
@@ -532,6 +614,8 @@ class _Builder:
     # -- the cases -------------------------------------------------------------------------------------------
 
     def build(self) -> _Result:
+        if self.kind == ErrorKind.NOT_FOUND and self.selected is None and self.host:
+            return self.name_lookup()
         if self.host and not self.env.is_local(self.host):
             return self.remote()
         if self.kind == ErrorKind.IN_USE:
@@ -539,6 +623,12 @@ class _Builder:
         if self.kind == ErrorKind.PERMISSION:
             return self.permission()
         return self.who_listens()
+
+    def name_lookup(self) -> _Result:
+        headline, findings, steps = _name_lookup_findings(self.host, self.env)
+        self.findings += findings
+        self.steps += steps
+        return self.result(headline, Verdict.PROBLEM)
 
     def remote(self) -> _Result:
         self.findings.append(
@@ -650,6 +740,9 @@ class _Builder:
             reachable = [r for r in self.listeners if r.proto == self.selected.proto]
         if self.selected is not None and not self.selected.is_listening:
             return self.connection(self.selected)
+        truth = self.localhost_truth()
+        if truth is not None:
+            return truth
         if reachable:
             holders = self.holders(reachable)
             for h in holders:
@@ -710,6 +803,66 @@ class _Builder:
             self.findings.append(Finding(f"The other side, port {row.remote_port}, is usually {remote_info.label}."))
         return self.result(f"{h.name} has a connection on port {row.local_port}.", Verdict.INFO, holders)
 
+    def served(self, addresses: Iterable[str]) -> list[str]:
+        """Those of ``addresses`` on which some TCP listener of the port answers."""
+        return [a for a in addresses if any(self.accepts(r.local_addr, (_normal(a),)) for r in self.tcp_listeners)]
+
+    def localhost_truth(self) -> _Result | None:
+        """“localhost” means several addresses here, and the program listens on some of them but not on the first
+        one, the only one many clients try (Node.js 17 and later, and others): they are refused."""
+        order = tuple(_normal(a) for a in self.env.localhost)
+        if self.selected is not None or self.ep.resolved or not _is_localhost(self.host) or not order:
+            return None
+        if self.kind not in (None, ErrorKind.REFUSED):
+            return None
+        served = self.served(order)
+        if not served or order[0] in served:
+            return None
+        first = order[0]
+        holders = self.holders([r for r in self.tcp_listeners if self.accepts(r.local_addr, (served[0],))])
+        main = holders[0]
+        only = ", ".join(served)
+        refused = "are refused" if self.kind == ErrorKind.REFUSED else "would be refused"
+        self.findings.append(Finding(f"On this computer “localhost” means {_means(order)}."))
+        for h in holders:
+            self.findings.append(Finding(self.holder_sentence(h), self.holder_detail(h)))
+        self.findings.append(
+            Finding(
+                f"{main.name} listens only on {only}, not on {first}. Programs that try only the first address of "
+                f"“localhost” (for example Node.js 17 to 19, and many others) connect to "
+                f"{format_endpoint(first, self.port)}, where nothing listens, and {refused}.",
+                "Which address comes first is decided by this computer's hosts file and address preferences "
+                "(getaddrinfo).",
+            )
+        )
+        self.steps += self.family_fixes(main, served[0], first)
+        verdict = Verdict.PROBLEM if self.kind == ErrorKind.REFUSED else Verdict.INFO
+        headline = f"{main.name} listens on {only} only, but “localhost” means {first} first on this computer."
+        return self.result(headline, verdict, holders)
+
+    def family_fixes(self, main: Holder, served: str, missing: str) -> list[str]:
+        where = format_endpoint(served, self.port)
+        return [
+            f"In the program that connects, use {where} instead of {self.ep.display} (the address, not the name).",
+            f"Or make {main.name} listen on {missing} too (for example on both {served} and {missing}, if its "
+            "settings allow it).",
+            "Or do both: then it works whichever address is tried first.",
+        ]
+
+    def localhost_hint(self) -> Finding | None:
+        """When the failed address is the first meaning of “localhost” here, the program was probably given that
+        name: say what it means on this computer."""
+        order = tuple(_normal(a) for a in self.env.localhost)
+        h = _normal(self.ep.resolved or self.host)
+        if not order or not (_is_localhost(self.host) or h in order):
+            return None
+        if h != order[0] and not _is_localhost(self.host):
+            return None
+        return Finding(
+            f"On this computer “localhost” means {_means(order)}: a program given “localhost” tries {order[0]} "
+            "first, and many programs (for example Node.js 17 to 19) try nothing else.",
+        )
+
     def near_miss(self, targets: tuple[str, ...] | None) -> _Result:
         holders = self.holders(self.tcp_listeners)
         main = holders[0]
@@ -724,15 +877,20 @@ class _Builder:
                 Finding(
                     f"{main.name} listens on {where} ({v_have}), but the connection went to {wanted} ({v_want}). "
                     "They are both “this computer”, yet they are different addresses.",
-                    "Node.js 17 and later, and other newer programs, try ::1 first for “localhost”. "
-                    + self.holder_detail(main),
+                    "Which address “localhost” stands for first depends on the computer's hosts file; some programs "
+                    "(for example Node.js 17 to 19) try only that first address. " + self.holder_detail(main),
                 )
             )
+            hint = self.localhost_hint()
+            if hint is not None:
+                self.findings.append(hint)
             listen_addr = self.tcp_listeners[0].local_addr
-            self.steps += [
-                f"Connect to {format_endpoint(listen_addr, self.port)} instead of {self.ep.display}.",
-                "Or make the program listen on both (for example on “localhost” or 0.0.0.0 and ::).",
-            ]
+            missing = (targets or ("",))[0]
+            self.steps.append(f"Connect to {format_endpoint(listen_addr, self.port)} instead of {self.ep.display}.")
+            if missing:
+                self.steps += self.family_fixes(main, _normal(listen_addr), missing)[1:]
+            else:
+                self.steps.append("Or make the program listen on both (for example on 0.0.0.0 and ::).")
         else:
             self.findings.append(
                 Finding(

@@ -767,7 +767,17 @@ def detect_kind(text: str, lowered: str | None = None) -> tuple[ErrorKind | None
     if kind is None:
         return None, "", -1
     first = next(h for h in hits if h.kind == kind)
-    return kind, text[first.start : first.end], first.start
+    return kind, _kind_text(text, hits, kind), first.start
+
+
+def _kind_text(text: str, hits: list[_KindHit], kind: ErrorKind | None) -> str:
+    """The words that show the kind: the shortest of its strongest words ("ECONNREFUSED", "Connection refused")."""
+    mine = [h for h in hits if h.kind == kind]
+    if not mine:
+        return ""
+    top = max(h.strength for h in mine)
+    best = min((h for h in mine if h.strength == top), key=lambda h: (h.end - h.start, h.start))
+    return text[best.start : best.end]
 
 
 _LOOKUP_RE = re.compile(
@@ -850,10 +860,7 @@ def find_endpoints(text: str) -> FindResult:
     lowered = _lower(text)
     hits = _kind_hits(lowered)
     kind = _choose_kind(hits)
-    kind_text = ""
-    if kind is not None:
-        first = next(h for h in hits if h.kind == kind)
-        kind_text = text[first.start : first.end]
+    kind_text = _kind_text(text, hits, kind)
     found: list[_Cand] = []
     covered = _Spans()
     bad_ports: set[str] = set()

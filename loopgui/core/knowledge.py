@@ -11,8 +11,10 @@ import re
 import socket
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import psutil
 
@@ -269,19 +271,40 @@ def port_info(port: int, proto: str = "tcp") -> PortInfo:
 # -- this computer -------------------------------------------------------------------------------------------
 
 
+# getaddrinfo's signature, as far as loopgui calls it: (host, port, *, type=...) -> [(family, type, proto, name, addr)]
+Resolver = Callable[..., Sequence[tuple[Any, ...]]]
+
+
+def localhost_addresses(resolver: Resolver | None = None) -> tuple[str, ...]:
+    """What ``localhost`` means on this computer, in the order programs try the addresses, e.g. ("::1",
+    "127.0.0.1") with Debian's usual hosts file; () when the name cannot be looked up at all.
+
+    ``resolver``: a stand-in for ``socket.getaddrinfo`` (tests); without it the answer is read once and kept.
+    """
+    if resolver is None:
+        return _system_localhost()
+    return _addresses(resolver)
+
+
 @functools.cache
-def localhost_addresses() -> tuple[str, ...]:
-    """What ``localhost`` means on this computer (from its hosts file), e.g. ("127.0.0.1", "::1")."""
+def _system_localhost() -> tuple[str, ...]:
+    return _addresses(socket.getaddrinfo)
+
+
+def _addresses(resolver: Resolver) -> tuple[str, ...]:
     try:
-        infos = socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)
-    except OSError:
-        return ("127.0.0.1",)
+        infos = resolver("localhost", None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return ()
     seen: list[str] = []
     for info in infos:
-        addr = str(info[4][0]).split("%", 1)[0]
+        try:
+            addr = str(info[4][0]).split("%", 1)[0]
+        except (IndexError, TypeError):
+            continue
         if addr not in seen:
             seen.append(addr)
-    return tuple(seen) or ("127.0.0.1",)
+    return tuple(seen)
 
 
 def this_computer_addresses() -> tuple[str, ...]:

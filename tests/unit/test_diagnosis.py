@@ -64,13 +64,75 @@ def test_listener_on_ipv6_only_is_a_near_miss() -> None:
     assert d.next_steps[0] == "Connect to [::1]:3000 instead of 127.0.0.1:3000."
 
 
-def test_localhost_reaches_either_family() -> None:
+def test_localhost_first_address_served_is_fine() -> None:
     rows = as_map([row(3000, local="::1", program="node", pid=7)])
-    d = diagnose("http://localhost:3000", rows, env=env(), facts=facts)
+    d = diagnose("http://localhost:3000", rows, env=env(localhost=("::1", "127.0.0.1")), facts=facts)
     assert d.verdict == Verdict.OK and d.headline == "node (PID 7) is listening on port 3000."
     assert any("Only this computer can connect" in f.text for f in d.findings)
     one_family = diagnose("http://localhost:3000", rows, env=env(localhost=("127.0.0.1",)), facts=facts)
     assert one_family.verdict == Verdict.PROBLEM
+    assert any("“localhost” means only 127.0.0.1" in f.text for f in one_family.findings)
+
+
+@pytest.mark.parametrize(
+    ("order", "listen", "other"),
+    [(("::1", "127.0.0.1"), "127.0.0.1", "::1"), (("127.0.0.1", "::1"), "::1", "127.0.0.1")],
+)
+def test_localhost_truth_when_the_first_address_is_not_served(order: tuple[str, str], listen: str, other: str) -> None:
+    rows = as_map([row(3000, local=listen, program="node", pid=7)])
+    d = diagnose("Error: connect ECONNREFUSED localhost:3000", rows, env=env(localhost=order), facts=facts)
+    assert d.verdict == Verdict.PROBLEM
+    assert d.headline == f"node (PID 7) listens on {listen} only, but “localhost” means {other} first on this computer."
+    assert d.findings[0].text == f"On this computer “localhost” means {order[0]} first, then {order[1]}."
+    assert any("where nothing listens, and are refused" in f.text for f in d.findings)
+    listen_at = f"[{listen}]:3000" if ":" in listen else f"{listen}:3000"
+    assert d.next_steps[0].startswith(f"In the program that connects, use {listen_at} instead of localhost:3000")
+    assert f"listen on {other} too" in d.next_steps[1]
+    # Pasted without an error: not "nothing is wrong", but the same facts, as information.
+    plain = diagnose("localhost:3000", rows, env=env(localhost=order), facts=facts)
+    assert plain.verdict == Verdict.INFO and "would be refused" in plain.report()
+    assert "Nothing is wrong" not in plain.report()
+
+
+def test_psql_says_which_address_localhost_stood_for() -> None:
+    rows = as_map([row(5432, local="127.0.0.1", program="postgres", pid=70)])
+    d = diagnose(
+        'connection to server at "localhost" (::1), port 5432 failed: Connection refused',
+        rows,
+        env=env(localhost=("::1", "127.0.0.1")),
+        facts=facts,
+    )
+    assert d.verdict == Verdict.PROBLEM and "different address" in d.headline
+    assert d.next_steps[0] == "Connect to 127.0.0.1:5432 instead of localhost:5432."
+    assert [e.display for e in d.other_endpoints] == ["[::1]:5432"]
+
+
+def test_name_lookup_of_localhost_is_about_the_hosts_file() -> None:
+    rows = as_map([row(3000, program="node", pid=7)])
+    for text in ("Error: getaddrinfo ENOTFOUND localhost", "getaddrinfo ENOTFOUND localhost localhost:3000"):
+        d = diagnose(text, rows, env=env(), facts=facts)
+        assert d.verdict == Verdict.PROBLEM and d.headline == "The name “localhost” could not be looked up."
+        report = d.report()
+        assert "hosts file (/etc/hosts)" in report and "127.0.0.1 localhost" in report
+        assert "not which port" not in report and "Nothing on this computer is listening" not in report
+    win = diagnose("getaddrinfo ENOTFOUND localhost", {}, env=env("win32"), facts=facts)
+    assert "C:\\Windows\\System32\\drivers\\etc\\hosts" in win.report()
+
+
+def test_name_lookup_of_another_computer() -> None:
+    d = diagnose("Error: getaddrinfo ENOTFOUND db.internal", {}, env=env(), facts=facts)
+    assert d.headline == "The computer name “db.internal” could not be found."
+    assert any("VPN" in s for s in d.next_steps)
+
+
+def test_port_plainly_there_is_not_missing() -> None:
+    for text in (
+        "ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 8000)",
+        "listen tcp :8080: bind: address already in use",
+        'Errno::ECONNREFUSED: Connection refused - connect(2) for "localhost" port 1337',
+    ):
+        d = diagnose(text, {}, env=env(), facts=facts)
+        assert "not which port" not in d.headline and d.endpoint is not None
 
 
 def test_wildcard_listener_accepts_and_mentions_other_computers() -> None:
