@@ -79,7 +79,8 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         r"address already in use|address in use|only one usage of each socket address|port is already allocated"
         r"|already in use|already be in use|already used|already running on port|port \d{1,5} is in use"
         r"|addressinuse|portinuse|地址已在使用|通常每个套接字地址|adresse bereits verwendet|adresse déjà utilisée"
-        r"|dirección ya (?:está )?en uso"
+        r"|dirección ya (?:está )?en uso|被占用|已占用|使用中です|既に使用されています|wird bereits verwendet"
+        r"|уже используется|está en uso"
         r"|solo se permite un uso de cada dirección|une seule utilisation de chaque adresse"
         r"|jede socketadresse",
     ),
@@ -103,7 +104,8 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         r"|actively refused|actively rejected|refused to connect"
         r"|refused the connection|refused connection|connection (?:to|with) [^\n]{1,200}? (?:was )?refused"
         r"|connectionrefused"
-        r"|积极拒绝|拒绝连接|拒绝网络连接|拒絕連線|denegó expresamente|conexión rehusada|connexion refusée"
+        r"|积极拒绝|拒绝连接|拒绝网络连接|拒绝了我们的连接请求|拒絕連線|denegó expresamente|conexión rehusada"
+        r"|connexion refusée"
         r"|expressément refusée"
         r"|verbindung verweigert|die verbindung verweigerte|接続を拒否|拒否されたため|отказано в соединении"
         r"|отверг запрос|recusou ativamente|conexão recusada|연결을 거부",
@@ -290,6 +292,7 @@ _NOT_NAMES_TEXT = (
     "retries count index node"
 )
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+_PROTOCOLS = frozenset(("tcp", "tcp4", "tcp6", "udp", "udp4", "udp6"))
 # File name endings: "events.js:292", "main.go:26" and "asgi.py:77" name a line of a file, not a computer.
 _FILE_ENDINGS_TEXT = (
     "js mjs cjs jsx ts tsx vue svelte py pyx pyw go java kt kts scala groovy rb erb php c h cc cpp cxx hpp hh cs "
@@ -361,6 +364,12 @@ class _Cand:
 
 
 _Handler = Callable[[str, "re.Match[str]"], Iterator[_Cand]]
+
+
+def _wordy(ch: str) -> bool:
+    """A letter, digit or "_" of the English alphabet: Chinese or Japanese text may touch an address directly
+    ("连接127.0.0.1:30001时"), so only these make an address part of a longer word."""
+    return ch.isascii() and (ch.isalnum() or ch == "_")
 
 
 def _int(text: str) -> int | None:
@@ -524,21 +533,21 @@ def _f_errno6(text: str, m: re.Match[str]) -> Iterator[_Cand]:
 
 def _f_v4(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     start = m.start()
-    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "._"):
+    if start > 0 and (_wordy(text[start - 1]) or text[start - 1] in "."):
         return
     yield _Cand(start, m.end(), m.group("v4"), _int(m.group("v4port")), 3, port_text=m.group("v4port"))
 
 
 def _f_bare6(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     start = m.start()
-    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in ":_"):
+    if start > 0 and (_wordy(text[start - 1]) or text[start - 1] in ":"):
         return
     yield _Cand(start, m.end(), m.group("bare6"), _int(m.group("b6p")), 3, port_text=m.group("b6p"))
 
 
 def _f_star(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     start = m.start()
-    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "*_"):
+    if start > 0 and (_wordy(text[start - 1]) or text[start - 1] in "*"):
         return
     yield _Cand(start, m.end(), "*", _int(m.group("starport")), 3, port_text=m.group("starport"))
 
@@ -550,11 +559,11 @@ def _f_name(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     i = _walk_back(text, start, _HOST_CHARS, 254)
     name = text[i:start]
     prev = text[i - 1] if i > 0 else ""
-    if not name:
-        if prev == "" or prev in " \t\n'\"([=`":
-            yield _Cand(start, m.end(), "", _int(port_text), 2, port_text=port_text)
+    if not name or name.lower() in _PROTOCOLS:
+        if name or prev == "" or prev in " \t\n'\"([=`":  # "listen tcp :8080", adb's "tcp:5037"
+            yield _Cand(i, m.end(), "", _int(port_text), 2, port_text=port_text)
         return
-    if prev and (prev.isalnum() or prev in "_.:/@-\\"):
+    if prev and (_wordy(prev) or prev in ".:/@-\\"):
         return
     host = _clean_host(name)
     if host and not _IPV4_RE.fullmatch(host) and _plausible_name(host):
@@ -563,7 +572,7 @@ def _f_name(text: str, m: re.Match[str]) -> Iterator[_Cand]:
 
 def _f_port_words(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     start = m.start()
-    if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+    if start > 0 and _wordy(text[start - 1]):
         return
     yield _Cand(start, m.end(), "", _int(m.group("port")), 1, port_text=m.group("port"))
 
@@ -710,7 +719,10 @@ _FINDERS: tuple[_Finder, ...] = (
     _Finder(re.compile(r"\*:" + _PORTTOK.format("starport")), _f_star),
     _Finder(re.compile(r":(?:\[(?P<npb>\d{1,6}+)\]|(?P<np>\d{1,6}+)(?![.:]\d|\d))"), _f_name),
     _Finder(
-        re.compile(r"port(?:s|\(s\))?(?: number)?[ \t]{0,3}[:=#]?[ \t]{0,3}[\"'\[({]{0,2}(?P<port>\d{1,6}+)(?!\.?\d)"),
+        re.compile(
+            r"(?:port(?:s|\(s\))?(?: number)?|端口|ポート|puerto|porta|порт)[ \t]{0,3}[:=#]?[ \t]{0,3}[\"'\[({]{0,2}"
+            r"(?P<port>\d{1,6}+)(?!\.?\d)"
+        ),
         _f_port_words,
         lowered=True,
     ),
@@ -824,9 +836,13 @@ def _context_points(lowered: str, c: _Cand, positions: list[_KindHit], starts: l
     if "overriding address" in line or "now listening on" in line:
         points -= 3  # Kestrel: the addresses it will not use, or that worked
     distance = 1 << 30
+    attached = False
     if positions:
         i = bisect.bisect_left(starts, c.start)
         for h in positions[max(0, i - 2) : i + 2]:
+            gap = c.start - h.end if h.end <= c.start else h.start - c.end
+            if h.strength == 3 and 0 <= gap <= 3:
+                attached = True  # "ECONNREFUSED ::1:3000", "localhost:5000 (ECONNREFUSED)": the error's own address
             if h.end <= c.start:
                 d = c.start - h.end
                 same_line = "\n" not in lowered[h.end : c.start]
@@ -842,6 +858,8 @@ def _context_points(lowered: str, c: _Cand, positions: list[_KindHit], starts: l
             distance = min(distance, d)
         if distance < 1000:
             points += 2
+        if attached:
+            points += 1
     return points, distance
 
 
@@ -872,7 +890,7 @@ def find_endpoints(text: str) -> FindResult:
             if n >= MAX_MATCHES:
                 break
             at = m.start()
-            if finder.word_start and at > 0 and (source[at - 1].isalnum() or source[at - 1] == "_"):
+            if finder.word_start and at > 0 and _wordy(source[at - 1]):
                 continue
             for c in handler(text, m):
                 if not covered.free(c.start, c.end):

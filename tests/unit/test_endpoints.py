@@ -185,6 +185,21 @@ SHAPES: list[tuple[str, tuple[str, int] | None, ErrorKind | None]] = [
     ("OSError: [Errno 48] Address already in use", None, U),
     ("errno: -110, code 'ETIMEDOUT'", None, T),
     ("由于目标计算机积极拒绝，无法连接。 127.0.0.1：14568", ("127.0.0.1", 14568), R),
+    ("连接127.0.0.1:30001时出现“目标计算机积极拒绝”", ("127.0.0.1", 30001), R),
+    ("端口8080被占用", ("", 8080), U),
+    ("Error 111 connecting to localhost:6379. Connection refused.", ("localhost", 6379), R),
+    (
+        "FetchError: request to http://localhost:3000/api failed, reason: connect ECONNREFUSED ::1:3000",
+        ("::1", 3000),
+        R,
+    ),
+    ("error: cannot connect to daemon at tcp:5037: Connection refused", ("", 5037), R),
+    ('Error: Os { code: 98, kind: AddrInUse, message: "Address already in use" }', None, U),
+    (
+        "failed to connect to localhost/127.0.0.1(port 5555) from /127.0.0.1(port 60734) after 5000ms",
+        ("localhost", 5555),
+        None,
+    ),
 ]
 
 
