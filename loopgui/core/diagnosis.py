@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from loopgui.core import knowledge
+from loopgui.core import knowledge, shellquote
 from loopgui.core.endpoints import Endpoint, ErrorKind, FindResult, find_endpoints
 from loopgui.core.history import HistorySource, HistoryUnavailable, Span, ago, clock
 from loopgui.core.processes import ProcessFacts, process_facts, started_ago
@@ -517,11 +517,22 @@ class _Builder:
         return f"port {self.port} ({label})" if label else f"port {self.port}"
 
     def diy(self) -> str:
-        p = self.port
+        """The command a person can type to see the same.  Text from the paste is never shell syntax here: a host
+        appears only as an IP address or a valid host name (``shellquote.safe_host``), quoted for the shell the
+        command is for; anything else gets a placeholder and a sentence."""
+        p = int(self.port)
         if self.host and not self.env.is_local(self.host):
-            if self.env.platform == "win32":
-                return f"Test-NetConnection {self.host} -Port {p}   (in PowerShell)"
-            return f"nc -vz {self.host} {p}"
+            host = shellquote.safe_host(self.host)
+            windows = self.env.platform == "win32"
+            if host is None:
+                command = f"Test-NetConnection COMPUTER -Port {p}" if windows else f"nc -vz COMPUTER {p}"
+                return (
+                    f"{command}   ({'in PowerShell; ' if windows else ''}put the computer's name or address in "
+                    "place of COMPUTER: the text did not hold a valid one)"
+                )
+            if windows:
+                return f"Test-NetConnection {shellquote.powershell(host)} -Port {p}   (in PowerShell)"
+            return f"nc -vz {shellquote.posix(host)} {p}"
         if self.env.platform == "win32":
             return f"netstat -ano | findstr :{p}"
         if self.env.platform == "darwin":

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import psutil
 
+from loopgui.core import shellquote
+
 log = logging.getLogger("loopgui.managers")
 
 MAX_CGROUP_BYTES = 65536
@@ -242,12 +244,15 @@ def from_windows_service(pid: int, services: Iterable[tuple[str, str, int | None
     for name, display, service_pid in services:
         if service_pid == pid:
             label = f"{display} ({name})" if display and display != name else name
+            try:  # cmd.exe cannot quote reliably: a name that needs quoting gets no command line
+                how = f"in an administrator Command Prompt: `sc stop {shellquote.cmd_quoted(name)}`."
+            except ValueError:
+                how = "in an administrator Command Prompt with `sc stop` and the service's name."
             return Manager(
                 "windows-service",
                 name,
                 f"This is the Windows service {label}; Windows may start it again.",
-                f"Stop the service instead in the Services app, or in an administrator Command Prompt: "
-                f'`sc stop "{name}"`.',
+                f"Stop the service instead in the Services app, or {how}",
                 system_service=True,
             )
     return None

@@ -5,7 +5,8 @@ Two layers:
   it in a canonical ASCII form (``xn--`` for international names, so look-alike letters are visible) that needs no
   quoting in any shell.  Anything else is refused: callers then show a placeholder or a plain sentence.
 - ``posix``, ``powershell`` and ``cmd`` quote one word for the shell a command targets; ``join`` builds a command
-  line from words.  cmd.exe has no reliable quoting, so ``cmd`` accepts only words that need none.
+  line from words.  cmd.exe has no reliable quoting, so ``cmd`` accepts only words that need none or that nothing
+  inside double quotes can affect, and refuses the rest (ValueError).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ Shell = Literal["posix", "powershell", "cmd"]
 _LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 _ZONE = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 _CMD_SAFE = re.compile(r"[A-Za-z0-9_.:,/\\=+@-]{1,200}")
+_CMD_IN_QUOTES = re.compile(r"[A-Za-z0-9 _.:,/\\=+@()'-]{1,200}")  # no " % ! ^ & | < > or control characters
 # Characters PowerShell treats as a single quote inside a single-quoted string (it doubles any of them).
 _PS_QUOTES = "'\u2018\u2019\u201a\u201b"
 
@@ -77,10 +79,16 @@ def powershell(word: str) -> str:
 
 
 def cmd(word: str) -> str:
-    """One word for cmd.exe, which cannot quote reliably (``%``, ``^``, ``&``, ``!`` act even inside quotes): only
-    words that need no quoting are accepted.  Raises ValueError for anything else."""
-    if _CMD_SAFE.fullmatch(word):
-        return word
+    """One word for cmd.exe, which has no reliable quoting (``%`` expands and ``"`` cannot be escaped inside
+    quotes): a word that needs no quoting as it is, a word with spaces and a few harmless characters in double
+    quotes (``cmd_quoted``).  Raises ValueError for anything else."""
+    return word if _CMD_SAFE.fullmatch(word) else cmd_quoted(word)
+
+
+def cmd_quoted(word: str) -> str:
+    """``"word"`` for cmd.exe when nothing in it acts inside double quotes; ValueError otherwise."""
+    if _CMD_IN_QUOTES.fullmatch(word):
+        return f'"{word}"'
     raise ValueError(f"{word[:40]!r} cannot be given to cmd.exe safely")
 
 
