@@ -832,16 +832,15 @@ class _Builder:
         first = order[0]
         holders = self.holders([r for r in self.tcp_listeners if self.accepts(r.local_addr, (served[0],))])
         main = holders[0]
-        only = ", ".join(served)
+        only = " and ".join(served)
         refused = "are refused" if self.kind == ErrorKind.REFUSED else "would be refused"
         self.findings.append(Finding(f"On this computer “localhost” means {_means(order)}."))
         for h in holders:
             self.findings.append(Finding(self.holder_sentence(h), self.holder_detail(h)))
         self.findings.append(
             Finding(
-                f"{main.name} listens only on {only}, not on {first}. Programs that try only the first address of "
-                f"“localhost” (for example Node.js 17 to 19, and many others) connect to "
-                f"{format_endpoint(first, self.port)}, where nothing listens, and {refused}.",
+                f"Nothing listens on {format_endpoint(first, self.port)}: programs that try only the first address "
+                f"of “localhost” (for example Node.js 17 to 19, and many others) connect there and {refused}.",
                 "Which address comes first is decided by this computer's hosts file and address preferences "
                 "(getaddrinfo).",
             )

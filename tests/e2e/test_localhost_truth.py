@@ -64,7 +64,8 @@ def test_v6_first_and_program_on_127_only_is_explained(v4_only: int) -> None:
     assert d.headline.endswith("listens on 127.0.0.1 only, but “localhost” means ::1 first on this computer.")
     report = texts(d)
     assert "On this computer “localhost” means ::1 first, then 127.0.0.1." in report
-    assert f"connect to [::1]:{v4_only}, where nothing listens, and are refused" in report
+    assert f"Nothing listens on [::1]:{v4_only}: programs that try only the first address" in report
+    assert "connect there and are refused" in report
     assert d.next_steps[0].startswith(f"In the program that connects, use 127.0.0.1:{v4_only} instead of localhost")
     assert "listen on ::1 too" in d.next_steps[1] and d.next_steps[2].startswith("Or do both")
     assert d.holders[0].row.pid == os.getpid()

@@ -84,7 +84,7 @@ def test_localhost_truth_when_the_first_address_is_not_served(order: tuple[str, 
     assert d.verdict == Verdict.PROBLEM
     assert d.headline == f"node (PID 7) listens on {listen} only, but “localhost” means {other} first on this computer."
     assert d.findings[0].text == f"On this computer “localhost” means {order[0]} first, then {order[1]}."
-    assert any("where nothing listens, and are refused" in f.text for f in d.findings)
+    assert any("connect there and are refused" in f.text for f in d.findings)
     listen_at = f"[{listen}]:3000" if ":" in listen else f"{listen}:3000"
     assert d.next_steps[0].startswith(f"In the program that connects, use {listen_at} instead of localhost:3000")
     assert f"listen on {other} too" in d.next_steps[1]
