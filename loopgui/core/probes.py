@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loopgui.core import knowledge
+from loopgui.core.plaintext import shown
 
 DEFAULT_TIMEOUT = 3.0
 MAX_TIMEOUT = 60.0
@@ -606,7 +607,7 @@ def _decode_certificate(der: bytes) -> dict[str, str]:
             os.unlink(path)
 
     def name(parts: Iterable[Iterable[tuple[str, str]]]) -> str:
-        return ", ".join(f"{k}={v}" for rdn in parts for k, v in rdn)
+        return shown(", ".join(f"{k}={v}" for rdn in parts for k, v in rdn), BANNER_LIMIT)
 
     out = {"Subject": name(decoded.get("subject", ())), "Issuer": name(decoded.get("issuer", ()))}
     if "notAfter" in decoded:

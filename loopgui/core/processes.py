@@ -16,6 +16,8 @@ from types import MappingProxyType
 
 import psutil
 
+from loopgui.core.plaintext import shown
+
 log = logging.getLogger("loopgui.processes")
 
 
@@ -62,7 +64,7 @@ class ProcessNames:
                 self._checked.add(pid)
                 return cached
             try:
-                name = str(proc.name())
+                name = shown(str(proc.name()))
             except psutil.AccessDenied:
                 name = ""
             exe = ""
@@ -113,7 +115,7 @@ class ProcessFacts:
 
     @property
     def command(self) -> str:
-        return shlex.join(self.cmdline) if self.cmdline else ""
+        return shown(shlex.join(self.cmdline)) if self.cmdline else ""
 
 
 def process_facts(pid: int, *, with_cpu: bool = False) -> ProcessFacts:
@@ -154,20 +156,20 @@ def process_facts(pid: int, *, with_cpu: bool = False) -> ProcessFacts:
     children: list[tuple[int, str]] = []
     for child in children_raw if isinstance(children_raw, list) else []:
         try:
-            children.append((child.pid, child.name()))
+            children.append((child.pid, shown(child.name())))
         except (psutil.Error, OSError):
             continue
     memory = read("memory", proc.memory_info)
     cpu = read("processor use", lambda: proc.cpu_percent(interval=0.1)) if with_cpu else None
     return ProcessFacts(
         pid=pid,
-        name=str(name or ""),
+        name=shown(str(name or "")),
         create_time=float(create_time) if isinstance(create_time, (int, float)) else None,
         exe=str(exe or ""),
         cmdline=tuple(str(a) for a in cmdline) if isinstance(cmdline, list) else (),
         username=str(username or ""),
         ppid=ppid if isinstance(ppid, int) else None,
-        parent_name=str(parent_name),
+        parent_name=shown(str(parent_name)),
         children=tuple(children),
         memory_rss=int(getattr(memory, "rss", 0)) if memory is not None else None,
         cpu_percent=float(cpu) if isinstance(cpu, (int, float)) else None,
@@ -408,7 +410,7 @@ class ProcInfo:
 
     @property
     def command(self) -> str:
-        return shlex.join(self.cmdline) if self.cmdline else ""
+        return shown(shlex.join(self.cmdline)) if self.cmdline else ""
 
 
 def read_info(pid: int) -> ProcInfo | None:

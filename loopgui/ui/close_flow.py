@@ -30,7 +30,7 @@ from loopgui.core.processes import (
 )
 from loopgui.core.sockets import TCP, Snapshot, SocketRow
 from loopgui.ui.background import BackgroundOp
-from loopgui.ui.plain import plain_message_box
+from loopgui.ui.plain import plain_message_box, plain_progress
 
 log = logging.getLogger("loopgui.close")
 
@@ -329,6 +329,7 @@ class CloseFlow(QObject):
             int(self.grace * 10),
             self._parent,
         )
+        plain_progress(dialog)  # the program's name is untrusted text
         dialog.setWindowTitle("Closing")
         dialog.setMinimumDuration(300)
         dialog.setAutoClose(False)

@@ -38,7 +38,7 @@ from loopgui.ui.investigation import Investigation
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
-from loopgui.ui.plain import plain_tooltip
+from loopgui.ui.plain import make_plain, plain_tooltip
 from loopgui.ui.scan_thread import MAX_INTERVAL, MIN_INTERVAL, ScanThread, clamp_interval
 from loopgui.ui.settings import (
     Settings,
@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         self.explain_panel.close_program_requested.connect(self._close_from_explanation)
         self.process_panel.close_requested.connect(self._close_from_panel)
         self._apply_filter()
+        make_plain(self)  # every label shows its text literally (ui/plain.py)
         if start:
             self.scan_thread.start()
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox, QProgressDialog, QWidget
+
+from loopgui.core.plaintext import shown
 
 
 def plain_tooltip(text: str) -> str:
@@ -24,3 +26,29 @@ def plain_message_box(box: QMessageBox) -> QMessageBox:
         if label.objectName() in ("qt_msgbox_label", "qt_msgbox_informativelabel"):
             label.setTextFormat(Qt.TextFormat.PlainText)
     return box
+
+
+def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A label that shows ``text`` literally, without control or bidi-override characters."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(shown(text, single_line=False))
+    return label
+
+
+def plain_progress(dialog: QProgressDialog) -> QProgressDialog:
+    """A progress dialog whose text (it names a program) is shown literally: Qt's own label guesses HTML."""
+    text = dialog.labelText()
+    dialog.setLabel(plain_label())
+    dialog.setLabelText(shown(text, single_line=False))
+    return dialog
+
+
+def make_plain(root: QWidget) -> None:
+    """Every label under ``root`` shows its text literally (labels guess HTML by default).  Call it when a
+    window or panel has been built; labels added later must use :func:`plain_label` or set PlainText."""
+    labels = root.findChildren(QLabel)
+    if isinstance(root, QLabel):
+        labels.append(root)
+    for label in labels:
+        label.setTextFormat(Qt.TextFormat.PlainText)
