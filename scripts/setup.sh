@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libgl1 libegl1 libdbus-1-3 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
   libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 fonts-dejavu-core python3-venv
   libglib2.0-0  # Qt itself links GLib; minimal images lack it
+  libwayland-cursor0  # Qt's Wayland platform plugin (a Wayland desktop)
 )
 
 install_apt() {
