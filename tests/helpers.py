@@ -21,6 +21,8 @@ def row(
     pid: int | None = 100,
     program: str = "demo",
     first_seen: float = 1_700_000_000.0,
+    owner_start: float | None = None,
+    exe: str = "",
 ) -> SocketRow:
     family = 6 if ":" in local else 4
     if state is None:
@@ -37,6 +39,8 @@ def row(
         pid=pid,
         program=program,
         first_seen=first_seen,
+        owner_start=owner_start,
+        exe=exe,
     )
 
 

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from loopgui.core.actions import ClosePlan, Member
 from loopgui.core.processes import Identity, process_facts
 from loopgui.core.scanner import make_scanner
-from loopgui.ui.close_flow import DialogAsker, confirm_box, plan_texts
+from loopgui.core.sockets import SocketRow
+from loopgui.ui.close_flow import DialogAsker, confirm_box, connection_texts, plan_texts
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.panels.process_panel import HIDDEN, ProcessPanel
 from loopgui.ui.settings import Settings
 from tests.e2e.test_close_program import Child
+from tests.helpers import row, scripted_scanner
 from tests.ui.test_screenshot import screenshot_dir
 
 
@@ -230,3 +234,127 @@ def test_process_panel_shows_facts_and_hidden_fields(qtbot: QtBot, tmp_path: Pat
     panel.show_facts(hidden, [])
     assert panel.values["exe"].text() == HIDDEN
     assert "belongs to another user" in panel.intro.text()
+
+
+# -- issue 12 ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("child", ["listen"], indirect=True)
+def test_delete_with_refreshes_paused_never_closes_a_newcomer(qtbot: QtBot, settings: Settings, child: Child) -> None:
+    """Reproduction 1: the row the user looks at came from a program that has since ended, and its PID now belongs
+    to another program (the live child here).  Delete must neither ask "Close python (PID n)?" nor kill it."""
+    seen = row(
+        child.port,
+        pid=child.proc.pid,
+        program="python",
+        owner_start=child.identity.create_time - 50,  # the earlier program that held this PID
+        exe=child.identity.exe,
+    )
+    scanner, _source = scripted_scanner(lambda: [seen])
+    asker = FakeAsker()
+    win = MainWindow(scanner, settings, asker=asker)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: win.model.row_index(seen.key) >= 0, timeout=10000)
+        win.set_paused(True)
+        win.table.selectionModel().setCurrentIndex(
+            win.model.index(win.model.row_index(seen.key), 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        with qtbot.waitSignal(win.close_flow.finished, timeout=15000) as blocker:
+            win.close_action.trigger()
+        assert "has ended; another program" in blocker.args[0] and "now has its number" in blocker.args[0]
+        assert not [a for a in asker.asked if a[0] == "confirm"]
+        assert child.proc.poll() is None
+    finally:
+        win.close()
+
+
+@pytest.mark.parametrize("child", ["listen"], indirect=True)
+def test_delete_after_the_program_ended_says_so(make_window, qtbot: QtBot, child: Child) -> None:  # type: ignore[no-untyped-def]
+    asker = FakeAsker()
+    win = make_window(asker)
+    select_port(win, qtbot, child.port)
+    win.set_paused(True)
+    child.proc.kill()
+    child.proc.wait(5)
+    with qtbot.waitSignal(win.close_flow.finished, timeout=15000) as blocker:
+        win.close_action.trigger()
+    assert blocker.args[0] == f"{child.identity.name} (PID {child.proc.pid}) has already ended."
+    assert not [a for a in asker.asked if a[0] == "confirm"]
+
+
+@pytest.mark.parametrize("child", ["deep"], indirect=True)
+def test_confirmation_counts_every_descendant(make_window, qtbot: QtBot, child: Child) -> None:  # type: ignore[no-untyped-def]
+    """Reproduction 2 from the table: the dialog counts the grandchild too, and the kill takes exactly those."""
+    asker = FakeAsker(children=True)
+    close_from_table(make_window(asker), qtbot, child.port)
+    assert asker.asked[0][3] == "2"
+    _question, info, check, details = plan_texts(asker.plans[0])
+    assert check == "Also close the 2 programs it started"
+    for pid in child.children:
+        assert f"(PID {pid})" in info and f"(PID {pid}): {sys.executable}" in details
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_connection_action_only_for_established_tcp_rows(make_window, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    win = make_window(FakeAsker())
+    cases = {
+        "established": (row(50000, remote="127.0.0.1", rport=5432, program="psql", pid=42), True),
+        "listening": (row(5432, program="postgres"), False),
+        "udp": (row(5353, proto="UDP", program="avahi"), False),
+        "time wait": (row(50001, remote="127.0.0.1", rport=80, state="TIME_WAIT", pid=None, program=""), False),
+        "close wait": (row(50002, remote="127.0.0.1", rport=80, state="CLOSE_WAIT"), False),
+    }
+    for name, (r, expected) in cases.items():
+        menu = QMenu(win)
+        win.close_flow.add_menu_actions(menu, r)
+        texts = [a.text() for a in menu.actions()]
+        assert ("Close this connection…" in texts) is expected, name
+        menu.deleteLater()
+    menu = QMenu(win)
+    win.close_flow.add_menu_actions(menu, None)
+    assert not menu.actions()
+
+
+def test_connection_confirmation_names_both_ends_and_the_program(make_window, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    asker = FakeAsker(connection=False)
+    win = make_window(asker)
+    r = row(50000, remote="::1", local="::1", rport=5432, program="psql", pid=42)
+    question, details = connection_texts(r)
+    assert question == "Close the connection between [::1]:50000 (psql, PID 42) on this computer and [::1]:5432?"
+    assert "the program keeps running" in details
+    with qtbot.waitSignal(win.close_flow.finished, timeout=5000) as blocker:
+        win.close_flow.close_connection(r)
+    assert blocker.args[0] == "Nothing was closed." and asker.asked[-1] == ("connection", question, details)
+
+
+def test_close_a_real_connection_from_the_window(make_window, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        pytest.skip("closing a connection needs root (CAP_NET_ADMIN) on Linux")
+    server = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(server.getsockname(), timeout=5)
+    accepted, _ = server.accept()
+    try:
+        asker = FakeAsker(connection=True)
+        win = make_window(asker)
+        lport = client.getsockname()[1]
+
+        def find() -> SocketRow | None:
+            return next((r for r in win.model.rows() if r.local_port == lport and r.state == "ESTABLISHED"), None)
+
+        qtbot.waitUntil(lambda: find() is not None, timeout=10000)
+        found = find()
+        assert found is not None
+        with qtbot.waitSignal(win.close_flow.finished, timeout=10000) as blocker:
+            win.close_flow.close_connection(found)
+        if "administrator rights" in blocker.args[0]:
+            pytest.skip("this container does not grant CAP_NET_ADMIN")
+        assert asker.asked[-1][1] == "Connection closed"
+        with pytest.raises(ConnectionAbortedError):
+            client.recv(1)
+        qtbot.waitUntil(lambda: find() is None, timeout=10000)  # the table, refreshed, no longer shows it
+    finally:
+        for s in (server, client, accepted):
+            s.close()
