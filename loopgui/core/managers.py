@@ -319,15 +319,15 @@ def detect(
     *,
     uid: int | None = None,
     platform: str = sys.platform,
-    cgroup: Callable[[int], str] = read_cgroup,
-    services: Callable[[], Iterable[tuple[str, str, int | None]]] = _windows_services,
-    environ: Callable[[int], Mapping[str, str]] = _environ,
+    cgroup: Callable[[int], str] | None = None,
+    services: Callable[[], Iterable[tuple[str, str, int | None]]] | None = None,
+    environ: Callable[[int], Mapping[str, str]] | None = None,
 ) -> Manager | None:
     """What manages the process ``pid`` on this system, or None."""
     if platform.startswith("linux"):
-        return from_docker_proxy(name, cmdline) or from_cgroup(cgroup(pid))
+        return from_docker_proxy(name, cmdline) or from_cgroup((cgroup or read_cgroup)(pid))
     if platform == "win32":
-        return from_windows_service(pid, services())
+        return from_windows_service(pid, (services or _windows_services)())
     if platform == "darwin":
-        return from_launchd(environ(pid), uid)
+        return from_launchd((environ or _environ)(pid), uid)
     return None

@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 import psutil
 
+from loopgui.core import managers
 from loopgui.core.plaintext import shown
 
 log = logging.getLogger("loopgui.processes")
@@ -112,10 +113,20 @@ class ProcessFacts:
     cpu_percent: float | None = None
     hidden: tuple[str, ...] = ()
     gone: bool = False
+    manager: str = ""  # what brings it back when it is closed, and the proper way to stop it (core.managers)
 
     @property
     def command(self) -> str:
         return shown(shlex.join(self.cmdline)) if self.cmdline else ""
+
+
+def _manager_text(pid: int, name: str, cmdline: tuple[str, ...], uid: int | None) -> str:
+    try:
+        found = managers.detect(pid, name, cmdline, uid=uid)
+    except Exception as exc:  # naming the manager is a courtesy; it must never hide the other facts
+        log.debug("cannot tell what manages %s: %s", pid, exc)
+        return ""
+    return found.text if found is not None else ""
 
 
 def process_facts(pid: int, *, with_cpu: bool = False) -> ProcessFacts:
@@ -161,6 +172,9 @@ def process_facts(pid: int, *, with_cpu: bool = False) -> ProcessFacts:
             continue
     memory = read("memory", proc.memory_info)
     cpu = read("processor use", lambda: proc.cpu_percent(interval=0.1)) if with_cpu else None
+    uids = read("user", proc.uids) if hasattr(proc, "uids") else None
+    args = tuple(str(a) for a in cmdline) if isinstance(cmdline, list) else ()
+    manager = _manager_text(pid, str(name or ""), args, int(getattr(uids, "real", -1)) if uids is not None else None)
     return ProcessFacts(
         pid=pid,
         name=shown(str(name or "")),
@@ -175,6 +189,7 @@ def process_facts(pid: int, *, with_cpu: bool = False) -> ProcessFacts:
         cpu_percent=float(cpu) if isinstance(cpu, (int, float)) else None,
         hidden=tuple(hidden),
         gone=bool(values.get("gone", False)),
+        manager=manager,
     )
 
 

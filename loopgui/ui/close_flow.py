@@ -9,11 +9,12 @@ whose default button is always the harmless one.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import QCheckBox, QMenu, QMessageBox, QProgressDialog, QPushButton, QWidget
 
 from loopgui.core.actions import ClosePlan, close_plan, plan_close
@@ -181,8 +182,19 @@ class DialogAsker:
         plain_message_box(box).exec()
 
 
-class _Progress(QObject):
-    waited = Signal(float)
+class _Ticker:
+    """What the closing thread reports (seconds waited) and is told (stop waiting).  A plain Python object: the
+    worker thread holds no Qt object, so none can be released there while the GUI thread deletes it."""
+
+    def __init__(self) -> None:
+        self.waited = 0.0
+        self.stop = False
+
+    def report(self, seconds: float) -> None:
+        self.waited = seconds
+
+    def stopped(self) -> bool:
+        return self.stop
 
 
 class CloseFlow(QObject):
@@ -211,6 +223,7 @@ class CloseFlow(QObject):
         self.grace = grace
         self._stop_waiting = False
         self._plan: ClosePlan | None = None
+        self._ticker: _Ticker | None = None
         self._port: int | None = None
         self.busy = False
 
@@ -334,34 +347,42 @@ class CloseFlow(QObject):
         dialog.setMinimumDuration(300)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
+        ticker = self._ticker = _Ticker()
         dialog.canceled.connect(self._on_stop_waiting)
-        progress = _Progress(self)
-        progress.waited.connect(lambda s: dialog.setValue(min(dialog.maximum(), int(s * 10))))
+        timer = QTimer(self)
+        timer.setInterval(100)
+        timer.timeout.connect(lambda: dialog.setValue(min(dialog.maximum(), int(ticker.waited * 10))))
+        timer.start()
+        work = functools.partial(
+            close_plan,
+            plan,
+            include_children=include_children,
+            force=force,
+            wait=self.grace if not force else 2.0,
+            progress=ticker.report,
+            should_stop=ticker.stopped,
+        )
 
-        def work() -> CloseResult:
-            return close_plan(
-                plan,
-                include_children=include_children,
-                force=force,
-                wait=self.grace if not force else 2.0,
-                progress=progress.waited.emit,
-                should_stop=lambda: self._stop_waiting,
-            )
-
-        def done(result: CloseResult) -> None:
+        def finish_dialog() -> None:
+            timer.stop()
+            timer.deleteLater()
             dialog.close()
             dialog.deleteLater()
+
+        def done(result: CloseResult) -> None:
+            finish_dialog()
             self._handle(result, include_children, force)
 
         def failed(exc: BaseException) -> None:
-            dialog.close()
-            dialog.deleteLater()
+            finish_dialog()
             self._finish_with("Could not close the program", f"Something went wrong: {exc}")
 
         BackgroundOp(self, work, done).on_failure(failed).start()
 
     def _on_stop_waiting(self) -> None:
         self._stop_waiting = True
+        if self._ticker is not None:
+            self._ticker.stop = True
 
     def _handle(self, result: CloseResult, include_children: bool, force: bool) -> None:
         plan = self._plan

@@ -226,6 +226,7 @@ def test_process_panel_shows_facts_and_hidden_fields(qtbot: QtBot, tmp_path: Pat
     assert panel.values["started"].text().startswith("started ")
     assert "TCP 127.0.0.1:8080 (listen)" in panel.values["sockets"].text()
     assert "of memory" in panel.values["usage"].text()
+    assert panel.values["manager"].text()  # a manager from this process's cgroup, or "Nothing known…"
     assert panel.close_button.isVisible()
     path = screenshot_dir(tmp_path) / "program-panel.png"
     assert panel.grab().save(str(path), "PNG")

@@ -191,3 +191,18 @@ def test_plan_names_the_manager_and_refuses_a_system_service_main_program() -> N
     )
     allowed = plan(worker)
     assert isinstance(allowed, ClosePlan) and allowed.manager == unit
+
+
+def test_program_facts_name_the_manager(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loopgui.core import processes
+
+    monkeypatch.setattr(managers, "read_cgroup", lambda pid, proc="/proc": CONSTRUCTED["systemd user unit"])
+    facts = processes.process_facts(os.getpid())
+    if sys.platform.startswith("linux"):
+        assert facts.manager.startswith("This is the service myapp.service of your session")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(managers, "detect", broken)
+    assert processes.process_facts(os.getpid()).manager == ""  # never in the way of the other facts

@@ -54,6 +54,7 @@ class ProcessPanel(QWidget):
         ("parent", "Started by"),
         ("children", "Programs it started"),
         ("usage", "Processor and memory"),
+        ("manager", "Who brings it back"),
         ("sockets", "Its network sockets"),
     )
 
@@ -129,6 +130,7 @@ class ProcessPanel(QWidget):
         if facts.memory_rss is not None:
             usage.append(f"{_size(facts.memory_rss)} of memory")
         show("usage", ", ".join(usage), "memory" if not usage else "")
+        show("manager", facts.manager or "Nothing known: once closed, it stays closed unless someone starts it again.")
         lines = [
             f"{r.proto} {format_endpoint(r.local_addr, r.local_port)}"
             + (f" → {format_endpoint(r.remote_addr, r.remote_port)}" if r.remote_port else "")
