@@ -704,6 +704,19 @@ def listeners_of(rows: Iterable[SocketRow], port: int, proto: str = "tcp") -> li
     return out
 
 
+def _program_file(rows: Iterable[SocketRow], port: int, proto: str) -> str:
+    """The program file of the first listener on ``port`` whose owner is known ("" when it cannot be read)."""
+    import psutil  # noqa: PLC0415 - only where the live computer is asked
+
+    for r in rows:
+        if r.local_port == port and r.proto.lower() == proto.lower() and r.is_listening and r.pid is not None:
+            try:
+                return str(psutil.Process(r.pid).exe())
+            except (psutil.Error, OSError):
+                return ""
+    return ""
+
+
 def live_verdict(
     port: int,
     proto: str,
@@ -715,7 +728,10 @@ def live_verdict(
     program: str = "",
 ) -> ReachVerdict:
     """The verdict for this computer now; ``own_test`` also connects to its own addresses (only on request)."""
+    rows = list(rows)
     listeners = listeners_of(rows, port, proto)
+    if not program and sys.platform == "win32":  # Windows firewall rules may name the program file
+        program = _program_file(rows, port, proto)
     ifaces = interfaces()
     default = bindv6only_default()
     exp = exposure(listeners, ifaces, default)

@@ -214,3 +214,13 @@ def test_own_address_test_mechanics_on_loopback() -> None:
     finally:
         server.close()
         closed.close()
+
+
+def test_program_file_of_a_listener() -> None:
+    import os
+
+    import psutil
+
+    mine = row(8000, local="127.0.0.1", pid=os.getpid())
+    assert reach._program_file([row(8000, pid=None), mine], 8000, "tcp") == psutil.Process().exe()
+    assert reach._program_file([mine], 8001, "tcp") == ""
