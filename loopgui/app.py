@@ -32,6 +32,55 @@ _IMPORTED = time.monotonic()  # the fallback for "when did this program start"
 _log_path: Path | None = None
 
 
+# Options QApplication itself reads (Qt's QApplication/QGuiApplication documentation): they go to Qt, not argparse.
+QT_OPTIONS_WITH_VALUE = frozenset(
+    {
+        "style",
+        "stylesheet",
+        "platform",
+        "platformpluginpath",
+        "platformtheme",
+        "plugin",
+        "qwindowgeometry",
+        "geometry",
+        "qwindowtitle",
+        "title",
+        "qwindowicon",
+        "icon",
+        "display",
+        "session",
+        "name",
+        "qmljsdebugger",
+    }
+)
+QT_FLAGS = frozenset({"reverse", "widgetcount", "nograb", "dograb", "sync"})
+
+
+def split_qt_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(Qt's options, the rest): ``-style Fusion``, ``--platform=offscreen``, ``-reverse`` … go to QApplication."""
+    qt: list[str] = []
+    rest: list[str] = []
+    words = list(argv)
+    i = 0
+    while i < len(words):
+        word = words[i]
+        name, eq, _value = word.lstrip("-").partition("=")
+        if word.startswith("-") and word != "--" and name in QT_OPTIONS_WITH_VALUE:
+            if eq:
+                qt.append("-" + word.lstrip("-"))
+            elif i + 1 < len(words):
+                qt += ["-" + name, words[i + 1]]
+                i += 1
+            else:
+                rest.append(word)  # no value: argparse says what is wrong
+        elif word.startswith("-") and not eq and name in QT_FLAGS:
+            qt.append("-" + name)
+        else:
+            rest.append(word)
+        i += 1
+    return qt, rest
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     from loopgui.cli import verbs_help
 
@@ -266,6 +315,22 @@ def install_features(window: MainWindow) -> tuple[HistoryFeature, TrayFeature]:
     return HistoryFeature(window, settings), TrayFeature(window, settings)
 
 
+DESKTOP_FILE_NAME = "io.github.loopgui.loopgui"  # resources/io.github.loopgui.loopgui.desktop
+
+
+def configure_app(app: object) -> None:
+    """Names, icon and desktop entry of the application.  No display name: Qt would append it to every window
+    title ("loopgui — who uses which port — loopgui").  The desktop file name groups the window with the launcher."""
+    from PySide6.QtWidgets import QApplication
+
+    assert isinstance(app, QApplication)
+    app.setApplicationName("loopgui")
+    app.setOrganizationName("loopgui")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(DESKTOP_FILE_NAME)
+    app.setWindowIcon(app_icon())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     from loopgui.cli import run_verb
@@ -273,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = run_verb(arguments)
     if code is not None:
         return code
+    qt_arguments, arguments = split_qt_args(arguments)
     args = parse_args(arguments)
     if args.install_desktop:
         from loopgui.desktop import install_desktop_entry
@@ -299,13 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from loopgui.ui.main_window import MainWindow
 
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
-    app.setApplicationName("loopgui")
-    app.setOrganizationName("loopgui")
-    app.setApplicationDisplayName("loopgui")
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName("io.github.loopgui.loopgui")
-    app.setWindowIcon(app_icon())
+    app = existing if isinstance(existing, QApplication) else QApplication([*sys.argv[:1], *qt_arguments])
+    configure_app(app)
     cache = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
     setup_logging(Path(cache) if cache else None)
     install_excepthook(interactive=not args.self_test)

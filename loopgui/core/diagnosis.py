@@ -540,12 +540,12 @@ class _Builder:
         return f"ss -tulpn | grep :{p}"
 
     def details(self) -> tuple[tuple[str, str], ...]:
-        out = [("Address", self.ep.display), ("Port range", knowledge.port_range_name(self.port))]
+        port_range = knowledge.port_range_sentence(self.port, self.env.ephemeral)
+        out = [("Address", self.ep.display), ("Port range", port_range)]
         if self.info.iana_name or self.info.iana_description:
             out.append(("IANA registration", f"{self.info.iana_name} — {self.info.iana_description}".strip(" —")))
         if self.info.common_use:
             out.append(("Commonly used for", f"{self.info.common_name}: {self.info.common_use}"))
-        out.append(("Temporary ports on this computer", str(self.env.ephemeral)))
         if self.host.lower() == "localhost":
             out.append(("“localhost” on this computer means", ", ".join(self.env.localhost)))
         for r in self.listeners[:MAX_HOLDERS]:
@@ -580,7 +580,8 @@ class _Builder:
             self.findings.append(
                 Finding(
                     "Only this computer can connect to it: it listens on a loopback address. To let other computers "
-                    "connect, the program has to listen on 0.0.0.0 (all network connections) instead.",
+                    "connect, the program has to listen on 0.0.0.0 (all network connections) instead; "
+                    + knowledge.OPEN_TO_NETWORK,
                     "This computer's network addresses: " + (", ".join(self.env.own_addresses) or "none found"),
                 )
             )
@@ -900,7 +901,9 @@ class _Builder:
             if missing:
                 self.steps += self.family_fixes(main, _normal(listen_addr), missing)[1:]
             else:
-                self.steps.append("Or make the program listen on both (for example on 0.0.0.0 and ::).")
+                self.steps.append(
+                    "Or make the program listen on both (for example on 0.0.0.0 and ::); " + knowledge.OPEN_TO_NETWORK
+                )
         else:
             self.findings.append(
                 Finding(
@@ -938,7 +941,7 @@ class _Builder:
                 )
             )
         elif p >= knowledge.IANA_DYNAMIC[0]:
-            self.findings.append(Finding(f"Port {p} is {knowledge.port_range_name(p)}."))
+            self.findings.append(Finding(knowledge.port_range_sentence(p, self.env.ephemeral)))
         for r in self.neighbours()[:3]:
             owner = r.program or "a program"
             self.findings.append(

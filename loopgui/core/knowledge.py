@@ -76,6 +76,29 @@ def ip_version(addr: str) -> int:
     return 4
 
 
+# Said wherever loopgui suggests listening on every address (0.0.0.0 or ::).
+OPEN_TO_NETWORK = (
+    "then other computers on the network can connect to it too, so do that only if they should (a firewall may "
+    "still block them)."
+)
+
+
+def port_range_sentence(port: int, ephemeral: PortRange) -> str:
+    """One sentence about where ``port`` lies, with this computer's own temporary range (never two ranges that
+    disagree)."""
+    if port in ephemeral:
+        return (
+            f"Port {port} is one of the temporary ports this computer hands out ({ephemeral}): programs get such a "
+            "port for a short while."
+        )
+    if port < 1024:
+        return f"Port {port} is a well-known port (below 1024), kept for standard services."
+    return (
+        f"Port {port} is not one of the temporary ports this computer hands out ({ephemeral}), so a program chose "
+        "it on purpose."
+    )
+
+
 def port_range_name(port: int) -> str:
     """IANA's three port ranges, in plain words."""
     if port < 1024:

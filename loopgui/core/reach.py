@@ -609,7 +609,7 @@ def verdict(
             (
                 "Loopback addresses (127.x and ::1) never leave this computer, whatever the firewall says.",
                 "To let other computers connect, the program would have to listen on 0.0.0.0 or on one of this "
-                "computer's network addresses.",
+                "computer's network addresses; " + knowledge.OPEN_TO_NETWORK,
                 *own_words,
             ),
             exposure=exp,

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -34,6 +34,7 @@ from loopgui.core.scanner import Scanner, make_scanner
 from loopgui.core.sockets import ORPHAN_STATES, RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
 from loopgui.ui import background
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
+from loopgui.ui.help import HOW_TO_TITLE, LEGEND_TITLE, HelpDialog, how_to_html, legend_html
 from loopgui.ui.investigation import Investigation
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
@@ -97,6 +98,8 @@ class MainWindow(QMainWindow):
         self._scan_error = ""
         self._offered_clipboard = ""
         self._row_actions: list[QAction] = []
+        self._help_dialogs: dict[str, HelpDialog] = {}
+        self._fitted = False
 
         self.model = SocketTableModel(self)
         self._build_widgets()
@@ -152,6 +155,47 @@ class MainWindow(QMainWindow):
         ``self.model.row_at(self.table.currentIndex().row())``)."""
         self._row_actions.append(action)
 
+    def focus_paste_box(self) -> None:
+        """Ctrl+L: to the paste box, its text selected so that pasting replaces it."""
+        self.investigate_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.investigate_edit.selectAll()
+
+    def show_help(self, title: str) -> HelpDialog:
+        """Open one of the help pages (not modal: the user can look at the window while reading)."""
+        body = legend_html() if title == LEGEND_TITLE else how_to_html()
+        dialog = self._help_dialogs.get(title)
+        if dialog is None:
+            dialog = self._help_dialogs[title] = HelpDialog(title, body, self)
+        dialog.show()
+        dialog.activateWindow()
+        return dialog
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (scaling can make the remembered or default size too big), and
+        never off it: a title bar out of reach cannot be moved back."""
+        handle = self.windowHandle()
+        screen = (handle.screen() if handle is not None else None) or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        frame, inner = self.frameGeometry(), self.geometry()
+        extra_w = frame.width() - inner.width() if frame.width() > inner.width() else 8  # before the window manager
+        extra_h = frame.height() - inner.height() if frame.height() > inner.height() else 32  # adds its frame
+        width = max(200, min(self.width(), area.width() - extra_w))
+        height = max(150, min(self.height(), area.height() - extra_h))
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        x = min(max(frame.x(), area.left()), max(area.left(), area.right() + 1 - width - extra_w))
+        y = min(max(frame.y(), area.top()), max(area.top(), area.bottom() + 1 - height - extra_h))
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            self.fit_to_screen()
+
     def show_message(self, text: str, timeout_ms: int = 8000) -> None:
         """A short message in the status bar (it clears after ``timeout_ms``; the newest wins)."""
         self.message_label.setText(text)
@@ -179,6 +223,7 @@ class MainWindow(QMainWindow):
         self.investigate_edit.setFont(font)
         self.investigate_button = QPushButton("Investigate")
         self.investigate_button.setDefault(True)
+        self.investigate_button.setToolTip("Explain the message or address in the box (Enter).")
         self.investigate_button.clicked.connect(self.investigate)
         bar.addWidget(self.investigate_edit, 1)
         bar.addWidget(self.investigate_button)
@@ -186,12 +231,15 @@ class MainWindow(QMainWindow):
 
         self.show_all_button = QPushButton("Show all sockets")
         self.show_all_button.clicked.connect(self.show_all_sockets)
+        self.show_all_button.setToolTip("Show every socket in the table again; the explanation stays.")
         self.banner, self.banner_label = _banner(self.show_all_button)
         layout.addWidget(self.banner)
 
         self.clip_yes = QPushButton("Investigate")
         self.clip_yes.clicked.connect(self._accept_clipboard)
+        self.clip_yes.setToolTip("Explain the address that is on your clipboard.")
         self.clip_no = QPushButton("No, thanks")
+        self.clip_no.setToolTip("Hide this offer.")
         self.clip_banner, self.clip_label = _banner(self.clip_yes, self.clip_no)
         self.clip_no.clicked.connect(self.clip_banner.hide)
         layout.addWidget(self.clip_banner)
@@ -315,6 +363,10 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.close_action)
         select_all = edit_menu.addAction("Select &all rows")
         select_all.triggered.connect(self.table.selectAll)
+        self.paste_box_action = edit_menu.addAction("Go to the &paste box")
+        self.paste_box_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.paste_box_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.paste_box_action.triggered.connect(self.focus_paste_box)
         find_action = edit_menu.addAction("&Filter…")
         find_action.setShortcut(QKeySequence.StandardKey.Find)
         find_action.triggered.connect(lambda: self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason))
@@ -330,6 +382,12 @@ class MainWindow(QMainWindow):
         refresh_action.triggered.connect(self.refresh_now)
 
         self.help_menu = help_menu = menu.addMenu("&Help")
+        self.how_to_action = help_menu.addAction("&How to use loopgui")
+        self.how_to_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.how_to_action.triggered.connect(lambda: self.show_help(HOW_TO_TITLE))
+        self.legend_action = help_menu.addAction("&What the colours and words mean")
+        self.legend_action.triggered.connect(lambda: self.show_help(LEGEND_TITLE))
+        help_menu.addSeparator()
         about = help_menu.addAction("&About loopgui")
         about.triggered.connect(self._about)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QMessageBox, QProgressDialog, QSizePolicy, QSpacerItem, QWidget
 
 from loopgui.core.plaintext import shown
 
@@ -19,9 +19,26 @@ def plain_tooltip(text: str) -> str:
     return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>" if text else ""
 
 
+def fit_title(box: QMessageBox) -> None:
+    """Make the box wide enough for its title: window managers cut a title that does not fit."""
+    title = box.windowTitle()
+    layout = box.layout()
+    if not title or not isinstance(layout, QGridLayout):
+        return
+    width = box.fontMetrics().horizontalAdvance(title) + 140  # the window manager's buttons and margins
+    layout.addItem(
+        QSpacerItem(width, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed),
+        layout.rowCount(),
+        0,
+        1,
+        layout.columnCount(),
+    )
+
+
 def plain_message_box(box: QMessageBox) -> QMessageBox:
     """Make a message box show its text and informative text literally."""
     box.setTextFormat(Qt.TextFormat.PlainText)
+    fit_title(box)
     for label in box.findChildren(QLabel):
         if label.objectName() in ("qt_msgbox_label", "qt_msgbox_informativelabel"):
             label.setTextFormat(Qt.TextFormat.PlainText)

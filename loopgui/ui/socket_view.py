@@ -26,6 +26,16 @@ class SocketTableView(QTableView):
         super().__init__(parent)
         self.setModel(model)
         self.setAccessibleName("Sockets on this computer")
+        self.setAccessibleDescription(
+            "Every network socket of this computer, one per row: protocol, addresses, ports, state and program. "
+            "Arrow keys move between rows; Tab leaves the table."
+        )
+        header_view = self.horizontalHeader()
+        header_view.setAccessibleName("Columns")
+        header_view.setAccessibleDescription("Click a column title to sort the table by it; drag to reorder.")
+        self.setTabKeyNavigation(False)  # Tab moves on to the next part of the window, not to the next cell
+        # The focus must show: a frame in the highlight colour while the table has it.
+        self.setStyleSheet("QTableView:focus { border: 2px solid palette(highlight); }")
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAlternatingRowColors(True)

@@ -44,7 +44,8 @@ def test_button_runs_the_own_address_test(
     assert asked == [(8000, 1.5, False)]  # off the GUI thread, with the tab's time limit
     assert panel.results.topLevelItemCount() == 2
     assert panel.results.topLevelItem(0).text(1) == "192.168.1.20:8000"
-    assert panel.status.text().startswith("Done: 1 of 2 succeeded") and button.isEnabled()
+    assert panel.status.text().startswith("Done: 1 of 2 succeeded: ") and button.isEnabled()
+    assert "answered" in panel.status.text() and "refused" in panel.status.text()  # which address did what
 
 
 def test_cancel_stops_it(panel: ConnectivityPanel, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,8 +42,8 @@ def test_main_window_screenshot(qtbot: QtBot, settings: Settings, tmp_path: Path
     win = MainWindow(scanner, settings)
     win.set_interval(0.5)
     qtbot.addWidget(win)
-    win.resize(1100, 420)
     win.show()
+    win.resize(1100, 420)  # after show: on first show the window fits itself to the (800 px) offscreen screen
     qtbot.waitUntil(lambda: any(r.local_port == 8000 for r in win.model.rows()), timeout=5000)
     path = screenshot_dir(tmp_path) / "main-window.png"
     assert win.grab().save(str(path), "PNG")

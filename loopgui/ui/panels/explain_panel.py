@@ -27,6 +27,14 @@ _ICONS = {
     Verdict.UNKNOWN: QStyle.StandardPixmap.SP_MessageBoxQuestion,
 }
 
+# The sign beside the headline, in words (for screen readers and the legend).
+VERDICT_WORDS = {
+    Verdict.PROBLEM: "Problem found",
+    Verdict.OK: "All is well",
+    Verdict.INFO: "Information",
+    Verdict.UNKNOWN: "Cannot tell",
+}
+
 WELCOME = (
     "Paste an error message in the box above and press Investigate — or pick a row in the table — "
     "to learn what the address and port mean and which program uses them."
@@ -138,6 +146,7 @@ class ExplainPanel(QWidget):
         self.details_button = QToolButton()
         self.details_button.setText("Technical details")
         self.details_button.setCheckable(True)
+        self.details_button.setToolTip("Show or hide the technical facts behind the explanation.")
         self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.details_button.setArrowType(Qt.ArrowType.RightArrow)
         self.details_button.toggled.connect(self._toggle_details)
@@ -157,6 +166,7 @@ class ExplainPanel(QWidget):
         self.details.setReadOnly(True)
         self.details.setFont(mono)
         self.details.setAccessibleName("Technical details")
+        self.details.setAccessibleDescription("The facts behind the explanation, for whoever helps you.")
         self.details.setMinimumHeight(120)
         self.details.hide()
         layout.addWidget(self.details)
@@ -201,7 +211,8 @@ class ExplainPanel(QWidget):
         self.headline.setFont(self.headline_font)
         self.headline.setText(d.headline)
         self.icon.setPixmap(self.style().standardIcon(_ICONS[d.verdict]).pixmap(32, 32))
-        self.icon.setAccessibleName(d.verdict.value)
+        self.icon.setAccessibleName(VERDICT_WORDS[d.verdict])
+        self.headline.setAccessibleDescription(f"Verdict: {VERDICT_WORDS[d.verdict]} ({d.verdict.value})")
         findings = [f"• {f.text}" for f in d.findings] + list(d.problems)
         if d.other_endpoints:
             findings.append("• The text also mentions " + ", ".join(e.display for e in d.other_endpoints) + ".")

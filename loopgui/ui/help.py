@@ -1,0 +1,110 @@
+"""Help pages: what the colours and words mean (the legend), and a short "How to use".  All text here is ours."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+from loopgui.core.labels import JARGON, STATE_NAMES
+from loopgui.core.sockets import NO_PROGRAM, OTHER_USER
+from loopgui.ui.socket_model import GONE_COLOR, NEW_COLOR
+
+LEGEND_TITLE = "What the colours and words mean"
+HOW_TO_TITLE = "How to use loopgui"
+
+
+def _swatch(color: QColor, text: str) -> str:
+    c = QColor(color)
+    c.setAlpha(255)
+    return (
+        f'<tr><td style="background-color:{c.name()}; width:2.5em">&nbsp;</td><td>&nbsp;{html.escape(text)}</td></tr>'
+    )
+
+
+def legend_html() -> str:
+    states = "".join(
+        f"<li><b>{html.escape(STATE_NAMES[s])}</b> ({s}): {html.escape(meaning)}</li>"
+        for s, meaning in (
+            ("LISTEN", "a program waits for others to connect: a server."),
+            ("ESTABLISHED", "two programs are connected and can talk."),
+            ("TIME_WAIT", "a connection that has closed; the system clears it by itself within a minute."),
+            ("CLOSE_WAIT", "the other side left; the program here has not closed its end yet."),
+            ("NONE", "UDP: single messages, no connection (shown for UDP sockets)."),
+        )
+    )
+    words = "".join(f"<li>{html.escape(text)}</li>" for text in JARGON.values())
+    return f"""
+<h3>Colours in the table</h3>
+<table cellspacing="4">
+{_swatch(NEW_COLOR, "Green: the socket appeared in the last few seconds.")}
+{_swatch(GONE_COLOR, "Red: the socket has just closed; the row goes away after a few seconds.")}
+</table>
+<p>Grey, slanted program names: there is no program to show. <b>{html.escape(NO_PROGRAM)}</b> means the
+connection has ended and the system is clearing it. <b>{html.escape(OTHER_USER)}</b> means loopgui may not look
+at that program (run it as administrator to see it).</p>
+<h3>Signs in the Explanation</h3>
+<ul>
+<li>A green check: nothing is wrong there.</li>
+<li>A yellow warning sign: loopgui found the problem; the steps below say what to do.</li>
+<li>A blue “i”: information, no problem.</li>
+<li>A question mark: loopgui cannot tell; the steps say what to try.</li>
+</ul>
+<p>The first line of the Explanation always says the same in words, so no sign has to be seen.</p>
+<h3>States</h3>
+<ul>{states}</ul>
+<h3>Words</h3>
+<ul>{words}
+<li>127.0.0.1 and ::1 both mean “this computer” (loopback); 0.0.0.0 and :: mean “every network connection of this
+computer”, so other computers may connect too.</li>
+<li>A port is a program's door number, from 1 to 65535. This computer hands out some of them for a short while
+(temporary ports); the Explanation says which range.</li>
+</ul>
+"""
+
+
+def how_to_html() -> str:
+    paste = QKeySequence("Ctrl+L").toString(QKeySequence.SequenceFormat.NativeText)
+    find = QKeySequence(QKeySequence.StandardKey.Find).toString(QKeySequence.SequenceFormat.NativeText)
+    return f"""
+<ol>
+<li><b>Paste the error message</b> (or just the address, like 127.0.0.1:3000) into the box at the top and press
+Enter. {paste} takes you to that box.</li>
+<li><b>Read the Explanation</b>: the first line says what is going on; “What you can do” lists the next steps.
+It stays until you paste something else. Picking a row in the table does not replace it: press
+“Explain this row” to see that row, and “Back to your message” to return.</li>
+<li><b>Try it</b> in the Connectivity tests tab: “Does it answer?” connects to every address of the computer
+named there and says which answered.</li>
+<li><b>The Program tab</b> shows which program holds the socket you picked. “Close this program…” asks before it
+closes anything; the Delete key in the table does the same.</li>
+<li><b>The table</b> lists every socket of this computer and updates itself. Type in the filter ({find}) to find
+rows; several words must all match. Tab and Shift+Tab move between the parts of the window.</li>
+</ol>
+<p>Everything loopgui finds stays on this computer.</p>
+"""
+
+
+class HelpDialog(QDialog):
+    """A small window with one help page (plain HTML of our own), readable by screen readers."""
+
+    def __init__(self, title: str, body: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setObjectName("loopgui-help")
+        layout = QVBoxLayout(self)
+        self.browser = QTextBrowser()
+        self.browser.setOpenExternalLinks(False)
+        self.browser.setHtml(body)
+        self.browser.setAccessibleName(title)
+        self.browser.setAccessibleDescription("Help text; use the arrow keys to read it.")
+        layout.addWidget(self.browser)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setAccessibleName("Close")
+        close.setAccessibleDescription("Close this help window.")
+        layout.addWidget(buttons)
+        self.resize(560, 520)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)

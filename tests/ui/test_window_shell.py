@@ -1,0 +1,172 @@
+"""The window as a whole: title, Qt's own options, size on small or scaled screens, keyboard, help, accessibility."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QTabBar,
+    QTextEdit,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from loopgui.app import DESKTOP_FILE_NAME, configure_app, parse_args, split_qt_args
+from loopgui.ui.main_window import MainWindow
+from loopgui.ui.plain import plain_message_box
+from loopgui.ui.settings import Settings
+from tests.helpers import row, scripted_scanner
+
+ROWS = [row(8000, program="python3", pid=4242), row(5432, program="postgres", pid=77)]
+
+
+@pytest.fixture
+def window(qtbot: QtBot, settings: Settings) -> Iterator[MainWindow]:
+    scanner, _ = scripted_scanner(lambda: list(ROWS))
+    win = MainWindow(scanner, settings)  # type: ignore[arg-type]
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.model.total == len(ROWS), timeout=5000)
+    yield win
+    win.close()
+
+
+def test_qt_options_go_to_qt_not_to_the_argument_parser() -> None:
+    qt, rest = split_qt_args(
+        ["-style", "Fusion", "--platform=offscreen", "-reverse", "--interval", "2", "port 8000", "-platformtheme", "x"]
+    )
+    assert qt == ["-style", "Fusion", "-platform=offscreen", "-reverse", "-platformtheme", "x"]
+    assert rest == ["--interval", "2", "port 8000"]
+    args = parse_args(rest)
+    assert args.interval == 2 and args.text == ["port 8000"]
+
+
+def test_the_title_appears_once_and_the_window_groups_with_its_launcher(window: MainWindow) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.applicationDisplayName()
+    try:
+        configure_app(app)
+        assert QGuiApplication.desktopFileName() == DESKTOP_FILE_NAME
+        # Qt appends an explicitly set display name to every title that does not already end with it.
+        title = window.windowTitle()
+        assert title == "loopgui — who uses which port"
+        shown = app.applicationDisplayName()
+        assert shown == "loopgui" and not _display_name_set(app)
+    finally:
+        app.setApplicationDisplayName(before)
+
+
+def _display_name_set(app: QApplication) -> bool:
+    """Whether a display name was set explicitly (Qt then falls back to applicationName otherwise)."""
+    name = app.applicationName()
+    app.setApplicationName(name + "-probe")
+    try:
+        return app.applicationDisplayName() != name + "-probe"
+    finally:
+        app.setApplicationName(name)
+
+
+def test_the_window_never_opens_larger_than_the_screen(qtbot: QtBot, settings: Settings) -> None:
+    scanner, _ = scripted_scanner(lambda: list(ROWS))
+    win = MainWindow(scanner, settings, start=False)  # type: ignore[arg-type]
+    qtbot.addWidget(win)
+    win.resize(5000, 4000)  # as if a 2x scale had doubled a remembered size
+    win.move(-3000, 2000)
+    win.show()
+    area = win.screen().availableGeometry()
+    assert area.contains(QRect(win.frameGeometry().topLeft(), win.size()))
+    assert win.width() <= area.width() and win.height() <= area.height()
+
+
+def test_tab_leaves_the_table_and_ctrl_l_goes_to_the_paste_box(window: MainWindow, qtbot: QtBot) -> None:
+    assert not window.table.tabKeyNavigation()
+    window.table.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(window.table.hasFocus, timeout=2000)
+    qtbot.keyClick(window.table, Qt.Key.Key_Tab)
+    assert not window.table.hasFocus()
+    window.investigate_edit.setText("old text")
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.investigate_edit.hasFocus() and window.investigate_edit.selectedText() == "old text"
+
+
+def test_the_table_shows_when_it_has_the_focus(window: MainWindow, qtbot: QtBot) -> None:
+    window.investigate_edit.setFocus()
+    qtbot.waitUntil(window.investigate_edit.hasFocus, timeout=2000)
+    without = window.table.grab().toImage()
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus, timeout=2000)
+    with_focus = window.table.grab().toImage()
+    assert without != with_focus
+
+
+def test_help_pages(window: MainWindow, qtbot: QtBot) -> None:
+    titles = [a.text() for a in window.help_menu.actions()]
+    assert "&How to use loopgui" in titles and "&What the colours and words mean" in titles
+    window.legend_action.trigger()
+    legend = window._help_dialogs["What the colours and words mean"]
+    text = legend.browser.toPlainText()
+    for words in ("Green", "Red", "no program (connection already closed)", "Waiting for connections", "PID"):
+        assert words in text
+    window.how_to_action.trigger()
+    how = window._help_dialogs["How to use loopgui"].browser.toPlainText()
+    assert "Explain this row" in how and "Ctrl+L" in how
+    assert legend.isVisible()
+
+
+INTERACTIVE = (QAbstractButton, QLineEdit, QAbstractSpinBox, QComboBox, QAbstractItemView, QTabBar, QTextEdit)
+
+
+def _accessible(widget: QWidget) -> tuple[str, str]:
+    from PySide6.QtGui import QAccessible
+
+    iface = QAccessible.queryAccessibleInterface(widget)
+    assert iface is not None
+    return iface.text(QAccessible.Text.Name), iface.text(QAccessible.Text.Description)
+
+
+def test_every_interactive_widget_has_an_accessible_name_and_description(window: MainWindow, qtbot: QtBot) -> None:
+    missing = []
+    for w in window.findChildren(QWidget):
+        if not isinstance(w, (*INTERACTIVE, QPlainTextEdit)) or w.objectName().startswith("qt_") or w.isHidden():
+            continue  # not interactive, Qt's own, or hidden for good (the table's row numbers)
+        if isinstance(w.parent(), (QAbstractSpinBox, QComboBox, QLineEdit, QTabBar)):
+            continue  # Qt's own parts (a spin box's editor, the clear button, tab scroll arrows) speak through it
+        name, description = _accessible(w)
+        if not name.strip() or not description.strip():
+            missing.append(f"{type(w).__name__} {w.objectName()!r} name={name!r} description={description!r}")
+    assert missing == [], "\n".join(missing)
+
+
+def test_the_explanation_is_text_for_a_screen_reader(window: MainWindow, qtbot: QtBot) -> None:
+    window.investigate_edit.setText("connect ECONNREFUSED 127.0.0.1:8000")
+    window.investigate()
+    qtbot.waitUntil(lambda: window.explain_panel.diagnosis is not None, timeout=5000)
+    panel = window.explain_panel
+    name, _ = _accessible(panel.icon)
+    assert name  # the sign is named, not only drawn
+    assert panel.headline.text() and panel.headline.accessibleName()
+    assert panel.diagnosis is not None
+    assert panel.diagnosis.verdict.value in panel.headline.accessibleDescription()
+
+
+def test_dialog_titles_are_not_cut_off(qtbot: QtBot) -> None:
+    box = QMessageBox()
+    box.setWindowTitle("The program did not close when it was asked")
+    box.setText("ok")
+    plain_message_box(box)
+    qtbot.addWidget(box)
+    box.show()
+    needed = box.fontMetrics().horizontalAdvance(box.windowTitle()) + 120
+    assert box.width() >= needed
