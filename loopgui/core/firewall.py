@@ -13,8 +13,9 @@ happens to it?
 
 from __future__ import annotations
 
+import contextlib
 import enum
-import ipaddress
+import functools
 import json
 import logging
 import re
@@ -30,7 +31,7 @@ log = logging.getLogger("loopgui.firewall")
 
 COMMAND_TIMEOUT = 2.5
 TOTAL_BUDGET = 5.0  # seconds for all the commands of one answer
-MAX_STEPS = 20_000  # rule visits per question: jumps cannot blow the walk up
+MAX_STEPS = 200_000  # rule visits per question: jumps cannot blow the walk up
 MAX_DEPTH = 16
 
 
@@ -107,9 +108,9 @@ class _Walk:
         if self.steps > MAX_STEPS:
             raise _TooComplex
 
-    def maybe(self, verdict: str, why: _Maybe, rule: str) -> None:
-        if len(self.maybes) < 50:
-            self.maybes.append((verdict, why, rule))
+    def maybe(self, verdict: str, why: _Maybe, rule: str | Callable[[], str]) -> None:
+        if len(self.maybes) < 50:  # (the rule's text is only made for the ones kept)
+            self.maybes.append((verdict, why, rule if isinstance(rule, str) else rule()))
 
 
 ACCEPT = "accept"
@@ -166,23 +167,19 @@ def _in_ports(port: int, spec: str) -> bool | None:
 
 
 def _is_any_address(text: str) -> bool:
-    try:
-        return ipaddress.ip_network(text, strict=False).prefixlen == 0
-    except ValueError:
-        return False
+    """``0.0.0.0/0`` or ``::/0``: every address (cheap: rulesets may hold many thousands of addresses)."""
+    _, slash, prefix = text.strip().partition("/")
+    return bool(slash) and prefix.strip() == "0"
 
 
 def _source(text: str) -> Cond:
     """A rule for senders in ``text``: every sender (True), loopback only (False: never another computer)."""
-    try:
-        net = ipaddress.ip_network(text.strip(), strict=False)
-    except ValueError:
-        return _Maybe(SENDER, f"from {text}")
-    if net.prefixlen == 0:
+    t = text.strip()
+    if _is_any_address(t):
         return True
-    if net.is_loopback:
+    if t.startswith("127.") or t.partition("/")[0] == "::1":
         return False
-    return _Maybe(SENDER, f"from {text}")
+    return _Maybe(SENDER, f"from {t}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -282,7 +279,7 @@ class _Nft:
             raise _TooComplex
         for expr in self.rules.get(key, []):
             walk.step()
-            text = f"{key[1]} {key[2]}: {_nft_text(expr)}"
+            text = functools.partial(_rule_label, key, expr)
             cond: Cond = True
             verdict: tuple[str, str] | None = None  # (kind, jump target)
             for stmt in expr:
@@ -315,12 +312,12 @@ class _Nft:
             if kind in ("accept", "drop", "reject", "queue"):
                 outcome = ACCEPT if kind == "accept" else ("queue" if kind == "queue" else DROP)
                 if sure:
-                    return outcome, text
+                    return outcome, text()
                 walk.maybe(DROP if outcome == "queue" else outcome, why or _Maybe(SENDER, "in some cases"), text)
                 continue
             if kind == "return":
                 if sure:
-                    return None, text
+                    return None, text()
                 continue
             sub = (key[0], key[1], target)
             inner, rule = self.walk(sub, walk, certain=sure, depth=depth + 1)
@@ -329,10 +326,10 @@ class _Nft:
             if inner is not None:
                 walk.maybe(DROP if inner == "queue" else inner, why or _Maybe(SENDER, "in some cases"), rule)
             if kind == "goto" and sure:
-                return None, text
+                return None, text()
         return None, ""
 
-    def vmap(self, value: Any, cond: Cond, walk: _Walk, text: str) -> tuple[Cond, tuple[str, str] | None]:
+    def vmap(self, value: Any, cond: Cond, walk: _Walk, text: Callable[[], str]) -> tuple[Cond, tuple[str, str] | None]:
         """A verdict map: pick the entry for our connection (e.g. ``ct state vmap { established : accept }``)."""
         if not isinstance(value, dict):
             return _and((cond, _Maybe(OPAQUE, "a verdict map"))), None
@@ -517,6 +514,10 @@ def _flat_values(right: Any) -> list[str] | None:
     return None
 
 
+def _rule_label(key: tuple[str, str, str], expr: list[Any]) -> str:
+    return f"{key[1]} {key[2]}: {_nft_text(expr)}"
+
+
 def _nft_text(expr: list[Any]) -> str:
     """A short technical rendering of one rule, for the details."""
     bits: list[str] = []
@@ -581,10 +582,10 @@ def iptables_inbound(text: str, port: int, proto: str = "tcp", version: int = 4)
                 policies[parts[0]] = parts[1]
                 seen = True
             continue
-        try:
-            words = shlex.split(line)
-        except ValueError:
-            words = line.split()
+        words = line.split()
+        if '"' in line or "'" in line:  # comments: -m comment --comment "allow web"
+            with contextlib.suppress(ValueError):
+                words = shlex.split(line)
         if len(words) >= 3 and words[0] == "-P":
             policies[words[1]] = words[2]
             seen = True

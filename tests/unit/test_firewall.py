@@ -377,3 +377,32 @@ def test_hostile_inputs_stay_linear() -> None:
             parse(text, 80, "tcp", 4)
         fw.netsh_inbound(text, text, 80)
     assert time.perf_counter() - start < 10  # catches quadratic blow-ups only
+
+
+def test_large_rulesets_are_followed_to_the_end() -> None:
+    import json
+
+    n = 20_000
+    ipt = "*filter\n:INPUT DROP [0:0]\n"
+    ipt += "".join(f"-A INPUT -s 10.0.{i // 256 % 256}.{i % 256}/32 -j DROP\n" for i in range(n))
+    ipt += "-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n"
+    items: list[object] = [
+        {"chain": {"family": "inet", "table": "t", "name": "in", "hook": "input", "type": "filter", "policy": "drop"}}
+    ]
+    saddr = {"payload": {"protocol": "ip", "field": "saddr"}}
+    items += [
+        {"rule": {"family": "inet", "table": "t", "chain": "in", "expr": [
+            {"match": {"op": "==", "left": saddr, "right": f"10.0.{i // 256 % 256}.{i % 256}"}}, {"drop": None}]}}
+        for i in range(n)
+    ]  # fmt: skip
+    dport = {"payload": {"protocol": "tcp", "field": "dport"}}
+    items.append(
+        {"rule": {"family": "inet", "table": "t", "chain": "in", "expr": [
+            {"match": {"op": "==", "left": dport, "right": 22}}, {"accept": None}]}}
+    )  # fmt: skip
+    start = time.perf_counter()
+    a = fw.iptables_inbound(ipt, 22)
+    b = fw.nft_inbound(json.dumps({"nftables": items}), 22)
+    assert time.perf_counter() - start < 10  # linear; catches blow-ups only
+    for answer in (a, b):  # let in, but the blocklist stops some senders: "limited", with the first few named
+        assert answer.inbound == Inbound.LIMITED and "but blocks it from 10.0.0.0" in answer.reason
