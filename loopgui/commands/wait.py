@@ -10,29 +10,12 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from loopgui.commands.output import say, write_json
-from loopgui.core.probes import BadInput, Cancel, Outcome, check_target, tcp_probe
+from loopgui.core.probes import BadInput, Cancel, Outcome, parse_target, tcp_probe
 
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 7 * 86400.0
 PAUSE = 0.2  # seconds between two attempts
 ATTEMPT = 1.0  # longest single connection attempt
-
-
-def parse_target(text: str) -> tuple[str, int]:
-    """``host:port``, ``[v6]:port``; raises BadInput in plain words."""
-    text = text.strip()
-    if text.startswith("["):
-        host, sep, rest = text[1:].partition("]")
-        if not sep or not rest.startswith(":"):
-            raise BadInput(f"“{text[:60]}” is not HOST:PORT; write an IPv6 address as [::1]:3000.")
-        port = rest[1:]
-    else:
-        host, sep, port = text.rpartition(":")
-        if not sep:
-            raise BadInput(f"“{text[:60]}” has no port: write HOST:PORT, for example 127.0.0.1:3000.")
-        if ":" in host:
-            raise BadInput(f"“{text[:60]}”: write an IPv6 address in brackets, for example [::1]:3000.")
-    return check_target(host, port)
 
 
 def main(
