@@ -185,9 +185,10 @@ def diagnose(
     (and, when ``history`` is given, what held the port earlier)."""
     found = find_endpoints(text)
     env = env or Environment.current()
+    named = found.kind == ErrorKind.NOT_FOUND and found.lookup_host
+    if named and (not found.endpoints or found.endpoints[0].host.lower() != found.lookup_host.lower()):
+        return _name_not_found(found, text, env)  # about the name; any address in the text is not the target
     if not found.endpoints:
-        if found.kind == ErrorKind.NOT_FOUND and found.lookup_host:
-            return _name_not_found(found, text, env)
         return _no_endpoint(found, text)
     endpoint = found.endpoints[0]
     d = _Builder(endpoint, found.kind, rows, env, facts, history=history).build()

@@ -563,7 +563,7 @@ def _f_name(text: str, m: re.Match[str]) -> Iterator[_Cand]:
         if name or prev == "" or prev in " \t\n'\"([=`":  # "listen tcp :8080", adb's "tcp:5037"
             yield _Cand(i, m.end(), "", _int(port_text), 2, port_text=port_text)
         return
-    if prev and (_wordy(prev) or prev in ".:/@-\\"):
+    if prev and (_wordy(prev) or prev in ".:/-\\"):
         return
     host = _clean_host(name)
     if host and not _IPV4_RE.fullmatch(host) and _plausible_name(host):
@@ -692,7 +692,7 @@ _FINDERS: tuple[_Finder, ...] = (
         re.compile(
             r"/(?P<sip>\[[0-9A-Fa-f:.%]{2,64}+\]|"
             + _IPV4
-            + r"|[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3}):"
+            + r"|[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}):"
             + _PORTTOK.format("sp")
         ),
         _f_java,
@@ -794,7 +794,7 @@ def _kind_text(text: str, hits: list[_KindHit], kind: ErrorKind | None) -> str:
 
 _LOOKUP_RE = re.compile(
     r"(?:(?:getaddrinfo )?(?:enotfound|eai_again|eai_noname)|could not resolve host:?|could not translate host name"
-    r"|unknown host:?|unknownhostexception:|no such host|failed to resolve host|getaddrinfo) [\"']?"
+    r"|unknown host:?|unknownhostexception:|no such host|failed to resolve host|getaddrinfo|lookup) [\"']?"
     r"(?P<lh>[\w.:%-]{1,253}+)"
 )
 
@@ -825,6 +825,8 @@ def _context_points(lowered: str, c: _Cand, positions: list[_KindHit], starts: l
     after = lowered[c.end : c.end + 4].lstrip(" ,")
     if after.startswith(("->", "=>")):
         points -= 1  # "172.17.0.9:43740 -> 172.17.0.5:5672": the connection went to the second
+    if before.endswith(" on") and "lookup " in lowered[max(0, c.start - 300) : c.start]:
+        points -= 3  # Go: "lookup postgres on 127.0.0.11:53: no such host": that is the name server, not the target
     if before.endswith("from") or before.endswith("client:"):
         points -= 2  # "proxy request ... from localhost:3000 to http://localhost:8080": the target failed
     elif before.endswith((" to", "\tto", "\nto", "upstream:", "upstream: ", "->", "=>")):

@@ -123,6 +123,8 @@ def test_name_lookup_of_another_computer() -> None:
     d = diagnose("Error: getaddrinfo ENOTFOUND db.internal", {}, env=env(), facts=facts)
     assert d.headline == "The computer name “db.internal” could not be found."
     assert any("VPN" in s for s in d.next_steps)
+    go = diagnose("dial tcp: lookup postgres on 127.0.0.11:53: no such host", {}, env=env(), facts=facts)
+    assert go.headline == "The computer name “postgres” could not be found."  # not the name server 127.0.0.11
 
 
 def test_port_plainly_there_is_not_missing() -> None:

@@ -186,6 +186,8 @@ SHAPES: list[tuple[str, tuple[str, int] | None, ErrorKind | None]] = [
     ("errno: -110, code 'ETIMEDOUT'", None, T),
     ("由于目标计算机积极拒绝，无法连接。 127.0.0.1：14568", ("127.0.0.1", 14568), R),
     ("连接127.0.0.1:30001时出现“目标计算机积极拒绝”", ("127.0.0.1", 30001), R),
+    ("Connection refused: no further information: localhost/0:0:0:0:0:0:0:1:6379", ("localhost", 6379), R),
+    ("crit: Unable to start Kestrel; Address in Use (@localhost:5000)", ("localhost", 5000), U),
     ("端口8080被占用", ("", 8080), U),
     ("Error 111 connecting to localhost:6379. Connection refused.", ("localhost", 6379), R),
     (
