@@ -120,24 +120,24 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         ErrorKind.TIMEOUT,
         2,
         r"timed out|time-?out expired|timeout was reached|timeout exceeded|curl: \(28\)|i/o timeout|connect timeout"
-        r"|connection timeout|连接超时|连线逾时"
+        r"|connection timeout|deadline exceeded|timeout of \d{1,7}ms exceeded|esockettimedout|连接超时|连线逾时"
         r"|zeitüberschreitung|délai d'attente|tiempo de espera",
     ),
     (
         ErrorKind.RESET,
         3,
-        r"econnreset\b|wsaeconnreset\b|econnaborted\b|epipe\b|err_connection_reset|err_empty_response",
+        r"econnreset\b|wsaeconnreset\b|epipe\b|err_connection_reset|err_empty_response",
     ),
     (
         ErrorKind.RESET,
         2,
-        r"connection reset|socket hang up|broken pipe|connection aborted|连接被对方重设|连接被对方重置|"
+        r"connection reset|socket hang up|broken pipe|connection aborted|econnaborted\b|连接被对方重设|连接被对方重置|"
         r"connection was forcibly closed|强迫关闭了一个现有的连接",
     ),
     (
         ErrorKind.UNREACHABLE,
         3,
-        r"enetunreach\b|ehostunreach\b|err_address_unreachable|noroutetohostexception",
+        r"enetunreach\b|ehostunreach\b|ehostdown\b|enetdown\b|err_address_unreachable|noroutetohostexception",
     ),
     (
         ErrorKind.UNREACHABLE,

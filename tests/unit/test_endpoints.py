@@ -377,3 +377,32 @@ def test_adversarial_100kb_is_not_quadratic(shape: str) -> None:
     started = time.perf_counter()
     find_endpoints(text)
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize(
+    ("number", "kind"),
+    [
+        ("10048", U),
+        ("10061", R),
+        ("10013", P),
+        ("10060", T),
+        ("10054", X),
+        ("111", R),
+        ("98", U),
+        ("13", P),
+        ("61", R),
+        ("48", U),
+        ("110", T),
+        ("104", X),
+        ("113", N),
+    ],
+)
+def test_error_numbers_alone_in_any_language(number: str, kind: ErrorKind) -> None:
+    """The words are translated (Spanish, Chinese, Russian Windows and Linux); the number is not."""
+    for text in (
+        f"OSError: [Errno {number}] Ошибка сети",
+        f"socket.error: [WinError {number}] 套接字错误",
+        f"SocketException ({number}): error de red",
+        f"Error: os error {number} (ver registro)",
+    ):
+        assert find_endpoints(text).kind == kind, text
