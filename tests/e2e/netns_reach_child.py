@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import signal
 import socket
@@ -31,6 +32,30 @@ def listener(family: int, addr: str, *, v6only: bool | None = None) -> socket.so
     s.bind((addr, 0))
     s.listen(16)
     return s
+
+
+def gui_button(port: int) -> dict[str, object]:
+    """Press the Connectivity tab's "Test own network addresses" button (offscreen) and read its result list."""
+    import time
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    panel = ConnectivityPanel()
+    panel.set_target("0.0.0.0", port)
+    panel.own_address_button.click()
+    end = time.monotonic() + 15
+    while (panel.running or panel.results.topLevelItemCount() == 0) and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+    rows = []
+    for i in range(panel.results.topLevelItemCount()):
+        item = panel.results.topLevelItem(i)
+        rows.append([item.text(0), item.text(1), item.text(2)])
+    return {"status": panel.status.text(), "rows": rows}
 
 
 def main() -> int:
@@ -79,8 +104,9 @@ def main() -> int:
         out["phase"] = phase
         return out
 
+    result_gui = gui_button(ports["any4"])
     has_nft = shutil.which("nft") is not None
-    result: dict[str, object] = {"ports": ports, "nft": has_nft, "open": run_all("no firewall")}
+    result: dict[str, object] = {"ports": ports, "nft": has_nft, "gui": result_gui, "open": run_all("no firewall")}
     if not has_nft:  # the firewall phase needs nftables; the test skips it with the reason
         print(json.dumps(result))
         return 0

@@ -146,3 +146,12 @@ def test_check_from_network_verb() -> None:
     assert "Tested from this computer: 10.99.0.1 (d0): refused" in loop["text"]
     blocked = firewalled_phase()["cli_any4"]  # port any4 is the one the rules let in
     assert blocked["code"] == 0 and blocked["json"]["firewall"]["inbound"] == "allowed"
+
+
+def test_the_connectivity_tab_button_for_real() -> None:
+    gui = netns_result()["gui"]
+    rows = {address: result for _, address, result in gui["rows"]}
+    port = netns_result()["ports"]["any4"]
+    assert rows[f"10.99.0.1:{port}"].startswith("Answered")
+    assert rows[f"[fd99::1]:{port}"].startswith("Refused")
+    assert gui["status"].startswith("Done: 1 of 2 succeeded")
