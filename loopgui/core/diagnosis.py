@@ -607,7 +607,7 @@ class _Builder:
             return False
         self.reach = v
         detail = [*v.reasons, f"How to check yourself: {v.how_to_check}"] if v.how_to_check else list(v.reasons)
-        self.findings.append(Finding(v.headline, "; ".join(detail)))
+        self.findings.append(Finding(v.headline, " ".join(detail)))
         if v.safety:
             self.findings.append(Finding(v.safety))
         return True
