@@ -74,10 +74,10 @@ def plan_texts(plan: ClosePlan) -> tuple[str, str, str, str]:
         info.append(f"It started {n} program{'s' if n != 1 else ''}: {listed}{more}.")
     if plan.spared:
         info.append(
-            "Left running even so: "
+            "Left running on purpose, even with the box ticked: "
             + ", ".join(f"{s.name} (PID {s.pid})" for s in plan.spared[:MAX_LISTED])
             + (f" and {len(plan.spared) - MAX_LISTED} more" if len(plan.spared) > MAX_LISTED else "")
-            + "."
+            + ". Show Details says why."
         )
     details = [f"{name} (PID {target.identity.pid}): {_cut(target.command) or '(command line hidden)'}"]
     if n:

@@ -15,7 +15,8 @@ from PySide6.QtCore import QItemSelectionModel, QTimer
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.actions import ClosePlan, Member
+from loopgui.core.actions import ClosePlan, Member, Spared
+from loopgui.core.managers import from_cgroup
 from loopgui.core.processes import Identity, process_facts
 from loopgui.core.scanner import make_scanner
 from loopgui.core.sockets import SocketRow
@@ -359,3 +360,17 @@ def test_close_a_real_connection_from_the_window(make_window, qtbot: QtBot) -> N
     finally:
         for s in (server, client, accepted):
             s.close()
+
+
+def test_confirmation_names_protected_descendants_and_the_manager(qapp: QApplication) -> None:
+    plan = ClosePlan(
+        _plan(1).target,
+        _plan(1).descendants,
+        (Spared(5003, "sshd", "sshd is a vital part of the operating system; closing it could lock the computer."),),
+        from_cgroup("0::/system.slice/myapp.service\n"),
+    )
+    _question, info, check, details = plan_texts(plan)
+    assert check == "Also close the 1 program it started"
+    assert "Left running on purpose, even with the box ticked: sshd (PID 5003). Show Details says why." in info
+    assert "This is the service myapp.service" in info and "`systemctl stop myapp.service`" in info
+    assert "Left running (1):\n  sshd (PID 5003): sshd is a vital part of the operating system" in details

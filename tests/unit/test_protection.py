@@ -148,3 +148,40 @@ def test_every_refusal_is_plain_words() -> None:
     for text in samples:
         assert (text and text[0].isupper()) or (text and text[0].islower())  # a sentence, not a code
         assert not any(word in (text or "") for word in ("EPERM", "errno", "SIG", "Traceback"))
+
+
+def test_scanner_owner_cache_notices_a_reused_pid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan's owner cache re-checks each cached PID's start time once per scan: a PID handed to another
+    program between two scans gets the newcomer's name, start time and file, never the old program's."""
+    import psutil
+
+    from loopgui.core.processes import ProcessNames
+
+    live = {"start": 100.0, "name": "python3", "exe": "/usr/bin/python3"}
+    reads: list[int] = []
+
+    class FakeProcess:
+        def __init__(self, pid: int) -> None:
+            self.pid = pid
+            reads.append(pid)
+
+        def create_time(self) -> float:
+            return float(live["start"])
+
+        def name(self) -> str:
+            return str(live["name"])
+
+        def exe(self) -> str:
+            return str(live["exe"])
+
+    monkeypatch.setattr(psutil, "Process", FakeProcess)
+    names = ProcessNames()
+    first = names.owner(7)
+    assert (first.name, first.start, first.exe) == ("python3", 100.0, "/usr/bin/python3")
+    assert names.owner(7) is first and len(reads) == 1  # within one scan: no second read
+    names.forget_except([7])  # the next scan begins; PID 7 is still in use, by another program now
+    live.update(start=250.0, name="nginx", exe="/usr/sbin/nginx")
+    second = names.owner(7)
+    assert (second.name, second.start, second.exe) == ("nginx", 250.0, "/usr/sbin/nginx")
+    names.forget_except([7])
+    assert names.owner(7) is second  # same program: the cached owner, after one cheap start-time read
