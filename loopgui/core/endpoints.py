@@ -293,6 +293,7 @@ _NOT_NAMES_TEXT = (
 )
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 _PROTOCOLS = frozenset(("tcp", "tcp4", "tcp6", "udp", "udp4", "udp6"))
+_NO_HOST = frozenset(("null", "undefined", "nil", "None"))  # Node's "bind EACCES null:80": no host given
 # File name endings: "events.js:292", "main.go:26" and "asgi.py:77" name a line of a file, not a computer.
 _FILE_ENDINGS_TEXT = (
     "js mjs cjs jsx ts tsx vue svelte py pyx pyw go java kt kts scala groovy rb erb php c h cc cpp cxx hpp hh cs "
@@ -337,6 +338,11 @@ def _clean_host(raw: str) -> str:
     if _DIGITS_DOTS.fullmatch(h):
         return ""
     return h if len(h) <= 253 and _HOSTNAME_RE.fullmatch(h) else ""
+
+
+def _is_local_name(name: str) -> bool:
+    low = name.lower()
+    return low == "localhost" or low.endswith(".localhost")
 
 
 def _plausible_name(name: str) -> bool:
@@ -519,8 +525,9 @@ def _f_multiaddr(text: str, m: re.Match[str]) -> Iterator[_Cand]:
 
 
 def _f_v6(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # "[::1]:8080", "[fe80::1%1]:8080", and ssh's "[localhost]:2222"
     host = _clean_host(m.group("v6"))
-    if host:
+    if host and (":" in host or (_plausible_name(host) and ("." in host or _is_local_name(host)))):
         yield _Cand(m.start(), m.end(), host, _int(m.group("v6port")), 3, port_text=m.group("v6port"))
 
 
@@ -559,7 +566,7 @@ def _f_name(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     i = _walk_back(text, start, _HOST_CHARS, 254)
     name = text[i:start]
     prev = text[i - 1] if i > 0 else ""
-    if not name or name.lower() in _PROTOCOLS:
+    if not name or name.lower() in _PROTOCOLS or name in _NO_HOST:
         if name or prev == "" or prev in " \t\n'\"([=`":  # "listen tcp :8080", adb's "tcp:5037"
             yield _Cand(i, m.end(), "", _int(port_text), 2, port_text=port_text)
         return
@@ -601,8 +608,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21, "ss
 _FINDERS: tuple[_Finder, ...] = (
     _Finder(
         re.compile(
-            r"(?:server at|host|host name) \"(?P<pgh>[^\"\s]{1,253}+)\"(?: \((?P<pgip>[0-9a-f:.%]{2,64}+)\))?"
-            r"[^\"]{0,120}?(?:port|service) \"?(?P<pgp>\d{1,6}+)(?!\.?\d)"
+            r"(?:server at|host|host name) [\"'](?P<pgh>[^\"'\s]{1,253}+)[\"'](?: \((?P<pgip>[0-9a-f:.%]{2,64}+)\))?"
+            r"[^\"']{0,120}?(?:port|service) [\"']?(?P<pgp>\d{1,6}+)(?!\.?\d)"
         ),
         _f_pg,
         lowered=True,
@@ -620,7 +627,7 @@ _FINDERS: tuple[_Finder, ...] = (
     ),
     _Finder(
         re.compile(
-            r"\(\s?['\"]" + _QHOST.format("th") + r"['\"],\s?" + _PORTTOK.format("tp") + r"(?:,\s?\d{1,10}){0,2}\)"
+            r"[({]\s?['\"]" + _QHOST.format("th") + r"['\"],\s?" + _PORTTOK.format("tp") + r"(?:,\s?\d{1,10}){0,2}[)}]"
         ),
         _f_generic(("th", "tp")),
     ),
@@ -704,7 +711,7 @@ _FINDERS: tuple[_Finder, ...] = (
         ),
         _f_url,
     ),
-    _Finder(re.compile(r"\[(?P<v6>[0-9A-Fa-f:.]{2,64}+(?:%[\w.-]{1,32}+)?)\]:" + _PORTTOK.format("v6port")), _f_v6),
+    _Finder(re.compile(r"\[(?P<v6>[\w:.-]{2,253}+(?:%[\w.-]{1,32}+)?)\]:" + _PORTTOK.format("v6port")), _f_v6),
     _Finder(
         re.compile(
             r"e(?:connrefused|addrinuse|acces|timedout|connreset|hostunreach|netunreach|addrnotavail)"

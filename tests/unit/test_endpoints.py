@@ -188,6 +188,11 @@ SHAPES: list[tuple[str, tuple[str, int] | None, ErrorKind | None]] = [
     ("连接127.0.0.1:30001时出现“目标计算机积极拒绝”", ("127.0.0.1", 30001), R),
     ("Connection refused: no further information: localhost/0:0:0:0:0:0:0:1:6379", ("localhost", 6379), R),
     ("crit: Unable to start Kestrel; Address in Use (@localhost:5000)", ("localhost", 5000), U),
+    ('{failed_connect,[{to_address,{"localhost",8080}},{inet,[inet],econnrefused}]}', ("localhost", 8080), R),
+    ("ERROR: could not connect to host 'localhost' on port 5432", ("localhost", 5432), None),
+    ("Error: bind EACCES null:80", ("", 80), P),
+    ("Warning: Permanently added '[localhost]:2222' (ECDSA) to the list of known hosts.", ("localhost", 2222), None),
+    ("AxiosError: timeout of 5000ms exceeded\n  code: ECONNABORTED", None, T),
     ("端口8080被占用", ("", 8080), U),
     ("Error 111 connecting to localhost:6379. Connection refused.", ("localhost", 6379), R),
     (
@@ -217,6 +222,7 @@ def test_category_shapes(text: str, best: tuple[str, int] | None, kind: ErrorKin
 @pytest.mark.parametrize(
     "text",
     [
+        "[INFO]:8080 [main]:12 [12:30:45]:1",
         "2024-07-10 14:04:07.283 T:4345 x",
         "main.go:26] x",
         "events.js:292",
