@@ -260,8 +260,10 @@ def _accepts(listener: Listener, addr: str, default_v6only: bool | None) -> bool
     if la in ("::", "*", ""):
         if version == 6:
             return True
-        v6only = listener.v6only if listener.v6only is not None else default_v6only
-        return None if v6only is None else not v6only
+        if listener.v6only is not None:  # read from the kernel for this very socket
+            return not listener.v6only
+        # only the system's default is known, and a program may change it: IPv4 "yes" by default, else "perhaps"
+        return True if default_v6only is False else None
     try:
         lip = ipaddress.ip_address(la)
         if isinstance(lip, ipaddress.IPv6Address) and lip.ipv4_mapped is not None:
@@ -279,6 +281,7 @@ class Exposure:
     wildcard: bool  # some listener takes every address (0.0.0.0 or ::)
     ipv4_unsure: bool  # a "::" listener whose IPV6_V6ONLY flag could not be read
     versions: tuple[int, ...]  # IP versions other computers could use
+    default_v6only: bool | None = None  # the system's default, for "::" listeners whose own flag is unknown
 
     @property
     def where(self) -> str:
@@ -293,8 +296,10 @@ class Exposure:
                     parts.append("all IPv6 addresses only (::)")
                 elif lst.v6only is False:
                     parts.append("all addresses (::, IPv4 too)")
+                elif self.default_v6only is False:
+                    parts.append("all addresses (::, IPv4 too unless the program turned that off)")
                 else:
-                    parts.append("all IPv6 addresses (::), probably IPv4 too")
+                    parts.append("all IPv6 addresses (::), perhaps IPv4 too")
             else:
                 parts.append(a)
         unique: list[str] = []
@@ -336,6 +341,7 @@ def exposure(
         wildcard=wildcard,
         ipv4_unsure=unsure,
         versions=tuple(sorted(versions)),
+        default_v6only=default_v6only,
     )
 
 
@@ -620,8 +626,8 @@ def verdict(
     nets = _join([r.words for r in exp.reachable])
     if exp.ipv4_unsure:
         reasons.append(
-            "It listens on ::, which also takes IPv4 connections unless the program turned that off "
-            "(loopgui could not read that setting here)."
+            "It listens on ::, which takes IPv4 connections too when the program allows it; loopgui could not read "
+            "that setting here, so it counts IPv4 addresses as reachable."
         )
     if not exp.reachable:
         return ReachVerdict(

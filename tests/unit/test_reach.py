@@ -98,10 +98,15 @@ def test_ipv6_wildcard_and_the_v6only_flag() -> None:
     assert dual.exposure.reachable[0].addresses == ("192.168.1.20", "fe80::1")
     only6 = reach.verdict(8000, "tcp", [Listener("::", 8000, v6only=True)], [WIFI], ALLOWED)
     assert only6.exposure is not None and only6.exposure.reachable[0].addresses == ("fe80::1",)
-    # flag unknown (not Linux): the system default decides; unknown default -> "probably IPv4 too", never hidden
-    unsure = reach.verdict(8000, "tcp", [Listener("::", 8000)], [WIFI], ALLOWED, default_v6only=None)
-    assert unsure.exposure is not None and unsure.exposure.ipv4_unsure
-    assert "192.168.1.20" in unsure.exposure.reachable[0].addresses and "probably IPv4 too" in unsure.headline
+    # flag unknown (not Linux): IPv4 is never left out on a guess, whatever the system's default
+    for default in (None, True):
+        unsure = reach.verdict(8000, "tcp", [Listener("::", 8000)], [WIFI], ALLOWED, default_v6only=default)
+        assert unsure.exposure is not None and unsure.exposure.ipv4_unsure
+        assert "192.168.1.20" in unsure.exposure.reachable[0].addresses and "perhaps IPv4 too" in unsure.headline
+        assert any("could not read that setting" in r for r in unsure.reasons)
+    usual = reach.verdict(8000, "tcp", [Listener("::", 8000)], [WIFI], ALLOWED, default_v6only=False)
+    assert usual.exposure is not None and not usual.exposure.ipv4_unsure
+    assert "IPv4 too unless the program turned that off" in usual.headline
 
 
 def test_firewall_decides_between_probably_no_and_unknown() -> None:
