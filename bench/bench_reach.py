@@ -1,0 +1,73 @@
+"""How long the "can other computers reach it?" answer takes: firewall parsing on large rulesets, and the
+verdict for a listener on this machine (no traffic: the own-address test is not run here).
+
+    .venv/bin/python bench/bench_reach.py --rules 1000 10000 50000 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import time
+from collections.abc import Callable
+
+from loopgui.core import firewall, reach
+from loopgui.core.scanner import make_scanner
+
+
+def iptables_rules(n: int) -> str:
+    lines = ["*filter", ":INPUT DROP [0:0]", "-A INPUT -i lo -j ACCEPT"]
+    lines += [f"-A INPUT -s 10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}/32 -j DROP" for i in range(n)]
+    lines += ["-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT", "COMMIT", ""]
+    return "\n".join(lines)
+
+
+def nft_rules(n: int) -> str:
+    saddr = {"payload": {"protocol": "ip", "field": "saddr"}}
+    items: list[object] = [
+        {"chain": {"family": "inet", "table": "t", "name": "in", "hook": "input", "type": "filter", "policy": "drop"}}
+    ]
+    for i in range(n):
+        right = f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"
+        expr = [{"match": {"op": "==", "left": saddr, "right": right}}, {"drop": None}]
+        items.append({"rule": {"family": "inet", "table": "t", "chain": "in", "expr": expr}})
+    return json.dumps({"nftables": items})
+
+
+def median_ms(work: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rules", type=int, nargs="+", default=[1000, 10000, 50000])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print("| rules | iptables-save | nft -j |")
+    print("|---:|---:|---:|")
+    for n in args.rules:
+        ipt, nft = iptables_rules(n), nft_rules(n)
+        a = median_ms(lambda: firewall.iptables_inbound(ipt, 22), args.repeat)  # noqa: B023
+        b = median_ms(lambda: firewall.nft_inbound(nft, 22), args.repeat)  # noqa: B023
+        print(f"| {n:,} | {a:,.0f} ms | {b:,.0f} ms |")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    rows = list(make_scanner().scan().rows.values())
+    live = median_ms(lambda: reach.live_verdict(port, "tcp", rows), args.repeat)
+    fw = median_ms(lambda: firewall.read_firewall(port, "tcp", (4, 6)), args.repeat)
+    server.close()
+    print(f"\nverdict for a 127.0.0.1 listener (no firewall needed): {live:.1f} ms")
+    print(f"reading this computer's firewall (uncached): {fw:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
