@@ -14,6 +14,7 @@ from datetime import datetime
 from loopgui.core import knowledge, shellquote
 from loopgui.core.endpoints import Endpoint, ErrorKind, FindResult, find_endpoints
 from loopgui.core.history import HistorySource, HistoryUnavailable, Span, ago, clock
+from loopgui.core.labels import running_as_admin
 from loopgui.core.processes import ProcessFacts, process_facts, started_ago
 from loopgui.core.reach import ReachVerdict, live_verdict
 from loopgui.core.redact import redact_command, redact_text
@@ -67,6 +68,7 @@ class Environment:
     own_addresses: tuple[str, ...]
     is_local: Callable[[str], bool]
     reach: ReachReader | None = None  # None: say only what the bind address tells
+    admin: bool = False  # loopgui runs with administrator rights: advice to get them would be pointless
 
     @staticmethod
     def current(resolver: knowledge.Resolver | None = None) -> Environment:
@@ -80,6 +82,7 @@ class Environment:
             own_addresses=knowledge.this_computer_addresses(),
             is_local=knowledge.is_this_computer,
             reach=_live_reach,
+            admin=running_as_admin(),
         )
 
 
@@ -670,7 +673,8 @@ class _Builder:
                 self.findings.append(Finding(self.holder_sentence(h), self.holder_detail(h)))
             if main.row.pid is None:
                 self.findings.append(Finding("Its name is hidden because it belongs to another user or to the system."))
-                self.steps.append("Run loopgui as administrator to see which program it is.")
+                if not self.env.admin:
+                    self.steps.append("Run loopgui as administrator to see which program it is.")
             else:
                 self.steps.append(
                     f"If you do not need {main.name}, close it (“Close this program…”), then start yours again."
@@ -681,15 +685,18 @@ class _Builder:
             )
             return self.result(f"Port {self.port} is taken by {main.name}.", Verdict.PROBLEM, holders)
         if self.time_wait:
+            # Agrees with what closing a program reports ("Port N is free now."): nobody holds the port; only
+            # leftovers of closed connections remain, which most servers ignore (SO_REUSEADDR).
             self.findings.append(
                 Finding(
-                    f"Nobody holds port {self.port}: {len(self.time_wait)} connection(s) on it closed a moment ago, "
-                    "and the system keeps the port blocked for up to a minute after that.",
-                    "TIME_WAIT; servers avoid this by setting SO_REUSEADDR before bind().",
+                    f"Nobody holds port {self.port} now. {len(self.time_wait)} closed connection(s) on it are "
+                    "leftovers that the system clears by itself within a minute; most programs can start anyway.",
+                    "TIME_WAIT; servers that set SO_REUSEADDR before bind() can listen at once.",
                 )
             )
-            self.steps.append("Wait a minute, then start your program again.")
-            return self.result(f"Port {self.port} frees itself within a minute.", Verdict.INFO)
+            self.steps.append("Start your program again.")
+            self.steps.append("If it still says the port is in use, wait a minute for the leftovers to clear.")
+            return self.result(f"Port {self.port} is free now.", Verdict.OK)
         self.findings.append(
             Finding(f"Nothing uses port {self.port} now: the program that had it has closed since the error.")
         )

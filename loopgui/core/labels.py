@@ -10,12 +10,13 @@ import ctypes
 import ntpath
 import os
 import posixpath
+import shlex
 import time
 from collections.abc import Iterable, Sequence
 
 import psutil
 
-from loopgui.core.redact import redact_word
+from loopgui.core.redact import redact_word, redact_words
 from loopgui.core.sockets import (
     NO_PROGRAM,
     ORPHAN_STATES,
@@ -133,6 +134,7 @@ def program_label(name: str, cmdline: Sequence[str]) -> str:
     """
     if not cmdline:
         return name
+    cmdline = redact_words(cmdline)
     first = _base(cmdline[0]) or name
     shown = name or first
     stem = _stem(first) or _stem(name)
@@ -170,6 +172,15 @@ def program_label(name: str, cmdline: Sequence[str]) -> str:
         parts.append(arg)
     label = " ".join(parts)
     return label if len(label) <= _MAX_LABEL else label[: _MAX_LABEL - 1] + "…"
+
+
+def command_label(name: str, command: str) -> str:
+    """:func:`program_label` from a command line kept as one string (as the close plan keeps it)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    return program_label(name, words) if words else name
 
 
 def row_summary(row: SocketRow) -> str:

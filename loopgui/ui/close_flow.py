@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import QCheckBox, QMenu, QMessageBox, QProgressDialog, QPushButton, QWidget
 
 from loopgui.core.actions import ClosePlan, close_plan, plan_close
+from loopgui.core.labels import command_label
 from loopgui.core.netclose import Connection, ConnectionResult, close_connection
 from loopgui.core.processes import (
     GRACE_SECONDS,
@@ -59,7 +60,8 @@ def plan_texts(plan: ClosePlan) -> tuple[str, str, str, str]:
     """(question, informative text, check-box text or "", full list for the details) of a plan."""
     target = plan.target
     name = target.identity.name or f"PID {target.identity.pid}"
-    question = f"Close {name} (PID {target.identity.pid})?"
+    label = command_label(name, target.command)  # "python3 -m http.server 8000": which python3 it is
+    question = f"Close {label} (PID {target.identity.pid})?"
     info = [
         f"Unsaved work in {name} may be lost. loopgui first asks it to close; if it does not within "
         f"{GRACE_SECONDS:g} seconds, you can choose to force it."

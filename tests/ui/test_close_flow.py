@@ -176,7 +176,7 @@ def _plan(children: int = 2) -> ClosePlan:
 def test_confirmation_dialog_names_the_program_and_defaults_to_cancel(qapp: QApplication, tmp_path: Path) -> None:
     box, close_button, check = confirm_box(None, _plan(2))
     assert close_button.text() == "Close the program"
-    assert box.text() == "Close python3 (PID 4242)?"
+    assert box.text() == "Close python3 -m http.server (PID 4242)?"  # which python3 it is
     assert "Unsaved work in python3 may be lost" in box.informativeText()
     assert "It started 2 programs: worker (PID 5000), worker (PID 5001)." in box.informativeText()
     assert "worker (PID 5001): worker --n 1" in box.detailedText()

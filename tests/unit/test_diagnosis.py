@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -171,12 +172,16 @@ def test_in_use_by_a_hidden_owner() -> None:
     d = diagnose("bind: address already in use 0.0.0.0:8080", rows, env=env(), facts=facts)
     assert "another user or of the system" in d.headline
     assert any("administrator" in s for s in d.next_steps)
+    as_admin = diagnose("bind: address already in use 0.0.0.0:8080", rows, env=replace(env(), admin=True), facts=facts)
+    assert not any("administrator" in s for s in as_admin.next_steps)  # it has those rights already
 
 
 def test_in_use_only_time_wait() -> None:
     rows = as_map([row(8080, remote="127.0.0.1", rport=50000, state="TIME_WAIT", pid=None, program="")])
     d = diagnose("EADDRINUSE 127.0.0.1:8080", rows, env=env(), facts=facts)
-    assert d.headline == "Port 8080 frees itself within a minute." and d.verdict == Verdict.INFO
+    # The same words as after closing a program ("Port 8080 is free now."): the two never contradict each other.
+    assert d.headline == "Port 8080 is free now." and d.verdict == Verdict.OK
+    assert any("leftovers" in f.text for f in d.findings) and d.next_steps[0] == "Start your program again."
 
 
 def test_in_use_but_free_now() -> None:
