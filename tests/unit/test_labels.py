@@ -105,7 +105,7 @@ def test_the_close_question_says_which_program() -> None:
     from loopgui.ui.close_flow import plan_texts
 
     plan = ClosePlan(Member(Identity(4242, 1.0, "python3"), command="/usr/bin/python3 -m http.server 8000"))
-    question, info, _check, _details = plan_texts(plan)
+    question, _info, _check, _details = plan_texts(plan)
     assert question == "Close python3 -m http.server 8000 (PID 4242)?"
     node = ClosePlan(Member(Identity(7, 1.0, "node"), command="node server.js --token 'abc def'"))
     assert plan_texts(node)[0] == "Close node server.js … (PID 7)?"  # secrets never shown
