@@ -64,6 +64,9 @@ ADVERSARIAL = {
     "port N on": lambda n: "port 1 on " * (n // 10),
     'for "': lambda n: 'for "' * (n // 5),
     "java name/address": lambda n: "a/1.1.1.1:1 " * (n // 12),
+    "error codes": lambda n: "ECONNREFUSED " * (n // 13),
+    "error code and hex words": lambda n: "EADDRINUSE: abcdef abcdef abcdef abcdef " * (n // 40),
+    "host= and spaces": lambda n: "host=a" + " " * n,
     "errno words": lambda n: "errno " * (n // 6),
     "host=' fields": lambda n: "host='" * (n // 6),
 }

@@ -618,7 +618,7 @@ _FINDERS: tuple[_Finder, ...] = (
         re.compile(
             r"(?:host|hostname|address|addr|server)['\"]?[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
             + _HOSTTOK.format("kh")
-            + r"['\"]?[ \t]{0,3}[,;&]?\s{0,40}['\"]?(?:port|localport)['\"]?[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
+            + r"['\"]?(?:[ \t]{0,3}[,;&])?\s{0,40}['\"]?(?:port|localport)['\"]?[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
             + _PORTTOK.format("kp")
         ),
         _f_fields,

@@ -373,6 +373,9 @@ ADVERSARIAL = {
     "port on": lambda n: "port 1 on " * (n // 10),
     "quoted for": lambda n: 'for "' * (n // 5),
     "java names": lambda n: "a/1.1.1.1:1 " * (n // 12),
+    "error codes": lambda n: "ECONNREFUSED " * (n // 13),
+    "error code and hex words": lambda n: "EADDRINUSE: abcdef abcdef abcdef abcdef " * (n // 40),
+    "host= and spaces": lambda n: "host=a" + " " * n,
 }
 
 
