@@ -392,6 +392,8 @@ def _summarise(
         head = f"{who} ended; another program now has its number." + (
             f" {len(closed_children)} program(s) it started closed too." if closed_children else ""
         )
+    elif state == "gone":
+        head = f"{who} had already ended; {len(closed_children)} program(s) it started closed."
     else:
         head = f"{who}{extra} closed."
     return CloseResult(CloseOutcome.CLOSED, " ".join([head, *notes]))

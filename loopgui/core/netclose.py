@@ -80,6 +80,7 @@ class ConnectionResult:
     message: str
     how_to_retry: str = ""
     gone: bool = False
+    offer_program: bool = False  # this system cannot close single connections: offer closing the program instead
 
 
 def elevated_command(conn: Connection) -> str:
@@ -203,7 +204,8 @@ def linux_close(conn: Connection, timeout: float = 3.0) -> ConnectionResult:
         return ConnectionResult(
             False,
             "This computer's system cannot close single connections (its kernel was built without that feature). "
-            "Close the program that holds it instead.",
+            "You can close the program that holds it instead.",
+            offer_program=True,
         )
     return ConnectionResult(False, f"The system refused to close the connection: {os.strerror(code)}.")
 
@@ -278,4 +280,5 @@ def close_connection(conn: Connection, platform: str = sys.platform) -> Connecti
         False,
         "This system (macOS) offers no way to close a single connection from outside the program. "
         "You can close the program that holds it instead.",
+        offer_program=True,
     )

@@ -51,6 +51,10 @@ class Asker(Protocol):
 
     def confirm_connection(self, question: str, details: str) -> bool: ...
 
+    def offer_program(self, text: str) -> bool:
+        """The connection cannot be closed on its own: close the program instead?"""
+        ...
+
 
 def _cut(text: str, limit: int = MAX_COMMAND) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -152,6 +156,19 @@ class DialogAsker:
         box.setText(question)
         box.setInformativeText(details)
         close = box.addButton("Close the connection", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        plain_message_box(box).exec()
+        return box.clickedButton() is close
+
+    def offer_program(self, text: str) -> bool:
+        box = QMessageBox(self._parent)
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setWindowTitle("Close a connection")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(text)
+        close = box.addButton("Close the program…", QMessageBox.ButtonRole.AcceptRole)
         cancel = box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(cancel)
         box.setEscapeButton(cancel)
@@ -295,6 +312,14 @@ class CloseFlow(QObject):
         self.busy = True
 
         def done(result: ConnectionResult) -> None:
+            if result.offer_program and row.pid is not None:
+                self.busy = False
+                who = f"{row.program or 'the program'} (PID {row.pid})"
+                if self._asker.offer_program(f"{result.message} Close {who} instead?"):
+                    self.start_row(row)  # the usual confirmation, naming everything that would close, follows
+                else:
+                    self.finished.emit("Nothing was closed.")
+                return
             title = "Connection closed" if result.closed else "Not closed"
             self._finish_with(title, result.message, result.how_to_retry)
             if result.closed:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QItemSelectionModel, QTimer
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from loopgui.core import netclose
 from loopgui.core.actions import ClosePlan, Member, Spared
 from loopgui.core.managers import from_cgroup
 from loopgui.core.processes import Identity, process_facts
@@ -36,6 +37,7 @@ class FakeAsker:
         self.answers = (confirm, children)
         self.force = force
         self.connection = connection
+        self.offer = confirm
         self.asked: list[tuple[str, ...]] = []
         self.plans: list[ClosePlan] = []
 
@@ -49,6 +51,10 @@ class FakeAsker:
     def confirm_connection(self, question: str, details: str) -> bool:
         self.asked.append(("connection", question, details))
         return self.connection
+
+    def offer_program(self, text: str) -> bool:
+        self.asked.append(("offer", text))
+        return self.offer
 
     def ask_force(self, name: str, pid: int) -> bool:
         self.asked.append(("force", name, str(pid)))
@@ -211,6 +217,10 @@ def test_dialog_asker_returns_the_choice(qapp: QApplication) -> None:
     assert asker.confirm_connection("Close it?", "") is True
     QTimer.singleShot(100, lambda: click("Cancel"))
     assert asker.confirm_connection("Close it?", "") is False
+    QTimer.singleShot(100, lambda: click("Close the program…"))
+    assert asker.offer_program("Not possible here. Close psql (PID 42) instead?") is True
+    QTimer.singleShot(100, lambda: click("Cancel"))
+    assert asker.offer_program("Not possible here. Close psql (PID 42) instead?") is False
 
 
 def test_process_panel_shows_facts_and_hidden_fields(qtbot: QtBot, tmp_path: Path) -> None:
@@ -374,3 +384,33 @@ def test_confirmation_names_protected_descendants_and_the_manager(qapp: QApplica
     assert "Left running on purpose, even with the box ticked: sshd (PID 5003). Show Details says why." in info
     assert "This is the service myapp.service" in info and "`systemctl stop myapp.service`" in info
     assert "Left running (1):\n  sshd (PID 5003): sshd is a vital part of the operating system" in details
+
+
+@pytest.mark.parametrize("child", ["listen"], indirect=True)
+def test_where_single_connections_cannot_be_closed_the_program_is_offered(  # type: ignore[no-untyped-def]
+    make_window, qtbot: QtBot, child: Child, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """macOS (simulated here): the flow says it is not possible and offers closing the program, which then goes
+    through the usual confirmation (accepted, then declined here: nothing is closed)."""
+    import loopgui.ui.close_flow as flow
+
+    monkeypatch.setattr(flow, "close_connection", lambda conn: netclose.close_connection(conn, platform="darwin"))
+    asker = FakeAsker(confirm=False)
+    asker.offer = True
+    win = make_window(asker)
+    r = row(
+        50000,
+        remote="127.0.0.1",
+        rport=child.port,
+        pid=child.proc.pid,
+        program=child.identity.name,
+        owner_start=child.identity.create_time,
+        exe=child.identity.exe,
+    )
+    with qtbot.waitSignal(win.close_flow.finished, timeout=10000) as blocker:
+        win.close_flow.close_connection(r)
+    assert blocker.args[0] == "Nothing was closed."
+    kinds = [a[0] for a in asker.asked]
+    assert kinds == ["connection", "offer", "confirm"] and "offers no way" in asker.asked[1][1]
+    assert asker.asked[2][4] == f"Close {child.identity.name} (PID {child.proc.pid})?"
+    assert child.proc.poll() is None
