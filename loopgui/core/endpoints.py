@@ -449,6 +449,8 @@ def _named_and_ip(text: str, ip_start: int, ip_end: int, port: int | None, end: 
     """Java and Android write "name/address" ("localhost/127.0.0.1", "/192.168.49.1" when there is no name): the
     name is the endpoint, the address it stood for is listed after it.  A hidden address ("xx.xxx.xx.xx") is left
     out."""
+    if text.startswith("//", ip_start - 2):
+        return  # "http://[::1]:8080": a URL, read by the URL finder
     raw_ip = text[ip_start:ip_end]
     ip = "" if _REDACTED_V4.fullmatch(raw_ip) and not _IPV4_RE.fullmatch(raw_ip) else _clean_host(raw_ip)
     named = ""
@@ -715,7 +717,7 @@ _FINDERS: tuple[_Finder, ...] = (
     _Finder(
         re.compile(
             r"e(?:connrefused|addrinuse|acces|timedout|connreset|hostunreach|netunreach|addrnotavail)"
-            r"(?::? [a-z ]{0,30}?)? (?P<e6>[0-9a-f:.]{2,64}?(?:%[\w.-]{1,16})?):" + _PORTTOK.format("e6p")
+            r"(?::? [a-z ]{0,30}?)? (?P<e6>[0-9a-f:.]{2,64}(?:%[\w.-]{1,16}+)?):(?P<e6p>\d{1,6}+)(?![\w.:%])"
         ),
         _f_errno6,
         lowered=True,

@@ -161,6 +161,8 @@ SHAPES: list[tuple[str, tuple[str, int] | None, ErrorKind | None]] = [
     ),
     ("failed to listen on /ip4/127.0.0.1/tcp/4001: address already in use", ("127.0.0.1", 4001), U),
     ("dial tcp [fe80::1%1]:8080: connect: no route to host", ("fe80::1%1", 8080), N),
+    ("connect ECONNREFUSED fe80::1%eth0:8080", ("fe80::1%eth0", 8080), R),
+    ("GET http://[fe80::1%251]:8080/ failed: connection refused", ("fe80::1%1", 8080), R),
     ("java.net.ConnectException: Connection refused: localhost/127.0.0.1:8080", ("localhost", 8080), R),
     (
         "DataAccessResourceFailureException from RemoteAccessException: Connection refused 127.0.0.1:5432",
