@@ -194,7 +194,7 @@ def diagnose(
     if not found.endpoints:
         return _no_endpoint(found, text)
     endpoint = found.endpoints[0]
-    d = _Builder(endpoint, found.kind, rows, env, facts, history=history).build()
+    d = _Builder(endpoint, found.kind, rows, env, facts, history=history, kind_text=found.kind_text).build()
     return d.diagnosis(
         endpoint,
         kind=found.kind,
@@ -270,9 +270,22 @@ _HOSTS_FILE = {
 }
 
 
-def _name_lookup_findings(host: str, env: Environment) -> tuple[str, list[Finding], list[str]]:
+def _name_lookup_findings(host: str, env: Environment, kind_text: str = "") -> tuple[str, list[Finding], list[str]]:
     """Headline, findings and next steps for a name that could not be looked up ("getaddrinfo ENOTFOUND")."""
     hosts_file = _HOSTS_FILE.get(env.platform, "/etc/hosts")
+    if "://" in host:
+        name = host.split("://", 1)[1].split("/", 1)[0]
+        findings = [
+            Finding(
+                f"The program was given the web address “{host}” where only a computer name belongs, and tried to "
+                "look up the whole address as a name. No computer has such a name."
+            )
+        ]
+        steps = [
+            f"In the program's settings, give the computer's name or address alone (“{name}”), without “http://” "
+            "or “https://”; the port goes in its own setting if there is one.",
+        ]
+        return f"A web address was used as a computer name: “{host}”.", findings, steps
     if _is_localhost(host):
         findings = [
             Finding(
@@ -301,6 +314,13 @@ def _name_lookup_findings(host: str, env: Environment) -> tuple[str, list[Findin
         ),
         Finding(_KIND_MEANING[ErrorKind.NOT_FOUND]),
     ]
+    if kind_text.lower() in ("eai_again", "temporary failure in name"):
+        findings.append(
+            Finding(
+                "This time the name service did not answer at all (a temporary failure): the network, the VPN or "
+                "the computer's name server may be down. The name itself may be right."
+            )
+        )
     steps = [
         f"Check the spelling of “{host}”.",
         "If it is a computer of your company's network, connect to that network or VPN first.",
@@ -311,7 +331,7 @@ def _name_lookup_findings(host: str, env: Environment) -> tuple[str, list[Findin
 
 
 def _name_not_found(found: FindResult, text: str, env: Environment) -> Diagnosis:
-    headline, findings, steps = _name_lookup_findings(found.lookup_host, env)
+    headline, findings, steps = _name_lookup_findings(found.lookup_host, env, found.kind_text)
     details: list[tuple[str, str]] = [("Name", found.lookup_host), ("Error words", found.kind_text)]
     if _is_localhost(found.lookup_host):
         details.append(("“localhost” on this computer means", ", ".join(env.localhost) or "(not found)"))
@@ -391,8 +411,10 @@ class _Builder:
         facts: FactsReader,
         selected: SocketRow | None = None,
         history: HistorySource | None = None,
+        kind_text: str = "",
     ) -> None:
         self.ep = endpoint
+        self.kind_text = kind_text
         self.history = history
         self.reach: ReachVerdict | None = None
         self.port = endpoint.port
@@ -641,7 +663,7 @@ class _Builder:
         return self.who_listens()
 
     def name_lookup(self) -> _Result:
-        headline, findings, steps = _name_lookup_findings(self.host, self.env)
+        headline, findings, steps = _name_lookup_findings(self.host, self.env, self.kind_text)
         self.findings += findings
         self.steps += steps
         return self.result(headline, Verdict.PROBLEM)

@@ -804,19 +804,23 @@ def _kind_text(text: str, hits: list[_KindHit], kind: ErrorKind | None) -> str:
 _LOOKUP_RE = re.compile(
     r"(?:(?:getaddrinfo )?(?:enotfound|eai_again|eai_noname)|could not resolve host:?|could not translate host name"
     r"|unknown host:?|unknownhostexception:|no such host|failed to resolve host|getaddrinfo|lookup) [\"']?"
-    r"(?P<lh>[\w.:%-]{1,253}+)"
+    r"(?P<lh>[\w.:%/-]{1,253}+)"
 )
 
 
 def _lookup_host(text: str, lowered: str) -> str:
-    """The name a failed name lookup was about: "getaddrinfo ENOTFOUND db.internal" → "db.internal"."""
+    """The name a failed name lookup was about: "getaddrinfo ENOTFOUND db.internal" → "db.internal".  A web address
+    given where a name belongs ("getaddrinfo ENOTFOUND http://127.0.0.1") is returned as written."""
     for m in _LOOKUP_RE.finditer(lowered):
-        raw = text[m.start("lh") : m.end("lh")]
-        if "://" in raw or raw.lower() in ("enotfound", "eai_again", "failed", "for", "to"):
+        raw = text[m.start("lh") : m.end("lh")].rstrip(".,;:'\")")
+        if raw.lower() in ("enotfound", "eai_again", "failed", "for", "to"):
+            continue
+        if "://" in raw:
+            scheme, _, rest = raw.partition("://")
+            if scheme.isalpha() and rest and _clean_host(rest.split("/", 1)[0].rsplit(":", 1)[0]):
+                return raw
             continue
         host = _clean_host(raw.split("/", 1)[0])
-        if host and not _DIGITS_DOTS.fullmatch(host):
-            return host
         if host:
             return host
     return ""

@@ -124,6 +124,11 @@ def test_name_lookup_of_another_computer() -> None:
     d = diagnose("Error: getaddrinfo ENOTFOUND db.internal", {}, env=env(), facts=facts)
     assert d.headline == "The computer name “db.internal” could not be found."
     assert any("VPN" in s for s in d.next_steps)
+    again = diagnose("Error: getaddrinfo EAI_AGAIN api.example.test", {}, env=env(), facts=facts)
+    assert any("temporary failure" in f.text for f in again.findings)
+    url = diagnose("Error: getaddrinfo ENOTFOUND http://127.0.0.1 http://127.0.0.1:8080", {}, env=env(), facts=facts)
+    assert url.headline == "A web address was used as a computer name: “http://127.0.0.1”."
+    assert "without “http://”" in url.next_steps[0]
     go = diagnose("dial tcp: lookup postgres on 127.0.0.11:53: no such host", {}, env=env(), facts=facts)
     assert go.headline == "The computer name “postgres” could not be found."  # not the name server 127.0.0.11
 
