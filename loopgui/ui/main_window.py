@@ -39,7 +39,7 @@ from loopgui.ui.investigation import Investigation
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
-from loopgui.ui.plain import make_plain, plain_tooltip
+from loopgui.ui.plain import make_plain, plain_tooltip, plain_warning
 from loopgui.ui.scan_thread import MAX_INTERVAL, MIN_INTERVAL, ScanThread, clamp_interval
 from loopgui.ui.settings import (
     Settings,
@@ -641,7 +641,7 @@ class MainWindow(QMainWindow):
         try:
             self.export_to(path, fmt)
         except OSError as exc:
-            QMessageBox.warning(
+            plain_warning(
                 self,
                 "Could not save",
                 f"loopgui could not save the file {path}.\n\n{exc.strerror or exc}. "

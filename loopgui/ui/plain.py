@@ -39,9 +39,7 @@ def plain_message_box(box: QMessageBox) -> QMessageBox:
     """Make a message box show its text and informative text literally."""
     box.setTextFormat(Qt.TextFormat.PlainText)
     fit_title(box)
-    for label in box.findChildren(QLabel):
-        if label.objectName() in ("qt_msgbox_label", "qt_msgbox_informativelabel"):
-            label.setTextFormat(Qt.TextFormat.PlainText)
+    make_plain(box)  # the text, the informative text and every other label
     return box
 
 
@@ -69,3 +67,9 @@ def make_plain(root: QWidget) -> None:
         labels.append(root)
     for label in labels:
         label.setTextFormat(Qt.TextFormat.PlainText)
+
+
+def plain_warning(parent: QWidget | None, title: str, text: str) -> None:
+    """``QMessageBox.warning`` that shows ``text`` literally (it may hold a file name or a system message)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
+    plain_message_box(box).exec()

@@ -160,3 +160,27 @@ def test_certificate_subject_and_issuer_are_printable(tmp_path: Path) -> None:
     assert "<h1>BIGgpj.exe" in info["Subject"] and info["Subject"] == info["Issuer"]
     for value in info.values():
         assert value.isprintable() and not any(c in value for c in BIDI_AND_CONTROLS), value
+
+
+def test_export_failure_names_the_file_literally(
+    qtbot: QtBot, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    scanner, _ = scripted_scanner(list)
+    win = MainWindow(scanner, settings, start=False)
+    qtbot.addWidget(win)
+    bad = str(tmp_path / "<h1>BIG</h1>" / "missing" / "x.csv")  # a folder that does not exist
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (bad, ""))
+    seen: list[QMessageBox] = []
+
+    def record(box: QMessageBox) -> int:
+        seen.append(box)
+        assert_all_plain(box)
+        assert any("<h1>BIG</h1>" in lb.text() for lb in box.findChildren(QLabel))
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", record)
+    win._ask_export("csv")
+    assert seen
+    win.close()
