@@ -677,6 +677,19 @@ _FINDERS: tuple[_Finder, ...] = (
         _f_generic(("qh", "qp")),
     ),
     _Finder(
+        # SQL Server's JDBC driver: "The TCP/IP connection to the host localhost, port 1433 has failed"
+        re.compile(r"host " + _HOSTTOK.format("hh") + r",? (?:and )?port " + _PORTTOK.format("hp")),
+        _f_generic(("hh", "hp")),
+        lowered=True,
+        word_start=True,
+    ),
+    _Finder(
+        # gRPC: "ipv6:%5B::1%5D:50051" (brackets written as %5B and %5D)
+        re.compile(r"ipv6:%5b(?P<gh>[0-9a-f:.]{2,64}+)%5d:" + _PORTTOK.format("gp")),
+        _f_generic(("gh", "gp")),
+        lowered=True,
+    ),
+    _Finder(
         re.compile(r"(?:address|host) \[" + _HOSTTOK.format("bh") + r"\] (?:and )?port \[" + _PORTTOK.format("bp")),
         _f_generic(("bh", "bp")),
         lowered=True,

@@ -162,6 +162,16 @@ SHAPES: list[tuple[str, tuple[str, int] | None, ErrorKind | None]] = [
     ("failed to listen on /ip4/127.0.0.1/tcp/4001: address already in use", ("127.0.0.1", 4001), U),
     ("dial tcp [fe80::1%1]:8080: connect: no route to host", ("fe80::1%1", 8080), N),
     ("connect ECONNREFUSED fe80::1%eth0:8080", ("fe80::1%eth0", 8080), R),
+    (
+        'The TCP/IP connection to the host localhost, port 1433 has failed. Error: "Connection refused: connect.',
+        ("localhost", 1433),
+        R,
+    ),
+    (
+        "chttp2_transport.cc:1234] ipv6:%5B::1%5D:50051: Failed to connect to remote host: Connection refused",
+        ("::1", 50051),
+        R,
+    ),
     ("GET http://[fe80::1%251]:8080/ failed: connection refused", ("fe80::1%1", 8080), R),
     ("java.net.ConnectException: Connection refused: localhost/127.0.0.1:8080", ("localhost", 8080), R),
     (
