@@ -205,13 +205,18 @@ class Investigation(QObject):
         self._update_switch()
         self.run()
 
+    def _row_gone(self) -> bool:
+        return self.row is not None and self.snapshot is not None and self.row.key not in self.snapshot.rows
+
     def _update_switch(self) -> None:
         row = self.row
         if self.showing is Showing.PASTED and row is not None:
-            self.explain.offer_switch(
-                f"You picked {row_summary(row)} in the table. The explanation below is still about your message.",
-                "row",
+            picked = (
+                f"The socket you picked in the table ({row_summary(row)}) has closed since."
+                if self._row_gone()
+                else f"You picked a row in the table: {row_summary(row)}."
             )
+            self.explain.offer_switch(f"{picked} The explanation below is still about your message.", "row")
         elif self.showing is Showing.ROW and self.pasted is not None:
             self.explain.offer_switch(f"This explains the row you picked: {row_summary(row) if row else ''}.", "pasted")
         else:
@@ -225,7 +230,10 @@ class Investigation(QObject):
         previous: Mapping[bytes, SocketRow] = self.snapshot.rows if self.snapshot is not None else {}
         self.snapshot = snapshot
         if self.row is not None:
+            was_gone = self.row.key not in previous
             self.row = snapshot.rows.get(self.row.key, self.row)
+            if was_gone != self._row_gone():
+                self._update_switch()
         if self.showing is Showing.NOTHING:
             self._rerun_on_next_scan = False
             return

@@ -195,6 +195,8 @@ class MainWindow(QMainWindow):
         if not self._fitted:
             self._fitted = True
             self.fit_to_screen()
+            # Once more when the window manager has added its frame: the title bar must be on the screen.
+            QTimer.singleShot(500, self.fit_to_screen)
 
     def show_message(self, text: str, timeout_ms: int = 8000) -> None:
         """A short message in the status bar (it clears after ``timeout_ms``; the newest wins)."""
@@ -309,7 +311,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.table)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([340, 360])
+        self.splitter.setSizes([420, 300])  # the explanation first: it should not need scrolling
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 

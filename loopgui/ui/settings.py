@@ -255,6 +255,11 @@ def restore_window_place(window: QWidget, place: WindowPlace | None) -> None:
     if screen is None:
         return
     fitted = fit_rect(r, _rect(screen.availableGeometry()))
+    if place is None:
+        # Nothing remembered: only the size.  Placing the inside of the window at the screen's corner would push
+        # the window manager's title bar above the screen, out of reach.
+        window.resize(fitted.width, fitted.height)
+        return
     window.setGeometry(QRect(fitted.x, fitted.y, fitted.width, fitted.height))
     if place is not None and place.maximized:
         window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)

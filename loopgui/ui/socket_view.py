@@ -9,13 +9,13 @@ from loopgui.ui.socket_model import Column, SocketTableModel
 
 DEFAULT_WIDTHS = {
     Column.PROTOCOL: 70,
-    Column.LOCAL_ADDRESS: 170,
+    Column.LOCAL_ADDRESS: 140,
     Column.LOCAL_PORT: 80,
-    Column.REMOTE_ADDRESS: 170,
+    Column.REMOTE_ADDRESS: 140,
     Column.REMOTE_PORT: 90,
-    Column.STATE: 120,
+    Column.STATE: 230,  # "Waiting for connections (LISTEN)"
     Column.PID: 70,
-    Column.PROGRAM: 160,
+    Column.PROGRAM: 230,  # "python3 -m http.server 8000"
 }
 
 

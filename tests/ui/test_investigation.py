@@ -153,3 +153,15 @@ def test_extension_points(window: MainWindow) -> None:
     action = QAction("Do something", window)
     window.add_row_action(action)
     assert action in window._row_actions
+
+
+def test_the_switch_says_when_the_picked_row_has_closed(
+    window: MainWindow, qtbot: QtBot, current_rows: list[SocketRow]
+) -> None:
+    paste(window, qtbot)
+    window.show_all_sockets()
+    pick(window, 5432)
+    qtbot.waitUntil(lambda: "You picked a row" in window.explain_panel.switch_label.text(), timeout=3000)
+    del current_rows[1]
+    qtbot.waitUntil(lambda: "has closed since" in window.explain_panel.switch_label.text(), timeout=3000)
+    assert "still about your message" in window.explain_panel.switch_label.text()
