@@ -76,7 +76,8 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
     (
         ErrorKind.IN_USE,
         2,
-        r"address already in use|address in use|only one usage of each socket address|port is already allocated"
+        r"address already in use|address in use|connection in use: \(|only one usage of each socket address"
+        r"|port is already allocated"
         r"|already in use|already be in use|already used|already running on port|port \d{1,5} is in use"
         r"|addressinuse|portinuse|地址已在使用|通常每个套接字地址|adresse bereits verwendet|adresse déjà utilisée"
         r"|dirección ya (?:está )?en uso|被占用|已占用|使用中です|既に使用されています|wird bereits verwendet"
