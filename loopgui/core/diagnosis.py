@@ -863,7 +863,6 @@ class _Builder:
         first = order[0]
         holders = self.holders([r for r in self.tcp_listeners if self.accepts(r.local_addr, (served[0],))])
         main = holders[0]
-        only = " and ".join(served)
         refused = "are refused" if self.kind == ErrorKind.REFUSED else "would be refused"
         self.findings.append(Finding(f"On this computer “localhost” means {_means(order)}."))
         for h in holders:
@@ -878,15 +877,16 @@ class _Builder:
         )
         self.steps += self.family_fixes(main, served[0], first)
         verdict = Verdict.PROBLEM if self.kind == ErrorKind.REFUSED else Verdict.INFO
-        headline = f"{main.name} listens on {only} only, but “localhost” means {first} first on this computer."
+        headline = f"“localhost” means {first} first on this computer, but {main.name} does not listen there."
         return self.result(headline, verdict, holders)
 
     def family_fixes(self, main: Holder, served: str, missing: str) -> list[str]:
         where = format_endpoint(served, self.port)
+        wildcard = knowledge.address_kind(main.row.local_addr) == knowledge.WILDCARD
+        example = "on “::” as well as “0.0.0.0”" if wildcard else f"on both {served} and {missing}"
         return [
             f"In the program that connects, use {where} instead of {self.ep.display} (the address, not the name).",
-            f"Or make {main.name} listen on {missing} too (for example on both {served} and {missing}, if its "
-            "settings allow it).",
+            f"Or make {main.name} listen on {missing} too (for example {example}, if its settings allow it).",
             "Or do both: then it works whichever address is tried first.",
         ]
 

@@ -61,7 +61,7 @@ def texts(d: object) -> str:
 def test_v6_first_and_program_on_127_only_is_explained(v4_only: int) -> None:
     d = diagnose(f"Error: connect ECONNREFUSED localhost:{v4_only}", make_scanner().scan().rows, env=env_with(V6_FIRST))
     assert d.verdict == Verdict.PROBLEM
-    assert d.headline.endswith("listens on 127.0.0.1 only, but “localhost” means ::1 first on this computer.")
+    assert d.headline.startswith("“localhost” means ::1 first on this computer, but ")
     report = texts(d)
     assert "On this computer “localhost” means ::1 first, then 127.0.0.1." in report
     assert f"Nothing listens on [::1]:{v4_only}: programs that try only the first address" in report
@@ -84,7 +84,7 @@ def test_v6_first_and_the_error_names_the_address(v4_only: int) -> None:
 def test_v4_first_and_program_on_v6_only_is_explained(v6_only: int) -> None:
     d = diagnose(f"connect ECONNREFUSED localhost:{v6_only}", make_scanner().scan().rows, env=env_with(V4_FIRST))
     assert d.verdict == Verdict.PROBLEM
-    assert d.headline.endswith("listens on ::1 only, but “localhost” means 127.0.0.1 first on this computer.")
+    assert d.headline.startswith("“localhost” means 127.0.0.1 first on this computer, but ")
     assert f"use [::1]:{v6_only} instead of localhost" in d.next_steps[0]
     assert "listen on 127.0.0.1 too" in d.next_steps[1]
 
@@ -175,7 +175,7 @@ def test_end_to_end_debian_hosts_file(tmp_path: Path, v4_only: int) -> None:
     )
     assert data["details"]["“localhost” on this computer means"] == "::1, 127.0.0.1"  # type: ignore[index]
     assert data["verdict"] == "problem"
-    assert "“localhost” means ::1 first on this computer" in str(data["headline"])
+    assert str(data["headline"]).startswith("“localhost” means ::1 first on this computer, but ")
     assert any(f"use 127.0.0.1:{v4_only}" in s for s in data["next_steps"])  # type: ignore[attr-defined]
 
 
@@ -184,7 +184,7 @@ def test_end_to_end_ipv4_preferred(tmp_path: Path, v6_only: int) -> None:
         tmp_path, "127.0.0.1 localhost\n::1 localhost\n", f"connect ECONNREFUSED localhost:{v6_only}", prefer_v4=True
     )
     assert data["details"]["“localhost” on this computer means"] == "127.0.0.1, ::1"  # type: ignore[index]
-    assert "“localhost” means 127.0.0.1 first on this computer" in str(data["headline"])
+    assert str(data["headline"]).startswith("“localhost” means 127.0.0.1 first on this computer, but ")
 
 
 def test_end_to_end_name_lookup_fails(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def test_localhost_truth_when_the_first_address_is_not_served(order: tuple[str, 
     rows = as_map([row(3000, local=listen, program="node", pid=7)])
     d = diagnose("Error: connect ECONNREFUSED localhost:3000", rows, env=env(localhost=order), facts=facts)
     assert d.verdict == Verdict.PROBLEM
-    assert d.headline == f"node (PID 7) listens on {listen} only, but “localhost” means {other} first on this computer."
+    assert d.headline == f"“localhost” means {other} first on this computer, but node (PID 7) does not listen there."
     assert d.findings[0].text == f"On this computer “localhost” means {order[0]} first, then {order[1]}."
     assert any("connect there and are refused" in f.text for f in d.findings)
     listen_at = f"[{listen}]:3000" if ":" in listen else f"{listen}:3000"
@@ -93,6 +93,15 @@ def test_localhost_truth_when_the_first_address_is_not_served(order: tuple[str, 
     plain = diagnose("localhost:3000", rows, env=env(localhost=order), facts=facts)
     assert plain.verdict == Verdict.INFO and "would be refused" in plain.report()
     assert "Nothing is wrong" not in plain.report()
+
+
+def test_localhost_truth_with_an_ipv4_wildcard_listener() -> None:
+    rows = as_map([row(8000, local="0.0.0.0", program="python3", pid=9)])
+    d = diagnose("connect ECONNREFUSED localhost:8000", rows, env=env(localhost=("::1", "127.0.0.1")), facts=facts)
+    assert d.headline == "“localhost” means ::1 first on this computer, but python3 (PID 9) does not listen there."
+    assert d.next_steps[0].startswith("In the program that connects, use 127.0.0.1:8000 instead of localhost:8000")
+    assert "on “::” as well as “0.0.0.0”" in d.next_steps[1]
+    assert "127.0.0.1 only" not in d.report()
 
 
 def test_psql_says_which_address_localhost_stood_for() -> None:
