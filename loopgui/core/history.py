@@ -510,7 +510,7 @@ class Recorder:
         self._checkpointer: _Checkpointer | None = None
         self._session = 0
         self._open: dict[bytes, _Open] = {}
-        self._programs: dict[int, tuple[str, int]] = {}  # pid -> (name, programs.id)
+        self._programs: dict[int, tuple[str, float | None, int]] = {}  # pid -> (name, start, programs.id)
         self._prev_rows: Mapping[bytes, SocketRow] | None = None
         self._prev_taken = 0.0
         self._next_prune = 0.0
@@ -720,13 +720,19 @@ class Recorder:
         self._next_open = time.monotonic() + REOPEN_EVERY
         self._notice(f"History could not be written ({exc}); loopgui tries again in a while.")
 
-    def _program_id(self, conn: sqlite3.Connection, pid: int, name: str, now: float) -> int:
+    def _program_id(self, conn: sqlite3.Connection, row: SocketRow, now: float) -> int:
+        """The programs row of the socket's owner (the same PID, name and start time share one)."""
+        pid = row.pid
+        assert pid is not None
+        start = row.owner_start
         cached = self._programs.get(pid)
-        if cached is not None and cached[0] == name:
-            return cached[1]
+        if cached is not None and cached[0] == row.program and cached[1] == start:
+            return cached[2]
         info = self._lookup(pid) or ProgramInfo()
+        if start is None:
+            start = info.start_time
         found = conn.execute(
-            "SELECT id FROM programs WHERE pid=? AND name=? AND start_time IS ?", (pid, name, info.start_time)
+            "SELECT id FROM programs WHERE pid=? AND name=? AND start_time IS ?", (pid, row.program, start)
         ).fetchone()
         if found:
             program_id = int(found[0])
@@ -734,10 +740,10 @@ class Recorder:
         else:
             cur = conn.execute(
                 "INSERT INTO programs(pid, start_time, name, command, user, last_used) VALUES (?, ?, ?, ?, ?, ?)",
-                (pid, info.start_time, name, info.command, info.user, now),
+                (pid, start, row.program, info.command, info.user, now),
             )
             program_id = int(cur.lastrowid or 0)
-        self._programs[pid] = (name, program_id)
+        self._programs[pid] = (row.program, row.owner_start, program_id)
         return program_id
 
     def _write(self, snapshot: Snapshot) -> None:
@@ -812,7 +818,7 @@ class Recorder:
         values = []
         next_id = int(first_id)
         for key, row, state, first_seen in new_open:
-            program = None if row.pid is None else self._program_id(conn, row.pid, row.program, now)
+            program = None if row.pid is None else self._program_id(conn, row, now)
             values.append(
                 (
                     next_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
@@ -334,3 +335,16 @@ def test_the_data_folder_follows_each_system() -> None:
 
 def test_tests_never_touch_the_users_own_history(private_data_home: Path) -> None:
     assert database_path().is_relative_to(private_data_home)
+
+
+def test_a_reused_pid_is_another_program(db: Path) -> None:
+    rec = recorder(db)
+    feed = Feed(rec)
+    first = dataclasses.replace(row(3000, pid=50, program="node"), owner_start=T0 - 50)
+    feed([first], T0)
+    feed([], T0 + 1)
+    second = dataclasses.replace(row(3001, pid=50, program="node"), owner_start=T0 + 1.5)
+    feed([second], T0 + 2)
+    rec.close()
+    starts = {s.local_port: s.start_time for s in HistoryReader(db).search("node")}
+    assert starts == {3000: T0 - 50, 3001: T0 + 1.5}
