@@ -64,10 +64,10 @@ DB_NAME = "history.sqlite3"
 LOCK_NAME = "history.lock"
 DEFAULT_MAX_AGE = 7 * 86400.0
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
-PRUNE_EVERY = 10.0  # seconds between two pruning steps
+PRUNE_EVERY = 1.0  # seconds between two pruning steps (small steps often: no pauses)
 PRUNE_CHUNK = 500  # rows deleted per step at least (twice the rows written since the step before, if more)
 PROGRAM_SWEEP_EVERY = 6 * 3600.0  # seconds between two sweeps of programs no socket refers to
-VACUUM_PAGES = 2000  # free pages given back to the file system per step at most
+VACUUM_PAGES = 256  # free pages given back to the file system per step at most
 REOPEN_EVERY = 30.0  # seconds between two attempts to start recording when another program records
 CHECKPOINT_EVERY = 2.0  # seconds between two background checkpoints of the write-ahead log
 WAL_POKE_BYTES = 4 * 1024 * 1024  # ... or sooner when the log is larger than this
@@ -310,7 +310,7 @@ CREATE TABLE IF NOT EXISTS sockets(
     program INTEGER, first_seen REAL NOT NULL, last_seen REAL,
     first_state TEXT NOT NULL, last_state TEXT NOT NULL, listened INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS sockets_local_port ON sockets(local_port);
-CREATE INDEX IF NOT EXISTS sockets_last_seen ON sockets(last_seen);
+CREATE INDEX IF NOT EXISTS sockets_ended ON sockets(last_seen) WHERE last_seen IS NOT NULL;
 CREATE TABLE IF NOT EXISTS changes(socket INTEGER NOT NULL, at REAL NOT NULL, state TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS changes_socket ON changes(socket);
 """
@@ -574,12 +574,6 @@ class Recorder:
             self._on_error(exc)
             return
         self.written += 1
-        if snapshot.taken_at >= self._next_prune:
-            self._next_prune = snapshot.taken_at + PRUNE_EVERY
-            try:
-                self.prune_step(snapshot.taken_at)
-            except sqlite3.Error as exc:
-                self._on_error(exc)
 
     def close(self) -> None:
         """End the session: sockets still open get their last-seen time; the lock is released."""
@@ -679,11 +673,12 @@ class Recorder:
         now = time.time()
         with conn:
             # sessions that ended without closing (a crash, a power cut): their open sockets end at their last scan
-            conn.execute(
-                "UPDATE sockets SET last_seen=coalesce("
-                "(SELECT last_scan FROM sessions s WHERE s.id = sockets.session), first_seen) WHERE last_seen IS NULL"
-            )
-            conn.execute("UPDATE sessions SET ended=coalesce(last_scan, started) WHERE ended IS NULL")
+            if conn.execute("SELECT 1 FROM sessions WHERE ended IS NULL LIMIT 1").fetchone():
+                conn.execute(
+                    "UPDATE sockets SET last_seen=coalesce((SELECT last_scan FROM sessions s "
+                    "WHERE s.id = sockets.session), first_seen) WHERE last_seen IS NULL"
+                )
+                conn.execute("UPDATE sessions SET ended=coalesce(last_scan, started) WHERE ended IS NULL")
             cur = conn.execute(
                 "INSERT INTO sessions(started, last_scan, recorder_pid) VALUES (?, ?, ?)", (now, now, os.getpid())
             )
@@ -801,6 +796,12 @@ class Recorder:
                 self._insert(conn, new_open, now)
                 self._inserted += len(new_open)
             conn.execute("UPDATE sessions SET last_scan=? WHERE id=?", (now, self._session))
+            pruned = now >= self._next_prune
+            if pruned:  # in the same transaction: one commit per refresh
+                self._next_prune = now + PRUNE_EVERY
+                self._prune(conn, now)
+        if pruned:
+            self._after_prune(conn, now)
         self._prev_rows = rows
         if self._checkpointer is not None:
             try:
@@ -846,14 +847,21 @@ class Recorder:
     # -- bounds ----------------------------------------------------------------------------------------------
 
     def prune_step(self, now: float | None = None) -> int:
-        """Delete closed sockets older than ``max_age``, or the oldest while the file is over ``max_bytes``: at
-        most twice as many as were written since the step before (at least PRUNE_CHUNK), so pruning keeps up
-        with any rate while each step stays short; give some free pages back to the disk.  Returns the number
-        of sockets deleted."""
+        """One pruning step now, in a transaction of its own (the recorder also prunes as it writes)."""
         conn = self._conn
         if conn is None:
             return 0
         now = time.time() if now is None else now
+        with conn:
+            deleted = self._prune(conn, now)
+        self._after_prune(conn, now)
+        return deleted
+
+    def _prune(self, conn: sqlite3.Connection, now: float) -> int:
+        """Delete closed sockets older than ``max_age``, or the oldest while the file is over ``max_bytes``: at
+        most twice as many as were written since the step before (at least PRUNE_CHUNK), so pruning keeps up
+        with any rate while each step stays short.  Runs inside the caller's transaction; returns the number of
+        sockets deleted."""
         cutoff = now - self.max_age
         chunk = max(PRUNE_CHUNK, 2 * self._inserted)
         self._inserted = 0
@@ -872,20 +880,30 @@ class Recorder:
             ]
         if ids:
             gone = [(i,) for i in ids]
-            with conn:
-                conn.executemany("DELETE FROM changes WHERE socket=?", gone)
-                conn.executemany("DELETE FROM sockets WHERE id=?", gone)
-                # sessions are numbered in time order, like sockets: those older than the oldest socket's are empty
-                conn.execute(
-                    "DELETE FROM sessions WHERE id <> ? AND id < coalesce("
-                    "(SELECT session FROM sockets ORDER BY id LIMIT 1), ?)",
-                    (self._session, self._session),
-                )
+            conn.executemany("DELETE FROM changes WHERE socket=?", gone)
+            conn.executemany("DELETE FROM sockets WHERE id=?", gone)
+            # sessions are numbered in time order, like sockets: those older than the oldest socket's are empty
+            conn.execute(
+                "DELETE FROM sessions WHERE id <> ? AND id < coalesce("
+                "(SELECT session FROM sockets ORDER BY id LIMIT 1), ?)",
+                (self._session, self._session),
+            )
+        return len(ids)
+
+    def _after_prune(self, conn: sqlite3.Connection, now: float) -> None:
+        """The rare, slower part of pruning, outside the refresh's transaction."""
         if now >= self._next_program_sweep:
             self._next_program_sweep = now + PROGRAM_SWEEP_EVERY
-            self._sweep_programs(conn, cutoff)
-        conn.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES})").fetchall()
-        return len(ids)
+            self._sweep_programs(conn, now - self.max_age)
+        self._give_back_space(conn)
+
+    def _give_back_space(self, conn: sqlite3.Connection) -> None:
+        """Shrink the file a little when much of it is free (after a clear, or a lowered cap).  Free pages are
+        otherwise simply reused: moving pages to shrink the file costs far more than keeping them."""
+        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+        if free * page_size > self.max_bytes // 10:
+            conn.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES})").fetchall()
 
     def _sweep_programs(self, conn: sqlite3.Connection, cutoff: float) -> None:
         """Forget programs no recorded socket names any more (one pass over the sockets; rare)."""
