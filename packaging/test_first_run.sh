@@ -59,11 +59,19 @@ inside() {
   chroot "$dir" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
     TERM=dumb "${pip_env[@]}" bash -c "cd /home/user/loopgui && $1"
 }
+tests_rc=0
 if [ "${SKIP_TESTS:-0}" != "1" ]; then
   start=$SECONDS
-  inside "./scripts/test.sh -q -p no:cacheprovider" | tail -5
-  tests=$((SECONDS - start))
-  echo "first run: ./scripts/test.sh passed in $tests s (including apt and pip set-up)"
+  set +e
+  inside "./scripts/test.sh -q -p no:cacheprovider" > "$work/tests.log" 2>&1
+  tests_rc=$?
+  set -e
+  grep -E "passed|failed|^FAILED|^ERROR" "$work/tests.log" | tail -15
+  if [ "$tests_rc" = 0 ]; then
+    echo "first run: ./scripts/test.sh passed in $((SECONDS - start)) s (including apt and pip set-up)"
+  else
+    echo "first run: ./scripts/test.sh FAILED (exit $tests_rc) after $((SECONDS - start)) s" >&2
+  fi
 fi
 start=$SECONDS
 inside "QT_QPA_PLATFORM=offscreen ./scripts/run.sh --self-test /tmp/first-run.png"
@@ -74,4 +82,5 @@ echo "first run: a second ./scripts/run.sh --self-test (nothing to install) took
 inside "./scripts/run.sh explain 'connect ECONNREFUSED 127.0.0.1:9'" | head -2
 mkdir -p "$ROOT/dist"
 cp "$dir/tmp/first-run.png" "$ROOT/dist/first-run.png"
+[ "$tests_rc" = 0 ] || exit "$tests_rc"
 echo "first run: passed on Debian 12 minbase with ::1 localhost (picture: dist/first-run.png)"
