@@ -60,7 +60,8 @@ STATE_LABELS: Mapping[str, str] = MappingProxyType(
 )
 
 # A connection without a program: the program closed it and the system finishes the goodbye by itself.
-ORPHAN_STATES = frozenset({"TIME_WAIT", "FIN_WAIT2", "LAST_ACK", "CLOSING", "CLOSE"})
+# (FIN_WAIT1 and CLOSE_WAIT without an owner: the program closed it between the two reads of a scan.)
+ORPHAN_STATES = frozenset({"TIME_WAIT", "FIN_WAIT1", "FIN_WAIT2", "CLOSE_WAIT", "LAST_ACK", "CLOSING", "CLOSE"})
 NO_PROGRAM = "no program (connection already closed)"
 OTHER_USER = "belongs to another user or the system"
 

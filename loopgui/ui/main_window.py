@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from loopgui import __version__
 from loopgui.core.endpoints import find_endpoints
-from loopgui.core.labels import owner_text
+from loopgui.core.labels import owner_text, running_as_admin
 from loopgui.core.processes import ProcessFacts
 from loopgui.core.scanner import Scanner, make_scanner
 from loopgui.core.sockets import ORPHAN_STATES, RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
@@ -311,7 +311,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.table)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([420, 300])  # the explanation first: it should not need scrolling
+        self.splitter.setSizes([380, 340])
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -446,9 +446,10 @@ class MainWindow(QMainWindow):
         if snap is not None:
             if snap.hidden_sockets:
                 n = snap.hidden_sockets
+                advice = "" if running_as_admin() else " Run loopgui as administrator to see it."
                 parts.append(
                     f"{n:,} {'socket belongs' if n == 1 else 'sockets belong'} to other users or the system, "
-                    "so the program is hidden. Run loopgui as administrator to see it."
+                    f"so the program is hidden.{advice}"
                 )
             parts.extend(snap.problems)
         if self.scan_thread.paused:

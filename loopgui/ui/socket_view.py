@@ -13,7 +13,7 @@ DEFAULT_WIDTHS = {
     Column.LOCAL_PORT: 80,
     Column.REMOTE_ADDRESS: 140,
     Column.REMOTE_PORT: 90,
-    Column.STATE: 230,  # "Waiting for connections (LISTEN)"
+    Column.STATE: 265,  # "Closing (leftover, clears in 55 s) (TIME_WAIT)"
     Column.PID: 70,
     Column.PROGRAM: 230,  # "python3 -m http.server 8000"
 }
@@ -53,5 +53,8 @@ class SocketTableView(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in DEFAULT_WIDTHS.items():
             self.setColumnWidth(column, width)
+        # The longest state text, in this font (fonts differ between themes and scales).
+        longest = self.fontMetrics().horizontalAdvance("Closing (leftover, clears in 55 s) (TIME_WAIT)") + 16
+        self.setColumnWidth(Column.STATE, max(DEFAULT_WIDTHS[Column.STATE], longest))
         self.setSortingEnabled(True)
         self.sortByColumn(Column.LOCAL_PORT, Qt.SortOrder.AscendingOrder)

@@ -109,3 +109,9 @@ def test_the_close_question_says_which_program() -> None:
     assert question == "Close python3 -m http.server 8000 (PID 4242)?"
     node = ClosePlan(Member(Identity(7, 1.0, "node"), command="node server.js --token 'abc def'"))
     assert plan_texts(node)[0] == "Close node server.js … (PID 7)?"  # secrets never shown
+
+
+def test_closing_states_without_an_owner_are_leftovers_not_hidden() -> None:
+    for state in ("FIN_WAIT1", "CLOSE_WAIT", "LAST_ACK"):
+        r = row(8002, remote="127.0.0.1", rport=47964, state=state, pid=None, program="")
+        assert owner_text(r) == "no program (connection already closed)", state

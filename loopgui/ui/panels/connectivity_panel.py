@@ -9,12 +9,14 @@ from PySide6.QtCore import QPointF, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QPainter, QPaintEvent, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QStyle,
     QTreeWidget,
@@ -192,7 +194,17 @@ class ConnectivityPanel(QWidget):
         self._running = False
         self.last_results: list[ProbeResult] = []
         self.history = LatencyHistory()
-        layout = QVBoxLayout(self)
+        # Everything scrolls inside the tab, so the tab never forces the window taller than a small or scaled
+        # screen (at 2x a 1000-pixel screen has 500 points).
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(body)
         layout.setContentsMargins(12, 10, 12, 10)
 
         form = QHBoxLayout()
