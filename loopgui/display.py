@@ -55,11 +55,17 @@ NO_DISPLAY = (
 )
 
 
+# Qt's own libraries travel with PySide6 (or inside the bundle, where ldd may not find them from the plugin's
+# folder although Qt will): only system libraries count.
+_BUNDLED = ("libQt6", "libicu", "libpyside6", "libshiboken6")
+
+
 def missing_libraries(ldd_output: str) -> list[str]:
-    """The libraries ``ldd`` reports as not found, in order, without repeats."""
+    """The system libraries ``ldd`` reports as not found, in order, without repeats."""
     seen: dict[str, None] = {}
     for name in _NOT_FOUND.findall(ldd_output):
-        seen.setdefault(name, None)
+        if not name.startswith(_BUNDLED):
+            seen.setdefault(name, None)
     return list(seen)
 
 
