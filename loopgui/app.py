@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
@@ -54,6 +54,18 @@ QT_OPTIONS_WITH_VALUE = frozenset(
     }
 )
 QT_FLAGS = frozenset({"reverse", "widgetcount", "nograb", "dograb", "sync"})
+
+
+def _with_qt_platform(environ: Mapping[str, str], qt_arguments: Sequence[str]) -> dict[str, str]:
+    """The environment as Qt will see it: ``-platform offscreen`` on the command line counts like
+    QT_QPA_PLATFORM=offscreen."""
+    env = dict(environ)
+    for i, word in enumerate(qt_arguments):
+        if word.startswith("-platform="):
+            env["QT_QPA_PLATFORM"] = word.split("=", 1)[1]
+        elif word == "-platform" and i + 1 < len(qt_arguments):
+            env["QT_QPA_PLATFORM"] = qt_arguments[i + 1]
+    return env
 
 
 def split_qt_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -353,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from loopgui.display import display_problem
 
-    problem = display_problem()
+    problem = display_problem(_with_qt_platform(os.environ, qt_arguments))
     if problem is not None:
         _say(f"loopgui: {problem}", sys.stderr)
         return 1

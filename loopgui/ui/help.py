@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from loopgui.core.labels import JARGON, STATE_NAMES
+from loopgui.core.labels import JARGON, STATE_NAMES, running_as_admin
 from loopgui.core.sockets import NO_PROGRAM, OTHER_USER
 from loopgui.ui.socket_model import GONE_COLOR, NEW_COLOR
 
@@ -19,9 +19,7 @@ HOW_TO_TITLE = "How to use loopgui"
 def _swatch(color: QColor, text: str) -> str:
     c = QColor(color)
     c.setAlpha(255)
-    return (
-        f'<tr><td style="background-color:{c.name()}; width:2.5em">&nbsp;</td><td>&nbsp;{html.escape(text)}</td></tr>'
-    )
+    return f'<tr><td bgcolor="{c.name()}">{"&nbsp;" * 8}</td><td>&nbsp;{html.escape(text)}</td></tr>'
 
 
 def legend_html() -> str:
@@ -36,6 +34,7 @@ def legend_html() -> str:
         )
     )
     words = "".join(f"<li>{html.escape(text)}</li>" for text in JARGON.values())
+    admin = "" if running_as_admin() else " (run loopgui as administrator to see it)"
     return f"""
 <h3>Colours in the table</h3>
 <table cellspacing="4">
@@ -44,7 +43,7 @@ def legend_html() -> str:
 </table>
 <p>Grey, slanted program names: there is no program to show. <b>{html.escape(NO_PROGRAM)}</b> means the
 connection has ended and the system is clearing it. <b>{html.escape(OTHER_USER)}</b> means loopgui may not look
-at that program (run it as administrator to see it).</p>
+at that program{admin}.</p>
 <h3>Signs in the Explanation</h3>
 <ul>
 <li>A green check: nothing is wrong there.</li>

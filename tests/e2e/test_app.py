@@ -44,3 +44,21 @@ def test_bad_option_is_explained_without_a_traceback(tmp_path: Path) -> None:
     result = run("--interval", "soon", home=tmp_path)
     assert result.returncode == 2
     assert "invalid float value: 'soon'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_qt_options_are_accepted_and_reach_qt(tmp_path: Path) -> None:
+    """-style and -platform are Qt's own options: passed to Qt (here with no display and no QT_QPA_PLATFORM, so
+    only "-platform offscreen" lets the window open), never rejected by the argument parser."""
+    png = tmp_path / "window.png"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "cfg"), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    result = subprocess.run(
+        [sys.executable, "-m", "loopgui", "-style", "Fusion", "-platform", "offscreen", "--self-test", str(png)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "self-test: ok" in result.stdout and "unrecognized arguments" not in result.stderr
