@@ -154,7 +154,8 @@ class HistoryPanel(QWidget):
             return
         more = f" (the newest {MAX_SHOWN})" if len(spans) >= MAX_SHOWN else ""
         what = f"“{text}”" if text else "all ports"
-        self.result_label.setText(f"{len(spans)} sockets found for {what} in {period}{more}, newest first.")
+        found = "1 socket" if len(spans) == 1 else f"{len(spans)} sockets"
+        self.result_label.setText(f"{found} found for {what} in {period}{more}, newest first.")
         items = []
         for s in spans:
             if s.listened:

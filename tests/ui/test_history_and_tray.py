@@ -77,7 +77,7 @@ def test_history_records_on_the_scan_thread_and_the_tab_shows_a_timeline(
     qtbot.waitUntil(lambda: feature.panel.tree.topLevelItemCount() == 1, timeout=5000)
     item = feature.panel.tree.topLevelItem(0)
     assert item is not None and item.text(3) == "node (PID 812)" and "listened on 127.0.0.1:3000" in item.text(4)
-    assert "1 sockets found for “3000”" in feature.panel.result_label.text()
+    assert "1 socket found for “3000”" in feature.panel.result_label.text()
     assert "remembers which program used which port for 7 days" in feature.panel.state_label.text()
     # the investigation moves the History tab to its port
     win.investigate_edit.setText("connect ECONNREFUSED 127.0.0.1:5432")
