@@ -45,7 +45,7 @@ _KIND_PLAIN = {
 
 # -- error kinds ---------------------------------------------------------------------------------------------------
 # Matched against the lower-cased text (much faster than re.IGNORECASE on a large paste).  Each kind has words of
-# three strengths: 3 = an error code or number (ECONNREFUSED, [Errno 111], (10061)), 2 = the words of the error
+# two strengths: 3 = an error code or number (ECONNREFUSED, [Errno 111], (10061)), 2 = the words of the error
 # ("connection refused", also as Windows and Linux print them in other languages).  Words that do not say why a
 # connection failed ("failed to connect", "could not connect") are no kind at all.  The strongest words win; among
 # equally strong words the earlier kind in this list wins (an "address in use" explains the refusals after it).
