@@ -28,6 +28,10 @@ _running_lock = threading.Lock()
 _ids = iter(range(1, 1 << 62))
 
 
+def _nothing() -> None:
+    pass
+
+
 class _Relay(QObject):
     done = Signal(object)
     error = Signal(object)
@@ -36,6 +40,7 @@ class _Relay(QObject):
         super().__init__(parent)
         self._on_done = on_done
         self._on_error = on_error
+        self.finished_with: Callable[[], None] = _nothing
         # Connected to this object's slots: queued onto the thread it lives in (the GUI thread).
         self.done.connect(self._deliver_done)
         self.error.connect(self._deliver_error)
@@ -45,6 +50,7 @@ class _Relay(QObject):
         try:
             self._on_done(result)
         finally:
+            self.finished_with()
             self.deleteLater()
 
     @Slot(object)
@@ -52,7 +58,14 @@ class _Relay(QObject):
         try:
             self._on_error(exc if isinstance(exc, BaseException) else RuntimeError(str(exc)))
         finally:
+            self.finished_with()
             self.deleteLater()
+
+
+# Every relay waiting for a result, by job number.  Only the GUI thread adds or removes relays, so the last
+# reference to a relay (a Qt object) is never dropped on a worker thread: freeing a Qt wrapper there raced the GUI
+# thread (a segmentation fault in about one test run in five).
+_relays: dict[int, _Relay] = {}
 
 
 class _Job:
@@ -60,24 +73,30 @@ class _Job:
 
     def __init__(self, work: Callable[[], Any], relay: _Relay) -> None:
         self._work = work
-        self._relay = relay
+        self._id = number = next(_ids)
         self._lock = lock = threading.Lock()
-        self._gone = gone = threading.Event()
+        _relays[number] = relay
 
-        # Emitted on the GUI thread while the relay (or its parent) is being destroyed, before it is freed.  A plain
-        # function, not a bound method of this job: PySide watches a bound method's object with a weak reference
-        # whose callback disconnects Qt objects, and that callback would then run on the worker thread when the job
-        # is freed there, racing the GUI thread (a segmentation fault).
+        # Run on the GUI thread when the result was delivered or the relay (or its parent) is being destroyed.  A
+        # plain function holding no Qt object: PySide watches a bound method's object with a weak reference whose
+        # callback would run on the worker thread when the job is freed there.
         def forget(*_: object) -> None:
             with lock:
-                gone.set()
+                _relays.pop(number, None)
 
         relay.destroyed.connect(forget)
+        relay.finished_with = forget
+
+    @property
+    def number(self) -> int:
+        return self._id
 
     def _send(self, signal_name: str, value: object) -> None:
         with self._lock:
-            if not self._gone.is_set():
-                getattr(self._relay, signal_name).emit(value)
+            relay = _relays.get(self._id)
+            if relay is not None:
+                getattr(relay, signal_name).emit(value)
+            relay = None  # dropped while the GUI thread cannot take the relay out of _relays
 
     def run(self) -> None:
         try:
@@ -110,7 +129,7 @@ class BackgroundOp:
     def start(self) -> threading.Thread:
         relay = _Relay(self._parent, self._on_done, self._on_error)
         job = _Job(self._work, relay)
-        thread = threading.Thread(target=job.run, name=f"loopgui-background-{next(_ids)}", daemon=True)
+        thread = threading.Thread(target=job.run, name=f"loopgui-background-{job.number}", daemon=True)
         with _running_lock:
             _running.add(thread)
         thread.start()

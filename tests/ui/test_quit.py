@@ -138,3 +138,27 @@ def test_a_finished_job_is_freed_without_touching_qt(qtbot: QtBot) -> None:
     for _ in range(50):
         BackgroundOp(parent, lambda: 1, got.append).start()
     qtbot.waitUntil(lambda: len(got) == 50, timeout=5000)
+
+
+def test_relays_are_only_let_go_on_the_gui_thread(qtbot: QtBot) -> None:
+    """A relay (a Qt object) stays in the GUI thread's table until its result was delivered there or its parent
+    went, so a worker thread never drops the last reference to one."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    release = threading.Event()
+    got: list[object] = []
+    before = len(background._relays)
+    for _ in range(20):
+        BackgroundOp(parent, lambda: release.wait(5) and 1, got.append).start()
+    assert len(background._relays) == before + 20
+    release.set()
+    qtbot.waitUntil(lambda: len(got) == 20, timeout=5000)
+    qtbot.waitUntil(lambda: len(background._relays) == before, timeout=5000)
+
+    gone = QWidget()
+    BackgroundOp(gone, lambda: release.wait(5) and 2, got.append).start()
+    assert len(background._relays) == before + 1
+    gone.deleteLater()
+    qtbot.waitUntil(lambda: len(background._relays) == before, timeout=5000)
+    assert background.wait_for_running(5)
+    assert got == [1] * 20  # the result for the destroyed parent was dropped
