@@ -825,7 +825,9 @@ _LOOKUP_RE = re.compile(
 def _lookup_host(text: str, lowered: str) -> str:
     """The name a failed name lookup was about: "getaddrinfo ENOTFOUND db.internal" → "db.internal".  A web address
     given where a name belongs ("getaddrinfo ENOTFOUND http://127.0.0.1") is returned as written."""
-    for m in _LOOKUP_RE.finditer(lowered):
+    for n, m in enumerate(_LOOKUP_RE.finditer(lowered)):
+        if n >= MAX_MATCHES:
+            break
         raw = text[m.start("lh") : m.end("lh")].rstrip(".,;:'\")")
         if raw.lower() in ("enotfound", "eai_again", "failed", "for", "to"):
             continue
