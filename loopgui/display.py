@@ -10,6 +10,7 @@ import importlib.util
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -58,6 +59,33 @@ NO_DISPLAY = (
 # Qt's own libraries travel with PySide6 (or inside the bundle, where ldd may not find them from the plugin's
 # folder although Qt will): only system libraries count.
 _BUNDLED = ("libQt6", "libicu", "libpyside6", "libshiboken6")
+
+
+_LOCAL_DISPLAY = re.compile(r"(?:unix)?:(\d{1,6})(?:\.\d{1,6})?")
+
+
+def unreachable_display(display: str) -> str | None:
+    """Plain words when ``display`` names a display on this computer that nothing serves; None otherwise.
+
+    Only local displays (``:0``, ``:1.0``) are checked, by connecting to the X server's socket (the file, then
+    Linux's abstract name); remote ones (``localhost:10.0`` over ``ssh -X``) are left to Qt.
+    """
+    found = _LOCAL_DISPLAY.fullmatch(display)
+    if found is None:
+        return None
+    path = f"/tmp/.X11-unix/X{found[1]}"
+    for address in (path, "\0" + path):
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(2)
+                sock.connect(address)
+                return None
+        except OSError:
+            continue
+    return (
+        f"loopgui cannot open its window: the desktop session it was given (DISPLAY={display}) is not running. "
+        "Start loopgui from your desktop's menu or a terminal inside the desktop."
+    )
 
 
 def missing_libraries(ldd_output: str) -> list[str]:
@@ -117,6 +145,9 @@ def display_problem(environ: Mapping[str, str] | None = None, platform: str = sy
         return None
     if not env.get("DISPLAY"):
         return NO_DISPLAY
+    gone = unreachable_display(env["DISPLAY"])
+    if gone is not None:
+        return gone
     plugin = xcb_plugin()
     missing = missing_for(plugin) if plugin is not None else []
     return install_advice(missing) if missing else None

@@ -42,6 +42,37 @@ def test_no_display_says_so_in_plain_words(tmp_path: Path) -> None:
     assert "loopgui explain" in result.stderr  # what still works without a window
 
 
+def test_a_display_nobody_serves_is_named(tmp_path: Path) -> None:
+    free = next(n for n in range(97, 60, -1) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    assert display.unreachable_display(f":{free}") is not None
+    assert display.unreachable_display("localhost:10.0") is None  # ssh -X: left to Qt
+    result = subprocess.run(
+        [sys.executable, "-m", "loopgui"],
+        env=clean_env(tmp_path, DISPLAY=f":{free}"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 1, (result.returncode, result.stderr)  # Qt alone aborts (-6)
+    assert f"DISPLAY=:{free}) is not running" in result.stderr and "qt.qpa" not in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
+def test_a_running_display_is_accepted(tmp_path: Path) -> None:
+    free = next(n for n in range(96, 60, -1) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    with subprocess.Popen(["Xvfb", f":{free}", "-nolisten", "tcp"], stderr=subprocess.DEVNULL) as server:
+        try:
+            deadline = time.monotonic() + 20
+            while display.unreachable_display(f":{free}") is not None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert display.display_problem({"DISPLAY": f":{free}"}, "linux") is None
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
 def test_terminal_verbs_need_no_display(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "loopgui", "explain", "connect ECONNREFUSED 127.0.0.1:9"],
@@ -68,6 +99,7 @@ def test_missing_qt_libraries_are_named_with_their_packages(monkeypatch: pytest.
     missing = display.missing_libraries(ldd)
     assert missing == ["libxcb-cursor.so.0", "libxcb-icccm.so.4", "libexotic.so.9"]
     monkeypatch.setattr(display, "missing_for", lambda plugin: missing)
+    monkeypatch.setattr(display, "unreachable_display", lambda name: None)  # as if :0 were running
     text = display.display_problem({"DISPLAY": ":0"}, "linux")
     assert text is not None
     assert "sudo apt-get install libxcb-cursor0 libxcb-icccm4" in text and "libexotic.so.9" in text
