@@ -6,8 +6,8 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -190,6 +190,16 @@ class MainWindow(QMainWindow):
         if (x, y) != (frame.x(), frame.y()):
             self.move(x, y)
 
+    def _colour_notice(self) -> None:
+        """Warnings in orange that reads on the window's background, light or dark."""
+        dark = self.palette().color(QPalette.ColorRole.Window).lightnessF() < 0.5
+        self.notice_label.setStyleSheet(f"color: {'#ffb060' if dark else '#b35900'};")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "notice_label"):
+            self._colour_notice()
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._fitted:
@@ -330,7 +340,7 @@ class MainWindow(QMainWindow):
         self._message_timer.timeout.connect(self.message_label.clear)
         self.notice_label = QLabel()
         self.notice_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.notice_label.setStyleSheet("color: #b35900;")
+        self._colour_notice()
         status.addWidget(self.count_label)
         status.addWidget(self.scan_label)
         status.addWidget(self.message_label, 1)

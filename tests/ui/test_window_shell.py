@@ -170,3 +170,13 @@ def test_dialog_titles_are_not_cut_off(qtbot: QtBot) -> None:
     box.show()
     needed = box.fontMetrics().horizontalAdvance(box.windowTitle()) + 120
     assert box.width() >= needed
+
+
+def test_warnings_read_on_a_dark_palette(window: MainWindow) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    light = window.notice_label.styleSheet()
+    dark = QPalette(window.palette())
+    dark.setColor(QPalette.ColorRole.Window, QColor(40, 40, 40))
+    window.setPalette(dark)
+    assert window.notice_label.styleSheet() != light and "#ffb060" in window.notice_label.styleSheet()
