@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 import psutil
 
-from loopgui.core.redact import redact_word, redact_words
+from loopgui.core.redact import HIDDEN, redact_word, redact_words
 from loopgui.core.sockets import (
     NO_PROGRAM,
     ORPHAN_STATES,
@@ -166,7 +166,7 @@ def program_label(name: str, cmdline: Sequence[str]) -> str:
     else:
         return shown
     for arg in rest[i : i + 3]:
-        if _is_secret(arg):
+        if _is_secret(arg) or HIDDEN in arg:  # a secret, or what core.redact hid: the label stops there
             parts.append("…")
             break
         parts.append(arg)
