@@ -132,7 +132,8 @@ def _namespace_prefix() -> list[str] | None:
     return ["unshare", "-m", "--propagation", "private"] if probe.returncode == 0 else None
 
 
-def _explain_with_hosts(tmp_path: Path, hosts: str, text: str, *, prefer_v4: bool = False) -> dict[str, object]:
+def _run_in_namespace(tmp_path: Path, hosts: str, args: list[str], *, prefer_v4: bool = False) -> str:
+    """Standard output of ``python -m loopgui ARGS`` run with its own /etc/hosts (and address preferences)."""
     prefix = _namespace_prefix()
     if prefix is None:
         pytest.skip("cannot make a private mount namespace here (needs root or unshare permission)")
@@ -152,7 +153,7 @@ def _explain_with_hosts(tmp_path: Path, hosts: str, text: str, *, prefer_v4: boo
     script = f'{mounts} && exec "$@"'
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [*prefix, "sh", "-c", script, "sh", sys.executable, "-m", "loopgui", "explain", "--json", text],
+        [*prefix, "sh", "-c", script, "sh", sys.executable, "-m", "loopgui", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -163,7 +164,13 @@ def _explain_with_hosts(tmp_path: Path, hosts: str, text: str, *, prefer_v4: boo
     if done.returncode != 0 and "mount" in done.stderr:
         pytest.skip(f"cannot bind-mount a hosts file here: {done.stderr.strip()[:200]}")
     assert done.returncode == 0, done.stderr
-    data: dict[str, object] = json.loads(done.stdout)
+    return done.stdout
+
+
+def _explain_with_hosts(tmp_path: Path, hosts: str, text: str, *, prefer_v4: bool = False) -> dict[str, object]:
+    data: dict[str, object] = json.loads(
+        _run_in_namespace(tmp_path, hosts, ["explain", "--json", text], prefer_v4=prefer_v4)
+    )
     return data
 
 
@@ -177,6 +184,13 @@ def test_end_to_end_debian_hosts_file(tmp_path: Path, v4_only: int) -> None:
     assert data["verdict"] == "problem"
     assert str(data["headline"]).startswith("“localhost” means ::1 first on this computer, but ")
     assert any(f"use 127.0.0.1:{v4_only}" in s for s in data["next_steps"])  # type: ignore[attr-defined]
+    # The same in words, as a person reads it in a terminal: plain sentences, no control sequences.
+    words = _run_in_namespace(
+        tmp_path, "127.0.0.1 localhost\n::1 localhost\n", ["explain", f"connect ECONNREFUSED localhost:{v4_only}"]
+    )
+    assert words.splitlines()[2].startswith("“localhost” means ::1 first on this computer, but ")
+    assert "On this computer “localhost” means ::1 first, then 127.0.0.1." in words
+    assert "\x1b" not in words
 
 
 def test_end_to_end_ipv4_preferred(tmp_path: Path, v6_only: int) -> None:
