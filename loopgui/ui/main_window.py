@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
             self, asker or DialogAsker(self), refresh=self.refresh_now, snapshots=self.scan_thread.scanned
         )
         self.close_flow.finished.connect(self.investigation.facts_changed)
-        self.connectivity_panel.finished.connect(self.investigation.facts_changed)
+        self.connectivity_panel.finished.connect(self._after_test)
         self.explain_panel.closing_enabled = True
         self.explain_panel.close_program_requested.connect(self._close_from_explanation)
         self.process_panel.close_requested.connect(self._close_from_panel)
@@ -137,6 +137,11 @@ class MainWindow(QMainWindow):
         make_plain(self)  # every label shows its text literally (ui/plain.py)
         if start:
             self.scan_thread.start()
+
+    def _after_test(self) -> None:
+        """A test finished: what it touched may have changed (not after every tick of the repeat mode)."""
+        if not self.connectivity_panel.repeat_button.isChecked():
+            self.investigation.facts_changed()
 
     # -- extension points ----------------------------------------------------------------------------------------
 

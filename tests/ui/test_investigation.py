@@ -165,3 +165,20 @@ def test_the_switch_says_when_the_picked_row_has_closed(
     del current_rows[1]
     qtbot.waitUntil(lambda: "has closed since" in window.explain_panel.switch_label.text(), timeout=3000)
     assert "still about your message" in window.explain_panel.switch_label.text()
+
+
+def test_a_finished_test_explains_again_but_not_every_repeat(window: MainWindow, qtbot: QtBot) -> None:
+    paste(window, qtbot)
+    shown: list[object] = []
+    window.investigation.diagnosis_shown.connect(shown.append)
+    window.connectivity_panel.finished.emit()
+    qtbot.waitUntil(lambda: len(shown) >= 1, timeout=3000)
+    window.connectivity_panel.repeat_button.blockSignals(True)
+    window.connectivity_panel.repeat_button.setChecked(True)  # as in repeat mode, without starting it
+    window.set_interval(10)  # no scan re-runs it meanwhile
+    qtbot.wait(300)
+    count = len(shown)
+    for _ in range(5):
+        window.connectivity_panel.finished.emit()
+    qtbot.wait(500)
+    assert len(shown) == count
