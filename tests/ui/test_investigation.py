@@ -182,3 +182,14 @@ def test_a_finished_test_explains_again_but_not_every_repeat(window: MainWindow,
         window.connectivity_panel.finished.emit()
     qtbot.wait(500)
     assert len(shown) == count
+
+
+def test_the_program_tab_says_which_program(qtbot: QtBot) -> None:
+    from loopgui.core.processes import ProcessFacts
+    from loopgui.ui.panels.process_panel import ProcessPanel
+
+    panel = ProcessPanel()
+    qtbot.addWidget(panel)
+    facts = ProcessFacts(pid=4242, name="python3", create_time=1.0, cmdline=("python3", "-m", "http.server", "8000"))
+    panel.show_facts(facts, ())
+    assert panel.values["name"].text() == "python3 -m http.server 8000"

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from loopgui.core.labels import program_label
 from loopgui.core.processes import ProcessFacts, started_ago
 from loopgui.core.sockets import SocketRow, format_endpoint
 
@@ -112,7 +113,7 @@ class ProcessPanel(QWidget):
         def show(key: str, value: str, hidden_as: str = "") -> None:
             self.values[key].setText(HIDDEN if hidden_as and hidden_as in hidden else (value or "—"))
 
-        show("name", facts.name, "name")
+        show("name", program_label(facts.name, facts.cmdline) if facts.name else "", "name")  # which python3
         show("pid", str(facts.pid))
         show("exe", facts.exe, "program file")
         show("command", facts.command, "command line")
