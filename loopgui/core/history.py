@@ -649,6 +649,8 @@ class Recorder:
             self._conn = conn
             self._checkpointer = _Checkpointer(self.path)
             self._checkpointer.start()
+            if self.status == "other-writer":
+                self._notice("The other loopgui stopped recording; this one records the history now.")
             self.status = "recording"
             self._reset_memory()
             return True

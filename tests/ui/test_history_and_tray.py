@@ -154,6 +154,15 @@ def test_watching_a_port_notifies_through_the_tray_and_a_click_explains_it(
     assert win.investigate_edit.text() == "127.0.0.1:3000"
     feature.unwatch(3000)
     assert settings.watched_ports == ()
+    # from the table's context menu: the current row's port
+    win.show_all_sockets()
+    index = next(i for i in range(win.model.rowCount()) if win.model.row_at(i).local_port == 5432)  # type: ignore[union-attr]
+    win.table.setCurrentIndex(win.model.index(index, 0))
+    feature.row_watch_action.trigger()
+    assert settings.watched_ports == (5432,)
+    # a new window (the next start) watches the same ports
+    again = TrayFeature(win, settings, notifier=FakeTray())
+    assert again.watcher.ports == frozenset({5432})
 
 
 def test_new_programs_anywhere_is_off_by_default(

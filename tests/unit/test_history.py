@@ -217,6 +217,11 @@ def test_two_recorders_one_writes_the_other_says_so_and_the_file_stays_sound(db:
     assert writer_active(db)
     first.close()
     assert not writer_active(db)
+    second._next_open = 0  # (it tries again every 30 s)
+    f2([row(3000)], T0 + 30)
+    assert second.status == "recording"
+    assert second.take_notices() == ["The other loopgui stopped recording; this one records the history now."]
+    second.close()
     check = sqlite3.connect(db)
     assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     check.close()
