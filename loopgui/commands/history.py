@@ -132,7 +132,7 @@ def _is_address(text: str) -> bool:
 def report(spans: Sequence[Span], title: str) -> str:
     lines = [title]
     for s in spans:
-        end = "still open" if s.open else clock(s.last_seen)
+        end = clock(s.used_until) if s.ended else "still open"
         lines.append(f"  {clock(s.first_seen)} – {end}  ({duration_words(s.duration)})  {s.what()}")
         extra = [f"user {s.user}" if s.user else "", f"command: {s.command}" if s.command else ""]
         extra_text = "; ".join(e for e in extra if e)

@@ -524,7 +524,8 @@ class _Builder:
             spans = [s for s in self.history.port_history(self.port, limit=50) if s.local_port == self.port]
         except HistoryUnavailable as exc:
             return [Finding("loopgui could not read its history of this port.", str(exc))]
-        ended = [s for s in spans if not s.open]
+        # ended ones; a closed connection the system alone held (TIME_WAIT, owner unknown) names nobody
+        ended = [s for s in spans if s.ended and not (s.pid is None and s.first_state in _CLOSED_STATES)]
         listened = [s for s in ended if s.listened]
         chosen = listened or ended
         out: list[Finding] = []
@@ -996,6 +997,9 @@ class _Builder:
         return self.result(headline, verdict, self.holders(self.listeners))
 
 
+_CLOSED_STATES = frozenset(("TIME_WAIT", "CLOSE", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING"))
+
+
 def _earlier_sentence(span: Span, port: int, *, first: bool) -> str:
     """ "node (PID 812) listened on 3000 until 10:04:55 (3 minutes ago); it stopped." or
     "Nothing listens on 62893 now. code (PID 4411) used it from 10:02:11 to 10:02:15, connected to …"."""
@@ -1003,7 +1007,7 @@ def _earlier_sentence(span: Span, port: int, *, first: bool) -> str:
         return f"{span.who} listened on {port} until {clock(span.last_seen)} ({ago(span.last_seen)}); it stopped."
     peer = f", connected to {span.remote_endpoint}" if span.remote_endpoint else ""
     lead = f"Nothing listens on {port} now. " if first else ""
-    return f"{lead}{span.who} used it from {clock(span.first_seen)} to {clock(span.last_seen)}{peer}."
+    return f"{lead}{span.who} used it from {clock(span.first_seen)} to {clock(span.used_until)}{peer}."
 
 
 def _span_detail(span: Span) -> str:

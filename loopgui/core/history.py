@@ -191,6 +191,21 @@ class Span:
     changes: tuple[tuple[float, str], ...] = ()
 
     @property
+    def closed_at(self) -> float | None:
+        """When it started closing (the program let go of it; the system may keep it a minute longer)."""
+        return next((at for at, state in self.changes if state == CLOSING), None)
+
+    @property
+    def used_until(self) -> float:
+        closed = self.closed_at
+        return closed if closed is not None else self.last_seen
+
+    @property
+    def ended(self) -> bool:
+        """Gone, or closing."""
+        return not self.open or self.closed_at is not None or self.last_state in _CLOSING_STATES
+
+    @property
     def duration(self) -> float:
         return max(0.0, self.last_seen - self.first_seen)
 
@@ -217,10 +232,10 @@ class Span:
 
     def sentence(self) -> str:
         """``node (PID 812) listened on 127.0.0.1:3000 (TCP) from 10:02:11 to 10:04:55 (2 min 44 s)``."""
-        if self.open:
-            when = f"from {clock(self.first_seen)}, still there at {clock(self.last_seen)}"
+        if self.ended:
+            when = f"from {clock(self.first_seen)} to {clock(self.used_until)}"
         else:
-            when = f"from {clock(self.first_seen)} to {clock(self.last_seen)}"
+            when = f"from {clock(self.first_seen)}, still there at {clock(self.last_seen)}"
         return f"{self.what()} {when} ({duration_words(self.duration)})"
 
     def as_dict(self) -> dict[str, object]:
@@ -773,7 +788,8 @@ class Recorder:
                 if had is None:
                     new_open.append((key, row, category(row), min(row.first_seen, now)))
                     continue
-                if had.pid != row.pid:  # another program has it now: a new life
+                handed_to_kernel = row.pid is None and category(row) == CLOSING  # TIME_WAIT after the close
+                if had.pid != row.pid and not handed_to_kernel:  # another program has it now: a new life
                     closes.append((last, had.row.state, had.row_id))
                     del self._open[key]
                     new_open.append((key, row, category(row), now))

@@ -167,7 +167,7 @@ class HistoryPanel(QWidget):
             item = QTreeWidgetItem(
                 [
                     clock(s.first_seen),
-                    "still open" if s.open else clock(s.last_seen),
+                    clock(s.used_until) if s.ended else "still open",
                     duration_words(s.duration),
                     s.who,
                     doing,

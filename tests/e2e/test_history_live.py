@@ -18,7 +18,7 @@ import pytest
 from loopgui.commands.explain import main as explain_main
 from loopgui.commands.history import main as history_main
 from loopgui.commands.wait import main as wait_main
-from loopgui.core.history import writer_active
+from loopgui.core.history import HistoryReader, writer_active
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +49,17 @@ def start_recorder(interval: float = 0.5) -> subprocess.Popen[str]:
     assert proc.stdout is not None
     assert "Recording the history" in proc.stdout.readline()
     return proc
+
+
+def wait_for_end(port: int, timeout: float = 15.0) -> bool:
+    """Until the history shows a socket on ``port`` that has ended (the recorder looks every 0.5 s)."""
+    reader = HistoryReader()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(s.ended for s in reader.port_history(port)):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def run_json(main: object, argv: list[str]) -> tuple[int, dict[str, object]]:
@@ -84,10 +95,10 @@ def test_history_and_explain_name_a_listener_and_a_connection_that_are_gone() ->
         assert child.stdout is not None and child.stdin is not None
         listen_port, temp_port = map(int, child.stdout.readline().split())
         assert child.stdout.readline().strip() == "closed"
-        time.sleep(1.3)  # a few looks after the connection closed
+        assert wait_for_end(temp_port)  # the recorder saw the connection go
         child.stdin.close()
         child.wait(timeout=10)
-        time.sleep(1.3)  # and after the listener stopped
+        assert wait_for_end(listen_port)  # and the listener stop
         recorder.send_signal(signal.SIGTERM)
         recorder.communicate(timeout=10)
     finally:

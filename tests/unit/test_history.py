@@ -353,3 +353,16 @@ def test_a_reused_pid_is_another_program(db: Path) -> None:
     rec.close()
     starts = {s.local_port: s.start_time for s in HistoryReader(db).search("node")}
     assert starts == {3000: T0 - 50, 3001: T0 + 1.5}
+
+
+def test_a_closed_connection_in_time_wait_stays_the_programs(db: Path) -> None:
+    rec = recorder(db)
+    feed = Feed(rec)
+    kw = {"remote": "127.0.0.1", "rport": 5432, "first_seen": T0}
+    feed([row(62893, state="ESTABLISHED", pid=4411, program="code", **kw)], T0)  # type: ignore[arg-type]
+    feed([row(62893, state="TIME_WAIT", pid=None, program="", **kw)], T0 + 4)  # type: ignore[arg-type]
+    feed([], T0 + 64)
+    rec.close()
+    (span,) = HistoryReader(db).port_history(62893)
+    assert (span.program, span.pid, span.last_state) == ("code", 4411, "TIME_WAIT")
+    assert (span.closed_at, span.used_until, span.last_seen, span.ended) == (T0 + 4, T0 + 4, T0 + 4, True)
