@@ -366,3 +366,14 @@ def test_a_closed_connection_in_time_wait_stays_the_programs(db: Path) -> None:
     (span,) = HistoryReader(db).port_history(62893)
     assert (span.program, span.pid, span.last_state) == ("code", 4411, "TIME_WAIT")
     assert (span.closed_at, span.used_until, span.last_seen, span.ended) == (T0 + 4, T0 + 4, T0 + 4, True)
+
+
+def test_an_unusable_data_folder_is_a_notice_not_a_crash(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    rec = recorder(blocker / "loopgui" / "history.sqlite3")
+    Feed(rec)([row(3000)], T0)  # must not raise
+    assert rec.status == "failed"
+    (notice,) = rec.take_notices()
+    assert notice.startswith("History is not recorded: loopgui cannot create its folder")
+    rec.close()
