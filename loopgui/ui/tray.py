@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 from loopgui.core import autostart
 from loopgui.core.sockets import Snapshot
 from loopgui.core.watch import Watcher, WatchEvent
+from loopgui.ui.background import BackgroundOp
 from loopgui.ui.settings import Settings
 
 if TYPE_CHECKING:
@@ -295,17 +296,32 @@ class TrayFeature(QObject):
             return False
 
     def set_start_at_login(self, on: bool) -> None:
+        """Write or remove the login item (off the GUI thread: it is disk I/O)."""
         platform = [self._login_platform] if self._login_platform else []
-        try:
+        self.login_action.setEnabled(False)
+
+        def work() -> str:
             if on:
-                where = autostart.enable(None, *platform)
+                return autostart.enable(None, *platform)
+            autostart.disable(*platform)
+            return ""
+
+        def done(where: str) -> None:
+            if on:
                 self.window.show_message(f"loopgui starts when you log in (written to {where}).", 12000)
             else:
-                autostart.disable(*platform)
                 self.window.show_message("loopgui no longer starts when you log in.")
-        except OSError as exc:
+            self._sync_login_action()
+
+        def failed(exc: BaseException) -> None:
             log.warning("start at login: %s", exc)
             self.window.show_message(f"That did not work: {exc}", 12000)
+            self._sync_login_action()
+
+        BackgroundOp(self, work, done).on_failure(failed).start()
+
+    def _sync_login_action(self) -> None:
         self.login_action.blockSignals(True)
         self.login_action.setChecked(self._login_enabled())
         self.login_action.blockSignals(False)
+        self.login_action.setEnabled(True)

@@ -215,17 +215,19 @@ def test_without_a_tray_messages_go_to_the_status_bar_and_background_is_unavaila
 
 
 def test_start_at_login_writes_and_removes_the_autostart_entry(
-    win: MainWindow, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    win: MainWindow, qtbot: QtBot, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     feature = TrayFeature(win, settings, notifier=FakeTray(), login_platform="linux")
     entry = tmp_path / "cfg" / "autostart" / "io.github.loopgui.loopgui.desktop"
     assert not feature.login_action.isChecked()
     feature.login_action.setChecked(True)
+    qtbot.waitUntil(lambda: "starts when you log in" in win.message_label.text(), timeout=5000)
     assert entry.is_file() and "--background" in entry.read_text(encoding="utf-8")
-    assert "starts when you log in" in win.message_label.text()
+    assert feature.login_action.isChecked() and feature.login_action.isEnabled()
     feature.login_action.setChecked(False)
-    assert not entry.exists()
+    qtbot.waitUntil(lambda: not entry.exists() and feature.login_action.isEnabled(), timeout=5000)
+    assert not feature.login_action.isChecked()
 
 
 def test_new_labels_are_plain_text(win: MainWindow, settings: Settings, tmp_path: Path) -> None:
@@ -234,3 +236,15 @@ def test_new_labels_are_plain_text(win: MainWindow, settings: Settings, tmp_path
     assert labels and all(label.textFormat().name == "PlainText" for label in labels)
     named = [w for w in feature.panel.findChildren(QWidget) if w.accessibleName()]
     assert len(named) >= 3
+
+
+def test_start_at_login_that_cannot_be_written_says_so(
+    win: MainWindow, qtbot: QtBot, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "cfg"
+    blocker.write_text("a file where the folder should be")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocker))
+    feature = TrayFeature(win, settings, notifier=FakeTray(), login_platform="linux")
+    feature.login_action.setChecked(True)
+    qtbot.waitUntil(lambda: "That did not work" in win.message_label.text(), timeout=5000)
+    assert not feature.login_action.isChecked() and feature.login_action.isEnabled()
