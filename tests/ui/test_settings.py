@@ -11,6 +11,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -202,8 +203,8 @@ def test_fit_rect_keeps_the_window_on_the_screen() -> None:
 def test_any_value_reads_back_as_a_valid_setting(values: dict[str, object]) -> None:
     from PySide6.QtCore import QByteArray, QSettings
 
-    q = QSettings("loopgui-test-fuzz", "never-written")  # in memory: nothing is synced in this test
-    q.clear()
+    folder = tempfile.TemporaryDirectory()
+    q = QSettings(str(Path(folder.name) / "loopgui.ini"), QSettings.Format.IniFormat)  # never the user's own
     for key, value in values.items():
         q.setValue(key, QByteArray(value) if isinstance(value, bytes) else value)
     s = Settings(q)
@@ -216,7 +217,8 @@ def test_any_value_reads_back_as_a_valid_setting(values: dict[str, object]) -> N
     assert layout is None or (sorted(layout.order) == list(range(9)) and 0 <= layout.sort_column < 9)
     split = s.splitter_sizes
     assert split is None or (min(split) >= 0 and sum(split) > 0)
-    q.clear()
+    del s, q
+    folder.cleanup()
 
 
 def test_settings_round_trip(settings: Settings, qtbot: QtBot) -> None:
