@@ -136,11 +136,21 @@ def _accessible(widget: QWidget) -> tuple[str, str]:
     return iface.text(QAccessible.Text.Name), iface.text(QAccessible.Text.Description)
 
 
-def test_every_interactive_widget_has_an_accessible_name_and_description(window: MainWindow, qtbot: QtBot) -> None:
+def test_every_interactive_widget_has_an_accessible_name_and_description(
+    window: MainWindow, qtbot: QtBot, settings: Settings, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loopgui.ui.history_panel import HistoryFeature
+    from loopgui.ui.tray import TrayFeature
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the history store lives in the test's own folder
+    features = (HistoryFeature(window, settings), TrayFeature(window, settings))  # as the program adds them
+    assert window.tabs.count() >= 4 and features
     missing = []
     for w in window.findChildren(QWidget):
         if not isinstance(w, (*INTERACTIVE, QPlainTextEdit)) or w.objectName().startswith("qt_") or w.isHidden():
             continue  # not interactive, Qt's own, or hidden for good (the table's row numbers)
+        if w.window() is not window:
+            continue  # a drop-down list's own popup window
         if isinstance(w.parent(), (QAbstractSpinBox, QComboBox, QLineEdit, QTabBar)):
             continue  # Qt's own parts (a spin box's editor, the clear button, tab scroll arrows) speak through it
         name, description = _accessible(w)
