@@ -190,3 +190,21 @@ def test_warnings_read_on_a_dark_palette(window: MainWindow) -> None:
     dark.setColor(QPalette.ColorRole.Window, QColor(40, 40, 40))
     window.setPalette(dark)
     assert window.notice_label.styleSheet() != light and "#ffb060" in window.notice_label.styleSheet()
+
+
+def test_the_window_matches_the_launcher_entry() -> None:
+    """Wayland groups by desktop file name (app id), X11 by WM_CLASS (the application name): both must match the
+    installed entry."""
+    from pathlib import Path
+
+    entry = Path(__file__).resolve().parents[2] / "resources" / f"{DESKTOP_FILE_NAME}.desktop"
+    lines = dict(line.split("=", 1) for line in entry.read_text(encoding="utf-8").splitlines() if "=" in line)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    name = app.applicationName()
+    try:
+        configure_app(app)
+        assert lines["StartupWMClass"] == app.applicationName() == "loopgui"
+        assert QGuiApplication.desktopFileName() == entry.stem
+    finally:
+        app.setApplicationName(name)
