@@ -773,7 +773,6 @@ class Recorder:
         last = self._prev_taken or now
         new_open: list[tuple[bytes, SocketRow, str, float]] = []
         closes: list[tuple[float, str, int]] = []
-        moves: list[tuple[str, int]] = []
         notes: list[tuple[int, float, str]] = []
         with conn:
             for key in removed:
@@ -795,9 +794,8 @@ class Recorder:
                     new_open.append((key, row, category(row), now))
                     continue
                 state = category(row)
-                if state and state != had.state:
+                if state and state != had.state:  # last_state is written once, when the socket goes
                     notes.append((had.row_id, now, state))
-                    moves.append((row.state, had.row_id))
                     had.state = state
                 had.row = row
             for key in added:
@@ -806,8 +804,6 @@ class Recorder:
                     new_open.append((key, row, category(row), min(row.first_seen, now)))
             if closes:
                 conn.executemany("UPDATE sockets SET last_seen=?, last_state=? WHERE id=?", closes)
-            if moves:
-                conn.executemany("UPDATE sockets SET last_state=? WHERE id=?", moves)
             if notes:
                 conn.executemany("INSERT INTO changes(socket, at, state) VALUES (?, ?, ?)", notes)
             if new_open:
