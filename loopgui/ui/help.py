@@ -107,3 +107,20 @@ class HelpDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(560, 520)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+
+
+class HelpPages:
+    """The help windows of one main window, made once and shown again."""
+
+    def __init__(self, parent: QWidget) -> None:
+        self._parent = parent
+        self.dialogs: dict[str, HelpDialog] = {}
+
+    def show(self, title: str) -> HelpDialog:
+        dialog = self.dialogs.get(title)
+        if dialog is None:
+            body = legend_html() if title == LEGEND_TITLE else how_to_html()
+            dialog = self.dialogs[title] = HelpDialog(title, body, self._parent)
+        dialog.show()
+        dialog.activateWindow()
+        return dialog

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPalette, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -34,13 +34,14 @@ from loopgui.core.scanner import Scanner, make_scanner
 from loopgui.core.sockets import ORPHAN_STATES, RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
 from loopgui.ui import background
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
-from loopgui.ui.help import HOW_TO_TITLE, LEGEND_TITLE, HelpDialog, how_to_html, legend_html
+from loopgui.ui.help import HOW_TO_TITLE, LEGEND_TITLE, HelpDialog, HelpPages
 from loopgui.ui.investigation import Investigation
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
 from loopgui.ui.plain import make_plain, plain_tooltip, plain_warning
 from loopgui.ui.scan_thread import MAX_INTERVAL, MIN_INTERVAL, ScanThread, clamp_interval
+from loopgui.ui.screen import fit_to_screen, warning_colour
 from loopgui.ui.settings import (
     Settings,
     restore_splitter,
@@ -98,7 +99,7 @@ class MainWindow(QMainWindow):
         self._scan_error = ""
         self._offered_clipboard = ""
         self._row_actions: list[QAction] = []
-        self._help_dialogs: dict[str, HelpDialog] = {}
+        self.help_pages = HelpPages(self)
         self._fitted = False
 
         self.model = SocketTableModel(self)
@@ -167,38 +168,16 @@ class MainWindow(QMainWindow):
 
     def show_help(self, title: str) -> HelpDialog:
         """Open one of the help pages (not modal: the user can look at the window while reading)."""
-        body = legend_html() if title == LEGEND_TITLE else how_to_html()
-        dialog = self._help_dialogs.get(title)
-        if dialog is None:
-            dialog = self._help_dialogs[title] = HelpDialog(title, body, self)
-        dialog.show()
-        dialog.activateWindow()
-        return dialog
+        return self.help_pages.show(title)
 
     def fit_to_screen(self) -> None:
-        """Never larger than the screen's free area (scaling can make the remembered or default size too big), and
-        never off it: a title bar out of reach cannot be moved back."""
-        handle = self.windowHandle()
-        screen = (handle.screen() if handle is not None else None) or QGuiApplication.primaryScreen()
-        if screen is None:
-            return
-        area = screen.availableGeometry()
-        frame, inner = self.frameGeometry(), self.geometry()
-        extra_w = frame.width() - inner.width() if frame.width() > inner.width() else 8  # before the window manager
-        extra_h = frame.height() - inner.height() if frame.height() > inner.height() else 32  # adds its frame
-        width = max(200, min(self.width(), area.width() - extra_w))
-        height = max(150, min(self.height(), area.height() - extra_h))
-        if (width, height) != (self.width(), self.height()):
-            self.resize(width, height)
-        x = min(max(frame.x(), area.left()), max(area.left(), area.right() + 1 - width - extra_w))
-        y = min(max(frame.y(), area.top()), max(area.top(), area.bottom() + 1 - height - extra_h))
-        if (x, y) != (frame.x(), frame.y()):
-            self.move(x, y)
+        fit_to_screen(self)
+
+    def _fit_framed(self) -> None:
+        fit_to_screen(self, resize=False)  # the frame is known now: keep the title bar on the screen
 
     def _colour_notice(self) -> None:
-        """Warnings in orange that reads on the window's background, light or dark."""
-        dark = self.palette().color(QPalette.ColorRole.Window).lightnessF() < 0.5
-        self.notice_label.setStyleSheet(f"color: {'#ffb060' if dark else '#b35900'};")
+        self.notice_label.setStyleSheet(f"color: {warning_colour(self.palette())};")
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -211,7 +190,7 @@ class MainWindow(QMainWindow):
             self._fitted = True
             self.fit_to_screen()
             # Once more when the window manager has added its frame: the title bar must be on the screen.
-            QTimer.singleShot(500, self.fit_to_screen)
+            QTimer.singleShot(500, self._fit_framed)
 
     def show_message(self, text: str, timeout_ms: int = 8000) -> None:
         """A short message in the status bar (it clears after ``timeout_ms``; the newest wins)."""

@@ -115,12 +115,12 @@ def test_help_pages(window: MainWindow, qtbot: QtBot) -> None:
     titles = [a.text() for a in window.help_menu.actions()]
     assert "&How to use loopgui" in titles and "&What the colours and words mean" in titles
     window.legend_action.trigger()
-    legend = window._help_dialogs["What the colours and words mean"]
+    legend = window.help_pages.dialogs["What the colours and words mean"]
     text = legend.browser.toPlainText()
     for words in ("Green", "Red", "no program (connection already closed)", "Waiting for connections", "PID"):
         assert words in text
     window.how_to_action.trigger()
-    how = window._help_dialogs["How to use loopgui"].browser.toPlainText()
+    how = window.help_pages.dialogs["How to use loopgui"].browser.toPlainText()
     assert "Explain this row" in how and "Ctrl+L" in how
     assert legend.isVisible()
 
