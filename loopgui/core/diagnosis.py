@@ -52,7 +52,8 @@ class Holder:
     def name(self) -> str:
         if self.row.pid is None:
             return "a program of another user or of the system"
-        name = self.row.program or (self.facts.name if self.facts else "")
+        # The label tells one python3 from another ("python3 -m http.server 8000"), as the table does.
+        name = self.row.label or self.row.program or (self.facts.name if self.facts else "")
         return f"{name or 'a program'} (PID {self.row.pid})"
 
 

@@ -115,3 +115,13 @@ def test_closing_states_without_an_owner_are_leftovers_not_hidden() -> None:
     for state in ("FIN_WAIT1", "CLOSE_WAIT", "LAST_ACK"):
         r = row(8002, remote="127.0.0.1", rport=47964, state=state, pid=None, program="")
         assert owner_text(r) == "no program (connection already closed)", state
+
+
+def test_the_explanation_names_the_program_as_the_table_does() -> None:
+    from dataclasses import replace
+
+    from loopgui.core.diagnosis import Holder
+
+    server = replace(row(8000, program="python3", pid=42), label="python3 -m http.server 8000")
+    assert Holder(server).name == "python3 -m http.server 8000 (PID 42)"
+    assert Holder(row(8000, program="python3", pid=42)).name == "python3 (PID 42)"
