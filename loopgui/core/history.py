@@ -170,7 +170,9 @@ def redacted_command(words: Sequence[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """One socket's life as recorded.  ``open``: it was still there at the last scan of its recording."""
+    """One socket's life as recorded.  ``open``: it was still there at the last scan of its recording.
+    ``last_state`` is the state it had when it went (its first state while it is open); ``changes`` holds the
+    moments it became listening, connected or closing in between."""
 
     proto: str
     local_addr: str
