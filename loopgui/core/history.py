@@ -522,6 +522,7 @@ class Recorder:
         self._enabled = enabled
         self._clear = False
         self._notices: list[str] = []
+        self._last_notice = ""
         self._lock = WriterLock(self.path.with_name(LOCK_NAME))
         self._conn: sqlite3.Connection | None = None
         self._checkpointer: _Checkpointer | None = None
@@ -560,6 +561,10 @@ class Recorder:
         return out
 
     def _notice(self, text: str) -> None:
+        """Say ``text`` once (the same trouble found again at the next attempt is not repeated)."""
+        if text == self._last_notice:
+            return
+        self._last_notice = text
         log.warning("%s", text)
         with self._flags:
             self._notices.append(text)
@@ -668,6 +673,7 @@ class Recorder:
             self._checkpointer.start()
             if self.status == "other-writer":
                 self._notice("The other loopgui stopped recording; this one records the history now.")
+            self._last_notice = ""
             self.status = "recording"
             self._reset_memory()
             return True

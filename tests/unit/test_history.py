@@ -377,3 +377,14 @@ def test_an_unusable_data_folder_is_a_notice_not_a_crash(tmp_path: Path) -> None
     (notice,) = rec.take_notices()
     assert notice.startswith("History is not recorded: loopgui cannot create its folder")
     rec.close()
+
+
+def test_the_same_trouble_is_said_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history, "REOPEN_EVERY", 0.0)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    rec = recorder(blocker / "loopgui" / "history.sqlite3")
+    feed = Feed(rec)
+    for i in range(3):
+        feed([row(3000)], T0 + i)
+    assert len(rec.take_notices()) == 1
