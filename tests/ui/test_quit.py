@@ -156,9 +156,11 @@ def test_relays_are_only_let_go_on_the_gui_thread(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: len(background._relays) == before, timeout=5000)
 
     gone = QWidget()
-    BackgroundOp(gone, lambda: release.wait(5) and 2, got.append).start()
+    hold = threading.Event()  # not ``release``: it is set already, and the result could beat the deletion
+    BackgroundOp(gone, lambda: hold.wait(5) and 2, got.append).start()
     assert len(background._relays) == before + 1
     gone.deleteLater()
     qtbot.waitUntil(lambda: len(background._relays) == before, timeout=5000)
+    hold.set()
     assert background.wait_for_running(5)
     assert got == [1] * 20  # the result for the destroyed parent was dropped
