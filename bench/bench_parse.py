@@ -69,6 +69,15 @@ ADVERSARIAL = {
     "host= and spaces": lambda n: "host=a" + " " * n,
     "errno words": lambda n: "errno " * (n // 6),
     "host=' fields": lambda n: "host='" * (n // 6),
+    "connect to + words and server": lambda n: "connect to the a b server on " * (n // 29),
+    "connect to + long name": lambda n: "failed to connect to " + "a" * n,
+    "resolving + dotted name": lambda n: "Resolving " + "a." * (n // 2),
+    "wget |address|": lambda n: "|1|:1 " * (n // 6),
+    "see + URLs": lambda n: "(see https://a/docs) " * (n // 21),
+    "dev-server banner": lambda n: "Local: http://a:1 ECONNREFUSED " * (n // 31),
+    "bare addresses": lambda n: "1.1.1.1 refused " * (n // 16),
+    "name (port N)": lambda n: "a" * (n - 10) + " (port 1)",
+    "name[address]:port": lambda n: "a[1.1.1.1]:1 " * (n // 13),
 }
 
 

@@ -192,6 +192,8 @@ def diagnose(
     named = found.kind == ErrorKind.NOT_FOUND and found.lookup_host
     if named and (not found.endpoints or found.endpoints[0].host.lower() != found.lookup_host.lower()):
         return _name_not_found(found, text, env)  # about the name; any address in the text is not the target
+    if found.host_only and not named:
+        return _host_without_port(found, text)
     if not found.endpoints:
         return _no_endpoint(found, text)
     endpoint = found.endpoints[0]
@@ -246,6 +248,46 @@ def _no_endpoint(found: FindResult, text: str) -> Diagnosis:
         next_steps=()
         if empty
         else ("Paste text that contains something like 127.0.0.1:62893, localhost:3000 or “port 5432”.",),
+        problems=found.problems,
+        text=text if isinstance(text, str) else "",
+    )
+
+
+def _host_without_port(found: FindResult, text: str) -> Diagnosis:
+    """The message names the computer ("Can't connect to MySQL server on 'localhost' (10061)") but no port."""
+    host = found.host_only
+    what = f"{found.kind.plain[0].upper()}{found.kind.plain[1:]}" if found.kind else "The connection failed"
+    findings = [
+        Finding(f"{what} when connecting to the computer “{host}”. The message names the computer but not the port."),
+    ]
+    if found.kind is not None:
+        findings.append(Finding(_KIND_MEANING[found.kind]))
+    program, usual = found.port_hint
+    steps = ["Look in the program's settings or the full error output for the port it tried to use."]
+    if program:
+        findings.append(
+            Finding(
+                f"The message mentions {program}, which normally uses port {usual}. That is a hint, not something "
+                "the message says: the program may be set to another port."
+            )
+        )
+        first = usual.split(" ", 1)[0]
+        steps.append(f"If it is the usual port, you can check it here by typing {host}:{first} (or just port {first}).")
+    else:
+        steps.append(f"When you know the port, type {host}:PORT here to check it (for example {host}:3000).")
+    details: list[tuple[str, str]] = [("Computer", host)]
+    if found.kind_text:
+        details.append(("Error words", found.kind_text))
+    if program:
+        details.append(("Usual port of " + program, usual))
+    return Diagnosis(
+        headline=f"The message names the computer “{host}” but not the port.",
+        verdict=Verdict.UNKNOWN,
+        kind=found.kind,
+        findings=tuple(findings),
+        next_steps=tuple(steps),
+        details=tuple(details),
+        other_endpoints=found.endpoints,
         problems=found.problems,
         text=text if isinstance(text, str) else "",
     )
@@ -462,8 +504,6 @@ class _Builder:
         h = self.host.lower()
         if h in ("", "*") or knowledge.address_kind(h) == knowledge.WILDCARD:
             return None
-        if self.ep.resolved and knowledge.ip_version(self.ep.resolved):
-            return (_normal(self.ep.resolved),)  # the message says which address the name stood for
         if _is_localhost(h):
             return self.env.localhost or ("127.0.0.1",)
         if knowledge.ip_version(h):
@@ -570,6 +610,8 @@ class _Builder:
     def details(self) -> tuple[tuple[str, str], ...]:
         port_range = knowledge.port_range_sentence(self.port, self.env.ephemeral)
         out = [("Address", self.ep.display), ("Port range", port_range)]
+        if self.ep.named:
+            out.insert(1, ("Name in the message", self.ep.named))
         if self.info.iana_name or self.info.iana_description:
             out.append(("IANA registration", f"{self.info.iana_name} — {self.info.iana_description}".strip(" —")))
         if self.info.common_use:
@@ -855,7 +897,7 @@ class _Builder:
         """“localhost” means several addresses here, and the program listens on some of them but not on the first
         one, the only one many clients try (Node.js 17 and later, and others): they are refused."""
         order = tuple(_normal(a) for a in self.env.localhost)
-        if self.selected is not None or self.ep.resolved or not _is_localhost(self.host) or not order:
+        if self.selected is not None or self.ep.named or not _is_localhost(self.host) or not order:
             return None
         if self.kind not in (None, ErrorKind.REFUSED):
             return None
@@ -896,10 +938,11 @@ class _Builder:
         """When the failed address is the first meaning of “localhost” here, the program was probably given that
         name: say what it means on this computer."""
         order = tuple(_normal(a) for a in self.env.localhost)
-        h = _normal(self.ep.resolved or self.host)
-        if not order or not (_is_localhost(self.host) or h in order):
+        h = _normal(self.host)
+        named_localhost = _is_localhost(self.host) or _is_localhost(self.ep.named)  # "localhost/127.0.0.1:8080"
+        if not order or not (named_localhost or h in order):
             return None
-        if h != order[0] and not _is_localhost(self.host):
+        if h != order[0] and not named_localhost:
             return None
         return Finding(
             f"On this computer “localhost” means {_means(order)}: a program given “localhost” tries {order[0]} "
@@ -929,7 +972,7 @@ class _Builder:
                 self.findings.append(hint)
             listen_addr = self.tcp_listeners[0].local_addr
             missing = (targets or ("",))[0]
-            self.steps.append(f"Connect to {format_endpoint(listen_addr, self.port)} instead of {self.ep.display}.")
+            self.steps.append(f"Connect to {format_endpoint(listen_addr, self.port)} instead of {self.ep.given}.")
             if missing:
                 self.steps += self.family_fixes(main, _normal(listen_addr), missing)[1:]
             else:

@@ -79,6 +79,7 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         r"address already in use|address in use|connection in use: \(|only one usage of each socket address"
         r"|port is already allocated"
         r"|already in use|already be in use|already used|already running on port|port \d{1,5} is in use"
+        r"|currently in use|is in use by another"
         r"|addressinuse|portinuse|地址已在使用|通常每个套接字地址|adresse bereits verwendet|adresse déjà utilisée"
         r"|dirección ya (?:está )?en uso|被占用|已占用|使用中です|既に使用されています|wird bereits verwendet"
         r"|уже используется|está en uso"
@@ -122,7 +123,9 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         2,
         r"timed out|time-?out expired|timeout was reached|timeout exceeded|curl: \(28\)|i/o timeout|connect timeout"
         r"|connection timeout|deadline exceeded|timeout of \d{1,7}ms exceeded|esockettimedout|连接超时|连线逾时"
-        r"|zeitüberschreitung|délai d'attente|tiempo de espera",
+        r"|zeitüberschreitung|délai d'attente|tiempo de espera"
+        # StackExchange.Redis names the failure last: "... disable AbortOnConnectFail. Timeout"
+        r"|abortonconnectfail\. timeout",
     ),
     (
         ErrorKind.RESET,
@@ -133,7 +136,8 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         ErrorKind.RESET,
         2,
         r"connection reset|socket hang up|broken pipe|connection aborted|econnaborted\b|连接被对方重设|连接被对方重置|"
-        r"connection was forcibly closed|强迫关闭了一个现有的连接",
+        r"connection was forcibly closed|强迫关闭了一个现有的连接"
+        r"|forces an existing connection to be closed",  # a translated Windows 10054 text
     ),
     (
         ErrorKind.UNREACHABLE,
@@ -143,12 +147,13 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
     (
         ErrorKind.UNREACHABLE,
         2,
-        r"no route to host|network is unreachable|host is unreachable|没有到主机的路由|网络不可达",
+        r"no route to host|network is unreachable|host is unreachable|没有到主机的路由|网络不可达"
+        r"|attempted to an unreachable",  # Windows: "A socket operation was attempted to an unreachable network/host"
     ),
     (
         ErrorKind.NOT_FOUND,
         3,
-        r"enotfound\b|eai_again\b|eai_noname\b|err_name_not_resolved|unknownhostexception",
+        r"enotfound\b|eai_again\b|eai_noname\b|err_name_not_resolved|unknownhostexception|nxdomain\b",
     ),
     (
         ErrorKind.NOT_FOUND,
@@ -243,13 +248,14 @@ def _choose_kind(hits: list[_KindHit]) -> ErrorKind | None:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """An address found in text.  ``host`` is "" when the text named only a port.  ``resolved``: the address the
-    text says the name stood for ("localhost/127.0.0.1:8080", 'server at "localhost" (::1)'), else ""."""
+    """An address found in text.  ``host`` is "" when the text named only a port.  When the text gives both a name
+    and the address it stood for ("localhost/127.0.0.1:8080", 'server at "localhost" (::1)', "Failed to connect to
+    localhost:3000 ... dial tcp [::1]:3000"), ``host`` is the address actually dialled and ``named`` the name."""
 
     host: str
     port: int
     text: str
-    resolved: str = ""
+    named: str = ""
 
     @property
     def display(self) -> str:
@@ -257,17 +263,30 @@ class Endpoint:
             return f"port {self.port}"
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
+    @property
+    def given(self) -> str:
+        """The address as the program was given it: "localhost:5432" for 'server at "localhost" (::1), port 5432'."""
+        if not self.named:
+            return self.display
+        return f"[{self.named}]:{self.port}" if ":" in self.named else f"{self.named}:{self.port}"
+
 
 @dataclass(frozen=True, slots=True)
 class FindResult:
     """Endpoints, most likely first; the error kind if one was recognised; plain-language problems.
-    ``lookup_host``: the name a failed name lookup was about ("getaddrinfo ENOTFOUND db"), else ""."""
+    ``lookup_host``: the name a failed name lookup was about ("getaddrinfo ENOTFOUND db"), else "".
+    ``host_only``: the computer the failure is about when the text names it without any port ("Could not resolve
+    hostname github.com", "Can't connect to MySQL server on 'localhost' (10061)"); then it is the answer, not
+    ``endpoints[0]`` (any endpoints are other addresses in the text).  ``port_hint``: (program, usual port) when
+    the text names a well-known program, such as ("MySQL", "3306"); a hint, never what the text said."""
 
     endpoints: tuple[Endpoint, ...]
     problems: tuple[str, ...] = ()
     kind: ErrorKind | None = None
     kind_text: str = ""
     lookup_host: str = ""
+    host_only: str = ""
+    port_hint: tuple[str, str] = ("", "")
 
     @property
     def ports(self) -> frozenset[int]:
@@ -290,7 +309,7 @@ _NOT_NAMES_TEXT = (
     "port ports line lines col column row pid id code errno error err status time at in on to from by of v ver "
     "version size len length offset page step stage http https tcp tcp4 tcp6 udp udp4 udp6 ws wss address addr "
     "host hostname listen bind dial connect thread localport remoteport uid gid fd exit signal attempt retry "
-    "retries count index node"
+    "retries count index node char"
 )
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 _PROTOCOLS = frozenset(("tcp", "tcp4", "tcp6", "udp", "udp4", "udp6"))
@@ -351,6 +370,8 @@ def _plausible_name(name: str) -> bool:
     low = name.lower()
     if low == "localhost" or low.endswith(".localhost"):
         return True
+    if "__" in name:
+        return False  # "<startReceiving>b__175_2:1971": a compiler-made .NET method name, not a computer
     if "." in name:
         last = low.rstrip(".").rsplit(".", 1)[-1]
         return last not in _FILE_ENDINGS and not last.isdigit() and not _DIGITS_DOTS.fullmatch(low)
@@ -366,7 +387,7 @@ class _Cand:
     host: str
     port: int | None
     points: int
-    resolved: str = ""
+    named: str = ""
     port_text: str = ""
 
 
@@ -397,12 +418,16 @@ def _walk_back(text: str, start: int, chars: frozenset[str], limit: int) -> int:
 def _f_pg(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     # libpq: connection to server at "localhost" (::1), port 5432 failed / on host "localhost" (127.0.0.1) and
     # accepting TCP/IP connections on port 5432 / host name "localhost", service "5432"
+    # (the address in brackets is the one dialled: it is the endpoint, the name is kept with it and listed too)
     host = _clean_host(text[m.start("pgh") : m.end("pgh")])
     ip = _clean_host(m.group("pgip") or "")
-    if host:
-        yield _Cand(m.start(), m.end(), host, _int(m.group("pgp")), 3, resolved=ip if ip != host else "")
+    port = _int(m.group("pgp"))
     if ip and ip != host:
-        yield _Cand(m.start("pgip"), m.end("pgip"), ip, _int(m.group("pgp")), 2)
+        yield _Cand(m.start(), m.end(), ip, port, 3, named=host)
+        if host:
+            yield _Cand(m.start("pgh"), m.end("pgh"), host, port, 2)
+    elif host:
+        yield _Cand(m.start(), m.end(), host, port, 3)
 
 
 def _f_fields(text: str, m: re.Match[str]) -> Iterator[_Cand]:
@@ -448,8 +473,8 @@ _REDACTED_V4 = re.compile(r"[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3}")
 
 def _named_and_ip(text: str, ip_start: int, ip_end: int, port: int | None, end: int) -> Iterator[_Cand]:
     """Java and Android write "name/address" ("localhost/127.0.0.1", "/192.168.49.1" when there is no name): the
-    name is the endpoint, the address it stood for is listed after it.  A hidden address ("xx.xxx.xx.xx") is left
-    out."""
+    address is the one dialled and is the endpoint, with the name kept; the name is listed after it.  A hidden
+    address ("xx.xxx.xx.xx") is not an endpoint: then the name is."""
     if text.startswith("//", ip_start - 2):
         return  # "http://[::1]:8080": a URL, read by the URL finder
     raw_ip = text[ip_start:ip_end]
@@ -464,10 +489,11 @@ def _named_and_ip(text: str, ip_start: int, ip_end: int, port: int | None, end: 
             start = i if named else ip_start - 1
         else:
             start = ip_start - 1
-    if named:
-        yield _Cand(start, end, named, port, 3, resolved=ip)
-        if ip:
-            yield _Cand(ip_start, ip_end, ip, port, 2)
+    if named and ip:
+        yield _Cand(start, end, ip, port, 3, named=named)
+        yield _Cand(start, ip_start - 1, named, port, 2)
+    elif named:
+        yield _Cand(start, end, named, port, 3)
     elif ip and (":" in ip or _IPV4_RE.fullmatch(ip)):
         yield _Cand(start, end, ip, port, 3)
 
@@ -486,11 +512,14 @@ def _f_paren_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     if end > 0 and text[end - 1] == " ":
         end -= 1
     start = _walk_back(text, end, _IP_CHARS, 64)
-    if start == end:
+    name_end = end > 0 and text[end - 1] in _HOST_CHARS  # "github.com (port 9418)": ends in a letter of no address
+    if start == end and not name_end:
         return
-    if start > 0 and text[start - 1] in _HOST_CHARS and text[start - 1] not in _IP_CHARS:
+    if start == end or (start > 0 and text[start - 1] in _HOST_CHARS and text[start - 1] not in _IP_CHARS):
         start = _walk_back(text, end, _HOST_CHARS, 253)  # a name, not an address: "ossars.net(port 1935)"
         host = _phrase_host(text[start:end])
+        if host and not _IPV4_RE.fullmatch(host) and "." not in host and not _is_local_name(host):
+            host = ""  # "listening (port 80)": a word, not a computer
         if host and (start == 0 or text[start - 1] not in "/:@"):
             yield _Cand(start, m.end(), host, _int(m.group("pp")), 3)
         return
@@ -502,6 +531,19 @@ def _f_java(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     yield from _named_and_ip(text, m.start("sip"), m.end("sip"), _int(m.group("sp")), m.end())
 
 
+def _f_wget(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # wget: "Connecting to example.org (example.org)|93.184.216.34|:443... failed": the address dialled, with the name
+    host = _clean_host(m.group("wip"))
+    if not host or not _is_address(host):
+        return
+    named = ""
+    if m.start() > 0 and text[m.start() - 1] == ")":
+        i = _walk_back(text, m.start() - 1, _HOST_CHARS, 253)
+        if i > 0 and text[i - 1] == "(":
+            named = _phrase_host(text[i : m.start() - 1])
+    yield _Cand(m.start(), m.end(), host, _int(m.group("wp")), 3, named=named, port_text=m.group("wp"))
+
+
 def _f_url(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     start = m.start()
     i = _walk_back(text, start, _SCHEME_CHARS, 17)
@@ -510,8 +552,8 @@ def _f_url(text: str, m: re.Match[str]) -> Iterator[_Cand]:
         return
     raw = m.group("uv6") or m.group("uhost") or ""
     host = _clean_host(raw.replace("%25", "%"))
-    if not host:
-        return
+    if not host or (not m.group("uport") and _is_docs_url(text, i, m.end(), host)):
+        return  # a documentation link; an address with its own port is a server, whatever its path
     port_text = m.group("uport") or ""
     if port_text:
         yield _Cand(i, m.end(), host, _int(port_text), 3, port_text=port_text)
@@ -519,6 +561,31 @@ def _f_url(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     default = _DEFAULT_PORTS.get(scheme.lower())
     if default is not None:
         yield _Cand(i, m.end(), host, default, 0)
+
+
+# Documentation links in error messages ("see https://curl.haxx.se/libcurl/c/libcurl-errors.html",
+# "Background on this error at: https://sqlalche.me/e/20/e3q8", "https://nodejs.org/api/errors.html#..."): they are
+# never the endpoint a failure is about.
+_DOCS_BEFORE = re.compile(
+    r"(?:\bsee|\bvisit|\bread|information|more info|details|background on this error at|help)\W{0,4}$"
+)
+_DOCS_PATH = re.compile(
+    r"/(?:docs?|documentation|api|errors?|e|wiki|help|manual|reference|libcurl|fwlink|kb|faq|articles?|guides?)"
+    r"(?:[/#?.]|$)|\.html?(?:[#?]|$)|/issues/\d"
+)
+_DOCS_HOSTS = frozenset(("docs", "learn", "developer", "developers", "help", "support", "aka", "wiki"))
+
+
+def _is_docs_url(text: str, start: int, host_end: int, host: str) -> bool:
+    if _DOCS_BEFORE.search(text[max(0, start - 40) : start].lower()):
+        return True
+    if host.lower().split(".", 1)[0] in _DOCS_HOSTS:
+        return True
+    path_end = host_end
+    while path_end < len(text) and path_end - host_end < 200 and not text[path_end].isspace():
+        path_end += 1
+    path = text[host_end:path_end].lower().rstrip(").,;'\"`>]")
+    return bool(_DOCS_PATH.search(path))
 
 
 def _f_multiaddr(text: str, m: re.Match[str]) -> Iterator[_Cand]:
@@ -530,6 +597,22 @@ def _f_multiaddr(text: str, m: re.Match[str]) -> Iterator[_Cand]:
 def _f_v6(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     # "[::1]:8080", "[fe80::1%1]:8080", and ssh's "[localhost]:2222"
     host = _clean_host(m.group("v6"))
+    if host and _IPV4_RE.fullmatch(host):
+        # Postfix "gmail-smtp-in.l.google.com[74.125.141.26]:25": the address dialled, with the name it stood for
+        i = _walk_back(text, m.start(), _HOST_CHARS, 253)
+        named = _phrase_host(text[i : m.start()]) if i < m.start() else ""
+        if named and _IPV4_RE.fullmatch(named):
+            named = ""
+        yield _Cand(
+            i if named else m.start(),
+            m.end(),
+            host,
+            _int(m.group("v6port")),
+            3,
+            named=named,
+            port_text=m.group("v6port"),
+        )
+        return
     if host and (":" in host or (_plausible_name(host) and ("." in host or _is_local_name(host)))):
         yield _Cand(m.start(), m.end(), host, _int(m.group("v6port")), 3, port_text=m.group("v6port"))
 
@@ -576,8 +659,30 @@ def _f_name(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     if prev and (_wordy(prev) or prev in ".:/-\\"):
         return
     host = _clean_host(name)
-    if host and not _IPV4_RE.fullmatch(host) and _plausible_name(host):
+    if not host or _IPV4_RE.fullmatch(host):
+        return
+    if _plausible_name(host) or (_after_connect_to(text, i) and _plausible_word_host(host)):
         yield _Cand(i, m.end(), host, _int(port_text), 3, port_text=port_text)
+
+
+_CONNECT_TO = ("connect to ", "connecting to ", "connection to ", "connected to ")
+
+
+def _after_connect_to(text: str, start: int) -> bool:
+    return text[max(0, start - 16) : start].lower().endswith(_CONNECT_TO)
+
+
+def _plausible_word_host(name: str) -> bool:
+    """A one-word computer name right after "connect to" ("Failed to connect to LP1721:1433"): Windows writes its
+    computer names in capitals, so any word that is not a common word, a file name or a made-up identifier."""
+    low = name.lower()
+    return (
+        len(name) >= 2
+        and low not in _NOT_NAMES
+        and low not in _NOT_HOSTS
+        and "__" not in name
+        and ("." not in low or low.rsplit(".", 1)[-1] not in _FILE_ENDINGS)
+    )
 
 
 def _f_port_words(text: str, m: re.Match[str]) -> Iterator[_Cand]:
@@ -595,7 +700,8 @@ def _f_hostless(text: str, m: re.Match[str]) -> Iterator[_Cand]:
 
 def _f_quoted_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     # 'listen EACCES: permission denied "80"'
-    yield _Cand(m.start("qp"), m.end("qp"), "", _int(m.group("qp")), 1, port_text=m.group("qp"))
+    group = "qp" if m.group("qp") else "qp2"
+    yield _Cand(m.start(group), m.end(group), "", _int(m.group(group)), 1, port_text=m.group(group))
 
 
 @dataclass(frozen=True, slots=True)
@@ -720,6 +826,7 @@ _FINDERS: tuple[_Finder, ...] = (
         ),
         _f_java,
     ),
+    _Finder(re.compile(r"\|(?P<wip>[0-9A-Fa-f:.]{2,64}+)\|:" + _PORTTOK.format("wp")), _f_wget),
     _Finder(
         re.compile(
             r"://(?:[^@\s/]{0,256}+@)?(?:\[(?P<uv6>[0-9A-Fa-f:.%]{2,64}+)\]|(?P<uhost>[A-Za-z0-9_][\w.-]{0,252}+))"
@@ -737,7 +844,7 @@ _FINDERS: tuple[_Finder, ...] = (
         lowered=True,
         word_start=True,
     ),
-    _Finder(re.compile(r"(?P<v4>" + _IPV4 + r"):" + _PORTTOK.format("v4port")), _f_v4),
+    _Finder(re.compile(r"(?P<v4>" + _IPV4 + r")\.?:" + _PORTTOK.format("v4port")), _f_v4),
     _Finder(re.compile(r"(?P<bare6>::(?:1)?|::ffff:" + _IPV4 + r"):" + _PORTTOK.format("b6p")), _f_bare6),
     _Finder(re.compile(r"\*:" + _PORTTOK.format("starport")), _f_star),
     _Finder(re.compile(r":(?:\[(?P<npb>\d{1,6}+)\]|(?P<np>\d{1,6}+)(?![.:]\d|\d))"), _f_name),
@@ -750,7 +857,10 @@ _FINDERS: tuple[_Finder, ...] = (
         lowered=True,
     ),
     _Finder(
-        re.compile(r"(?:denied|refused|in use|eacces|eaddrinuse):? [\"'](?P<qp>\d{1,6}+)[\"']"),
+        # 'listen EACCES: permission denied "80"', Node's "permission denied 5000;" (a port given as a string)
+        re.compile(
+            r"(?:denied|refused|in use|eacces|eaddrinuse):? (?:[\"'](?P<qp>\d{1,6}+)[\"']|(?P<qp2>\d{1,6}+)(?![\d.:]))"
+        ),
         _f_quoted_port,
         lowered=True,
     ),
@@ -816,8 +926,9 @@ def _kind_text(text: str, hits: list[_KindHit], kind: ErrorKind | None) -> str:
 
 
 _LOOKUP_RE = re.compile(
-    r"(?:(?:getaddrinfo )?(?:enotfound|eai_again|eai_noname)|could not resolve host:?|could not translate host name"
-    r"|unknown host:?|unknownhostexception:|no such host|failed to resolve host|getaddrinfo|lookup) [\"']?"
+    r"(?:(?:getaddrinfo )?(?:enotfound|eai_again|eai_noname)|could not resolve hostname|could not resolve host:?"
+    r"|could not translate host name|unknown host:?|unknownhostexception:|no such host|failed to resolve host"
+    r"|unable to look up|getaddrinfo|lookup|resolving) [\"']?"
     r"(?P<lh>[\w.:%/-]{1,253}+)"
 )
 
@@ -828,8 +939,16 @@ def _lookup_host(text: str, lowered: str) -> str:
     for n, m in enumerate(_LOOKUP_RE.finditer(lowered)):
         if n >= MAX_MATCHES:
             break
-        raw = text[m.start("lh") : m.end("lh")].rstrip(".,;:'\")")
-        if raw.lower() in ("enotfound", "eai_again", "failed", "for", "to"):
+        raw = text[m.start("lh") : m.end("lh")]
+        if m.group().startswith("resolving"):
+            if not lowered.startswith("... failed", m.end("lh") - 3):
+                continue  # only wget's "Resolving example.org... failed: ..."; not "Resolving timed out"
+            raw = raw[:-3]
+        raw = raw.rstrip(".,;:'\")")
+        if (
+            raw.lower() in ("enotfound", "eai_again", "failed", "for", "to")
+            or raw.lower().split("/", 1)[0] in _PROTOCOLS
+        ):
             continue
         if "://" in raw:
             scheme, _, rest = raw.partition("://")
@@ -847,6 +966,16 @@ def _normal(text: str) -> str:
     return text.replace("\x00", " ").replace("\uff1a", ":")
 
 
+_DIAL_WORDS = ("dial tcp", "dial tcp4", "dial tcp6", "dial udp", "dial udp4", "dial udp6")
+# A dev server's banner ("➜  Local:   http://localhost:5173/", "- Network: http://192.168.1.5:3000"): where it serves,
+# not the address a failure after it is about.
+_BANNER_LABELS = ("local:", "network:", "on your network:")
+
+
+def _is_banner(lowered: str, c: _Cand) -> bool:
+    return lowered[max(0, c.start - 24) : c.start].rstrip(" \t").endswith(_BANNER_LABELS)
+
+
 def _context_points(lowered: str, c: _Cand, positions: list[_KindHit], starts: list[int]) -> tuple[int, int]:
     """Extra points from the words around a candidate, and its distance to the nearest words of the error kind."""
     points = 0
@@ -856,6 +985,8 @@ def _context_points(lowered: str, c: _Cand, positions: list[_KindHit], starts: l
         points -= 1  # "172.17.0.9:43740 -> 172.17.0.5:5672": the connection went to the second
     if before.endswith(" on") and "lookup " in lowered[max(0, c.start - 300) : c.start]:
         points -= 3  # Go: "lookup postgres on 127.0.0.11:53: no such host": that is the name server, not the target
+    if before.endswith(_DIAL_WORDS):
+        points += 1  # Go "dial tcp 127.0.0.1:3320" (after "failed to connect to localhost:3320"): the address dialled
     if before.endswith("from") or before.endswith("client:"):
         points -= 2  # "proxy request ... from localhost:3000 to http://localhost:8080": the target failed
     elif before.endswith((" to", "\tto", "\nto", "upstream:", "upstream: ", "->", "=>")):
@@ -937,6 +1068,8 @@ def find_endpoints(text: str) -> FindResult:
     best: dict[tuple[str, int], tuple[tuple[int, int, int], _Cand]] = {}
     positions = [h for h in hits if h.kind == kind]
     starts = [h.start for h in positions]
+    if kind is not None:
+        found = [c for c in found if not _is_banner(lowered, c)]
     for c in found:
         extra, distance = _context_points(lowered, c, positions, starts)
         key = (-(c.points + extra), distance, c.start)
@@ -946,10 +1079,109 @@ def find_endpoints(text: str) -> FindResult:
     # A bare "port 5432" adds nothing when the same port was also found with its host.
     with_host = {p for (h, p) in best if h}
     ranked = sorted((v for (h, p), v in best.items() if h or p not in with_host), key=lambda item: item[0])
-    endpoints = tuple(Endpoint(c.host, c.port or 0, text[c.start : c.end], c.resolved) for _, c in ranked)
+    endpoints = [Endpoint(c.host, c.port or 0, text[c.start : c.end], c.named) for _, c in ranked]
+    if endpoints and not endpoints[0].named and _is_address(endpoints[0].host):
+        # "Failed to connect to localhost:3142 because dial tcp [::1]:3142": the address dialled is the endpoint;
+        # the name given for the same port is what it was looked up from.
+        first = ranked[0][1]
+        names = [c for _, c in ranked[1:] if c.port == first.port and c.host and not _is_address(c.host)]
+        if names:
+            name = min(names, key=lambda c: abs(c.start - first.start)).host
+            endpoints[0] = Endpoint(first.host, first.port or 0, text[first.start : first.end], name)
     for p in sorted((p for p in bad_ports if p), key=len):
         problems.append(f"{p} is not a port number: ports go from 1 to 65535.")
     for h in sorted(bad_hosts):
         problems.append(f"{h} is not a valid address: each of its four numbers must be between 0 and 255.")
     lookup = _lookup_host(text, lowered) if kind == ErrorKind.NOT_FOUND else ""
-    return FindResult(endpoints, tuple(problems), kind, kind_text, lookup)
+    host_only = ""
+    if lookup:
+        name = lookup.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0] if "://" in lookup else lookup
+        same = [e for e in endpoints if e.host.lower() == name.lower()]
+        if same:
+            endpoints.remove(same[0])
+            endpoints.insert(0, same[0])
+        else:
+            host_only = lookup
+    else:
+        named = _named_host(text, lowered)
+        if not named and not endpoints and kind in _CONNECT_KINDS:
+            named = _bare_host(text, lowered)
+        if named:
+            same = [e for e in endpoints if e.host.lower() == named.lower() or e.named.lower() == named.lower()]
+            if same:
+                endpoints.remove(same[0])
+                endpoints.insert(0, same[0])
+            elif not endpoints or ranked[0][0][1] >= 1000:
+                host_only = named  # the endpoints found are not near the error words
+    hint = _port_hint(lowered) if host_only else ("", "")
+    return FindResult(tuple(endpoints), tuple(problems), kind, kind_text, lookup, host_only, hint)
+
+
+def _is_address(host: str) -> bool:
+    return bool(_IPV4_RE.fullmatch(host)) or _valid_ipv6(host)
+
+
+# A connection failure that names the computer but no port: "Can't connect to MySQL server on 'localhost' (10061)",
+# rsync's "failed to connect to localhost: Connection refused (61)", WinRM's "Connecting to remote server localhost
+# failed".  Only an address, "localhost" or a dotted name counts ("connect to MySQL" names a program).
+_CONNECT_HOST_RE = re.compile(
+    r"(?:connect|connecting|connection) to (?:(?:the |a )?(?:[\w-]{1,20} ){0,2}?server (?:on |at )?)?[\"'`]?"
+    r"(?P<ch>[\w.:%-]{1,253}+)"
+)
+# A bare address in a failure with no port at all: Chrome's "127.0.0.1 refused to connect" in any language.
+_BARE_HOST_RE = re.compile(r"(?<![\d./:])(?:" + _IPV4 + r"|localhost)(?![\w.:/-])")
+_CONNECT_KINDS = (ErrorKind.REFUSED, ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.UNREACHABLE)
+
+
+def _named_host(text: str, lowered: str) -> str:
+    for n, m in enumerate(_CONNECT_HOST_RE.finditer(lowered)):
+        if n >= MAX_MATCHES:
+            break
+        if m.start() > 0 and _wordy(lowered[m.start() - 1]):
+            continue
+        raw = text[m.start("ch") : m.end("ch")].rstrip(".,;:'\")`")
+        after = m.start("ch") + len(raw)
+        if lowered.startswith(":", after) and lowered[after + 1 : after + 2].isdigit():
+            continue  # "localhost:3000": an endpoint with its port, found by the finders
+        host = _phrase_host(raw)
+        if not host or host == "*":
+            continue
+        if _is_address(host) and (not _IPV4_RE.fullmatch(host) or _valid_ipv4(host)):
+            return host
+        if _is_local_name(host) or ("." in host and _plausible_name(host) and not _DIGITS_DOTS.fullmatch(host)):
+            return host
+    return ""
+
+
+def _bare_host(text: str, lowered: str) -> str:
+    """The first address or "localhost" standing alone in a connection failure that gives no port at all."""
+    for n, m in enumerate(_BARE_HOST_RE.finditer(lowered)):
+        if n >= MAX_MATCHES:
+            break
+        host = text[m.start() : m.end()]
+        if host.lower() == "localhost" or _valid_ipv4(host):
+            return host
+    return ""
+
+
+# Well-known programs and the port they normally use: said as a hint when the text names a computer but no port.
+_PROGRAM_PORTS: tuple[tuple[str, str, str], ...] = (
+    (r"mysql|mariadb", "MySQL", "3306"),
+    (r"postgres|psql|libpq|postgrex", "PostgreSQL", "5432"),
+    (r"rsync", "rsync", "873"),
+    (r"winrm|connecting to remote server", "WinRM (PowerShell remoting)", "5985 (5986 with HTTPS)"),
+    (r"smtp", "SMTP (mail)", "25 or 587"),
+    (r"git://|git daemon", "git", "9418"),
+    (r"\bssh\b", "ssh", "22"),
+)
+_PROGRAM_RES = tuple((re.compile(w), name, port) for w, name, port in _PROGRAM_PORTS)
+
+
+def _port_hint(lowered: str) -> tuple[str, str]:
+    """(program, its usual port) for the program named first in the text, or ("", "")."""
+    best: tuple[int, str, str] = (1 << 62, "", "")
+    for pattern, name, port in _PROGRAM_RES:
+        m = pattern.search(lowered)
+        if m is not None and m.start() < best[0]:
+            best = (m.start(), name, port)
+    return best[1], best[2]

@@ -114,7 +114,9 @@ def test_psql_says_which_address_localhost_stood_for() -> None:
     )
     assert d.verdict == Verdict.PROBLEM and "different address" in d.headline
     assert d.next_steps[0] == "Connect to 127.0.0.1:5432 instead of localhost:5432."
-    assert [e.display for e in d.other_endpoints] == ["[::1]:5432"]
+    assert d.endpoint is not None and (d.endpoint.host, d.endpoint.named) == ("::1", "localhost")
+    assert [e.display for e in d.other_endpoints] == ["localhost:5432"]
+    assert ("Name in the message", "localhost") in d.details
 
 
 def test_name_lookup_of_localhost_is_about_the_hosts_file() -> None:
@@ -271,3 +273,33 @@ def test_report_and_json_shapes() -> None:
     assert data["endpoint"] == {"host": "127.0.0.1", "port": 3000, "text": "127.0.0.1:3000"}
     assert data["error_kind"] == "refused" and data["verdict"] == "problem"
     assert data["holders"][0]["pid"] == 7 and data["holders"][0]["command"] == "node server.js"
+
+
+def test_host_without_port_is_said_plainly_with_the_usual_port_as_a_hint() -> None:
+    rows = as_map([row(3306, local="127.0.0.1", program="mysqld", pid=70)])
+    d = diagnose(
+        "ERROR 2003 (HY000): Can't connect to MySQL server on 'localhost' (10061)", rows, env=env(), facts=facts
+    )
+    assert d.headline == "The message names the computer “localhost” but not the port."
+    assert d.endpoint is None and d.kind == ErrorKind.REFUSED
+    report = d.report()
+    assert "MySQL, which normally uses port 3306" in report and "not something the message says" in report
+    plain = diagnose("Connecting to remote server localhost failed", {}, env=env(), facts=facts)
+    assert "names the computer “localhost”" in plain.headline and "5985" in plain.report()
+    # a lookup failure without a port stays a name problem
+    ssh = diagnose("ssh: Could not resolve hostname github.com: Temporary failure in name resolution", {}, env=env())
+    assert ssh.headline == "The computer name “github.com” could not be found."
+
+
+def test_dialled_address_from_localhost_keeps_the_localhost_truth() -> None:
+    rows = as_map([row(3142, local="127.0.0.1", program="apt-cacher", pid=70)])
+    d = diagnose(
+        "Failed to connect to localhost:3142 because dial tcp [::1]:3142: connect: connection refused",
+        rows,
+        env=env(localhost=("::1", "127.0.0.1")),
+        facts=facts,
+    )
+    assert d.endpoint is not None and (d.endpoint.host, d.endpoint.named) == ("::1", "localhost")
+    report = d.report()
+    assert "“localhost” means ::1 first, then 127.0.0.1" in report
+    assert d.next_steps[0] == "Connect to 127.0.0.1:3142 instead of localhost:3142."

@@ -61,13 +61,13 @@ CASES: list[tuple[str, list[tuple[str, int]], ErrorKind | None]] = [
     (
         'psql: error: connection to server at "localhost" (127.0.0.1), port 5432 failed: Connection refused\n'
         "\tIs the server running on that host and accepting TCP/IP connections?",
-        [("localhost", 5432), ("127.0.0.1", 5432)],
+        [("127.0.0.1", 5432), ("localhost", 5432)],
         R,
     ),
     (
         'could not connect to server: Connection refused\n\tIs the server running on host "localhost" (::1) '
         "and accepting\n\tTCP/IP connections on port 5432?",
-        [("localhost", 5432), ("::1", 5432)],
+        [("::1", 5432), ("localhost", 5432)],
         R,
     ),
     ("dial tcp 127.0.0.1:6379: connect: connection refused", [("127.0.0.1", 6379)], R),
@@ -125,7 +125,7 @@ SHAPES: list[tuple[str, tuple[str, int] | None, ErrorKind | None]] = [
     ("ssh: Unable to connect to port 22 on 127.0.0.1", ("127.0.0.1", 22), None),
     ("nc: connectx to 127.0.0.1 port 4999 (tcp) failed: Connection refused", ("127.0.0.1", 4999), R),
     ('could not translate host name "db" to address; host name "localhost", service "5432"', ("localhost", 5432), F),
-    ('connection to server at "localhost" (::1), port 5432 failed: Connection refused', ("localhost", 5432), R),
+    ('connection to server at "localhost" (::1), port 5432 failed: Connection refused', ("::1", 5432), R),
     ("$ mysql -h 127.0.0.1 -P 3306 -u root\nERROR 2003 (HY000): Can't connect (111)", ("127.0.0.1", 3306), R),
     ("listen tcp :8080: bind: address already in use", ("", 8080), U),
     (
@@ -173,7 +173,7 @@ SHAPES: list[tuple[str, tuple[str, int] | None, ErrorKind | None]] = [
         R,
     ),
     ("GET http://[fe80::1%251]:8080/ failed: connection refused", ("fe80::1%1", 8080), R),
-    ("java.net.ConnectException: Connection refused: localhost/127.0.0.1:8080", ("localhost", 8080), R),
+    ("java.net.ConnectException: Connection refused: localhost/127.0.0.1:8080", ("127.0.0.1", 8080), R),
     (
         "DataAccessResourceFailureException from RemoteAccessException: Connection refused 127.0.0.1:5432",
         ("127.0.0.1", 5432),
@@ -198,7 +198,7 @@ SHAPES: list[tuple[str, tuple[str, int] | None, ErrorKind | None]] = [
     ("errno: -110, code 'ETIMEDOUT'", None, T),
     ("由于目标计算机积极拒绝，无法连接。 127.0.0.1：14568", ("127.0.0.1", 14568), R),
     ("连接127.0.0.1:30001时出现“目标计算机积极拒绝”", ("127.0.0.1", 30001), R),
-    ("Connection refused: no further information: localhost/0:0:0:0:0:0:0:1:6379", ("localhost", 6379), R),
+    ("Connection refused: no further information: localhost/0:0:0:0:0:0:0:1:6379", ("0:0:0:0:0:0:0:1", 6379), R),
     ("crit: Unable to start Kestrel; Address in Use (@localhost:5000)", ("localhost", 5000), U),
     ('{failed_connect,[{to_address,{"localhost",8080}},{inet,[inet],econnrefused}]}', ("localhost", 8080), R),
     ("ERROR: could not connect to host 'localhost' on port 5432", ("localhost", 5432), None),
@@ -216,7 +216,7 @@ SHAPES: list[tuple[str, tuple[str, int] | None, ErrorKind | None]] = [
     ('Error: Os { code: 98, kind: AddrInUse, message: "Address already in use" }', None, U),
     (
         "failed to connect to localhost/127.0.0.1(port 5555) from /127.0.0.1(port 60734) after 5000ms",
-        ("localhost", 5555),
+        ("127.0.0.1", 5555),
         None,
     ),
 ]
@@ -248,12 +248,45 @@ def test_false_endpoints_are_not_listed(text: str) -> None:
     assert find_endpoints(text).endpoints == ()
 
 
-def test_named_host_kept_and_resolved_listed() -> None:
+def test_dialled_address_first_and_name_kept() -> None:
+    # The convention of tests/data/README.md: the address dialled is the endpoint, the name is kept and listed.
     result = find_endpoints("Connection to node -1 (localhost/127.0.0.1:9092) could not be established.")
-    assert [(e.host, e.port) for e in result.endpoints] == [("localhost", 9092), ("127.0.0.1", 9092)]
-    assert result.endpoints[0].resolved == "127.0.0.1"
+    assert [(e.host, e.port) for e in result.endpoints] == [("127.0.0.1", 9092), ("localhost", 9092)]
+    assert result.endpoints[0].named == "localhost" and result.endpoints[0].given == "localhost:9092"
     pg = find_endpoints('connection to server at "localhost" (::1), port 5432 failed: Connection refused')
-    assert pg.endpoints[0].resolved == "::1"
+    assert (pg.endpoints[0].host, pg.endpoints[0].named) == ("::1", "localhost")
+    for text, dialled, name in (
+        (
+            "unable to open tcp connection with host 'my-server:1433': dial tcp 172.16.20.185:1433: connectex: No "
+            "connection could be made because the target machine actively refused it.",
+            "172.16.20.185",
+            "my-server",
+        ),
+        (
+            "error upgrading connection: failed to connect to localhost:3320 inside namespace abc, IPv4: dial tcp4 "
+            "127.0.0.1:3320: connect: connection refused",
+            "127.0.0.1",
+            "localhost",
+        ),
+        (
+            "Failed to connect to localhost:3142 because dial tcp [::1]:3142: connect: connection refused",
+            "::1",
+            "localhost",
+        ),
+        ("Error connecting to http://localhost:3000: connect ECONNREFUSED 127.0.0.1:3000", "127.0.0.1", "localhost"),
+        (
+            "connect to gmail-smtp-in.l.google.com[74.125.141.26]:25: Connection timed out",
+            "74.125.141.26",
+            "gmail-smtp-in.l.google.com",
+        ),
+        (
+            "Connecting to example.org (example.org)|93.184.216.34|:443... failed: Connection refused.",
+            "93.184.216.34",
+            "example.org",
+        ),
+    ):
+        first = find_endpoints(text).endpoints[0]
+        assert (first.host, first.named) == (dialled, name), text
 
 
 def test_lookup_host_of_a_name_error() -> None:
@@ -388,6 +421,14 @@ ADVERSARIAL = {
     "error codes": lambda n: "ECONNREFUSED " * (n // 13),
     "error code and hex words": lambda n: "EADDRINUSE: abcdef abcdef abcdef abcdef " * (n // 40),
     "host= and spaces": lambda n: "host=a" + " " * n,
+    "connect to + words and server": lambda n: "connect to the a b server on " * (n // 29),
+    "connect to + long name": lambda n: "failed to connect to " + "a" * n,
+    "resolving + dotted name": lambda n: "Resolving " + "a." * (n // 2),
+    "wget |address|": lambda n: "|1|:1 " * (n // 6),
+    "see + URLs": lambda n: "(see https://a/docs) " * (n // 21),
+    "dev-server banner": lambda n: "Local: http://a:1 ECONNREFUSED " * (n // 31),
+    "bare addresses": lambda n: "1.1.1.1 refused " * (n // 16),
+    "name[address]:port": lambda n: "a[1.1.1.1]:1 " * (n // 13),
 }
 
 
@@ -427,3 +468,198 @@ def test_error_numbers_alone_in_any_language(number: str, kind: ErrorKind) -> No
         f"Error: os error {number} (ver registro)",
     ):
         assert find_endpoints(text).kind == kind, text
+
+
+# -- shapes from the held-out set of real messages (issue 11, second round) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "host", "hint"),
+    [
+        ("ssh: Could not resolve hostname github.com: Temporary failure in name resolution", "github.com", "ssh"),
+        (
+            "ssh: Could not resolve hostname gitlab.example.org: nodename nor servname provided, or not known",
+            "gitlab.example.org",
+            "ssh",
+        ),
+        ("Resolving mirrors.nju.edu.cn... failed: Temporary failure in name resolution.", "mirrors.nju.edu.cn", ""),
+        ("curl: (6) Could not resolve host: api.example.test", "api.example.test", ""),
+        (
+            'psql: error: could not translate host name "db" to address: Temporary failure in name resolution',
+            "db",
+            "PostgreSQL",
+        ),
+    ],
+)
+def test_name_lookup_without_port_is_the_host(text: str, host: str, hint: str) -> None:
+    result = find_endpoints(text)
+    assert result.kind == ErrorKind.NOT_FOUND
+    assert result.host_only == host and result.lookup_host == host
+    assert result.port_hint[0] == hint
+
+
+def test_name_lookup_keeps_the_port_when_given() -> None:
+    result = find_endpoints("fatal: unable to look up github.com (port 9418) (Temporary failure in name resolution)")
+    assert result.host_only == "" and (result.endpoints[0].host, result.endpoints[0].port) == ("github.com", 9418)
+    nx = find_endpoints("** (DBConnection.ConnectionError) tcp connect: non-existing domain - :nxdomain")
+    assert nx.kind == ErrorKind.NOT_FOUND and nx.host_only == "" and nx.endpoints == ()
+    # wget's "Resolving ... failed" only: "Resolving timed out" names no computer
+    assert find_endpoints("cURL error 28: Resolving timed out after 10001 milliseconds").host_only == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "host", "kind", "hint"),
+    [
+        ("ERROR 2003 (HY000): Can't connect to MySQL server on 'localhost' (10061)", "localhost", R, "3306"),
+        ("ERROR 2003 (HY000): Can't connect to MySQL server on '10.1.2.3' (111)", "10.1.2.3", R, "3306"),
+        ("rsync: failed to connect to localhost: Connection refused (61)", "localhost", R, "873"),
+        (
+            "rsync: failed to connect to backup.example.net (192.0.2.7): Connection timed out (110)",
+            "backup.example.net",
+            T,
+            "873",
+        ),
+        (
+            "Connecting to remote server localhost failed with the following error message : The client cannot "
+            "connect to the destination specified in the request.",
+            "localhost",
+            None,
+            "5985 (5986 with HTTPS)",
+        ),
+        ("Ce site est inaccessible127.0.0.1 n'autorise pas la connexion. ERR_CONNECTION_REFUSED", "127.0.0.1", R, ""),
+        ("无法访问此网站 127.0.0.1 拒绝了我们的连接请求。 ERR_CONNECTION_REFUSED", "127.0.0.1", R, ""),
+        ("localhost refused to connect. ERR_CONNECTION_REFUSED", "localhost", R, ""),
+    ],
+)
+def test_connection_failure_naming_a_host_without_port(text: str, host: str, kind: ErrorKind | None, hint: str) -> None:
+    result = find_endpoints(text)
+    assert result.host_only == host and result.kind == kind
+    assert result.port_hint[1] == hint
+    assert all(
+        e.port != int(hint.split(" ", maxsplit=1)[0]) for e in result.endpoints if hint
+    )  # a hint, never an endpoint
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Failed to connect to MySQL: Connection refused",  # a program, not a computer
+        "iwr : Unable to connect to the remote server At line:1 char:1",
+        "Error: connect ECONNREFUSED 127.0.0.1:3000",  # a port is there: an endpoint, not a host alone
+        'could not connect to server: Connection refused\n\tIs the server running on host "localhost" (::1) '
+        "and accepting\n\tTCP/IP connections on port 5432?",
+    ],
+)
+def test_no_host_without_port_where_none_is_named(text: str) -> None:
+    result = find_endpoints(text)
+    assert result.host_only == ""
+    if "ECONNREFUSED" in text or "5432" in text:
+        assert result.endpoints[0].port in (3000, 5432)
+
+
+def test_powershell_positions_are_never_endpoints() -> None:
+    text = (
+        "iwr : Unable to connect to the remote server\nAt line:1 char:359\n+ iwr -useb https://christitus.com/win | iex"
+    )
+    result = find_endpoints(text)
+    assert all(e.host.lower() != "char" for e in result.endpoints)
+    assert (result.endpoints[0].host, result.endpoints[0].port) == ("christitus.com", 443)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("[2023-01-01 10:00:00 +0000] [1] [ERROR] Connection in use: ('localhost', 8000)", U),
+        (" [error]\tPort 4000 is currently in use by another program", U),
+        ("tcp connect: non-existing domain - :nxdomain", ErrorKind.NOT_FOUND),
+        (
+            "It was not possible to connect to the redis server(s); to create a disconnected multiplexer, disable "
+            "AbortOnConnectFail. Timeout",
+            T,
+        ),
+        (
+            "It was not possible to connect to the redis server(s) localhost:6379; to create a disconnected "
+            "multiplexer, disable AbortOnConnectFail. UnableToConnect",
+            None,
+        ),
+        (
+            "dial tcp6 [2a00:1450:4006:804::200d]:443: connectex: A socket operation was attempted to an unreachable "
+            "network.",
+            ErrorKind.UNREACHABLE,
+        ),
+        (
+            "System.IO.IOException: Unable to read data from the transport connection: The remote host forces an "
+            "existing connection to be closed。",
+            ErrorKind.RESET,
+        ),
+    ],
+)
+def test_more_kind_words(text: str, kind: ErrorKind | None) -> None:
+    assert find_endpoints(text).kind == kind
+
+
+def test_dev_server_banner_is_not_the_failing_endpoint() -> None:
+    text = (
+        "  VITE v5.1.6  ready in 2097 ms\n\n  ➜  Local:   http://localhost:5173/\n  ➜  Network: use --host to expose\n"
+        "16:01:43 [vite] http proxy error: /graphql\nAggregateError [ECONNREFUSED]:\n"
+    )
+    assert find_endpoints(text).endpoints == ()
+    with_target = text + "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1494:16) 127.0.0.1:8080"
+    assert find_endpoints(with_target).endpoints[0].port == 8080
+    # without an error the banner is simply an address in the text
+    assert find_endpoints("  ➜  Local:   http://localhost:5173/").endpoints[0].port == 5173
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        (
+            "curl: (7) Failed to connect to 127.0.0.1 port 9 (see https://curl.haxx.se/libcurl/c/libcurl-errors.html)",
+            ("127.0.0.1", 9),
+        ),
+        (
+            "cURL error 28: Resolving timed out after 10001 milliseconds (see "
+            "https://curl.haxx.se/libcurl/c/libcurl-errors.html) for https://packagist.org/packages.json",
+            ("packagist.org", 443),
+        ),
+        ("(Background on this error at: https://sqlalche.me/e/20/e3q8)", None),
+        ("Error: read ECONNRESET, see https://nodejs.org/api/errors.html#errors_common_system_errors", None),
+        ("Timed out: https://docs.example.com/errors/timeout", None),
+        ("GET http://localhost:9200/index/doc/_search [status:N/A] Connection refused", ("localhost", 9200)),
+    ],
+)
+def test_documentation_links_are_never_the_endpoint(text: str, want: tuple[str, int] | None) -> None:
+    eps = find_endpoints(text).endpoints
+    assert ((eps[0].host, eps[0].port) if eps else None) == want
+
+
+def test_dialled_address_wins_over_a_config_address_and_method_names() -> None:
+    text = (
+        '{\n    "host": "127.0.0.1:8087",\n    "error": "dial tcp6 [2a00:1450:4006:804::200d]:443: connectex: A socket '
+        'operation was attempted to an unreachable network."\n}'
+    )
+    first = find_endpoints(text).endpoints[0]
+    assert (first.host, first.port) == ("2a00:1450:4006:804::200d", 443)
+    dotnet = "2017-03-14 17:04:14|Fatal|WebSocket.<startReceiving>b__175_2:1971|System.IO.IOException: U"
+    assert find_endpoints(dotnet).endpoints == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("errorConnectionError: Failed to connect to LP1721:1433 - connect ECONNREFUSED", ("LP1721", 1433)),
+        ("Failed to connect to SQLSRV01:1433 in 15000ms", ("SQLSRV01", 1433)),
+        ('Attempting to upload fails with "connect ECONNREFUSED 127.0.0.1.:21"', ("127.0.0.1", 21)),
+        ("Error: listen EACCES: permission denied 5000;\n    at Server.setupListenHandle", ("", 5000)),
+        ("Error: listen EADDRINUSE: address already in use 8080", ("", 8080)),
+    ],
+)
+def test_odd_host_and_port_shapes(text: str, want: tuple[str, int]) -> None:
+    first = find_endpoints(text).endpoints[0]
+    assert (first.host, first.port) == want
+
+
+def test_class_names_after_connect_to_are_not_hosts() -> None:
+    # a class-like name needs "connect to" before it; "NetworkClient:725" alone stays out
+    assert find_endpoints("[NetworkClient:725] Connection refused").endpoints == ()
+    assert find_endpoints("Failed to connect to events.js:292").endpoints == ()

@@ -68,10 +68,12 @@ def judge(row: Row) -> tuple[str, int | None, str]:
     """What the finder says: (host, port, kind) of its most likely endpoint."""
     result = find_endpoints(row.message)
     kind = result.kind.value if result.kind is not None else "none"
+    if result.host_only:
+        return result.host_only, None, kind
     if result.endpoints:
         best = result.endpoints[0]
         return best.host, best.port, kind
-    return result.lookup_host, None, kind
+    return "", None, kind
 
 
 def is_right(row: Row, got: tuple[str, int | None, str]) -> bool:
