@@ -1108,9 +1108,15 @@ def find_endpoints(text: str) -> FindResult:
             named = _bare_host(text, lowered)
         if named:
             same = [e for e in endpoints if e.host.lower() == named.lower() or e.named.lower() == named.lower()]
+            by_name = [e for e in endpoints if e.host and not _is_address(e.host)]
             if same:
                 endpoints.remove(same[0])
                 endpoints.insert(0, same[0])
+            elif _is_address(named) and len(by_name) == 1 and endpoints[0] is by_name[0]:
+                # MySQL Workbench: "... to server at localhost:3306: Can't connect to MySQL server on '127.0.0.1'
+                # (61)": the address dialled for the one name:port given
+                given = by_name[0]
+                endpoints.insert(0, Endpoint(named, given.port, given.text, given.host))
             elif not endpoints or ranked[0][0][1] >= 1000:
                 host_only = named  # the endpoints found are not near the error words
     hint = _port_hint(lowered) if host_only else ("", "")

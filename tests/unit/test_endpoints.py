@@ -284,6 +284,12 @@ def test_dialled_address_first_and_name_kept() -> None:
             "93.184.216.34",
             "example.org",
         ),
+        (
+            "Your connection attempt failed for user 'root' from your host to server at localhost:3306:   Can't "
+            "connect to MySQL server on '127.0.0.1' (61)",
+            "127.0.0.1",
+            "localhost",
+        ),
     ):
         first = find_endpoints(text).endpoints[0]
         assert (first.host, first.named) == (dialled, name), text
