@@ -7,7 +7,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bundle="$(cd "${1:-$ROOT/dist/loopgui}" && pwd)"
 dir="${CHROOT_DIR:-/tmp/loopgui-clean-debian}"
-mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+mirror="$("$(dirname "$0")/debian_mirror.sh")"
+[ -n "$mirror" ] || { echo "no Debian archive in this machine's apt sources; set DEBIAN_MIRROR" >&2; exit 1; }
 # The documented run-time needs of the bundle (everything else travels inside it):
 NEEDS=(libgl1 libegl1 libfontconfig1 fonts-dejavu-core)
 

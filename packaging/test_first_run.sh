@@ -9,7 +9,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${CHROOT_CACHE:-/var/tmp/loopgui-debian12-minbase}"
-mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+mirror="$("$(dirname "$0")/debian_mirror.sh")"
+[ -n "$mirror" ] || { echo "no Debian archive in this machine's apt sources; set DEBIAN_MIRROR" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || { echo "first run: needs root (debootstrap, chroot, mounts)" >&2; exit 1; }
 command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
