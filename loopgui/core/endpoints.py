@@ -105,6 +105,7 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         r"connection refused|no connection could be made because the target machine|connect call failed"
         r"|actively refused|actively rejected|refused to connect"
         r"|refused the connection|refused connection|connection (?:to|with) [^\n]{1,200}? (?:was )?refused"
+        r"|connection was refused|connection was actively refused"
         r"|connectionrefused"
         r"|积极拒绝|拒绝连接|拒绝网络连接|拒绝了我们的连接请求|拒絕連線|denegó expresamente|conexión rehusada"
         r"|connexion refusée"
@@ -159,7 +160,8 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         ErrorKind.NOT_FOUND,
         2,
         r"name or service not known|nodename nor servname|could not resolve|could not translate host name"
-        r"|unknown host|no such host|curl: \(6\)|name resolution|temporary failure in name|getaddrinfo failed",
+        r"|unknown host|no such host|curl: \(6\)|name resolution|temporary failure in name|getaddrinfo failed"
+        r"|temporary failure resolving|failed to resolve",
     ),
 )
 
@@ -566,12 +568,11 @@ def _f_url(text: str, m: re.Match[str]) -> Iterator[_Cand]:
 # Documentation links in error messages ("see https://curl.haxx.se/libcurl/c/libcurl-errors.html",
 # "Background on this error at: https://sqlalche.me/e/20/e3q8", "https://nodejs.org/api/errors.html#..."): they are
 # never the endpoint a failure is about.
-_DOCS_BEFORE = re.compile(
-    r"(?:\bsee|\bvisit|\bread|information|more info|details|background on this error at|help)\W{0,4}$"
-)
+_DOCS_BEFORE = re.compile(r"(?:\bsee|\bvisit|information|more info|documentation|background on this error at)\W{0,4}$")
+# Paths that are documentation whatever the host; "/api/..." alone is not one (REST calls fail too).
 _DOCS_PATH = re.compile(
-    r"/(?:docs?|documentation|api|errors?|e|wiki|help|manual|reference|libcurl|fwlink|kb|faq|articles?|guides?)"
-    r"(?:[/#?.]|$)|\.html?(?:[#?]|$)|/issues/\d"
+    r"/(?:docs?|documentation|manual|wiki|help|reference|faq|kb|libcurl|fwlink)(?:[/#?.]|$)"
+    r"|/api/errors\.html|/errors?\.html?(?:[#?]|$)|^/e/\d{1,3}/|/issues/\d"
 )
 _DOCS_HOSTS = frozenset(("docs", "learn", "developer", "developers", "help", "support", "aka", "wiki"))
 
@@ -927,9 +928,15 @@ def _kind_text(text: str, hits: list[_KindHit], kind: ErrorKind | None) -> str:
 
 _LOOKUP_RE = re.compile(
     r"(?:(?:getaddrinfo )?(?:enotfound|eai_again|eai_noname)|could not resolve hostname|could not resolve host:?"
-    r"|could not translate host name|unknown host:?|unknownhostexception:|no such host|failed to resolve host"
-    r"|unable to look up|getaddrinfo|lookup|resolving) [\"']?"
+    r"|could not resolve proxy:?|could not resolve|temporary failure resolving|could not translate host name"
+    r"|unknown host:?|unknownhostexception:|no such host|failed to resolve host|failed to resolve"
+    r"|unable to look up|getaddrinfo|lookup|resolving) [\"'‘]?"
     r"(?P<lh>[\w.:%/-]{1,253}+)"
+)
+
+
+_NOT_LOOKUP_NAMES = frozenset(
+    ("enotfound", "eai_again", "failed", "for", "to", "is", "was", "known", "found", "the", "a", "an", "address")
 )
 
 
@@ -944,12 +951,9 @@ def _lookup_host(text: str, lowered: str) -> str:
             if not lowered.startswith("... failed", m.end("lh") - 3):
                 continue  # only wget's "Resolving example.org... failed: ..."; not "Resolving timed out"
             raw = raw[:-3]
-        raw = raw.rstrip(".,;:'\")")
-        if (
-            raw.lower() in ("enotfound", "eai_again", "failed", "for", "to")
-            or raw.lower().split("/", 1)[0] in _PROTOCOLS
-        ):
-            continue
+        raw = raw.rstrip(".,;:'\")’")
+        if raw.lower() in _NOT_LOOKUP_NAMES or raw.lower().split("/", 1)[0] in _PROTOCOLS:
+            continue  # "getaddrinfo failed", "No such host is known", Go's "lookup udp/8024"
         if "://" in raw:
             scheme, _, rest = raw.partition("://")
             if scheme.isalpha() and rest and _clean_host(rest.split("/", 1)[0].rsplit(":", 1)[0]):
@@ -1103,20 +1107,24 @@ def find_endpoints(text: str) -> FindResult:
         else:
             host_only = lookup
     else:
-        named = _named_host(text, lowered)
+        named, name_of = _named_host(text, lowered)
         if not named and not endpoints and kind in _CONNECT_KINDS:
             named = _bare_host(text, lowered)
         if named:
-            same = [e for e in endpoints if e.host.lower() == named.lower() or e.named.lower() == named.lower()]
+            same = [e for e in endpoints if named.lower() in (e.host.lower(), e.named.lower())]
             by_name = [e for e in endpoints if e.host and not _is_address(e.host)]
+            given = [e for e in by_name if name_of and e.host.lower() == name_of.lower()]
+            if not given and not name_of and len(by_name) == 1 and endpoints[0] is by_name[0]:
+                # MySQL Workbench: "... to server at localhost:3306: Can't connect to MySQL server on '127.0.0.1'
+                # (61)": the address dialled for the one name:port given
+                given = by_name
             if same:
                 endpoints.remove(same[0])
                 endpoints.insert(0, same[0])
-            elif _is_address(named) and len(by_name) == 1 and endpoints[0] is by_name[0]:
-                # MySQL Workbench: "... to server at localhost:3306: Can't connect to MySQL server on '127.0.0.1'
-                # (61)": the address dialled for the one name:port given
-                given = by_name[0]
-                endpoints.insert(0, Endpoint(named, given.port, given.text, given.host))
+            elif _is_address(named) and given:
+                # rsync: "opening tcp connection to example.org port 873" ... "failed to connect to example.org
+                # (192.0.2.7)": the address dialled, with the port given for its name
+                endpoints.insert(0, Endpoint(named, given[0].port, given[0].text, given[0].host))
             elif not endpoints or ranked[0][0][1] >= 1000:
                 host_only = named  # the endpoints found are not near the error words
     hint = _port_hint(lowered) if host_only else ("", "")
@@ -1135,11 +1143,18 @@ _CONNECT_HOST_RE = re.compile(
     r"(?P<ch>[\w.:%-]{1,253}+)"
 )
 # A bare address in a failure with no port at all: Chrome's "127.0.0.1 refused to connect" in any language.
-_BARE_HOST_RE = re.compile(r"(?<![\d./:])(?:" + _IPV4 + r"|localhost)(?![\w.:/-])")
+_BARE_HOST_RE = re.compile(r"(?<![\d./:])(?:" + _IPV4 + r"|localhost)(?![a-z0-9_.:/-])")  # CJK may follow
 _CONNECT_KINDS = (ErrorKind.REFUSED, ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.UNREACHABLE)
 
 
-def _named_host(text: str, lowered: str) -> str:
+_DIALLED_AFTER = re.compile(r" ?\((?P<ip>" + _IPV4 + r"|[0-9a-f:]{2,39}+)\)")
+
+
+def _named_host(text: str, lowered: str) -> tuple[str, str]:
+    """(host, name): the computer a connection failure names without a port; when the name is followed by the
+    address dialled for it (rsync's "failed to connect to example.org (192.0.2.7)"), that address and the name;
+    such a phrase wins over an earlier one without an address ("opening tcp connection to example.org port 873")."""
+    first = ("", "")
     for n, m in enumerate(_CONNECT_HOST_RE.finditer(lowered)):
         if n >= MAX_MATCHES:
             break
@@ -1153,10 +1168,14 @@ def _named_host(text: str, lowered: str) -> str:
         if not host or host == "*":
             continue
         if _is_address(host) and (not _IPV4_RE.fullmatch(host) or _valid_ipv4(host)):
-            return host
-        if _is_local_name(host) or ("." in host and _plausible_name(host) and not _DIGITS_DOTS.fullmatch(host)):
-            return host
-    return ""
+            first = first if first[0] else (host, "")
+        elif _is_local_name(host) or ("." in host and _plausible_name(host) and not _DIGITS_DOTS.fullmatch(host)):
+            dialled = _DIALLED_AFTER.match(lowered, after)
+            ip = dialled.group("ip") if dialled else ""
+            if ip and _is_address(ip) and (not _IPV4_RE.fullmatch(ip) or _valid_ipv4(ip)):
+                return ip, host
+            first = first if first[0] else (host, "")
+    return first
 
 
 def _bare_host(text: str, lowered: str) -> str:

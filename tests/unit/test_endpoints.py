@@ -504,6 +504,40 @@ def test_name_lookup_without_port_is_the_host(text: str, host: str, hint: str) -
     assert result.port_hint[0] == hint
 
 
+@pytest.mark.parametrize(
+    ("text", "host"),
+    [
+        (
+            "Err:1 http://deb.debian.org/debian bookworm InRelease\n  Temporary failure resolving 'deb.debian.org'",
+            "deb.debian.org",
+        ),
+        (
+            "W: Failed to fetch http://archive.ubuntu.com/ubuntu/dists/trusty/InRelease  Could not resolve "
+            "'archive.ubuntu.com'",
+            "archive.ubuntu.com",
+        ),
+        ("curl: (5) Could not resolve proxy: proxy.corp.example", "proxy.corp.example"),
+        (
+            "urllib3.exceptions.NameResolutionError: <urllib3.connection.HTTPSConnection object at 0x7f>: Failed to "
+            "resolve 'api.openai.com' ([Errno -3] Temporary failure in name resolution)",
+            "api.openai.com",
+        ),
+        ("dial tcp: lookup db on 127.0.0.11:53: no such host", "db"),
+    ],
+)
+def test_more_name_lookup_shapes(text: str, host: str) -> None:
+    result = find_endpoints(text)
+    assert result.kind == ErrorKind.NOT_FOUND
+    first = result.host_only or (result.endpoints[0].host if result.endpoints else "")
+    assert first == host
+
+
+def test_words_after_lookup_phrases_are_not_names() -> None:
+    dotnet = find_endpoints("System.Net.Http.HttpRequestException: No such host is known. (api.example.com:443)")
+    assert dotnet.host_only == "" and (dotnet.endpoints[0].host, dotnet.endpoints[0].port) == ("api.example.com", 443)
+    assert find_endpoints("socket.gaierror: [Errno 11001] getaddrinfo failed").host_only == ""
+
+
 def test_name_lookup_keeps_the_port_when_given() -> None:
     result = find_endpoints("fatal: unable to look up github.com (port 9418) (Temporary failure in name resolution)")
     assert result.host_only == "" and (result.endpoints[0].host, result.endpoints[0].port) == ("github.com", 9418)
@@ -521,7 +555,7 @@ def test_name_lookup_keeps_the_port_when_given() -> None:
         ("rsync: failed to connect to localhost: Connection refused (61)", "localhost", R, "873"),
         (
             "rsync: failed to connect to backup.example.net (192.0.2.7): Connection timed out (110)",
-            "backup.example.net",
+            "192.0.2.7",  # the address dialled for the name
             T,
             "873",
         ),
@@ -578,6 +612,7 @@ def test_powershell_positions_are_never_endpoints() -> None:
         ("[2023-01-01 10:00:00 +0000] [1] [ERROR] Connection in use: ('localhost', 8000)", U),
         (" [error]\tPort 4000 is currently in use by another program", U),
         ("tcp connect: non-existing domain - :nxdomain", ErrorKind.NOT_FOUND),
+        ('error="connect tcp 198.19.248.2:8000: connection was refused"', R),
         (
             "It was not possible to connect to the redis server(s); to create a disconnected multiplexer, disable "
             "AbortOnConnectFail. Timeout",
