@@ -106,6 +106,9 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         r"|actively refused|actively rejected|refused to connect"
         r"|refused the connection|refused connection|connection (?:to|with) [^\n]{1,200}? (?:was )?refused"
         r"|connection was refused|connection was actively refused"
+        # Chrome's "HOST refused to connect" page in other languages
+        r"|n'autorise pas la connexion|a refusé la connexion|hat die verbindung abgelehnt|rechazó la conexión"
+        r"|ha rifiutato la connessione|recusou a conexão|не позволяет установить соединение|接続が拒否"
         r"|connectionrefused"
         r"|积极拒绝|拒绝连接|拒绝网络连接|拒绝了我们的连接请求|拒絕連線|denegó expresamente|conexión rehusada"
         r"|connexion refusée"

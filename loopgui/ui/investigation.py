@@ -140,6 +140,8 @@ class Investigation(QObject):
             self.banner_text = f"Showing what uses {word} {ports}{also}."
             first = found.endpoints[0]
             self.connectivity.set_target(first.host, first.port)
+        elif found.host_only:
+            self.banner_text = f"The text names the computer “{found.host_only}”, but no port number."
         else:
             lines = ["No address or port number found in that text.", *found.problems]
             lines.append("Paste text that contains something like 127.0.0.1:62893 or “port 5432”.")

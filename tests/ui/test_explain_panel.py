@@ -72,6 +72,16 @@ def test_investigate_shows_the_diagnosis(window: MainWindow, qtbot: QtBot) -> No
     assert panel.headline.text() == WELCOME
 
 
+def test_a_host_without_port_is_said_in_the_banner_and_the_explanation(window: MainWindow, qtbot: QtBot) -> None:
+    window.investigate_edit.setText("ERROR 2003 (HY000): Can't connect to MySQL server on 'localhost' (10061)")
+    window.investigate()
+    panel = window.explain_panel
+    qtbot.waitUntil(lambda: panel.diagnosis is not None, timeout=5000)
+    assert panel.headline.text() == "The message names the computer “localhost” but not the port."
+    assert window.investigation.banner_text == "The text names the computer “localhost”, but no port number."
+    assert "3306" in panel.diagnosis.report()  # type: ignore[union-attr]
+
+
 def test_explanation_updates_when_the_port_changes(window: MainWindow, qtbot: QtBot) -> None:
     window.investigate_edit.setText("connect ECONNREFUSED 127.0.0.1:8080")
     window.investigate()

@@ -569,6 +569,10 @@ def test_name_lookup_keeps_the_port_when_given() -> None:
         ("Ce site est inaccessible127.0.0.1 n'autorise pas la connexion. ERR_CONNECTION_REFUSED", "127.0.0.1", R, ""),
         ("无法访问此网站 127.0.0.1 拒绝了我们的连接请求。 ERR_CONNECTION_REFUSED", "127.0.0.1", R, ""),
         ("localhost refused to connect. ERR_CONNECTION_REFUSED", "localhost", R, ""),
+        ("Ce site est inaccessible\n127.0.0.1 n'autorise pas la connexion.", "127.0.0.1", R, ""),
+        ("Die Website ist nicht erreichbar\nlocalhost hat die Verbindung abgelehnt.", "localhost", R, ""),
+        ("No se puede acceder a este sitio web\nlocalhost rechazó la conexión.", "localhost", R, ""),
+        ("localhost已拒绝连接", "localhost", R, ""),
     ],
 )
 def test_connection_failure_naming_a_host_without_port(text: str, host: str, kind: ErrorKind | None, hint: str) -> None:
