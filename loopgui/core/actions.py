@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import errno
 import logging
 import os
 import select
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from loopgui.core import managers
+from loopgui.core import managers, processes
 from loopgui.core.managers import Manager
 from loopgui.core.processes import (
     GRACE_SECONDS,
@@ -101,6 +102,12 @@ def _live_children() -> dict[int, list[int]]:
     return out
 
 
+SANDBOXED = (
+    "loopgui runs in a sandbox that numbers programs differently from the list it can see, so it cannot be sure "
+    "which program a number belongs to, and it closes none. Close the program from where it was started instead."
+)
+
+
 def plan_close(
     identity: Identity,
     *,
@@ -114,10 +121,15 @@ def plan_close(
     Returns a :class:`CloseResult` instead when loopgui will not close it: it is no longer the program the user
     saw, or it is protected (the reason in plain words).
     """
+    if identity.pid <= 0 or not processes.pid_numbers_match():
+        return CloseResult(
+            CloseOutcome.NOT_SAME, SANDBOXED if identity.pid > 0 else not_same_message(identity, Sameness.UNKNOWN)
+        )
     info = reader(identity.pid)
     sameness = compare(identity, info)
     if sameness != Sameness.SAME or info is None:
-        return CloseResult(CloseOutcome.ALREADY_GONE, not_same_message(identity, sameness, info))
+        outcome = CloseOutcome.ALREADY_GONE if sameness in (Sameness.GONE, Sameness.REUSED) else CloseOutcome.NOT_SAME
+        return CloseResult(outcome, not_same_message(identity, sameness, info))
     detect = manager_of or _detect_manager
     manager = detect(info)
     ctx = context()
@@ -204,14 +216,29 @@ class Handle:
 def open_verified(identity: Identity, reader: Reader = read_info) -> tuple[Signalled, Handle | None]:
     """Open a handle on the process and check, through it, that it is the one ``identity`` names."""
     fd: int | None = None
+    if identity.pid <= 0:  # kill(0) and kill(-n) signal whole process groups, kill(-1) every process there is
+        return Signalled.UNKNOWN, None
     if pidfd_available():
         try:
             fd = os.pidfd_open(identity.pid)
         except ProcessLookupError:
             return Signalled.GONE, None
-        except OSError as exc:  # ENOSYS on old kernels, EPERM in some sandboxes: fall back to the PID
-            log.debug("pidfd_open(%s) failed: %s", identity.pid, exc)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSYS, errno.EPERM):  # EINVAL: a thread, not a program; never signal it
+                log.debug("pidfd_open(%s) refused: %s", identity.pid, exc)
+                return Signalled.UNKNOWN, None
+            log.debug("pidfd_open(%s) failed: %s", identity.pid, exc)  # old kernel or a sandbox: use the PID
             fd = None
+    if fd is not None:
+        # The pidfd must name the very process that /proc (where the check below reads) shows under this number.
+        # They differ when loopgui runs in a PID namespace of its own but sees another namespace's /proc: the same
+        # number then means two different programs, and the check would vouch for one while the signal hit the other.
+        seen = pidfd_pid(fd)
+        if seen != identity.pid and (seen is not None or not processes.pid_numbers_match()):
+            os.close(fd)
+            return (Signalled.GONE if seen == -1 else Signalled.UNKNOWN), None
+    elif not processes.pid_numbers_match():
+        return Signalled.UNKNOWN, None
     # The check comes after the handle is open: if the PID was handed on before pidfd_open, the check sees the
     # newcomer and refuses; if it is handed on after, the pidfd still names the original (now ended) process.
     info = reader(identity.pid)
@@ -221,6 +248,20 @@ def open_verified(identity: Identity, reader: Reader = read_info) -> tuple[Signa
             os.close(fd)
         return _SAMENESS_TO_SIGNALLED[sameness], None
     return Signalled.SENT, Handle(identity, fd, fd is not None)
+
+
+def pidfd_pid(fd: int) -> int | None:
+    """The number of the process a pidfd names, as this /proc numbers it (the ``Pid:`` line of its fdinfo): -1 once
+    it has ended, 0 when this /proc cannot see it; None when the kernel does not say."""
+    try:
+        with open(f"/proc/self/fdinfo/{fd}", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Pid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError) as exc:
+        log.debug("cannot read the fdinfo of a pidfd: %s", exc)
+        return None
+    return None
 
 
 def send(handle: Handle, sig: int) -> Signalled:
@@ -304,7 +345,7 @@ def close_plan(
                     Signalled.GONE: "gone",
                     Signalled.REUSED: "reused",
                     Signalled.CHANGED: "changed",
-                }.get(status, "changed")
+                }.get(status, "unknown")
                 continue
             sent = send(handle, sig)
             if sent == Signalled.SENT:
@@ -356,20 +397,27 @@ def _summarise(
             still_running=(target.identity.pid,),
             how_to_retry=retry_instructions(target.identity.pid, force=force),
         )
-    if state in ("gone", "changed") and not any(outcomes.get(m.identity.pid) in ("closed", "reused") for m in others):
-        sameness = Sameness.GONE if state == "gone" else Sameness.CHANGED
-        return CloseResult(CloseOutcome.ALREADY_GONE, not_same_message(target.identity, sameness))
+    if state in ("gone", "changed", "unknown") and not any(
+        outcomes.get(m.identity.pid) in ("closed", "reused") for m in others
+    ):
+        if state == "gone":
+            return CloseResult(CloseOutcome.ALREADY_GONE, not_same_message(target.identity, Sameness.GONE))
+        sameness = Sameness.CHANGED if state == "changed" else Sameness.UNKNOWN
+        return CloseResult(CloseOutcome.NOT_SAME, not_same_message(target.identity, sameness))
     closed_children = [m for m in others if outcomes.get(m.identity.pid) in ("closed", "reused", "gone")]
     running = [m for m in members if outcomes.get(m.identity.pid) == "running"]
     denied = [m for m in others if outcomes.get(m.identity.pid) == "denied"]
-    changed = [m for m in others if outcomes.get(m.identity.pid) == "changed"]
+    changed = [m for m in others if outcomes.get(m.identity.pid) in ("changed", "unknown")]
     reused = [m for m in others if outcomes.get(m.identity.pid) == "reused"]
     for m in reused:
         notes.append(f"{m.who} ended; another program now has its number.")
     if denied:
         notes.append("Still running (loopgui was not allowed to close them): " + ", ".join(m.who for m in denied) + ".")
     if changed:
-        notes.append("Left alone (they had turned into other programs): " + ", ".join(m.who for m in changed) + ".")
+        notes.append(
+            "Left alone (they had turned into other programs, or loopgui could not be sure which programs they "
+            "were): " + ", ".join(m.who for m in changed) + "."
+        )
     if plan.spared and len(members) > 1:
         notes.append("Left running on purpose: " + ", ".join(f"{s.name} (PID {s.pid})" for s in plan.spared) + ".")
     if running:

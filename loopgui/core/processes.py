@@ -396,6 +396,7 @@ class CloseOutcome(str, enum.Enum):
     ALREADY_GONE = "already_gone"
     DENIED = "denied"
     PROTECTED = "protected"
+    NOT_SAME = "not_same"  # no longer (or not surely) the program the user saw, yet not ended: left alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,6 +464,20 @@ def read_info(pid: int) -> ProcInfo | None:
         cmdline=tuple(str(a) for a in cmdline) if isinstance(cmdline, list) else (),
         zombie=zombie or values.get("status") == psutil.STATUS_ZOMBIE,
     )
+
+
+def pid_numbers_match() -> bool:
+    """Whether /proc numbers processes as the kernel does for loopgui (Linux; elsewhere there is no /proc to differ).
+
+    Not so when loopgui runs in a PID namespace of its own while it sees another namespace's /proc (``unshare -p``
+    without a new /proc): a number read there names another program than the same number given to kill().
+    """
+    if not sys.platform.startswith("linux"):
+        return True
+    try:
+        return os.readlink("/proc/self") == str(os.getpid())
+    except OSError:
+        return False
 
 
 def identity_of(pid: int) -> Identity | None:

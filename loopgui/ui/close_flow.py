@@ -425,7 +425,12 @@ class CloseFlow(QObject):
         if result.outcome == CloseOutcome.DENIED:
             self._finish_with("Not allowed", result.message, result.how_to_retry)
             return
-        if result.outcome in (CloseOutcome.PROTECTED, CloseOutcome.ALREADY_GONE, CloseOutcome.STILL_RUNNING):
+        if result.outcome in (
+            CloseOutcome.PROTECTED,
+            CloseOutcome.ALREADY_GONE,
+            CloseOutcome.NOT_SAME,
+            CloseOutcome.STILL_RUNNING,
+        ):
             self._finish_with(
                 "Not closed" if result.outcome != CloseOutcome.ALREADY_GONE else "Already closed", result.message
             )

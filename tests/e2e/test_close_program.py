@@ -213,7 +213,7 @@ def test_a_program_that_became_another_is_left_alone() -> None:
         assert identity is not None
         other = Identity(identity.pid, identity.create_time, identity.name, "/usr/bin/something-else")
         result = close_program(other)
-        assert result.outcome == CloseOutcome.ALREADY_GONE and "turned into another program" in result.message
+        assert result.outcome == CloseOutcome.NOT_SAME and "turned into another program" in result.message
         assert p.poll() is None
     finally:
         p.kill()

@@ -1,0 +1,139 @@
+"""Closing audited as an attacker would: a signal may only ever reach the process whose identity was checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import psutil
+import pytest
+
+from loopgui.core import actions
+from loopgui.core.actions import ClosePlan, Member, close_plan, open_verified, plan_close
+from loopgui.core.processes import CloseOutcome, Identity, ProcInfo
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Runs in a PID namespace of its own that still sees the outer /proc (``unshare --pid --fork`` without a new /proc).
+# There it makes a decoy take the victim's number *in its own namespace*, then asks loopgui to close the victim.
+NS_CHILD = textwrap.dedent(
+    """
+    import json, subprocess, sys, time
+    from loopgui.core.actions import ClosePlan, Member, close_plan, close_program
+    from loopgui.core.processes import Identity
+    victim, start, exe = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+    with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+        f.write(str(victim - 1))
+    decoy = subprocess.Popen(["sleep", "60"])
+    identity = Identity(victim, start, "sleep", exe)
+    result = close_program(identity, wait=1.0)
+    plan = close_plan(ClosePlan(Member(identity)), wait=1.0)  # the signal step on its own checks too
+    time.sleep(0.3)
+    print(json.dumps({"decoy": decoy.pid, "decoy_ended": decoy.poll() is not None,
+                      "outcome": result.outcome.value, "message": result.message,
+                      "plan_outcome": plan.outcome.value}))
+    decoy.kill()
+    """
+)
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="needs Linux, root and unshare to make a PID namespace",
+)
+def test_another_pid_namespace_never_turns_the_check_and_the_signal_on_two_programs(tmp_path: Path) -> None:
+    script = tmp_path / "ns_child.py"
+    script.write_text(NS_CHILD)
+    victim = subprocess.Popen(["sleep", "60"])
+    try:
+        proc = psutil.Process(victim.pid)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        out = subprocess.run(
+            [
+                "unshare",
+                "--pid",
+                "--fork",
+                sys.executable,
+                str(script),
+                str(victim.pid),
+                str(proc.create_time()),
+                proc.exe(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=env,
+            check=False,
+        )
+        if "ns_last_pid" in out.stderr or not out.stdout.strip():
+            pytest.skip(f"cannot make a PID namespace here: {out.stderr.strip()[-200:]}")
+        seen = json.loads(out.stdout.strip().splitlines()[-1])
+        assert seen["decoy"] == victim.pid, "the decoy did not get the victim's number; the test proves nothing"
+        assert not seen["decoy_ended"], "loopgui signalled a program the user never chose"
+        assert victim.poll() is None
+        assert seen["outcome"] == CloseOutcome.NOT_SAME.value
+        assert seen["plan_outcome"] == CloseOutcome.NOT_SAME.value
+        assert "closed" not in seen["message"].split()  # never claims to have closed anything
+    finally:
+        victim.kill()
+        victim.wait(5)
+
+
+def _sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Record signals instead of sending them."""
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        actions, "send", lambda handle, sig: calls.append((handle.identity.pid, sig)) or actions.Signalled.SENT
+    )
+    monkeypatch.setattr(actions.psutil.Process, "send_signal", lambda self, sig: calls.append((self.pid, sig)))
+    return calls
+
+
+@pytest.mark.parametrize("pid", [0, -1, -os.getpgrp()])
+def test_no_number_that_means_a_group_or_everything_is_ever_signalled(
+    monkeypatch: pytest.MonkeyPatch, pid: int
+) -> None:
+    # kill(0) signals loopgui's own process group, kill(-1) every process there is: even a reader that vouches for
+    # such a number (a bug, a fake row) must not get it signalled.
+    calls = _sent(monkeypatch)
+    identity = Identity(pid, 1000.0, "victim", "/usr/bin/victim")
+
+    def reader(n: int) -> ProcInfo:
+        return ProcInfo(n, "victim", 1000.0, "/usr/bin/victim", 1234, uid=1000)
+
+    status, handle = open_verified(identity, reader)
+    assert handle is None and status == actions.Signalled.UNKNOWN
+    result = close_plan(ClosePlan(Member(identity)), wait=0.1, reader=reader)
+    assert result.outcome == CloseOutcome.NOT_SAME
+    planned = plan_close(identity, reader=reader, children=dict, manager_of=lambda _i: None)
+    assert not isinstance(planned, ClosePlan) and planned.outcome == CloseOutcome.NOT_SAME
+    assert calls == []
+
+
+@pytest.mark.skipif(not actions.pidfd_available(), reason="pidfd is Linux only")
+def test_a_thread_number_is_never_signalled_as_if_it_were_a_program() -> None:
+    # A thread has its own number and its own /proc entry, but kill() on it ends its whole program.  pidfd_open
+    # refuses a thread (EINVAL); that must not fall back to signalling by number.
+    code = "import threading, time\nt = threading.Thread(target=time.sleep, args=(60,), daemon=True)\nt.start()\n"
+    code += "print(t.native_id, flush=True)\ntime.sleep(60)\n"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        tid = int(proc.stdout.readline())
+        thread = psutil.Process(tid)  # /proc/TID exists, so a reader sees it like a program
+        identity = Identity(tid, thread.create_time(), thread.name(), thread.exe())
+        result = close_plan(ClosePlan(Member(identity)), wait=0.5)
+        assert proc.poll() is None, "closing a thread number ended its whole program"
+        assert result.outcome == CloseOutcome.NOT_SAME
+    finally:
+        proc.kill()
+        proc.wait(5)
+        if proc.stdout is not None:
+            proc.stdout.close()
