@@ -9,6 +9,7 @@ whose default button is always the harmless one.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from loopgui.ui.plain import plain_message_box, plain_progress
 log = logging.getLogger("loopgui.close")
 
 MAX_LISTED = 8
+PORT_CHECK_SECONDS = 10.0  # how long to wait for a fresh scan to say what became of the port
 MAX_COMMAND = 160
 
 
@@ -240,6 +242,7 @@ class CloseFlow(QObject):
         self._refresh = refresh
         self._snapshots = snapshots
         self.grace = grace
+        self.port_check_seconds = PORT_CHECK_SECONDS
         self._stop_waiting = False
         self._plan: ClosePlan | None = None
         self._ticker: _Ticker | None = None
@@ -446,12 +449,35 @@ class CloseFlow(QObject):
         assert plan is not None and port is not None
         identity = plan.target.identity
 
+        answered = False
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+
+        def settle() -> bool:
+            nonlocal answered
+            if answered:
+                return False
+            answered = True
+            timer.stop()
+            timer.deleteLater()
+            with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
+                self._snapshots.disconnect(on_snapshot)
+            return True
+
         def on_snapshot(snapshot: Snapshot) -> None:
-            self._snapshots.disconnect(on_snapshot)
+            if not settle():
+                return
             listeners = [(r.pid, r.program) for r in snapshot.rows.values() if r.local_port == port and r.is_listening]
             self._finish_with("Closed", f"{closed_message} {after_close(port, identity, listeners)}")
 
+        def no_snapshot() -> None:
+            # Reading the connections again failed (or scanning is stopped): say what is known, never hang busy.
+            if settle():
+                self._finish_with("Closed", f"{closed_message} loopgui could not look at port {port} again to check.")
+
         self._snapshots.connect(on_snapshot)
+        timer.timeout.connect(no_snapshot)
+        timer.start(int(self.port_check_seconds * 1000))
         self._refresh()
 
     def _finish_with(self, title: str, text: str, details: str = "") -> None:

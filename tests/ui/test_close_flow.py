@@ -11,8 +11,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QTimer
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
+from PySide6.QtCore import QItemSelectionModel, QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from loopgui.core import netclose
@@ -21,7 +21,7 @@ from loopgui.core.managers import from_cgroup
 from loopgui.core.processes import Identity, process_facts
 from loopgui.core.scanner import make_scanner
 from loopgui.core.sockets import SocketRow
-from loopgui.ui.close_flow import DialogAsker, confirm_box, connection_texts, plan_texts
+from loopgui.ui.close_flow import CloseFlow, DialogAsker, confirm_box, connection_texts, plan_texts
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.panels.process_panel import HIDDEN, ProcessPanel
 from loopgui.ui.settings import Settings
@@ -415,3 +415,35 @@ def test_where_single_connections_cannot_be_closed_the_program_is_offered(  # ty
     question = asker.asked[2][4]  # names the program as the table does: "python child_program.py listen"
     assert question.startswith(f"Close {child.identity.name} ") and question.endswith(f"(PID {child.proc.pid})?")
     assert child.proc.poll() is None
+
+
+class _Silent(QObject):
+    scanned = Signal(object)  # never emitted: every scan after the close fails
+
+
+def test_a_failed_port_check_still_ends_in_words(qtbot: QtBot) -> None:
+    # Before: the flow waited for a successful scan forever, stayed busy, never said the program closed, and
+    # ignored every later Delete.
+    child = Child("listen")
+    try:
+        parent = QWidget()
+        qtbot.addWidget(parent)
+        asker = FakeAsker()
+        silent = _Silent()
+        flow = CloseFlow(parent, asker, refresh=lambda: None, snapshots=silent.scanned, grace=2.0)
+        flow.port_check_seconds = 0.3
+        r = row(
+            child.port,
+            pid=child.proc.pid,
+            program=child.identity.name,
+            owner_start=child.identity.create_time,
+            exe=child.identity.exe,
+        )
+        with qtbot.waitSignal(flow.finished, timeout=10000) as blocker:
+            flow.start_row(r)
+        assert child.proc.wait(5) is not None
+        assert "closed" in str(blocker.args[0]) and f"could not look at port {child.port} again" in str(blocker.args[0])
+        assert asker.asked[-1][:2] == ("inform", "Closed")
+        assert not flow.busy
+    finally:
+        child.cleanup()
