@@ -151,6 +151,8 @@ def plan_close(
         child = reader(pid)
         if child is None or child.zombie:
             continue  # already ended
+        if child.ppid != parent:
+            continue  # the listed child ended and its number went to another program (or it moved): not family
         queue.extend((c, pid) for c in sorted(kids.get(pid, ())))
         name = child.name or f"PID {pid}"
         if child.create_time is None:

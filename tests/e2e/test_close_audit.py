@@ -137,3 +137,23 @@ def test_a_thread_number_is_never_signalled_as_if_it_were_a_program() -> None:
         proc.wait(5)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_a_number_handed_on_while_the_family_is_listed_is_not_in_the_plan() -> None:
+    # The list of who started whom is read once; a listed child can end and its number go to an unrelated program
+    # before loopgui reads that child's details.  The newcomer must not be listed, nor closed with the box ticked.
+    target = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # loopgui's child, not target's
+    try:
+        identity = actions.processes.identity_of(target.pid)
+        assert identity is not None
+        plan = plan_close(identity, children=lambda: {target.pid: [stranger.pid]}, manager_of=lambda _i: None)
+        assert isinstance(plan, ClosePlan)
+        assert stranger.pid not in [m.identity.pid for m in plan.descendants]
+        close_plan(plan, include_children=True, wait=5)
+        assert target.wait(5) is not None
+        assert stranger.poll() is None, "a program the target never started was closed"
+    finally:
+        for p in (target, stranger):
+            p.kill()
+            p.wait(5)
