@@ -65,7 +65,9 @@ def _norm_host(host: str) -> str:
 
 
 def judge(row: Row) -> tuple[str, int | None, str]:
-    """What the finder says: (host, port, kind) of its most likely endpoint."""
+    """What the finder says: (host, port, kind) of its most likely endpoint, or (host, None, kind) when the text
+    names a computer but no port (``FindResult.host_only``: a failed name lookup, "Can't connect to MySQL server on
+    'localhost'")."""
     result = find_endpoints(row.message)
     kind = result.kind.value if result.kind is not None else "none"
     if result.host_only:
