@@ -569,6 +569,24 @@ def is_vital_name(name: str, platform: str = sys.platform) -> bool:
     return name in names or name.startswith(VITAL_PREFIXES.get(key, ()))
 
 
+def file_name(exe: str) -> str:
+    """The last part of a program file's path, with / or \\ between folders."""
+    return exe.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def named_by_its_file(info: ProcInfo, names: Callable[[str], bool]) -> bool:
+    """Whether ``info`` has a name from ``names`` *and* its program file has one too (hidden file: the name alone).
+
+    A process's name is its own to choose: started through a link called "sshd", or renamed with prctl, a person's
+    python3 script is called "sshd" while its file is /usr/bin/python3, a system file.  The name of the file itself
+    cannot be chosen that way.  (Both are asked to be vital, not equal: pipewire-pulse runs the file pipewire, getty
+    agetty, X the file Xorg.)
+    """
+    if not names(info.name):
+        return False
+    return info.exe is None or not info.exe or names(file_name(info.exe))
+
+
 def is_system_program(info: ProcInfo, platform: str = sys.platform) -> bool:
     """The system's own copy of a program: its file lies in a system folder, or (file hidden) a system account
     runs it."""
@@ -625,7 +643,9 @@ def current_context(infos: Iterable[ProcInfo] | None = None, platform: str = sys
 
     session: set[int] = set()
     for info in table.values():
-        if info.name in SESSION_NAMES and (info.exe is None or not info.exe or is_system_program(info, platform)):
+        if named_by_its_file(info, lambda n: n in SESSION_NAMES or is_vital_name(n, platform)) and (
+            info.exe is None or not info.exe or is_system_program(info, platform)
+        ):
             session.add(info.pid)
             session.update(p for p in ancestors_of(info.pid, parent_of) if p > 1)
     as_admin = bool(getattr(os, "geteuid", lambda: -1)() == 0)
@@ -663,7 +683,7 @@ def protected_reason(
             "loopgui was started through it (it is one of loopgui's parent programs); closing it would close "
             "loopgui too."
         )
-    if is_vital_name(info.name, ctx.platform) and is_system_program(info, ctx.platform):
+    if named_by_its_file(info, lambda n: is_vital_name(n, ctx.platform)) and is_system_program(info, ctx.platform):
         purpose = VITAL_PURPOSE.get(info.name)
         why = f" ({purpose})" if purpose else ""
         return f"{name} is a vital part of the operating system{why}; closing it could crash or lock the computer."

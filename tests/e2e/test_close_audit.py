@@ -157,3 +157,29 @@ def test_a_number_handed_on_while_the_family_is_listed_is_not_in_the_plan() -> N
         for p in (target, stranger):
             p.kill()
             p.wait(5)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process names from links are a Linux matter")
+def test_a_program_started_as_sshd_through_a_link_is_not_protected(tmp_path: Path) -> None:
+    # Started through a link named "sshd", a person's program (a script's python3, here sleep) is called "sshd" while
+    # its program file is a system one: before, that made it "a vital part of the operating system", never closable.
+    program = os.path.realpath(shutil.which("sleep") or "/usr/bin/sleep")
+    if not program.startswith(("/usr/", "/bin/")):
+        pytest.skip(f"sleep is not a system program file here ({program})")
+    link = tmp_path / "sshd"
+    link.symlink_to(program)
+    proc = subprocess.Popen([str(link), "60"])
+    try:
+        identity = actions.processes.identity_of(proc.pid)
+        assert identity is not None and identity.name == "sshd" and identity.exe == program
+        plan = plan_close(identity, manager_of=lambda _i: None)
+        assert isinstance(plan, ClosePlan), plan
+        result = close_plan(plan, wait=5)
+        assert result.outcome == CloseOutcome.CLOSED and proc.wait(5) is not None
+        # The real thing (its own file is called sshd) stays protected.
+        real = ProcInfo(proc.pid, "sshd", 1.0, "/usr/sbin/sshd", 1, 0, "root")
+        ctx = actions.processes.ProtectionContext(me=os.getpid(), ancestors=(), platform="linux")
+        assert actions.processes.protected_reason(real, ctx) is not None
+    finally:
+        proc.kill()
+        proc.wait(5)

@@ -185,3 +185,32 @@ def test_scanner_owner_cache_notices_a_reused_pid(monkeypatch: pytest.MonkeyPatc
     assert (second.name, second.start, second.exe) == ("nginx", 250.0, "/usr/sbin/nginx")
     names.forget_except([7])
     assert names.owner(7) is second  # same program: the cached owner, after one cheap start-time read
+
+
+@pytest.mark.parametrize(
+    ("name", "exe"),
+    [
+        ("pipewire-pulse", "/usr/bin/pipewire"),  # a link to pipewire
+        ("getty", "/sbin/agetty"),
+        ("systemd-journal", "/usr/lib/systemd/systemd-journald"),  # the kernel cuts names to 15 characters
+        ("gnome-session-b", "/usr/libexec/gnome-session-binary"),
+    ],
+)
+def test_vital_programs_started_under_another_vital_name_stay_protected(name: str, exe: str) -> None:
+    assert protected_reason(info(700, name, exe, ppid=650), ROOT_CTX) is not None
+
+
+@pytest.mark.parametrize("name", ["sshd", "systemd", "Xorg", "NetworkManager", "cron"])
+def test_a_vital_name_on_an_interpreter_protects_nothing(name: str) -> None:
+    # A name is the process's own to choose (a link called sshd, prctl); the program file's name is not.
+    for exe in ("/usr/bin/python3.11", "/usr/bin/bash", "/usr/bin/node"):
+        assert protected_reason(info(700, name, exe, uid=1000), CTX) is None
+
+
+def test_a_renamed_interpreter_does_not_make_its_parents_a_desktop_session() -> None:
+    infos = [
+        ProcInfo(4000, "bash", None, "/usr/bin/bash", 3900, 1000),
+        ProcInfo(4100, "Xorg", None, "/usr/bin/python3.11", 4000, 1000),  # python3 started through a link "Xorg"
+    ]
+    ctx = current_context(infos, platform="linux")
+    assert 4000 not in ctx.session and 4100 not in ctx.session
