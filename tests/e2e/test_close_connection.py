@@ -175,3 +175,30 @@ def test_windows_row_and_macos_explanation() -> None:
     assert not mac.closed and "close the program that holds it instead" in mac.message
     if sys.platform != "win32":
         assert not close_connection(conn, platform="win32").closed  # no Windows API here: a plain answer
+
+
+def test_a_socket_other_than_the_one_found_is_never_destroyed(
+    pair: tuple[socket.socket, socket.socket, socket.socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The destroy names the socket by its cookie from the dump: when the socket found under those addresses is not
+    that one any more (the connection closed and another took its addresses, or only the listener is left), the
+    kernel refuses with ESTALE; nothing is cut, and loopgui says the connection has closed, in plain words."""
+    why = _can_destroy()
+    if why:
+        pytest.skip(why)
+    server, client, accepted = pair
+    real_find = netclose.find_in_dump
+
+    def other_cookie(buf: bytes, conn: Connection) -> tuple[bytes, int] | bool | None:
+        found = real_find(buf, conn)
+        if isinstance(found, tuple):
+            return bytes(b ^ 0x5A for b in found[0]), found[1]  # the cookie of another socket
+        return found
+
+    monkeypatch.setattr(netclose, "find_in_dump", other_cookie)
+    conn = Connection(4, "127.0.0.1", client.getsockname()[1], "127.0.0.1", server.getsockname()[1])
+    result = close_connection(conn)
+    assert not result.closed and result.gone
+    assert result.message == "That connection has already closed."
+    client.sendall(b"x")  # still connected: the socket the kernel found was left alone
+    assert accepted.recv(1) == b"x"
