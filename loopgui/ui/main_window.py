@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -41,7 +41,7 @@ from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
 from loopgui.ui.plain import make_plain, plain_tooltip, plain_warning
 from loopgui.ui.scan_thread import MAX_INTERVAL, MIN_INTERVAL, ScanThread, clamp_interval
-from loopgui.ui.screen import fit_to_screen, warning_colour
+from loopgui.ui.screen import fit_to_screen, split_sizes, warning_colour
 from loopgui.ui.settings import (
     Settings,
     restore_splitter,
@@ -176,6 +176,41 @@ class MainWindow(QMainWindow):
     def _fit_framed(self) -> None:
         fit_to_screen(self, resize=False)  # the frame is known now: keep the title bar on the screen
 
+    def _on_split_moved(self, *_: int) -> None:
+        self._split_by_user = True  # the user chose: keep it (and remember it)
+
+    def fit_split(self) -> None:
+        """Share the height between the explanation and the table by what each shows (unless the user dragged the
+        handle): a short welcome leaves the table most of the window; an explanation is not cut off above a table
+        narrowed to a row or two."""
+        if self._split_by_user:
+            return
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if total <= 0 or len(sizes) != 2:
+            return
+        panel = self.explain_panel
+        chrome = sizes[0] - panel.height() if 0 < panel.height() <= sizes[0] else self.tabs.tabBar().sizeHint().height()
+        wanted = panel.content_height(max(100, panel.scroll_area.width())) + chrome + 2
+        table_need = None
+        if self.investigation.ports:
+            rows = min(max(self.model.rowCount(), 1), 8) + 1  # one spare row: a socket that comes up is seen
+            bar = self.table.horizontalScrollBar()
+            table_need = (
+                self.table.horizontalHeader().height()
+                + rows * self.table.verticalHeader().defaultSectionSize()
+                + (bar.sizeHint().height() if bar.isVisible() else 0)
+                + 2 * self.table.frameWidth()
+            )
+        top, bottom = split_sizes(total, wanted, table_need)
+        if abs(top - sizes[0]) > 2:
+            self.splitter.setSizes([top, bottom])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "_split_timer"):
+            self._split_timer.start()
+
     def _colour_notice(self) -> None:
         self.notice_label.setStyleSheet(f"color: {warning_colour(self.palette())};")
 
@@ -306,6 +341,14 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([380, 340])
+        # Until the user drags the handle, the split follows what is shown (ui/screen.py split_sizes).
+        self._split_by_user = False
+        self.splitter.splitterMoved.connect(self._on_split_moved)
+        self._split_timer = QTimer(self)
+        self._split_timer.setSingleShot(True)
+        self._split_timer.setInterval(0)  # after the layouts have taken in the change
+        self._split_timer.timeout.connect(self.fit_split)
+        self.explain_panel.content_changed.connect(self._split_timer.start)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -391,7 +434,9 @@ class MainWindow(QMainWindow):
         s = self._settings
         restore_window_place(self, s.window_place)  # every value checked in ui/settings.py
         restore_table_layout(self.table, s.table_layout(self.model.columnCount()))
-        restore_splitter(self.splitter, s.splitter_sizes)
+        if s.splitter_sizes is not None:  # the user dragged the handle once: keep their split
+            restore_splitter(self.splitter, s.splitter_sizes)
+            self._split_by_user = True
         for widget in (self.filter_edit, self.listening_check, self.tcp_check, self.udp_check, self.interval_spin):
             widget.blockSignals(True)
         self.filter_edit.setText(s.filter_text)
@@ -406,7 +451,8 @@ class MainWindow(QMainWindow):
         s = self._settings
         s.window_place = window_place_of(self)
         s.set_table_layout(table_layout_of(self.table))
-        s.splitter_sizes = splitter_sizes_of(self.splitter)
+        if self._split_by_user:
+            s.splitter_sizes = splitter_sizes_of(self.splitter)
         s.filter_text = self.filter_edit.text()
         s.listening_only = self.listening_check.isChecked()
         s.show_tcp = self.tcp_check.isChecked()
@@ -453,6 +499,8 @@ class MainWindow(QMainWindow):
 
     @Slot(int, int)
     def _update_counts(self, shown: int, total: int) -> None:
+        if self.investigation.ports:
+            self._split_timer.start()  # the narrowed table's rows came or went
         if shown == total:
             self.count_label.setText(f"{total:,} socket" + ("" if total == 1 else "s"))
         else:
@@ -516,6 +564,7 @@ class MainWindow(QMainWindow):
     def _on_ports_changed(self) -> None:
         self.banner.setVisible(bool(self.investigation.banner_text))
         self._apply_filter()
+        self._split_timer.start()
 
     def _update_banner(self) -> None:
         text = self.investigation.banner_text

@@ -46,7 +46,7 @@ def _plain_label(text: str = "", *, selectable: bool = True) -> QLabel:
     label = QLabel(text)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
-    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
@@ -59,11 +59,13 @@ class ExplainPanel(QWidget):
         close_program_requested(int): the user asked to close the program with this PID.
         explain_row_requested(): the user asked to explain the row picked in the table instead.
         back_requested(): the user asked to go back to the explanation of the pasted message.
+        content_changed(): what is shown changed, and with it the height it needs (see :meth:`content_height`).
     """
 
     close_program_requested = Signal(int)
     explain_row_requested = Signal()
     back_requested = Signal()
+    content_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,9 +77,12 @@ class ExplainPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         outer.addWidget(scroll)
+        self.scroll_area = scroll
         body = QWidget()
         scroll.setWidget(body)
+        self._body_layout: QVBoxLayout | None = None
         layout = QVBoxLayout(body)
+        self._body_layout = layout
         layout.setContentsMargins(12, 10, 12, 10)
         layout.setSpacing(8)
 
@@ -193,6 +198,7 @@ class ExplainPanel(QWidget):
             self.close_button,
         ):
             w.hide()
+        self.content_changed.emit()
 
     def offer_switch(self, text: str, to: str) -> None:
         """Say what the explanation is about; ``to`` is "row" (offer "Explain this row"), "pasted" (offer the way
@@ -201,6 +207,14 @@ class ExplainPanel(QWidget):
         self.explain_row_button.setVisible(to == "row")
         self.back_button.setVisible(to == "pasted")
         self.switch_bar.setVisible(bool(text))
+        self.content_changed.emit()
+
+    def content_height(self, width: int) -> int:
+        """The height the explanation needs to show everything without scrolling, ``width`` pixels wide."""
+        layout = self._body_layout
+        if layout is None:
+            return 0
+        return layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
 
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
@@ -225,6 +239,7 @@ class ExplainPanel(QWidget):
         self.details.setVisible(bool(technical) and self.details_button.isChecked())
         self.copy_button.show()
         self.close_button.setVisible(self.closing_enabled and self.closable_pid() is not None)
+        self.content_changed.emit()
 
     def closable_pid(self) -> int | None:
         """The PID of the program the diagnosis is about, if there is one to close."""
@@ -249,6 +264,7 @@ class ExplainPanel(QWidget):
     def _toggle_details(self, on: bool) -> None:
         self.details_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
         self.details.setVisible(on)
+        self.content_changed.emit()
 
     def _request_close(self) -> None:
         pid = self.closable_pid()

@@ -1,0 +1,80 @@
+"""The split between the explanation and the table follows what they show, until the user drags the handle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from loopgui.ui.main_window import MainWindow
+from loopgui.ui.screen import split_sizes
+from loopgui.ui.settings import Settings
+from tests.helpers import row, scripted_scanner
+
+ROWS = [row(5000 + i, program=f"p{i}", pid=1000 + i) for i in range(40)] + [row(62893, program="python3", pid=4242)]
+
+
+@pytest.fixture
+def window(qtbot: QtBot, settings: Settings) -> Iterator[MainWindow]:
+    scanner, _ = scripted_scanner(lambda: list(ROWS))
+    win = MainWindow(scanner, settings)
+    qtbot.addWidget(win)
+    win.resize(1100, 760)
+    win.show()
+    qtbot.waitUntil(lambda: win.model.total == len(ROWS), timeout=5000)
+    yield win
+    win.close()
+
+
+def _settled(qtbot: QtBot) -> None:
+    qtbot.wait(50)
+
+
+def test_split_sizes_share() -> None:
+    assert split_sizes(600, 80, None) == (120, 480)  # a short welcome: the table gets most of it
+    assert split_sizes(600, 400, None) == (270, 330)  # every socket listed: the table keeps more than half
+    assert split_sizes(600, 400, 100) == (400, 200)  # narrowed table: the explanation gets what it needs
+    assert split_sizes(600, 700, 100) == (480, 120)  # but the table keeps a fifth at least
+    assert split_sizes(0, 50, None) == (0, 0)
+
+
+def test_first_start_leaves_the_table_most_of_the_window(window: MainWindow, qtbot: QtBot) -> None:
+    _settled(qtbot)
+    top, table = window.splitter.sizes()
+    assert table >= 3 * top, (top, table)
+
+
+def test_an_explanation_is_not_cut_off_above_a_narrowed_table(window: MainWindow, qtbot: QtBot) -> None:
+    qtbot.keyClicks(window.investigate_edit, "connect ECONNREFUSED 127.0.0.1:62893")
+    qtbot.keyClick(window.investigate_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.explain_panel.diagnosis is not None, timeout=5000)
+    _settled(qtbot)
+    top, table = window.splitter.sizes()
+    bar = window.explain_panel.scroll_area.verticalScrollBar()
+    assert bar.maximum() == 0, (top, table, bar.maximum())  # everything readable without scrolling
+    assert table >= window.table.horizontalHeader().height() + 2 * window.table.verticalHeader().defaultSectionSize()
+    window.investigate_edit.clear()  # back to the welcome: the table gets its room back
+    _settled(qtbot)
+    top, table = window.splitter.sizes()
+    assert table >= 3 * top
+
+
+def test_a_dragged_handle_stays_where_the_user_put_it(window: MainWindow, qtbot: QtBot, settings: Settings) -> None:
+    _settled(qtbot)
+    window.splitter.setSizes([300, 300])
+    window.splitter.splitterMoved.emit(window.splitter.sizes()[0], 1)  # what a drag of the handle emits
+    qtbot.keyClicks(window.investigate_edit, "127.0.0.1:62893")
+    qtbot.keyClick(window.investigate_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.explain_panel.diagnosis is not None, timeout=5000)
+    _settled(qtbot)
+    top, table = window.splitter.sizes()
+    assert abs(top - table) <= 2  # the banner took some height from both alike (Qt's stretch), nothing more
+    window.save_settings()
+    assert settings.splitter_sizes == (top, table)
+
+
+def test_an_undragged_split_is_not_remembered(window: MainWindow, settings: Settings) -> None:
+    window.save_settings()
+    assert settings.splitter_sizes is None
