@@ -283,6 +283,7 @@ class InodeOwners:
         self._proc = proc
         self._fd_counts: dict[int, int] = {}
         self._inodes_of: dict[int, list[int]] = {}
+        self._start_of: dict[int, str | None] = {}  # when the process walked under each number started
         self.owner: dict[int, int] = {}
         self._unresolved: set[int] = set()
         self.unreadable: set[int] = set()
@@ -302,6 +303,13 @@ class InodeOwners:
                 raise ScanCancelled
             count = self._fd_count(pid)
             if count is not None and self._fd_counts.get(pid) != count:
+                self._walk(pid)
+                walked.add(pid)
+        # A number whose process ended and went to another program between two scans, with as many descriptors:
+        # the count alone would keep the ended program's sockets on the newcomer's number (and the table would
+        # name the newcomer, and Delete close it).  Socket owners are few; their start time is one short read.
+        for pid in {self.owner[i] for i in wanted if i in self.owner} - walked:
+            if _start_token(self._proc, pid) != self._start_of.get(pid):
                 self._walk(pid)
                 walked.add(pid)
         missing = wanted - self.owner.keys() - self._unresolved
@@ -331,6 +339,7 @@ class InodeOwners:
         return None
 
     def _walk(self, pid: int) -> None:
+        start = _start_token(self._proc, pid)
         try:
             dfd = os.open(f"{self._proc}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY)
         except PermissionError:
@@ -359,16 +368,29 @@ class InodeOwners:
         self._forget(pid)
         self._fd_counts[pid] = len(names)
         self._inodes_of[pid] = inodes
+        self._start_of[pid] = start
         owner = self.owner
         for inode in inodes:
             owner.setdefault(inode, pid)
 
     def _forget(self, pid: int) -> None:
         self._fd_counts.pop(pid, None)
+        self._start_of.pop(pid, None)
         owner = self.owner
         for inode in self._inodes_of.pop(pid, ()):
             if owner.get(inode) == pid:
                 del owner[inode]
+
+
+def _start_token(proc: str, pid: int) -> str | None:
+    """When process ``pid`` started (field 22 of /proc/<pid>/stat, as text); None when unreadable."""
+    try:
+        with open(f"{proc}/{pid}/stat", "rb") as f:
+            data = f.read(4096)
+    except OSError:
+        return None
+    fields = data[data.rfind(b")") + 1 :].split()  # the name in brackets may hold spaces and brackets
+    return fields[19].decode("ascii", "replace") if len(fields) > 19 else None
 
 
 def _plain_number(text: str, digits: int) -> bool:

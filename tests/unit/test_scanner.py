@@ -126,6 +126,25 @@ def test_owners_found_and_followed(tmp_path: Path) -> None:
     assert owners.refresh({333}) == {333: 10}
 
 
+def _stat(root: Path, pid: int, start: int) -> None:
+    (root / str(pid) / "stat").write_text(f"{pid} (a (b) c) S " + " ".join(["0"] * 18) + f" {start} 0 0\n")
+
+
+def test_a_number_handed_to_another_program_with_as_many_descriptors_is_not_given_the_old_sockets(
+    tmp_path: Path,
+) -> None:
+    # pid 10 listens and shares the socket with its child 20; 10 ends and its number goes to another program with
+    # as many descriptors before the next scan.  The socket is 20's now, never the newcomer's.
+    fake_proc(tmp_path, {10: {0: "/dev/null", 3: "socket:[111]"}, 20: {3: "socket:[111]"}})
+    _stat(tmp_path, 10, 5000)
+    _stat(tmp_path, 20, 5001)
+    owners = InodeOwners(str(tmp_path))
+    assert owners.refresh({111}) == {111: 10}
+    fake_proc(tmp_path, {10: {0: "/dev/null", 3: "pipe:[7]"}})
+    _stat(tmp_path, 10, 9000)
+    assert owners.refresh({111}) == {111: 20}
+
+
 def test_unknown_inode_does_not_rewalk_every_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_proc(tmp_path, {10: {3: "socket:[111]"}})
     owners = InodeOwners(str(tmp_path))
