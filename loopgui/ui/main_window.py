@@ -52,7 +52,7 @@ from loopgui.ui.settings import (
     window_place_of,
 )
 from loopgui.ui.socket_model import HEADERS, SocketTableModel
-from loopgui.ui.socket_view import SocketTableView
+from loopgui.ui.socket_view import FIRST_WINDOW_WIDTH, SocketTableView
 
 log = logging.getLogger("loopgui.ui")
 
@@ -372,7 +372,7 @@ class MainWindow(QMainWindow):
         status.addWidget(self.scan_label)
         status.addWidget(self.message_label, 1)
         status.addPermanentWidget(self.notice_label)
-        self.resize(1100, 760)
+        self.resize(FIRST_WINDOW_WIDTH, 760)
 
     def _build_actions(self) -> None:
         menu = self.menuBar()

@@ -7,16 +7,19 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 
 from loopgui.ui.socket_model import Column, SocketTableModel
 
+# Narrow enough that the Program column, the one a user looks for, is on screen without scrolling sideways in the
+# window's first size (1100 pixels wide); addresses longer than "::ffff:127.0.0.1" are cut with "…" (tooltip).
 DEFAULT_WIDTHS = {
-    Column.PROTOCOL: 70,
-    Column.LOCAL_ADDRESS: 140,
+    Column.PROTOCOL: 64,
+    Column.LOCAL_ADDRESS: 122,
     Column.LOCAL_PORT: 80,
-    Column.REMOTE_ADDRESS: 140,
-    Column.REMOTE_PORT: 90,
+    Column.REMOTE_ADDRESS: 122,
+    Column.REMOTE_PORT: 86,
     Column.STATE: 265,  # "Closing (leftover, clears in 55 s) (TIME_WAIT)"
-    Column.PID: 70,
+    Column.PID: 62,
     Column.PROGRAM: 230,  # "python3 -m http.server 8000"
 }
+FIRST_WINDOW_WIDTH = 1100  # MainWindow's first size
 
 
 class SocketTableView(QTableView):

@@ -11,6 +11,8 @@ from pytestqt.qtbot import QtBot
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.screen import split_sizes
 from loopgui.ui.settings import Settings
+from loopgui.ui.socket_model import Column, SocketTableModel
+from loopgui.ui.socket_view import FIRST_WINDOW_WIDTH, SocketTableView
 from tests.helpers import row, scripted_scanner
 
 ROWS = [row(5000 + i, program=f"p{i}", pid=1000 + i) for i in range(40)] + [row(62893, program="python3", pid=4242)]
@@ -78,3 +80,11 @@ def test_a_dragged_handle_stays_where_the_user_put_it(window: MainWindow, qtbot:
 def test_an_undragged_split_is_not_remembered(window: MainWindow, settings: Settings) -> None:
     window.save_settings()
     assert settings.splitter_sizes is None
+
+
+def test_the_program_column_is_on_screen_in_the_first_window_size(qtbot: QtBot) -> None:
+    view = SocketTableView(SocketTableModel())
+    qtbot.addWidget(view)
+    before_program = view.horizontalHeader().sectionPosition(Column.PROGRAM)
+    room = FIRST_WINDOW_WIDTH - 20 - 24  # the window's margins; the table's frame and vertical scroll bar
+    assert before_program + 200 <= room, before_program  # 200 pixels: "python3 -m http.server 8000"
