@@ -339,6 +339,17 @@ def close_plan(
     sig = _KILL if force else _TERM
     outcomes: dict[int, str] = {}
     handles: list[Handle] = []
+    if len(members) > 1 and not _may_signal(plan.target.identity, reader):
+        # Children go first; when the program itself may not be closed, closing them alone would leave it
+        # half-closed (and the result would speak of it alone).  Touch nothing.
+        target = plan.target.identity
+        return CloseResult(
+            CloseOutcome.DENIED,
+            f"{target.name or target.who} belongs to another user or to the system, so loopgui may not close it. "
+            "Nothing was closed, not even the programs it started.",
+            still_running=(target.pid,),
+            how_to_retry=retry_instructions(target.pid, force=force),
+        )
     try:
         for member in reversed(members):
             status, handle = open_verified(member.identity, reader)
@@ -382,6 +393,20 @@ def close_plan(
         for h in handles:
             h.close()
     return _summarise(plan, members, outcomes, force, wait)
+
+
+def _may_signal(identity: Identity, reader: Reader) -> bool:
+    """Whether the system lets loopgui signal this process (signal 0 checks the right and sends nothing).  True
+    when it cannot be asked (Windows has no signal 0) or the process is no longer the one named."""
+    if sys.platform == "win32":
+        return True
+    _status, handle = open_verified(identity, reader)
+    if handle is None:
+        return True
+    try:
+        return send(handle, 0) != Signalled.DENIED
+    finally:
+        handle.close()
 
 
 def _summarise(

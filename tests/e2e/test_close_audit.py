@@ -183,3 +183,40 @@ def test_a_program_started_as_sshd_through_a_link_is_not_protected(tmp_path: Pat
     finally:
         proc.kill()
         proc.wait(5)
+
+
+def test_when_the_program_itself_may_not_be_closed_the_programs_it_started_are_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Children are signalled first (so the parent cannot start them again); when loopgui may not signal the parent
+    # (another user's or the system's), closing only its children would leave a half-closed program and a message
+    # that speaks of the parent alone.  Nothing is touched, and the message says why.
+    code = "import subprocess, sys, time\nk = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+    code += "print(k.pid, flush=True)\ntime.sleep(60)\n"
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        kid = int(parent.stdout.readline())
+        real_send = actions.send
+
+        def send(handle: actions.Handle, sig: int) -> actions.Signalled:
+            if handle.identity.pid == parent.pid:
+                return actions.Signalled.DENIED  # as for a program of another user
+            return real_send(handle, sig)
+
+        monkeypatch.setattr(actions, "send", send)
+        identity = actions.processes.identity_of(parent.pid)
+        assert identity is not None
+        plan = plan_close(identity, manager_of=lambda _i: None)
+        assert isinstance(plan, ClosePlan) and [m.identity.pid for m in plan.descendants] == [kid]
+        result = close_plan(plan, include_children=True, wait=1)
+        assert result.outcome == CloseOutcome.DENIED
+        assert psutil.Process(kid).status() != psutil.STATUS_ZOMBIE, "its child was closed although it was not"
+        assert "nothing was closed" in result.message.lower()
+    finally:
+        for p in psutil.Process(parent.pid).children(recursive=True):
+            p.kill()
+        parent.kill()
+        parent.wait(5)
+        if parent.stdout is not None:
+            parent.stdout.close()
