@@ -108,6 +108,7 @@ class Investigation(QObject):
         self._generation = 0
         self._program_generation = 0
         self._rerun_on_next_scan = False
+        self._holder: SocketRow | None = None  # the socket whose program the Program tab shows for the diagnosis
         explain.explain_row_requested.connect(self.explain_picked_row)
         explain.back_requested.connect(self.back_to_pasted)
 
@@ -128,6 +129,8 @@ class Investigation(QObject):
             self.clear()
             return
         found = find_endpoints(text)
+        if self.row is not None and (self._row_gone() or not {self.row.local_port, self.row.remote_port} & found.ports):
+            self.row = None  # a pick from before that has closed, or is off the new port, is not offered any more
         self.pasted = text
         self.found = found
         self.showing = Showing.PASTED
@@ -177,6 +180,7 @@ class Investigation(QObject):
         when no pasted message is on screen (else the Explanation offers "Explain this row")."""
         same = self.row is not None and self.row.key == row.key
         self.row = row
+        self._holder = None
         if not same or self.program.facts is None or self.program.facts.pid != row.pid:
             self.show_program(row)
         if self.showing is Showing.PASTED:
@@ -294,6 +298,7 @@ class Investigation(QObject):
         def done(diagnosis: Diagnosis) -> None:
             if generation == self._generation:
                 self.explain.show_diagnosis(diagnosis)
+                self._follow_holder(diagnosis)
                 self.diagnosis_shown.emit(diagnosis)
 
         def failed(exc: BaseException) -> None:
@@ -310,6 +315,20 @@ class Investigation(QObject):
         return dataclasses.replace(d, findings=(note, *d.findings))
 
     # -- the Program tab -------------------------------------------------------------------------------------------
+
+    def _follow_holder(self, d: Diagnosis) -> None:
+        """With no row picked, the Program tab shows the program the explanation names, and then that it closed
+        (it said "Pick a row…" beside an explanation that named the program and offered to close it)."""
+        if self.row is not None:
+            return
+        holder = next((h.row for h in d.holders if h.row.pid is not None), None)
+        if holder is not None:
+            if self._holder is None or self._holder.pid != holder.pid:
+                self._holder = holder
+                self.show_program(holder)
+        elif self._holder is not None:
+            gone, self._holder = self._holder, None
+            self.show_program(gone)  # its facts now say it has closed
 
     def show_program(self, row: SocketRow) -> None:
         """Read the program's facts off the GUI thread and show them in the Program tab."""

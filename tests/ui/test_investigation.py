@@ -193,3 +193,41 @@ def test_the_program_tab_says_which_program(qtbot: QtBot) -> None:
     facts = ProcessFacts(pid=4242, name="python3", create_time=1.0, cmdline=("python3", "-m", "http.server", "8000"))
     panel.show_facts(facts, ())
     assert panel.values["name"].text() == "python3 -m http.server 8000"
+    panel.show()
+    panel.show_facts(ProcessFacts(pid=4242, name="", gone=True), ())  # it closed: one sentence, no dashes
+    assert panel.intro.text() == "python3 -m http.server 8000 (PID 4242) has closed."
+    assert not any(v.isVisible() for v in panel.values.values())
+    assert not panel.close_button.isVisible()
+
+
+def test_the_program_tab_follows_the_explanation_without_a_picked_row(
+    window: MainWindow, qtbot: QtBot, current_rows: list[SocketRow]
+) -> None:
+    from loopgui.core.processes import ProcessFacts
+
+    alive = {4242}
+    window.investigation._read_facts = lambda pid: ProcessFacts(  # noqa: SLF001  (no such process here)
+        pid=pid, name="python3", gone=pid not in alive
+    )
+    paste(window, qtbot, "Error: listen EADDRINUSE: address already in use :::8000")
+    qtbot.waitUntil(lambda: window.process_panel.facts is not None, timeout=3000)
+    assert window.process_panel.facts is not None and window.process_panel.facts.pid == 4242
+    assert "Pick a row" not in window.process_panel.intro.text()
+    assert window.process_panel.close_button.isVisibleTo(window.process_panel)
+    alive.clear()  # the program ends: the Program tab says so, and offers no close any more
+    current_rows[:] = [r for r in current_rows if r.local_port != 8000]
+    qtbot.waitUntil(lambda: "has closed" in window.process_panel.intro.text(), timeout=5000)
+    assert not window.process_panel.close_button.isVisibleTo(window.process_panel)
+
+
+def test_a_new_paste_forgets_a_picked_row_that_closed(
+    window: MainWindow, qtbot: QtBot, current_rows: list[SocketRow]
+) -> None:
+    paste(window, qtbot, "Error: connect ECONNREFUSED 127.0.0.1:5432")
+    pick(window, 5432)
+    qtbot.waitUntil(lambda: window.explain_panel.switch_bar.isVisibleTo(window.explain_panel), timeout=3000)
+    current_rows[:] = [r for r in current_rows if r.local_port != 5432]
+    qtbot.waitUntil(lambda: "closed since" in window.explain_panel.switch_label.text(), timeout=5000)
+    paste(window, qtbot, PASTED)  # another investigation: the old pick is not talked about
+    assert not window.explain_panel.switch_bar.isVisibleTo(window.explain_panel)
+    assert "5432" not in window.explain_panel.switch_label.text()

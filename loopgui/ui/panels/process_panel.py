@@ -92,7 +92,18 @@ class ProcessPanel(QWidget):
         self.intro.setText(f"This socket has {why}." if why.startswith("no ") else f"This socket {why}.")
 
     def show_facts(self, facts: ProcessFacts | None, sockets: Sequence[SocketRow], now: float | None = None) -> None:
+        before = self.facts
         self.facts = facts
+        if facts is not None and facts.gone:
+            # Nothing more can be read about it: one sentence, not a column of dashes.  Its name from before.
+            known = facts.name or (before.name if before is not None and before.pid == facts.pid else "")
+            name = program_label(known, before.cmdline if before is not None and before.pid == facts.pid else ())
+            who = f"{name} (PID {facts.pid})" if known else f"The program with PID {facts.pid}"
+            for i in range(self.form.rowCount()):
+                self.form.setRowVisible(i, False)
+            self.close_button.setVisible(False)
+            self.intro.setText(f"{who} has closed.")
+            return
         visible = facts is not None
         for i in range(self.form.rowCount()):
             self.form.setRowVisible(i, visible)
@@ -100,9 +111,7 @@ class ProcessPanel(QWidget):
         if facts is None:
             self.intro.setText(EMPTY)
             return
-        if facts.gone:
-            self.intro.setText(f"The program with PID {facts.pid} has closed.")
-        elif "everything" in facts.hidden:
+        if "everything" in facts.hidden:
             self.intro.setText(f"PID {facts.pid} belongs to another user or to the system: its details are hidden.")
         else:
             self.intro.setText("")
