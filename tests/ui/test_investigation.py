@@ -206,7 +206,7 @@ def test_the_program_tab_follows_the_explanation_without_a_picked_row(
     from loopgui.core.processes import ProcessFacts
 
     alive = {4242}
-    window.investigation._read_facts = lambda pid: ProcessFacts(  # noqa: SLF001  (no such process here)
+    window.investigation._read_facts = lambda pid: ProcessFacts(  # no such process here
         pid=pid, name="python3", gone=pid not in alive
     )
     paste(window, qtbot, "Error: listen EADDRINUSE: address already in use :::8000")
