@@ -455,7 +455,7 @@ def read_info(pid: int) -> ProcInfo | None:
     exe = values.get("exe")
     return ProcInfo(
         pid=pid,
-        name=str(values.get("name") or ""),
+        name=shown(str(values.get("name") or "")),  # a process picks its own name: no controls, no bidi overrides
         create_time=float(create_time) if isinstance(create_time, (int, float)) else None,
         exe=_clean_exe(str(exe or "")) if "exe" in values else None,
         ppid=ppid if isinstance(ppid, int) else None,

@@ -220,3 +220,26 @@ def test_when_the_program_itself_may_not_be_closed_the_programs_it_started_are_l
         parent.wait(5)
         if parent.stdout is not None:
             parent.stdout.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/comm is Linux")
+def test_a_name_with_a_right_to_left_override_is_shown_cleaned_in_the_confirmation() -> None:
+    # A process chooses its own name.  With U+202E in it, the question "Close NAME (PID n)?" would be shown reversed
+    # after the name (the scan's rows were cleaned, the plan's fresh read was not).
+    code = "import sys, time\nopen('/proc/self/comm', 'w').write('ab\\u202ecd')\nprint(flush=True)\ntime.sleep(60)\n"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()
+        identity = actions.processes.identity_of(proc.pid)
+        assert identity is not None
+        plan = plan_close(identity, manager_of=lambda _i: None)
+        assert isinstance(plan, ClosePlan)
+        assert plan.target.identity.name == "abcd"
+        result = close_plan(plan, wait=5)
+        assert "\u202e" not in result.message
+    finally:
+        proc.kill()
+        proc.wait(5)
+        if proc.stdout is not None:
+            proc.stdout.close()
