@@ -80,6 +80,10 @@ named there and says which answered.</li>
 closes anything; the Delete key in the table does the same.</li>
 <li><b>The table</b> lists every socket of this computer and updates itself. Type in the filter ({find}) to find
 rows; several words must all match. Tab and Shift+Tab move between the parts of the window.</li>
+<li><b>The History tab</b> says which program used a port earlier, and when: the address in an error message is
+often gone by the time you look. The History menu switches the recording off and clears it.</li>
+<li><b>The Watch menu</b> tells you when a program starts or stops listening on a port, for example the one you
+are waiting for.</li>
 </ol>
 <p>Everything loopgui finds stays on this computer.</p>
 """

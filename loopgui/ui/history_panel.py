@@ -47,6 +47,16 @@ if TYPE_CHECKING:
 
 SINCE_CHOICES = (("the last hour", 3600.0), ("the last 24 hours", 86400.0), ("everything kept", None))
 MAX_SHOWN = 500
+
+
+def _how_long(span: Span, now: float) -> str:
+    """How long it was used; for one still open, how long so far (the database's last note of it lags behind:
+    a listener of 40 s showed "1 s")."""
+    if span.ended or not span.open:
+        return duration_words(span.duration)
+    return f"{duration_words(max(span.duration, now - span.first_seen))} so far"
+
+
 COLUMNS = ("From", "To", "How long", "Program", "What", "User")
 
 
@@ -162,6 +172,7 @@ class HistoryPanel(QWidget):
         found = "1 socket" if len(spans) == 1 else f"{len(spans)} sockets"
         self.result_label.setText(f"{found} found for {what} in {period}{more}, newest first.")
         items = []
+        now = time.time()
         for s in spans:
             if s.listened:
                 doing = f"listened on {s.local_endpoint} ({s.proto})"
@@ -173,7 +184,7 @@ class HistoryPanel(QWidget):
                 [
                     clock(s.first_seen),
                     clock(s.used_until) if s.ended else "still open",
-                    duration_words(s.duration),
+                    _how_long(s, now),
                     s.who,
                     doing,
                     s.user,

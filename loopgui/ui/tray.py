@@ -72,7 +72,9 @@ class StatusBarNotifier:
         self._window = window
 
     def notify(self, title: str, text: str) -> None:
-        self._window.show_message(f"{title}: {text}", 15000)
+        # The text alone: it is a whole sentence that says what the title says ("Port 8012 is free now: Nothing
+        # listens on port 8012 any more: …" read twice); the title is for the tray's balloon.
+        self._window.show_message(text, 15000)
 
     def set_click_handler(self, handler: Callable[[], None]) -> None:
         return None

@@ -208,8 +208,8 @@ def test_without_a_tray_messages_go_to_the_status_bar_and_background_is_unavaila
     feature = TrayFeature(win, settings)
     assert not feature.notifier.is_tray
     assert not feature.keep_action.isEnabled() and not feature.keep_action.isChecked()
-    feature.notifier.notify("Port 3000 is in use now", "node started")
-    assert win.message_label.text() == "Port 3000 is in use now: node started"
+    feature.notifier.notify("Port 3000 is in use now", "node (PID 7) started listening on 127.0.0.1:3000.")
+    assert win.message_label.text() == "node (PID 7) started listening on 127.0.0.1:3000."
     win.close()
     assert not win.isVisible()
 
@@ -248,3 +248,14 @@ def test_start_at_login_that_cannot_be_written_says_so(
     feature.login_action.setChecked(True)
     qtbot.waitUntil(lambda: "That did not work" in win.message_label.text(), timeout=5000)
     assert not feature.login_action.isChecked() and feature.login_action.isEnabled()
+
+
+def test_a_socket_still_open_says_how_long_so_far() -> None:
+    from loopgui.core.history import Span
+    from loopgui.ui.history_panel import _how_long
+
+    def span(open_: bool, last_state: str = "LISTEN") -> Span:
+        return Span("TCP", "127.0.0.1", 8011, "", 0, 1000.0, 1001.0, open_, "LISTEN", last_state, True, pid=7)
+
+    assert _how_long(span(True), now=1040.0) == "40 s so far"  # the last note in the database said 1 s
+    assert _how_long(span(False), now=1040.0) == "1 s"  # a closed one keeps its own length

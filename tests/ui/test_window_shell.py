@@ -122,6 +122,9 @@ def test_help_pages(window: MainWindow, qtbot: QtBot) -> None:
     window.how_to_action.trigger()
     how = window.help_pages.dialogs["How to use loopgui"].browser.toPlainText()
     assert "Explain this row" in how and "Ctrl+L" in how
+    # every tab and menu of the program has its line (the History tab and the Watch menu were missing)
+    for part in ("Explanation", "Connectivity tests tab", "Program tab", "History tab", "History menu", "Watch menu"):
+        assert part in how
     assert legend.isVisible()
 
 
