@@ -299,11 +299,19 @@ _TERM = int(getattr(signal, "SIGTERM", 15))
 _KILL = int(getattr(signal, "SIGKILL", 9))
 
 
+def _readable(fds: list[int], timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds until one of the pidfds is readable (its process ended).  poll, not select:
+    select cannot take a descriptor numbered 1024 or more, and a loopgui with many files open gets such pidfds."""
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    return bool(poller.poll(int(timeout * 1000)))
+
+
 def ended(handle: Handle, reader: Reader = read_info) -> Sameness:
     """GONE or REUSED once the process has ended (a zombie counts as ended); SAME while it runs."""
     if handle.fd is not None:
-        readable, _, _ = select.select([handle.fd], [], [], 0)
-        if not readable:
+        if not _readable([handle.fd], 0.0):
             return Sameness.SAME
         info = reader(handle.identity.pid)
         return Sameness.REUSED if compare(handle.identity, info) == Sameness.REUSED else Sameness.GONE
@@ -386,7 +394,7 @@ def close_plan(
             fds = [h.fd for h in pending if h.fd is not None]
             timeout = min(0.25, max(0.01, wait - waited))
             if fds and len(fds) == len(pending):
-                select.select(fds, [], [], timeout)
+                _readable(fds, timeout)
             else:
                 time.sleep(min(timeout, 0.05))
     finally:

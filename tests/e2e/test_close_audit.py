@@ -243,3 +243,31 @@ def test_a_name_with_a_right_to_left_override_is_shown_cleaned_in_the_confirmati
         proc.wait(5)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+@pytest.mark.skipif(not actions.pidfd_available(), reason="pidfd is Linux only")
+def test_closing_works_when_loopgui_has_many_files_open() -> None:
+    # select() cannot wait on a descriptor numbered 1024 or more; a loopgui with many files open got its pidfds
+    # numbered so, and the closing failed with "filedescriptor out of range" after the signal had gone out.
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip("cannot open 1100 files here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
+    filler: list[int] = []
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        while not filler or filler[-1] < 1100:
+            filler.append(os.open(os.devnull, os.O_RDONLY))
+        identity = actions.processes.identity_of(proc.pid)
+        assert identity is not None
+        result = actions.close_program(identity, wait=5)
+        assert result.outcome == CloseOutcome.CLOSED, result.message
+        assert proc.wait(5) is not None
+    finally:
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        proc.kill()
+        proc.wait(5)
