@@ -88,3 +88,12 @@ def test_the_program_column_is_on_screen_in_the_first_window_size(qtbot: QtBot) 
     before_program = view.horizontalHeader().sectionPosition(Column.PROGRAM)
     room = FIRST_WINDOW_WIDTH - 20 - 24  # the window's margins; the table's frame and vertical scroll bar
     assert before_program + 200 <= room, before_program  # 200 pixels: "python3 -m http.server 8000"
+
+
+def test_the_welcome_starts_at_the_top_beside_its_icon(window: MainWindow, qtbot: QtBot) -> None:
+    _settled(qtbot)
+    panel = window.explain_panel
+    icon, headline = panel.icon.geometry(), panel.headline.geometry()
+    assert icon.top() <= 12  # not floated down into the middle of the space
+    first_line = headline.top() + panel.headline.contentsMargins().top() + panel.headline.fontMetrics().height() // 2
+    assert abs(first_line - icon.center().y()) <= 4  # the first line of text beside the middle of the icon

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -114,7 +114,11 @@ class ExplainPanel(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         self.headline_font = font
-        top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignVCenter)
+        # Both at the top: a word-wrapped label may be given more height than its text needs, and centred text then
+        # floated down from the icon.  The first line is lowered to the middle of the icon.
+        self.headline.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.headline.setContentsMargins(0, max(0, (32 - QFontMetrics(font).height()) // 2), 0, 0)
+        top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.headline, 1)
         self.busy = QLabel("Looking…")
         self.busy.hide()
