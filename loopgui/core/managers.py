@@ -178,7 +178,7 @@ def _app_or_unit(path: str) -> Manager | None:
     if snap:
         pieces = snap.split(".")
         package = pieces[1] if len(pieces) > 1 else snap
-        if snap.endswith(".service") and len(pieces) >= 4:
+        if snap.endswith(".service") and len(pieces) >= 4 and not any(p.startswith("user@") for p in parts):
             app = ".".join(pieces[1:-1])
             return Manager(
                 "snap",
@@ -188,7 +188,8 @@ def _app_or_unit(path: str) -> Manager | None:
                 f"Stop the service instead: `sudo snap stop {shlex.quote(app)}` (needs administrator rights).",
                 system_service=True,
             )
-        return Manager("snap", package, f"This program comes from the snap package {package}.")
+        if not snap.endswith(".service"):
+            return Manager("snap", package, f"This program comes from the snap package {package}.")
     services = [p for p in parts if p.endswith(".service")]
     if not services:
         return None

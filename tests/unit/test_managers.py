@@ -206,3 +206,13 @@ def test_program_facts_name_the_manager(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(managers, "detect", broken)
     assert processes.process_facts(os.getpid()).manager == ""  # never in the way of the other facts
+
+
+def test_a_snap_service_of_the_users_session_is_not_a_system_service() -> None:
+    # A service under the user's own service manager (user@UID.service) is the user's: a person may create such
+    # a cgroup under any name.  It must not be called a system service (that refuses closing it when its parent
+    # is PID 1) nor be told to stop with sudo.
+    text = "0::/user.slice/user-1000.slice/user@1000.service/app.slice/snap.mytool.agent.service\n"
+    found = from_cgroup(text)
+    assert found is not None and not found.system_service
+    assert "sudo" not in found.instead and "`systemctl --user stop snap.mytool.agent.service`" in found.instead
