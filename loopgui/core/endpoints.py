@@ -795,6 +795,11 @@ _FINDERS: tuple[_Finder, ...] = (
         word_start=True,
     ),
     _Finder(
+        # PowerShell's Test-NetConnection: "WARNING: TCP connect to (192.168.1.10 : 3389) failed"
+        re.compile(r"\(" + _HOSTTOK.format("ph") + r" : " + _PORTTOK.format("pp2") + r"\)"),
+        _f_generic(("ph", "pp2")),
+    ),
+    _Finder(
         # gRPC: "ipv6:%5B::1%5D:50051" (brackets written as %5B and %5D)
         re.compile(r"ipv6:%5b(?P<gh>[0-9a-f:.]{2,64}+)%5d:" + _PORTTOK.format("gp")),
         _f_generic(("gh", "gp")),
@@ -1199,7 +1204,7 @@ _PROGRAM_PORTS: tuple[tuple[str, str, str], ...] = (
     (r"rsync", "rsync", "873"),
     (r"winrm|connecting to remote server", "WinRM (PowerShell remoting)", "5985 (5986 with HTTPS)"),
     (r"smtp", "SMTP (mail)", "25 or 587"),
-    (r"git://|git daemon", "git", "9418"),
+    (r"git://|git daemon|fatal: unable to connect to", "git", "9418"),  # git's own protocol says "unable to connect"
     (r"\bssh\b", "ssh", "22"),
 )
 _PROGRAM_RES = tuple((re.compile(w), name, port) for w, name, port in _PROGRAM_PORTS)

@@ -538,6 +538,13 @@ def test_words_after_lookup_phrases_are_not_names() -> None:
     assert find_endpoints("socket.gaierror: [Errno 11001] getaddrinfo failed").host_only == ""
 
 
+def test_git_protocol_failure_hints_its_port() -> None:
+    result = find_endpoints(
+        "fatal: unable to connect to github.com:\ngithub.com[0: 140.82.121.4]: errno=Connection timed out"
+    )
+    assert result.host_only == "github.com" and result.port_hint == ("git", "9418")
+
+
 def test_name_lookup_keeps_the_port_when_given() -> None:
     result = find_endpoints("fatal: unable to look up github.com (port 9418) (Temporary failure in name resolution)")
     assert result.host_only == "" and (result.endpoints[0].host, result.endpoints[0].port) == ("github.com", 9418)
@@ -697,6 +704,7 @@ def test_dialled_address_wins_over_a_config_address_and_method_names() -> None:
         ('Attempting to upload fails with "connect ECONNREFUSED 127.0.0.1.:21"', ("127.0.0.1", 21)),
         ("Error: listen EACCES: permission denied 5000;\n    at Server.setupListenHandle", ("", 5000)),
         ("Error: listen EADDRINUSE: address already in use 8080", ("", 8080)),
+        ("WARNING: TCP connect to (192.168.1.10 : 3389) failed", ("192.168.1.10", 3389)),
     ],
 )
 def test_odd_host_and_port_shapes(text: str, want: tuple[str, int]) -> None:
