@@ -191,7 +191,11 @@ class MainWindow(QMainWindow):
             return
         panel = self.explain_panel
         chrome = sizes[0] - panel.height() if 0 < panel.height() <= sizes[0] else self.tabs.tabBar().sizeHint().height()
-        wanted = panel.content_height(max(100, panel.scroll_area.width())) + chrome + 2
+        page = self.tabs.currentWidget()
+        if page is panel or page is None:
+            wanted = panel.content_height(max(100, panel.scroll_area.width())) + chrome + 2
+        else:  # the other tabs (tests, program, history): what their layouts ask for
+            wanted = max(page.sizeHint().height(), page.minimumSizeHint().height()) + chrome
         table_need = None
         if self.investigation.ports:
             rows = min(max(self.model.rowCount(), 1), 8) + 1  # one spare row: a socket that comes up is seen
@@ -349,6 +353,7 @@ class MainWindow(QMainWindow):
         self._split_timer.setInterval(0)  # after the layouts have taken in the change
         self._split_timer.timeout.connect(self.fit_split)
         self.explain_panel.content_changed.connect(self._split_timer.start)
+        self.tabs.currentChanged.connect(self._split_timer.start)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 

@@ -97,3 +97,14 @@ def test_the_welcome_starts_at_the_top_beside_its_icon(window: MainWindow, qtbot
     assert icon.top() <= 12  # not floated down into the middle of the space
     first_line = headline.top() + panel.headline.contentsMargins().top() + panel.headline.fontMetrics().height() // 2
     assert abs(first_line - icon.center().y()) <= 4  # the first line of text beside the middle of the icon
+
+
+def test_another_tab_gets_the_room_its_layout_asks_for(window: MainWindow, qtbot: QtBot) -> None:
+    _settled(qtbot)
+    welcome_top = window.splitter.sizes()[0]
+    window.tabs.setCurrentWidget(window.connectivity_panel)
+    _settled(qtbot)
+    top = window.splitter.sizes()[0]
+    page = window.connectivity_panel
+    assert top > welcome_top
+    assert top >= min(page.minimumSizeHint().height(), sum(window.splitter.sizes()) * 9 // 20)
