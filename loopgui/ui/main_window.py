@@ -194,8 +194,11 @@ class MainWindow(QMainWindow):
         page = self.tabs.currentWidget()
         if page is panel or page is None:
             wanted = panel.content_height(max(100, panel.scroll_area.width())) + chrome + 2
-        else:  # the other tabs (tests, program, history): what their layouts ask for
-            wanted = max(page.sizeHint().height(), page.minimumSizeHint().height()) + chrome
+        else:  # the other tabs (tests, program, history): what their layouts ask for at this width
+            lay = page.layout()
+            fits = lay is not None and lay.hasHeightForWidth()  # word-wrapped labels: their guessed height is high
+            need = lay.totalHeightForWidth(page.width()) if lay is not None and fits else page.sizeHint().height()
+            wanted = max(need, page.minimumSizeHint().height()) + chrome
         table_need = None
         if self.investigation.ports:
             rows = min(max(self.model.rowCount(), 1), 8) + 1  # one spare row: a socket that comes up is seen
