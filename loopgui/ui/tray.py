@@ -151,6 +151,7 @@ class TrayFeature(QObject):
         self.login_action.setChecked(self._login_enabled())
         self.login_action.toggled.connect(self.set_start_at_login)
         self.menu = w.add_menu("&Watch")
+        self.menu.setToolTipsVisible(True)  # a greyed-out item says why on hover (no tray on this desktop)
         self.menu.addAction(self.watch_action)
         self.watched_menu = self.menu.addMenu("Watched ports")
         self.menu.addAction(self.new_programs_action)

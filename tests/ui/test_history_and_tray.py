@@ -208,6 +208,7 @@ def test_without_a_tray_messages_go_to_the_status_bar_and_background_is_unavaila
     feature = TrayFeature(win, settings)
     assert not feature.notifier.is_tray
     assert not feature.keep_action.isEnabled() and not feature.keep_action.isChecked()
+    assert feature.menu.toolTipsVisible() and "no tray" in feature.keep_action.toolTip()  # why it is greyed out
     feature.notifier.notify("Port 3000 is in use now", "node (PID 7) started listening on 127.0.0.1:3000.")
     assert win.message_label.text() == "node (PID 7) started listening on 127.0.0.1:3000."
     win.close()
