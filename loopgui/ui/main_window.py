@@ -55,6 +55,7 @@ from loopgui.ui.socket_model import HEADERS, SocketTableModel
 from loopgui.ui.socket_view import FIRST_WINDOW_WIDTH, SocketTableView
 
 log = logging.getLogger("loopgui.ui")
+NARROWED_TABLE_ROWS = 4  # rows the table keeps on screen while an investigation narrows it to its port
 
 
 def _banner(*buttons: QPushButton) -> tuple[QFrame, QLabel]:
@@ -201,11 +202,11 @@ class MainWindow(QMainWindow):
             wanted = max(need, page.minimumSizeHint().height()) + chrome
         table_need = None
         if self.investigation.ports:
-            rows = min(max(self.model.rowCount(), 1), 8) + 1  # one spare row: a socket that comes up is seen
+            # A few rows, whatever the count: the split must not move each time a connection comes or goes.
             bar = self.table.horizontalScrollBar()
             table_need = (
                 self.table.horizontalHeader().height()
-                + rows * self.table.verticalHeader().defaultSectionSize()
+                + NARROWED_TABLE_ROWS * self.table.verticalHeader().defaultSectionSize()
                 + (bar.sizeHint().height() if bar.isVisible() else 0)
                 + 2 * self.table.frameWidth()
             )
@@ -507,8 +508,6 @@ class MainWindow(QMainWindow):
 
     @Slot(int, int)
     def _update_counts(self, shown: int, total: int) -> None:
-        if self.investigation.ports:
-            self._split_timer.start()  # the narrowed table's rows came or went
         if shown == total:
             self.count_label.setText(f"{total:,} socket" + ("" if total == 1 else "s"))
         else:

@@ -108,3 +108,22 @@ def test_another_tab_gets_the_room_its_layout_asks_for(window: MainWindow, qtbot
     page = window.connectivity_panel
     assert top > welcome_top
     assert top >= min(page.minimumSizeHint().height(), sum(window.splitter.sizes()) * 9 // 20)
+
+
+def test_the_split_does_not_move_as_connections_come_and_go(qtbot: QtBot, settings: Settings) -> None:
+    rows = [row(62893, program="python3", pid=4242)]
+    scanner, _ = scripted_scanner(lambda: list(rows))
+    win = MainWindow(scanner, settings)
+    qtbot.addWidget(win)
+    win.set_interval(0.5)
+    win.show()
+    win.investigate_edit.setText("connect ECONNREFUSED 127.0.0.1:62893")
+    win.investigate()
+    qtbot.waitUntil(lambda: win.explain_panel.diagnosis is not None, timeout=5000)
+    _settled(qtbot)
+    before = win.splitter.sizes()
+    rows.extend(row(40000 + i, remote="127.0.0.1", rport=62893, state="TIME_WAIT", pid=None) for i in range(6))
+    qtbot.waitUntil(lambda: win.model.rowCount() >= 7, timeout=5000)
+    _settled(qtbot)
+    assert win.splitter.sizes() == before
+    win.close()
