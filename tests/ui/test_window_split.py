@@ -116,14 +116,15 @@ def test_the_split_does_not_move_as_connections_come_and_go(qtbot: QtBot, settin
     win = MainWindow(scanner, settings)
     qtbot.addWidget(win)
     win.set_interval(0.5)
+    win.resize(700, 520)  # small: the explanation needs more than the table leaves it
     win.show()
     win.investigate_edit.setText("connect ECONNREFUSED 127.0.0.1:62893")
     win.investigate()
     qtbot.waitUntil(lambda: win.explain_panel.diagnosis is not None, timeout=5000)
     _settled(qtbot)
     before = win.splitter.sizes()
-    rows.extend(row(40000 + i, remote="127.0.0.1", rport=62893, state="TIME_WAIT", pid=None) for i in range(6))
-    qtbot.waitUntil(lambda: win.model.rowCount() >= 7, timeout=5000)
+    rows.extend(row(40000 + i, remote="127.0.0.1", rport=62893, state="TIME_WAIT", pid=None) for i in range(10))
+    qtbot.waitUntil(lambda: win.model.rowCount() >= 11, timeout=5000)
     _settled(qtbot)
     assert win.splitter.sizes() == before
     win.close()
