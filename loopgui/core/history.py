@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shlex
 import sqlite3
 import sys
 import threading
@@ -34,6 +35,7 @@ from typing import IO, Any, Protocol
 
 import psutil
 
+from loopgui.core.labels import program_label
 from loopgui.core.redact import redact_command
 from loopgui.core.sockets import TCP, Snapshot, SocketRow, format_endpoint
 
@@ -221,9 +223,10 @@ class Span:
 
     @property
     def who(self) -> str:
+        """``python3 -m http.server 8000 (PID 812)``: named as the table names it, not just "python3"."""
         if self.pid is None:
             return "a program of another user or of the system"
-        return f"{self.program or 'a program'} (PID {self.pid})"
+        return f"{program_label(self.program, _words(self.command)) or 'a program'} (PID {self.pid})"
 
     def what(self) -> str:
         """``node (PID 812) listened on 127.0.0.1:3000 (TCP)``: who did what, without the times."""
@@ -276,6 +279,15 @@ def clock(t: float) -> str:
     if abs((now - moment).days) < 6:
         return moment.strftime("%a %H:%M:%S")
     return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _words(command: str) -> list[str]:
+    """The words of a stored command line (as ``redact_command`` joined them); plain splitting where quotes do not
+    pair up."""
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return command.split()
 
 
 def duration_words(seconds: float) -> str:

@@ -388,3 +388,18 @@ def test_the_same_trouble_is_said_once(tmp_path: Path, monkeypatch: pytest.Monke
     for i in range(3):
         feed([row(3000)], T0 + i)
     assert len(rec.take_notices()) == 1
+
+
+def test_a_span_names_its_program_as_the_table_does() -> None:
+    from loopgui.core.history import Span
+
+    def span(program: str, command: str) -> Span:
+        return Span("TCP", "127.0.0.1", 8011, "", 0, 1.0, 2.0, False, "LISTEN", "LISTEN", True, 7, program, 0, command)
+
+    assert span("python3", "/usr/bin/python3 -m http.server 8011 --bind 127.0.0.1").who == (
+        "python3 -m http.server 8011 --bind 127.0.0.1 (PID 7)"
+    )
+    assert span("node", "node 'my server.js'").who == "node my server.js (PID 7)"
+    assert span("node", "node 'unpaired").who == "node 'unpaired (PID 7)"  # quotes that do not pair: plain words
+    assert span("postgres", "/usr/lib/postgresql/15/bin/postgres -D /var/lib/x").who == "postgres (PID 7)"
+    assert span("", "").who == "a program (PID 7)"

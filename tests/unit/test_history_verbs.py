@@ -58,7 +58,7 @@ def test_history_by_port_address_and_text(tmp_path: Path) -> None:
     rec.close()
     out = io.StringIO()
     assert history_main(["3000"], out=out, path=db) == 0
-    assert "node (PID 812) listened on 127.0.0.1:3000 (TCP)" in out.getvalue()
+    assert "node server.js (PID 812) listened on 127.0.0.1:3000 (TCP)" in out.getvalue()  # named as the table does
     assert "user alice; command: node server.js" in out.getvalue()
     out = io.StringIO()
     assert history_main(["error: connect ECONNREFUSED 127.0.0.1:3000", "--json"], out=out, path=db) == 0
