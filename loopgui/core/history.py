@@ -37,7 +37,7 @@ import psutil
 
 from loopgui.core.labels import program_label
 from loopgui.core.redact import redact_command
-from loopgui.core.sockets import TCP, Snapshot, SocketRow, format_endpoint
+from loopgui.core.sockets import NO_PROGRAM, TCP, Snapshot, SocketRow, format_endpoint
 
 if sys.platform == "win32":
     import msvcrt
@@ -225,6 +225,8 @@ class Span:
     def who(self) -> str:
         """``python3 -m http.server 8000 (PID 812)``: named as the table names it, not just "python3"."""
         if self.pid is None:
+            if self.first_state in _CLOSING_STATES:  # first seen already closed: no program had it any more
+                return NO_PROGRAM
             return "a program of another user or of the system"
         return f"{program_label(self.program, _words(self.command)) or 'a program'} (PID {self.pid})"
 

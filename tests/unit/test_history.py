@@ -107,6 +107,14 @@ def test_hidden_owner_is_kept_without_a_program(db: Path) -> None:
     assert span.pid is None and span.who == "a program of another user or of the system"
 
 
+def test_a_connection_first_seen_closed_has_no_program(db: Path) -> None:
+    rec = recorder(db)
+    Feed(rec)([row(45104, remote="::1", rport=8012, local="::1", state="TIME_WAIT", pid=None, program="")], T0)
+    rec.close()
+    (span,) = HistoryReader(db).port_history(45104)
+    assert span.who == "no program (connection already closed)"  # as the table says; not "another user"
+
+
 def test_a_crashed_session_is_closed_at_its_last_scan_by_the_next_recorder(db: Path) -> None:
     first = recorder(db)
     feed = Feed(first)
