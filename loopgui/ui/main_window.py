@@ -184,8 +184,8 @@ class MainWindow(QMainWindow):
         """Share the height between the explanation and the table by what each shows (unless the user dragged the
         handle): a short welcome leaves the table most of the window; an explanation is not cut off above a table
         narrowed to a row or two."""
-        if self._split_by_user:
-            return
+        if self._split_by_user or self.table.hasFocus():
+            return  # the user works in the table (picked a row): nothing moves under the mouse
         sizes = self.splitter.sizes()
         total = sum(sizes)
         if total <= 0 or len(sizes) != 2:
