@@ -35,14 +35,14 @@ def fit_to_screen(window: QWidget, *, resize: bool = True) -> None:
 def split_sizes(total: int, wanted_top: int, table_need: int | None) -> tuple[int, int]:
     """How to share ``total`` pixels between the explanation (top) and the table (bottom).
 
-    The explanation gets the height its text needs (``wanted_top``), but at least a third of the space while the
+    The explanation gets the height its text needs (``wanted_top``), but at least two fifths of the space while the
     table lists every socket (``table_need`` None: room for a picked row's explanation) and a fifth while it is
     narrowed.  The table keeps at least what it needs: ``table_need`` pixels when it is narrowed to a few rows (an
     investigation), and more than half of the space when it lists every socket.  So a one-line welcome leaves the
     table most of the window, and an explanation is not cut off above a table that shows one row."""
     total = max(0, total)
     table_min = max(table_need, total // 5) if table_need is not None else (total * 11) // 20
-    top = max(wanted_top, total // 5 if table_need is not None else total // 3)
+    top = max(wanted_top, total // 5 if table_need is not None else total * 2 // 5)
     top = max(0, min(top, total - table_min))
     return top, total - top
 
