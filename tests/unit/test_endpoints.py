@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.shapes import ADVERSARIAL
 from loopgui.core.endpoints import ErrorKind, find_endpoints
 
 R, U, P, T, X, N, F = (
@@ -399,43 +400,6 @@ def test_fuzz_pieces_never_raise(pieces: list[str]) -> None:
     result = find_endpoints("".join(pieces))
     assert all(1 <= e.port <= 65535 for e in result.endpoints)
     assert all(e.host == e.host.strip("[]") for e in result.endpoints)
-
-
-# Shapes that made the old finder quadratic (a 1 MB paste of them took hours), and relatives.
-ADVERSARIAL = {
-    "port + spaces": lambda n: "port" + " " * n,
-    "connect to + colons": lambda n: "connect to " + ":" * n,
-    'server at " + text': lambda n: 'server at "' + "x" * n,
-    "digits": lambda n: "1" * n,
-    "digits and dots": lambda n: "1." * (n // 2),
-    "colons": lambda n: ":" * n,
-    "digit colon": lambda n: "1:" * (n // 2),
-    "brackets": lambda n: "[" * n,
-    "bracket colon": lambda n: "[1:" * (n // 3),
-    "parentheses": lambda n: "(" * n,
-    "quotes": lambda n: "'" * n,
-    "name dots": lambda n: "a." * (n // 2),
-    "hosts and ports": lambda n: "ab:1 ECONNREFUSED " * (n // 18),
-    "bracketed v6": lambda n: "[::1]:1 " * (n // 8),
-    "urls": lambda n: "http://a:1 " * (n // 11),
-    "host options": lambda n: "-h a " * (n // 5),
-    "android ports": lambda n: "/1.1.1.1 (port 1)" * (n // 17),
-    "connection to": lambda n: "connection to " * (n // 14),
-    "port on": lambda n: "port 1 on " * (n // 10),
-    "quoted for": lambda n: 'for "' * (n // 5),
-    "java names": lambda n: "a/1.1.1.1:1 " * (n // 12),
-    "error codes": lambda n: "ECONNREFUSED " * (n // 13),
-    "error code and hex words": lambda n: "EADDRINUSE: abcdef abcdef abcdef abcdef " * (n // 40),
-    "host= and spaces": lambda n: "host=a" + " " * n,
-    "connect to + words and server": lambda n: "connect to the a b server on " * (n // 29),
-    "connect to + long name": lambda n: "failed to connect to " + "a" * n,
-    "resolving + dotted name": lambda n: "Resolving " + "a." * (n // 2),
-    "wget |address|": lambda n: "|1|:1 " * (n // 6),
-    "see + URLs": lambda n: "(see https://a/docs) " * (n // 21),
-    "dev-server banner": lambda n: "Local: http://a:1 ECONNREFUSED " * (n // 31),
-    "bare addresses": lambda n: "1.1.1.1 refused " * (n // 16),
-    "name[address]:port": lambda n: "a[1.1.1.1]:1 " * (n // 13),
-}
 
 
 @pytest.mark.parametrize("shape", list(ADVERSARIAL), ids=list(ADVERSARIAL))
