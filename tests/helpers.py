@@ -1,10 +1,12 @@
-"""Test helpers: rows and snapshots made by hand, and a scripted scanner."""
+"""Test helpers: rows and snapshots made by hand, a scripted scanner, and a loopback test server."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from loopgui.core.scanner import Scanner, SourceResult, StopCheck
 from loopgui.core.sockets import Snapshot, SocketRow, diff_rows, make_key
@@ -84,3 +86,36 @@ class ScriptedSource:
 def scripted_scanner(rows: Callable[[], Iterable[SocketRow]]) -> tuple[Scanner, ScriptedSource]:
     source = ScriptedSource(rows)
     return Scanner(source), source
+
+
+@contextlib.contextmanager
+def loopback_server(
+    on_accept: Callable[[socket.socket, threading.Event], None],
+    *,
+    host: str = "127.0.0.1",
+    family: int = socket.AF_INET,
+) -> Iterator[int]:
+    """A TCP listener on a free loopback port (yielded) whose thread hands each accepted connection and the stop
+    event to ``on_accept``; on exit the event is set, the thread joined (at most 2 s) and the listener closed."""
+    server = socket.socket(family)
+    server.bind((host, 0))
+    server.listen(8)
+    server.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            on_accept(conn, stop)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        t.join(2)
+        server.close()

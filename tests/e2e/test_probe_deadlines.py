@@ -19,6 +19,7 @@ import pytest
 from loopgui.core import probes
 from loopgui.core.probes import Cancel, Cancelled, Outcome
 from tests.e2e.test_probes import self_signed, tcp_server  # noqa: F401  (fixture)
+from tests.helpers import loopback_server
 
 pytestmark = pytest.mark.e2e
 
@@ -36,23 +37,18 @@ def drip_server(
 ) -> Iterator[int]:
     """For each connection: (TLS handshake,) read the request, send ``first`` at once, then ``drip`` one byte
     every ``interval`` seconds until stopped."""
-    server = socket.socket()
-    server.bind((host, 0))
-    server.listen(8)
-    server.settimeout(0.1)
-    stop = threading.Event()
     workers: list[threading.Thread] = []
 
-    def handle(raw: socket.socket) -> None:
+    def handle(raw: socket.socket, stop: threading.Event) -> None:
         with contextlib.suppress(OSError), raw:
             conn = raw
             if context is not None:
                 raw.settimeout(5)
                 conn = context.wrap_socket(raw, server_side=True)
             with conn:
-                talk(conn)
+                talk(conn, stop)
 
-    def talk(conn: socket.socket) -> None:
+    def talk(conn: socket.socket, stop: threading.Event) -> None:
         conn.settimeout(0.2)
         with contextlib.suppress(TimeoutError):
             conn.recv(4096)
@@ -63,26 +59,17 @@ def drip_server(
             conn.sendall(bytes([byte]))
         stop.wait()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            t = threading.Thread(target=handle, args=(conn,), daemon=True)
-            t.start()
-            workers.append(t)
+    def start(conn: socket.socket, stop: threading.Event) -> None:
+        t = threading.Thread(target=handle, args=(conn, stop), daemon=True)
+        t.start()
+        workers.append(t)
 
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
     try:
-        yield server.getsockname()[1]
+        with loopback_server(start, host=host) as port:
+            yield port
     finally:
-        stop.set()
-        t.join(2)
         for w in workers:
             w.join(2)
-        server.close()
 
 
 def timed(work: Callable[[], object]) -> tuple[object, float]:

@@ -17,6 +17,7 @@ import pytest
 
 from loopgui.core import probes
 from loopgui.core.probes import BadInput, Cancel, Cancelled, Outcome
+from tests.helpers import loopback_server
 
 pytestmark = pytest.mark.e2e
 
@@ -24,33 +25,19 @@ pytestmark = pytest.mark.e2e
 @contextlib.contextmanager
 def tcp_server(greeting: bytes | None = None, family: int = socket.AF_INET) -> Iterator[int]:
     """Accepts connections; sends ``greeting`` to each (or stays silent)."""
-    server = socket.socket(family)
-    server.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
-    server.listen(8)
-    server.settimeout(0.1)
-    stop = threading.Event()
     held: list[socket.socket] = []
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            held.append(conn)
-            if greeting:
-                conn.sendall(greeting)
+    def greet(conn: socket.socket, _stop: threading.Event) -> None:
+        held.append(conn)
+        if greeting:
+            conn.sendall(greeting)
 
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
     try:
-        yield server.getsockname()[1]
+        with loopback_server(greet, host="127.0.0.1" if family == socket.AF_INET else "::1", family=family) as port:
+            yield port
     finally:
-        stop.set()
-        t.join(2)
         for c in held:
             c.close()
-        server.close()
 
 
 @contextlib.contextmanager
