@@ -37,7 +37,7 @@ import psutil
 
 from loopgui.core.labels import program_label
 from loopgui.core.redact import redact_command
-from loopgui.core.sockets import NO_PROGRAM, TCP, Snapshot, SocketRow, format_endpoint
+from loopgui.core.sockets import NO_PROGRAM, TCP, EndpointText, Snapshot, SocketRow
 
 if sys.platform == "win32":
     import msvcrt
@@ -171,7 +171,7 @@ def redacted_command(words: Sequence[str]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Span:
+class Span(EndpointText):
     """One socket's life as recorded.  ``open``: it was still there at the last scan of its recording.
     ``last_state`` is the state it had when it went (its first state while it is open); ``changes`` holds the
     moments it became listening, connected or closing in between."""
@@ -212,14 +212,6 @@ class Span:
     @property
     def duration(self) -> float:
         return max(0.0, self.last_seen - self.first_seen)
-
-    @property
-    def local_endpoint(self) -> str:
-        return format_endpoint(self.local_addr, self.local_port)
-
-    @property
-    def remote_endpoint(self) -> str:
-        return format_endpoint(self.remote_addr, self.remote_port) if self.remote_port else ""
 
     @property
     def who(self) -> str:

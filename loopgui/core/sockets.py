@@ -89,8 +89,27 @@ def _packed_address(af: int, text: str) -> bytes:
     return socket.inet_pton(af, text.split("%", 1)[0]).ljust(16, b"\0")
 
 
+class EndpointText:
+    """``local_endpoint`` and ``remote_endpoint`` written as the table writes them, for a record with the four
+    address fields (a scanned :class:`SocketRow`, a recorded ``history.Span``); no remote port: no remote end."""
+
+    __slots__ = ()
+    local_addr: str
+    local_port: int
+    remote_addr: str
+    remote_port: int
+
+    @property
+    def local_endpoint(self) -> str:
+        return format_endpoint(self.local_addr, self.local_port)
+
+    @property
+    def remote_endpoint(self) -> str:
+        return format_endpoint(self.remote_addr, self.remote_port) if self.remote_port else ""
+
+
 @dataclass(frozen=True, slots=True)
-class SocketRow:
+class SocketRow(EndpointText):
     """One socket as seen in one scan.  Unknown owner: ``pid`` is None and ``program`` and ``label`` are empty.
 
     ``owner_start`` (the owner's start time, None when unreadable) and ``exe`` (its program file, "" when hidden)
@@ -120,14 +139,6 @@ class SocketRow:
         if self.proto == TCP:
             return self.state == "LISTEN"
         return not self.remote_port
-
-    @property
-    def local_endpoint(self) -> str:
-        return format_endpoint(self.local_addr, self.local_port)
-
-    @property
-    def remote_endpoint(self) -> str:
-        return format_endpoint(self.remote_addr, self.remote_port) if self.remote_port else ""
 
     def as_dict(self) -> dict[str, object]:
         return {
