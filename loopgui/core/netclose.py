@@ -24,22 +24,26 @@ import struct
 import sys
 from dataclasses import dataclass
 
+from loopgui.core import netlink
+from loopgui.core.netlink import (
+    NLM_F_ACK,
+    NLM_F_DUMP,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    SOCK_DESTROY,
+    SOCK_DIAG_BY_FAMILY,
+)
+from loopgui.core.netlink import (
+    NLMSGHDR as _NLMSGHDR,
+)
 from loopgui.core.sockets import format_endpoint
 
 log = logging.getLogger("loopgui.netclose")
 
-NETLINK_SOCK_DIAG = 4
-SOCK_DIAG_BY_FAMILY = 20
-SOCK_DESTROY = 21
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-NLM_F_REQUEST = 0x1
-NLM_F_ACK = 0x4
-NLM_F_DUMP = 0x300
 TCP_ESTABLISHED = 1
 INET_DIAG_NOCOOKIE = 0xFFFFFFFF
 
-_NLMSGHDR = struct.Struct("=IHHII")
 # struct inet_diag_req_v2 {u8 family, protocol, ext, pad; u32 states; struct inet_diag_sockid id}
 # struct inet_diag_sockid {be16 sport, dport; be32 src[4], dst[4]; u32 if; u32 cookie[2]}
 _REQ_HEAD = struct.Struct("=BBBBI")
@@ -175,25 +179,24 @@ def _gone() -> ConnectionResult:
 
 
 def linux_close(conn: Connection, timeout: float = 3.0) -> ConnectionResult:
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as sock:
-        sock.settimeout(timeout)
-        sock.send(build_established_dump(conn.af, 1))
-        found: tuple[bytes, int] | None = None
-        while True:
-            data = sock.recv(1 << 16)
-            step = find_in_dump(data, conn)
-            if isinstance(step, tuple):
-                found = step  # the rest of the dump is dropped with this socket
-                break
-            if step is True:
-                break
+    found: tuple[bytes, int] | None = None
+
+    def look(data: bytes) -> bool:
+        nonlocal found
+        step = find_in_dump(data, conn)
+        if isinstance(step, tuple):
+            found = step  # the rest of the dump is dropped with this socket
+            return True
+        return step is True
+
+    netlink.exchange(build_established_dump(conn.af, 1), look, timeout=timeout, buf=bytearray(1 << 16))
     if found is None:
         return _gone()
     cookie, ifindex = found
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as sock:
-        sock.settimeout(timeout)
-        sock.send(build_destroy(conn, cookie, 2, ifindex))
-        code = _ack_error(sock.recv(1 << 16))
+    ack = netlink.exchange(
+        build_destroy(conn, cookie, 2, ifindex), lambda _data: True, timeout=timeout, buf=bytearray(1 << 16)
+    )
+    code = _ack_error(ack)
     if code == 0:
         return ConnectionResult(True, f"The connection between {conn.describe()} is closed.")
     if code in (errno.EPERM, errno.EACCES):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import errno
+import functools
 import ipaddress
 import os
 import select
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from loopgui.core import knowledge
+from loopgui.core import knowledge, netlink
 from loopgui.core.firewall import CachedFirewall, FirewallAnswer, Inbound
 from loopgui.core.probes import Cancel, Outcome, ProbeResult
 from loopgui.core.sockets import SocketRow, format_endpoint
@@ -195,17 +196,18 @@ def v6only_flags() -> dict[tuple[str, str, int], bool]:
     """Linux: the IPV6_V6ONLY flag of every listening IPv6 socket, from the kernel; {} where not available."""
     if not sys.platform.startswith("linux"):
         return {}
-    from loopgui.core.scanner import NETLINK_SOCK_DIAG, build_request  # noqa: PLC0415
+    from loopgui.core.scanner import build_request  # noqa: PLC0415
 
     out: dict[tuple[str, str, int], bool] = {}
     for protocol in (6, 17):
         try:
-            with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as sock:
-                sock.settimeout(2.0)
-                sock.send(build_request(socket.AF_INET6, protocol, 1))
-                for _ in range(10_000):
-                    if parse_v6only(sock.recv(1 << 17), protocol, out):
-                        break
+            netlink.exchange(
+                build_request(socket.AF_INET6, protocol, 1),
+                functools.partial(parse_v6only, protocol=protocol, out=out),
+                timeout=2.0,
+                buf=bytearray(1 << 17),
+                max_reads=10_000,
+            )
         except OSError:
             continue
     return out

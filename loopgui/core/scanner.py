@@ -13,7 +13,6 @@ Both decode to text only the rows that are new or changed since the previous sca
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import os
@@ -27,7 +26,19 @@ from typing import Any, Protocol
 
 import psutil
 
+from loopgui.core import netlink
 from loopgui.core.labels import ProgramLabels
+from loopgui.core.netlink import (
+    NETLINK_SOCK_DIAG,
+    NLM_F_DUMP,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    SOCK_DIAG_BY_FAMILY,
+)
+from loopgui.core.netlink import (
+    NLMSGHDR as _NLMSGHDR,
+)
 from loopgui.core.processes import NO_OWNER, ProcessNames
 from loopgui.core.sockets import TCP, UDP, Snapshot, SocketRow, diff_rows, make_key
 
@@ -160,14 +171,6 @@ class PsutilSource:
 # Linux: netlink sock_diag + /proc
 # ---------------------------------------------------------------------------------------------------------------
 
-NETLINK_SOCK_DIAG = 4
-SOCK_DIAG_BY_FAMILY = 20
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-NLM_F_REQUEST = 0x1
-NLM_F_DUMP = 0x300
-
-_NLMSGHDR = struct.Struct("=IHHII")
 # struct inet_diag_req_v2: family, protocol, ext, pad, states, sockid (48 bytes)
 _REQ = struct.Struct("=BBBBI48x")
 # struct inet_diag_msg: family, state, (timer, retrans, sockid 48, expires, rqueue, wqueue), uid, inode
@@ -428,17 +431,14 @@ class NetlinkSource:
     def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
         """Ask the kernel for every socket of one family and protocol (one socket per dump: a broken dump
         never leaves its rest to be read as the start of the next one)."""
-        with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as sock:
-            sock.settimeout(5.0)
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-            self._seq += 1
-            sock.send(build_request(family, protocol, self._seq))
-            view = memoryview(self._buf)
-            while True:
-                n = sock.recv_into(self._buf)
-                if parse_diag_messages(bytes(view[:n]), protocol, out):
-                    return
+        self._seq += 1
+        netlink.exchange(
+            build_request(family, protocol, self._seq),
+            lambda data: parse_diag_messages(data, protocol, out),
+            timeout=5.0,
+            buf=self._buf,
+            rcvbuf=1 << 20,
+        )
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
         raw: dict[bytes, tuple[int, int]] = {}
