@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import re
 import socket
-import statistics
 import sys
 import threading
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.timing import median_ms
 from loopgui.core import probes
 
 OLD_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)  # before: quadratic
@@ -31,15 +31,6 @@ BODIES = {
     "64 KiB of '<title '": b"<title " * (65536 // 7),
     "64 KiB ordinary page": b"<html><head><title>Hello</title></head><body>" + b"<p>text</p>" * 5950 + b"</body>",
 }
-
-
-def median_ms(work: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 @contextlib.contextmanager

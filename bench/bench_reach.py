@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import socket
-import statistics
-import time
-from collections.abc import Callable
+import sys
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.timing import median_ms
 from loopgui.core import firewall, reach
 from loopgui.core.scanner import make_scanner
 
@@ -34,15 +36,6 @@ def nft_rules(n: int) -> str:
         expr = [{"match": {"op": "==", "left": saddr, "right": right}}, {"drop": None}]
         items.append({"rule": {"family": "inet", "table": "t", "chain": "in", "expr": expr}})
     return json.dumps({"nftables": items})
-
-
-def median_ms(work: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def main() -> None:
