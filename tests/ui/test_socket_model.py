@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QTableView
+from pytestqt.qtbot import QtBot
 
 from loopgui.core.sockets import RowFilter, Snapshot, SocketRow
 from loopgui.ui.socket_model import Column, Role, SocketTableModel
@@ -206,3 +207,36 @@ def test_owner_texts_in_plain_words(qapp: QApplication) -> None:
     assert model.data(model.index(0, Column.LOCAL_ADDRESS), Qt.ItemDataRole.ToolTipRole).startswith(
         "This computer only"
     )
+
+
+def test_the_table_shows_a_focus_frame_in_the_highlight_colour(qtbot: QtBot) -> None:
+    """Keyboard users see where the focus is: a frame in the palette's highlight colour while the table has it,
+    painted without a style sheet (which made every refresh about 5 ms slower at 10k rows)."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    from loopgui.ui.socket_view import SocketTableView
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    layout = QVBoxLayout(holder)
+    other = QLineEdit()
+    view = SocketTableView(SocketTableModel())
+    layout.addWidget(other)
+    layout.addWidget(view)
+    holder.resize(400, 300)
+    holder.show()
+    qtbot.waitExposed(holder)
+    assert view.styleSheet() == ""
+    highlight = view.palette().color(QPalette.ColorRole.Highlight).rgb()
+
+    def edge_colour() -> int:
+        image = view.viewport().grab().toImage()
+        return image.pixelColor(image.width() // 2, 1).rgb()
+
+    other.setFocus()
+    qtbot.waitUntil(other.hasFocus)
+    assert edge_colour() != highlight
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus)
+    assert edge_colour() == highlight
