@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QPalette
 
 from loopgui.core.knowledge import describe_address
 from loopgui.core.labels import JARGON, owner_explanation, owner_text, state_text
@@ -109,8 +109,18 @@ _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemF
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-NEW_COLOR = QColor(46, 160, 67)
+NEW_COLOR = QColor(46, 160, 67)  # the hues; drawn translucent over the palette's base colour
 GONE_COLOR = QColor(218, 54, 51)
+DARK_NEW_COLOR = QColor(87, 200, 110)  # lighter hues for a dark palette, so light text stays readable on them
+DARK_GONE_COLOR = QColor(240, 100, 95)
+
+
+def tint_colors(palette: QPalette) -> tuple[QColor, QColor]:
+    """(new, gone) hues that suit ``palette``: a dark base gets the lighter pair."""
+    dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
+    return (DARK_NEW_COLOR, DARK_GONE_COLOR) if dark else (NEW_COLOR, GONE_COLOR)
+
+
 HIGHLIGHT_SECONDS = 3.0
 
 SortKey = tuple[Any, bytes]
@@ -157,6 +167,8 @@ class SocketTableModel(QAbstractTableModel):
         self._gone: dict[bytes, float] = {}
         self._filter = RowFilter()
         self._texts: dict[bytes, tuple[SocketRow, tuple[str, ...]]] = {}
+        self._dim = QColor(128, 128, 128)
+        self._new_color, self._gone_color = NEW_COLOR, GONE_COLOR
         self._sort_column = int(Column.LOCAL_PORT)
         self._descending = False
         self._primary = _primary(self._sort_column)
@@ -214,7 +226,7 @@ class SocketTableModel(QAbstractTableModel):
             return _RIGHT if col in _NUMERIC else None
         if role == _FOREGROUND:
             if col == Column.PROGRAM and not row.program:
-                return QColor(128, 128, 128)
+                return self._dim
             return None
         if role == _FONT:
             if col == Column.PROGRAM and not row.program:
@@ -453,6 +465,13 @@ class SocketTableModel(QAbstractTableModel):
         else:
             self.dataChanged.emit(top, bottom, roles)
 
+    def use_palette(self, palette: QPalette) -> None:
+        """Take the tints and the dimmed text colour from ``palette`` (the view's; called again when it changes)."""
+        self._dim = palette.color(QPalette.ColorRole.PlaceholderText)
+        self._new_color, self._gone_color = tint_colors(palette)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(HEADERS) - 1))
+
     def _after_change(self) -> None:
         if self._fresh or self._gone:
             if not self._timer.isActive():
@@ -468,7 +487,7 @@ class SocketTableModel(QAbstractTableModel):
         if started is None:
             return None
         left = max(0.0, 1.0 - (self._clock() - started) / self.highlight_seconds)
-        color = QColor(GONE_COLOR if gone is not None else NEW_COLOR)
+        color = QColor(self._gone_color if gone is not None else self._new_color)
         color.setAlpha(int(40 + 110 * left))
         return color
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFocusEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -30,6 +30,7 @@ class SocketTableView(QTableView):
     def __init__(self, model: SocketTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
+        model.use_palette(self.palette())
         self.setAccessibleName("Sockets on this computer")
         self.setAccessibleDescription(
             "Every network socket of this computer, one per row: protocol, addresses, ports, state and program. "
@@ -63,6 +64,13 @@ class SocketTableView(QTableView):
         self.setColumnWidth(Column.STATE, max(DEFAULT_WIDTHS[Column.STATE], longest))
         self.setSortingEnabled(True)
         self.sortByColumn(Column.LOCAL_PORT, Qt.SortOrder.AscendingOrder)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            model = self.model()
+            if isinstance(model, SocketTableModel):
+                model.use_palette(self.palette())
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         super().focusInEvent(event)

@@ -240,3 +240,38 @@ def test_the_table_shows_a_focus_frame_in_the_highlight_colour(qtbot: QtBot) -> 
     view.setFocus()
     qtbot.waitUntil(view.hasFocus)
     assert edge_colour() == highlight
+
+
+def test_tints_and_dimmed_text_follow_the_palette(qtbot: QtBot) -> None:
+    """On a dark palette the new/closed tints are the lighter hues and the 'no program' text takes the palette's
+    placeholder colour; switching the view's palette re-colours the table."""
+    from PySide6.QtGui import QColor, QPalette
+
+    from loopgui.ui.socket_model import DARK_NEW_COLOR, NEW_COLOR
+    from loopgui.ui.socket_view import SocketTableView
+
+    model = SocketTableModel(clock=Clock())
+    view = SocketTableView(model)
+    qtbot.addWidget(view)
+    first = snapshot([row(1)])
+    model.apply_snapshot(first)
+    model.apply_snapshot(snapshot([row(1), row(2, pid=None, program="")], first.rows))
+    fresh = next(i for i, r in enumerate(model.rows()) if r.local_port == 2)
+
+    def tint() -> QColor:
+        value = model.data(model.index(fresh, 0), Qt.ItemDataRole.BackgroundRole)
+        assert isinstance(value, QColor)
+        return value
+
+    light = QPalette(view.palette())
+    light.setColor(QPalette.ColorRole.Base, QColor("white"))
+    light.setColor(QPalette.ColorRole.PlaceholderText, QColor(120, 120, 120))
+    view.setPalette(light)
+    assert tint().rgb() == NEW_COLOR.rgb()
+    dark = QPalette(light)
+    dark.setColor(QPalette.ColorRole.Base, QColor(30, 30, 30))
+    dark.setColor(QPalette.ColorRole.PlaceholderText, QColor(170, 170, 170))
+    view.setPalette(dark)
+    assert tint().rgb() == DARK_NEW_COLOR.rgb()
+    dim = model.data(model.index(fresh, Column.PROGRAM), Qt.ItemDataRole.ForegroundRole)
+    assert isinstance(dim, QColor) and dim.rgb() == QColor(170, 170, 170).rgb()
