@@ -102,21 +102,46 @@ def plan_texts(plan: ClosePlan) -> tuple[str, str, str, str]:
     return question, "\n\n".join(info), check, "\n".join(details)
 
 
+def question_box(
+    parent: QWidget | None,
+    title: str,
+    text: str,
+    action: str,
+    *,
+    informative: str = "",
+    details: str = "",
+    icon: QMessageBox.Icon = QMessageBox.Icon.Warning,
+    role: QMessageBox.ButtonRole = QMessageBox.ButtonRole.DestructiveRole,
+    safe: str = "",
+) -> tuple[QMessageBox, QPushButton]:
+    """A plain-text question whose safe answer (Cancel, or ``safe``) is the default and the Escape key; returns the
+    box and the button that does ``action``."""
+    box = QMessageBox(parent)
+    box.setIcon(icon)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(text)
+    if informative:
+        box.setInformativeText(informative)
+    if details:
+        box.setDetailedText(details)  # always plain text
+    act = box.addButton(action, role)
+    if safe:
+        keep = box.addButton(safe, QMessageBox.ButtonRole.RejectRole)
+    else:
+        keep = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(keep)
+    box.setEscapeButton(keep)
+    plain_message_box(box)
+    return box, act
+
+
 def confirm_box(parent: QWidget | None, plan: ClosePlan) -> tuple[QMessageBox, QPushButton, QCheckBox | None]:
     """The confirmation dialog: names the program and everything else that would close; Cancel is the default."""
     question, info, check_text, details = plan_texts(plan)
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Close a program")
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(question)
-    box.setInformativeText(info)
-    box.setDetailedText(details)  # always plain text
-    close = box.addButton("Close the program", QMessageBox.ButtonRole.DestructiveRole)
-    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(cancel)
-    box.setEscapeButton(cancel)
-    plain_message_box(box)
+    box, close = question_box(
+        parent, "Close a program", question, "Close the program", informative=info, details=details
+    )
     check = None
     if check_text:
         check = QCheckBox(check_text)
@@ -151,44 +176,34 @@ class DialogAsker:
         return box.clickedButton() is close, bool(check is not None and check.isChecked())
 
     def confirm_connection(self, question: str, details: str) -> bool:
-        box = QMessageBox(self._parent)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Close a connection")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(question)
-        box.setInformativeText(details)
-        close = box.addButton("Close the connection", QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.setEscapeButton(cancel)
-        plain_message_box(box).exec()
+        box, close = question_box(
+            self._parent, "Close a connection", question, "Close the connection", informative=details
+        )
+        box.exec()
         return box.clickedButton() is close
 
     def offer_program(self, text: str) -> bool:
-        box = QMessageBox(self._parent)
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setWindowTitle("Close a connection")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(text)
-        close = box.addButton("Close the program…", QMessageBox.ButtonRole.AcceptRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.setEscapeButton(cancel)
-        plain_message_box(box).exec()
+        box, close = question_box(
+            self._parent,
+            "Close a connection",
+            text,
+            "Close the program…",
+            icon=QMessageBox.Icon.Information,
+            role=QMessageBox.ButtonRole.AcceptRole,
+        )
+        box.exec()
         return box.clickedButton() is close
 
     def ask_force(self, name: str, pid: int) -> bool:
-        box = QMessageBox(self._parent)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("The program did not close")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(f"{name} (PID {pid}) did not close when asked.")
-        box.setInformativeText("Force it to close? It will not get a chance to save anything.")
-        force = box.addButton("Force close", QMessageBox.ButtonRole.DestructiveRole)
-        leave = box.addButton("Leave it running", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(leave)
-        box.setEscapeButton(leave)
-        plain_message_box(box).exec()
+        box, force = question_box(
+            self._parent,
+            "The program did not close",
+            f"{name} (PID {pid}) did not close when asked.",
+            "Force close",
+            informative="Force it to close? It will not get a chance to save anything.",
+            safe="Leave it running",
+        )
+        box.exec()
         return box.clickedButton() is force
 
     def inform(self, title: str, text: str, details: str = "") -> None:
