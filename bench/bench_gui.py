@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psutil
 from PySide6.QtWidgets import QApplication
 
-from loopgui.core.sockets import Snapshot, SocketRow, diff_rows, make_key
+from loopgui.core.net.sockets import Snapshot, SocketRow, diff_rows, make_key
 from loopgui.ui.socket_model import SocketTableModel
 from loopgui.ui.socket_view import SocketTableView
 

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.shapes import ADVERSARIAL
-from loopgui.core.endpoints import find_endpoints
+from loopgui.core.explain.endpoints import find_endpoints
 
 LINES = [
     "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)",

@@ -15,8 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.timing import median_ms
-from loopgui.core import firewall, reach
-from loopgui.core.scanner import make_scanner
+from loopgui.core.net.scanner import make_scanner
+from loopgui.core.reach import assess as reach
+from loopgui.core.reach import firewall
 
 
 def iptables_rules(n: int) -> str:

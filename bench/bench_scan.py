@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psutil
 
 from bench.fixture import connections
-from loopgui.core.scanner import NetlinkSource, PsutilSource, Scanner
+from loopgui.core.net.scanner import NetlinkSource, PsutilSource, Scanner
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:

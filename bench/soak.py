@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psutil
 from PySide6.QtWidgets import QApplication
 
-from loopgui.core.scanner import make_scanner
+from loopgui.core.net.scanner import make_scanner
 from loopgui.ui.socket_model import SocketTableModel
 from loopgui.ui.socket_view import SocketTableView
 

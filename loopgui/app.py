@@ -373,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtCore import QStandardPaths, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from loopgui.core.scanner import make_scanner
+    from loopgui.core.net.scanner import make_scanner
     from loopgui.ui.main_window import MainWindow
 
     existing = QApplication.instance()

@@ -8,8 +8,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from loopgui.core.scanner import Scanner, SourceResult, StopCheck
-from loopgui.core.sockets import Snapshot, SocketRow, diff_rows, make_key
+from loopgui.core.net.scanner import Scanner, SourceResult, StopCheck
+from loopgui.core.net.sockets import Snapshot, SocketRow, diff_rows, make_key
 
 
 def row(
@@ -76,7 +76,7 @@ class ScriptedSource:
             self.blocking.set()
             while not should_stop():
                 time.sleep(0.01)
-            from loopgui.core.scanner import ScanCancelled
+            from loopgui.core.net.scanner import ScanCancelled
 
             raise ScanCancelled
         rows = {r.key: r for r in self.provide()}

@@ -1,7 +1,7 @@
 """``loopgui check HOST:PORT [--http|--https|--udp|--listen|--from-network] [--timeout S] [--json]``: the
-Connectivity tests tab in a terminal, with the same code (``loopgui.core.probes``) and the same one overall deadline.
+Connectivity tests tab in a terminal, with the same code (``loopgui.core.net.probes``) and one overall deadline.
 
-``--from-network`` asks "can other computers connect to this port?" (``loopgui.core.reach``): bind address,
+``--from-network`` asks "can other computers connect to this port?" (``loopgui.core.reach.assess``): bind address,
 firewall, and a connect to this computer's own network addresses (never to another computer).
 
 Exit 0: it answered (``--listen``: a program could listen there; ``--from-network``: other computers can probably
@@ -19,11 +19,13 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from loopgui.commands.output import argv_text, say, write, write_json
-from loopgui.core import knowledge, probes, reach
-from loopgui.core.labels import owner_text
-from loopgui.core.probes import BadInput, Cancel, LookupFailed, Outcome, ProbeResult
-from loopgui.core.scanner import make_scanner
-from loopgui.core.shellquote import safe_host
+from loopgui.core.explain import knowledge
+from loopgui.core.net import probes
+from loopgui.core.net.probes import BadInput, Cancel, LookupFailed, Outcome, ProbeResult
+from loopgui.core.net.scanner import make_scanner
+from loopgui.core.reach import assess as reach
+from loopgui.core.text.shellquote import safe_host
+from loopgui.core.words.labels import owner_text
 
 HELP = {
     "http": "is it a web page (HTTP GET /)",

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from loopgui.commands.output import argv_text, read_stdin, say, write, write_json
-from loopgui.core.diagnosis import diagnose
-from loopgui.core.history import HistoryReader
-from loopgui.core.scanner import make_scanner
+from loopgui.core.explain.diagnosis import diagnose
+from loopgui.core.history.store import HistoryReader
+from loopgui.core.net.scanner import make_scanner
 
 
 def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:

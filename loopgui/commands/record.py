@@ -12,8 +12,8 @@ from types import FrameType
 from typing import TextIO
 
 from loopgui.commands.output import say, write_json
-from loopgui.core.history import Recorder, database_path
-from loopgui.core.scanner import ScanCancelled, Scanner, make_scanner
+from loopgui.core.history.store import Recorder, database_path
+from loopgui.core.net.scanner import ScanCancelled, Scanner, make_scanner
 
 MIN_INTERVAL = 0.5
 MAX_INTERVAL = 60.0

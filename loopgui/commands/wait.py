@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from loopgui.commands.output import say, write_json
-from loopgui.core.probes import BadInput, Cancel, Outcome, parse_target, tcp_probe
+from loopgui.core.net.probes import BadInput, Cancel, Outcome, parse_target, tcp_probe
 
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 7 * 86400.0

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from loopgui.core.sockets import Snapshot, SocketRow, format_endpoint
+from loopgui.core.net.sockets import Snapshot, SocketRow, format_endpoint
 
 
 class WatchKind(str, enum.Enum):

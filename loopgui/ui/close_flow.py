@@ -2,7 +2,7 @@
 progress, offer force, then check the port.  Also closing one connection (context menu of an established TCP row).
 
 The program's identity comes from the table row (PID, start time and program file read in the scan the user looked
-at) or from the Program panel's facts; core/actions.py checks it against the live process before any signal.
+at) or from the Program panel's facts; core/programs/actions.py checks it against the live process before any signal.
 All questions go through an :class:`Asker` so that tests can answer them; :class:`DialogAsker` asks with dialogs
 whose default button is always the harmless one.
 """
@@ -18,10 +18,10 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import QCheckBox, QMenu, QMessageBox, QProgressDialog, QPushButton, QWidget
 
-from loopgui.core.actions import ClosePlan, close_plan, plan_close
-from loopgui.core.labels import command_label
-from loopgui.core.netclose import Connection, ConnectionResult, close_connection
-from loopgui.core.processes import (
+from loopgui.core.net.netclose import Connection, ConnectionResult, close_connection
+from loopgui.core.net.sockets import TCP, Snapshot, SocketRow
+from loopgui.core.programs.actions import ClosePlan, close_plan, plan_close
+from loopgui.core.programs.processes import (
     GRACE_SECONDS,
     CloseOutcome,
     CloseResult,
@@ -31,7 +31,7 @@ from loopgui.core.processes import (
     after_close,
     not_same_message,
 )
-from loopgui.core.sockets import TCP, Snapshot, SocketRow
+from loopgui.core.words.labels import command_label
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.plain import plain_message_box, plain_progress
 

@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from loopgui.core.labels import JARGON, STATE_NAMES, running_as_admin
-from loopgui.core.sockets import NO_PROGRAM, OTHER_USER
+from loopgui.core.net.sockets import NO_PROGRAM, OTHER_USER
+from loopgui.core.words.labels import JARGON, STATE_NAMES, running_as_admin
 from loopgui.ui.socket_model import GONE_COLOR, NEW_COLOR
 
 LEGEND_TITLE = "What the colours and words mean"

@@ -1,8 +1,8 @@
 """The History tab and menu: which program used a port earlier, from when to when; recording on/off; clearing.
 
 :class:`HistoryPanel` shows a port's (or an address's, or a program's) timeline, read off the GUI thread through
-:class:`~loopgui.core.history.HistoryReader`.  :class:`HistoryFeature` puts the panel and a History menu into the
-main window through its extension points and gives the scan thread a :class:`~loopgui.core.history.Recorder`.
+:class:`~loopgui.core.history.store.HistoryReader`.  :class:`HistoryFeature` puts the panel and a History menu into the
+main window through its extension points and gives the scan thread a :class:`~loopgui.core.history.store.Recorder`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from loopgui.core.history import (
+from loopgui.core.history.store import (
     DEFAULT_MAX_AGE,
     HistoryReader,
     HistoryUnavailable,

@@ -24,12 +24,12 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal
 
-from loopgui.core.diagnosis import Diagnosis, Finding, diagnose, explain_row
-from loopgui.core.endpoints import FindResult, find_endpoints
-from loopgui.core.history import HistoryReader
-from loopgui.core.labels import owner_text, row_summary
-from loopgui.core.processes import ProcessFacts, process_facts
-from loopgui.core.sockets import Snapshot, SocketRow, format_endpoint
+from loopgui.core.explain.diagnosis import Diagnosis, Finding, diagnose, explain_row
+from loopgui.core.explain.endpoints import FindResult, find_endpoints
+from loopgui.core.history.store import HistoryReader
+from loopgui.core.net.sockets import Snapshot, SocketRow, format_endpoint
+from loopgui.core.programs.processes import ProcessFacts, process_facts
+from loopgui.core.words.labels import owner_text, row_summary
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel

@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from loopgui import __version__
-from loopgui.core.endpoints import find_endpoints
-from loopgui.core.labels import owner_text, running_as_admin
-from loopgui.core.processes import ProcessFacts
-from loopgui.core.scanner import Scanner, make_scanner
-from loopgui.core.sockets import ORPHAN_STATES, RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
+from loopgui.core.explain.endpoints import find_endpoints
+from loopgui.core.net.scanner import Scanner, make_scanner
+from loopgui.core.net.sockets import ORPHAN_STATES, RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
+from loopgui.core.programs.processes import ProcessFacts
+from loopgui.core.words.labels import owner_text, running_as_admin
 from loopgui.ui import background
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
 from loopgui.ui.help import HOW_TO_TITLE, LEGEND_TITLE, HelpDialog, HelpPages

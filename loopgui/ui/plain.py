@@ -11,7 +11,7 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QMessageBox, QProgressDialog, QSizePolicy, QSpacerItem, QWidget
 
-from loopgui.core.plaintext import shown
+from loopgui.core.text.plaintext import shown
 
 
 def plain_tooltip(text: str) -> str:

@@ -7,9 +7,9 @@ import math
 
 from PySide6.QtCore import QDeadlineTimer, QMutex, QMutexLocker, QObject, QThread, QWaitCondition, Signal
 
-from loopgui.core.history import Recorder
-from loopgui.core.scanner import ScanCancelled, Scanner
-from loopgui.core.sockets import Snapshot
+from loopgui.core.history.store import Recorder
+from loopgui.core.net.scanner import ScanCancelled, Scanner
+from loopgui.core.net.sockets import Snapshot
 
 log = logging.getLogger("loopgui.scan")
 

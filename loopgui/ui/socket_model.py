@@ -27,9 +27,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont, QPalette
 
-from loopgui.core.knowledge import describe_address
-from loopgui.core.labels import JARGON, owner_explanation, owner_text, state_text
-from loopgui.core.sockets import STATE_HELP, STATE_LABELS, RowFilter, Snapshot, SocketRow, diff_rows
+from loopgui.core.explain.knowledge import describe_address
+from loopgui.core.net.sockets import STATE_HELP, STATE_LABELS, RowFilter, Snapshot, SocketRow, diff_rows
+from loopgui.core.words.labels import JARGON, owner_explanation, owner_text, state_text
 from loopgui.ui.plain import plain_tooltip
 
 ModelIndex = QModelIndex | QPersistentModelIndex

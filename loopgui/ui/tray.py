@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from loopgui.core import autostart
-from loopgui.core.sockets import Snapshot
+from loopgui.core.net.sockets import Snapshot
 from loopgui.core.watch import Watcher, WatchEvent
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.settings import Settings

@@ -76,8 +76,8 @@ def main() -> int:
     sh("ip", "link", "set", "d0", "up")
 
     from loopgui.commands import check
-    from loopgui.core import reach
-    from loopgui.core.scanner import make_scanner
+    from loopgui.core.net.scanner import make_scanner
+    from loopgui.core.reach import assess as reach
 
     socks = {
         "loopback": listener(socket.AF_INET, "127.0.0.1"),

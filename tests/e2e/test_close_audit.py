@@ -13,9 +13,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from loopgui.core import actions
-from loopgui.core.actions import ClosePlan, Member, close_plan, open_verified, plan_close
-from loopgui.core.processes import CloseOutcome, Identity, ProcInfo
+from loopgui.core.programs import actions
+from loopgui.core.programs.actions import ClosePlan, Member, close_plan, open_verified, plan_close
+from loopgui.core.programs.processes import CloseOutcome, Identity, ProcInfo
 
 pytestmark = pytest.mark.e2e
 
@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NS_CHILD = textwrap.dedent(
     """
     import json, subprocess, sys, time
-    from loopgui.core.actions import ClosePlan, Member, close_plan, close_program
-    from loopgui.core.processes import Identity
+    from loopgui.core.programs.actions import ClosePlan, Member, close_plan, close_program
+    from loopgui.core.programs.processes import Identity
     victim, start, exe = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
     with open("/proc/sys/kernel/ns_last_pid", "w") as f:
         f.write(str(victim - 1))

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from loopgui.core import netclose
-from loopgui.core.netclose import Connection, close_connection, elevated_command
-from loopgui.core.scanner import make_scanner
+from loopgui.core.net import netclose
+from loopgui.core.net.netclose import Connection, close_connection, elevated_command
+from loopgui.core.net.scanner import make_scanner
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,7 +105,7 @@ def test_ipv6_connection_is_closed_too() -> None:
 
 CHILD = """
 import json, socket, sys
-from loopgui.core.netclose import Connection, close_connection
+from loopgui.core.net.netclose import Connection, close_connection
 server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()
 client = socket.create_connection(server.getsockname())
 conn = Connection(4, "127.0.0.1", client.getsockname()[1], "127.0.0.1", server.getsockname()[1])

@@ -14,9 +14,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from loopgui.core import actions
-from loopgui.core.actions import ClosePlan, close_plan, close_program, plan_close
-from loopgui.core.processes import (
+from loopgui.core.net.scanner import make_scanner
+from loopgui.core.programs import actions
+from loopgui.core.programs.actions import ClosePlan, close_plan, close_program, plan_close
+from loopgui.core.programs.processes import (
     CloseOutcome,
     CloseResult,
     Identity,
@@ -29,7 +30,6 @@ from loopgui.core.processes import (
     read_info,
     retry_instructions,
 )
-from loopgui.core.scanner import make_scanner
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from loopgui.commands.explain import main as explain_main
-from loopgui.core.diagnosis import Verdict, diagnose
-from loopgui.core.scanner import make_scanner
+from loopgui.core.explain.diagnosis import Verdict, diagnose
+from loopgui.core.net.scanner import make_scanner
 
 pytestmark = pytest.mark.e2e
 

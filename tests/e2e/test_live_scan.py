@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.scanner import NetlinkSource, PsutilSource, Scanner, make_scanner
-from loopgui.core.sockets import SocketRow
+from loopgui.core.net.scanner import NetlinkSource, PsutilSource, Scanner, make_scanner
+from loopgui.core.net.sockets import SocketRow
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.settings import Settings
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from loopgui.core import knowledge
-from loopgui.core.diagnosis import Environment, Verdict, diagnose
-from loopgui.core.scanner import make_scanner
+from loopgui.core.explain import knowledge
+from loopgui.core.explain.diagnosis import Environment, Verdict, diagnose
+from loopgui.core.net.scanner import make_scanner
 
 pytestmark = pytest.mark.e2e
 

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from loopgui.core import probes
-from loopgui.core.probes import Cancel, Cancelled, Outcome
+from loopgui.core.net import probes
+from loopgui.core.net.probes import Cancel, Cancelled, Outcome
 from tests.e2e.test_probes import self_signed, tcp_server  # noqa: F401  (fixture)
 from tests.helpers import loopback_server
 

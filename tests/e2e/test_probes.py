@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from loopgui.core import probes
-from loopgui.core.probes import BadInput, Cancel, Cancelled, Outcome
+from loopgui.core.net import probes
+from loopgui.core.net.probes import BadInput, Cancel, Cancelled, Outcome
 from tests.helpers import loopback_server
 
 pytestmark = pytest.mark.e2e

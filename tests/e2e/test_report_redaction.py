@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import pytest
 
 from loopgui.commands.explain import main as explain_main
-from loopgui.core.diagnosis import diagnose
-from loopgui.core.processes import ProcessFacts, process_facts
-from loopgui.core.scanner import make_scanner
+from loopgui.core.explain.diagnosis import diagnose
+from loopgui.core.net.scanner import make_scanner
+from loopgui.core.programs.processes import ProcessFacts, process_facts
 from tests.helpers import row
 from tests.unit.test_diagnosis import env
 

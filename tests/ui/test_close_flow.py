@@ -15,12 +15,12 @@ from PySide6.QtCore import QItemSelectionModel, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from loopgui.core import netclose
-from loopgui.core.actions import ClosePlan, Member, Spared
-from loopgui.core.managers import from_cgroup
-from loopgui.core.processes import Identity, process_facts
-from loopgui.core.scanner import make_scanner
-from loopgui.core.sockets import SocketRow
+from loopgui.core.net import netclose
+from loopgui.core.net.scanner import make_scanner
+from loopgui.core.net.sockets import SocketRow
+from loopgui.core.programs.actions import ClosePlan, Member, Spared
+from loopgui.core.programs.managers import from_cgroup
+from loopgui.core.programs.processes import Identity, process_facts
 from loopgui.ui.close_flow import CloseFlow, DialogAsker, confirm_box, connection_texts, plan_texts
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.panels.process_panel import HIDDEN, ProcessPanel

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.probes import Outcome
+from loopgui.core.net.probes import Outcome
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from tests.e2e.test_probes import full_backlog, http_server
 

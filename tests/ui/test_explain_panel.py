@@ -9,7 +9,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.diagnosis import Diagnosis, Finding, Verdict
+from loopgui.core.explain.diagnosis import Diagnosis, Finding, Verdict
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.panels.explain_panel import WELCOME, ExplainPanel
 from loopgui.ui.settings import Settings

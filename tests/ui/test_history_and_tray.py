@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtWidgets import QLabel, QSystemTrayIcon, QWidget
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.history import HistoryReader, Recorder, database_path
-from loopgui.core.sockets import SocketRow
+from loopgui.core.history.store import HistoryReader, Recorder, database_path
+from loopgui.core.net.sockets import SocketRow
 from loopgui.ui.history_panel import HistoryFeature
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.settings import Settings
@@ -252,7 +252,7 @@ def test_start_at_login_that_cannot_be_written_says_so(
 
 
 def test_a_socket_still_open_says_how_long_so_far() -> None:
-    from loopgui.core.history import Span
+    from loopgui.core.history.store import Span
     from loopgui.ui.history_panel import _how_long
 
     def span(open_: bool, last_state: str = "LISTEN") -> Span:

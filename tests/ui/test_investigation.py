@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.sockets import SocketRow
+from loopgui.core.net.sockets import SocketRow
 from loopgui.ui.investigation import Showing
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.settings import Settings
@@ -185,7 +185,7 @@ def test_a_finished_test_explains_again_but_not_every_repeat(window: MainWindow,
 
 
 def test_the_program_tab_says_which_program(qtbot: QtBot) -> None:
-    from loopgui.core.processes import ProcessFacts
+    from loopgui.core.programs.processes import ProcessFacts
     from loopgui.ui.panels.process_panel import ProcessPanel
 
     panel = ProcessPanel()
@@ -203,7 +203,7 @@ def test_the_program_tab_says_which_program(qtbot: QtBot) -> None:
 def test_the_program_tab_follows_the_explanation_without_a_picked_row(
     window: MainWindow, qtbot: QtBot, current_rows: list[SocketRow]
 ) -> None:
-    from loopgui.core.processes import ProcessFacts
+    from loopgui.core.programs.processes import ProcessFacts
 
     alive = {4242}
     window.investigation._read_facts = lambda pid: ProcessFacts(  # no such process here

@@ -15,7 +15,7 @@ from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from loopgui.app import make_excepthook
-from loopgui.core.sockets import SocketRow
+from loopgui.core.net.sockets import SocketRow
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.settings import Settings
 from tests.helpers import ScriptedSource, row, scripted_scanner
@@ -170,7 +170,7 @@ def test_a_failed_scan_is_shown_and_scanning_goes_on(
 
 
 def test_hidden_owners_are_explained(qtbot: QtBot, settings: Settings) -> None:
-    from loopgui.core.scanner import Scanner, SourceResult
+    from loopgui.core.net.scanner import Scanner, SourceResult
 
     class HiddenSource(ScriptedSource):
         def read(self, previous, now, should_stop):  # type: ignore[no-untyped-def]

@@ -8,8 +8,8 @@ import threading
 import pytest
 from pytestqt.qtbot import QtBot
 
-from loopgui.core import reach
-from loopgui.core.probes import Cancel, Cancelled, Outcome, ProbeResult
+from loopgui.core.net.probes import Cancel, Cancelled, Outcome, ProbeResult
+from loopgui.core.reach import assess as reach
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 
 

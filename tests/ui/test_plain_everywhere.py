@@ -17,10 +17,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressDialog, QWidget
 from pytestqt.qtbot import QtBot
 
-from loopgui.core import probes, processes
-from loopgui.core.actions import ClosePlan, Member
-from loopgui.core.plaintext import shown
-from loopgui.core.processes import Identity, ProcessFacts
+from loopgui.core.net import probes
+from loopgui.core.programs import processes
+from loopgui.core.programs.actions import ClosePlan, Member
+from loopgui.core.programs.processes import Identity, ProcessFacts
+from loopgui.core.text.plaintext import shown
 from loopgui.ui import close_flow as close_flow_mod
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.plain import make_plain, plain_label, plain_progress

@@ -16,8 +16,8 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from loopgui.core import probes
-from loopgui.core.probes import Cancel
+from loopgui.core.net import probes
+from loopgui.core.net.probes import Cancel
 from loopgui.ui import background
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.main_window import MainWindow
@@ -81,7 +81,7 @@ SCRIPT = """
 import socket, sys, time
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
-from loopgui.core import probes
+from loopgui.core.net import probes
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.settings import Settings

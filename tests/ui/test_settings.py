@@ -29,14 +29,14 @@ CHILD = r"""
 import json, sys
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
-from loopgui.core.scanner import Scanner
-from loopgui.core.sockets import Snapshot
+from loopgui.core.net.scanner import Scanner
+from loopgui.core.net.sockets import Snapshot
 from loopgui.ui.main_window import MainWindow
 
 class Idle:
     name = "idle"
     def read(self, previous, now, should_stop):
-        from loopgui.core.scanner import SourceResult
+        from loopgui.core.net.scanner import SourceResult
         return SourceResult({})
 
 w = MainWindow(Scanner(Idle()), start=False)

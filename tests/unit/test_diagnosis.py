@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from loopgui.core import knowledge
-from loopgui.core.diagnosis import Environment, Verdict, _typo_ports, diagnose, explain_row
-from loopgui.core.endpoints import ErrorKind
-from loopgui.core.knowledge import PortRange
-from loopgui.core.processes import ProcessFacts
+from loopgui.core.explain import knowledge
+from loopgui.core.explain.diagnosis import Environment, Verdict, _typo_ports, diagnose, explain_row
+from loopgui.core.explain.endpoints import ErrorKind
+from loopgui.core.explain.knowledge import PortRange
+from loopgui.core.programs.processes import ProcessFacts
 from tests.helpers import as_map, row
 
 

@@ -6,8 +6,8 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
-from loopgui.core.diagnosis import diagnose
-from loopgui.core.history import HistoryUnavailable, Span
+from loopgui.core.explain.diagnosis import diagnose
+from loopgui.core.history.store import HistoryUnavailable, Span
 from tests.helpers import as_map, row
 from tests.unit.test_diagnosis import env, facts
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from loopgui.core import reach
-from loopgui.core.diagnosis import diagnose, explain_row
-from loopgui.core.firewall import FirewallAnswer, Inbound
-from loopgui.core.processes import ProcessFacts
-from loopgui.core.reach import Interface, Listener, ReachVerdict
-from loopgui.core.sockets import SocketRow
+from loopgui.core.explain.diagnosis import diagnose, explain_row
+from loopgui.core.net.sockets import SocketRow
+from loopgui.core.programs.processes import ProcessFacts
+from loopgui.core.reach import assess as reach
+from loopgui.core.reach.assess import Interface, Listener, ReachVerdict
+from loopgui.core.reach.firewall import FirewallAnswer, Inbound
 from tests.helpers import as_map, row
 from tests.unit.test_diagnosis import env
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.shapes import ADVERSARIAL
-from loopgui.core.endpoints import ErrorKind, find_endpoints
+from loopgui.core.explain.endpoints import ErrorKind, find_endpoints
 
 R, U, P, T, X, N, F = (
     ErrorKind.REFUSED,

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loopgui.core import knowledge
-from loopgui.core import scanner as scanner_mod
-from loopgui.core.processes import ProcessNames
-from loopgui.core.scanner import NetlinkSource, PsutilSource, Scanner, parse_diag_messages
+from loopgui.core.explain import knowledge
+from loopgui.core.net import scanner as scanner_mod
+from loopgui.core.net.scanner import NetlinkSource, PsutilSource, Scanner, parse_diag_messages
+from loopgui.core.programs.processes import ProcessNames
 from tests.unit.test_scanner import DONE, diag_msg, fake_proc
 
 

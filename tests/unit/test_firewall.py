@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loopgui.core import firewall as fw
-from loopgui.core.firewall import Inbound
+from loopgui.core.reach import firewall as fw
+from loopgui.core.reach.firewall import Inbound
 
 DATA = Path(__file__).parent.parent / "data" / "firewall"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from loopgui.core import history
-from loopgui.core.history import (
+from loopgui.core.history import store as history
+from loopgui.core.history.store import (
     HistoryReader,
     HistoryUnavailable,
     ProgramInfo,
@@ -21,7 +21,7 @@ from loopgui.core.history import (
     database_path,
     writer_active,
 )
-from loopgui.core.sockets import Snapshot, SocketRow, diff_rows
+from loopgui.core.net.sockets import Snapshot, SocketRow, diff_rows
 from tests.helpers import row
 
 T0 = 1_750_000_000.0
@@ -399,7 +399,7 @@ def test_the_same_trouble_is_said_once(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_a_span_names_its_program_as_the_table_does() -> None:
-    from loopgui.core.history import Span
+    from loopgui.core.history.store import Span
 
     def span(program: str, command: str) -> Span:
         return Span("TCP", "127.0.0.1", 8011, "", 0, 1.0, 2.0, False, "LISTEN", "LISTEN", True, 7, program, 0, command)

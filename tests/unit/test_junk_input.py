@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from loopgui.core import knowledge as k
-from loopgui.core.scanner import InodeOwners
+from loopgui.core.explain import knowledge as k
+from loopgui.core.net.scanner import InodeOwners
 
 # Shaped like `netsh int ipv4 show dynamicport tcp` on a German and a Chinese Windows (our own text, not copied).
 GERMAN_CP850 = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loopgui.core import knowledge as k
+from loopgui.core.explain import knowledge as k
 
 WINDOWS_DYNAMIC = """
 Protocol tcp Dynamic Port Range

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from loopgui.core import labels
-from loopgui.core.labels import owner_explanation, owner_text, program_label, row_summary, state_text
-from loopgui.core.sockets import RowFilter
+from loopgui.core.net.sockets import RowFilter
+from loopgui.core.words import labels
+from loopgui.core.words.labels import owner_explanation, owner_text, program_label, row_summary, state_text
 from tests.helpers import row
 
 
@@ -100,8 +100,8 @@ def test_program_labels_read_the_command_line_once_per_program() -> None:
 
 
 def test_the_close_question_says_which_program() -> None:
-    from loopgui.core.actions import ClosePlan, Member
-    from loopgui.core.processes import Identity
+    from loopgui.core.programs.actions import ClosePlan, Member
+    from loopgui.core.programs.processes import Identity
     from loopgui.ui.close_flow import plan_texts
 
     plan = ClosePlan(Member(Identity(4242, 1.0, "python3"), command="/usr/bin/python3 -m http.server 8000"))
@@ -120,7 +120,7 @@ def test_closing_states_without_an_owner_are_leftovers_not_hidden() -> None:
 def test_the_explanation_names_the_program_as_the_table_does() -> None:
     from dataclasses import replace
 
-    from loopgui.core.diagnosis import Holder
+    from loopgui.core.explain.diagnosis import Holder
 
     server = replace(row(8000, program="python3", pid=42), label="python3 -m http.server 8000")
     assert Holder(server).name == "python3 -m http.server 8000 (PID 42)"

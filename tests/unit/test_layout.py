@@ -22,7 +22,7 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_core_and_cli_never_import_qt() -> None:
-    for path in [*ROOT.joinpath("core").glob("*.py"), *ROOT.joinpath("commands").glob("*.py"), ROOT / "cli.py"]:
+    for path in [*ROOT.joinpath("core").rglob("*.py"), *ROOT.joinpath("commands").glob("*.py"), ROOT / "cli.py"]:
         assert not any(m.startswith("PySide6") for m in imported_modules(path)), path
 
 

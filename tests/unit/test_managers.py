@@ -9,10 +9,17 @@ import sys
 
 import pytest
 
-from loopgui.core import managers
-from loopgui.core.actions import ClosePlan, plan_close
-from loopgui.core.managers import Manager, detect, from_cgroup, from_docker_proxy, from_launchd, from_windows_service
-from loopgui.core.processes import CloseOutcome, CloseResult, Identity, ProcInfo, ProtectionContext
+from loopgui.core.programs import managers
+from loopgui.core.programs.actions import ClosePlan, plan_close
+from loopgui.core.programs.managers import (
+    Manager,
+    detect,
+    from_cgroup,
+    from_docker_proxy,
+    from_launchd,
+    from_windows_service,
+)
+from loopgui.core.programs.processes import CloseOutcome, CloseResult, Identity, ProcInfo, ProtectionContext
 
 # -- recorded /proc/PID/cgroup files --------------------------------------------------------------------------------
 # Real files copied from public repositories' test fixtures (source in the comment above each):
@@ -194,7 +201,7 @@ def test_plan_names_the_manager_and_refuses_a_system_service_main_program() -> N
 
 
 def test_program_facts_name_the_manager(monkeypatch: pytest.MonkeyPatch) -> None:
-    from loopgui.core import processes
+    from loopgui.core.programs import processes
 
     monkeypatch.setattr(managers, "read_cgroup", lambda pid, proc="/proc": CONSTRUCTED["systemd user unit"])
     facts = processes.process_facts(os.getpid())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from loopgui.core.processes import ProcInfo, ProtectionContext, current_context, protected_reason
+from loopgui.core.programs.processes import ProcInfo, ProtectionContext, current_context, protected_reason
 
 CTX = ProtectionContext(me=5000, ancestors=(4990, 4000, 1), platform="linux")
 ROOT_CTX = ProtectionContext(me=5000, ancestors=(4990, 4000, 1), as_admin=True, platform="linux")
@@ -155,7 +155,7 @@ def test_scanner_owner_cache_notices_a_reused_pid(monkeypatch: pytest.MonkeyPatc
     program between two scans gets the newcomer's name, start time and file, never the old program's."""
     import psutil
 
-    from loopgui.core.processes import ProcessNames
+    from loopgui.core.programs.processes import ProcessNames
 
     live = {"start": 100.0, "name": "python3", "exe": "/usr/bin/python3"}
     reads: list[int] = []

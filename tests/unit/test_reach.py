@@ -8,10 +8,10 @@ from collections import namedtuple
 
 import pytest
 
-from loopgui.core import reach
-from loopgui.core.firewall import FirewallAnswer, Inbound
-from loopgui.core.probes import Cancel, Cancelled
-from loopgui.core.reach import Answer, Interface, Listener, OwnOutcome, OwnResult
+from loopgui.core.net.probes import Cancel, Cancelled
+from loopgui.core.reach import assess as reach
+from loopgui.core.reach.assess import Answer, Interface, Listener, OwnOutcome, OwnResult
+from loopgui.core.reach.firewall import FirewallAnswer, Inbound
 from tests.helpers import row
 
 Addr = namedtuple("Addr", "family address netmask broadcast ptp")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from loopgui.core.endpoints import find_endpoints
+from loopgui.core.explain.endpoints import find_endpoints
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "real_errors.tsv"
 TARGET = 0.95

@@ -1,4 +1,4 @@
-"""Secrets never leave loopgui in a report: redaction of command lines (core/redact.py)."""
+"""Secrets never leave loopgui in a report: redaction of command lines (core/text/redact.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loopgui.core.redact import HIDDEN, redact_command, redact_text, redact_words, secret_name
+from loopgui.core.text.redact import HIDDEN, redact_command, redact_text, redact_words, secret_name
 
 # (argv, what the report shows).  Tokens below are made-up values in the documented shapes.
 CASES = [
@@ -166,7 +166,7 @@ def test_redaction_is_linear_time(unit: str) -> None:
 
 
 def test_program_labels_in_the_table_and_exports_leave_tokens_out() -> None:
-    from loopgui.core.labels import program_label
+    from loopgui.core.words.labels import program_label
 
     label = program_label("node", ["node", "server.js", "ghp_1234567890abcdefghijABCDEFGHIJ"])
     assert label == "node server.js …"

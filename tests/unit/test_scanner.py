@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loopgui.core import scanner as scanner_mod
-from loopgui.core.scanner import (
+from loopgui.core.net import scanner as scanner_mod
+from loopgui.core.net.scanner import (
     InodeOwners,
     NetlinkReplyError,
     NetlinkSource,
@@ -27,7 +27,7 @@ from loopgui.core.scanner import (
     decode_key,
     parse_diag_messages,
 )
-from loopgui.core.sockets import make_key
+from loopgui.core.net.sockets import make_key
 from tests.helpers import ScriptedSource, row
 
 

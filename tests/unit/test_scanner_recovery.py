@@ -13,8 +13,8 @@ from typing import Any
 import psutil
 import pytest
 
-from loopgui.core import scanner as scanner_mod
-from loopgui.core.scanner import NetlinkReplyError, NetlinkSource, PsutilSource, Scanner, error_text
+from loopgui.core.net import scanner as scanner_mod
+from loopgui.core.net.scanner import NetlinkReplyError, NetlinkSource, PsutilSource, Scanner, error_text
 from tests.unit.test_scanner import DONE, diag_msg
 
 # What the fake kernel does for each netlink socket opened, in order: bytes to hand out, or an exception.

@@ -8,9 +8,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
-from loopgui.core.actions import ClosePlan, Member
-from loopgui.core.probes import printable
-from loopgui.core.processes import Identity
+from loopgui.core.net.probes import printable
+from loopgui.core.programs.actions import ClosePlan, Member
+from loopgui.core.programs.processes import Identity
 from loopgui.ui.close_flow import confirm_box
 from loopgui.ui.plain import plain_tooltip
 

@@ -9,11 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loopgui.core import diagnosis, shellquote
-from loopgui.core.diagnosis import diagnose
-from loopgui.core.endpoints import Endpoint, ErrorKind, FindResult
-from loopgui.core.managers import from_windows_service
-from loopgui.core.shellquote import safe_host
+from loopgui.core.explain import diagnosis
+from loopgui.core.explain.diagnosis import diagnose
+from loopgui.core.explain.endpoints import Endpoint, ErrorKind, FindResult
+from loopgui.core.programs.managers import from_windows_service
+from loopgui.core.text import shellquote
+from loopgui.core.text.shellquote import safe_host
 from tests.unit.test_diagnosis import env, facts
 
 HOSTILE = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from loopgui.core.sockets import Snapshot, SocketRow
+from loopgui.core.net.sockets import Snapshot, SocketRow
 from loopgui.core.watch import Watcher, WatchKind
 from tests.helpers import row, snapshot
 

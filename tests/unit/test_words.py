@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from loopgui.core import knowledge
-from loopgui.core.knowledge import PortRange
+from loopgui.core.explain import knowledge
+from loopgui.core.explain.knowledge import PortRange
 
 CORE = Path(__file__).resolve().parents[2] / "loopgui" / "core"
 
@@ -47,7 +47,7 @@ def _texts(tree: ast.AST) -> list[str]:
 
 def test_advice_to_listen_on_every_address_warns_that_others_can_connect() -> None:
     advice = []
-    for path in sorted(CORE.glob("*.py")):
+    for path in sorted(CORE.rglob("*.py")):
         for t in _texts(ast.parse(path.read_text(encoding="utf-8"))):
             if "listen on" in t and ("0.0.0.0" in t or "all network connections" in t):
                 advice.append((path.name, t))
@@ -66,7 +66,7 @@ def test_one_port_range_sentence_with_this_computers_range() -> None:
 
 
 def test_a_diagnosis_shows_one_range() -> None:
-    from loopgui.core.diagnosis import Environment, diagnose
+    from loopgui.core.explain.diagnosis import Environment, diagnose
 
     env = Environment(
         platform="linux",

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from loopgui.core import probes
-from loopgui.core.probes import BadInput, Cancel, Cancelled, LatencyHistory, Outcome, ProbeResult
+from loopgui.core.net import probes
+from loopgui.core.net.probes import BadInput, Cancel, Cancelled, LatencyHistory, Outcome, ProbeResult
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.panels import own_address_test
 from loopgui.ui.plain import plain_tooltip

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from loopgui.core.diagnosis import Diagnosis, Verdict
+from loopgui.core.explain.diagnosis import Diagnosis, Verdict
 
 _ICONS = {
     Verdict.PROBLEM: QStyle.StandardPixmap.SP_MessageBoxWarning,

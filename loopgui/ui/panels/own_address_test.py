@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QPushButton
 
-from loopgui.core import reach
-from loopgui.core.probes import Cancel, ProbeResult
+from loopgui.core.net.probes import Cancel, ProbeResult
+from loopgui.core.reach import assess as reach
 
 TEXT = "Test own network addresses"  # short: the tab's buttons share a grid (and the window's minimum width)
 NAME = "Test from this computer's own network addresses"

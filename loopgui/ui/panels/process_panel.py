@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from loopgui.core.labels import program_label
-from loopgui.core.processes import ProcessFacts, started_ago
-from loopgui.core.sockets import SocketRow, format_endpoint
+from loopgui.core.net.sockets import SocketRow, format_endpoint
+from loopgui.core.programs.processes import ProcessFacts, started_ago
+from loopgui.core.words.labels import program_label
 
 HIDDEN = "hidden: it belongs to another user or to the system"
 EMPTY = "Pick a row in the table to see the program behind it."

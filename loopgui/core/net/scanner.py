@@ -26,9 +26,8 @@ from typing import Any, Protocol
 
 import psutil
 
-from loopgui.core import netlink
-from loopgui.core.labels import ProgramLabels
-from loopgui.core.netlink import (
+from loopgui.core.net import netlink
+from loopgui.core.net.netlink import (
     NETLINK_SOCK_DIAG,
     NLM_F_DUMP,
     NLM_F_REQUEST,
@@ -36,11 +35,12 @@ from loopgui.core.netlink import (
     NLMSG_ERROR,
     SOCK_DIAG_BY_FAMILY,
 )
-from loopgui.core.netlink import (
+from loopgui.core.net.netlink import (
     NLMSGHDR as _NLMSGHDR,
 )
-from loopgui.core.processes import NO_OWNER, ProcessNames
-from loopgui.core.sockets import TCP, UDP, Snapshot, SocketRow, diff_rows, make_key
+from loopgui.core.net.sockets import TCP, UDP, Snapshot, SocketRow, diff_rows, make_key
+from loopgui.core.programs.processes import NO_OWNER, ProcessNames
+from loopgui.core.words.labels import ProgramLabels
 
 log = logging.getLogger("loopgui.scanner")
 

@@ -35,9 +35,9 @@ from typing import IO, Any, Protocol
 
 import psutil
 
-from loopgui.core.labels import program_label
-from loopgui.core.redact import redact_command
-from loopgui.core.sockets import NO_PROGRAM, TCP, EndpointText, Snapshot, SocketRow
+from loopgui.core.net.sockets import NO_PROGRAM, TCP, EndpointText, Snapshot, SocketRow
+from loopgui.core.text.redact import redact_command
+from loopgui.core.words.labels import program_label
 
 if sys.platform == "win32":
     import msvcrt
@@ -162,7 +162,7 @@ def _try(getter: Callable[[], object]) -> object:
 
 
 def redacted_command(words: Sequence[str]) -> str:
-    """The command line as it may be stored: never with secrets (``loopgui/core/redact.py``)."""
+    """The command line as it may be stored: never with secrets (``loopgui/core/text/redact.py``)."""
     command = redact_command(words)
     return command if len(command) <= 300 else command[:300] + "…"
 

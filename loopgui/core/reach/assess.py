@@ -3,7 +3,7 @@
 * The bind address says which of this computer's network connections a listener accepts: loopback only
   (127.x, ::1), all of them (0.0.0.0; ``::``, which also takes IPv4 unless IPV6_V6ONLY is on) or one.
   On Linux the socket's own IPV6_V6ONLY flag comes from the kernel (sock_diag ``INET_DIAG_SKV6ONLY``).
-* The firewall's view comes from :mod:`loopgui.core.firewall`; "unknown" when it cannot be read.
+* The firewall's view comes from :mod:`loopgui.core.reach.firewall`; "unknown" when it cannot be read.
 * The own-address test connects to the port on this computer's own non-loopback addresses — never to
   another computer — and only when the user asks (a button, or ``loopgui check --from-network``).
 """
@@ -24,10 +24,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from loopgui.core import knowledge, netlink
-from loopgui.core.firewall import CachedFirewall, FirewallAnswer, Inbound
-from loopgui.core.probes import Cancel, Outcome, ProbeResult
-from loopgui.core.sockets import SocketRow, format_endpoint
+from loopgui.core.explain import knowledge
+from loopgui.core.net import netlink
+from loopgui.core.net.probes import Cancel, Outcome, ProbeResult
+from loopgui.core.net.sockets import SocketRow, format_endpoint
+from loopgui.core.reach.firewall import CachedFirewall, FirewallAnswer, Inbound
 
 # -- this computer's network connections -------------------------------------------------------------------------
 
@@ -196,7 +197,7 @@ def v6only_flags() -> dict[tuple[str, str, int], bool]:
     """Linux: the IPV6_V6ONLY flag of every listening IPv6 socket, from the kernel; {} where not available."""
     if not sys.platform.startswith("linux"):
         return {}
-    from loopgui.core.scanner import build_request  # noqa: PLC0415
+    from loopgui.core.net.scanner import build_request  # noqa: PLC0415
 
     out: dict[tuple[str, str, int], bool] = {}
     for protocol in (6, 17):

@@ -11,19 +11,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from loopgui.core import knowledge, shellquote
-from loopgui.core.endpoints import Endpoint, ErrorKind, FindResult, find_endpoints
-from loopgui.core.history import HistorySource, HistoryUnavailable, Span, ago, clock
-from loopgui.core.labels import running_as_admin
-from loopgui.core.processes import ProcessFacts, process_facts, started_ago
-from loopgui.core.reach import ReachVerdict, live_verdict
-from loopgui.core.redact import redact_command, redact_text
-from loopgui.core.sockets import TCP, SocketRow, format_endpoint
+from loopgui.core.explain import knowledge
+from loopgui.core.explain.endpoints import Endpoint, ErrorKind, FindResult, find_endpoints
+from loopgui.core.history.store import HistorySource, HistoryUnavailable, Span, ago, clock
+from loopgui.core.net.sockets import TCP, SocketRow, format_endpoint
+from loopgui.core.programs.processes import ProcessFacts, process_facts, started_ago
+from loopgui.core.reach.assess import ReachVerdict, live_verdict
+from loopgui.core.text import shellquote
+from loopgui.core.text.redact import redact_command, redact_text
+from loopgui.core.words.labels import running_as_admin
 
 MAX_HOLDERS = 5
 log = logging.getLogger("loopgui.diagnosis")
 
-# "Can other computers reach it?" for a port's listeners: (port, protocol, listeners) -> verdict (core/reach.py)
+# "Can other computers reach it?" for a port's listeners: (port, protocol, listeners) -> verdict (core/reach/assess.py)
 ReachReader = Callable[[int, str, Sequence[SocketRow]], ReachVerdict]
 MAX_EARLIER = 3  # earlier holders of a port named from the history
 
@@ -106,7 +107,7 @@ class Diagnosis:
     holders: tuple[Holder, ...] = ()
     problems: tuple[str, ...] = ()
     text: str = ""
-    reach: ReachVerdict | None = None  # can other computers connect? (core/reach.py)
+    reach: ReachVerdict | None = None  # can other computers connect? (core/reach/assess.py)
     made_at: float = field(default_factory=time.time)
 
     def report(self, *, header: bool = True) -> str:

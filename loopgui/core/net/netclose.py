@@ -8,7 +8,7 @@
 * macOS offers no way: loopgui says so and offers closing the program instead.
 
 Without the rights loopgui says so and shows the command a person can run themselves (``sudo ss -K …``); it never
-elevates itself.  Only the callers in :mod:`loopgui.core.actions` and the UI's close flow use this module.
+elevates itself.  Only the callers in :mod:`loopgui.core.programs.actions` and the UI's close flow use this module.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import struct
 import sys
 from dataclasses import dataclass
 
-from loopgui.core import netlink
-from loopgui.core.netlink import (
+from loopgui.core.net import netlink
+from loopgui.core.net.netlink import (
     NLM_F_ACK,
     NLM_F_DUMP,
     NLM_F_REQUEST,
@@ -34,10 +34,10 @@ from loopgui.core.netlink import (
     SOCK_DESTROY,
     SOCK_DIAG_BY_FAMILY,
 )
-from loopgui.core.netlink import (
+from loopgui.core.net.netlink import (
     NLMSGHDR as _NLMSGHDR,
 )
-from loopgui.core.sockets import format_endpoint
+from loopgui.core.net.sockets import format_endpoint
 
 log = logging.getLogger("loopgui.netclose")
 

@@ -1,6 +1,6 @@
 """Linux netlink socket diagnostics (sock_diag): the message constants and the one request/reply exchange shared
-by the scanner (socket dumps), :mod:`loopgui.core.netclose` (finding and destroying one connection) and
-:mod:`loopgui.core.reach` (the IPV6_V6ONLY flag of listeners)."""
+by the scanner (socket dumps), :mod:`loopgui.core.net.netclose` (finding and destroying one connection) and
+:mod:`loopgui.core.reach.assess` (the IPV6_V6ONLY flag of listeners)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from loopgui.core import shellquote
+from loopgui.core.text import shellquote
 
 log = logging.getLogger("loopgui.managers")
 

@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from loopgui.core import knowledge
-from loopgui.core.plaintext import shown
+from loopgui.core.explain import knowledge
+from loopgui.core.text.plaintext import shown
 
 DEFAULT_TIMEOUT = 3.0
 MAX_TIMEOUT = 60.0

@@ -16,8 +16,8 @@ from types import MappingProxyType
 
 import psutil
 
-from loopgui.core import managers
-from loopgui.core.plaintext import shown
+from loopgui.core.programs import managers
+from loopgui.core.text.plaintext import shown
 
 log = logging.getLogger("loopgui.processes")
 

@@ -1,4 +1,4 @@
-"""Everything that changes the system: closing programs (and, through :mod:`loopgui.core.netclose`, one connection).
+"""Everything that changes the system: closing programs (and, through :mod:`loopgui.core.net.netclose`, one connection).
 
 Nothing else in loopgui signals a process.  Every signal goes through one identity check: the PID, start time and
 program file the user saw (carried with the table row from the scan) must still match the live process.  On Linux
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import psutil
 
-from loopgui.core import managers, processes
-from loopgui.core.managers import Manager
-from loopgui.core.processes import (
+from loopgui.core.programs import managers, processes
+from loopgui.core.programs.managers import Manager
+from loopgui.core.programs.processes import (
     GRACE_SECONDS,
     CloseOutcome,
     CloseResult,

@@ -16,8 +16,7 @@ from collections.abc import Iterable, Sequence
 
 import psutil
 
-from loopgui.core.redact import HIDDEN, redact_word, redact_words
-from loopgui.core.sockets import (
+from loopgui.core.net.sockets import (
     NO_PROGRAM,
     ORPHAN_STATES,
     OTHER_USER,
@@ -26,6 +25,7 @@ from loopgui.core.sockets import (
     SocketRow,
     format_endpoint,
 )
+from loopgui.core.text.redact import HIDDEN, redact_word, redact_words
 
 # Linux keeps a closed connection for 60 s (TCP_TIMEWAIT_LEN); other systems use 30–240 s.
 TIME_WAIT_SECONDS = 60

@@ -1,0 +1,1 @@
+"""Socket-lifetime history: the store, its recorder (one writer) and readers."""

@@ -1,0 +1,1 @@
+"""Programs: process facts and identity, protection, who manages a program, the one place that signals."""

@@ -1,0 +1,1 @@
+"""Untrusted text: shown plain, quoted for a shell, secrets redacted."""

@@ -1,0 +1,1 @@
+"""Words: the one place where facts become sentences."""
