@@ -24,12 +24,14 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal
 
-from loopgui.core.explain.diagnosis import Diagnosis, Finding, diagnose, explain_row
+from loopgui.core.explain.diagnosis import Diagnosis, diagnose, explain_row
 from loopgui.core.explain.endpoints import FindResult, find_endpoints
+from loopgui.core.explain.facts import F, fact
 from loopgui.core.history.store import HistoryReader
 from loopgui.core.net.sockets import Snapshot, SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, process_facts
 from loopgui.core.words.labels import owner_text, row_summary
+from loopgui.core.words.table import bar_text
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
@@ -135,20 +137,10 @@ class Investigation(QObject):
         self.found = found
         self.showing = Showing.PASTED
         self.ports = found.ports
+        self.banner_text = bar_text(found, None)
         if found.endpoints:
-            names = ", ".join(e.display for e in found.endpoints[:5])
-            ports = ", ".join(str(p) for p in sorted(found.ports))
-            word = "port" if len(found.ports) == 1 else "ports"
-            also = f" (found: {names})" if any(e.host for e in found.endpoints) else ""
-            self.banner_text = f"Showing what uses {word} {ports}{also}."
             first = found.endpoints[0]
             self.connectivity.set_target(first.host, first.port)
-        elif found.host_only:
-            self.banner_text = f"The text names the computer “{found.host_only}”, but no port number."
-        else:
-            lines = ["No address or port number found in that text.", *found.problems]
-            lines.append("Paste text that contains something like 127.0.0.1:62893 or “port 5432”.")
-            self.banner_text = " ".join(lines)
         self.ports_changed.emit()
         self._update_switch()
         self.run()
@@ -311,7 +303,7 @@ class Investigation(QObject):
     def _gone_row(self, row: SocketRow, rows: Mapping[bytes, SocketRow]) -> Diagnosis:
         """The picked socket is gone (closed, or its program ended): explain its port as it is now."""
         d = self._diagnose_text(format_endpoint(row.local_addr, row.local_port), rows)
-        note = Finding(f"The socket you picked ({row_summary(row)}) is gone: it closed, or its program ended.")
+        note = fact(F.PICKED_GONE, socket=row_summary(row))
         return dataclasses.replace(d, findings=(note, *d.findings))
 
     # -- the Program tab -------------------------------------------------------------------------------------------

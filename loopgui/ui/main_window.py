@@ -31,6 +31,7 @@ from loopgui.core.explain.endpoints import find_endpoints
 from loopgui.core.net.scanner import Scanner, make_scanner
 from loopgui.core.net.sockets import ORPHAN_STATES, RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
 from loopgui.core.programs.processes import ProcessFacts
+from loopgui.core.words import table as table_words
 from loopgui.core.words.labels import owner_text, running_as_admin
 from loopgui.ui import background
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
@@ -271,7 +272,11 @@ class MainWindow(QMainWindow):
         self.show_all_button = QPushButton("Show all sockets")
         self.show_all_button.clicked.connect(self.show_all_sockets)
         self.show_all_button.setToolTip("Show every socket in the table again; the explanation stays.")
-        self.banner, self.banner_label = _banner(self.show_all_button)
+        self.clear_filter_button = QPushButton("Clear filter")
+        self.clear_filter_button.clicked.connect(self._clear_filter)
+        self.clear_filter_button.setToolTip("Empty the filter box and show listening and other sockets, TCP and UDP.")
+        self.clear_filter_button.hide()
+        self.banner, self.banner_label = _banner(self.clear_filter_button, self.show_all_button)
         layout.addWidget(self.banner)
 
         self.clip_yes = QPushButton("Investigate")
@@ -448,7 +453,6 @@ class MainWindow(QMainWindow):
             self._split_by_user = True
         for widget in (self.filter_edit, self.listening_check, self.tcp_check, self.udp_check, self.interval_spin):
             widget.blockSignals(True)
-        self.filter_edit.setText(s.filter_text)
         self.listening_check.setChecked(s.listening_only)
         self.tcp_check.setChecked(s.show_tcp)
         self.udp_check.setChecked(s.show_udp)
@@ -462,7 +466,6 @@ class MainWindow(QMainWindow):
         s.set_table_layout(table_layout_of(self.table))
         if self._split_by_user:
             s.splitter_sizes = splitter_sizes_of(self.splitter)
-        s.filter_text = self.filter_edit.text()
         s.listening_only = self.listening_check.isChecked()
         s.show_tcp = self.tcp_check.isChecked()
         s.show_udp = self.udp_check.isChecked()
@@ -534,14 +537,27 @@ class MainWindow(QMainWindow):
 
     # -- filtering and investigating ---------------------------------------------------------------------------
 
-    def current_filter(self) -> RowFilter:
+    def current_filter(self, *, with_ports: bool = True) -> RowFilter:
         return RowFilter(
             text=self.filter_edit.text(),
             listening_only=self.listening_check.isChecked(),
             tcp=self.tcp_check.isChecked(),
             udp=self.udp_check.isChecked(),
-            ports=self.investigation.ports,
+            ports=self.investigation.ports if with_ports else frozenset(),
         )
+
+    @Slot()
+    def _clear_filter(self) -> None:
+        """The bar's "Clear filter": every row on the investigated ports shows again."""
+        for widget in (self.filter_edit, self.listening_check, self.tcp_check, self.udp_check):
+            widget.blockSignals(True)
+        self.filter_edit.clear()
+        self.listening_check.setChecked(False)
+        self.tcp_check.setChecked(True)
+        self.udp_check.setChecked(True)
+        for widget in (self.filter_edit, self.listening_check, self.tcp_check, self.udp_check):
+            widget.blockSignals(False)
+        self._apply_filter()
 
     @Slot()
     def _apply_filter(self) -> None:
@@ -574,12 +590,16 @@ class MainWindow(QMainWindow):
         self._split_timer.start()
 
     def _update_banner(self) -> None:
-        text = self.investigation.banner_text
-        if not text:
+        """The bar above the table: counted over every socket, so a filter never makes it contradict the
+        explanation; it says how many rows the filter hides, with a button to clear the filter."""
+        inv = self.investigation
+        if not inv.banner_text:
             return
-        if self.investigation.ports and self.model.rowCount() == 0 and self.investigation.snapshot is not None:
-            text += " Nothing on this computer uses it right now."
-        self.banner_label.setText(text)
+        use = None
+        if inv.ports and inv.snapshot is not None:
+            use = table_words.port_use(inv.snapshot.rows, inv.ports, self.current_filter(with_ports=False))
+        self.banner_label.setText(table_words.bar_text(inv.found, use) if inv.found is not None else inv.banner_text)
+        self.clear_filter_button.setVisible(bool(use and use.hidden))
 
     def _pick_current_row(self) -> None:
         row = self.model.row_at(self.table.currentIndex().row())

@@ -20,6 +20,7 @@ import pytest
 from loopgui.core.explain import knowledge
 from loopgui.core.explain.diagnosis import Environment, Verdict, diagnose
 from loopgui.core.net.scanner import make_scanner
+from loopgui.core.words.explain import render, report
 
 pytestmark = pytest.mark.e2e
 
@@ -55,19 +56,23 @@ def env_with(localhost: tuple[str, ...]) -> Environment:
 
 
 def texts(d: object) -> str:
-    return d.report()  # type: ignore[attr-defined,no-any-return]
+    return report(d)  # type: ignore[attr-defined,no-any-return]
 
 
 def test_v6_first_and_program_on_127_only_is_explained(v4_only: int) -> None:
     d = diagnose(f"Error: connect ECONNREFUSED localhost:{v4_only}", make_scanner().scan().rows, env=env_with(V6_FIRST))
     assert d.verdict == Verdict.PROBLEM
-    assert d.headline.startswith("“localhost” means ::1 first on this computer, but ")
+    assert render(d).headline.startswith("“localhost” means ::1 first on this computer, but ")
     report = texts(d)
     assert "On this computer “localhost” means ::1 first, then 127.0.0.1." in report
     assert f"Nothing listens on [::1]:{v4_only}: programs that try only the first address" in report
     assert "connect there and are refused" in report
-    assert d.next_steps[0].startswith(f"In the program that connects, use 127.0.0.1:{v4_only} instead of localhost")
-    assert "listen on ::1 too" in d.next_steps[1] and d.next_steps[2].startswith("Or do both")
+    assert (
+        render(d)
+        .next_steps[0]
+        .startswith(f"In the program that connects, use 127.0.0.1:{v4_only} instead of localhost")
+    )
+    assert "listen on ::1 too" in render(d).next_steps[1] and render(d).next_steps[2].startswith("Or do both")
     assert d.holders[0].row.pid == os.getpid()
     assert "Nothing is wrong" not in report and "started (or restarted) since" not in report
 
@@ -77,23 +82,23 @@ def test_v6_first_and_the_error_names_the_address(v4_only: int) -> None:
     assert d.verdict == Verdict.PROBLEM
     report = texts(d)
     assert "“localhost” means ::1 first, then 127.0.0.1" in report
-    assert d.next_steps[0] == f"Connect to 127.0.0.1:{v4_only} instead of [::1]:{v4_only}."
-    assert "listen on ::1 too" in d.next_steps[1]
+    assert render(d).next_steps[0] == f"Connect to 127.0.0.1:{v4_only} instead of [::1]:{v4_only}."
+    assert "listen on ::1 too" in render(d).next_steps[1]
 
 
 def test_v4_first_and_program_on_v6_only_is_explained(v6_only: int) -> None:
     d = diagnose(f"connect ECONNREFUSED localhost:{v6_only}", make_scanner().scan().rows, env=env_with(V4_FIRST))
     assert d.verdict == Verdict.PROBLEM
-    assert d.headline.startswith("“localhost” means 127.0.0.1 first on this computer, but ")
-    assert f"use [::1]:{v6_only} instead of localhost" in d.next_steps[0]
-    assert "listen on 127.0.0.1 too" in d.next_steps[1]
+    assert render(d).headline.startswith("“localhost” means 127.0.0.1 first on this computer, but ")
+    assert f"use [::1]:{v6_only} instead of localhost" in render(d).next_steps[0]
+    assert "listen on 127.0.0.1 too" in render(d).next_steps[1]
 
 
 def test_v4_only_localhost_and_program_on_v6_only(v6_only: int) -> None:
     d = diagnose(f"connect ECONNREFUSED 127.0.0.1:{v6_only}", make_scanner().scan().rows, env=env_with(("127.0.0.1",)))
     assert d.verdict == Verdict.PROBLEM
     assert "“localhost” means only 127.0.0.1" in texts(d)
-    assert d.next_steps[0] == f"Connect to [::1]:{v6_only} instead of 127.0.0.1:{v6_only}."
+    assert render(d).next_steps[0] == f"Connect to [::1]:{v6_only} instead of 127.0.0.1:{v6_only}."
 
 
 def test_same_listener_right_order_is_fine(v4_only: int) -> None:
@@ -113,7 +118,7 @@ def test_injected_resolver_decides_the_order(v4_only: int) -> None:
     env = Environment.current(resolver=getaddrinfo)
     assert env.localhost == V6_FIRST
     d = diagnose(f"connect ECONNREFUSED localhost:{v4_only}", make_scanner().scan().rows, env=env)
-    assert "means ::1 first" in d.headline
+    assert "means ::1 first" in render(d).headline
 
 
 # -- end to end: `python -m loopgui explain` in a private mount namespace with its own /etc/hosts ---------------

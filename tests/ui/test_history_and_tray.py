@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from loopgui.core.history.store import HistoryReader, Recorder, database_path
 from loopgui.core.net.sockets import SocketRow
+from loopgui.core.words.explain import report
 from loopgui.ui.history_panel import HistoryFeature
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.settings import Settings
@@ -90,7 +91,7 @@ def test_history_records_on_the_scan_thread_and_the_tab_shows_a_timeline(
     qtbot.waitUntil(
         lambda: (
             win.explain_panel.diagnosis is not None
-            and "node (PID 812) listened on 3000 until" in win.explain_panel.diagnosis.report()
+            and "node (PID 812) listened on 3000 until" in report(win.explain_panel.diagnosis)
         ),
         timeout=5000,
     )

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bench.shapes import ADVERSARIAL
 from loopgui.core.explain.endpoints import ErrorKind, find_endpoints
+from loopgui.core.words import explain as words
 
 R, U, P, T, X, N, F = (
     ErrorKind.REFUSED,
@@ -330,7 +331,7 @@ def test_most_likely_endpoint_first() -> None:
 )
 def test_bad_input_gets_a_plain_problem(text: str, problem: str) -> None:
     result = find_endpoints(text)
-    assert any(problem in p for p in result.problems)
+    assert any(problem in words.problem(p) for p in result.problems)
 
 
 def test_empty_and_junk() -> None:

@@ -121,7 +121,8 @@ def test_the_explanation_names_the_program_as_the_table_does() -> None:
     from dataclasses import replace
 
     from loopgui.core.explain.diagnosis import Holder
+    from loopgui.core.words.explain import who
 
     server = replace(row(8000, program="python3", pid=42), label="python3 -m http.server 8000")
-    assert Holder(server).name == "python3 -m http.server 8000 (PID 42)"
-    assert Holder(row(8000, program="python3", pid=42)).name == "python3 (PID 42)"
+    assert who(Holder(server).ref) == "python3 -m http.server 8000 (PID 42)"
+    assert who(Holder(row(8000, program="python3", pid=42)).ref) == "python3 (PID 42)"

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from loopgui.core.explain.facts import Fact, Problem, fact
+
 MAX_TEXT = 1_000_000  # characters read from a paste; the rest is ignored (and said so)
 MAX_MATCHES = 10_000  # matches read per pattern: a paste with more addresses than that is not an error message
 MAX_KIND_MATCHES = 2_000
@@ -286,7 +288,7 @@ class FindResult:
     the text names a well-known program, such as ("MySQL", "3306"); a hint, never what the text said."""
 
     endpoints: tuple[Endpoint, ...]
-    problems: tuple[str, ...] = ()
+    problems: tuple[Fact[Problem], ...] = ()
     kind: ErrorKind | None = None
     kind_text: str = ""
     lookup_host: str = ""
@@ -1042,12 +1044,12 @@ def find_endpoints(text: str) -> FindResult:
 
     Never raises: odd input gives no endpoints and a plain-language problem.
     """
-    problems: list[str] = []
+    problems: list[Fact[Problem]] = []
     if not isinstance(text, str):
-        return FindResult((), ("That is not text.",))
+        return FindResult((), (fact(Problem.NOT_TEXT),))
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT]
-        problems.append("The text is very long; only its first million characters were read.")
+        problems.append(fact(Problem.TOO_LONG, limit=MAX_TEXT))
     text = _normal(text)
     lowered = _lower(text)
     hits = _kind_hits(lowered)
@@ -1101,9 +1103,9 @@ def find_endpoints(text: str) -> FindResult:
             name = min(names, key=lambda c: abs(c.start - first.start)).host
             endpoints[0] = Endpoint(first.host, first.port or 0, text[first.start : first.end], name)
     for p in sorted((p for p in bad_ports if p), key=len):
-        problems.append(f"{p} is not a port number: ports go from 1 to 65535.")
+        problems.append(fact(Problem.BAD_PORT, value=p))
     for h in sorted(bad_hosts):
-        problems.append(f"{h} is not a valid address: each of its four numbers must be between 0 and 255.")
+        problems.append(fact(Problem.BAD_IPV4, value=h))
     lookup = _lookup_host(text, lowered) if kind == ErrorKind.NOT_FOUND else ""
     host_only = ""
     if lookup:
