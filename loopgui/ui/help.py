@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from loopgui.core.net.sockets import NO_PROGRAM, OTHER_USER
 from loopgui.core.words.labels import JARGON, STATE_NAMES, running_as_admin
+from loopgui.core.words.programs import closed_text, hidden_text
 from loopgui.ui.socket_model import GONE_COLOR, NEW_COLOR
 
 LEGEND_TITLE = "What the colours and words mean"
@@ -41,8 +41,8 @@ def legend_html() -> str:
 {_swatch(NEW_COLOR, "Green: the socket appeared in the last few seconds.")}
 {_swatch(GONE_COLOR, "Red: the socket has just closed; the row goes away after a few seconds.")}
 </table>
-<p>Grey, slanted program names: there is no program to show. <b>{html.escape(NO_PROGRAM)}</b> means the
-connection has ended and the system is clearing it. <b>{html.escape(OTHER_USER)}</b> means loopgui may not look
+<p>Grey, slanted program names: there is no program to show. <b>{html.escape(closed_text())}</b> means the
+connection has ended and the system is clearing it. <b>{html.escape(hidden_text())}</b> means loopgui may not look
 at that program{admin}.</p>
 <h3>Signs in the Explanation</h3>
 <ul>

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 from loopgui.core import autostart
 from loopgui.core.net.sockets import Snapshot
 from loopgui.core.watch import Watcher, WatchEvent
+from loopgui.core.words import watch as watch_words
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.settings import Settings
 
@@ -234,7 +235,7 @@ class TrayFeature(QObject):
             self.events.append(event)
             del self.events[:-50]
             self.last_event = event
-            self.notifier.notify(event.title, event.text)
+            self.notifier.notify(watch_words.title(event), watch_words.text(event))
 
     def open_last_event(self) -> None:
         """The notification was clicked: show the window with the explanation of that address."""

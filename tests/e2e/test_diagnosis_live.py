@@ -115,7 +115,8 @@ def test_cli_text_and_json(v4_only: int) -> None:
     out = io.StringIO()
     assert explain_main(["--json", f"127.0.0.1:{v4_only}"], out=out) == 0
     data = json.loads(out.getvalue())
-    assert data["verdict"] == "ok" and data["holders"][0]["pid"] == os.getpid()
+    assert data["verdict"] == "ok" and data["holders"][0]["program"]["pid"] == os.getpid()
+    assert data["case"]["code"] == "listening" and data["case"]["port"] == v4_only
 
 
 def test_cli_bad_input_gives_a_message_not_a_traceback() -> None:

@@ -179,16 +179,25 @@ def _explain_with_hosts(tmp_path: Path, hosts: str, text: str, *, prefer_v4: boo
     return data
 
 
+def _detail(data: dict[str, object], code: str) -> dict[str, object]:
+    found = [d for d in data["details"] if d["code"] == code]  # type: ignore[attr-defined, index]
+    assert len(found) == 1, data["details"]
+    return found[0]  # type: ignore[no-any-return]
+
+
 def test_end_to_end_debian_hosts_file(tmp_path: Path, v4_only: int) -> None:
     data = _explain_with_hosts(
         tmp_path,
         "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n",
         f"Error: connect ECONNREFUSED localhost:{v4_only}",
     )
-    assert data["details"]["“localhost” on this computer means"] == "::1, 127.0.0.1"  # type: ignore[index]
+    assert _detail(data, "localhost_means")["addresses"] == ["::1", "127.0.0.1"]
     assert data["verdict"] == "problem"
-    assert str(data["headline"]).startswith("“localhost” means ::1 first on this computer, but ")
-    assert any(f"use 127.0.0.1:{v4_only}" in s for s in data["next_steps"])  # type: ignore[attr-defined]
+    case = data["case"]
+    assert case["code"] == "localhost_first_address_missed" and case["address"] == "::1"  # type: ignore[index]
+    assert str(data["text"]["headline"]).startswith("“localhost” means ::1 first on this computer, but ")  # type: ignore[index]
+    steps = data["next_steps"]
+    assert {"code": "use_address_not_name", "where": f"127.0.0.1:{v4_only}", "given": f"localhost:{v4_only}"} in steps  # type: ignore[operator]
     # The same in words, as a person reads it in a terminal: plain sentences, no control sequences.
     words = _run_in_namespace(
         tmp_path, "127.0.0.1 localhost\n::1 localhost\n", ["explain", f"connect ECONNREFUSED localhost:{v4_only}"]
@@ -202,14 +211,16 @@ def test_end_to_end_ipv4_preferred(tmp_path: Path, v6_only: int) -> None:
     data = _explain_with_hosts(
         tmp_path, "127.0.0.1 localhost\n::1 localhost\n", f"connect ECONNREFUSED localhost:{v6_only}", prefer_v4=True
     )
-    assert data["details"]["“localhost” on this computer means"] == "127.0.0.1, ::1"  # type: ignore[index]
-    assert str(data["headline"]).startswith("“localhost” means 127.0.0.1 first on this computer, but ")
+    assert _detail(data, "localhost_means")["addresses"] == ["127.0.0.1", "::1"]
+    assert data["case"]["address"] == "127.0.0.1"  # type: ignore[index]
+    assert str(data["text"]["headline"]).startswith("“localhost” means 127.0.0.1 first on this computer, but ")  # type: ignore[index]
 
 
 def test_end_to_end_name_lookup_fails(tmp_path: Path) -> None:
     data = _explain_with_hosts(tmp_path, "# no localhost here\n", "Error: getaddrinfo ENOTFOUND localhost")
-    assert data["headline"] == "The name “localhost” could not be looked up."
-    assert data["details"]["“localhost” on this computer means"] == "(not found)"  # type: ignore[index]
+    assert data["case"] == {"code": "localhost_not_found", "host": "localhost"}
+    assert data["text"]["headline"] == "The name “localhost” could not be looked up."  # type: ignore[index]
+    assert _detail(data, "localhost_means")["addresses"] == []
     text = json.dumps(data, ensure_ascii=False)
     assert "hosts file" in text and "listening" not in text
 

@@ -30,7 +30,7 @@ from loopgui.core.explain.facts import (
     to_json,
 )
 from loopgui.core.history.store import HistorySource, HistoryUnavailable
-from loopgui.core.net.sockets import ORPHAN_STATES, TCP, SocketRow, format_endpoint
+from loopgui.core.net.sockets import CLOSING_STATES, ORPHAN_STATES, TCP, SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, process_facts
 from loopgui.core.reach.assess import ReachVerdict, live_verdict
 from loopgui.core.text import shellquote
@@ -895,7 +895,7 @@ class _Builder:
         return self.result(fact(Case.NOTHING_LISTENS, port=p), verdict, self.holders(self.listeners))
 
 
-_CLOSED_STATES = frozenset(("TIME_WAIT", "CLOSE", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING"))
+_CLOSED_STATES = CLOSING_STATES
 
 
 def _normal(addr: str) -> str:

@@ -35,9 +35,10 @@ from typing import IO, Any, Protocol
 
 import psutil
 
-from loopgui.core.net.sockets import NO_PROGRAM, TCP, EndpointText, Snapshot, SocketRow
+from loopgui.core.net.sockets import CLOSING_STATES, TCP, EndpointText, Snapshot, SocketRow
 from loopgui.core.text.redact import redact_command
 from loopgui.core.words.labels import program_label
+from loopgui.core.words.programs import closed_text, hidden_text, program_text
 
 if sys.platform == "win32":
     import msvcrt
@@ -79,7 +80,7 @@ SCHEMA_VERSION = "1"
 LISTENING = "listening"
 CONNECTED = "connected"
 CLOSING = "closing"
-_CLOSING_STATES = frozenset(("TIME_WAIT", "CLOSE", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING"))
+_CLOSING_STATES = CLOSING_STATES
 
 
 def category(row: SocketRow) -> str:
@@ -218,9 +219,9 @@ class Span(EndpointText):
         """``python3 -m http.server 8000 (PID 812)``: named as the table names it, not just "python3"."""
         if self.pid is None:
             if self.first_state in _CLOSING_STATES:  # first seen already closed: no program had it any more
-                return NO_PROGRAM
-            return "a program of another user or of the system"
-        return f"{program_label(self.program, _words(self.command)) or 'a program'} (PID {self.pid})"
+                return closed_text()
+            return hidden_text()
+        return program_text(program_label(self.program, _words(self.command)), self.pid)
 
     def what(self) -> str:
         """``node (PID 812) listened on 127.0.0.1:3000 (TCP)``: who did what, without the times."""

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
+from loopgui.core.words.programs import closed_text, hidden_text
+
 TCP = "TCP"
 UDP = "UDP"
 
@@ -61,9 +63,8 @@ STATE_LABELS: Mapping[str, str] = MappingProxyType(
 
 # A connection without a program: the program closed it and the system finishes the goodbye by itself.
 # (FIN_WAIT1 and CLOSE_WAIT without an owner: the program closed it between the two reads of a scan.)
-ORPHAN_STATES = frozenset({"TIME_WAIT", "FIN_WAIT1", "FIN_WAIT2", "CLOSE_WAIT", "LAST_ACK", "CLOSING", "CLOSE"})
-NO_PROGRAM = "no program (connection already closed)"
-OTHER_USER = "belongs to another user or the system"
+CLOSING_STATES = frozenset({"TIME_WAIT", "FIN_WAIT1", "FIN_WAIT2", "CLOSE_WAIT", "LAST_ACK", "CLOSING", "CLOSE"})
+ORPHAN_STATES = CLOSING_STATES  # the one list of closing states (history and the diagnosis use it too)
 
 _PORTS = struct.Struct("!HH")
 
@@ -314,6 +315,6 @@ def search_text(row: SocketRow) -> str:
             row.label,
             ""
             if row.pid is not None
-            else (NO_PROGRAM + " nobody" if row.state in ORPHAN_STATES else OTHER_USER + " hidden"),
+            else (closed_text() + " nobody" if row.state in ORPHAN_STATES else hidden_text() + " hidden"),
         )
     ).casefold()

@@ -17,15 +17,14 @@ from collections.abc import Iterable, Sequence
 import psutil
 
 from loopgui.core.net.sockets import (
-    NO_PROGRAM,
     ORPHAN_STATES,
-    OTHER_USER,
     STATE_HELP,
     STATE_LABELS,
     SocketRow,
     format_endpoint,
 )
 from loopgui.core.text.redact import HIDDEN, redact_word, redact_words
+from loopgui.core.words.programs import closed_text, hidden_text
 
 # Linux keeps a closed connection for 60 s (TCP_TIMEWAIT_LEN); other systems use 30–240 s.
 TIME_WAIT_SECONDS = 60
@@ -71,8 +70,8 @@ def owner_text(row: SocketRow) -> str:
     if row.pid is not None:
         return row.label or row.program or f"PID {row.pid}"
     if row.state in ORPHAN_STATES:
-        return NO_PROGRAM
-    return OTHER_USER
+        return closed_text()
+    return hidden_text()
 
 
 def owner_explanation(row: SocketRow, *, admin: bool | None = None) -> str:
