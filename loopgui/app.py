@@ -379,6 +379,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([*sys.argv[:1], *qt_arguments])
     configure_app(app)
+    from loopgui.ui import language
+
+    language.apply(app)
     cache = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
     setup_logging(Path(cache) if cache else None)
     install_excepthook(interactive=not args.self_test)

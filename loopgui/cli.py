@@ -64,6 +64,9 @@ def run_verb(arguments: Sequence[str]) -> int | None:
     """Run ``arguments[0]`` as a verb and return its exit code; None when it is not a verb (start the window)."""
     if not arguments or arguments[0] not in VERBS:
         return None
+    from loopgui.core.words import i18n
+
+    i18n.set_language(None)  # the terminal verbs speak the environment's language (LANGUAGE, LC_ALL, LANG, …)
     _, load = VERBS[arguments[0]]
     return load()(list(arguments[1:]))
 

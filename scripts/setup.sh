@@ -60,4 +60,5 @@ make_venv() {
     "$VENV/bin/python" -m pip install --quiet -e "$ROOT${all:+[$all]}"
     echo "$hash ${all:-none}" > "$stamp"
   fi
+  "$VENV/bin/python" "$ROOT/scripts/catalogs.py" compile >/dev/null  # the languages' .po -> .mo (a second or so)
 }

@@ -33,7 +33,7 @@ from loopgui.core.net.sockets import ORPHAN_STATES, RowFilter, Snapshot, cells_t
 from loopgui.core.programs.processes import ProcessFacts
 from loopgui.core.words import table as table_words
 from loopgui.core.words.labels import owner_text, running_as_admin
-from loopgui.ui import background
+from loopgui.ui import background, language
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
 from loopgui.ui.help import HOW_TO_TITLE, LEGEND_TITLE, HelpDialog, HelpPages
 from loopgui.ui.investigation import Investigation
@@ -433,6 +433,8 @@ class MainWindow(QMainWindow):
         refresh_action = view_menu.addAction("&Refresh now")
         refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
         refresh_action.triggered.connect(self.refresh_now)
+        view_menu.addSeparator()
+        self.language_menu = language.add_menu(view_menu, self, self.show_message)
 
         self.help_menu = help_menu = menu.addMenu("&Help")
         self.how_to_action = help_menu.addAction("&How to use loopgui")
