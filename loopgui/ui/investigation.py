@@ -24,15 +24,16 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal
 
-from loopgui.core.explain.diagnosis import Diagnosis, diagnose, explain_row
-from loopgui.core.explain.endpoints import FindResult, find_endpoints
+from loopgui.core.explain.diagnosis import Diagnosis, diagnose, explain_row, parse
+from loopgui.core.explain.endpoints import FindResult
 from loopgui.core.explain.facts import F, fact
 from loopgui.core.history.store import HistoryReader
 from loopgui.core.net.sockets import Snapshot, SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, process_facts
+from loopgui.core.words.i18n import _
 from loopgui.core.words.labels import owner_text, row_summary
 from loopgui.core.words.table import bar_text
-from loopgui.ui.background import BackgroundOp
+from loopgui.ui.background import LatestOnly
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
@@ -107,8 +108,8 @@ class Investigation(QObject):
         self.showing = Showing.NOTHING
         self.ports: frozenset[int] = frozenset()
         self.banner_text = ""
-        self._generation = 0
-        self._program_generation = 0
+        self._explaining = LatestOnly(self)  # one worker per concern; the newest request wins
+        self._reading_program = LatestOnly(self)
         self._rerun_on_next_scan = False
         self._holder: SocketRow | None = None  # the socket whose program the Program tab shows for the diagnosis
         explain.explain_row_requested.connect(self.explain_picked_row)
@@ -130,7 +131,7 @@ class Investigation(QObject):
         if not text.strip():
             self.clear()
             return
-        found = find_endpoints(text)
+        found = parse(text)
         if self.row is not None and (self._row_gone() or not {self.row.local_port, self.row.remote_port} & found.ports):
             self.row = None  # a pick from before that has closed, or is off the new port, is not offered any more
         self.pasted = text
@@ -161,7 +162,7 @@ class Investigation(QObject):
         self.banner_text = ""
         if self.showing is Showing.PASTED:
             self.showing = Showing.NOTHING
-            self._generation += 1
+            self._explaining.forget()
             self.explain.show_welcome()
         self._update_switch()
         if had_ports:
@@ -282,23 +283,19 @@ class Investigation(QObject):
             work = lambda: self._diagnose_text(text, rows)  # noqa: E731
         else:
             return
-        self._generation += 1
-        generation = self._generation
         if not quiet:
             self.explain.set_busy(True)
 
         def done(diagnosis: Diagnosis) -> None:
-            if generation == self._generation:
-                self.explain.show_diagnosis(diagnosis)
-                self._follow_holder(diagnosis)
-                self.diagnosis_shown.emit(diagnosis)
+            self.explain.show_diagnosis(diagnosis)
+            self._follow_holder(diagnosis)
+            self.diagnosis_shown.emit(diagnosis)
 
         def failed(exc: BaseException) -> None:
-            if generation == self._generation:
-                self.explain.set_busy(False)
-                self.message.emit(f"The explanation could not be made: {exc}")
+            self.explain.set_busy(False)
+            self.message.emit(_("The explanation could not be made: {error}").format(error=exc))
 
-        BackgroundOp(self, work, done).on_failure(failed).start()
+        self._explaining.submit(work, done, failed)
 
     def _gone_row(self, row: SocketRow, rows: Mapping[bytes, SocketRow]) -> Diagnosis:
         """The picked socket is gone (closed, or its program ended): explain its port as it is now."""
@@ -324,10 +321,9 @@ class Investigation(QObject):
 
     def show_program(self, row: SocketRow) -> None:
         """Read the program's facts off the GUI thread and show them in the Program tab."""
-        self._program_generation += 1
-        generation = self._program_generation
         pid = row.pid
         if pid is None:
+            self._reading_program.forget()
             self.program.show_no_program(owner_text(row))
             return
         snap = self.snapshot
@@ -336,10 +332,9 @@ class Investigation(QObject):
         reader = self._read_facts
 
         def done(facts: ProcessFacts) -> None:
-            if generation == self._program_generation:
-                self.program.show_facts(facts, sockets)
+            self.program.show_facts(facts, sockets)
 
-        BackgroundOp(self, lambda: reader(pid), done).start()
+        self._reading_program.submit(lambda: reader(pid), done)
 
     # -- read by the panels (from any thread: they read only the immutable snapshot) ---------------------------------
 

@@ -21,9 +21,10 @@ from loopgui.core.net.sockets import SocketRow
 from loopgui.core.programs.actions import ClosePlan, Member, Spared
 from loopgui.core.programs.managers import from_cgroup
 from loopgui.core.programs.processes import Identity, process_facts
+from loopgui.core.words.programs import hidden_text
 from loopgui.ui.close_flow import CloseFlow, DialogAsker, confirm_box, connection_texts, plan_texts
 from loopgui.ui.main_window import MainWindow
-from loopgui.ui.panels.process_panel import HIDDEN, ProcessPanel
+from loopgui.ui.panels.process_panel import ProcessPanel
 from loopgui.ui.settings import Settings
 from tests.e2e.test_close_program import Child
 from tests.helpers import row, scripted_scanner
@@ -244,8 +245,8 @@ def test_process_panel_shows_facts_and_hidden_fields(qtbot: QtBot, tmp_path: Pat
     print(f"\nscreenshot: {path}")
     hidden = type(facts)(pid=1, name="", hidden=("everything",))
     panel.show_facts(hidden, [])
-    assert panel.values["exe"].text() == HIDDEN
-    assert "belongs to another user" in panel.intro.text()
+    assert panel.values["exe"].text() == f"hidden ({hidden_text()})"
+    assert "of another user or of the system" in panel.intro.text()
 
 
 # -- issue 12 ----------------------------------------------------------------------------------------------------

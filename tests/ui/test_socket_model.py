@@ -193,7 +193,7 @@ def test_owner_texts_in_plain_words(qapp: QApplication) -> None:
     waiting = row(6, state="TIME_WAIT", remote="127.0.0.1", rport=7, pid=None, program="")
     model.apply_snapshot(snapshot([hidden, waiting]))
     texts = {model.data(model.index(i, Column.PROGRAM)) for i in range(2)}
-    assert texts == {"belongs to another user or the system", "no program (connection already closed)"}
+    assert texts == {"a program of another user or of the system", "no program (connection already closed)"}
     tip = model.data(model.index(model.row_index(hidden.key), Column.PID), Qt.ItemDataRole.ToolTipRole)
     assert "system" in tip and ("administrator" in tip) == (os.geteuid() != 0)
     tip = model.data(model.index(model.row_index(waiting.key), Column.PROGRAM), Qt.ItemDataRole.ToolTipRole)

@@ -7,6 +7,7 @@ here: ``core/words/explain.py`` renders them, for every surface alike.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import sys
@@ -199,6 +200,9 @@ def _endpoint_dict(e: Endpoint | None) -> dict[str, object] | None:
 
 # ---------------------------------------------------------------------------------------------------------------
 
+# The paste is parsed once: the window parses it to narrow the table, then the diagnosis reads the same result.
+parse: Callable[[str], FindResult] = functools.lru_cache(maxsize=8)(find_endpoints)
+
 FactsReader = Callable[[int], ProcessFacts]
 
 
@@ -212,7 +216,7 @@ def diagnose(
 ) -> Diagnosis:
     """Read ``text`` (an error message or an address) and explain it against the live sockets in ``rows``
     (and, when ``history`` is given, what held the port earlier)."""
-    found = find_endpoints(text)
+    found = parse(text) if isinstance(text, str) else find_endpoints(text)
     text = text if isinstance(text, str) else ""
     env = env or Environment.current()
     named = found.kind == ErrorKind.NOT_FOUND and found.lookup_host
