@@ -333,3 +333,14 @@ def test_dialled_address_from_localhost_keeps_the_localhost_truth() -> None:
     report = words.report(d)
     assert "“localhost” means ::1 first, then 127.0.0.1" in report
     assert render(d).next_steps[0] == "Connect to 127.0.0.1:3142 instead of localhost:3142."
+
+
+def test_a_long_command_line_is_named_once_per_page() -> None:
+    from dataclasses import replace as dc_replace
+
+    server = dc_replace(row(8765, program="python3", pid=42), label="python3 -m http.server 8765 --bind 127.0.0.1")
+    d = diagnose("connect ECONNREFUSED 127.0.0.1:8765", as_map([server]), env=env(), facts=facts)
+    r = render(d)
+    page = " ".join([r.headline, *(f.text for f in r.findings), *r.next_steps])
+    assert page.count("python3 -m http.server 8765 --bind 127.0.0.1") == 1
+    assert "It is listening on 127.0.0.1:8765 (running as sam)." in page

@@ -44,7 +44,7 @@ def test_owner_words_and_advice_only_when_it_helps() -> None:
     gone = row(40000, remote="127.0.0.1", rport=8000, state="TIME_WAIT", pid=None, program="")
     hidden = row(631, pid=None, program="")
     assert owner_text(gone) == "no program (connection already closed)"
-    assert owner_text(hidden) == "belongs to another user or the system"
+    assert owner_text(hidden) == "a program of another user or of the system"
     assert "administrator" not in owner_explanation(gone, admin=False)
     assert "administrator" in owner_explanation(hidden, admin=False)
     assert "administrator" not in owner_explanation(hidden, admin=True)

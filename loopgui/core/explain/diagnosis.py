@@ -200,8 +200,16 @@ def _endpoint_dict(e: Endpoint | None) -> dict[str, object] | None:
 
 # ---------------------------------------------------------------------------------------------------------------
 
+
 # The paste is parsed once: the window parses it to narrow the table, then the diagnosis reads the same result.
-parse: Callable[[str], FindResult] = functools.lru_cache(maxsize=8)(find_endpoints)
+def parse(text: str) -> FindResult:
+    return _parse(find_endpoints, text)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(finder: Callable[[str], FindResult], text: str) -> FindResult:
+    return finder(text)
+
 
 FactsReader = Callable[[int], ProcessFacts]
 

@@ -577,7 +577,9 @@ def _strs(value: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, tuple) else ((str(value),) if value else ())
 
 
-def _holder(f: Fact[F]) -> Line:
+def _holder(f: Fact[F], named: int | None = None) -> Line:
+    """One program on the port.  ``named``: the PID the headline already names in full; then "It" says it again
+    (a long command line once per page is enough)."""
     e = f.get
     p = e("program")
     where = format_endpoint(str(e("address")), int(str(e("port"))))
@@ -587,11 +589,16 @@ def _holder(f: Fact[F]) -> Line:
     if isinstance(p, ProgramRef) and p.user:
         extra.append(_("running as {user}").format(user=p.user))
     facts = format_list(extra)
+    again = isinstance(p, ProgramRef) and p.pid is not None and p.pid == named
     if e("listening"):
-        if extra:
+        if again:
+            text = _("It is listening on {address} ({facts}).") if extra else _("It is listening on {address}.")
+        elif extra:
             text = _("{program} is listening on {address} ({facts}).")
         else:
             text = _("{program} is listening on {address}.")
+    elif again:
+        text = _("It uses {address} ({facts}).") if extra else _("It uses {address}.")
     elif extra:
         text = _("{program} uses {address} ({facts}).")
     else:
@@ -707,7 +714,10 @@ def step(s: Fact[S]) -> str:
                 "settings allow it)."
             )
         ).format(program=who(e("program")), missing=e("missing"), served=e("served")),
-        S.DO_BOTH: lambda: _("Or do both: then it works whichever address is tried first."),
+        S.DO_BOTH: lambda: _(
+            "Or do both: then it works whichever address is tried first. Many servers listen on both when they are "
+            "given no address at all (for example Node.js's listen(port), or python3 -m http.server without --bind)."
+        ),
         S.CONNECT_INSTEAD: lambda: _("Connect to {where} instead of {given}.").format(
             where=e("where"), given=e("given")
         ),
@@ -816,6 +826,8 @@ def command_text(d: Diagnosis) -> str:
 
 
 def render(d: Diagnosis) -> Rendered:
+    case_program = d.case.get("program")
+    named = case_program.pid if isinstance(case_program, ProgramRef) else None
     others = ""
     if d.other_endpoints:
         others = _("The text also mentions {addresses}.").format(
@@ -824,7 +836,7 @@ def render(d: Diagnosis) -> Rendered:
     return Rendered(
         headline=headline(d.case),
         verdict=d.verdict,
-        findings=tuple(finding(f) for f in d.findings),
+        findings=tuple(_holder(f, named) if f.code is F.HOLDER else finding(f) for f in d.findings),
         next_steps=tuple(step(s) for s in d.steps),
         do_it_yourself=command_text(d),
         details=tuple(detail(x) for x in d.details),
