@@ -5,7 +5,8 @@
 #   ./scripts/build.sh install   build, then add loopgui to the desktop's application menu (~/.local/share)
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
-install_apt "${APT_PACKAGES[@]}" binutils  # binutils: PyInstaller strips and inspects libraries with it
+# binutils: PyInstaller strips and inspects libraries with it; icu-devtools: packaging/trim_icu.py cuts ICU's data
+install_apt "${APT_PACKAGES[@]}" binutils icu-devtools
 make_venv "[test,build]"
 cd "$ROOT"
 export QT_QPA_PLATFORM=offscreen
