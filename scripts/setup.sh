@@ -12,6 +12,15 @@ APT_PACKAGES=(
   libglib2.0-0  # Qt itself links GLib; minimal images lack it
   libwayland-cursor0  # Qt's Wayland platform plugin (a Wayland desktop)
 )
+# What the tests use besides (./scripts/test.sh installs them, so nothing is skipped on a fresh system):
+TEST_APT_PACKAGES=(
+  openssl             # the HTTPS test makes a certificate
+  iproute2            # ip and ss: the network-namespace reach tests, the ss command loopgui offers
+  nftables iptables   # firewall rules inside a test's own network namespace; reading them
+  xvfb                # the first-run test starts a real X server
+  desktop-file-utils  # desktop-file-validate checks the menu entry
+  util-linux          # unshare, setpriv (already in every Debian system)
+)
 
 install_apt() {
   # install_apt PKG...: install the Debian/Ubuntu packages that are missing.
