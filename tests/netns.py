@@ -9,7 +9,6 @@ own sockets, by both ends and the program; ``own_netns(required=True)`` tests ar
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import shutil
 import socket
@@ -26,6 +25,8 @@ IFF_UP = 0x1
 
 def bring_loopback_up() -> None:
     """``ip link set lo up`` without iproute2 (a new network namespace starts with ``lo`` down)."""
+    import fcntl  # Unix only; this module is imported everywhere (tests/conftest.py)
+
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         request = struct.pack("16sH14x", b"lo", 0)
         flags = struct.unpack("16sH14x", fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, request))[1]
