@@ -224,12 +224,18 @@ def _start_ticks(pid: str) -> int:
 
 
 def launch_pid() -> str:
-    """The process the user launched: "self", or the parent when it is the same program file.
+    """The process the user launched: "self", or for a one-file bundle its bootloader.
 
-    A one-file bundle is started as a bootloader that unpacks the bundle to a temporary folder and then runs it as
-    its child: the user's launch is the parent's start, so the unpacking is counted.  A one-folder bundle or a
-    source run has another parent (a shell, the desktop), which is never counted.
+    A one-file bundle is started as a bootloader that unpacks the bundle to a temporary folder (``sys._MEIPASS``,
+    away from the program file) and then runs it as its child, the same program file: the user's launch is the
+    parent's start, so the unpacking is counted.  A one-folder bundle or a source run counts from its own start,
+    whatever started it (a shell, the desktop, a Python that runs the tests).
     """
+    bundle = getattr(sys, "_MEIPASS", None)
+    if not getattr(sys, "frozen", False) or not bundle:
+        return "self"
+    if os.path.realpath(bundle) == os.path.dirname(os.path.realpath(sys.executable)):
+        return "self"  # one folder: nothing was unpacked
     try:
         parent = os.getppid()
         if parent > 1 and os.path.realpath(f"/proc/{parent}/exe") == os.path.realpath(sys.executable):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.netns import INSIDE, REPORT, bring_loopback_up, netns_prefix
+from tests.netns import INSIDE, OUTER, REPORT, bring_loopback_up, netns_prefix
 
 if os.environ.get(INSIDE) == "1":
     bring_loopback_up()  # this pytest runs inside a network namespace of its own (see pytest_pyfunc_call)
@@ -35,7 +35,7 @@ def _run_module_in_netns(item: pytest.Function, prefix: tuple[str, ...]) -> dict
         ]
         report = Path(item.config._tmp_path_factory.mktemp("netns")) / "results.json"  # type: ignore[attr-defined]
         cmd = [*prefix, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *nodeids]
-        env = dict(os.environ, **{INSIDE: "1", REPORT: str(report)})
+        env = dict(os.environ, **{INSIDE: "1", REPORT: str(report), OUTER: os.readlink("/proc/self/ns/net")})
         done = subprocess.run(
             cmd, cwd=item.config.rootpath, env=env, capture_output=True, text=True, timeout=1800, check=False
         )

@@ -1,8 +1,9 @@
 """A private network namespace for the tests that scan the machine's sockets.
 
 A test marked ``@pytest.mark.own_netns`` runs in a fresh pytest process started under ``unshare -n`` (root) or
-``unshare -rn`` (a user namespace, where the system allows one): it sees only its own sockets, however many other
-programs hold (tests/conftest.py does the re-run).  Inside, the loopback interface is brought up here with two
+``unshare -rn`` (a user namespace, where the system allows one), with a PID namespace and a /proc of its own where
+that can be made: it sees only its own sockets and processes, however many other programs hold (tests/conftest.py
+does the re-run).  Inside, the loopback interface is brought up here with two
 ioctls, so no ``ip`` command is needed.  Where no namespace can be made, the test runs in place and matches only its
 own sockets, by both ends and the program; ``own_netns(required=True)`` tests are skipped instead, naming the cause.
 """
@@ -17,6 +18,7 @@ import subprocess
 import sys
 
 INSIDE = "LOOPGUI_TEST_NETNS"  # set to "1" in the pytest process that runs inside the namespace
+OUTER = "LOOPGUI_TEST_NETNS_OUTER"  # the network namespace of the pytest outside (/proc/self/ns/net there)
 REPORT = "LOOPGUI_TEST_NETNS_REPORT"  # where that pytest writes each test's outcome (JSON)
 SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
@@ -41,7 +43,14 @@ def netns_prefix() -> tuple[tuple[str, ...], str]:
     if shutil.which("unshare") is None:
         return (), "unshare (util-linux) is not installed"
     errors = []
-    for prefix in (("unshare", "-n"), ("unshare", "-rn")):
+    # Best: also a PID namespace with its own /proc, so that finding the owners of its sockets walks only its own
+    # processes, not the descriptors of every program on the machine.
+    for prefix in (
+        ("unshare", "-n", "-p", "-f", "--mount-proc"),
+        ("unshare", "-rn", "-p", "-f", "--mount-proc"),
+        ("unshare", "-n"),
+        ("unshare", "-rn"),
+    ):
         try:
             done = subprocess.run([*prefix, "true"], capture_output=True, text=True, timeout=10, check=False)
         except (OSError, subprocess.SubprocessError) as exc:

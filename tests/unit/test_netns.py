@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tests.netns import INSIDE, netns_prefix
+from tests.netns import INSIDE, OUTER, netns_prefix
 
 
 @pytest.mark.own_netns
@@ -16,10 +16,13 @@ def test_an_own_netns_test_runs_in_a_namespace_of_its_own_with_loopback_up() -> 
     if not prefix:
         pytest.skip(why)
     assert os.environ.get(INSIDE) == "1"
-    assert os.readlink("/proc/self/ns/net") != os.readlink(f"/proc/{os.getppid()}/ns/net")  # the pytest outside
+    assert os.readlink("/proc/self/ns/net") != os.environ[OUTER]  # the pytest outside
     assert socket.if_nameindex() == [(1, "lo")]  # nothing but loopback, and it works:
     with socket.create_server(("127.0.0.1", 0)) as server:
         socket.create_connection(server.getsockname(), timeout=5).close()
+    if "-p" in prefix:  # a PID namespace with its own /proc: only this test's processes are there to walk
+        assert os.getpid() == 1
+        assert len([d for d in os.listdir("/proc") if d.isdigit()]) < 5
 
 
 def test_without_a_namespace_the_reason_is_the_real_one() -> None:
