@@ -217,17 +217,43 @@ def install_excepthook(*, interactive: bool = True) -> None:
     threading.excepthook = thread_hook
 
 
-def seconds_since_start() -> float:
-    """How long ago this process started, to the clock tick.
+def _start_ticks(pid: str) -> int:
+    """When process ``pid`` ("self" or a number) started, in clock ticks since boot (``/proc/PID/stat`` field 22)."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    return int(stat[stat.rindex(")") + 2 :].split()[19])  # fields[0] is field 3
 
-    Linux: the start time in ``/proc/self/stat`` (clock ticks since boot) against CLOCK_BOOTTIME; psutil's
+
+def launch_pid() -> str:
+    """The process the user launched: "self", or for a one-file bundle its bootloader.
+
+    A one-file bundle is started as a bootloader that unpacks the bundle to a temporary folder (``sys._MEIPASS``,
+    away from the program file) and then runs it as its child, the same program file: the user's launch is the
+    parent's start, so the unpacking is counted.  A one-folder bundle or a source run counts from its own start,
+    whatever started it (a shell, the desktop, a Python that runs the tests).
+    """
+    bundle = getattr(sys, "_MEIPASS", None)
+    if not getattr(sys, "frozen", False) or not bundle:
+        return "self"
+    if os.path.realpath(bundle) == os.path.dirname(os.path.realpath(sys.executable)):
+        return "self"  # one folder: nothing was unpacked
+    try:
+        parent = os.getppid()
+        if parent > 1 and os.path.realpath(f"/proc/{parent}/exe") == os.path.realpath(sys.executable):
+            return str(parent)
+    except OSError:
+        pass
+    return "self"
+
+
+def seconds_since_start() -> float:
+    """How long ago the user launched loopgui, to the clock tick (a one-file bundle's unpacking included).
+
+    Linux: the start time in ``/proc/PID/stat`` (clock ticks since boot) against CLOCK_BOOTTIME; psutil's
     create_time adds the boot time, which the kernel gives in whole seconds, and was up to a second off.
     Elsewhere: since loopgui was first imported.
     """
     try:
-        stat = Path("/proc/self/stat").read_text(encoding="ascii", errors="replace")
-        fields = stat[stat.rindex(")") + 2 :].split()
-        ticks = int(fields[19])  # field 22, "starttime"; fields[0] is field 3
+        ticks = _start_ticks(launch_pid())
         age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, AttributeError):
         return time.monotonic() - _IMPORTED

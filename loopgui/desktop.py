@@ -13,11 +13,10 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
 def resources_dir() -> Path | None:
-    """The top-level resources/ folder: inside a bundle, or beside the package in a source checkout."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    candidates = [Path(bundle) / "resources"] if bundle else []
-    candidates.append(Path(__file__).resolve().parent.parent / "resources")
-    return next((c for c in candidates if (c / f"{APP_ID}.desktop").is_file()), None)
+    """The menu entry, icons and AppStream file (``loopgui/resources/desktop``): in a checkout, an installed package
+    (pip, pipx) and a bundle alike."""
+    folder = Path(__file__).resolve().parent / "resources" / "desktop"
+    return folder if (folder / f"{APP_ID}.desktop").is_file() else None
 
 
 # Desktop Entry Specification, "The Exec key": an argument holding any of these must be quoted.

@@ -16,7 +16,7 @@ from loopgui.core.net.sockets import SocketRow
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.settings import Settings
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_netns]  # sees only its own sockets (tests/netns.py)
 
 HAS_NETLINK = hasattr(socket, "AF_NETLINK")
 

@@ -124,24 +124,28 @@ def test_injected_resolver_decides_the_order(v4_only: int) -> None:
 # -- end to end: `python -m loopgui explain` in a private mount namespace with its own /etc/hosts ---------------
 
 
-def _namespace_prefix() -> list[str] | None:
-    """The command that runs a child in a private mount namespace, or None where that is not allowed."""
-    if sys.platform != "linux" or shutil.which("unshare") is None:
-        return None
+def _namespace_prefix() -> tuple[list[str], str]:
+    """(the command that runs a child in a private mount namespace, "") or ([], why that is not possible here)."""
+    if sys.platform != "linux":
+        return [], "mount namespaces exist on Linux only"
+    if shutil.which("unshare") is None:
+        return [], "unshare (util-linux) is not installed"
+    prefix = ["unshare", "-m", "--propagation", "private"]
     try:
-        probe = subprocess.run(
-            ["unshare", "-m", "--propagation", "private", "true"], capture_output=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return ["unshare", "-m", "--propagation", "private"] if probe.returncode == 0 else None
+        probe = subprocess.run([*prefix, "true"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return [], f"unshare -m failed: {exc}"
+    if probe.returncode == 0:
+        return prefix, ""
+    # In a chroot whose / is not a mount point, making / private fails (EINVAL): bind-mount the tree onto itself.
+    return [], f"no private mount namespace here (unshare -m --propagation private: {probe.stderr.strip()[-160:]})"
 
 
 def _run_in_namespace(tmp_path: Path, hosts: str, args: list[str], *, prefer_v4: bool = False) -> str:
     """Standard output of ``python -m loopgui ARGS`` run with its own /etc/hosts (and address preferences)."""
-    prefix = _namespace_prefix()
-    if prefix is None:
-        pytest.skip("cannot make a private mount namespace here (needs root or unshare permission)")
+    prefix, why = _namespace_prefix()
+    if not prefix:
+        pytest.skip(why)
     hosts_file = tmp_path / "hosts"
     hosts_file.write_text(hosts, encoding="ascii")
     mounts = f'mount --bind "{hosts_file}" /etc/hosts'

@@ -200,7 +200,7 @@ def test_the_window_matches_the_launcher_entry() -> None:
     installed entry."""
     from pathlib import Path
 
-    entry = Path(__file__).resolve().parents[2] / "resources" / f"{DESKTOP_FILE_NAME}.desktop"
+    entry = Path(__file__).resolve().parents[2] / "loopgui" / "resources" / "desktop" / f"{DESKTOP_FILE_NAME}.desktop"
     lines = dict(line.split("=", 1) for line in entry.read_text(encoding="utf-8").splitlines() if "=" in line)
     app = QApplication.instance()
     assert isinstance(app, QApplication)

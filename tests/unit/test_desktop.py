@@ -23,7 +23,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def test_icons_exist_in_every_size_and_the_window_icon_matches() -> None:
-    icons = ROOT / "resources" / "icons"
+    icons = ROOT / "loopgui" / "resources" / "desktop" / "icons"
     assert (icons / "loopgui.svg").read_text().startswith("<svg")
     for size in ICON_SIZES:
         assert png_size(icons / f"loopgui-{size}.png") == (size, size)
@@ -31,18 +31,18 @@ def test_icons_exist_in_every_size_and_the_window_icon_matches() -> None:
 
 
 def test_desktop_entry_and_metainfo_are_valid() -> None:
-    entry = (ROOT / "resources" / f"{APP_ID}.desktop").read_text()
+    entry = (ROOT / "loopgui" / "resources" / "desktop" / f"{APP_ID}.desktop").read_text()
     assert entry.startswith("[Desktop Entry]\n")
     fields = dict(line.split("=", 1) for line in entry.splitlines()[1:] if "=" in line)
     assert fields["Type"] == "Application" and fields["Icon"] == APP_ID and fields["Terminal"] == "false"
     assert fields["Categories"].endswith(";")
-    root = ET.parse(ROOT / "resources" / f"{APP_ID}.metainfo.xml").getroot()
+    root = ET.parse(ROOT / "loopgui" / "resources" / "desktop" / f"{APP_ID}.metainfo.xml").getroot()
     assert root.tag == "component" and root.findtext("id") == APP_ID
     assert root.find("launchable").text == f"{APP_ID}.desktop"  # type: ignore[union-attr]
 
 
 def test_install_puts_everything_under_local_share(tmp_path: Path) -> None:
-    assert resources_dir() == ROOT / "resources"
+    assert resources_dir() == ROOT / "loopgui" / "resources" / "desktop"
     files = install_desktop_entry(tmp_path, command=["/opt/loopgui/loopgui"])
     desktop = tmp_path / "applications" / f"{APP_ID}.desktop"
     assert desktop in files
@@ -135,11 +135,11 @@ def test_a_plain_path_stays_unquoted_and_control_characters_are_refused() -> Non
 
 
 def test_one_main_category() -> None:
-    entry = (ROOT / "resources" / f"{APP_ID}.desktop").read_text()
+    entry = (ROOT / "loopgui" / "resources" / "desktop" / f"{APP_ID}.desktop").read_text()
     fields = dict(line.split("=", 1) for line in entry.splitlines()[1:] if "=" in line)
     categories = [c for c in fields["Categories"].split(";") if c]
     assert len([c for c in categories if c in MAIN_CATEGORIES]) == 1, categories
-    validate(ROOT / "resources" / f"{APP_ID}.desktop")
+    validate(ROOT / "loopgui" / "resources" / "desktop" / f"{APP_ID}.desktop")
 
 
 def validate(desktop: Path) -> None:
