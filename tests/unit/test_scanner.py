@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loopgui.core.net import scanner as scanner_mod
 from loopgui.core.net.scanner import (
     InodeOwners,
     NetlinkReplyError,
@@ -174,7 +173,7 @@ def test_unreadable_process_is_counted(tmp_path: Path, monkeypatch: pytest.Monke
         return call
 
     for name in ("stat", "listdir", "open"):
-        monkeypatch.setattr(scanner_mod.os, name, refusing(getattr(os, name)))
+        monkeypatch.setattr(os, name, refusing(getattr(os, name)))
     owners = InodeOwners(str(tmp_path))
     assert owners.refresh({111, 222}) == {111: 10}
     assert owners.unreadable == {20}

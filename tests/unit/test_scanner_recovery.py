@@ -69,7 +69,7 @@ def kernel(monkeypatch: pytest.MonkeyPatch) -> FakeKernel:
             buf[: len(reply)] = reply
             return len(reply)
 
-    monkeypatch.setattr(scanner_mod.socket, "socket", FakeSocket)
+    monkeypatch.setattr(socket, "socket", FakeSocket)
     return fake
 
 
