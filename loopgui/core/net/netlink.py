@@ -20,7 +20,8 @@ import errno
 import os
 import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
@@ -128,9 +129,20 @@ def unique_key(key: bytes, taken: object) -> bytes:
     return candidate
 
 
-_PREFIX = {
+_PREFIX: dict[tuple[int, int], bytes] = {
     (p, f): bytes((p, f)) for p in (socket.IPPROTO_TCP, socket.IPPROTO_UDP) for f in (socket.AF_INET, socket.AF_INET6)
 }
+
+
+def _run_struct(length: int) -> struct.Struct:
+    """The scanner's message layout padded to ``length`` bytes, to read a run of equal-length messages at once."""
+    found = _RUNS.get(length)
+    if found is None:
+        found = _RUNS[length] = struct.Struct(_SCAN_MSG.format + f"{length - _SCAN_MSG.size}x")
+    return found
+
+
+_RUNS: dict[int, struct.Struct] = {}
 
 
 def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, int]]) -> bool:
@@ -140,30 +152,40 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
     :func:`loopgui.core.net.sockets.make_key`).  Returns True when the datagram ends the dump.  Raises
     :class:`NetlinkReplyError` for a message the kernel reports as an error or one that is cut short; what was read
     before it stays in ``out``.
+
+    A dump's socket messages mostly have one length: a run of them is read with one ``iter_unpack``; anything
+    else (another length, the end, an error) one message at a time.
     """
     end = len(buf)
     off = 0
-    unpack = _SCAN_MSG.unpack_from
     hdr_unpack = NLMSGHDR.unpack_from
-    prefixes = _PREFIX
+    prefixes = {f: _PREFIX.get((protocol, f)) or bytes((protocol & 0xFF, f)) for f in (2, 10)}
     minimum = 16 + DIAG_MSG_SIZE
     while off + 16 <= end:
-        if off + minimum <= end:
-            length, kind, family, state, ends, inode = unpack(buf, off)
-        else:
-            length, kind = hdr_unpack(buf, off)[:2]
-            family = state = inode = 0
-            ends = b""
+        length, kind = hdr_unpack(buf, off)[:2]
         if length < 16 or off + length > end:
             raise NetlinkReplyError(f"netlink message of {length} bytes at offset {off} of {end}")
         if kind == SOCK_DIAG_BY_FAMILY:
             if length < minimum:
                 raise NetlinkReplyError(f"socket message of {length} bytes is too short")
-            prefix = prefixes.get((protocol, family))
-            key = (prefix if prefix is not None else bytes((protocol & 0xFF, family))) + ends
-            if key in out:
-                key = unique_key(key, out)
-            out[key] = (state, inode)
+            run: Iterable[tuple[Any, ...]]
+            if length & 3:  # not a whole number of 4-byte steps: read this one alone
+                run = (_SCAN_MSG.unpack_from(buf, off),)
+            else:
+                count = (end - off) // length
+                run = _run_struct(length).iter_unpack(memoryview(buf)[off : off + count * length])
+            done = 0
+            for m_length, m_kind, family, state, ends, inode in run:
+                if m_length != length or m_kind != SOCK_DIAG_BY_FAMILY:
+                    break
+                prefix = prefixes.get(family)
+                key = (prefix if prefix is not None else bytes((protocol & 0xFF, family & 0xFF))) + ends
+                if key in out:
+                    key = unique_key(key, out)
+                out[key] = (state, inode)
+                done += 1
+            off += done * ((length + 3) & ~3)  # at least one: the run starts with the message checked above
+            continue
         elif kind == NLMSG_DONE:
             return True
         elif kind == NLMSG_ERROR:

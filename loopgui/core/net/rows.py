@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, Protocol
 
-from loopgui.core.net.sockets import TCP, UDP, SocketRow
+from loopgui.core.net.sockets import TCP, UDP, SnapshotDiff, SocketRow
 from loopgui.core.programs.processes import NO_OWNER, ProcessNames
 from loopgui.core.words.labels import ProgramLabels
 
@@ -31,9 +31,13 @@ class ScanCancelled(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SourceResult:
+    """``diff``: the source's own diff against the ``previous`` rows it was given, when it kept track (saves the
+    scanner comparing every row again); None: the scanner computes it."""
+
     rows: dict[bytes, SocketRow]
     hidden_sockets: int = 0
     problems: tuple[str, ...] = ()
+    diff: SnapshotDiff | None = None
 
 
 class SocketSource(Protocol):

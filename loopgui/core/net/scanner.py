@@ -93,7 +93,7 @@ class Scanner:
         started = time.perf_counter()
         now = time.time()
         result, used, notices = self._read(now, stop)
-        diff = diff_rows(self._previous, result.rows)
+        diff = result.diff if result.diff is not None else diff_rows(self._previous, result.rows)
         self._previous = result.rows
         return Snapshot.of(
             result.rows,

@@ -4,8 +4,9 @@
 Owners are kept up to date cheaply between scans (:class:`InodeOwners`): only processes whose number of open
 descriptors changed are read again.  A socket whose owner is still unknown is looked for in the processes most
 likely to hold it first (those that changed lately, those that hold sockets, small ones before big ones), and the
-search stops as soon as every such socket is found; a full walk that still leaves sockets without an owner (closed
-in between, or held outside this system's view) is not repeated for them more often than every few seconds.  When
+search stops as soon as every such socket is found.  Every process is read only for a socket still unknown at the
+next scan, at most every few seconds (sockets that close at once, or are held outside this system's view, would
+otherwise make every scan read everything).  When
 the kernel's list is the same as in the previous scan the owners are not looked up again for a few seconds.
 """
 
@@ -29,12 +30,13 @@ from loopgui.core.net.netlink import (
     unique_key,
 )
 from loopgui.core.net.rows import RowBuilder, ScanCancelled, SourceResult, StopCheck, never
-from loopgui.core.net.sockets import SocketRow
+from loopgui.core.net.sockets import SnapshotDiff, SocketRow
 
 log = logging.getLogger("loopgui.scanner")
 
 RECENT_SCANS = 30  # a process whose descriptors changed within this many scans is looked at first
-FULL_WALK_GAP = 5.0  # seconds between two full walks for sockets no walk could find an owner for
+QUICK_BUDGET = 1000  # descriptors the quick search for a new socket's owner reads at most
+FULL_WALK_GAP = 5.0  # seconds between two full walks for sockets no walk could find an owner for (at first)
 
 
 class InodeOwners:
@@ -46,9 +48,11 @@ class InodeOwners:
         self._fd_counts: dict[int, int] = {}
         self._inodes_of: dict[int, list[int]] = {}
         self._start_of: dict[int, str | None] = {}  # when the process walked under each number started
-        self._active: dict[int, int] = {}  # pid -> the scan in which its descriptors last changed
+        self._active: dict[int, int] = {}  # pid -> the scan in which its descriptor count last changed
         self._scans = 0
-        self._next_full = float("-inf")  # no full walk before this time (set after one that found not all)
+        self._pending: set[int] = set()  # sockets the quick search missed in the previous scan
+        self._next_full = float("-inf")  # no full walk before this time
+        self._full_gap = FULL_WALK_GAP
         self.owner: dict[int, int] = {}
         self._unresolved: set[int] = set()
         self.unreadable: set[int] = set()
@@ -65,6 +69,7 @@ class InodeOwners:
             del self._active[pid]
         self.unreadable &= pids
         walked: set[int] = set()
+        first = self._scans == 1
         for pid in pids:
             if pid in self.unreadable:
                 continue
@@ -74,7 +79,8 @@ class InodeOwners:
             if count is not None and self._fd_counts.get(pid) != count:
                 self._walk(pid)
                 walked.add(pid)
-                self._active[pid] = self._scans
+                if not first:
+                    self._active[pid] = self._scans
         # A number whose process ended and went to another program between two scans, with as many descriptors:
         # the count alone would keep the ended program's sockets on the newcomer's number (and the table would
         # name the newcomer, and Delete close it).  Socket owners are few; their start time is one short read.
@@ -87,35 +93,70 @@ class InodeOwners:
         if missing:
             # A new socket whose owner kept its descriptor count (closed one, opened another): look for it.
             self._search(missing, pids - walked - self.unreadable, should_stop)
-            self._unresolved = wanted - owner.keys()
         else:
-            self._unresolved &= wanted
+            self._pending = set()
+        self._unresolved &= wanted
         return owner
 
     def _search(self, missing: set[int], candidates: set[int], should_stop: StopCheck) -> None:
-        """Read candidates, likeliest first, until every missing socket is found (or, not more often than every
-        FULL_WALK_GAP seconds, every candidate was read)."""
-        recent = self._scans - RECENT_SCANS
-        holders = set(self.owner.values())
-        counts = self._fd_counts
+        """Find the owners of ``missing`` sockets, likeliest processes first, stopping when all are found.
 
-        def likely(pid: int) -> tuple[int, int]:
-            tier = 0 if self._active.get(pid, recent - 1) >= recent else 1 if pid in holders else 2
-            return tier, counts.get(pid, 0)
+        The quick search reads processes that changed lately or hold sockets, at most QUICK_BUDGET descriptors.
+        Only a socket still there and still unknown at the next scan (not one that closed at once, as churning
+        programs' sockets do) makes every process be read, and not more often than every few seconds
+        (FULL_WALK_GAP, doubled each time a full walk finds not all of them, up to a minute).
+        """
+        if not candidates:  # every process was read in this scan: nobody here holds them
+            self._unresolved |= missing
+            self._pending = set()
+            return
+        recent = self._scans - RECENT_SCANS
+        holders = {pid for pid, inodes in self._inodes_of.items() if inodes}
+        counts = self._fd_counts
+        active = self._active
+
+        def likely(pid: int) -> tuple[int, int, int]:
+            tier = 0 if active.get(pid, recent - 1) >= recent else 1 if pid in holders else 2
+            return tier, counts.get(pid, 0), -pid  # small before big; newer before older
 
         ordered = sorted(candidates, key=likely)
-        full = self._clock() >= self._next_full
-        if not full:
-            ordered = [p for p in ordered if likely(p)[0] < 2]
+        budget = QUICK_BUDGET
+        quick: list[int] = []
         for pid in ordered:
+            if likely(pid)[0] == 2 or budget <= 0:
+                break
+            quick.append(pid)
+            budget -= counts.get(pid, 0)
+        if self._walk_until_found(quick, missing, should_stop):
+            self._pending = set()
+            return
+        if len(quick) == len(ordered):  # the quick search read everyone
+            self._unresolved |= missing
+            self._pending = set()
+            return
+        persistent = missing & self._pending
+        self._pending = set(missing)
+        if not persistent or self._clock() < self._next_full:
+            return
+        done = set(quick)
+        if self._walk_until_found([p for p in ordered if p not in done], persistent, should_stop):
+            self._full_gap = FULL_WALK_GAP
+            self._pending -= self.owner.keys()
+        else:
+            self._next_full = self._clock() + self._full_gap
+            self._full_gap = min(self._full_gap * 2, 60.0)
+            self._unresolved |= persistent  # not looked for again while they stay
+            self._pending -= persistent
+
+    def _walk_until_found(self, pids: list[int], missing: set[int], should_stop: StopCheck) -> bool:
+        for pid in pids:
+            if not missing:
+                break
             if should_stop():
                 raise ScanCancelled
             self._walk(pid)
             missing.difference_update(self._inodes_of.get(pid, ()))
-            if not missing:
-                return
-        if full and missing:
-            self._next_full = self._clock() + FULL_WALK_GAP
+        return not missing
 
     def _fd_count(self, pid: int) -> int | None:
         path = f"{self._proc}/{pid}/fd"
@@ -286,7 +327,7 @@ class NetlinkSource:
             and self._clock() - self._owners_read_at < self.owner_recheck
         ):
             same = dict(previous)  # nothing changed
-            self._last = (same, SourceResult(same, last[1].hidden_sockets, last[1].problems))
+            self._last = (same, SourceResult(same, last[1].hidden_sockets, last[1].problems, SnapshotDiff()))
             return self._last[1]
         self._owners_read_at = self._clock()
         owner = self._owners.refresh({inode for _, inode in raw.values() if inode}, should_stop)
@@ -297,20 +338,29 @@ class NetlinkSource:
         state_of = _STATE_OF
         get_previous = previous.get
         make = build.row
+        added: list[bytes] = []
+        changed: list[bytes] = []
         for key, (state_code, inode) in raw.items():
             pid = owner.get(inode) if inode else None
             state = state_of[state_code] if key[0] == 6 else "NONE"
             if pid is None and inode:
                 hidden += 1
             before = get_previous(key)
-            if before is not None and before.pid == pid and before.state == state:
+            if before is None:
+                added.append(key)
+            elif before.pid == pid and before.state == state:
                 rows[key] = before
+                continue
             else:
-                rows[key] = make(key, state, pid, before, now)
+                changed.append(key)
+            rows[key] = make(key, state, pid, before, now)
         build.finish(self._owners.pids)
         if not self._owners.unreadable:
             hidden = 0  # sockets closed between the two reads, not hidden ones
-        result = SourceResult(rows, hidden, tuple(dict.fromkeys(problems)))  # each notice once
+        # every key is either kept or added: when as many were kept as there were before, none was removed
+        removed = frozenset(previous.keys() - rows.keys()) if len(rows) - len(added) != len(previous) else frozenset()
+        diff = SnapshotDiff(frozenset(added), removed, frozenset(changed))
+        result = SourceResult(rows, hidden, tuple(dict.fromkeys(problems)), diff)  # each notice once
         self._last_raw = raw
         self._last = (rows, result)
         return result
