@@ -69,9 +69,7 @@ def test_owner_facts_are_read_once_per_scan(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(build.names, "owner", lambda pid: (asked.append(pid), Owner("web", 5.0, "/bin/web"))[1])
     monkeypatch.setattr(build.labels, "label", lambda pid, name: (f"{name} --port 80", "/bin/web"))
     build.start()
-    rows = [
-        build.row(make_key("TCP", 4, "127.0.0.1", port, "", 0), "LISTEN", 7, None, 1.0) for port in range(80, 90)
-    ]
+    rows = [build.row(make_key("TCP", 4, "127.0.0.1", port, "", 0), "LISTEN", 7, None, 1.0) for port in range(80, 90)]
     assert asked == [7] and {r.label for r in rows} == {"web --port 80"} and rows[0].owner_start == 5.0
     assert build.row(rows[0].key, "LISTEN", 7, rows[0], 2.0) is rows[0]  # unchanged: the same object
     moved = build.row(rows[0].key, "LISTEN", None, rows[0], 2.0)
