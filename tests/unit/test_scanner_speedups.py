@@ -222,3 +222,16 @@ def test_the_sources_own_diff_is_the_keyed_diff(monkeypatch: pytest.MonkeyPatch,
     snap = scanner.scan()
     assert snap.diff == diff_rows(previous, dict(snap.rows))
     assert len(snap.diff.added) == len(snap.diff.removed) == len(snap.diff.changed) == 1
+
+
+@pytest.mark.parametrize("pattern", [[0] * 30, [0] * 12 + [2] + [0] * 20 + [1] * 9, [1, 0] * 20, [3] * 9 + [0] * 9])
+def test_long_runs_and_interleaved_lengths_read_the_same(pattern: list[int]) -> None:
+    buf = b""
+    for i, extra_words in enumerate(pattern):
+        msg = diag_msg(socket.AF_INET, 1 + i % 6, 1000 + i, 80, "127.0.0.1", "127.0.0.1", 500 + i)
+        buf += struct.pack("=I", len(msg) + 4 * extra_words) + msg[4:] + bytes(4 * extra_words)
+    out: dict[bytes, tuple[int, int]] = {}
+    assert netlink.parse_diag_messages(buf, 6, out) is False
+    assert out == _reference_parse(buf, 6) and len(out) == len(pattern)
+    with pytest.raises(netlink.NetlinkReplyError):
+        netlink.parse_diag_messages(buf + buf[:50], 6, {})  # cut short after a run: still noticed

@@ -20,8 +20,7 @@ import errno
 import os
 import socket
 import struct
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable
 
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
@@ -153,29 +152,45 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
     :class:`NetlinkReplyError` for a message the kernel reports as an error or one that is cut short; what was read
     before it stays in ``out``.
 
-    A dump's socket messages mostly have one length: a run of them is read with one ``iter_unpack``; anything
-    else (another length, the end, an error) one message at a time.
+    One ``unpack_from`` per message reads all the scanner needs; after a long run of messages of one length (a
+    table of connections in one state) the rest of that run is read with one ``iter_unpack``.
     """
     end = len(buf)
     off = 0
+    unpack = _SCAN_MSG.unpack_from
     hdr_unpack = NLMSGHDR.unpack_from
     prefixes = {f: _PREFIX.get((protocol, f)) or bytes((protocol & 0xFF, f)) for f in (2, 10)}
     minimum = 16 + DIAG_MSG_SIZE
+    last = same = 0
     while off + 16 <= end:
-        length, kind = hdr_unpack(buf, off)[:2]
+        if off + minimum <= end:
+            length, kind, family, state, ends, inode = unpack(buf, off)
+        else:
+            length, kind = hdr_unpack(buf, off)[:2]
+            family = state = inode = 0
+            ends = b""
         if length < 16 or off + length > end:
             raise NetlinkReplyError(f"netlink message of {length} bytes at offset {off} of {end}")
         if kind == SOCK_DIAG_BY_FAMILY:
             if length < minimum:
                 raise NetlinkReplyError(f"socket message of {length} bytes is too short")
-            run: Iterable[tuple[Any, ...]]
-            if length & 3:  # not a whole number of 4-byte steps: read this one alone
-                run = (_SCAN_MSG.unpack_from(buf, off),)
-            else:
-                count = (end - off) // length
-                run = _run_struct(length).iter_unpack(memoryview(buf)[off : off + count * length])
-            done = 0
-            for m_length, m_kind, family, state, ends, inode in run:
+            prefix = prefixes.get(family)
+            key = (prefix if prefix is not None else bytes((protocol & 0xFF, family & 0xFF))) + ends
+            if key in out:
+                key = unique_key(key, out)
+            out[key] = (state, inode)
+            off += (length + 3) & ~3
+            if length != last:
+                last, same = length, 0
+                continue
+            same += 1
+            count = (end - off) // length
+            if same < _RUN or count < _RUN or length & 3:
+                continue
+            same = done = 0
+            for m_length, m_kind, family, state, ends, inode in _run_struct(length).iter_unpack(
+                memoryview(buf)[off : off + count * length]
+            ):
                 if m_length != length or m_kind != SOCK_DIAG_BY_FAMILY:
                     break
                 prefix = prefixes.get(family)
@@ -184,17 +199,20 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
                     key = unique_key(key, out)
                 out[key] = (state, inode)
                 done += 1
-            off += done * ((length + 3) & ~3)  # at least one: the run starts with the message checked above
+            off += done * length
             continue
-        elif kind == NLMSG_DONE:
+        if kind == NLMSG_DONE:
             return True
-        elif kind == NLMSG_ERROR:
+        if kind == NLMSG_ERROR:
             code = _ERRNO.unpack_from(buf, off + 16)[0] if length >= 20 else 0
             raise NetlinkReplyError(f"the kernel refused the socket list: {error_text(code)}", -code)
         off += (length + 3) & ~3
     if off != end:
         raise NetlinkReplyError(f"{end - off} stray bytes at the end of a netlink reply")
     return False
+
+
+_RUN = 8  # messages of one length in a row before the rest of the run is read at once
 
 
 def find_socket(buf: bytes, want: bytes) -> tuple[bytes, int] | bool | None:
