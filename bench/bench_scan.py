@@ -5,7 +5,8 @@
 For each size the fixture holds N connections (2N sockets) on 127.0.0.1, then every round runs each tool once, in
 an order that rotates from round to round (so a busy moment of the machine does not fall on one tool only):
 
-* loopgui warm: the same scanner scanning again, ``--warm`` scans per round, ``--gap`` seconds apart;
+* loopgui warm: one long-lived process keeps a scanner and scans again, ``--warm`` scans per round, ``--gap``
+  seconds apart;
 * loopgui cold: a fresh Python process that builds a scanner and takes one scan (only the scan is timed, not
   starting Python or importing);
 * psutil: ``psutil.net_connections("inet")`` in this process;
@@ -13,8 +14,9 @@ an order that rotates from round to round (so a busy moment of the machine does 
 
 Every tool's answer is checked each round: it must see every fixture socket (2N connection ends plus each worker's
 listener) with its owner's PID, or the run stops.  Each size runs quiet and, with ``--churn R``, again while
-another process opens and closes R loopback connections a second.  ``--repo PATH`` measures the loopgui in another
-checkout (an older commit, for before/after figures).
+another process opens and closes R loopback connections a second.  ``--before PATH`` adds the loopgui of another
+checkout (an older commit) as two more tools, interleaved with the others: before/after figures from one run,
+which a shared, busy machine cannot give from two runs.
 """
 
 from __future__ import annotations
@@ -30,19 +32,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-_pre = argparse.ArgumentParser(add_help=False)
-_pre.add_argument("--repo", default=str(HERE.parent))
-REPO = os.path.abspath(_pre.parse_known_args()[0].repo)
-sys.path.insert(0, str(HERE.parent))  # bench.fixture, bench.churn
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psutil  # noqa: E402
+import psutil
 
-from bench.churn import churning  # noqa: E402
-from bench.fixture import connections  # noqa: E402
+from bench.churn import churning
+from bench.fixture import connections
 
-sys.path.insert(0, REPO)  # the loopgui measured
-from loopgui.core.net.scanner import NetlinkSource, Scanner  # noqa: E402
+REPO = str(Path(__file__).resolve().parent.parent)
 
 Tool = Callable[[set[int]], tuple[float, int]]
 
@@ -57,14 +54,73 @@ took = time.perf_counter() - start
 print(took, sum(1 for r in snap.rows.values() if r.pid in pids))
 """
 
+# A long-lived scanner: each input line "N GAP" asks for N scans GAP seconds apart; answers one line per scan.
+_WARM = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from loopgui.core.net.scanner import NetlinkSource, Scanner
+pids = {int(p) for p in sys.argv[2:]}
+scanner = Scanner(NetlinkSource())
+scanner.scan()
+print("ready", flush=True)
+for line in sys.stdin:
+    n, gap = line.split()
+    for i in range(int(n)):
+        if i:
+            time.sleep(float(gap))
+        start = time.perf_counter()
+        snap = scanner.scan()
+        took = time.perf_counter() - start
+        print(took, sum(1 for r in snap.rows.values() if r.pid in pids), flush=True)
+"""
+
 _SS_PID = re.compile(r"pid=(\d+),")
 
 
-def cold(pids: set[int]) -> tuple[float, int]:
-    out = subprocess.run(
-        [sys.executable, "-c", _COLD, REPO, *map(str, sorted(pids))], capture_output=True, text=True, check=True
-    ).stdout.split()
-    return float(out[0]), int(out[1])
+def cold_tool(repo: str) -> Tool:
+    def cold(pids: set[int]) -> tuple[float, int]:
+        out = subprocess.run(
+            [sys.executable, "-c", _COLD, repo, *map(str, sorted(pids))], capture_output=True, text=True, check=True
+        ).stdout.split()
+        return float(out[0]), int(out[1])
+
+    return cold
+
+
+class Warm:
+    """A scanner in a process of its own (``repo``'s loopgui), scanning when asked; keeps every scan's time."""
+
+    def __init__(self, repo: str, pids: set[int], per_round: int, gap: float) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _WARM, repo, *map(str, sorted(pids))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            raise SystemExit(f"the warm scanner of {repo} did not start")
+        self.per_round = per_round
+        self.gap = gap
+        self.samples: list[float] = []
+
+    def __call__(self, pids: set[int]) -> tuple[float, int]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{self.per_round} {self.gap}\n")
+        self.proc.stdin.flush()
+        took: list[float] = []
+        seen = 0
+        for _ in range(self.per_round):
+            t, n = self.proc.stdout.readline().split()
+            took.append(float(t))
+            seen = int(n)
+        self.samples += took
+        return statistics.median(took), seen
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=30)
 
 
 def psutil_tool(pids: set[int]) -> tuple[float, int]:
@@ -101,43 +157,38 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def run(n: int, rounds: int, churn: float, warm_per_round: int, gap: float) -> dict[str, list[float]]:
+def run(
+    n: int, rounds: int, churn: float, warm_per_round: int, gap: float, before: str | None
+) -> dict[str, list[float]]:
     with connections(n, lifetime=1800) as worker_pids, churning(churn):
         pids = set(worker_pids)
         expected = 2 * n + len(pids)
-        scanner = Scanner(NetlinkSource())
-        scanner.scan()
-        time.sleep(gap)
-
-        def warm(pids: set[int]) -> tuple[float, int]:
-            took: list[float] = []
-            seen = 0
-            for i in range(warm_per_round):
-                if i:
-                    time.sleep(gap)
-                start = time.perf_counter()
-                snap = scanner.scan()
-                took.append(time.perf_counter() - start)
-                seen = sum(1 for r in snap.rows.values() if r.pid in pids)
-                warm_samples.extend(took[-1:])
-            return statistics.median(took), seen
-
-        warm_samples: list[float] = []
-        tools: dict[str, Tool] = {"loopgui warm": warm, "loopgui cold": cold, "psutil": psutil_tool}
+        warm = {"loopgui warm": Warm(REPO, pids, warm_per_round, gap)}
+        tools: dict[str, Tool] = {"loopgui warm": warm["loopgui warm"], "loopgui cold": cold_tool(REPO)}
+        if before:
+            warm["before warm"] = Warm(before, pids, warm_per_round, gap)
+            tools["before warm"] = warm["before warm"]
+            tools["before cold"] = cold_tool(before)
+        tools["psutil"] = psutil_tool
         if shutil.which("ss"):
             tools["ss -tanp"] = ss_tool
         if shutil.which("lsof"):
             tools["lsof"] = lsof_tool
         samples: dict[str, list[float]] = {name: [] for name in tools}
         names = list(tools)
-        for r in range(rounds):
-            order = names[r % len(names) :] + names[: r % len(names)]
-            for name in order:
-                took, seen = tools[name](pids)
-                if seen != expected:
-                    raise SystemExit(f"{name} saw {seen} of the {expected} fixture sockets (round {r + 1})")
-                samples[name].append(took)
-        samples["loopgui warm"] = warm_samples
+        try:
+            for r in range(rounds):
+                order = names[r % len(names) :] + names[: r % len(names)]
+                for name in order:
+                    took, seen = tools[name](pids)
+                    if seen != expected:
+                        raise SystemExit(f"{name} saw {seen} of the {expected} fixture sockets (round {r + 1})")
+                    samples[name].append(took)
+        finally:
+            for w in warm.values():
+                w.close()
+        for name, w in warm.items():
+            samples[name] = w.samples
         return samples
 
 
@@ -146,34 +197,40 @@ def ms(seconds: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], parents=[_pre])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--churn", type=float, default=100.0, help="outside churn, connections/s (0: quiet only)")
     parser.add_argument("--warm", type=int, default=5, help="warm scans per round")
     parser.add_argument("--gap", type=float, default=0.25, help="seconds between two warm scans")
+    parser.add_argument("--before", default=None, metavar="PATH", help="also measure the loopgui in this checkout")
     args = parser.parse_args()
     load = os.getloadavg()
     print(
         f"python {sys.version.split()[0]}, psutil {psutil.__version__}, {psutil.cpu_count()} cores, "
-        f"load {load[0]:.1f}; loopgui from {REPO}"
+        f"load {load[0]:.1f}; loopgui from {REPO}" + (f", before: {args.before}" if args.before else "")
     )
     print("times in ms: median (p95; min-max) over the rounds; warm: every warm scan")
     for n in args.sizes:
         for churn in [0.0, args.churn] if args.churn > 0 else [0.0]:
-            samples = run(n, args.rounds, churn, args.warm, args.gap)
+            samples = run(n, args.rounds, churn, args.warm, args.gap, args.before)
             warm = statistics.median(samples["loopgui warm"])
             label = f"{n:,} connections, " + (f"churn {churn:g}/s" if churn else "quiet")
             print(f"-- {label}")
             for name, values in samples.items():
                 med = statistics.median(values)
                 ratio = "" if name.startswith("loopgui") else f"  {med / warm:.1f}x loopgui warm"
+                if name == "before cold":
+                    ratio = f"  {med / statistics.median(samples['loopgui cold']):.1f}x loopgui cold"
                 print(
                     f"   {name:<13} {ms(med):>7} ({ms(p95(values))}; {ms(min(values))}-{ms(max(values))}; "
                     f"n={len(values)}){ratio}",
                     flush=True,
                 )
-            print(f"   warm p95 / median = {p95(samples['loopgui warm']) / warm:.2f}", flush=True)
+            for name in ("loopgui warm", "before warm"):
+                if name in samples:
+                    ratio = p95(samples[name]) / statistics.median(samples[name])
+                    print(f"   {name}: p95 / median = {ratio:.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def netlink_with(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, messages: byte
     source = NetlinkSource(proc=str(tmp_path))
 
     def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
-        if family == socket.AF_INET and protocol == 6:
+        if family in (socket.AF_UNSPEC, socket.AF_INET) and protocol == 6:
             parse_diag_messages(messages + DONE, 6, out)
 
     monkeypatch.setattr(source, "dump", dump)

@@ -267,7 +267,7 @@ def test_netlink_source_reports_incomplete_reply(monkeypatch: pytest.MonkeyPatch
     source = NetlinkSource(proc=str(tmp_path))
 
     def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
-        if family == socket.AF_INET and protocol == 6:
+        if family in (socket.AF_UNSPEC, socket.AF_INET) and protocol == 6:
             parse_diag_messages(diag_msg(socket.AF_INET, 10, 22, 0, "0.0.0.0", "0.0.0.0", 0), 6, out)
             raise NetlinkReplyError("cut short")
 

@@ -171,7 +171,7 @@ def _source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, messages: list[byte
     source = NetlinkSource(proc=str(tmp_path), clock=clock)
 
     def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
-        if family == socket.AF_INET and protocol == 6:
+        if family in (socket.AF_UNSPEC, socket.AF_INET) and protocol == 6:
             netlink.parse_diag_messages(b"".join(messages) + DONE, 6, out)
 
     monkeypatch.setattr(source, "dump", dump)
@@ -235,3 +235,25 @@ def test_long_runs_and_interleaved_lengths_read_the_same(pattern: list[int]) -> 
     assert out == _reference_parse(buf, 6) and len(out) == len(pattern)
     with pytest.raises(netlink.NetlinkReplyError):
         netlink.parse_diag_messages(buf + buf[:50], 6, {})  # cut short after a run: still noticed
+
+
+def test_one_tcp_request_for_both_families() -> None:
+    req = netlink.build_request(socket.AF_UNSPEC, 6, 9)
+    length, kind, flags, seq, _ = struct.unpack_from("=IHHII", req)
+    assert (length, kind, flags, seq) == (len(req), netlink.TCPDIAG_GETSOCK, 0x301, 9) and length == 16 + 60
+    assert req[16] == socket.AF_UNSPEC and struct.unpack_from("=I", req, 16 + 52)[0] == netlink.ALL_STATES
+    # its replies (message type 18) read like the others
+    reply = diag_msg(socket.AF_INET6, 10, 443, 0, "::", "::", 5, kind=netlink.TCPDIAG_GETSOCK)
+    out: dict[bytes, tuple[int, int]] = {}
+    assert netlink.parse_diag_messages(reply + DONE, 6, out) is True and list(out.values()) == [(10, 5)]
+
+
+def test_a_socketless_process_whose_descriptors_change_is_not_read(tmp_path: Path) -> None:
+    fake_proc(tmp_path, {10: {3: "socket:[111]"}, 20: {3: "/dev/null"}})
+    owners = InodeOwners(str(tmp_path))
+    owners.refresh({111})
+    before = owners.walks
+    fake_proc(tmp_path, {20: {3: "/dev/null", 4: "/dev/zero"}})
+    assert owners.refresh({111}) == {111: 10} and owners.walks == before  # nothing new to look for: no read
+    fake_proc(tmp_path, {20: {3: "/dev/null", 4: "/dev/zero", 5: "socket:[222]"}})
+    assert owners.refresh({111, 222})[222] == 20  # it opened a socket: found at once (it changed lately)

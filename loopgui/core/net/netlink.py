@@ -23,6 +23,7 @@ import struct
 from collections.abc import Callable
 
 NETLINK_SOCK_DIAG = 4
+TCPDIAG_GETSOCK = 18  # the older request: every TCP socket of both families in one walk of the kernel's table
 SOCK_DIAG_BY_FAMILY = 20
 SOCK_DESTROY = 21
 NLMSG_ERROR = 2
@@ -38,6 +39,8 @@ ALL_STATES = 0xFFE  # states 1..11; the kernel adds request sockets itself when 
 
 NLMSGHDR = struct.Struct("=IHHII")
 REQ_HEAD = struct.Struct("=BBBBI")  # inet_diag_req_v2 before its sockid
+# struct inet_diag_req (the older request): family, src_len, dst_len, ext, sockid (48), states, dbs
+_COMPAT_REQ = struct.Struct("=BBBB48xII")
 RTATTR = struct.Struct("=HH")
 DIAG_MSG_SIZE = 72
 _PORTS = struct.Struct("!HH")
@@ -111,7 +114,15 @@ def request(kind: int, flags: int, family: int, protocol: int, states: int, seq:
 
 
 def build_request(family: int, protocol: int, seq: int, states: int = ALL_STATES) -> bytes:
-    """Dump every socket of one family and protocol in ``states`` (all of them by default)."""
+    """Dump every socket of one family and protocol in ``states`` (all of them by default).  Family AF_UNSPEC
+    with TCP: the older ``TCPDIAG_GETSOCK`` request, which dumps IPv4 and IPv6 TCP sockets in one walk of the
+    kernel's connection table (each inet_diag_req_v2 dump walks all of it for one family); its replies have the
+    same layout with message type 18."""
+    if family == socket.AF_UNSPEC and protocol == socket.IPPROTO_TCP:
+        payload = _COMPAT_REQ.pack(socket.AF_UNSPEC, 0, 0, 0, states, 0)
+        return NLMSGHDR.pack(NLMSGHDR.size + len(payload), TCPDIAG_GETSOCK, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + (
+            payload
+        )
     return request(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, family, protocol, states, seq)
 
 
@@ -171,7 +182,7 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
             ends = b""
         if length < 16 or off + length > end:
             raise NetlinkReplyError(f"netlink message of {length} bytes at offset {off} of {end}")
-        if kind == SOCK_DIAG_BY_FAMILY:
+        if kind in (SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK):
             if length < minimum:
                 raise NetlinkReplyError(f"socket message of {length} bytes is too short")
             prefix = prefixes.get(family)
@@ -191,7 +202,7 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
             for m_length, m_kind, family, state, ends, inode in _run_struct(length).iter_unpack(
                 memoryview(buf)[off : off + count * length]
             ):
-                if m_length != length or m_kind != SOCK_DIAG_BY_FAMILY:
+                if m_length != length or m_kind != kind:
                     break
                 prefix = prefixes.get(family)
                 key = (prefix if prefix is not None else bytes((protocol & 0xFF, family & 0xFF))) + ends

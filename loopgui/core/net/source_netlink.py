@@ -16,6 +16,7 @@ import errno
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 
@@ -58,7 +59,19 @@ class InodeOwners:
         self.unreadable: set[int] = set()
         self.pids: set[int] = set()
         self.walks = 0  # descriptor tables read, for tests and benchmarks
+        self._counts: dict[int, int] = {}  # this scan's descriptor counts
         self._stat_counts = _stat_counts_fds(proc)
+
+    def walk_all(self, should_stop: StopCheck = never) -> None:
+        """Read every process's descriptors (what the first :meth:`refresh` does), so that it can run beside the
+        kernel's dump; the refresh after it then finds every count as it was read here."""
+        for name in os.listdir(self._proc):
+            if should_stop():
+                return
+            if _plain_number(name, 10):
+                pid = int(name)
+                if pid not in self._fd_counts and pid not in self.unreadable:
+                    self._walk(pid)
 
     def refresh(self, wanted: set[int], should_stop: StopCheck = never) -> dict[int, int]:
         self._scans += 1
@@ -70,15 +83,22 @@ class InodeOwners:
         self.unreadable &= pids
         walked: set[int] = set()
         first = self._scans == 1
+        self._counts = counts = {}
         for pid in pids:
             if pid in self.unreadable:
                 continue
             if should_stop():
                 raise ScanCancelled
             count = self._fd_count(pid)
-            if count is not None and self._fd_counts.get(pid) != count:
-                self._walk(pid)
-                walked.add(pid)
+            if count is None:
+                continue
+            counts[pid] = count
+            if self._fd_counts.get(pid) != count:
+                # Read again only processes that hold sockets: one that held none and now holds a new one is
+                # found by the search below (it looks at recently changed processes first).
+                if first or self._inodes_of.get(pid):
+                    self._walk(pid)
+                    walked.add(pid)
                 if not first:
                     self._active[pid] = self._scans
         # A number whose process ended and went to another program between two scans, with as many descriptors:
@@ -112,7 +132,7 @@ class InodeOwners:
             return
         recent = self._scans - RECENT_SCANS
         holders = {pid for pid, inodes in self._inodes_of.items() if inodes}
-        counts = self._fd_counts
+        counts = self._counts
         active = self._active
 
         def likely(pid: int) -> tuple[int, int, int]:
@@ -243,18 +263,22 @@ def _stat_counts_fds(proc: str) -> bool:
         return False
 
 
+_NO_COMPAT = frozenset({errno.EOPNOTSUPP, errno.ENOENT, errno.EINVAL})  # the older request is not there
+
 _STATE_OF = tuple(TCP_STATE_NAMES[i] or "NONE" for i in range(len(TCP_STATE_NAMES))) + ("NONE",) * 243
 
 
 class NetlinkSource:
     name = "netlink"
 
+    # TCP of both families in one dump (the kernel walks its whole connection table for each TCP dump, however
+    # few of the sockets are this system's own); where the older request is refused, one dump per family
     _QUERIES = (
-        (socket.AF_INET, 6),
-        (socket.AF_INET6, 6),
+        (socket.AF_UNSPEC, 6),
         (socket.AF_INET, 17),
         (socket.AF_INET6, 17),
     )
+    _TCP_BY_FAMILY = ((socket.AF_INET, 6), (socket.AF_INET6, 6))
 
     def __init__(
         self, proc: str = "/proc", owner_recheck: float = 5.0, clock: Callable[[], float] = time.monotonic
@@ -264,12 +288,15 @@ class NetlinkSource:
         self._owners = InodeOwners(proc, clock)
         self._build = RowBuilder()
         self._seq = 0
+        self._queries: tuple[tuple[int, int], ...] = self._QUERIES
         self._buf = bytearray(1 << 18)
         self._clock = clock
         self.owner_recheck = owner_recheck
         self._last_raw: dict[bytes, tuple[int, int]] | None = None
         self._last: tuple[dict[bytes, SocketRow], SourceResult] | None = None
         self._owners_read_at = float("-inf")
+        self._first = True
+        self.parallel_first_walk = False  # beside the dump: not measurably faster on 2 busy cores (bench/README.md)
 
     def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
         """Ask the kernel for every socket of one family and protocol (one socket per dump: a broken dump
@@ -286,7 +313,9 @@ class NetlinkSource:
     def _dump_all(self, should_stop: StopCheck) -> tuple[dict[bytes, tuple[int, int]], list[str]]:
         raw: dict[bytes, tuple[int, int]] = {}
         problems: list[str] = []
-        for family, protocol in self._QUERIES:
+        queries = list(self._queries)
+        while queries:
+            family, protocol = queries.pop(0)
             if should_stop():
                 raise ScanCancelled
             for attempt in range(1, ATTEMPTS + 1):
@@ -294,6 +323,11 @@ class NetlinkSource:
                 try:
                     self.dump(family, protocol, part)
                 except NetlinkReplyError as exc:
+                    if family == socket.AF_UNSPEC and not part and exc.code in _NO_COMPAT:
+                        log.info("one TCP dump for both families refused (%s); one per family", exc)
+                        self._queries = self._TCP_BY_FAMILY + self._QUERIES[1:]
+                        queries[:0] = self._TCP_BY_FAMILY
+                        break
                     if exc.code in TRANSIENT and attempt < ATTEMPTS:
                         if part is raw:
                             raw.clear()
@@ -317,7 +351,18 @@ class NetlinkSource:
         return raw, problems
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
-        raw, problems = self._dump_all(should_stop)
+        walker = None
+        if self._first and self.parallel_first_walk:
+            # the first scan reads every process: do it while the kernel builds its dump (its work and the reads
+            # of the descriptor links both run outside the GIL)
+            walker = threading.Thread(target=self._owners.walk_all, args=(should_stop,), name="loopgui-fd-walk")
+            walker.start()
+        self._first = False
+        try:
+            raw, problems = self._dump_all(should_stop)
+        finally:
+            if walker is not None:
+                walker.join()
         last = self._last
         if (
             not problems
