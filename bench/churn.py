@@ -20,6 +20,11 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.fixture import stop
 
 
 def churn(rate: float, lifetime: float) -> None:
@@ -68,13 +73,7 @@ def churning(rate: float, lifetime: float = 600.0) -> Iterator[int | None]:
             raise RuntimeError("the churn process did not start")
         yield proc.pid
     finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop([proc])
 
 
 def main() -> None:
