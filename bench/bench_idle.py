@@ -2,8 +2,9 @@
 
     python bench/bench_idle.py --seconds 60 --rounds 3
 
-Runs in a network namespace of its own (``unshare -n``, as root; elsewhere in this one) holding 7 loopback
-connections and one listener (15 sockets), so other programs' sockets do not change under the measurement.  Each
+Runs in network and PID namespaces of its own (``unshare -n -p -f --mount-proc``, as root; elsewhere in these)
+holding 7 loopback connections and one listener (15 sockets), so other programs' sockets and processes do not
+change under the measurement (``--no-isolate``: the machine as it is, other processes included).  Each
 round starts the window (offscreen, default 1 s refresh) and ``loopgui record`` (1 s interval) one after the other,
 each with a fresh home folder, lets it settle for ``--settle`` seconds, then reads its CPU time (user + system, all
 threads) over ``--seconds`` seconds.  ``--repo PATH`` measures another checkout (before/after figures).
@@ -102,6 +103,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repo", default=str(HERE.parent))
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-isolate", action="store_true", help="network namespace only, all processes seen")
     args = parser.parse_args()
     if args.inside or os.geteuid() != 0 or not shutil.which("unshare"):
         inside(args)
@@ -109,7 +111,8 @@ def main() -> None:
     own = [a for a in sys.argv[1:] if a != "--inside"]
     script = 'ip link set lo up && exec "$@"'
     cmd = [sys.executable, os.path.abspath(__file__), "--inside", *own]
-    subprocess.run(["unshare", "-n", "sh", "-c", script, "sh", *cmd], check=True)
+    spaces = ["-n"] if args.no_isolate else ["-n", "-p", "-f", "--mount-proc"]
+    subprocess.run(["unshare", *spaces, "sh", "-c", script, "sh", *cmd], check=True)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,10 @@ listener) with its owner's PID, or the run stops.  Each size runs quiet and, wit
 another process opens and closes R loopback connections a second.  ``--before PATH`` adds the loopgui of another
 checkout (an older commit) as two more tools, interleaved with the others: before/after figures from one run,
 which a shared, busy machine cannot give from two runs.
+
+As root it runs in network and PID namespaces of its own (``unshare -n -p -f --mount-proc``): every tool sees the
+fixture's sockets and processes only, not those of whatever else runs on the machine (``--no-isolate``: the
+machine as it is).  The kernel still walks its one connection table, other namespaces' sockets included.
 """
 
 from __future__ import annotations
@@ -196,6 +200,16 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f}" if seconds >= 0.1 else f"{seconds * 1000:.1f}"
 
 
+def isolate() -> bool:
+    """Run this benchmark again in network and PID namespaces of its own (root only); False when it cannot."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    cmd = [sys.executable, os.path.abspath(__file__), "--inside", *sys.argv[1:]]
+    script = 'ip link set lo up && exec "$@"'
+    subprocess.run(["unshare", "-n", "-p", "-f", "--mount-proc", "sh", "-c", script, "sh", *cmd], check=True)
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000])
@@ -204,11 +218,17 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=5, help="warm scans per round")
     parser.add_argument("--gap", type=float, default=0.25, help="seconds between two warm scans")
     parser.add_argument("--before", default=None, metavar="PATH", help="also measure the loopgui in this checkout")
+    parser.add_argument("--no-isolate", action="store_true", help="do not run in namespaces of its own")
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not (args.inside or args.no_isolate) and isolate():
+        return
     load = os.getloadavg()
     print(
         f"python {sys.version.split()[0]}, psutil {psutil.__version__}, {psutil.cpu_count()} cores, "
-        f"load {load[0]:.1f}; loopgui from {REPO}" + (f", before: {args.before}" if args.before else "")
+        f"load {load[0]:.1f}; loopgui from {REPO}"
+        + (f", before: {args.before}" if args.before else "")
+        + ("; own network and PID namespaces" if args.inside else "")
     )
     print("times in ms: median (p95; min-max) over the rounds; warm: every warm scan")
     for n in args.sizes:
