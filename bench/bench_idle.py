@@ -7,7 +7,8 @@ holding 7 loopback connections and one listener (15 sockets), so other programs'
 change under the measurement (``--no-isolate``: the machine as it is, other processes included).  Each
 round starts the window (offscreen, default 1 s refresh) and ``loopgui record`` (1 s interval) one after the other,
 each with a fresh home folder, lets it settle for ``--settle`` seconds, then reads its CPU time (user + system, all
-threads) over ``--seconds`` seconds.  ``--repo PATH`` measures another checkout (before/after figures).
+threads) over ``--seconds`` seconds.  ``--before PATH`` measures another checkout in the same rounds
+(before/after figures from one run).
 """
 
 from __future__ import annotations
@@ -77,18 +78,24 @@ def measure(cmd: list[str], repo: str, settle: float, seconds: float) -> float:
 def inside(args: argparse.Namespace) -> None:
     held = hold_sockets()
     repo = os.path.abspath(args.repo)
-    targets = {
-        "window": [sys.executable, "-m", "loopgui"],
-        "record": [sys.executable, "-m", "loopgui", "record", "--interval", "1"],
-    }
+    window = [sys.executable, "-m", "loopgui"]
+    record = [sys.executable, "-m", "loopgui", "record", "--interval", "1"]
+    targets = {"window": (window, repo), "record": (record, repo)}
+    if args.before:
+        before = os.path.abspath(args.before)
+        targets |= {"before window": (window, before), "before record": (record, before)}
     results: dict[str, list[float]] = {name: [] for name in targets}
     for _ in range(args.rounds):
-        for name, cmd in targets.items():
-            results[name].append(measure(cmd, repo, args.settle, args.seconds))
-    print(f"loopgui from {repo}; {len(held)} sockets; {args.rounds} rounds of {args.seconds:g} s")
+        for name, (cmd, where) in targets.items():
+            results[name].append(measure(cmd, where, args.settle, args.seconds))
+    print(
+        f"loopgui from {repo}"
+        + (f", before: {args.before}" if args.before else "")
+        + f"; {len(held)} sockets; {args.rounds} rounds of {args.seconds:g} s; load {os.getloadavg()[0]:.1f}"
+    )
     for name, values in results.items():
         print(
-            f"   {name:<7} {statistics.median(values):.2f}% of a core "
+            f"   {name:<13} {statistics.median(values):.2f}% of a core "
             f"(min {min(values):.2f}, max {max(values):.2f}; {', '.join(f'{v:.2f}' for v in values)})",
             flush=True,
         )
@@ -102,6 +109,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repo", default=str(HERE.parent))
+    parser.add_argument("--before", default=None, metavar="PATH", help="also measure this checkout, interleaved")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-isolate", action="store_true", help="network namespace only, all processes seen")
     args = parser.parse_args()
