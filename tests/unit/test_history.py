@@ -119,15 +119,31 @@ def test_a_crashed_session_is_closed_at_its_last_scan_by_the_next_recorder(db: P
     first = recorder(db)
     feed = Feed(first)
     feed([row(3000, pid=812, program="node")], T0)
-    feed([row(3000, pid=812, program="node")], T0 + 5)
+    feed([row(3000, pid=812, program="node")], T0 + 5)  # nothing changed: not written (see the next test)
+    feed([row(3000, pid=812, program="node")], T0 + 5 + history.HEARTBEAT_EVERY)  # the heartbeat is written
     first._lock.release()  # the process died: the OS drops its lock, nothing else is written
     assert first._conn is not None
     first._conn.close()
     second = recorder(db)
     Feed(second)([], T0 + 100)
     (span,) = HistoryReader(db).port_history(3000)
-    assert (span.open, span.last_seen) == (False, T0 + 5)
+    assert (span.open, span.last_seen) == (False, T0 + 5 + history.HEARTBEAT_EVERY)
     second.close()
+
+
+def test_scans_that_change_nothing_write_nothing_but_date_a_later_close(db: Path) -> None:
+    rec = recorder(db)
+    feed = Feed(rec)
+    feed([row(3000, pid=812, program="node")], T0)
+    assert rec._conn is not None
+    writes = rec._conn.total_changes
+    for i in range(1, 10):
+        feed([row(3000, pid=812, program="node")], T0 + i)
+    assert rec._conn.total_changes == writes and rec.written == 10  # idle: no history write
+    feed([], T0 + 10)
+    rec.close()
+    (span,) = HistoryReader(db).port_history(3000)
+    assert span.last_seen == T0 + 9  # the last scan that saw it, though that scan wrote nothing
 
 
 def test_a_damaged_file_is_moved_aside_with_a_notice_and_recording_goes_on(db: Path) -> None:

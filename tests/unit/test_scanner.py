@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loopgui.core.net import scanner as scanner_mod
 from loopgui.core.net.scanner import (
     InodeOwners,
     NetlinkReplyError,
@@ -174,7 +173,7 @@ def test_unreadable_process_is_counted(tmp_path: Path, monkeypatch: pytest.Monke
         return call
 
     for name in ("stat", "listdir", "open"):
-        monkeypatch.setattr(scanner_mod.os, name, refusing(getattr(os, name)))
+        monkeypatch.setattr(os, name, refusing(getattr(os, name)))
     owners = InodeOwners(str(tmp_path))
     assert owners.refresh({111, 222}) == {111: 10}
     assert owners.unreadable == {20}
@@ -268,7 +267,7 @@ def test_netlink_source_reports_incomplete_reply(monkeypatch: pytest.MonkeyPatch
     source = NetlinkSource(proc=str(tmp_path))
 
     def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
-        if family == socket.AF_INET and protocol == 6:
+        if family in (socket.AF_UNSPEC, socket.AF_INET) and protocol == 6:
             parse_diag_messages(diag_msg(socket.AF_INET, 10, 22, 0, "0.0.0.0", "0.0.0.0", 0), 6, out)
             raise NetlinkReplyError("cut short")
 

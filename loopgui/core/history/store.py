@@ -75,6 +75,7 @@ REOPEN_EVERY = 30.0  # seconds between two attempts to start recording when anot
 CHECKPOINT_EVERY = 2.0  # seconds between two background checkpoints of the write-ahead log
 WAL_POKE_BYTES = 4 * 1024 * 1024  # ... or sooner when the log is larger than this
 SCHEMA_VERSION = "1"
+HEARTBEAT_EVERY = 30.0  # seconds between two writes while nothing changes (only the session's last-scan time)
 
 # The states worth remembering; every other state counts as the one before it (SYN_SENT etc. are moments).
 LISTENING = "listening"
@@ -538,6 +539,7 @@ class Recorder:
         self._programs: dict[int, tuple[str, float | None, int]] = {}  # pid -> (name, start, programs.id)
         self._prev_rows: Mapping[bytes, SocketRow] | None = None
         self._prev_taken = 0.0
+        self._last_write = 0.0  # taken_at of the last snapshot written
         self._next_prune = 0.0
         self._next_program_sweep = 0.0
         self._inserted = 0  # sockets written since the last pruning step
@@ -598,7 +600,15 @@ class Recorder:
         try:
             if clear:
                 self._clear_all()
+            quiet = self._prev_rows is not None and snapshot.diff.empty and not clear
+            if quiet and 0 <= snapshot.taken_at - self._last_write < HEARTBEAT_EVERY:
+                # nothing changed: no write (the time is kept, so a later close is dated by this scan)
+                self._prev_taken = snapshot.taken_at
+                self._prev_rows = snapshot.rows
+                self.written += 1
+                return
             self._write(snapshot)
+            self._last_write = snapshot.taken_at
         except sqlite3.Error as exc:
             self._on_error(exc)
             return
