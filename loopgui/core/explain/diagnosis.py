@@ -231,7 +231,7 @@ def _no_endpoint(found: FindResult, text: str) -> Diagnosis:
             headline=f"The message says {found.kind.plain}, but not which port.",
             verdict=Verdict.UNKNOWN,
             kind=found.kind,
-            findings=(Finding(_KIND_MEANING[found.kind]),),
+            findings=_meaning(found.kind),
             next_steps=(
                 "Paste the whole error message: the address often stands a few lines further down.",
                 "Or type the address and port yourself, for example 127.0.0.1:3000.",
@@ -262,7 +262,7 @@ def _host_without_port(found: FindResult, text: str) -> Diagnosis:
         Finding(f"{what} when connecting to the computer “{host}”. The message names the computer but not the port."),
     ]
     if found.kind is not None:
-        findings.append(Finding(_KIND_MEANING[found.kind]))
+        findings.extend(_meaning(found.kind))
     program, usual = found.port_hint
     steps = ["Look in the program's settings or the full error output for the port it tried to use."]
     if program:
@@ -389,6 +389,12 @@ def _name_not_found(found: FindResult, text: str, env: Environment) -> Diagnosis
         problems=found.problems,
         text=text if isinstance(text, str) else "",
     )
+
+
+def _meaning(kind: ErrorKind | None) -> tuple[Finding, ...]:
+    """What the kind of error means, when there are words for it yet (not_available and family have none so far)."""
+    meaning = _KIND_MEANING.get(kind) if kind is not None else None
+    return (Finding(meaning),) if meaning else ()
 
 
 _KIND_MEANING = {
@@ -721,7 +727,7 @@ class _Builder:
             )
         )
         if self.kind is not None:
-            self.findings.append(Finding(_KIND_MEANING[self.kind]))
+            self.findings.extend(_meaning(self.kind))
         self.add_known_use()
         self.steps += [
             f"Check that the address {self.ep.display} is right (a typing error in a name or number is common).",
@@ -845,7 +851,7 @@ class _Builder:
                 self.steps.append("Try again now: the program is there.")
                 return self.result(f"{main.name} is listening on port {self.port} now.", Verdict.INFO, holders)
             if self.kind in (ErrorKind.TIMEOUT, ErrorKind.RESET):
-                self.findings.insert(0, Finding(_KIND_MEANING[self.kind]))
+                self.findings[0:0] = _meaning(self.kind)
                 self.steps += [
                     f"{main.name} may be busy or stuck: wait a little and try again.",
                     "If it keeps happening, restart that program.",
@@ -999,7 +1005,7 @@ class _Builder:
         headline = f"Nothing on this computer is listening on port {p} right now."
         self.findings += self.earlier()
         if self.kind in (ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.UNREACHABLE):
-            self.findings.append(Finding(_KIND_MEANING[self.kind]))
+            self.findings.extend(_meaning(self.kind))
         hidden = [r for r in self.listeners if r.pid is None]
         if self.listeners and not self.tcp_listeners:
             udp = self.holders(self.listeners)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import bisect
 import enum
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib import resources
 
 MAX_TEXT = 1_000_000  # characters read from a paste; the rest is ignored (and said so)
 MAX_MATCHES = 10_000  # matches read per pattern: a paste with more addresses than that is not an error message
@@ -27,6 +29,8 @@ class ErrorKind(str, enum.Enum):
     RESET = "reset"
     UNREACHABLE = "unreachable"
     NOT_FOUND = "not_found"
+    NOT_AVAILABLE = "not_available"  # EADDRNOTAVAIL: an address this computer does not have
+    FAMILY = "family"  # EAFNOSUPPORT: an address family (usually IPv6) the system does not support
 
     @property
     def plain(self) -> str:
@@ -41,6 +45,8 @@ _KIND_PLAIN = {
     ErrorKind.RESET: "the connection was cut off",
     ErrorKind.UNREACHABLE: "the other computer could not be reached",
     ErrorKind.NOT_FOUND: "a computer name could not be found",
+    ErrorKind.NOT_AVAILABLE: "the address is not one of this computer's",
+    ErrorKind.FAMILY: "the kind of address is not supported",
 }
 
 # -- error kinds ---------------------------------------------------------------------------------------------------
@@ -61,13 +67,35 @@ _ERRNO_KINDS: dict[str, ErrorKind] = {
     **dict.fromkeys(("113", "101", "65", "51", "10065", "10051", "-113", "-101", "-65", "-51"), ErrorKind.UNREACHABLE),
     **dict.fromkeys(("11001", "-2", "-3", "-5", "-3008", "-3001"), ErrorKind.NOT_FOUND),
 }
+
+
+def _load_words(name: str) -> dict[str, object]:
+    data = json.loads(resources.files("loopgui.resources").joinpath(name).read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+# Generated from the catalogs in resources/error_words/ (resources/generate_error_words.py) and from glibc's own
+# translations (resources/make_strerror_table.py): names, numbers and texts of each kind as the software prints them.
+_ERROR_WORDS = _load_words("error_words.json")
+_STRERROR = _load_words("strerror_l10n.json")
+
+
+def _catalog_numbers() -> dict[str, ErrorKind]:
+    numbers = _ERROR_WORDS["numbers"]
+    assert isinstance(numbers, dict)
+    return {n: ErrorKind(kind) for kind, ns in numbers.items() for n in ns}
+
+
+for _number, _kind in _catalog_numbers().items():
+    _ERRNO_KINDS.setdefault(_number, _kind)  # the list above decides where it says otherwise
 _SHORT_NOT_FOUND = frozenset(("-2", "-3", "-5"))  # only after "errno": "code -2" alone says too little
 # Patterns whose group "n" is an error number: "[Errno 111]", "os error 98", "(111: Connection refused)", "(10061)",
 # and the distinctive Windows numbers standing alone.
 _ERRNO_RES: tuple[re.Pattern[str], ...] = (
     *(re.compile(w + r"[ :=#]{0,3}(?P<n>-?\d{1,5})(?![\d.:])") for w in _ERRNO_WORDS),
     re.compile(r"\((?P<n>\d{2,5})(?:\)|:)"),
-    re.compile(r"(?P<n>100(?:48|61|13|60|54|65|51)|11001)(?![\w:.])"),
+    re.compile(r"(?P<n>100(?:48|61|13|60|54|65|51|49|47)|11001)(?![\w:.])"),
 )
 
 
@@ -200,6 +228,54 @@ _KIND_RES: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
 _KIND_ORDER = list(ErrorKind)
 
 
+def _catalog_phrases() -> tuple[tuple[str, ErrorKind, int], ...]:
+    """(words, kind, strength) from the catalogs: names are as strong as an error code, texts as words; glibc's
+    texts in every language it is translated to.  Lower case, one space for any white space, straight apostrophes."""
+    out: dict[str, tuple[ErrorKind, int]] = {}
+    for part, strength in (("names", 3), ("texts", 2)):
+        table = _ERROR_WORDS[part]
+        assert isinstance(table, dict)
+        for kind, words in table.items():
+            for word in words:
+                out.setdefault(_squeeze(word)[0], (ErrorKind(kind), strength))
+    kinds = _STRERROR["kinds"]
+    assert isinstance(kinds, dict)
+    for kind, entries in kinds.items():
+        for entry in entries:
+            out.setdefault(_squeeze(str(entry["text"]).lower())[0].rstrip("."), (ErrorKind(kind), 2))
+    return tuple((words, kind, strength) for words, (kind, strength) in sorted(out.items()) if words)
+
+
+_SPACES = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\f": " ", "\v": " ", "\xa0": " ", "\u2019": "'"})
+_SPACE_RUN = re.compile(r"  +")
+
+
+def _squeeze(text: str) -> tuple[str, list[int], list[int]]:
+    """``text`` with every run of white space as one space (a kind phrase broken across lines is still found), and
+    the map back: (squeezed, where each removed run starts in the squeezed text, characters removed up to there)."""
+    spaced = text.translate(_SPACES)
+    at: list[int] = []
+    removed: list[int] = []
+    parts: list[str] = []
+    last = gone = 0
+    for m in _SPACE_RUN.finditer(spaced):
+        parts.append(spaced[last : m.start() + 1])
+        gone += m.end() - m.start() - 1
+        at.append(m.start() + 1 - (gone - (m.end() - m.start() - 1)))
+        removed.append(gone)
+        last = m.end()
+    parts.append(spaced[last:])
+    return "".join(parts), at, removed
+
+
+def _unsqueeze(pos: int, at: list[int], removed: list[int]) -> int:
+    i = bisect.bisect_right(at, pos)
+    return pos + (removed[i - 1] if i else 0)
+
+
+_CATALOG_PHRASES = _catalog_phrases()
+
+
 @dataclass(frozen=True, slots=True)
 class _KindHit:
     kind: ErrorKind
@@ -208,8 +284,27 @@ class _KindHit:
     end: int
 
 
+def _catalog_hits(lowered: str) -> Iterator[_KindHit]:
+    """The catalogs' words, found with plain searches in the text with its white space squeezed."""
+    squeezed, at, removed = _squeeze(lowered)
+    for words, kind, strength in _CATALOG_PHRASES:
+        first, last = words[0], words[-1]
+        edge_start = first.isascii() and first.isalnum()
+        edge_end = last.isascii() and last.isalnum()
+        start = squeezed.find(words)
+        count = 0
+        while start >= 0 and count < MAX_KIND_MATCHES:
+            end = start + len(words)
+            count += 1
+            if not (edge_start and start and _wordy(squeezed[start - 1])) and not (
+                edge_end and end < len(squeezed) and _wordy(squeezed[end])
+            ):
+                yield _KindHit(kind, strength, _unsqueeze(start, at, removed), _unsqueeze(end - 1, at, removed) + 1)
+            start = squeezed.find(words, end)
+
+
 def _kind_hits(lowered: str) -> list[_KindHit]:
-    hits: list[_KindHit] = []
+    hits: list[_KindHit] = list(_catalog_hits(lowered))
     for index, m in _kind_matches(lowered):
         start = m.start()
         prev = lowered[start - 1] if start else ""
