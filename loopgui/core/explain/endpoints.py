@@ -112,7 +112,10 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         r"|dirección ya (?:está )?en uso|被占用|已占用|使用中です|既に使用されています|wird bereits verwendet"
         r"|уже используется|está en uso"
         r"|solo se permite un uso de cada dirección|une seule utilisation de chaque adresse"
-        r"|jede socketadresse",
+        r"|jede socketadresse"
+        # no free port to listen on: "Cannot find empty port in range: 7860-7860", "Ports 8080 to 8090 are all in use"
+        r"|cannot find (?:an? )?(?:empty|free|available|unused) port|no (?:empty|free|available|unused) ports?"
+        r"|are all in use",
     ),
     (ErrorKind.PERMISSION, 3, r"eacces\b|wsaeacces\b|eperm\b"),
     (
@@ -133,7 +136,7 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         r"connection refused|no connection could be made because the target machine|connect call failed"
         r"|actively refused|actively rejected|refused to connect"
         r"|refused the connection|refused connection|connection (?:to|with) [^\n]{1,200}? (?:was )?refused"
-        r"|connection was refused|connection was actively refused"
+        r"|connection was refused|connection was actively refused|connection (?:was )?rejected"
         # Chrome's "HOST refused to connect" page in other languages
         r"|n'autorise pas la connexion|a refusé la connexion|hat die verbindung abgelehnt|rechazó la conexión"
         r"|ha rifiutato la connessione|recusou a conexão|не позволяет установить соединение|接続が拒否"
@@ -336,10 +339,12 @@ def _kind_matches(lowered: str) -> Iterator[tuple[int, re.Match[str]]]:
             yield index, m
 
 
-def _choose_kind(hits: list[_KindHit]) -> ErrorKind | None:
+def _choose_kind(hits: list[_KindHit], inner: int = -1) -> ErrorKind | None:
+    """The strongest words' kind; among equally strong words, those of the cause (after .NET's " ---> ", which
+    starts the inner exception, at ``inner``) win over the wrapper's, then the earlier kind in the list."""
     if not hits:
         return None
-    best = max(hits, key=lambda h: (h.strength, -_KIND_ORDER.index(h.kind)))
+    best = max(hits, key=lambda h: (h.strength, 0 <= inner <= h.start, -_KIND_ORDER.index(h.kind)))
     return best.kind
 
 
@@ -560,6 +565,14 @@ def _f_generic(groups: tuple[str, str], points: int = 3) -> _Handler:
     return handler
 
 
+def _f_quoted_host(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # `localhost`:`5432`, "db":5432; not a JSON key such as "file_line":3218 (a word joined by "_", no dot)
+    raw = m.group("qh")
+    if "_" in raw and "." not in raw:
+        return
+    yield from _f_generic(("qh", "qp"))(text, m)
+
+
 def _f_port_on(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     # "Unable to connect to port 22 on 127.0.0.1": only an address or a dotted name counts as the host
     host = _clean_host(text[m.start("oh") : m.end("oh")])
@@ -611,6 +624,8 @@ def _f_paren_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     end = m.start()
     if end > 0 and text[end - 1] == " ":
         end -= 1
+    if end > 1 and text[end - 1] in "'\"`" and text[end - 2] in _HOST_CHARS:
+        end -= 1  # "Could not connect to '106.14.201.122' (port 22)": the host in quotes
     start = _walk_back(text, end, _IP_CHARS, 64)
     name_end = end > 0 and text[end - 1] in _HOST_CHARS  # "github.com (port 9418)": ends in a letter of no address
     if start == end and not name_end:
@@ -752,6 +767,10 @@ def _f_name(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     name = text[i:start]
     prev = text[i - 1] if i > 0 else ""
     if not name or name.lower() in _PROTOCOLS or name in _NO_HOST:
+        if not name and prev in "'\"`" and i > 1 and _wordy(text[i - 2]):
+            key = text[_walk_back(text, i - 1, _HOST_CHARS, 64) : i - 1].lower()
+            if "port" not in key:
+                return  # a quoted key of JSON or a dict: "file_line":3218 (but "port":40667 is a port)
         if name or prev == "" or prev in " \t\n'\"([=`":  # "listen tcp :8080", adb's "tcp:5037"
             yield _Cand(i, m.end(), "", _int(port_text), 2, port_text=port_text)
         return
@@ -803,6 +822,97 @@ def _f_quoted_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     yield _Cand(m.start(group), m.end(group), "", _int(m.group(group)), 1, port_text=m.group(group))
 
 
+def _f_host_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # ssh "Connection reset by ::1 port 2222", "Connection closed by 159.89.214.31 port 22", "127.0.1.1 port 9000
+    # connect failed", nc's "connectx to 127.0.0.1 port 4999": an address, "localhost" or a dotted name right before
+    # "port N" (found by its " port N"; the walk back stops at the space before the previous match)
+    end = m.start()
+    start = _walk_back(text, end, _HOST_CHARS | _IP_CHARS, 253)
+    if start == end or (start > 0 and text[start - 1] in "/@"):
+        return
+    raw = text[start:end]
+    host = _phrase_host(raw)
+    if not host or host == "*":
+        return
+    if _is_address(host) or _is_local_name(host) or ("." in host and _plausible_name(host)):
+        # ssh -v's "connect to address ::1 port 22" is one attempt of several; its last line names the host asked for
+        points = 2 if text[max(0, start - 8) : start].lower() == "address " else 3
+        yield _Cand(start, m.end(), host, _int(m.group("hpp")), points, port_text=m.group("hpp"))
+
+
+def _f_dialled_after(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # A name and port followed by the address dialled for it: Apache HttpClient "Connect to localhost:8080
+    # [localhost/127.0.0.1] failed", "localhost:8400 ([::1]:8400)" (found by its ":port [" or ":port (")
+    name_start = _walk_back(text, m.start(), _HOST_CHARS, 253)
+    name = _phrase_host(text[name_start : m.start()])
+    ip = _clean_host(m.group("dip"))
+    port = _int(m.group("dp"))
+    if not name or _is_address(name) or not ip or not _is_address(ip):
+        return
+    if name_start > 0 and (_wordy(text[name_start - 1]) or text[name_start - 1] in ".:/-\\"):
+        return
+    if m.group("dname") and m.group("dname").lower() != name.lower():
+        return  # "[other/10.0.0.1]": not the address of this name
+    if m.group("dipp") and _int(m.group("dipp")) != port:
+        return
+    if _IPV4_RE.fullmatch(ip) and not _valid_ipv4(ip):
+        return
+    yield _Cand(name_start, m.end(), ip, port, 3, named=name, port_text=m.group("dp"))
+    yield _Cand(name_start, m.start() + 1 + len(m.group("dp")), name, port, 2)
+
+
+def _f_forward(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # ssh "-L 8080:localhost:5000" / "-L8080:127.0.0.1:64296": the forward's target is what a failed "channel N:
+    # open failed" is about; otherwise it is only an address on a command line, below the error's own address
+    host = _phrase_host(m.group("fh").strip("[]"))
+    if not host:
+        return
+    failed = "open failed" in text[m.end() : m.end() + 2000].lower()
+    yield _Cand(m.start(), m.end(), host, _int(m.group("fp")), 3 if failed else 1, port_text=m.group("fp"))
+
+
+def _f_range(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # "Cannot find empty port in range: 7860-7860": the first port of the range
+    yield _Cand(m.start(), m.end(), "", _int(m.group("rp")), 2, port_text=m.group("rp"))
+
+
+def _f_slash_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # OkHttp "Failed to connect to 127.0.0.1/7912": an address, a slash and a port (a number above 128 is no
+    # network prefix such as "/24")
+    start = m.start()
+    if start > 0 and (_wordy(text[start - 1]) or text[start - 1] in "./:"):
+        return
+    port = _int(m.group("slp"))
+    if port is not None and port > 128 and _valid_ipv4(m.group("slh")):
+        yield _Cand(start, m.end(), m.group("slh"), port, 3, port_text=m.group("slp"))
+
+
+def _f_netfilter(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # the kernel's firewall log: "... SRC=192.168.1.2 DST=192.168.1.115 ... DPT=22000": the destination
+    # (worth more than the other fields of the line: "MAC=dc:1b:..." is no endpoint)
+    yield _Cand(m.start(), m.end(), m.group("nfh"), _int(m.group("nfp")), 4, port_text=m.group("nfp"))
+
+
+def _f_masked_v4(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # "Address: xxx.181.86.189:6697": an address with some of its numbers hidden, still the endpoint
+    start = m.start()
+    if start > 0 and (_wordy(text[start - 1]) or text[start - 1] in ".:/"):
+        return
+    raw = m.group("mv4")
+    parts = raw.split(".")
+    if sum(p.isdigit() for p in parts) >= 2 and not all(p.isdigit() for p in parts):
+        yield _Cand(start, m.end(), raw, _int(m.group("mv4p")), 3, port_text=m.group("mv4p"))
+
+
+def _f_two_args(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # a command given an address and a port as two words: "java -jar agent.jar 10.0.3.1 3366"
+    start = m.start()
+    if start > 0 and (_wordy(text[start - 1]) or text[start - 1] in ".:/"):
+        return
+    if _valid_ipv4(m.group("tah")):
+        yield _Cand(start, m.end(), m.group("tah"), _int(m.group("tap")), 1, port_text=m.group("tap"))
+
+
 @dataclass(frozen=True, slots=True)
 class _Finder:
     pattern: re.Pattern[str]
@@ -849,6 +959,31 @@ _FINDERS: tuple[_Finder, ...] = (
         _f_generic(("ch", "cp")),
         lowered=True,
     ),
+    _Finder(re.compile(r" port " + _PORTTOK.format("hpp")), _f_host_port, lowered=True),
+    _Finder(
+        re.compile(
+            r":(?P<dp>\d{1,6}+) [\[(](?:(?P<dname>[\w.-]{1,253}+)/)?\[?(?P<dip>[0-9A-Fa-f:.]{2,45}+)\]?"
+            r"(?::(?P<dipp>\d{1,6}+))?[\])]"
+        ),
+        _f_dialled_after,
+    ),
+    _Finder(
+        re.compile(
+            r"(?<!\S)-L ?(?:[\w.*-]{1,64}+:|\[[0-9A-Fa-f:.]{2,45}+\]:)?\d{1,6}+:"
+            r"(?P<fh>\[[0-9A-Fa-f:.%]{2,45}+\]|[\w.-]{1,253}+):(?P<fp>\d{1,6}+)(?!\.?\d)"
+        ),
+        _f_forward,
+    ),
+    _Finder(
+        re.compile(r"\bsrc=[\d.]{7,15}+ dst=(?P<nfh>" + _IPV4 + r") [^\n]{0,300}?\bdpt=(?P<nfp>\d{1,5}+)(?!\d)"),
+        _f_netfilter,
+        lowered=True,
+    ),
+    _Finder(
+        re.compile(r"range:? ?\[?(?P<rp>\d{1,5}+) ?[-–~] ?\d{1,5}+(?!\.?\d)"),
+        _f_range,
+        lowered=True,
+    ),
     _Finder(
         re.compile(r"for \"" + _QHOST.format("rh") + r"\" port " + _PORTTOK.format("rp")),
         _f_generic(("rh", "rp")),
@@ -871,7 +1006,7 @@ _FINDERS: tuple[_Finder, ...] = (
     ),
     _Finder(
         re.compile(
-            r"(?<!\S)(?:-h ?|--host[= ])"
+            r"(?<!\S)(?:-h ?|--host[= ]|--listen[= ])"
             + _HOSTTOK.format("mh")
             + r"[^\n]{0,80}? (?:-[pP] ?|--port[= ])"
             + _PORTTOK.format("mp")
@@ -880,7 +1015,7 @@ _FINDERS: tuple[_Finder, ...] = (
     ),
     _Finder(
         re.compile(r"[`'\"]" + _QHOST.format("qh") + r"[`'\"]:[`'\"]?" + _PORTTOK.format("qp")),
-        _f_generic(("qh", "qp")),
+        _f_quoted_host,
     ),
     _Finder(
         # SQL Server's JDBC driver: "The TCP/IP connection to the host localhost, port 1433 has failed"
@@ -949,6 +1084,11 @@ _FINDERS: tuple[_Finder, ...] = (
         word_start=True,
     ),
     _Finder(re.compile(r"(?P<v4>" + _IPV4 + r")\.?:" + _PORTTOK.format("v4port")), _f_v4),
+    _Finder(re.compile(r"(?P<slh>" + _IPV4 + r")/" + _PORTTOK.format("slp") + r"(?![/.\w])"), _f_slash_port),
+    _Finder(
+        re.compile(r"(?P<mv4>[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3}):" + _PORTTOK.format("mv4p")),
+        _f_masked_v4,
+    ),
     _Finder(re.compile(r"(?P<bare6>::(?:1)?|::ffff:" + _IPV4 + r"):" + _PORTTOK.format("b6p")), _f_bare6),
     _Finder(re.compile(r"\*:" + _PORTTOK.format("starport")), _f_star),
     _Finder(re.compile(r":(?:\[(?P<npb>\d{1,6}+)\]|(?P<np>\d{1,6}+)(?![.:]\d|\d))"), _f_name),
@@ -959,6 +1099,10 @@ _FINDERS: tuple[_Finder, ...] = (
         ),
         _f_port_words,
         lowered=True,
+    ),
+    _Finder(
+        re.compile(r"(?P<tah>" + _IPV4 + r") (?P<tap>\d{2,5}+)(?![\d.:\w])"),
+        _f_two_args,
     ),
     _Finder(
         # 'listen EACCES: permission denied "80"', Node's "permission denied 5000;" (a port given as a string)
@@ -1012,11 +1156,29 @@ def detect_kind(text: str, lowered: str | None = None) -> tuple[ErrorKind | None
     if lowered is None:
         lowered = _lower(_normal(text))
     hits = _kind_hits(lowered)
-    kind = _choose_kind(hits)
+    kind, kind_text = _resolve_kind(text, lowered, hits)
     if kind is None:
         return None, "", -1
-    first = next(h for h in hits if h.kind == kind)
-    return kind, _kind_text(text, hits, kind), first.start
+    first = next((h for h in hits if h.kind == kind), None)
+    return kind, kind_text, first.start if first else lowered.find(kind_text.lower())
+
+
+# Go: "lookup registry-1.docker.io on 10.0.2.3:53: read udp ...: i/o timeout": the name server did not answer, so
+# the name could not be looked up.
+_LOOKUP_ON_RE = re.compile(r"lookup [\w.-]{1,253}+ on ")
+
+
+def _resolve_kind(text: str, lowered: str, hits: list[_KindHit]) -> tuple[ErrorKind | None, str]:
+    """(kind, the words that show it).  A timeout of a name lookup at its name server is a name not found."""
+    kind = _choose_kind(hits, lowered.find(" ---> "))
+    kind_text = _kind_text(text, hits, kind)
+    if kind == ErrorKind.TIMEOUT:
+        first = next(h for h in hits if h.kind == kind)
+        line_start = lowered.rfind("\n", 0, first.start) + 1
+        lookup = _LOOKUP_ON_RE.search(lowered, max(line_start, first.start - 1000), first.start)
+        if lookup is not None:
+            return ErrorKind.NOT_FOUND, text[lookup.start() : first.end]
+    return kind, kind_text
 
 
 def _kind_text(text: str, hits: list[_KindHit], kind: ErrorKind | None) -> str:
@@ -1146,8 +1308,7 @@ def find_endpoints(text: str) -> FindResult:
     text = _normal(text)
     lowered = _lower(text)
     hits = _kind_hits(lowered)
-    kind = _choose_kind(hits)
-    kind_text = _kind_text(text, hits, kind)
+    kind, kind_text = _resolve_kind(text, lowered, hits)
     found: list[_Cand] = []
     covered = _Spans()
     bad_ports: set[str] = set()
@@ -1204,17 +1365,23 @@ def find_endpoints(text: str) -> FindResult:
     if lookup:
         name = lookup.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0] if "://" in lookup else lookup
         same = [e for e in endpoints if e.host.lower() == name.lower()]
-        if same:
+        if same and ("://" in lookup or not _default_port_only(same[0])):
             endpoints.remove(same[0])
             endpoints.insert(0, same[0])
         else:
-            host_only = lookup
+            host_only = lookup  # "Get https://index.docker.io/v1/...: lookup index.docker.io": no port was written
     else:
         named, name_of = _named_host(text, lowered)
-        if not named and not endpoints and kind in _CONNECT_KINDS:
+        if not named and not endpoints and kind in _BARE_KINDS:
             named = _bare_host(text, lowered)
+        before_kind = False
+        if not named and endpoints and kind in _CONNECT_KINDS:
+            named = _host_before_kind(text, lowered, positions)
+            before_kind = bool(named)
         if named:
             same = [e for e in endpoints if named.lower() in (e.host.lower(), e.named.lower())]
+            if before_kind:  # the host the error sentence names, as written, before an address of it
+                same.sort(key=lambda e: e.host.lower() != named.lower())
             by_name = [e for e in endpoints if e.host and not _is_address(e.host)]
             given = [e for e in by_name if name_of and e.host.lower() == name_of.lower()]
             if not given and not name_of and len(by_name) == 1 and endpoints[0] is by_name[0]:
@@ -1234,6 +1401,11 @@ def find_endpoints(text: str) -> FindResult:
     return FindResult(tuple(endpoints), tuple(problems), kind, kind_text, lookup, host_only, hint)
 
 
+def _default_port_only(endpoint: Endpoint) -> bool:
+    """A web address without a port ("https://index.docker.io/v1/"): its port is the scheme's, not written."""
+    return "://" in endpoint.text and not endpoint.text.endswith(f":{endpoint.port}")
+
+
 def _is_address(host: str) -> bool:
     return bool(_IPV4_RE.fullmatch(host)) or _valid_ipv6(host)
 
@@ -1242,12 +1414,20 @@ def _is_address(host: str) -> bool:
 # rsync's "failed to connect to localhost: Connection refused (61)", WinRM's "Connecting to remote server localhost
 # failed".  Only an address, "localhost" or a dotted name counts ("connect to MySQL" names a program).
 _CONNECT_HOST_RE = re.compile(
-    r"(?:connect|connecting|connection) to (?:(?:the |a )?(?:[\w-]{1,20} ){0,2}?server (?:on |at )?)?[\"'`]?"
+    r"(?:(?:connect|connecting|connection) to|connection failed for:?) (?:(?:the |a )?(?:[\w-]{1,20} ){0,2}?server "
+    r"(?:on |at )?)?[\"'`/]?"
     r"(?P<ch>[\w.:%-]{1,253}+)"
 )
 # A bare address in a failure with no port at all: Chrome's "127.0.0.1 refused to connect" in any language.
-_BARE_HOST_RE = re.compile(r"(?<![\d./:])(?:" + _IPV4 + r"|localhost)(?![a-z0-9_.:/-])")  # CJK may follow
+# ("localhost:port" with the word "port": a host, no port)
+_BARE_HOST_RE = re.compile(r"(?<![\d./:@])(?:" + _IPV4 + r"|localhost)(?![a-z0-9_./-]|:[\d\[/])")  # CJK may follow
+# Chrome's "localhost refused to connect": the host the error sentence itself names
+_HOST_BEFORE_KIND_RE = re.compile(r"(?<![\w./:-])(?:" + _IPV4 + r"|localhost) $")
+
 _CONNECT_KINDS = (ErrorKind.REFUSED, ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.UNREACHABLE)
+# A failure naming one address and no port at all is about that address, whether connecting or listening
+# ("app.run(host='0.0.0.0') ... Address already in use").
+_BARE_KINDS = (*_CONNECT_KINDS, ErrorKind.IN_USE, ErrorKind.NOT_AVAILABLE)
 
 
 _DIALLED_AFTER = re.compile(r" ?\((?P<ip>" + _IPV4 + r"|[0-9a-f:]{2,39}+)\)")
@@ -1279,6 +1459,17 @@ def _named_host(text: str, lowered: str) -> tuple[str, str]:
                 return ip, host
             first = first if first[0] else (host, "")
     return first
+
+
+def _host_before_kind(text: str, lowered: str, positions: list[_KindHit]) -> str:
+    """The address or "localhost" right before the error's words ("localhost refused to connect")."""
+    for h in positions[:MAX_KIND_MATCHES]:
+        m = _HOST_BEFORE_KIND_RE.search(lowered, max(0, h.start - 40), h.start)
+        if m is not None:
+            host = text[m.start() : m.end() - 1]
+            if host.lower() == "localhost" or _valid_ipv4(host):
+                return host
+    return ""
 
 
 def _bare_host(text: str, lowered: str) -> str:
