@@ -245,7 +245,9 @@ def _catalog_phrases() -> tuple[tuple[str, ErrorKind, int], ...]:
     assert isinstance(kinds, dict)
     for kind, entries in kinds.items():
         for entry in entries:
-            out.setdefault(_squeeze(str(entry["text"]).lower())[0].rstrip("."), (ErrorKind(kind), 2))
+            # lower-cased as the text is (_lower): Turkish "İ" stays as it is
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in str(entry["text"]))
+            out.setdefault(_squeeze(low)[0].rstrip("."), (ErrorKind(kind), 2))
     return tuple((words, kind, strength) for words, (kind, strength) in sorted(out.items()) if words)
 
 
