@@ -51,6 +51,7 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
     "name:port ([v6]:port)": lambda n: "a:1 ([::1]:1) " * (n // 14),
     "ssh -L forwards": lambda n: "-L 1:a:1 " * (n // 9),
     "firewall log without DPT": lambda n: "SRC=1.1.1.1 DST=1.1.1.1 " * (n // 24),
+    "firewall log, DPT far away": lambda n: ("SRC=1.1.1.1 DST=1.1.1.1 " + "x" * 290 + " DPT=1\n") * (n // 320),
     "port ranges": lambda n: "range: 1-" * (n // 9),
     "address/port": lambda n: "1.1.1.1/1000 " * (n // 13),
     "masked addresses": lambda n: "x.x.1.1:1 " * (n // 10),

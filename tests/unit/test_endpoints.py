@@ -840,3 +840,9 @@ def test_a_name_with_several_addresses_in_brackets_stays_the_name() -> None:
 
 def test_a_network_prefix_is_not_a_port() -> None:
     assert find_endpoints("route 10.0.0.0/24 via 10.0.0.1: connection refused").endpoints == ()
+
+
+def test_a_kind_phrase_broken_across_lines_is_shown_as_written() -> None:
+    result = find_endpoints("ssh: connect to host example.org port 22: Connection\r\n   refused\n\nnext line")
+    assert result.kind == R
+    assert result.kind_text == "Connection\r\n   refused"

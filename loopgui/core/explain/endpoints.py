@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import bisect
 import enum
+import functools
 import ipaddress
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -240,37 +242,57 @@ def _catalog_phrases() -> tuple[tuple[str, ErrorKind, int], ...]:
         assert isinstance(table, dict)
         for kind, words in table.items():
             for word in words:
-                out.setdefault(_squeeze(word)[0], (ErrorKind(kind), strength))
+                out.setdefault(_squeeze(word), (ErrorKind(kind), strength))
     kinds = _STRERROR["kinds"]
     assert isinstance(kinds, dict)
     for kind, entries in kinds.items():
         for entry in entries:
             # lower-cased as the text is (_lower): Turkish "İ" stays as it is
             low = "".join(c if len(c.lower()) != 1 else c.lower() for c in str(entry["text"]))
-            out.setdefault(_squeeze(low)[0].rstrip("."), (ErrorKind(kind), 2))
-    return tuple((words, kind, strength) for words, (kind, strength) in sorted(out.items()) if words)
+            out.setdefault(_squeeze(low).rstrip("."), (ErrorKind(kind), 2))
+    # words that hold shorter words of the same kind and strength add nothing ("java.net.connectexception:
+    # connection refused" after "connection refused")
+    kept = [(w, k, st) for w, (k, st) in sorted(out.items()) if w]
+    return tuple(
+        (w, k, st)
+        for w, k, st in kept
+        if not any(o != w and (k, st) == (k2, s2) and _holds(w, o) for o, k2, s2 in kept)
+    )
+
+
+def _holds(longer: str, shorter: str) -> bool:
+    """``shorter`` occurs in ``longer`` as whole words (as _catalog_hits would find it)."""
+
+    def wordy(ch: str) -> bool:  # as _wordy, defined further down
+        return ch.isascii() and (ch.isalnum() or ch == "_")
+
+    at = longer.find(shorter)
+    while at >= 0:
+        end = at + len(shorter)
+        if not (at and wordy(longer[at - 1]) and wordy(shorter[0])) and not (
+            end < len(longer) and wordy(longer[end]) and wordy(shorter[-1])
+        ):
+            return True
+        at = longer.find(shorter, at + 1)
+    return False
 
 
 _SPACES = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\f": " ", "\v": " ", "\xa0": " ", "\u2019": "'"})
 _SPACE_RUN = re.compile(r"  +")
 
 
-def _squeeze(text: str) -> tuple[str, list[int], list[int]]:
-    """``text`` with every run of white space as one space (a kind phrase broken across lines is still found), and
-    the map back: (squeezed, where each removed run starts in the squeezed text, characters removed up to there)."""
-    spaced = text.translate(_SPACES)
-    at: list[int] = []
-    removed: list[int] = []
-    parts: list[str] = []
-    last = gone = 0
-    for m in _SPACE_RUN.finditer(spaced):
-        parts.append(spaced[last : m.start() + 1])
-        gone += m.end() - m.start() - 1
-        at.append(m.start() + 1 - (gone - (m.end() - m.start() - 1)))
-        removed.append(gone)
-        last = m.end()
-    parts.append(spaced[last:])
-    return "".join(parts), at, removed
+def _squeeze(text: str) -> str:
+    """``text`` with every run of white space as one space: a kind phrase broken across lines is still found."""
+    return _SPACE_RUN.sub(" ", text.translate(_SPACES))
+
+
+def _squeeze_map(text: str) -> tuple[list[int], list[int]]:
+    """The map from ``_squeeze(text)`` back to ``text``: where each removed run starts in the squeezed text, and the
+    characters removed up to there (made only when words were found: a paste of many short lines pays nothing)."""
+    spans = [m.span() for m in _SPACE_RUN.finditer(text.translate(_SPACES))]
+    removed = list(itertools.accumulate(end - start - 1 for start, end in spans))
+    at = [start + 1 - gone + (end - start - 1) for (start, end), gone in zip(spans, removed, strict=True)]
+    return at, removed
 
 
 def _unsqueeze(pos: int, at: list[int], removed: list[int]) -> int:
@@ -291,8 +313,12 @@ class _KindHit:
 
 def _catalog_hits(lowered: str) -> Iterator[_KindHit]:
     """The catalogs' words, found with plain searches in the text with its white space squeezed."""
-    squeezed, at, removed = _squeeze(lowered)
+    squeezed = _squeeze(lowered)
+    ascii_only = squeezed.isascii()
+    found: list[tuple[int, int, ErrorKind, int]] = []
     for words, kind, strength in _CATALOG_PHRASES:
+        if ascii_only and not words.isascii():
+            continue
         first, last = words[0], words[-1]
         edge_start = first.isascii() and first.isalnum()
         edge_end = last.isascii() and last.isalnum()
@@ -304,8 +330,13 @@ def _catalog_hits(lowered: str) -> Iterator[_KindHit]:
             if not (edge_start and start and _wordy(squeezed[start - 1])) and not (
                 edge_end and end < len(squeezed) and _wordy(squeezed[end])
             ):
-                yield _KindHit(kind, strength, _unsqueeze(start, at, removed), _unsqueeze(end - 1, at, removed) + 1)
+                found.append((start, end, kind, strength))
             start = squeezed.find(words, end)
+    if not found:
+        return
+    at, removed = _squeeze_map(lowered) if len(squeezed) != len(lowered) else ([], [])
+    for start, end, kind, strength in found:
+        yield _KindHit(kind, strength, _unsqueeze(start, at, removed), _unsqueeze(end - 1, at, removed) + 1)
 
 
 def _kind_hits(lowered: str) -> list[_KindHit]:
@@ -431,6 +462,7 @@ _FILE_ENDINGS_TEXT = (
 _FILE_ENDINGS = frozenset(_FILE_ENDINGS_TEXT.split())
 
 
+@functools.lru_cache(maxsize=4096)  # a paste repeats the same few addresses thousands of times
 def _valid_ipv4(host: str) -> bool:
     try:
         ipaddress.IPv4Address(host)
@@ -439,6 +471,7 @@ def _valid_ipv4(host: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)
 def _valid_ipv6(host: str) -> bool:
     if ":" not in host:
         return False
@@ -741,10 +774,29 @@ def _f_errno6(text: str, m: re.Match[str]) -> Iterator[_Cand]:
 
 
 def _f_v4(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # One pattern for every IPv4 shape (one pass over the text instead of four): "1.2.3.4:80"; an address with some
+    # numbers hidden, "xxx.181.86.189:6697", still the endpoint; OkHttp's "127.0.0.1/7912" (a number above 128 is
+    # no network prefix such as "/24"); a command given an address and a port as two words, "agent.jar 10.0.3.1
+    # 3366" (a weak hint)
     start = m.start()
-    if start > 0 and (_wordy(text[start - 1]) or text[start - 1] in "."):
+    prev = text[start - 1] if start > 0 else ""
+    if prev and (_wordy(prev) or prev == "."):
         return
-    yield _Cand(start, m.end(), m.group("v4"), _int(m.group("v4port")), 3, port_text=m.group("v4port"))
+    raw = m.group("v4")
+    strict = bool(_IPV4_RE.fullmatch(raw))
+    port_text = m.group("v4port")
+    if port_text is not None:
+        if strict or (prev not in ":/" and sum(p.isdigit() for p in raw.split(".")) >= 2):
+            yield _Cand(start, m.end(), raw, _int(port_text), 3, port_text=port_text)
+        return
+    if not strict or prev in ":/" or not _valid_ipv4(raw):
+        return
+    if m.group("slp") is not None:
+        port = _int(m.group("slp"))
+        if port is not None and port > 128:
+            yield _Cand(start, m.end(), raw, port, 3, port_text=m.group("slp"))
+    else:
+        yield _Cand(start, m.end(), raw, _int(m.group("tap")), 1, port_text=m.group("tap"))
 
 
 def _f_bare6(text: str, m: re.Match[str]) -> Iterator[_Cand]:
@@ -878,41 +930,18 @@ def _f_range(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     yield _Cand(m.start(), m.end(), "", _int(m.group("rp")), 2, port_text=m.group("rp"))
 
 
-def _f_slash_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
-    # OkHttp "Failed to connect to 127.0.0.1/7912": an address, a slash and a port (a number above 128 is no
-    # network prefix such as "/24")
-    start = m.start()
-    if start > 0 and (_wordy(text[start - 1]) or text[start - 1] in "./:"):
-        return
-    port = _int(m.group("slp"))
-    if port is not None and port > 128 and _valid_ipv4(m.group("slh")):
-        yield _Cand(start, m.end(), m.group("slh"), port, 3, port_text=m.group("slp"))
-
-
 def _f_netfilter(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     # the kernel's firewall log: "... SRC=192.168.1.2 DST=192.168.1.115 ... DPT=22000": the destination
     # (worth more than the other fields of the line: "MAC=dc:1b:..." is no endpoint)
-    yield _Cand(m.start(), m.end(), m.group("nfh"), _int(m.group("nfp")), 4, port_text=m.group("nfp"))
-
-
-def _f_masked_v4(text: str, m: re.Match[str]) -> Iterator[_Cand]:
-    # "Address: xxx.181.86.189:6697": an address with some of its numbers hidden, still the endpoint
-    start = m.start()
-    if start > 0 and (_wordy(text[start - 1]) or text[start - 1] in ".:/"):
+    line_end = text.find("\n", m.end(), m.end() + 300)
+    at = text.find(" DPT=", m.end() - 1, line_end if line_end >= 0 else m.end() + 300)
+    if at < 0:
         return
-    raw = m.group("mv4")
-    parts = raw.split(".")
-    if sum(p.isdigit() for p in parts) >= 2 and not all(p.isdigit() for p in parts):
-        yield _Cand(start, m.end(), raw, _int(m.group("mv4p")), 3, port_text=m.group("mv4p"))
-
-
-def _f_two_args(text: str, m: re.Match[str]) -> Iterator[_Cand]:
-    # a command given an address and a port as two words: "java -jar agent.jar 10.0.3.1 3366"
-    start = m.start()
-    if start > 0 and (_wordy(text[start - 1]) or text[start - 1] in ".:/"):
-        return
-    if _valid_ipv4(m.group("tah")):
-        yield _Cand(start, m.end(), m.group("tah"), _int(m.group("tap")), 1, port_text=m.group("tap"))
+    end = at + 5
+    while end < len(text) and end - at < 10 and text[end].isdigit():
+        end += 1
+    port_text = text[at + 5 : end]
+    yield _Cand(m.start(), end, m.group("nfh"), _int(port_text), 4, port_text=port_text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -977,9 +1006,9 @@ _FINDERS: tuple[_Finder, ...] = (
         _f_forward,
     ),
     _Finder(
-        re.compile(r"\bsrc=[\d.]{7,15}+ dst=(?P<nfh>" + _IPV4 + r") [^\n]{0,300}?\bdpt=(?P<nfp>\d{1,5}+)(?!\d)"),
+        re.compile(r"SRC=[\d.]{7,15}+ DST=(?P<nfh>" + _IPV4 + r") "),
         _f_netfilter,
-        lowered=True,
+        word_start=True,
     ),
     _Finder(
         re.compile(r"range:? ?\[?(?P<rp>\d{1,5}+) ?[-–~] ?\d{1,5}+(?!\.?\d)"),
@@ -1085,11 +1114,15 @@ _FINDERS: tuple[_Finder, ...] = (
         lowered=True,
         word_start=True,
     ),
-    _Finder(re.compile(r"(?P<v4>" + _IPV4 + r")\.?:" + _PORTTOK.format("v4port")), _f_v4),
-    _Finder(re.compile(r"(?P<slh>" + _IPV4 + r")/" + _PORTTOK.format("slp") + r"(?![/.\w])"), _f_slash_port),
     _Finder(
-        re.compile(r"(?P<mv4>[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3}):" + _PORTTOK.format("mv4p")),
-        _f_masked_v4,
+        re.compile(
+            r"(?P<v4>[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3})(?:\.?:"
+            + _PORTTOK.format("v4port")
+            + r"|/"
+            + _PORTTOK.format("slp")
+            + r"(?![/.\w])| (?P<tap>\d{2,5}+)(?![\d.:\w]))"
+        ),
+        _f_v4,
     ),
     _Finder(re.compile(r"(?P<bare6>::(?:1)?|::ffff:" + _IPV4 + r"):" + _PORTTOK.format("b6p")), _f_bare6),
     _Finder(re.compile(r"\*:" + _PORTTOK.format("starport")), _f_star),
@@ -1101,10 +1134,6 @@ _FINDERS: tuple[_Finder, ...] = (
         ),
         _f_port_words,
         lowered=True,
-    ),
-    _Finder(
-        re.compile(r"(?P<tah>" + _IPV4 + r") (?P<tap>\d{2,5}+)(?![\d.:\w])"),
-        _f_two_args,
     ),
     _Finder(
         # 'listen EACCES: permission denied "80"', Node's "permission denied 5000;" (a port given as a string)
