@@ -13,7 +13,8 @@ from typing import TextIO
 
 from loopgui.commands.output import say, write, write_json
 from loopgui.core.explain.endpoints import find_endpoints
-from loopgui.core.history.store import HistoryReader, HistoryUnavailable, Span, clock, duration_words
+from loopgui.core.history.reader import HistoryReader
+from loopgui.core.history.store import HistoryUnavailable, Span, clock, duration_words
 
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(\d{1,9}(?:\.\d{1,6})?)\s*(min|s|m|h|d|w)?", re.IGNORECASE)

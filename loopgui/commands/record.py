@@ -12,7 +12,8 @@ from types import FrameType
 from typing import TextIO
 
 from loopgui.commands.output import say, write_json
-from loopgui.core.history.store import Recorder, database_path
+from loopgui.core.history.recorder import Recorder
+from loopgui.core.history.store import database_path
 from loopgui.core.net.scanner import ScanCancelled, Scanner, make_scanner
 
 MIN_INTERVAL = 0.5

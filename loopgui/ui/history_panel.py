@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from loopgui.core.history.reader import HistoryReader
+from loopgui.core.history.recorder import Recorder
 from loopgui.core.history.store import (
     DEFAULT_MAX_AGE,
-    HistoryReader,
     HistoryUnavailable,
-    Recorder,
     Span,
     clear_history,
     clock,

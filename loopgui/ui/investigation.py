@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, Signal
 
 from loopgui.core.explain.diagnosis import Diagnosis, Finding, diagnose, explain_row
 from loopgui.core.explain.endpoints import FindResult, find_endpoints
-from loopgui.core.history.store import HistoryReader
+from loopgui.core.history.reader import HistoryReader
 from loopgui.core.net.sockets import Snapshot, SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, process_facts
 from loopgui.core.words.labels import owner_text, row_summary

@@ -7,7 +7,7 @@ import math
 
 from PySide6.QtCore import QDeadlineTimer, QMutex, QMutexLocker, QObject, QThread, QWaitCondition, Signal
 
-from loopgui.core.history.store import Recorder
+from loopgui.core.history.recorder import Recorder
 from loopgui.core.net.scanner import ScanCancelled, Scanner
 from loopgui.core.net.sockets import Snapshot
 

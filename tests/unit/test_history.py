@@ -10,16 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from loopgui.core.history import store as history
+from loopgui.core.history import recorder as history
+from loopgui.core.history.reader import HistoryReader, writer_active
+from loopgui.core.history.recorder import Recorder
 from loopgui.core.history.store import (
-    HistoryReader,
     HistoryUnavailable,
     ProgramInfo,
-    Recorder,
     clear_history,
     data_dir,
     database_path,
-    writer_active,
 )
 from loopgui.core.net.sockets import Snapshot, SocketRow, diff_rows
 from tests.helpers import row
