@@ -10,6 +10,7 @@ from PySide6.QtCore import QDeadlineTimer, QMutex, QMutexLocker, QObject, QThrea
 from loopgui.core.history.recorder import Recorder
 from loopgui.core.net.scanner import ScanCancelled, Scanner
 from loopgui.core.net.sockets import Snapshot
+from loopgui.core.words.history import notice_text
 
 log = logging.getLogger("loopgui.scan")
 
@@ -127,7 +128,7 @@ class ScanThread(QThread):
         except Exception:  # the recorder turns its own troubles into notices; anything else must not stop scans
             log.exception("recording the history failed")
         for notice in recorder.take_notices():
-            self.history_notice.emit(notice)
+            self.history_notice.emit(notice_text(notice))
 
     def _sleep(self) -> None:
         with QMutexLocker(self._mutex):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from loopgui.core.explain.diagnosis import diagnose
-from loopgui.core.history.store import HistoryUnavailable, Span
+from loopgui.core.history.store import HistoryNotice, HistoryUnavailable, NoticeCode, Span
 from tests.helpers import as_map, row
 from tests.unit.test_diagnosis import env, facts
 
@@ -45,7 +45,7 @@ class FakeHistory:
     ) -> Sequence[Span]:
         self.asked.append(port)
         if self.fail:
-            raise HistoryUnavailable("The history is busy (another program holds it); try again.")
+            raise HistoryUnavailable(HistoryNotice(NoticeCode.BUSY, path="/x/history.sqlite3"))
         return [s for s in self.spans if s.local_port == port][:limit]
 
 

@@ -15,12 +15,14 @@ from loopgui.core.history.reader import HistoryReader, writer_active
 from loopgui.core.history.recorder import Recorder
 from loopgui.core.history.store import (
     HistoryUnavailable,
+    NoticeCode,
     ProgramInfo,
     clear_history,
     data_dir,
     database_path,
 )
 from loopgui.core.net.sockets import Snapshot, SocketRow, diff_rows
+from loopgui.core.words.history import notice_text
 from tests.helpers import row
 
 T0 = 1_750_000_000.0
@@ -135,7 +137,7 @@ def test_a_damaged_file_is_moved_aside_with_a_notice_and_recording_goes_on(db: P
     rec = recorder(db)
     Feed(rec)([row(3000, pid=812, program="node")], T0)
     notices = rec.take_notices()
-    assert any("damaged" in n for n in notices), notices
+    assert any(n.code is NoticeCode.DAMAGED_SET_ASIDE for n in notices), notices
     kept = [p for p in db.parent.iterdir() if p.name.startswith("history.sqlite3.damaged-")]
     assert len(kept) == 1 and kept[0].read_bytes().startswith(b"this is not")
     assert rec.status == "recording"
@@ -151,7 +153,7 @@ def test_a_file_damaged_while_recording_is_moved_aside_and_a_new_one_started(db:
     rec._conn.close()
     rec._conn = _Broken()  # type: ignore[assignment]
     feed([row(3000, pid=812, program="node"), row(3001)], T0 + 1)  # must not raise
-    assert any("damaged" in n for n in rec.take_notices())
+    assert any(n.code is NoticeCode.DAMAGED_SET_ASIDE for n in rec.take_notices())
     feed([row(3000, pid=812, program="node")], T0 + 2)
     assert rec.status == "recording"
     assert [s.program for s in HistoryReader(db).port_history(3000)] == ["node"]
@@ -172,25 +174,37 @@ class _Broken:
         return None
 
 
-def test_a_file_locked_by_another_program_is_moved_aside_never_a_crash(db: Path) -> None:
+def test_a_file_locked_by_another_program_is_waited_for_never_set_aside(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database browser or a backup tool holding the write lock for a few seconds is not damage: loopgui says it
+    waits, keeps the whole history, and records again once the lock is gone (issue 21)."""
+    monkeypatch.setattr(history, "BUSY_RETRY", 0.0)
     rec = recorder(db, busy_ms=50)
     feed = Feed(rec)
     feed([row(3000, pid=812, program="node")], T0)
     rec.close()
     other = sqlite3.connect(db, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")  # a program other than loopgui holds the write lock and keeps it
+    other.execute("BEGIN EXCLUSIVE")  # a program other than loopgui holds the write lock for a while
+    rec2 = recorder(db, busy_ms=50)
+    feed2 = Feed(rec2)
     try:
-        rec2 = recorder(db, busy_ms=50)
-        Feed(rec2)([row(4000, pid=9, program="late")], T0 + 10)
+        feed2([row(4000, pid=9, program="late")], T0 + 10)
         notices = rec2.take_notices()
-        assert any("held by another program" in n for n in notices), notices
-        assert rec2.status == "recording"
-        assert [s.program for s in HistoryReader(db).port_history(4000)] == ["late"]
-        assert any(p.name.startswith("history.sqlite3.locked-") for p in db.parent.iterdir())
-        rec2.close()
+        assert [n.code for n in notices] == [NoticeCode.BUSY], notices
+        assert rec2.status == "busy"
+        feed2([row(4000, pid=9, program="late")], T0 + 11)
+        assert rec2.take_notices() == []  # said once
     finally:
         other.rollback()
         other.close()
+    feed2([row(4000, pid=9, program="late")], T0 + 12)
+    assert rec2.status == "recording"
+    assert [n.code for n in rec2.take_notices()] == [NoticeCode.BUSY_OVER]
+    assert [p.name for p in db.parent.iterdir() if ".locked-" in p.name or ".damaged-" in p.name] == []
+    assert [s.program for s in HistoryReader(db).port_history(3000)] == ["node"]  # the old history is all there
+    assert [s.program for s in HistoryReader(db).port_history(4000)] == ["late"]
+    rec2.close()
 
 
 def test_a_lock_taken_while_recording_costs_one_notice_not_a_crash(db: Path) -> None:
@@ -201,13 +215,18 @@ def test_a_lock_taken_while_recording_costs_one_notice_not_a_crash(db: Path) -> 
     other.execute("BEGIN EXCLUSIVE")
     try:
         feed([row(3000, pid=812, program="node"), row(3001, program="x")], T0 + 1)
-        assert rec.take_notices()
-        feed([row(3000, pid=812, program="node"), row(3001, program="x")], T0 + 2)
-        assert rec.status == "recording"
-        assert [s.program for s in HistoryReader(db).port_history(3001)] == ["x"]
+        assert [n.code for n in rec.take_notices()] == [NoticeCode.BUSY]
+        assert rec.status == "busy"
     finally:
         other.rollback()
         other.close()
+    try:
+        rec._next_open = 0.0  # the retry moment has come
+        feed([row(3000, pid=812, program="node"), row(3001, program="x")], T0 + 2)
+        assert rec.status == "recording"
+        assert [s.program for s in HistoryReader(db).port_history(3001)] == ["x"]
+        assert [s.program for s in HistoryReader(db).port_history(3000)] == ["node", "node"]  # nothing set aside
+    finally:
         rec.close()
 
 
@@ -220,14 +239,14 @@ def test_two_recorders_one_writes_the_other_says_so_and_the_file_stays_sound(db:
         f2(rows, T0 + i)
     assert first.status == "recording"
     assert second.status == "other-writer"
-    assert len([n for n in second.take_notices() if "already recording" in n]) == 1
+    assert len([n for n in second.take_notices() if n.code is NoticeCode.OTHER_WRITER]) == 1
     assert writer_active(db)
     first.close()
     assert not writer_active(db)
     second._next_open = 0  # (it tries again every 30 s)
     f2([row(3000)], T0 + 30)
     assert second.status == "recording"
-    assert second.take_notices() == ["The other loopgui stopped recording; this one records the history now."]
+    assert [n.code for n in second.take_notices()] == [NoticeCode.OTHER_WRITER_STOPPED]
     second.close()
     check = sqlite3.connect(db)
     assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -269,8 +288,9 @@ def test_clearing_forgets_everything(db: Path) -> None:
 def test_clearing_is_refused_while_another_loopgui_records(db: Path) -> None:
     rec = recorder(db)
     Feed(rec)([row(3000)], T0)
-    with pytest.raises(HistoryUnavailable, match="Another loopgui"):
+    with pytest.raises(HistoryUnavailable, match="Another loopgui") as refused:
         clear_history(db)
+    assert refused.value.notice.code is NoticeCode.RECORDING_ELSEWHERE
     assert db.exists()
     rec.close()
     clear_history(db)
@@ -321,7 +341,7 @@ def test_reader_of_a_missing_or_damaged_history(tmp_path: Path) -> None:
     assert not (tmp_path / "none").exists()  # reading never creates anything
     bad = tmp_path / "bad.sqlite3"
     bad.write_bytes(b"garbage" * 1000)
-    with pytest.raises(HistoryUnavailable, match="cannot be read"):
+    with pytest.raises(HistoryUnavailable, match="cannot be read"):  # the English sentence, from words/history.py
         HistoryReader(bad).port_history(3000)
 
 
@@ -382,7 +402,8 @@ def test_an_unusable_data_folder_is_a_notice_not_a_crash(tmp_path: Path) -> None
     Feed(rec)([row(3000)], T0)  # must not raise
     assert rec.status == "failed"
     (notice,) = rec.take_notices()
-    assert notice.startswith("History is not recorded: loopgui cannot create its folder")
+    assert notice.code is NoticeCode.FOLDER_UNUSABLE and notice.path == str(blocker / "loopgui")
+    assert notice_text(notice).startswith("History is not recorded: loopgui cannot create its folder")
     rec.close()
 
 

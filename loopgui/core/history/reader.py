@@ -3,21 +3,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
+import os
 import sqlite3
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from loopgui.core.history.store import (
     LOCK_NAME,
+    HistoryNotice,
     HistoryUnavailable,
+    NoticeCode,
+    SetAside,
     Span,
     WriterLock,
     _connect,
     _is_locked,
     _iso,
     database_path,
+    path_notice,
+    set_aside_copies,
 )
+from loopgui.core.paths import PathProblem, UnsafePath
 
 # -- readers ---------------------------------------------------------------------------------------------------
 
@@ -35,42 +45,63 @@ class HistoryReader:
     def __init__(self, path: Path | None = None, busy_ms: int = 1000) -> None:
         self.path = path if path is not None else database_path()
         self._busy_ms = busy_ms
+        self.skipped = 0  # recorded sockets with damaged values left out by the latest query
 
     def exists(self) -> bool:
-        return self.path.exists()
+        """Whether a history file is there (False too when its folder cannot be looked into)."""
+        try:
+            return self._present()
+        except HistoryUnavailable:
+            return False
+
+    def _present(self) -> bool:
+        """Whether the file is there; HistoryUnavailable when its folder is a link or cannot be looked into."""
+        try:
+            folder = os.lstat(self.path.parent)
+            if stat.S_ISLNK(folder.st_mode):
+                raise UnsafePath(PathProblem.SYMLINK, self.path.parent)
+            os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        except NotADirectoryError as exc:
+            raise HistoryUnavailable(path_notice(exc, self.path.parent, NoticeCode.UNREADABLE)) from exc
+        except OSError as exc:  # PermissionError: a folder left by running loopgui as administrator
+            raise HistoryUnavailable(path_notice(exc, self.path.parent, NoticeCode.UNREADABLE)) from exc
+        return True
 
     def _query(self, sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
-        if not self.path.exists():
+        if not self._present():
             return []
         try:
             conn = _connect(self.path, create=False, busy_ms=self._busy_ms)
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(f"The history file {self.path} cannot be opened ({exc}).") from exc
+        except (sqlite3.Error, OSError) as exc:
+            raise HistoryUnavailable(HistoryNotice(NoticeCode.UNREADABLE, path=str(self.path), error=str(exc))) from exc
         try:
             return list(conn.execute(sql, args))
         except sqlite3.Error as exc:
             if "no such table" in str(exc).lower():
                 return []
             if _is_locked(exc):
-                raise HistoryUnavailable("The history is busy (another program holds it); try again.") from exc
-            raise HistoryUnavailable(
-                f"The history file {self.path} cannot be read ({exc}). loopgui starts a new one the next time it "
-                "records."
-            ) from exc
+                raise HistoryUnavailable(HistoryNotice(NoticeCode.BUSY, path=str(self.path))) from exc
+            raise HistoryUnavailable(HistoryNotice(NoticeCode.UNREADABLE, path=str(self.path), error=str(exc))) from exc
         finally:
             conn.close()
 
     def _spans(self, where: str, args: Sequence[object], limit: int) -> list[Span]:
         rows = self._query(f"{_SPAN_SELECT} WHERE {where} ORDER BY s.first_seen DESC LIMIT ?", [*args, limit])
-        ids = [int(r[0]) for r in rows]
+        ids = [r[0] for r in rows if isinstance(r[0], int)]
         changes: dict[int, list[tuple[float, str]]] = {}
         if ids:
             marks = ",".join("?" * len(ids))
             for socket_id, at, state in self._query(
                 f"SELECT socket, at, state FROM changes WHERE socket IN ({marks}) ORDER BY at", ids
             ):
-                changes.setdefault(int(socket_id), []).append((float(at), str(state)))
-        return [_span(r, tuple(changes.get(int(r[0]), ()))) for r in rows]
+                if isinstance(socket_id, int) and _moment(at) is not None and isinstance(state, str):
+                    changes.setdefault(socket_id, []).append((float(at), state[:20]))
+        spans = [_span(r, tuple(changes.get(r[0], ()))) for r in rows]
+        kept = [s for s in spans if s is not None]
+        self.skipped = len(spans) - len(kept)
+        return kept
 
     def port_history(
         self, port: int, *, since: float | None = None, limit: int = 50, include_remote: bool = False
@@ -105,33 +136,82 @@ class HistoryReader:
         """How much is stored, since when, and where."""
         rows = self._query("SELECT count(*), min(first_seen) FROM sockets", [])
         count, oldest = rows[0] if rows else (0, None)
-        size = sum(p.stat().st_size for p in (self.path, self.path.with_name(self.path.name + "-wal")) if p.exists())
+        size = 0
+        for p in (self.path, self.path.with_name(self.path.name + "-wal")):
+            with contextlib.suppress(OSError):
+                size += os.stat(p).st_size
+        oldest_at = _moment(oldest)
+        copies = set_aside_copies(self.path)
         return {
             "path": str(self.path),
-            "sockets": int(count or 0),
-            "oldest": _iso(float(oldest)) if oldest else None,
+            "sockets": count if isinstance(count, int) else 0,
+            "oldest": _iso(oldest_at) if oldest_at else None,
             "bytes": size,
+            "set_aside": [c.as_dict() for c in copies],
+            "set_aside_bytes": sum(c.bytes for c in copies),
         }
 
+    def set_aside(self) -> list[SetAside]:
+        """The set-aside copies of the history (damaged files kept for a while), oldest first."""
+        try:
+            if not self._present():
+                return set_aside_copies(self.path)
+        except HistoryUnavailable:
+            return []
+        return set_aside_copies(self.path)
 
-def _span(r: tuple[Any, ...], changes: tuple[tuple[float, str], ...]) -> Span:
+
+_LATEST = 32_503_680_000.0  # the year 3000: any later moment is a damaged value
+
+
+def _moment(value: object) -> float | None:
+    """A stored time as a float, or None when the value is not a plausible moment (text, 1e300, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    t = float(value)
+    return t if math.isfinite(t) and 0.0 <= t <= _LATEST else None
+
+
+def _int(value: object, low: int, high: int) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high else None
+
+
+def _text(value: object, limit: int = 1000) -> str | None:
+    return value[:limit] if isinstance(value, str) else None
+
+
+def _span(r: tuple[Any, ...], changes: tuple[tuple[float, str], ...]) -> Span | None:
+    """One row as a Span; None when a value is out of shape (text in a number column, a time of 1e300): the file
+    may have been edited or damaged, and one bad row must not stop the rest from being read."""
+    proto, local_addr, remote_addr = _text(r[1], 10), _text(r[2], 100), _text(r[4], 100)
+    local_port, remote_port = _int(r[3], 0, 65535), _int(r[5], 0, 65535)
+    first_seen, last_seen = _moment(r[6]), _moment(r[7])
+    first_state, last_state = _text(r[9], 20), _text(r[10], 20)
+    pid = None if r[12] is None else _int(r[12], 0, 2**32)
+    start_time = None if r[14] is None else _moment(r[14])
+    fields = (proto, local_addr, remote_addr, local_port, remote_port, first_seen, last_seen, first_state, last_state)
+    if any(v is None for v in fields) or (r[12] is not None and pid is None) or (r[14] is not None and not start_time):
+        return None
+    assert proto is not None and local_addr is not None and remote_addr is not None
+    assert local_port is not None and remote_port is not None and first_seen is not None and last_seen is not None
+    assert first_state is not None and last_state is not None
     return Span(
-        proto=str(r[1]),
-        local_addr=str(r[2]),
-        local_port=int(r[3]),
-        remote_addr=str(r[4]),
-        remote_port=int(r[5]),
-        first_seen=float(r[6]),
-        last_seen=float(r[7]),
+        proto=proto,
+        local_addr=local_addr,
+        local_port=local_port,
+        remote_addr=remote_addr,
+        remote_port=remote_port,
+        first_seen=first_seen,
+        last_seen=max(first_seen, last_seen),
         open=bool(r[8]),
-        first_state=str(r[9]),
-        last_state=str(r[10]),
+        first_state=first_state,
+        last_state=last_state,
         listened=bool(r[11]),
-        pid=None if r[12] is None else int(r[12]),
-        program=str(r[13] or ""),
-        start_time=None if r[14] is None else float(r[14]),
-        command=str(r[15] or ""),
-        user=str(r[16] or ""),
+        pid=pid,
+        program=_text(r[13], 200) or "",
+        start_time=start_time,
+        command=_text(r[15]) or "",
+        user=_text(r[16], 200) or "",
         changes=changes,
     )
 
@@ -140,7 +220,10 @@ def writer_active(path: Path | None = None) -> bool:
     """True when some loopgui holds the writer lock for this history right now."""
     path = path if path is not None else database_path()
     lock_path = path.with_name(LOCK_NAME)
-    if not lock_path.exists():
+    try:
+        if not os.path.isfile(lock_path) or os.path.islink(lock_path):
+            return False
+    except OSError:
         return False
     lock = WriterLock(lock_path)
     try:

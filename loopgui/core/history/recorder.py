@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loopgui.core.history.store import (
+    ASIDE_CHECK_EVERY,
+    BUSY_RETRY,
     CHECKPOINT_EVERY,
     CLOSING,
+    DB_NAME,
     DEFAULT_MAX_AGE,
     DEFAULT_MAX_BYTES,
     LISTENING,
@@ -26,9 +29,12 @@ from loopgui.core.history.store import (
     REOPEN_EVERY,
     VACUUM_PAGES,
     WAL_POKE_BYTES,
+    HistoryNotice,
     HistoryUnavailable,
+    NoticeCode,
     ProgramInfo,
     ProgramLookup,
+    SetAside,
     WriterLock,
     _connect,
     _is_broken,
@@ -38,9 +44,13 @@ from loopgui.core.history.store import (
     clear_history,
     database_path,
     move_aside,
+    path_notice,
     read_program,
+    remove_set_aside,
+    set_aside_copies,
 )
 from loopgui.core.net.sockets import Snapshot, SocketRow
+from loopgui.core.paths import private_dir, tighten_files, touch_private
 
 log = logging.getLogger("loopgui.history")
 
@@ -116,8 +126,9 @@ class _Open:
 class Recorder:
     """Writes each snapshot's changes; lives on one thread (the scan thread or ``loopgui record``).
 
-    ``record`` never raises: problems become notices (``take_notices``) in plain words.  ``set_enabled`` and
-    ``request_clear`` may be called from any thread; the work happens at the next ``record`` call.
+    ``record`` never raises: problems become notices (``take_notices``: :class:`HistoryNotice` facts).
+    ``set_enabled`` and ``request_clear`` may be called from any thread; the work happens at the next ``record``
+    call.
     """
 
     def __init__(
@@ -139,8 +150,8 @@ class Recorder:
         self._flags = threading.Lock()
         self._enabled = enabled
         self._clear = False
-        self._notices: list[str] = []
-        self._last_notice = ""
+        self._notices: list[HistoryNotice] = []
+        self._last_notice: HistoryNotice | None = None
         self._lock = WriterLock(self.path.with_name(LOCK_NAME))
         self._conn: sqlite3.Connection | None = None
         self._checkpointer: _Checkpointer | None = None
@@ -153,7 +164,9 @@ class Recorder:
         self._next_program_sweep = 0.0
         self._inserted = 0  # sockets written since the last pruning step
         self._next_open = 0.0
-        self.status = "off"  # off, recording, other-writer, failed
+        self.status = "off"  # off, recording, other-writer, busy (another program holds the file), failed
+        self._next_aside_check = 0.0
+        self._aside_bytes = 0  # set-aside copies, counted within max_bytes
         self.written = 0  # scans written (for ``loopgui record``)
         self.checkpoint_seconds = 0.0  # time the background checkpoints took (for the benchmark)
 
@@ -173,19 +186,19 @@ class Recorder:
         with self._flags:
             self._clear = True
 
-    def take_notices(self) -> list[str]:
+    def take_notices(self) -> list[HistoryNotice]:
         with self._flags:
             out, self._notices = self._notices, []
         return out
 
-    def _notice(self, text: str) -> None:
-        """Say ``text`` once (the same trouble found again at the next attempt is not repeated)."""
-        if text == self._last_notice:
+    def _notice(self, notice: HistoryNotice) -> None:
+        """Say ``notice`` once (the same trouble found again at the next attempt is not repeated)."""
+        if notice == self._last_notice:
             return
-        self._last_notice = text
-        log.warning("%s", text)
+        self._last_notice = notice
+        log.info("history: %s", notice)  # info, not warning: no second copy on a terminal (callers show it)
         with self._flags:
-            self._notices.append(text)
+            self._notices.append(notice)
 
     # -- the writer's thread ---------------------------------------------------------------------------------
 
@@ -204,7 +217,8 @@ class Recorder:
             if now < self._next_open:
                 return
             if not self._start():
-                self._next_open = now + REOPEN_EVERY
+                if self.status != "busy":  # a busy file is tried again sooner (``_on_busy``)
+                    self._next_open = now + REOPEN_EVERY
                 return
         try:
             if clear:
@@ -245,24 +259,29 @@ class Recorder:
 
     def _start(self) -> bool:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(self.path.parent)  # 0700, tightened if wider; a link or another user's folder is refused
         except OSError as exc:
             self.status = "failed"
-            self._notice(f"History is not recorded: loopgui cannot create its folder {self.path.parent} ({exc}).")
+            self._notice(path_notice(exc, self.path.parent, NoticeCode.FOLDER_UNUSABLE))
             return False
         try:
             got = self._lock.acquire()
         except OSError as exc:
             self.status = "failed"
-            self._notice(f"History is not recorded: loopgui cannot use {self._lock.path} ({exc}).")
+            self._notice(path_notice(exc, self._lock.path, NoticeCode.LOCK_UNUSABLE))
             return False
         if not got:
             if self.status != "other-writer":
-                self._notice(
-                    "Another loopgui (a window or “loopgui record”) is already recording the history, so this one "
-                    "records nothing; the history it records still shows here."
-                )
+                self._notice(HistoryNotice(NoticeCode.OTHER_WRITER, path=str(self.path)))
             self.status = "other-writer"
+            return False
+        try:
+            tighten_files(self.path.parent, DB_NAME)  # files an earlier loopgui left readable by others
+            touch_private(self.path)  # SQLite gives its -wal and -shm files the database file's mode
+        except OSError as exc:
+            self._lock.release()
+            self.status = "failed"
+            self._notice(path_notice(exc, self.path, NoticeCode.OPEN_FAILED))
             return False
         for attempt in range(3):
             try:
@@ -270,7 +289,7 @@ class Recorder:
             except sqlite3.Error as exc:
                 self._lock.release()
                 self.status = "failed"
-                self._notice(f"History is not recorded: the file {self.path} cannot be opened ({exc}).")
+                self._notice(HistoryNotice(NoticeCode.OPEN_FAILED, path=str(self.path), error=str(exc)))
                 return False
             try:
                 _prepare(conn)
@@ -278,39 +297,52 @@ class Recorder:
             except sqlite3.Error as exc:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
-                if attempt < 2 and (_is_broken(exc) or _is_locked(exc)):
+                if _is_locked(exc):  # a lock is not damage: wait and try again
+                    self._lock.release()
+                    self._on_busy()
+                    return False
+                if attempt < 2 and _is_broken(exc):
                     self._set_aside(exc)
                     continue
                 self._lock.release()
                 self.status = "failed"
-                self._notice(f"History is not recorded: {self.path} cannot be used ({exc}).")
+                self._notice(HistoryNotice(NoticeCode.UNUSABLE, path=str(self.path), error=str(exc)))
                 return False
             conn.execute("PRAGMA wal_autocheckpoint=0")  # _Checkpointer does it off this thread
             self._conn = conn
             self._checkpointer = _Checkpointer(self.path)
             self._checkpointer.start()
             if self.status == "other-writer":
-                self._notice("The other loopgui stopped recording; this one records the history now.")
-            self._last_notice = ""
+                self._notice(HistoryNotice(NoticeCode.OTHER_WRITER_STOPPED))
+            elif self.status == "busy":
+                self._notice(HistoryNotice(NoticeCode.BUSY_OVER))
+            self._last_notice = None
             self.status = "recording"
             self._reset_memory()
             return True
         return False  # pragma: no cover - the loop returns
 
+    def _on_busy(self) -> None:
+        """A program other than loopgui (a database browser, a backup tool) holds the database's lock: the file is
+        sound, so nothing is set aside; recording tries again in a moment (loopgui's own writers are kept apart
+        by the lock file)."""
+        if self.status != "busy":
+            self._notice(HistoryNotice(NoticeCode.BUSY, path=str(self.path)))
+        self.status = "busy"
+        self._next_open = time.monotonic() + BUSY_RETRY
+
     def _set_aside(self, exc: sqlite3.Error) -> None:
-        reason = "locked" if _is_locked(exc) else "damaged"
         try:
-            moved = move_aside(self.path, reason)
+            moved = move_aside(self.path, "damaged")
         except OSError as err:
-            self._notice(f"The history file {self.path} is {reason} and cannot be moved aside ({err}).")
+            self._notice(HistoryNotice(NoticeCode.SET_ASIDE_FAILED, path=str(self.path), error=str(err)))
             return
-        where = f" It was kept as {moved.name}." if moved else ""
-        if reason == "locked":
-            self._notice(
-                f"The history file was held by another program (not loopgui), so loopgui started a new one.{where}"
+        self._next_aside_check = 0.0
+        self._notice(
+            HistoryNotice(
+                NoticeCode.DAMAGED_SET_ASIDE, path=str(self.path), error=str(exc), kept_as=moved.name if moved else ""
             )
-        else:
-            self._notice(f"The history file was damaged ({exc}), so loopgui started a new one.{where}")
+        )
 
     def _begin_session(self, conn: sqlite3.Connection) -> None:
         now = time.time()
@@ -348,15 +380,13 @@ class Recorder:
             self.status = "off"  # starts again with a fresh file at the next scan
             return
         if _is_locked(exc):
-            # a program other than loopgui holds the file (loopgui's own writers are kept apart by the lock file)
-            self._set_aside(exc)
             self._lock.release()
-            self.status = "off"
+            self._on_busy()
             return
         self._lock.release()
         self.status = "failed"
         self._next_open = time.monotonic() + REOPEN_EVERY
-        self._notice(f"History could not be written ({exc}); loopgui tries again in a while.")
+        self._notice(HistoryNotice(NoticeCode.WRITE_FAILED, path=str(self.path), error=str(exc)))
 
     def _program_id(self, conn: sqlite3.Connection, row: SocketRow, now: float) -> int:
         """The programs row of the socket's owner (the same PID, name and start time share one)."""
@@ -511,7 +541,7 @@ class Recorder:
                 "SELECT id FROM sockets WHERE last_seen < ? ORDER BY last_seen LIMIT ?", (cutoff, chunk)
             )
         ]
-        if not ids and self.used_bytes() > self.max_bytes:
+        if not ids and self.used_bytes() + self._aside_bytes > self.max_bytes:
             ids = [
                 r[0]
                 for r in conn.execute(
@@ -520,8 +550,22 @@ class Recorder:
             ]
         if ids:
             gone = [(i,) for i in ids]
+            marks = ",".join("?" * len(ids))
+            owners = [
+                r[0]
+                for r in conn.execute(
+                    f"SELECT DISTINCT program FROM sockets WHERE id IN ({marks}) AND program IS NOT NULL", ids
+                )
+            ]
             conn.executemany("DELETE FROM changes WHERE socket=?", gone)
             conn.executemany("DELETE FROM sockets WHERE id=?", gone)
+            if owners:  # programs go with their last socket, so the size bound holds with a program per socket
+                conn.executemany(
+                    "DELETE FROM programs WHERE id=? AND NOT EXISTS (SELECT 1 FROM sockets WHERE program=?)",
+                    [(p, p) for p in owners],
+                )
+                forgotten = set(owners)
+                self._programs = {k: v for k, v in self._programs.items() if v[2] not in forgotten}
             # sessions are numbered in time order, like sockets: those older than the oldest socket's are empty
             conn.execute(
                 "DELETE FROM sessions WHERE id <> ? AND id < coalesce("
@@ -532,10 +576,30 @@ class Recorder:
 
     def _after_prune(self, conn: sqlite3.Connection, now: float) -> None:
         """The rare, slower part of pruning, outside the refresh's transaction."""
+        if now >= self._next_aside_check:
+            self._next_aside_check = now + ASIDE_CHECK_EVERY
+            self._bound_set_aside(now)
         if now >= self._next_program_sweep:
             self._next_program_sweep = now + PROGRAM_SWEEP_EVERY
             self._sweep_programs(conn, now - self.max_age)
         self._give_back_space(conn)
+
+    def _bound_set_aside(self, now: float) -> None:
+        """Set-aside copies count within the bounds: those older than ``max_age`` go, then the oldest while
+        everything together is over ``max_bytes``."""
+        copies = set_aside_copies(self.path)
+        used = self.used_bytes()
+        kept: list[SetAside] = []
+        for copy in copies:
+            if copy.modified < now - self.max_age:
+                with contextlib.suppress(OSError):
+                    remove_set_aside(copy)
+                continue
+            kept.append(copy)
+        while kept and used + sum(c.bytes for c in kept) > self.max_bytes:
+            with contextlib.suppress(OSError):
+                remove_set_aside(kept.pop(0))
+        self._aside_bytes = sum(c.bytes for c in kept)
 
     def _give_back_space(self, conn: sqlite3.Connection) -> None:
         """Shrink the file a little when much of it is free (after a clear, or a lowered cap).  Free pages are
@@ -576,6 +640,10 @@ class Recorder:
             conn.execute("DELETE FROM programs")
             conn.execute("DELETE FROM sessions WHERE id <> ?", (self._session,))
         conn.execute("PRAGMA incremental_vacuum").fetchall()
+        for copy in set_aside_copies(self.path):
+            with contextlib.suppress(OSError):
+                remove_set_aside(copy)
+        self._aside_bytes = 0
         self._reset_memory()
 
     def _clear_closed(self) -> None:
@@ -585,4 +653,4 @@ class Recorder:
         try:
             clear_history(self.path)
         except HistoryUnavailable as exc:
-            self._notice(str(exc))
+            self._notice(exc.notice)

@@ -20,10 +20,12 @@ session's last scan time (one row updated per refresh), filled in when the socke
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import os
 import shlex
 import sqlite3
+import stat
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +37,7 @@ from typing import IO, Protocol
 import psutil
 
 from loopgui.core.net.sockets import NO_PROGRAM, TCP, EndpointText, SocketRow
+from loopgui.core.paths import UnsafePath, data_dir, open_private, private_dir, remove_file
 from loopgui.core.text.redact import redact_command
 from loopgui.core.words.labels import program_label
 
@@ -63,13 +66,15 @@ log = logging.getLogger("loopgui.history")
 
 DB_NAME = "history.sqlite3"
 LOCK_NAME = "history.lock"
-DEFAULT_MAX_AGE = 7 * 86400.0
+DEFAULT_MAX_AGE = 7 * 86400.0  # sockets and set-aside copies older than this go
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 PRUNE_EVERY = 1.0  # seconds between two pruning steps (small steps often: no pauses)
 PRUNE_CHUNK = 500  # rows deleted per step at least (twice the rows written since the step before, if more)
 PROGRAM_SWEEP_EVERY = 6 * 3600.0  # seconds between two sweeps of programs no socket refers to
 VACUUM_PAGES = 256  # free pages given back to the file system per step at most
 REOPEN_EVERY = 30.0  # seconds between two attempts to start recording when another program records
+BUSY_RETRY = 1.0  # seconds between two attempts while a program other than loopgui holds the database's lock
+ASIDE_CHECK_EVERY = 60.0  # seconds between two looks at the set-aside copies (their size and age)
 CHECKPOINT_EVERY = 2.0  # seconds between two background checkpoints of the write-ahead log
 WAL_POKE_BYTES = 4 * 1024 * 1024  # ... or sooner when the log is larger than this
 SCHEMA_VERSION = "1"
@@ -93,25 +98,6 @@ def category(row: SocketRow) -> str:
 
 
 # -- where it lives --------------------------------------------------------------------------------------------
-
-
-def data_dir(env: Mapping[str, str] | None = None, platform: str = sys.platform) -> Path:
-    """loopgui's folder in the user's data directory.
-
-    ``XDG_DATA_HOME`` wins wherever it is set (tests set it); otherwise ``~/.local/share`` on Linux and BSD,
-    ``%APPDATA%`` on Windows, ``~/Library/Application Support`` on macOS.
-    """
-    env = os.environ if env is None else env
-    xdg = env.get("XDG_DATA_HOME", "")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "loopgui"
-    home = Path(env.get("HOME") or env.get("USERPROFILE") or Path.home())
-    if platform == "win32":
-        appdata = env.get("APPDATA", "")
-        return (Path(appdata) if appdata else home / "AppData" / "Roaming") / "loopgui"
-    if platform == "darwin":
-        return home / "Library" / "Application Support" / "loopgui"
-    return home / ".local" / "share" / "loopgui"
 
 
 def database_path(env: Mapping[str, str] | None = None) -> Path:
@@ -335,11 +321,81 @@ CREATE INDEX IF NOT EXISTS sockets_local_port ON sockets(local_port);
 CREATE INDEX IF NOT EXISTS sockets_ended ON sockets(last_seen) WHERE last_seen IS NOT NULL;
 CREATE TABLE IF NOT EXISTS changes(socket INTEGER NOT NULL, at REAL NOT NULL, state TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS changes_socket ON changes(socket);
+CREATE INDEX IF NOT EXISTS sockets_program ON sockets(program) WHERE program IS NOT NULL;
 """
 
 
+class NoticeCode(str, enum.Enum):
+    """What the history has to say (rendered by ``core/words/history.py``)."""
+
+    FOLDER_UNUSABLE = "folder_unusable"  # the data folder cannot be made (path, error)
+    PATH_REFUSED = "path_refused"  # a folder or file of loopgui's is a link, not ours, … (path, problem)
+    LOCK_UNUSABLE = "lock_unusable"  # the lock file cannot be used (path, error)
+    OTHER_WRITER = "other_writer"  # another loopgui records; this one does not
+    OTHER_WRITER_STOPPED = "other_writer_stopped"  # ... and has stopped: this one records now
+    OPEN_FAILED = "open_failed"  # the database cannot be opened (path, error)
+    UNUSABLE = "unusable"  # the database cannot be used (path, error)
+    BUSY = "busy"  # another program (not loopgui) holds the database; waiting and trying again (path)
+    BUSY_OVER = "busy_over"  # ... it let go: recording again
+    DAMAGED_SET_ASIDE = "damaged_set_aside"  # damaged, renamed to kept_as, a new one started (error, kept_as)
+    SET_ASIDE_FAILED = "set_aside_failed"  # damaged and cannot be renamed (path, error)
+    WRITE_FAILED = "write_failed"  # one write failed; tried again later (error)
+    RECORDING_ELSEWHERE = "recording_elsewhere"  # clear refused: another loopgui records now
+    UNREADABLE = "unreadable"  # the reader cannot read the file or its folder (path, error)
+    DAMAGED_VALUES = "damaged_values"  # rows with values out of shape were left out (count)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryNotice:
+    """One thing the history has to say: a code and its evidence."""
+
+    code: NoticeCode
+    path: str = ""
+    error: str = ""
+    kept_as: str = ""
+    problem: str = ""  # a ``paths.PathProblem`` value for PATH_REFUSED
+    count: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        from loopgui.core.words.history import notice_text  # noqa: PLC0415 - words import this module
+
+        return {
+            "code": self.code.value,
+            **{
+                k: v
+                for k, v in (
+                    ("path", self.path),
+                    ("error", self.error),
+                    ("kept_as", self.kept_as),
+                    ("problem", self.problem),
+                    ("count", self.count),
+                )
+                if v
+            },
+            "text": notice_text(self),
+        }
+
+
+def path_notice(exc: OSError, path: Path, code: NoticeCode) -> HistoryNotice:
+    """An OSError about ``path`` as a notice: a refusal (``paths.UnsafePath``) keeps its own code."""
+    if isinstance(exc, UnsafePath):
+        return HistoryNotice(NoticeCode.PATH_REFUSED, path=str(exc.path), problem=exc.problem.value)
+    return HistoryNotice(code, path=str(path), error=exc.strerror or str(exc))
+
+
 class HistoryUnavailable(Exception):
-    """The history cannot be read; the message says why in plain words."""
+    """The history cannot be read or changed; ``notice`` says why (``str()`` is the English sentence)."""
+
+    def __init__(self, notice: HistoryNotice | str) -> None:
+        if isinstance(notice, str):  # the system's own words, kept as evidence
+            notice = HistoryNotice(NoticeCode.UNREADABLE, error=notice)
+        super().__init__(notice.code.value)
+        self.notice = notice
+
+    def __str__(self) -> str:
+        from loopgui.core.words.history import notice_text  # noqa: PLC0415 - words import this module
+
+        return str(notice_text(self.notice))
 
 
 def _is_locked(exc: sqlite3.Error) -> bool:
@@ -357,8 +413,9 @@ def _is_broken(exc: sqlite3.Error) -> bool:
     return True
 
 
-def move_aside(path: Path, reason: str, now: float | None = None) -> Path | None:
-    """Rename the database (and its -wal/-shm files) so that a fresh one can start; the old one is kept."""
+def move_aside(path: Path, reason: str = "damaged", now: float | None = None) -> Path | None:
+    """Rename the database (and its -wal/-shm files) so that a fresh one can start; the old one is kept (counted
+    within the bounds, listed by :func:`set_aside_copies`, removed by Clear and after ``max_age``)."""
     stamp = datetime.fromtimestamp(time.time() if now is None else now).strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.{reason}-{stamp}")
     n = 1
@@ -376,6 +433,56 @@ def move_aside(path: Path, reason: str, now: float | None = None) -> Path | None
     return target
 
 
+ASIDE_REASONS = ("damaged", "locked")  # "locked": written by versions that set a locked file aside
+
+
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """A copy of the history set aside (damaged): its database file, size with its -wal/-shm, last change."""
+
+    path: Path
+    reason: str
+    bytes: int
+    modified: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": str(self.path), "reason": self.reason, "bytes": self.bytes, "modified": _iso(self.modified)}
+
+
+def set_aside_copies(path: Path) -> list[SetAside]:
+    """The set-aside copies beside the database ``path``, oldest first (links and others' files are not ours)."""
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return []
+    sizes: dict[str, list[float]] = {}
+    for entry in entries:
+        name = entry.name
+        base = name[:-4] if name.endswith(("-wal", "-shm")) else name
+        if not any(base.startswith(f"{path.name}.{reason}-") for reason in ASIDE_REASONS):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        size_time = sizes.setdefault(base, [0, 0.0])
+        size_time[0] += st.st_size
+        if base == name:
+            size_time[1] = st.st_mtime
+    out = [
+        SetAside(path.with_name(base), base[len(path.name) + 1 :].split("-", 1)[0], int(size), modified)
+        for base, (size, modified) in sizes.items()
+    ]
+    return sorted(out, key=lambda c: (c.modified, c.path.name))
+
+
+def remove_set_aside(copy: SetAside) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        remove_file(copy.path.with_name(copy.path.name + suffix))
+
+
 class WriterLock:
     """An exclusive, non-blocking OS lock on a small file; the OS releases it when the process ends."""
 
@@ -386,7 +493,7 @@ class WriterLock:
     def acquire(self) -> bool:
         if self._file is not None:
             return True
-        handle = open(self.path, "a+b")  # noqa: SIM115 - kept open while the lock is held
+        handle = os.fdopen(open_private(self.path), "r+b")  # 0600, never through a link; raises UnsafePath
         try:
             _lock(handle.fileno())
         except OSError:
@@ -432,18 +539,23 @@ def _prepare(conn: sqlite3.Connection) -> None:
 
 
 def clear_history(path: Path | None = None) -> None:
-    """Delete the history file (and its -wal, -shm) unless another loopgui is recording into it right now."""
+    """Delete the history file (its -wal, -shm and the set-aside copies) unless another loopgui records into it
+    right now."""
     path = path if path is not None else database_path()
-    lock = WriterLock(path.with_name(LOCK_NAME))
-    if not path.parent.exists():
+    if not os.path.lexists(path.parent):
         return
-    if not lock.acquire():
-        raise HistoryUnavailable(
-            "Another loopgui is recording the history right now; clear it there (or stop “loopgui record”)."
-        )
+    lock = WriterLock(path.with_name(LOCK_NAME))
+    try:
+        private_dir(path.parent)
+        got = lock.acquire()
+    except OSError as exc:
+        raise HistoryUnavailable(path_notice(exc, path.parent, NoticeCode.UNREADABLE)) from exc
+    if not got:
+        raise HistoryUnavailable(HistoryNotice(NoticeCode.RECORDING_ELSEWHERE, path=str(path)))
     try:
         for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path.with_name(path.name + suffix))
+            remove_file(path.with_name(path.name + suffix))
+        for copy in set_aside_copies(path):
+            remove_set_aside(copy)
     finally:
         lock.release()
