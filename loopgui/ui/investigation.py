@@ -35,6 +35,8 @@ from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
 
+PARSE_HERE_LIMIT = 2000  # characters parsed on the GUI thread (well under a millisecond); longer pastes off it
+
 TextDiagnoser = Callable[[str, Mapping[bytes, SocketRow]], Diagnosis]
 RowDiagnoser = Callable[[SocketRow, Mapping[bytes, SocketRow]], Diagnosis]
 FactsReader = Callable[[int], ProcessFacts]
@@ -106,6 +108,7 @@ class Investigation(QObject):
         self.ports: frozenset[int] = frozenset()
         self.banner_text = ""
         self._generation = 0
+        self._parse_generation = 0  # the newest paste being parsed (an older one finishing later is dropped)
         self._program_generation = 0
         self._rerun_on_next_scan = False
         self._holder: SocketRow | None = None  # the socket whose program the Program tab shows for the diagnosis
@@ -128,7 +131,19 @@ class Investigation(QObject):
         if not text.strip():
             self.clear()
             return
-        found = find_endpoints(text)
+        self._parse_generation += 1
+        if len(text) > PARSE_HERE_LIMIT:  # a long paste is parsed off the GUI thread; only the newest one counts
+            generation = self._parse_generation
+
+            def parsed(found: FindResult) -> None:
+                if generation == self._parse_generation:
+                    self._investigate_found(text, found)
+
+            BackgroundOp(self, lambda: find_endpoints(text), parsed).start()
+            return
+        self._investigate_found(text, find_endpoints(text))
+
+    def _investigate_found(self, text: str, found: FindResult) -> None:
         if self.row is not None and (self._row_gone() or not {self.row.local_port, self.row.remote_port} & found.ports):
             self.row = None  # a pick from before that has closed, or is off the new port, is not offered any more
         self.pasted = text
