@@ -74,7 +74,9 @@ def run_verb(arguments: Sequence[str]) -> int | None:
     from loopgui.commands.output import OutputFailed, silence
 
     try:
-        return load()(list(arguments[1:]))
+        code = load()(list(arguments[1:]))
+        sys.stdout.flush()  # what argparse printed (--help) is still in the buffer
+        return code
     except (OutputFailed, BrokenPipeError) as exc:  # the reader went away or the disk is full: end quietly
         silence(sys.stdout)
         if isinstance(exc, BrokenPipeError) or exc.closed_pipe:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
@@ -431,3 +432,132 @@ def test_a_span_names_its_program_as_the_table_does() -> None:
     assert span("node", "node 'unpaired").who == "node 'unpaired (PID 7)"  # quotes that do not pair: plain words
     assert span("postgres", "/usr/lib/postgresql/15/bin/postgres -D /var/lib/x").who == "postgres (PID 7)"
     assert span("", "").who == "a program (PID 7)"
+
+
+# -- issue 21: data kept and lost, damaged values --------------------------------------------------------------------
+
+
+def _aside(db: Path, name: str, size: int, age_days: float, now: float) -> Path:
+    path = db.with_name(f"history.sqlite3.{name}")
+    path.write_bytes(b"\0" * size)
+    os.utime(path, (now - age_days * 86400, now - age_days * 86400))
+    return path
+
+
+def test_set_aside_copies_are_counted_listed_expired_and_cleared(db: Path) -> None:
+    now = time.time()
+    rec = recorder(db, max_bytes=10**9)
+    feed = Feed(rec)
+    feed([row(3000, pid=812, program="node")], now)
+    old = _aside(db, "damaged-20260101-000000", 5000, 8, now)  # older than 7 days: goes
+    kept = _aside(db, "damaged-20260110-000000", 7000, 1, now)
+    locked = _aside(db, "locked-20260111-000000", 3000, 0.5, now)  # left by an earlier version
+    locked.with_name(locked.name + "-wal").write_bytes(b"\0" * 1000)
+    listed = HistoryReader(db).summary()
+    assert [Path(str(c["file"])).name for c in listed["set_aside"]] == [old.name, kept.name, locked.name]  # type: ignore[union-attr]
+    assert listed["set_aside_bytes"] == 16000
+    rec._next_aside_check = 0.0
+    rec.prune_step(now)
+    assert not old.exists() and kept.exists() and locked.exists()
+    assert rec._aside_bytes == 11000  # counted within the bound
+    rec.max_bytes = rec.used_bytes() + 5000  # the copies no longer fit: the oldest goes first
+    rec._next_aside_check = 0.0
+    rec.prune_step(now)
+    assert not kept.exists() and locked.exists()
+    rec.request_clear()
+    feed([row(3000, pid=812, program="node")], now + 1)
+    assert [p.name for p in db.parent.iterdir() if ".locked-" in p.name or ".damaged-" in p.name] == []
+    rec.close()
+
+
+def test_clear_while_not_recording_removes_set_aside_copies(db: Path) -> None:
+    rec = recorder(db)
+    Feed(rec)([row(3000)], T0)
+    rec.close()
+    copy = _aside(db, "damaged-20260101-000000", 100, 0, time.time())
+    clear_history(db)
+    assert not db.exists() and not copy.exists()
+
+
+def test_the_size_bound_holds_when_every_socket_has_its_own_program(db: Path) -> None:
+    """The programs table goes with the sockets: 252.7 MB for a 200 MB bound before (issue 21), here at 1 MB."""
+
+    def own(pid: int) -> ProgramInfo:
+        return ProgramInfo(start_time=T0, command=f"/opt/app/worker-{pid} " + "--flag=value " * 20, user="alice")
+
+    rec = Recorder(db, lookup=own, max_bytes=1_000_000)
+    feed = Feed(rec)
+    pid = 1000
+    for i in range(60):
+        rows = []
+        for j in range(100):
+            pid += 1
+            rows.append(row(10000 + j, pid=pid, program=f"worker{pid}", first_seen=T0 + i))
+        feed(rows, T0 + i)
+        feed([], T0 + i + 0.5)  # every socket closes: its program is used by nobody else
+        rec.prune_step(T0 + i + 0.6)
+    for _ in range(40):
+        if rec.used_bytes() <= rec.max_bytes:
+            break
+        rec.prune_step(T0 + 100)
+    assert rec.used_bytes() <= rec.max_bytes
+    conn = sqlite3.connect(db)
+    try:
+        (programs,) = conn.execute("SELECT count(*) FROM programs").fetchone()
+        (named,) = conn.execute("SELECT count(DISTINCT program) FROM sockets").fetchone()
+    finally:
+        conn.close()
+    assert programs == named  # no program is kept without a socket
+    rec.close()
+
+
+def _damage(db: Path, sql: str) -> None:
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(sql)
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE sockets SET first_seen='yesterday' WHERE local_port=3001",
+        "UPDATE sockets SET last_seen=1e300 WHERE local_port=3001",
+        "UPDATE sockets SET local_port='x' WHERE local_port=3001",
+        "UPDATE programs SET start_time=-1e308 WHERE pid=2",
+        "UPDATE programs SET pid='many' WHERE pid=2",
+    ],
+)
+def test_a_damaged_value_leaves_one_row_out_not_the_history(db: Path, damage: str) -> None:
+    rec = recorder(db)
+    feed = Feed(rec)
+    feed([row(3000, pid=1, program="node"), row(3001, pid=2, program="bad")], T0)
+    feed([], T0 + 1)
+    rec.close()
+    _damage(db, damage)
+    reader = HistoryReader(db)
+    spans = reader.search("")
+    assert [s.program for s in spans] == ["node"]
+    assert reader.skipped == 1
+    for s in spans:  # and what is kept reads as words
+        assert s.sentence()
+
+
+def test_history_of_a_folder_that_cannot_be_looked_into_is_unavailable_not_an_exception(tmp_path: Path) -> None:
+    folder = tmp_path / "loopgui"
+    folder.mkdir()
+    rec = recorder(folder / "history.sqlite3")
+    Feed(rec)([row(3000)], T0)
+    rec.close()
+
+    def refuse(path: object, *args: object, **kw: object) -> os.stat_result:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    reader = HistoryReader(folder / "history.sqlite3")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "stat", refuse)
+        with pytest.raises(HistoryUnavailable) as refused:
+            reader.port_history(3000)
+        assert refused.value.notice.code is NoticeCode.UNREADABLE
+        assert "Permission denied" in str(refused.value)
+        assert not reader.exists()
