@@ -221,7 +221,15 @@ def _tokens(word: str) -> str:
     if len(word) < 10:  # shorter than any token shape
         return word
     word = _KNOWN_TOKENS.sub(HIDDEN, word)
-    return _RANDOM_RUN.sub(lambda m: HIDDEN if _random_here(m) else m.group(), word)
+    return _RANDOM_RUN.sub(_hide_run, word)
+
+
+def _hide_run(m: re.Match[str]) -> str:
+    """A random-looking run hidden; dashes in front of it stay (``--q8Zt…`` stays an option: ``--(hidden)``)."""
+    if not _random_here(m):
+        return m.group()
+    run = m.group()
+    return run[: len(run) - len(run.lstrip("-"))] + HIDDEN
 
 
 _EDGES = " \t\n=:,;\"'"
@@ -315,6 +323,10 @@ _RULED = frozenset(
 ) - {"dotnet", "http", "https"}
 
 
+_SETTING = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}=")  # VAR=value before a program
+_PROGRAM_WORD = re.compile(r"[A-Za-z0-9_./\\-]{1,256}")  # a program's name or path (not an address)
+
+
 def _segments(words: Sequence[str]) -> list[tuple[int, int]]:
     """Where each command of a pipeline or list starts and ends (separators excluded)."""
     out: list[tuple[int, int]] = []
@@ -333,9 +345,9 @@ def _command_program(words: Sequence[str], start: int, end: int) -> tuple[str, i
     for i in range(start, end):
         word = words[i]
         base = _base(word)
-        if base in _WRAPPERS or word.startswith("-") or ("=" in word and not word.startswith(("/", "."))):
+        if base in _WRAPPERS or word.startswith("-") or _SETTING.match(word):
             continue
-        return base, i
+        return (base if _PROGRAM_WORD.fullmatch(word) else ""), i
     return "", end
 
 
@@ -420,13 +432,15 @@ def redact_words(words: Sequence[str], _depth: int = 0) -> list[str]:
                 if not _plain_value(nxt) or word == flag or word in next_secret:
                     hide(i + 1)
                 takes_value = True
-            elif nxt is not None and nxt == HIDDEN and word.startswith("-"):
-                takes_value = True
+            elif any(c.isspace() for c in word):
+                pass  # a whole command inside one word (redacted as one): no position
             elif word.startswith("-"):
                 options.append(word)
                 if program == "smbclient" and word in _SMBCLIENT_VALUES:
                     takes_value = True
-            elif _base(word) in _RULED and _base(word) != program:  # docker run … mysql -pX: mysql's rules now
+            elif (
+                _PROGRAM_WORD.fullmatch(word) and _base(word) in _RULED and _base(word) != program
+            ):  # docker run … mysql -pX: mysql's rules now
                 _positional_rules(program, words, positionals, options, hide)
                 program = _base(word)
                 flag = _PASSWORD_FLAG.get(program)
