@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import logging.handlers
 import os
@@ -17,6 +18,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
 from loopgui import __version__
+from loopgui.core.paths import cache_dir, open_private, private_dir, tighten_files
+from loopgui.core.words.paths import os_error_text
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
@@ -127,8 +130,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class PrivateLogFile(logging.handlers.RotatingFileHandler):
+    """The log file, 0600 whatever the umask and never opened through a symbolic link (``core/paths.py``)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = open_private(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(folder: Path | None) -> Path | None:
-    """Log to stderr and, when possible, to ``folder/loopgui.log`` (kept small)."""
+    """Log to stderr and, when possible, to ``folder/loopgui.log`` (kept small, private: folder 0700, files 0600)."""
     global _log_path
     root = logging.getLogger("loopgui")
     root.setLevel(logging.INFO)
@@ -139,14 +150,15 @@ def setup_logging(folder: Path | None) -> Path | None:
         root.addHandler(stream)
     if folder is not None:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
+            tighten_files(folder, "loopgui.log")  # files an earlier loopgui left readable by others
             path = folder / "loopgui.log"
-            handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+            handler = PrivateLogFile(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
             handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
             root.addHandler(handler)
             _log_path = path
         except OSError as exc:
-            log.warning("cannot write a log file in %s: %s", folder, exc)
+            log.warning("cannot write a log file in %s: %s", folder, os_error_text(exc))
     return _log_path
 
 
@@ -396,7 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"loopgui: {problem}", sys.stderr)
         return 1
 
-    from PySide6.QtCore import QStandardPaths, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from loopgui.core.net.scanner import make_scanner
@@ -408,8 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from loopgui.ui import language
 
     language.apply(app)
-    cache = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
-    setup_logging(Path(cache) if cache else None)
+    setup_logging(cache_dir())
     install_excepthook(interactive=not args.self_test)
 
     window = MainWindow(make_scanner(args.scanner), start=False)

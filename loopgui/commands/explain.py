@@ -9,7 +9,7 @@ from typing import TextIO
 
 from loopgui.commands.output import argv_text, read_stdin, say, write, write_json
 from loopgui.core.explain.diagnosis import diagnose
-from loopgui.core.history.store import HistoryReader
+from loopgui.core.history.reader import HistoryReader
 from loopgui.core.net.scanner import make_scanner
 from loopgui.core.words import explain as words
 

@@ -21,6 +21,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from loopgui.core.net.probes import Cancelled
+from loopgui.core.net.scanner import ScanCancelled
+
+CANCELLED = (Cancelled, ScanCancelled)  # what a Cancel raises
+
 log = logging.getLogger("loopgui.background")
 
 _running: set[threading.Thread] = set()
@@ -102,7 +107,10 @@ class _Job:
         try:
             result = self._work()
         except Exception as exc:
-            log.exception("background work failed")
+            if isinstance(exc, CANCELLED):  # the user's Cancel is not an error: no ERROR line, no traceback
+                log.info("background work cancelled")
+            else:
+                log.exception("background work failed")
             self._send("error", exc)
         else:
             self._send("done", result)
@@ -112,6 +120,8 @@ class _Job:
 
 
 def _log_failure(exc: BaseException) -> None:
+    if isinstance(exc, CANCELLED):
+        return
     log.error("background work failed: %s", exc)
 
 

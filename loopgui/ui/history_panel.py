@@ -27,17 +27,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from loopgui.core.history.reader import HistoryReader
+from loopgui.core.history.recorder import Recorder
 from loopgui.core.history.store import (
     DEFAULT_MAX_AGE,
-    HistoryReader,
+    HistoryNotice,
     HistoryUnavailable,
-    Recorder,
+    NoticeCode,
     Span,
     clear_history,
     clock,
     database_path,
     duration_words,
 )
+from loopgui.core.words.history import notice_text, set_aside_text
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.plain import plain_message_box, plain_tooltip
 from loopgui.ui.settings import Settings
@@ -140,13 +143,22 @@ class HistoryPanel(QWidget):
         reader = self._reader
         self.result_label.setText("Looking…")
 
-        def work() -> tuple[bool, list[Span]]:
-            return reader.exists(), reader.search(text, since=since, limit=MAX_SHOWN)
+        def work() -> tuple[bool, list[Span], str]:
+            spans = reader.search(text, since=since, limit=MAX_SHOWN)
+            notes = []
+            if reader.skipped:
+                notes.append(notice_text(HistoryNotice(NoticeCode.DAMAGED_VALUES, count=reader.skipped)))
+            copies = reader.set_aside()
+            if copies:
+                notes.append(set_aside_text(len(copies), sum(c.bytes for c in copies)))
+            return reader.exists(), spans, " ".join(notes)
 
-        def done(result: tuple[bool, list[Span]]) -> None:
+        def done(result: tuple[bool, list[Span], str]) -> None:
             if generation == self._generation:
-                exists, spans = result
+                exists, spans, notes = result
                 self._show(text, exists, spans)
+                if notes:  # damaged rows left out, set-aside copies kept: said, never hidden
+                    self.result_label.setText(f"{self.result_label.text()} {notes}")
 
         def failed(exc: BaseException) -> None:
             if generation == self._generation:
@@ -201,7 +213,7 @@ class HistoryPanel(QWidget):
         self.spans = []
         self.tree.clear()
         if isinstance(exc, HistoryUnavailable):
-            self.result_label.setText(str(exc))
+            self.result_label.setText(notice_text(exc.notice))
         else:
             self.result_label.setText(f"The history could not be read ({type(exc).__name__}: {exc}).")
 

@@ -27,16 +27,18 @@ from PySide6.QtCore import QObject, Signal
 from loopgui.core.explain.diagnosis import Diagnosis, diagnose, explain_row, parse
 from loopgui.core.explain.endpoints import FindResult
 from loopgui.core.explain.facts import F, fact
-from loopgui.core.history.store import HistoryReader
+from loopgui.core.history.reader import HistoryReader
 from loopgui.core.net.sockets import Snapshot, SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, process_facts
 from loopgui.core.words.i18n import _
 from loopgui.core.words.labels import owner_text, row_summary
 from loopgui.core.words.table import bar_text
-from loopgui.ui.background import LatestOnly
+from loopgui.ui.background import BackgroundOp, LatestOnly
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
+
+PARSE_HERE_LIMIT = 2000  # characters parsed on the GUI thread (well under a millisecond); longer pastes off it
 
 TextDiagnoser = Callable[[str, Mapping[bytes, SocketRow]], Diagnosis]
 RowDiagnoser = Callable[[SocketRow, Mapping[bytes, SocketRow]], Diagnosis]
@@ -110,6 +112,7 @@ class Investigation(QObject):
         self.banner_text = ""
         self._explaining = LatestOnly(self)  # one worker per concern; the newest request wins
         self._reading_program = LatestOnly(self)
+        self._parse_generation = 0  # the newest paste being parsed (an older one finishing later is dropped)
         self._rerun_on_next_scan = False
         self._holder: SocketRow | None = None  # the socket whose program the Program tab shows for the diagnosis
         explain.explain_row_requested.connect(self.explain_picked_row)
@@ -131,7 +134,19 @@ class Investigation(QObject):
         if not text.strip():
             self.clear()
             return
-        found = parse(text)
+        self._parse_generation += 1
+        if len(text) > PARSE_HERE_LIMIT:  # a long paste is parsed off the GUI thread; only the newest one counts
+            generation = self._parse_generation
+
+            def parsed(found: FindResult) -> None:
+                if generation == self._parse_generation:
+                    self._investigate_found(text, found)
+
+            BackgroundOp(self, lambda: parse(text), parsed).start()
+            return
+        self._investigate_found(text, parse(text))
+
+    def _investigate_found(self, text: str, found: FindResult) -> None:
         if self.row is not None and (self._row_gone() or not {self.row.local_port, self.row.remote_port} & found.ports):
             self.row = None  # a pick from before that has closed, or is off the new port, is not offered any more
         self.pasted = text

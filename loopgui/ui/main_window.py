@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from loopgui import __version__
-from loopgui.core.explain.endpoints import find_endpoints
+from loopgui.core.explain.endpoints import MAX_TEXT, FindResult, find_endpoints
 from loopgui.core.net.scanner import Scanner, make_scanner
 from loopgui.core.net.sockets import ORPHAN_STATES, RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
 from loopgui.core.programs.processes import ProcessFacts
@@ -254,6 +254,7 @@ class MainWindow(QMainWindow):
         self.investigate_edit = QLineEdit()
         self.investigate_edit.setPlaceholderText("Paste the error message or address")
         self.investigate_edit.setClearButtonEnabled(True)
+        self.investigate_edit.setMaxLength(MAX_TEXT)  # Qt's default, 32,767, cut long pastes silently
         self.investigate_edit.setAccessibleName("Error message or address to investigate")
         self.investigate_edit.setToolTip("For example: connect ECONNREFUSED 127.0.0.1:62893")
         self.investigate_edit.returnPressed.connect(self.investigate)
@@ -616,19 +617,23 @@ class MainWindow(QMainWindow):
     def offer_clipboard(self) -> None:
         """If the clipboard holds text with an address, offer to investigate it."""
         text = QGuiApplication.clipboard().text()
-        if not text.strip() or text == self._offered_clipboard or len(text) > 100_000:
+        if not text.strip() or text == self._offered_clipboard or len(text) > MAX_TEXT:
             return
-        found = find_endpoints(text)
-        if not found.endpoints:
-            return
-        self._offered_clipboard = text
-        self.clip_label.setText(f"Investigate {found.endpoints[0].display} from your clipboard?")
-        self.clip_banner.show()
+
+        def found(result: FindResult) -> None:  # parsed off the GUI thread: 100,000 characters stalled it
+            if not result.endpoints or QGuiApplication.clipboard().text() != text:
+                return
+            self._offered_clipboard = text
+            self.clip_label.setText(f"Investigate {result.endpoints[0].display} from your clipboard?")
+            self.clip_banner.show()
+
+        background.BackgroundOp(self, lambda: find_endpoints(text), found).start()
 
     def _accept_clipboard(self) -> None:
+        """Explain exactly the text that was offered (the box holds all of it: no cut at 32,767 characters)."""
         self.clip_banner.hide()
         self.investigate_edit.setText(self._offered_clipboard)
-        self.investigate()
+        self.investigation.investigate(self._offered_clipboard)
 
     def _on_investigate_text_changed(self, text: str) -> None:
         if not text and self.investigation.pasted is not None:

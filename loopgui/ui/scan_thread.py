@@ -7,9 +7,10 @@ import math
 
 from PySide6.QtCore import QDeadlineTimer, QMutex, QMutexLocker, QObject, QThread, QWaitCondition, Signal
 
-from loopgui.core.history.store import Recorder
+from loopgui.core.history.recorder import Recorder
 from loopgui.core.net.scanner import ScanCancelled, Scanner
 from loopgui.core.net.sockets import Snapshot
+from loopgui.core.words.history import notice_text
 
 log = logging.getLogger("loopgui.scan")
 
@@ -150,7 +151,7 @@ class ScanThread(QThread):
         except Exception:  # the recorder turns its own troubles into notices; anything else must not stop scans
             log.exception("recording the history failed")
         for notice in recorder.take_notices():
-            self.history_notice.emit(notice)
+            self.history_notice.emit(notice_text(notice))
 
     def _sleep(self) -> None:
         with QMutexLocker(self._mutex):

@@ -20,6 +20,7 @@ from loopgui.core import autostart
 from loopgui.core.net.sockets import Snapshot
 from loopgui.core.watch import Watcher, WatchEvent
 from loopgui.core.words import watch as watch_words
+from loopgui.core.words.paths import os_error_text
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.settings import Settings
 
@@ -319,7 +320,8 @@ class TrayFeature(QObject):
 
         def failed(exc: BaseException) -> None:
             log.warning("start at login: %s", exc)
-            self.window.show_message(f"That did not work: {exc}", 12000)
+            reason = os_error_text(exc) if isinstance(exc, OSError) else str(exc)  # a link there: a plain refusal
+            self.window.show_message(f"That did not work: {reason}", 12000)
             self._sync_login_action()
 
         BackgroundOp(self, work, done).on_failure(failed).start()

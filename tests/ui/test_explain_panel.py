@@ -109,7 +109,7 @@ def test_clipboard_offer(window: MainWindow, qtbot: QtBot) -> None:
         "Traceback...\nredis.exceptions.ConnectionError: Error 111 connecting to 127.0.0.1:6379. Connection refused."
     )
     window.offer_clipboard()
-    assert window.clip_banner.isVisible()
+    qtbot.waitUntil(window.clip_banner.isVisible, timeout=5000)  # parsed off the GUI thread
     assert window.clip_label.text() == "Investigate 127.0.0.1:6379 from your clipboard?"
     qtbot.mouseClick(window.clip_yes, Qt.MouseButton.LeftButton)
     assert not window.clip_banner.isVisible()
@@ -119,6 +119,7 @@ def test_clipboard_offer(window: MainWindow, qtbot: QtBot) -> None:
     assert not window.clip_banner.isVisible()
     QGuiApplication.clipboard().setText("nothing to see here")
     window.offer_clipboard()
+    qtbot.wait(300)
     assert not window.clip_banner.isVisible()
 
 

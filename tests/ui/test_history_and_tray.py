@@ -9,7 +9,9 @@ import pytest
 from PySide6.QtWidgets import QLabel, QSystemTrayIcon, QWidget
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.history.store import HistoryReader, Recorder, database_path
+from loopgui.core.history.reader import HistoryReader
+from loopgui.core.history.recorder import Recorder
+from loopgui.core.history.store import database_path
 from loopgui.core.net.sockets import SocketRow
 from loopgui.core.words.explain import report
 from loopgui.ui.history_panel import HistoryFeature

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 
 from loopgui.core.explain.diagnosis import diagnose
-from loopgui.core.history.store import HistoryUnavailable, Span
+from loopgui.core.history.store import HistoryNotice, HistoryUnavailable, NoticeCode, Span
 from loopgui.core.words.explain import render, report
 from loopgui.core.words.times import clock
 from tests.helpers import as_map, row
@@ -46,7 +46,7 @@ class FakeHistory:
     ) -> Sequence[Span]:
         self.asked.append(port)
         if self.fail:
-            raise HistoryUnavailable("The history is busy (another program holds it); try again.")
+            raise HistoryUnavailable(HistoryNotice(NoticeCode.BUSY, path="/x/history.sqlite3"))
         return [s for s in self.spans if s.local_port == port][:limit]
 
 
