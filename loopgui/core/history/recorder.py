@@ -21,6 +21,7 @@ from loopgui.core.history.store import (
     DB_NAME,
     DEFAULT_MAX_AGE,
     DEFAULT_MAX_BYTES,
+    HEARTBEAT_EVERY,
     LISTENING,
     LOCK_NAME,
     PROGRAM_SWEEP_EVERY,
@@ -160,6 +161,7 @@ class Recorder:
         self._programs: dict[int, tuple[str, float | None, int]] = {}  # pid -> (name, start, programs.id)
         self._prev_rows: Mapping[bytes, SocketRow] | None = None
         self._prev_taken = 0.0
+        self._last_write = 0.0  # taken_at of the last snapshot written
         self._next_prune = 0.0
         self._next_program_sweep = 0.0
         self._inserted = 0  # sockets written since the last pruning step
@@ -223,7 +225,15 @@ class Recorder:
         try:
             if clear:
                 self._clear_all()
+            quiet = self._prev_rows is not None and snapshot.diff.empty and not clear
+            if quiet and 0 <= snapshot.taken_at - self._last_write < HEARTBEAT_EVERY:
+                # nothing changed: no write (the time is kept, so a later close is dated by this scan)
+                self._prev_taken = snapshot.taken_at
+                self._prev_rows = snapshot.rows
+                self.written += 1
+                return
             self._write(snapshot)
+            self._last_write = snapshot.taken_at
         except sqlite3.Error as exc:
             self._on_error(exc)
             return

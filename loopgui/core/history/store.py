@@ -77,6 +77,7 @@ REOPEN_EVERY = 30.0  # seconds between two attempts to start recording when anot
 BUSY_RETRY = 1.0  # seconds between two attempts while a program other than loopgui holds the database's lock
 ASIDE_CHECK_EVERY = 60.0  # seconds between two looks at the set-aside copies (their size and age)
 CHECKPOINT_EVERY = 2.0  # seconds between two background checkpoints of the write-ahead log
+HEARTBEAT_EVERY = 30.0  # seconds between two writes while nothing changes (only the session's last-scan time)
 WAL_POKE_BYTES = 4 * 1024 * 1024  # ... or sooner when the log is larger than this
 SCHEMA_VERSION = "1"
 
