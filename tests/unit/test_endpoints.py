@@ -680,3 +680,11 @@ def test_class_names_after_connect_to_are_not_hosts() -> None:
     # a class-like name needs "connect to" before it; "NetworkClient:725" alone stays out
     assert find_endpoints("[NetworkClient:725] Connection refused").endpoints == ()
     assert find_endpoints("Failed to connect to events.js:292").endpoints == ()
+
+
+def test_a_bare_port_number_is_a_port() -> None:
+    """Help says "or just the address": "8080" alone names port 8080; out of range or inside a sentence it does not."""
+    found = find_endpoints(" 8080\n")
+    assert [(e.host, e.port) for e in found.endpoints] == [("", 8080)]
+    assert find_endpoints("65536").endpoints == () and find_endpoints("0").endpoints == ()
+    assert find_endpoints("١٢٣").endpoints == ()  # digits of other scripts are not a port number

@@ -1049,6 +1049,9 @@ def find_endpoints(text: str) -> FindResult:
         text = text[:MAX_TEXT]
         problems.append("The text is very long; only its first million characters were read.")
     text = _normal(text)
+    bare = text.strip()
+    if bare.isascii() and bare.isdigit() and len(bare) <= 5 and 1 <= int(bare) <= 65535:
+        return FindResult((Endpoint("", int(bare), bare),))  # just a port number: "8080"
     lowered = _lower(text)
     hits = _kind_hits(lowered)
     kind = _choose_kind(hits)

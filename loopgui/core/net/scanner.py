@@ -176,6 +176,8 @@ _REQ = struct.Struct("=BBBBI48x")
 # struct inet_diag_msg: family, state, (timer, retrans, sockid 48, expires, rqueue, wqueue), uid, inode
 _MSG = struct.Struct("=BB62xII")
 _MSG_SIZE = 72
+_EXPIRES = struct.Struct("=I")  # idiag_expires, 52 bytes into inet_diag_msg
+_TIME_WAIT = 6
 _PORTS = struct.Struct("!HH")
 
 # Kernel TCP state numbers (include/net/tcp_states.h); 12 is a half-open request, shown as SYN_RECV.
@@ -230,8 +232,11 @@ def build_request(family: int, protocol: int, seq: int) -> bytes:
     )
 
 
-def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, int]]) -> bool:
-    """Add the sockets in one netlink datagram to ``out`` (key -> (state, inode)).
+def parse_diag_messages(
+    buf: bytes, protocol: int, out: dict[bytes, tuple[int, int]], expires: dict[bytes, int] | None = None
+) -> bool:
+    """Add the sockets in one netlink datagram to ``out`` (key -> (state, inode)); TIME_WAIT sockets' timers (ms
+    left, ``idiag_expires``) to ``expires`` when given.
 
     Returns True when the datagram ends the dump.  Raises :class:`NetlinkReplyError` for a message the
     kernel reports as an error or one that is cut short; what was read before it stays in ``out``.
@@ -257,6 +262,8 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
             if key in out:
                 key = _unique(key, out)
             out[key] = (state, inode)
+            if expires is not None and state == _TIME_WAIT:
+                expires[key] = _EXPIRES.unpack_from(buf, off + 16 + 52)[0]
         off += (length + 3) & ~3
     if off != end:
         raise NetlinkReplyError(f"{end - off} stray bytes at the end of a netlink reply")
@@ -427,6 +434,7 @@ class NetlinkSource:
         self._labels = ProgramLabels()
         self._seq = 0
         self._buf = bytearray(1 << 18)
+        self._expires: dict[bytes, int] = {}
 
     def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
         """Ask the kernel for every socket of one family and protocol (one socket per dump: a broken dump
@@ -434,7 +442,7 @@ class NetlinkSource:
         self._seq += 1
         netlink.exchange(
             build_request(family, protocol, self._seq),
-            lambda data: parse_diag_messages(data, protocol, out),
+            lambda data: parse_diag_messages(data, protocol, out, self._expires),
             timeout=5.0,
             buf=self._buf,
             rcvbuf=1 << 20,
@@ -442,6 +450,8 @@ class NetlinkSource:
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
         raw: dict[bytes, tuple[int, int]] = {}
+        expires: dict[bytes, int] = {}  # TIME_WAIT key -> ms left (filled by dump)
+        self._expires = expires
         problems: list[str] = []
         for family, protocol in self._QUERIES:
             if should_stop():
@@ -500,6 +510,7 @@ class NetlinkSource:
                 path=path,
                 owner_start=holder.start,
                 exe=holder.exe,
+                expires_at=now + expires[key] / 1000 if key in expires else None,
             )
         names.forget_except(self._owners.pids)
         self._labels.forget_except(self._owners.pids)
