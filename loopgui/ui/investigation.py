@@ -134,6 +134,7 @@ class Investigation(QObject):
         self.pasted = text
         self.found = found
         self.showing = Showing.PASTED
+        self.explain.start_subject()
         self.ports = found.ports
         if found.endpoints:
             names = ", ".join(e.display for e in found.endpoints[:5])
@@ -195,6 +196,7 @@ class Investigation(QObject):
         row = self.row
         if row is None:
             return
+        self.explain.start_subject()
         self.showing = Showing.ROW
         self.connectivity.set_target(*row_target(row))
         self._update_switch()
@@ -205,6 +207,7 @@ class Investigation(QObject):
         if self.pasted is None:
             return
         self.showing = Showing.PASTED
+        self.explain.start_subject()
         if self.found is not None and self.found.endpoints:
             first = self.found.endpoints[0]
             self.connectivity.set_target(first.host, first.port)
