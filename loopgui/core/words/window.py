@@ -10,7 +10,7 @@ from __future__ import annotations
 from loopgui.core.net.sockets import STATE_HELP, SocketRow
 from loopgui.core.programs.processes import ProcessFacts
 from loopgui.core.text.redact import redact_command
-from loopgui.core.words.i18n import N_, _, format_datetime, format_duration, format_number
+from loopgui.core.words.i18n import N_, _, format_datetime, format_duration, format_number, ngettext
 from loopgui.core.words.labels import owner_explanation, state_text
 from loopgui.core.words.programs import program_text
 
@@ -120,3 +120,21 @@ def watch_port_question() -> tuple[str, str]:
 def waiting_text(seconds: float) -> str:
     """The Connectivity tab while a test waits: how long it has waited so far."""
     return _("Waiting for {elapsed} so far.").format(elapsed=format_duration(seconds))
+
+
+def uninstalled_text(files: int) -> str:
+    """After ``loopgui --uninstall-desktop``."""
+    if files == 0:
+        return _("loopgui was not in the application menu; the login item, if any, is removed.")
+    return ngettext(
+        "Removed loopgui from the application menu ({count} file) and from the programs started at login.",
+        "Removed loopgui from the application menu ({count} files) and from the programs started at login.",
+        files,
+    ).format(count=files)
+
+
+def leftovers_text(places: list[str]) -> str:
+    """What ``--uninstall-desktop`` leaves, so that the user can remove loopgui completely."""
+    lines = [_("Your settings, log and history stay where they are; delete them to remove every trace:")]
+    lines += [f"  {place}" for place in places]
+    return "\n".join(lines)
