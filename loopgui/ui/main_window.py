@@ -865,7 +865,7 @@ class MainWindow(QMainWindow):
         buttons.rejected.connect(dialog.close)
         box.addWidget(buttons)
         metrics = text.fontMetrics()
-        dialog.resize(metrics.horizontalAdvance("x" * 80), metrics.height() * 24)
+        dialog.resize(metrics.horizontalAdvance("x" * 100), metrics.height() * 30)
         make_plain(dialog)
         if row.pid is not None:
             pid = row.pid
