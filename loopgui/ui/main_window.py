@@ -6,8 +6,8 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QResizeEvent, QShowEvent
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -256,9 +256,18 @@ class MainWindow(QMainWindow):
         height = max(place.height(), self.clip_banner.sizeHint().height())
         self.clip_banner.setGeometry(place.x(), place.y(), place.width(), height)
         self.clip_banner.raise_()
+        self.idle_hint.setGeometry(place)
+        self.idle_hint.setVisible(self.banner.isHidden())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.banner and event.type() in (QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Move):
+            self._place_clip_banner()
+        return super().eventFilter(watched, event)
 
     def _colour_notice(self) -> None:
         self.notice_label.setStyleSheet(f"color: {warning_colour(self.palette())};")
+        if hasattr(self, "idle_hint"):
+            self.idle_hint.setStyleSheet(f"color: {self.palette().color(QPalette.ColorRole.PlaceholderText).name()};")
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -269,6 +278,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._fitted:
             self._fitted = True
+            self._place_clip_banner()
             self.fit_to_screen()
             # Once more when the window manager has added its frame: the title bar must be on the screen.
             QTimer.singleShot(500, self._fit_framed)
@@ -326,6 +336,15 @@ class MainWindow(QMainWindow):
         self.banner.setSizePolicy(keep)
         self.clip_banner.setParent(central)
         self.clip_banner.setAutoFillBackground(True)
+        # While the bar is hidden its place shows a quiet tip instead of a blank band.
+        self.idle_hint = QLabel(
+            _("Tip: right-click a row for what you can do with it; Enter or a double-click shows all its details."),
+            central,
+        )
+        self.idle_hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.idle_hint.setAccessibleName(_("Tip"))
+        self.idle_hint.setIndent(10)
+        self.banner.installEventFilter(self)
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter: port, address or program")

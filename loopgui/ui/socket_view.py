@@ -12,13 +12,13 @@ from loopgui.ui.socket_model import Column, SocketTableModel
 # window's first size (1100 pixels wide); addresses longer than "::ffff:127.0.0.1" are cut with "…" (tooltip).
 DEFAULT_WIDTHS = {
     Column.PROTOCOL: 64,
-    Column.LOCAL_ADDRESS: 122,
+    Column.LOCAL_ADDRESS: 110,
     Column.LOCAL_PORT: 80,
-    Column.REMOTE_ADDRESS: 122,
+    Column.REMOTE_ADDRESS: 110,
     Column.REMOTE_PORT: 86,
     Column.STATE: 215,  # "Waiting for connections (LISTEN)"; a leftover's longer text is cut with "…" (tooltip)
     Column.PID: 62,
-    Column.PROGRAM: 300,  # "python3 -m http.server 8000", "node …/next/dist/server/lib/start-server.js"
+    Column.PROGRAM: 260,  # "python -m http.server 8000 --bind 127.0.0.1"; First seen still fits in 1100 pixels
 }
 FIRST_WINDOW_WIDTH = 1100  # MainWindow's first size
 FOCUS_FRAME = 2  # pixels of the highlight-coloured frame while the table has the keyboard focus

@@ -162,6 +162,7 @@ def test_nothing_moves_when_a_bar_appears_or_a_row_is_picked(window: MainWindow,
 
     qtbot.wait(100)
     before = place()
+    assert window.idle_hint.isVisible() and "right-click a row" in window.idle_hint.text()  # no blank band
     QGuiApplication.clipboard().setText("Error: connect ECONNREFUSED 127.0.0.1:3000")
     window.offer_clipboard()
     assert window.clip_banner.isVisible()
@@ -177,7 +178,8 @@ def test_nothing_moves_when_a_bar_appears_or_a_row_is_picked(window: MainWindow,
     window.investigate()  # the bar above the table appears in its reserved place
     qtbot.waitUntil(window.banner.isVisible, timeout=2000)
     qtbot.wait(50)
-    assert place()[2] == before[2]
+    assert place()[2] == before[2] and not window.idle_hint.isVisible()
+    assert window.idle_hint.geometry() == window.banner.geometry()  # the tip lay exactly where the bar is
 
 
 def test_a_leftover_reads_the_kernels_time_in_the_table(window: MainWindow) -> None:
