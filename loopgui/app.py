@@ -122,6 +122,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="add loopgui to the desktop's application menu (in ~/.local/share) and exit",
     )
     parser.add_argument(
+        "--uninstall-desktop",
+        action="store_true",
+        help="remove loopgui from the application menu and from the programs started at login, then say where "
+        "its settings, log and history are, and exit",
+    )
+    parser.add_argument(
         "--background",
         action="store_true",
         help="start with only the tray icon (as “Start loopgui when I log in” does); the window opens from it",
@@ -381,6 +387,41 @@ def configure_app(app: object) -> None:
     app.setWindowIcon(app_icon())
 
 
+def own_places(env: Mapping[str, str] | None = None) -> list[Path]:
+    """Where loopgui keeps the user's settings, log and history on Linux (Qt's and the XDG defaults)."""
+    from loopgui.core.paths import data_dir
+
+    env = os.environ if env is None else env
+    home = Path(env.get("HOME") or Path.home())
+
+    def xdg(name: str, default: str) -> Path:
+        value = env.get(name, "")
+        return Path(value) if value.startswith("/") else home / default
+
+    return [
+        xdg("XDG_CONFIG_HOME", ".config") / "loopgui",
+        xdg("XDG_CACHE_HOME", ".cache") / "loopgui",
+        data_dir(env),
+    ]
+
+
+def uninstall_desktop() -> int:
+    """``--uninstall-desktop``: the menu entry, icons and login item go; the user is told what stays."""
+    from loopgui.core import autostart
+    from loopgui.core.words.window import leftovers_text, uninstalled_text
+    from loopgui.desktop import uninstall_desktop_entry
+
+    try:
+        removed = uninstall_desktop_entry()
+        autostart.disable()
+    except OSError as exc:
+        print(f"loopgui: {exc}", file=sys.stderr)
+        return 1
+    print(uninstalled_text(len(removed)))
+    print(leftovers_text([str(p) for p in own_places() if p.exists()] or [str(p) for p in own_places()]))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     from loopgui.cli import run_verb
@@ -400,6 +441,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         print(f"loopgui is now in the application menu ({len(files)} files in {files[0].parent.parent}).")
         return 0
+
+    if args.uninstall_desktop:
+        return uninstall_desktop()
 
     from loopgui.display import display_problem
 

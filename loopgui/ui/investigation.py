@@ -152,6 +152,7 @@ class Investigation(QObject):
         self.pasted = text
         self.found = found
         self.showing = Showing.PASTED
+        self.explain.start_subject()
         self.ports = found.ports
         self.banner_text = bar_text(found, None)
         if found.endpoints:
@@ -203,6 +204,7 @@ class Investigation(QObject):
         row = self.row
         if row is None:
             return
+        self.explain.start_subject()
         self.showing = Showing.ROW
         self.connectivity.set_target(*row_target(row))
         self._update_switch()
@@ -213,6 +215,7 @@ class Investigation(QObject):
         if self.pasted is None:
             return
         self.showing = Showing.PASTED
+        self.explain.start_subject()
         if self.found is not None and self.found.endpoints:
             first = self.found.endpoints[0]
             self.connectivity.set_target(first.host, first.port)

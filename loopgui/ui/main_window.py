@@ -6,22 +6,25 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QResizeEvent, QShowEvent
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDialog,
+    QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -29,14 +32,26 @@ from PySide6.QtWidgets import (
 from loopgui import __version__
 from loopgui.core.explain.endpoints import MAX_TEXT, FindResult, find_endpoints
 from loopgui.core.net.scanner import Scanner, make_scanner
-from loopgui.core.net.sockets import ORPHAN_STATES, RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
-from loopgui.core.programs.processes import ProcessFacts
+from loopgui.core.net.sockets import (
+    ORPHAN_STATES,
+    RowFilter,
+    Snapshot,
+    SocketRow,
+    cells_to_tsv,
+    rows_to_csv,
+    rows_to_json,
+)
+from loopgui.core.programs.processes import ProcessFacts, process_facts
 from loopgui.core.words import table as table_words
+from loopgui.core.words.i18n import _
 from loopgui.core.words.labels import owner_text, running_as_admin
+from loopgui.core.words.window import properties_text, properties_title
 from loopgui.ui import background, language
+from loopgui.ui.background import BackgroundOp
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
 from loopgui.ui.help import HOW_TO_TITLE, LEGEND_TITLE, HelpDialog, HelpPages
-from loopgui.ui.investigation import Investigation
+from loopgui.ui.investigation import Investigation, row_target
+from loopgui.ui.page_tabs import PageTabs
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
@@ -193,7 +208,7 @@ class MainWindow(QMainWindow):
             return
         panel = self.explain_panel
         chrome = sizes[0] - panel.height() if 0 < panel.height() <= sizes[0] else self.tabs.tabBar().sizeHint().height()
-        page = self.tabs.currentWidget()
+        page = self.tabs.current_page()
         if page is panel or page is None:
             wanted = panel.content_height(max(100, panel.scroll_area.width())) + chrome + 2
         else:  # the other tabs (tests, program, history): what their layouts ask for at this width
@@ -217,11 +232,43 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._wrap_tools()
+        self._place_clip_banner()
         if hasattr(self, "_split_timer"):
             self._split_timer.start()
 
+    def _wrap_tools(self) -> None:
+        """Filter and the boxes on one row when they fit, on two when the window is narrow."""
+        grid = self.tools_grid
+        central = self.centralWidget()
+        room = (central.width() if central is not None else self.width()) - 20
+        need = self._filter_room + grid.horizontalSpacing() + self.tools_right.sizeHint().width()
+        wrapped = grid.itemAtPosition(1, 0) is not None
+        if (room < need) != wrapped:
+            grid.removeWidget(self.tools_right)
+            if room < need:
+                grid.addWidget(self.tools_right, 1, 0)
+            else:
+                grid.addWidget(self.tools_right, 0, 1)
+
+    def _place_clip_banner(self) -> None:
+        """The clipboard offer lies over the bar's reserved place (no layout moves under the mouse)."""
+        place = self.banner.geometry()
+        height = max(place.height(), self.clip_banner.sizeHint().height())
+        self.clip_banner.setGeometry(place.x(), place.y(), place.width(), height)
+        self.clip_banner.raise_()
+        self.idle_hint.setGeometry(place)
+        self.idle_hint.setVisible(self.banner.isHidden())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.banner and event.type() in (QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Move):
+            self._place_clip_banner()
+        return super().eventFilter(watched, event)
+
     def _colour_notice(self) -> None:
         self.notice_label.setStyleSheet(f"color: {warning_colour(self.palette())};")
+        if hasattr(self, "idle_hint"):
+            self.idle_hint.setStyleSheet(f"color: {self.palette().color(QPalette.ColorRole.PlaceholderText).name()};")
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -232,6 +279,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._fitted:
             self._fitted = True
+            self._place_clip_banner()
             self.fit_to_screen()
             # Once more when the window manager has added its frame: the title bar must be on the screen.
             QTimer.singleShot(500, self._fit_framed)
@@ -287,9 +335,23 @@ class MainWindow(QMainWindow):
         self.clip_no.setToolTip("Hide this offer.")
         self.clip_banner, self.clip_label = _banner(self.clip_yes, self.clip_no)
         self.clip_no.clicked.connect(self.clip_banner.hide)
-        layout.addWidget(self.clip_banner)
+        # No layout jumps: the bar above keeps its place while hidden, and the clipboard offer lies over it
+        # instead of pushing the table down under the user's mouse.
+        keep = self.banner.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.banner.setSizePolicy(keep)
+        self.clip_banner.setParent(central)
+        self.clip_banner.setAutoFillBackground(True)
+        # While the bar is hidden its place shows a quiet tip instead of a blank band.
+        self.idle_hint = QLabel(
+            _("Tip: right-click a row for what you can do with it; Enter or a double-click shows all its details."),
+            central,
+        )
+        self.idle_hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.idle_hint.setAccessibleName(_("Tip"))
+        self.idle_hint.setIndent(10)
+        self.banner.installEventFilter(self)
 
-        tools = QHBoxLayout()
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter: port, address or program")
         self.filter_edit.setClearButtonEnabled(True)
@@ -303,11 +365,17 @@ class MainWindow(QMainWindow):
         self.udp_check.setToolTip("Single messages: name lookups, games, video calls.")
         for box in (self.listening_check, self.tcp_check, self.udp_check):
             box.toggled.connect(self._apply_filter)
-        tools.addWidget(self.filter_edit, 1)
+        # Below this width the filter goes on a row of its own (its minimum stays small, so the window can narrow).
+        self._filter_room = self.filter_edit.fontMetrics().horizontalAdvance("Filter: port, address") + 40
+        self.filter_edit.setMinimumWidth(60)
+        self.tools_right = QWidget()
+        tools = QHBoxLayout(self.tools_right)
+        tools.setContentsMargins(0, 0, 0, 0)
         tools.addWidget(self.listening_check)
         tools.addWidget(self.tcp_check)
         tools.addWidget(self.udp_check)
         tools.addSpacing(16)
+        tools.addStretch(1)
         interval_label = QLabel("Refresh every")
         self.interval_spin = QDoubleSpinBox()
         self.interval_spin.setAccessibleName("Refresh interval in seconds")
@@ -329,16 +397,28 @@ class MainWindow(QMainWindow):
         tools.addWidget(self.interval_spin)
         tools.addWidget(self.pause_button)
         tools.addWidget(self.refresh_button)
-        layout.addLayout(tools)
+        # The filter row wraps: on a narrow (or scaled) window the boxes and buttons go below the filter.
+        self.tools_grid = QGridLayout()
+        self.tools_grid.setContentsMargins(0, 0, 0, 0)
+        self.tools_grid.setHorizontalSpacing(12)
+        self.tools_grid.setVerticalSpacing(4)
+        self.tools_grid.addWidget(self.filter_edit, 0, 0)
+        self.tools_grid.addWidget(self.tools_right, 0, 1)
+        layout.addLayout(self.tools_grid)
 
         self.table = SocketTableView(self.model)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._show_context_menu)
+        self.table.doubleClicked.connect(lambda _index: self.show_properties())
+        header = self.table.horizontalHeader()
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(lambda pos: self.column_menu().exec(header.mapToGlobal(pos)))
+        self.properties_dialogs: list[QDialog] = []
 
         self.explain_panel = ExplainPanel()
-        self.tabs = QTabWidget()
+        self.tabs = PageTabs()  # the pages scroll: a small or scaled screen keeps the table on it
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.explain_panel, "Explanation")
+        self.tabs.addTab(self.explain_panel, _("Explanation"), scroll=False)  # it scrolls by itself
         # The investigation is made after the panels, so these look it up when called.
         self.connectivity_panel = ConnectivityPanel(
             used_ports=lambda: self.investigation.used_ports(),  # noqa: PLW0108
@@ -415,6 +495,13 @@ class MainWindow(QMainWindow):
         self.close_action.triggered.connect(self.close_selected_program)
         self.table.addAction(self.close_action)
         edit_menu.addAction(self.close_action)
+        self.properties_action = QAction(_("&Properties"), self)
+        self.properties_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        self.properties_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.properties_action.setToolTip(_("Every fact of the socket and its program, to read or copy (Enter)"))
+        self.properties_action.triggered.connect(self.show_properties)
+        self.table.addAction(self.properties_action)
+        edit_menu.addAction(self.properties_action)
         select_all = edit_menu.addAction("Select &all rows")
         select_all.triggered.connect(self.table.selectAll)
         self.paste_box_action = edit_menu.addAction("Go to the &paste box")
@@ -451,6 +538,9 @@ class MainWindow(QMainWindow):
         s = self._settings
         restore_window_place(self, s.window_place)  # every value checked in ui/settings.py
         restore_table_layout(self.table, s.table_layout(self.model.columnCount()))
+        hidden = [c for c in s.hidden_columns if 0 <= c < self.model.columnCount()]
+        for column in hidden[: self.model.columnCount() - 1]:  # one column always shows
+            self.table.horizontalHeader().setSectionHidden(column, True)
         if s.splitter_sizes is not None:  # the user dragged the handle once: keep their split
             restore_splitter(self.splitter, s.splitter_sizes)
             self._split_by_user = True
@@ -575,6 +665,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def investigate(self) -> None:
         """Start investigating the text in the paste box (it replaces the previous investigation)."""
+        self.tabs.setCurrentWidget(self.explain_panel)
         self.investigation.investigate(self.investigate_edit.text())
 
     @Slot()
@@ -625,6 +716,7 @@ class MainWindow(QMainWindow):
                 return
             self._offered_clipboard = text
             self.clip_label.setText(f"Investigate {result.endpoints[0].display} from your clipboard?")
+            self._place_clip_banner()
             self.clip_banner.show()
 
         background.BackgroundOp(self, lambda: find_endpoints(text), found).start()
@@ -696,7 +788,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def copy_selection(self) -> None:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        self._copy_rows(sorted({i.row() for i in self.table.selectionModel().selectedRows()}))
+
+    def _copy_rows(self, rows: list[int]) -> None:
         if not rows:
             return
         cells = [
@@ -728,21 +822,110 @@ class MainWindow(QMainWindow):
                 "Choose another folder or name and try again.",
             )
 
-    def _show_context_menu(self, pos: QPoint) -> None:
-        if not self.table.indexAt(pos).isValid():
-            return
+    def row_menu(self, index: QModelIndex) -> QMenu | None:
+        """The right-click menu of a row: explain, test, watch, copy, close, properties."""
+        row = self.model.row_at(index.row())
+        if row is None:
+            return None
         menu = QMenu(self)
-        explain = menu.addAction("Explain this port")
+        menu.setToolTipsVisible(True)
+        explain = menu.addAction(_("Explain this port"))
         explain.triggered.connect(self._explain_current_row)
-        details = menu.addAction("Show the program")
+        test = menu.addAction(_("Test this port"))
+        test.setToolTip(_("Open the Connectivity tests tab on this address."))
+        test.triggered.connect(lambda: self.test_row(row))
+        details = menu.addAction(_("Show the program"))
         details.triggered.connect(lambda: self.tabs.setCurrentWidget(self.process_panel))
-        menu.addAction(self.close_action)
-        self.close_flow.add_menu_actions(menu, self.model.row_at(self.table.indexAt(pos).row()))
-        for action in self._row_actions:
+        for action in self._row_actions:  # "Watch this port", from the Watch feature
             menu.addAction(action)
         menu.addSeparator()
+        copy_address = menu.addAction(_("Copy the address"))
+        copy_address.triggered.connect(lambda: self._copy(row.local_endpoint))
+        cell = str(self.model.data(index) or "")
+        copy_cell = menu.addAction(_("Copy this cell"))
+        copy_cell.setEnabled(bool(cell))
+        copy_cell.triggered.connect(lambda: self._copy(cell))
+        copy_row = menu.addAction(_("Copy the row"))
+        copy_row.triggered.connect(lambda: self._copy_rows([index.row()]))
         menu.addAction(self.copy_action)
-        menu.exec(self.table.viewport().mapToGlobal(pos))
+        menu.addSeparator()
+        menu.addAction(self.close_action)
+        self.close_flow.add_menu_actions(menu, row)
+        menu.addSeparator()
+        menu.addAction(self.properties_action)
+        return menu
+
+    def _show_context_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        menu = self.row_menu(index) if index.isValid() else None
+        if menu is not None:
+            menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def column_menu(self) -> QMenu:
+        """The header's right-click menu: which columns show (remembered; one always stays)."""
+        menu = QMenu(self)
+        header = self.table.horizontalHeader()
+        shown = [c for c in range(self.model.columnCount()) if not header.isSectionHidden(c)]
+        for column, title in enumerate(HEADERS):
+            action = menu.addAction(_(title))
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.setEnabled(not (len(shown) == 1 and column in shown))
+            action.toggled.connect(lambda on, c=column: self.set_column_shown(c, on))
+        return menu
+
+    def set_column_shown(self, column: int, shown: bool) -> None:
+        header = self.table.horizontalHeader()
+        if not shown and header.count() - header.hiddenSectionCount() <= 1:
+            return  # the last column stays
+        header.setSectionHidden(column, not shown)
+        self._settings.hidden_columns = tuple(c for c in range(header.count()) if header.isSectionHidden(c))
+
+    def test_row(self, row: SocketRow) -> None:
+        """Open the Connectivity tests tab on the row's address (its own for a listener, else the other side)."""
+        self.connectivity_panel.set_target(*row_target(row))
+        self.tabs.setCurrentWidget(self.connectivity_panel)
+
+    def _copy(self, text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.show_message(_("Copied: {text}").format(text=text[:80]), 5000)
+
+    def show_properties(self) -> QDialog | None:
+        """Enter or double-click: every fact of the current row's socket and program, as plain text to copy."""
+        row = self.model.row_at(self.table.currentIndex().row())
+        if row is None:
+            return None
+        dialog = QDialog(self)
+        dialog.setWindowTitle(properties_title(row))
+        box = QVBoxLayout(dialog)
+        text = QPlainTextEdit()
+        text.setReadOnly(True)
+        text.setAccessibleName(_("Properties"))
+        text.setAccessibleDescription(_("Every fact loopgui read about the socket and its program, as plain text."))
+        text.setPlainText(properties_text(row, None))
+        box.addWidget(text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        copy = buttons.addButton(_("Copy all"), QDialogButtonBox.ButtonRole.ActionRole)
+        copy.setToolTip(_("Copy every line to the clipboard."))
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text.toPlainText()))
+        buttons.rejected.connect(dialog.close)
+        box.addWidget(buttons)
+        metrics = text.fontMetrics()
+        dialog.resize(metrics.horizontalAdvance("x" * 100), metrics.height() * 30)
+        make_plain(dialog)
+        if row.pid is not None:
+            pid = row.pid
+
+            def done(facts: ProcessFacts) -> None:
+                text.setPlainText(properties_text(row, facts))
+
+            BackgroundOp(dialog, lambda: process_facts(pid, with_cpu=True), done).start()
+        for old in [d for d in self.properties_dialogs if not d.isVisible()]:
+            old.deleteLater()  # closed ones go (with them any program facts still being read for them)
+        self.properties_dialogs = [d for d in self.properties_dialogs if d.isVisible()] + [dialog]
+        dialog.show()
+        fit_to_screen(dialog)
+        return dialog
 
     def _about(self) -> None:
         QMessageBox.about(

@@ -362,6 +362,18 @@ class Settings:
     def watched_ports(self, ports: tuple[int, ...]) -> None:
         self.put(WATCHED_PORTS, ports)
 
+    @property
+    def hidden_columns(self) -> tuple[int, ...]:
+        """The table's columns the user hid (header's right-click menu); never all of them."""
+        value = self._value("table/hidden")
+        text = value if isinstance(value, str) else ""
+        columns = [int(c) for c in text.split(",")[:32] if c.strip().isdigit() and int(c) < 32]
+        return tuple(dict.fromkeys(columns))
+
+    @hidden_columns.setter
+    def hidden_columns(self, columns: tuple[int, ...]) -> None:
+        self._q.setValue("table/hidden", ",".join(str(c) for c in columns[:32]))
+
     def sync(self) -> None:
         self._q.sync()
         if self._q.format() == QSettings.Format.NativeFormat:

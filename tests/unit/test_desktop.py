@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from loopgui.desktop import APP_ID, ICON_SIZES, exec_value, install_desktop_entry, resources_dir
+from loopgui.desktop import (
+    APP_ID,
+    ICON_SIZES,
+    exec_value,
+    install_desktop_entry,
+    installed_files,
+    resources_dir,
+    uninstall_desktop_entry,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -154,3 +162,55 @@ def validate(desktop: Path) -> None:
 def test_the_official_validator_accepts_a_folder_with_a_space(tmp_path: Path) -> None:
     install_desktop_entry(tmp_path, command=["/home/a user/loopgui folder/.venv/bin/python", "-m", "loopgui"])
     validate(tmp_path / "applications" / f"{APP_ID}.desktop")
+
+
+def test_a_menu_entry_into_a_deleted_checkout_is_hidden_not_broken(tmp_path: Path) -> None:
+    """TryExec names the program the entry starts: when the checkout (its virtual environment) is deleted, the
+    desktop hides the entry instead of showing one that fails when clicked."""
+    python = tmp_path / "checkout" / ".venv" / "bin" / "python"
+    install_desktop_entry(tmp_path / "share", command=[str(python), "-m", "loopgui"])
+    entry = (tmp_path / "share" / "applications" / f"{APP_ID}.desktop").read_text()
+    assert f"\nTryExec={python}\n" in entry and f"\nExec={python} -m loopgui\n" in entry
+
+
+def test_uninstall_removes_exactly_what_install_wrote(tmp_path: Path) -> None:
+    target = tmp_path / "share"
+    written = install_desktop_entry(target, command=["/opt/loopgui/loopgui"])
+    other = target / "applications" / "someone-else.desktop"
+    other.write_text("[Desktop Entry]\n")
+    assert sorted(installed_files(target)) == sorted(written)
+    removed = uninstall_desktop_entry(target)
+    assert sorted(removed) == sorted(written) and installed_files(target) == []
+    assert other.is_file()  # other programs' entries stay
+    assert uninstall_desktop_entry(target) == []  # twice is fine
+
+
+def test_uninstall_from_the_command_line_says_what_stays(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {
+        "XDG_DATA_HOME": str(tmp_path / "share"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
+    install_desktop_entry(tmp_path / "share", command=["/opt/loopgui/loopgui"])
+    autostart = tmp_path / "config" / "autostart" / f"{APP_ID}.desktop"
+    autostart.parent.mkdir(parents=True)
+    autostart.write_text("[Desktop Entry]\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "loopgui", "--uninstall-desktop"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert installed_files(tmp_path / "share") == [] and not autostart.exists()
+    assert "Removed loopgui from the application menu" in result.stdout
+    for place in (tmp_path / "config" / "loopgui", tmp_path / "cache" / "loopgui", tmp_path / "share" / "loopgui"):
+        assert str(place) in result.stdout

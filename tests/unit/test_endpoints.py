@@ -847,3 +847,11 @@ def test_a_kind_phrase_broken_across_lines_is_shown_as_written() -> None:
     result = find_endpoints("ssh: connect to host example.org port 22: Connection\r\n   refused\n\nnext line")
     assert result.kind == R
     assert result.kind_text == "Connection\r\n   refused"
+
+
+def test_a_bare_port_number_is_a_port() -> None:
+    """Help says "or just the address": "8080" alone names port 8080; out of range or inside a sentence it does not."""
+    found = find_endpoints(" 8080\n")
+    assert [(e.host, e.port) for e in found.endpoints] == [("", 8080)]
+    assert find_endpoints("65536").endpoints == () and find_endpoints("0").endpoints == ()
+    assert find_endpoints("١٢٣").endpoints == ()  # digits of other scripts are not a port number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
@@ -62,9 +63,11 @@ def test_running_as_admin_follows_the_user() -> None:
 def test_state_names_are_human_first() -> None:
     assert state_text(row(1)) == "Waiting for connections (LISTEN)"
     assert state_text(row(2, remote="127.0.0.1", rport=3)) == "Connected (ESTABLISHED)"
-    tw = row(4, remote="127.0.0.1", rport=5, state="TIME_WAIT", first_seen=1000.0)
-    assert state_text(tw, now=1020.0) == "Closing (leftover, clears in 40 s) (TIME_WAIT)"
+    tw = dataclasses.replace(row(4, remote="127.0.0.1", rport=5, state="TIME_WAIT", first_seen=1.0), expires_at=1060.0)
+    assert state_text(tw, now=1020.0) == "Closing (leftover, clears in 40 s) (TIME_WAIT)"  # the kernel's timer
     assert "clears any moment" in state_text(tw, now=1100.0)
+    unknown = dataclasses.replace(tw, expires_at=None)  # a source that cannot tell: no guessed countdown
+    assert state_text(unknown, now=1020.0) == "Closing (leftover) (TIME_WAIT)"
     assert state_text(row(53, proto="UDP")) == "Open for messages"
     assert "waiting for connections" in row_summary(row(8000, program="python3", pid=9))
 

@@ -30,7 +30,9 @@ from loopgui.core.net.sockets import make_key
 from tests.helpers import ScriptedSource, row
 
 
-def diag_msg(family: int, state: int, sport: int, dport: int, src: str, dst: str, inode: int, kind: int = 20) -> bytes:
+def diag_msg(
+    family: int, state: int, sport: int, dport: int, src: str, dst: str, inode: int, kind: int = 20, expires: int = 0
+) -> bytes:
     src_b = socket.inet_pton(family, src).ljust(16, b"\0")
     dst_b = socket.inet_pton(family, dst).ljust(16, b"\0")
     payload = (
@@ -39,7 +41,7 @@ def diag_msg(family: int, state: int, sport: int, dport: int, src: str, dst: str
         + src_b
         + dst_b
         + bytes(12)
-        + struct.pack("=IIIII", 0, 0, 0, 1000, inode)
+        + struct.pack("=IIIII", expires, 0, 0, 1000, inode)
     )
     return struct.pack("=IHHII", 16 + len(payload), kind, 2, 1, 0) + payload
 
@@ -66,6 +68,18 @@ def test_parse_reads_rows_and_stops_at_done() -> None:
     assert first == make_key("TCP", 4, "127.0.0.1", 8080, "", 0)
     assert decode_key(first) == ("TCP", 4, "127.0.0.1", 8080, "", 0)
     assert decode_key(second) == ("TCP", 6, "::1", 40000, "::1", 443)
+
+
+def test_the_kernels_timer_of_a_leftover_is_read() -> None:
+    """idiag_expires (ms left) of TIME_WAIT sockets only: the countdown comes from the kernel, not a guess."""
+    buf = diag_msg(socket.AF_INET, 6, 40000, 8080, "127.0.0.1", "127.0.0.1", 0, expires=41_500) + diag_msg(
+        socket.AF_INET, 1, 40001, 8080, "127.0.0.1", "127.0.0.1", 7, expires=200
+    )
+    out: dict[bytes, tuple[int, int]] = {}
+    expires: dict[bytes, int] = {}
+    parse_diag_messages(buf, 6, out, expires)
+    leftover = make_key("TCP", 4, "127.0.0.1", 40000, "127.0.0.1", 8080)
+    assert expires == {leftover: 41_500} and len(out) == 2
 
 
 def test_duplicate_addresses_get_distinct_keys() -> None:

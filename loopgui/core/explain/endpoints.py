@@ -1339,6 +1339,9 @@ def find_endpoints(text: str) -> FindResult:
         text = text[:MAX_TEXT]
         problems.append(fact(Problem.TOO_LONG, limit=MAX_TEXT))
     text = _normal(text)
+    bare = text.strip()
+    if bare.isascii() and bare.isdigit() and len(bare) <= 5 and 1 <= int(bare) <= 65535:
+        return FindResult((Endpoint("", int(bare), bare),))  # just a port number: "8080"
     lowered = _lower(text)
     hits = _kind_hits(lowered)
     kind, kind_text = _resolve_kind(text, lowered, hits)

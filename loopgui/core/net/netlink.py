@@ -47,8 +47,11 @@ _PORTS = struct.Struct("!HH")
 _IFINDEX = struct.Struct("=I")
 _ERRNO = struct.Struct("=i")
 # One socket message as the scanner reads it: nlmsghdr length and type; inet_diag_msg family and state; sport,
-# dport, src and dst as 36 raw bytes; the inode (if, cookie, expires, queues and uid skipped).
-_SCAN_MSG = struct.Struct("=IH10xBB2x36s12x16xI")
+# dport, src and dst as 36 raw bytes; the cookie (idiag_cookie: two u32 in host order read as one number, naming
+# this very socket for as long as it lives); the timer (idiag_expires, ms left: a TIME_WAIT leftover's countdown);
+# the inode (if, queues and uid skipped).
+_SCAN_MSG = struct.Struct("=IH10xBB2x36s4xQI12xI")
+TIME_WAIT_CODE = 6
 
 # Kernel TCP state numbers (include/net/tcp_states.h); 12 is a half-open request, shown as SYN_RECV.
 TCP_STATE_NAMES = (
@@ -155,8 +158,14 @@ def _run_struct(length: int) -> struct.Struct:
 _RUNS: dict[int, struct.Struct] = {}
 
 
-def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, int]]) -> bool:
-    """Add the sockets in one netlink datagram to ``out`` (key -> (state, inode)).
+def parse_diag_messages(
+    buf: bytes,
+    protocol: int,
+    out: dict[bytes, tuple[int, int, int]],
+    expires: dict[bytes, int] | None = None,
+) -> bool:
+    """Add the sockets in one netlink datagram to ``out`` (key -> (state, inode, cookie)); the timers of TIME_WAIT
+    leftovers (ms left) to ``expires`` when given.
 
     The key is the protocol and family bytes followed by the sockid's ports and addresses (the layout of
     :func:`loopgui.core.net.sockets.make_key`).  Returns True when the datagram ends the dump.  Raises
@@ -175,10 +184,10 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
     last = same = 0
     while off + 16 <= end:
         if off + minimum <= end:
-            length, kind, family, state, ends, inode = unpack(buf, off)
+            length, kind, family, state, ends, cookie, timer, inode = unpack(buf, off)
         else:
             length, kind = hdr_unpack(buf, off)[:2]
-            family = state = inode = 0
+            family = state = inode = cookie = timer = 0
             ends = b""
         if length < 16 or off + length > end:
             raise NetlinkReplyError(f"netlink message of {length} bytes at offset {off} of {end}")
@@ -189,7 +198,9 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
             key = (prefix if prefix is not None else bytes((protocol & 0xFF, family & 0xFF))) + ends
             if key in out:
                 key = unique_key(key, out)
-            out[key] = (state, inode)
+            out[key] = (state, inode, cookie)
+            if state == TIME_WAIT_CODE and expires is not None:
+                expires[key] = timer
             off += (length + 3) & ~3
             if length != last:
                 last, same = length, 0
@@ -199,7 +210,7 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
             if same < _RUN or count < _RUN or length & 3:
                 continue
             same = done = 0
-            for m_length, m_kind, family, state, ends, inode in _run_struct(length).iter_unpack(
+            for m_length, m_kind, family, state, ends, cookie, timer, inode in _run_struct(length).iter_unpack(
                 memoryview(buf)[off : off + count * length]
             ):
                 if m_length != length or m_kind != kind:
@@ -208,7 +219,9 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
                 key = (prefix if prefix is not None else bytes((protocol & 0xFF, family & 0xFF))) + ends
                 if key in out:
                     key = unique_key(key, out)
-                out[key] = (state, inode)
+                out[key] = (state, inode, cookie)
+                if state == TIME_WAIT_CODE and expires is not None:
+                    expires[key] = timer
                 done += 1
             off += done * length
             continue

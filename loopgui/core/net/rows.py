@@ -156,10 +156,13 @@ class RowBuilder:
         previous: SocketRow | None,
         now: float,
         text: tuple[str, int, str, int, str, int] | None = None,
+        *,
+        cookie: int = 0,
+        expires_at: float | None = None,
     ) -> SocketRow:
         """The row for one socket: ``previous`` itself when its state and owner are the same.  ``text``: the decoded
         key when the source has it (psutil), else it is decoded from the key."""
-        if previous is not None and previous.state == state and previous.pid == pid:
+        if previous is not None and previous.state == state and previous.pid == pid and previous.cookie == cookie:
             return previous
         proto, version, local, lport, remote, rport = text if text is not None else self.addresses.decode(key)
         if pid is not None:
@@ -182,6 +185,8 @@ class RowBuilder:
             path=path,
             owner_start=start,
             exe=exe,
+            cookie=cookie,
+            expires_at=expires_at,
         )
 
     def finish(self, alive: Iterable[int]) -> None:

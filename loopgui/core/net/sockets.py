@@ -115,7 +115,8 @@ class SocketRow(EndpointText):
 
     ``owner_start`` (the owner's start time, None when unreadable) and ``exe`` (its program file, "" when hidden)
     are read in the scan with ``pid``, the start time checked again each scan: with them a row names exactly the
-    program the user saw, even after that program has ended and another one got its PID.
+    program the user saw, even after that program has ended and another one got its PID.  ``expires_at``: for a
+    TIME_WAIT leftover, the moment the kernel's timer clears it (None when the source cannot tell).
     """
 
     key: bytes
@@ -133,6 +134,8 @@ class SocketRow(EndpointText):
     path: str = ""  # the program file, when it can be read
     owner_start: float | None = None
     exe: str = ""
+    expires_at: float | None = None  # a leftover (TIME_WAIT): when the kernel's timer frees it (time.time() clock)
+    cookie: int = 0  # the kernel's socket cookie from the scan (Linux): names this very socket, never a later one
 
     @property
     def is_listening(self) -> bool:
@@ -264,8 +267,9 @@ def cells_to_tsv(headers: list[str], cells: list[list[str]]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RowFilter:
-    """Which rows the table shows.  ``text`` matches any column (case-insensitive); ``ports`` keeps rows
-    whose local or remote port is one of them (the investigate bar sets it)."""
+    """Which rows the table shows.  Each word of ``text`` matches any column (case-insensitive), except that a
+    number matches a whole port or PID ("8080" does not find 48080); ``ports`` keeps rows whose local or remote port
+    is one of them (the investigate bar sets it)."""
 
     text: str = ""
     listening_only: bool = False
@@ -289,8 +293,15 @@ class RowFilter:
             return False
         words = self.text.casefold().split()
         if words:
-            haystack = search_text(row)
-            return all(word in haystack for word in words)
+            haystack = ""
+            for word in words:
+                if word.isascii() and word.isdigit():  # a number is a whole port (or PID): "8080" is not 48080
+                    if int(word) not in (row.local_port, row.remote_port or -1, row.pid):
+                        return False
+                    continue
+                haystack = haystack or search_text(row)
+                if word not in haystack:
+                    return False
         return True
 
 

@@ -24,6 +24,7 @@ from loopgui.core.net import netlink
 from loopgui.core.net.netlink import (
     ATTEMPTS,
     TCP_STATE_NAMES,
+    TIME_WAIT_CODE,
     TRANSIENT,
     NetlinkReplyError,
     build_request,
@@ -292,26 +293,28 @@ class NetlinkSource:
         self._buf = bytearray(1 << 18)
         self._clock = clock
         self.owner_recheck = owner_recheck
-        self._last_raw: dict[bytes, tuple[int, int]] | None = None
+        self._last_raw: dict[bytes, tuple[int, int, int]] | None = None
+        self._expires: dict[bytes, int] = {}  # TIME_WAIT key -> ms left, from the latest dump
         self._last: tuple[dict[bytes, SocketRow], SourceResult] | None = None
         self._owners_read_at = float("-inf")
         self._first = True
         self.parallel_first_walk = False  # beside the dump: not measurably faster on 2 busy cores (bench/README.md)
 
-    def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
+    def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int, int]]) -> None:
         """Ask the kernel for every socket of one family and protocol (one socket per dump: a broken dump
         never leaves its rest to be read as the start of the next one)."""
         self._seq += 1
         netlink.exchange(
             build_request(family, protocol, self._seq),
-            lambda data: parse_diag_messages(data, protocol, out),
+            lambda data: parse_diag_messages(data, protocol, out, self._expires),
             timeout=5.0,
             buf=self._buf,
             rcvbuf=1 << 20,
         )
 
-    def _dump_all(self, should_stop: StopCheck) -> tuple[dict[bytes, tuple[int, int]], list[str]]:
-        raw: dict[bytes, tuple[int, int]] = {}
+    def _dump_all(self, should_stop: StopCheck) -> tuple[dict[bytes, tuple[int, int, int]], list[str]]:
+        raw: dict[bytes, tuple[int, int, int]] = {}
+        self._expires = {}
         problems: list[str] = []
         queries = list(self._queries)
         while queries:
@@ -319,7 +322,7 @@ class NetlinkSource:
             if should_stop():
                 raise ScanCancelled
             for attempt in range(1, ATTEMPTS + 1):
-                part: dict[bytes, tuple[int, int]] = raw if not raw else {}
+                part: dict[bytes, tuple[int, int, int]] = raw if not raw else {}
                 try:
                     self.dump(family, protocol, part)
                 except NetlinkReplyError as exc:
@@ -375,7 +378,7 @@ class NetlinkSource:
             self._last = (same, SourceResult(same, last[1].hidden_sockets, last[1].problems, SnapshotDiff()))
             return self._last[1]
         self._owners_read_at = self._clock()
-        owner = self._owners.refresh({inode for _, inode in raw.values() if inode}, should_stop)
+        owner = self._owners.refresh({inode for _, inode, _ in raw.values() if inode}, should_stop)
         rows: dict[bytes, SocketRow] = {}
         hidden = 0
         build = self._build
@@ -385,7 +388,8 @@ class NetlinkSource:
         make = build.row
         added: list[bytes] = []
         changed: list[bytes] = []
-        for key, (state_code, inode) in raw.items():
+        expires = self._expires
+        for key, (state_code, inode, cookie) in raw.items():
             pid = owner.get(inode) if inode else None
             state = state_of[state_code] if key[0] == 6 else "NONE"
             if pid is None and inode:
@@ -393,12 +397,15 @@ class NetlinkSource:
             before = get_previous(key)
             if before is None:
                 added.append(key)
-            elif before.pid == pid and before.state == state:
+            elif before.pid == pid and before.state == state and before.cookie == cookie:
                 rows[key] = before
                 continue
             else:
                 changed.append(key)
-            rows[key] = make(key, state, pid, before, now)
+            left = expires.get(key) if state_code == TIME_WAIT_CODE else None
+            rows[key] = make(
+                key, state, pid, before, now, cookie=cookie, expires_at=None if left is None else now + left / 1000
+            )
         build.finish(self._owners.pids)
         if not self._owners.unreadable:
             hidden = 0  # sockets closed between the two reads, not hidden ones

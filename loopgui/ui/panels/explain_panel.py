@@ -71,6 +71,7 @@ class ExplainPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.diagnosis: Diagnosis | None = None
+        self._to_top = False
         self.closing_enabled = False  # the window turns it on when it can close programs
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -185,7 +186,14 @@ class ExplainPanel(QWidget):
 
     # -- public ------------------------------------------------------------------------------------------------
 
+    def start_subject(self) -> None:
+        """A new subject (a message, a row, back to the message): its explanation starts at the top, where the
+        headline is (quiet re-runs for the same subject keep the reader's place)."""
+        self._to_top = True
+        self.scroll_area.verticalScrollBar().setValue(0)
+
     def show_welcome(self) -> None:
+        self.start_subject()
         self.diagnosis = None
         self.headline.setFont(self.font())
         self.headline.setText(WELCOME)
@@ -225,6 +233,9 @@ class ExplainPanel(QWidget):
         self.busy.setVisible(busy)
 
     def show_diagnosis(self, d: Diagnosis) -> None:
+        if self._to_top:
+            self._to_top = False
+            self.scroll_area.verticalScrollBar().setValue(0)
         self.diagnosis = d
         r = words.render(d)
         self.set_busy(False)
