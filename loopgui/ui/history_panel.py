@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -308,6 +308,9 @@ class HistoryFeature(QObject):
         menu.addAction(self.clear_action)
         window.investigation.ports_changed.connect(self._on_ports_changed)
         self._refreshed = 0.0
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.timeout.connect(self._refresh_now)
         window.scan_thread.scanned.connect(self._on_scanned, Qt.ConnectionType.QueuedConnection)
         self._update_state()
 
@@ -365,11 +368,18 @@ class HistoryFeature(QObject):
     # -- reactions -------------------------------------------------------------------------------------------
 
     def _on_scanned(self, _snapshot: object) -> None:
-        """The recorder wrote this scan before it was sent: the tab, while shown, follows it (at most every 2 s)."""
+        """The recorder wrote this scan before it was sent: the tab, while shown, follows it (at most every 2 s; a
+        change inside those 2 s is shown when they are over, since an unchanged table sends no further scan)."""
         now = time.monotonic()
-        if now - self._refreshed >= 2.0:
-            self._refreshed = now
-            self.panel.refresh_if_shown()
+        wait = 2.0 - (now - self._refreshed)
+        if wait <= 0:
+            self._refresh_now()
+        elif not self._refresh_timer.isActive():
+            self._refresh_timer.start(int(wait * 1000) + 1)
+
+    def _refresh_now(self) -> None:
+        self._refreshed = time.monotonic()
+        self.panel.refresh_if_shown()
 
     def _on_notice(self, text: str) -> None:
         self.window.show_message(text, 15000)

@@ -165,7 +165,7 @@ def test_nothing_moves_when_a_bar_appears_or_a_row_is_picked(window: MainWindow,
     assert window.idle_hint.isVisible() and "right-click a row" in window.idle_hint.text()  # no blank band
     QGuiApplication.clipboard().setText("Error: connect ECONNREFUSED 127.0.0.1:3000")
     window.offer_clipboard()
-    assert window.clip_banner.isVisible()
+    qtbot.waitUntil(window.clip_banner.isVisible, timeout=3000)  # the clipboard is parsed off the GUI thread
     qtbot.wait(50)
     assert place() == before  # the offer lies over the reserved place
     window.clip_no.click()

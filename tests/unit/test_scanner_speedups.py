@@ -80,8 +80,8 @@ def test_owner_facts_are_read_once_per_scan(monkeypatch: pytest.MonkeyPatch) -> 
     assert asked == [7, 7]  # a new scan asks again (the PID may be another program's now)
 
 
-def _reference_parse(buf: bytes, protocol: int) -> dict[bytes, tuple[int, int]]:
-    out: dict[bytes, tuple[int, int]] = {}
+def _reference_parse(buf: bytes, protocol: int) -> dict[bytes, tuple[int, int, int]]:
+    out: dict[bytes, tuple[int, int, int]] = {}
     off = 0
     while off + 16 <= len(buf):
         length, kind = struct.unpack_from("=IH", buf, off)
@@ -89,7 +89,9 @@ def _reference_parse(buf: bytes, protocol: int) -> dict[bytes, tuple[int, int]]:
             break
         family, state = buf[off + 16], buf[off + 17]
         key = bytes((protocol, family)) + buf[off + 20 : off + 56]
-        out[netlink.unique_key(key, out) if key in out else key] = (state, struct.unpack_from("=I", buf, off + 84)[0])
+        inode = struct.unpack_from("=I", buf, off + 84)[0]
+        cookie = struct.unpack_from("=Q", buf, off + 60)[0]
+        out[netlink.unique_key(key, out) if key in out else key] = (state, inode, cookie)
         off += (length + 3) & ~3
     return out
 
@@ -106,7 +108,7 @@ def test_runs_of_equal_messages_read_as_one_at_a_time(plan: list[tuple[int, int,
     odd = diag_msg(socket.AF_INET6, 10, 9, 0, "::1", "::", 77)
     odd = struct.pack("=I", len(odd) + 2) + odd[4:] + b"\0\0" + b"\0\0"  # 2 bytes past the end, padded to 4
     buf += odd
-    out: dict[bytes, tuple[int, int]] = {}
+    out: dict[bytes, tuple[int, int, int]] = {}
     assert netlink.parse_diag_messages(buf + DONE, 6, out) is True
     assert out == _reference_parse(buf, 6)
 
@@ -230,7 +232,7 @@ def test_long_runs_and_interleaved_lengths_read_the_same(pattern: list[int]) -> 
     for i, extra_words in enumerate(pattern):
         msg = diag_msg(socket.AF_INET, 1 + i % 6, 1000 + i, 80, "127.0.0.1", "127.0.0.1", 500 + i)
         buf += struct.pack("=I", len(msg) + 4 * extra_words) + msg[4:] + bytes(4 * extra_words)
-    out: dict[bytes, tuple[int, int]] = {}
+    out: dict[bytes, tuple[int, int, int]] = {}
     assert netlink.parse_diag_messages(buf, 6, out) is False
     assert out == _reference_parse(buf, 6) and len(out) == len(pattern)
     with pytest.raises(netlink.NetlinkReplyError):
@@ -244,8 +246,8 @@ def test_one_tcp_request_for_both_families() -> None:
     assert req[16] == socket.AF_UNSPEC and struct.unpack_from("=I", req, 16 + 52)[0] == netlink.ALL_STATES
     # its replies (message type 18) read like the others
     reply = diag_msg(socket.AF_INET6, 10, 443, 0, "::", "::", 5, kind=netlink.TCPDIAG_GETSOCK)
-    out: dict[bytes, tuple[int, int]] = {}
-    assert netlink.parse_diag_messages(reply + DONE, 6, out) is True and list(out.values()) == [(10, 5)]
+    out: dict[bytes, tuple[int, int, int]] = {}
+    assert netlink.parse_diag_messages(reply + DONE, 6, out) is True and list(out.values()) == [(10, 5, 0)]
 
 
 def test_a_socketless_process_whose_descriptors_change_is_not_read(tmp_path: Path) -> None:
