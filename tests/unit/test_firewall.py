@@ -273,51 +273,59 @@ class FakeRun:
 
     def __call__(self, args: Sequence[str]) -> tuple[int, str] | None:
         self.calls.append(tuple(args))
-        return self.outputs.get(args[0])
+        assert args[0].startswith("/")  # commands run by absolute path only
+        return self.outputs.get(args[0].rsplit("/", 1)[-1])
+
+
+def which(name: str) -> str:
+    return f"/usr/sbin/{name}"
 
 
 def test_linux_reader_uses_nft_when_readable() -> None:
     run = FakeRun({"nft": (0, data("generated_nft_default_drop.json"))})
-    answer = fw.read_firewall(22, "tcp", (4,), platform="linux", run=run, read=lambda p: None)
+    answer = fw.read_firewall(22, "tcp", (4,), platform="linux", run=run, which=which, read=lambda p: None)
     assert answer.inbound == Inbound.ALLOWED
     assert all(not any(c in ("sh", "bash", "-c") for c in call) for call in run.calls)  # fixed commands only
 
 
 def test_linux_reader_without_admin_rights_says_unknown_and_how_to_check() -> None:
-    run = FakeRun({"nft": (1, ""), "iptables-save": (1, "")})
-    answer = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, read=lambda p: None)
+    run = FakeRun({"nft": (1, ""), "iptables-legacy-save": (1, ""), "iptables-nft-save": (1, "")})
+    answer = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, which=which, read=lambda p: None)
     assert answer.inbound == Inbound.UNKNOWN and answer.how_to_check == "sudo nft list ruleset"
     files = {"/etc/ufw/ufw.conf": "ENABLED=yes\n", "/etc/default/ufw": 'DEFAULT_INPUT_POLICY="DROP"\n'}
-    ufw = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, read=files.get)
+    ufw = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, which=which, read=files.get)
     assert ufw.inbound == Inbound.UNKNOWN and ufw.source == "ufw" and "sudo ufw status verbose" in ufw.how_to_check
 
 
-def test_linux_reader_combines_nft_with_ufw() -> None:
-    run = FakeRun(
-        {"nft": (0, data("generated_nft_empty.json")), "ufw": (0, data("public_ufw_status_verbose_ufw_docker_21.txt"))}
-    )
-    answer = fw.read_firewall(80, "tcp", (4,), platform="linux", run=run, read=lambda p: None)
+def test_linux_reader_reads_ufw_status_only_without_the_kernel_rules() -> None:
+    ufw = data("public_ufw_status_verbose_ufw_docker_21.txt")
+    run = FakeRun({"nft": (1, ""), "ufw": (0, ufw)})
+    answer = fw.read_firewall(80, "tcp", (4,), platform="linux", run=run, which=which, read=lambda p: None)
     assert answer.inbound == Inbound.BLOCKED and answer.source == "ufw"
+    # with the kernel's rules readable, ufw's own rules are among them: its status is not asked
+    run = FakeRun({"nft": (0, data("generated_nft_empty.json")), "ufw": (0, ufw)})
+    answer = fw.read_firewall(80, "tcp", (4,), platform="linux", run=run, which=which, read=lambda p: None)
+    assert answer.inbound == Inbound.ALLOWED and not any(c[0].endswith("ufw") for c in run.calls)
 
 
 def test_linux_reader_prefers_iptables_save_for_iptables_nft_rules() -> None:
     run = FakeRun(
         {
             "nft": (0, data("generated_nft_from_iptables_nft.json")),
-            "iptables-save": (0, data("generated_iptables_save.txt")),
+            "iptables-nft-save": (0, data("generated_iptables_save.txt")),
         }
     )
-    answer = fw.read_firewall(8050, "tcp", (4,), platform="linux", run=run, read=lambda p: None)
-    assert answer.inbound == Inbound.ALLOWED and answer.source == "iptables"
+    answer = fw.read_firewall(8050, "tcp", (4,), platform="linux", run=run, which=which, read=lambda p: None)
+    assert answer.inbound == Inbound.ALLOWED  # (nft alone sees opaque "xt" rules: its ip filter table is skipped)
 
 
 def test_other_platforms_readers() -> None:
     win = FakeRun(
         {"netsh": (0, data("public_netsh_monitor_public_datacadamia.txt") + "\n" + data("handmade_netsh_rules.txt"))}
     )
-    assert fw.read_firewall(6379, platform="win32", run=win).inbound == Inbound.BLOCKED
-    mac = FakeRun({"/usr/libexec/ApplicationFirewall/socketfilterfw": (0, "Firewall is disabled. (State = 0)\n")})
-    assert fw.read_firewall(22, platform="darwin", run=mac).inbound == Inbound.ALLOWED
+    assert fw.read_firewall(6379, platform="win32", run=win, which=which).inbound == Inbound.BLOCKED
+    mac = FakeRun({"socketfilterfw": (0, "Firewall is disabled. (State = 0)\n")})
+    assert fw.read_firewall(22, platform="darwin", run=mac, which=which).inbound == Inbound.ALLOWED
     assert fw.read_firewall(22, platform="sunos5", run=mac).inbound == Inbound.UNKNOWN
 
 
@@ -330,8 +338,8 @@ def test_commands_stop_when_the_time_is_used_up() -> None:
         return (1, "")
 
     start = time.perf_counter()
-    answer = fw.read_firewall(80, platform="linux", run=slow, read=lambda p: None, budget=0.3)
-    assert time.perf_counter() - start < 1.0 and len(slow_calls) == 2  # nft, iptables-save; then no time left
+    answer = fw.read_firewall(80, platform="linux", run=slow, which=which, read=lambda p: None, budget=0.3)
+    assert time.perf_counter() - start < 1.0 and len(slow_calls) == 2  # nft, iptables-legacy-save; then no time
     assert answer.inbound == Inbound.UNKNOWN
 
 

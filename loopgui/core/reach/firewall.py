@@ -16,12 +16,16 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
+import ipaddress
 import json
 import logging
+import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +44,39 @@ class Inbound(str, enum.Enum):
     BLOCKED = "blocked"  # the rules stop them
     LIMITED = "limited"  # only from some senders or on some network connections
     UNKNOWN = "unknown"  # loopgui could not read or understand the rules
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """The packet whose fate the rules decide.  ``None`` fields are not known (for example the address of a
+    computer that might connect); rules that depend on them make the answer "limited" or "unknown", never a guess.
+
+    The usual question is the first packet of a new connection from another computer: ``iif`` and ``daddr`` name
+    this computer's own network connection and address on it, ``saddr`` and ``sport`` stay unknown.  Local
+    connections (``iif="lo"``) know both ends; a reply (``state="established"``, ``syn=False``) swaps the ports.
+    """
+
+    version: int
+    proto: str
+    dport: int | None
+    iif: str | None = None  # the network connection it arrives on; None: any but loopback
+    daddr: str | None = None  # this computer's address it is sent to
+    saddr: str | None = None  # the sender's address
+    sport: int | None = None  # the sender's port
+    state: str = "new"  # conntrack state: "new" or "established"
+    syn: bool = True  # a bare SYN (the first packet of a TCP connection)
+
+    @property
+    def loopback(self) -> bool:
+        return self.iif == "lo"
+
+
+def new_connection(
+    port: int, proto: str = "tcp", version: int = 4, *, iif: str | None = None, daddr: str | None = None,
+    saddr: str | None = None,
+) -> Packet:  # fmt: skip
+    """The first packet of a new connection to ``port``."""
+    return Packet(version, proto.lower(), port, iif, daddr, saddr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +228,11 @@ _NFT_FAMILIES = {4: ("ip", "inet"), 6: ("ip6", "inet")}
 _TERMINALS = ("accept", "drop", "reject", "return", "jump", "goto", "queue")
 
 
-def nft_inbound(text: str, port: int, proto: str = "tcp", version: int = 4) -> FirewallAnswer:
-    """Decide from ``nft -j list ruleset`` output."""
+def nft_inbound(
+    text: str, port: int, proto: str = "tcp", version: int = 4, *, packet: Packet | None = None,
+    skip_tables: Sequence[tuple[str, str]] = (),
+) -> FirewallAnswer:  # fmt: skip
+    """Decide from ``nft -j list ruleset`` output.  ``skip_tables``: (family, table) read by another reader."""
     try:
         data = json.loads(text)
         items = data["nftables"]
@@ -200,20 +240,25 @@ def nft_inbound(text: str, port: int, proto: str = "tcp", version: int = 4) -> F
             raise TypeError("not a list")
     except (ValueError, TypeError, KeyError):
         return FirewallAnswer(Inbound.UNKNOWN, "nftables", "loopgui could not read the nftables rules.", NFT_CHECK)
-    return _Nft(items, port, proto.lower(), version).answer()
+    pkt = packet or new_connection(port, proto, version)
+    return _Nft(items, pkt, frozenset(skip_tables)).answer()
 
 
 class _Nft:
-    def __init__(self, items: list[Any], port: int, proto: str, version: int) -> None:
-        self.port = port
-        self.proto = proto
-        self.version = version
-        families = _NFT_FAMILIES.get(version, ("inet",))
+    def __init__(self, items: list[Any], packet: Packet, skip: frozenset[tuple[str, str]] = frozenset()) -> None:
+        self.packet = packet
+        self.port = packet.dport if packet.dport is not None else 0
+        self.proto = packet.proto
+        self.version = packet.version
+        families = _NFT_FAMILIES.get(self.version, ("inet",))
         self.chains: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.rules: dict[tuple[str, str, str], list[list[Any]]] = {}
         self.sets: dict[tuple[str, str, str], list[Any]] = {}
         for item in items:
             if not isinstance(item, dict):
+                continue
+            inner = next(iter(item.values()), None) if item else None
+            if isinstance(inner, dict) and (str(inner.get("family")), str(inner.get("table"))) in skip:
                 continue
             if "chain" in item and isinstance(item["chain"], dict):
                 c = item["chain"]
@@ -236,10 +281,13 @@ class _Nft:
                         )
 
     def answer(self) -> FirewallAnswer:
+        # a packet for this computer passes the prerouting hook first, then input (each in priority order)
         base = [
-            (k, c) for k, c in self.chains.items() if c.get("hook") == "input" and c.get("type", "filter") == "filter"
+            (k, c)
+            for k, c in self.chains.items()
+            if c.get("hook") in ("prerouting", "input") and c.get("type", "filter") in ("filter", "nat")
         ]
-        base.sort(key=lambda kc: _prio(kc[1].get("prio")))
+        base.sort(key=lambda kc: (kc[1].get("hook") != "prerouting", _prio(kc[1].get("prio"))))
         walk = _Walk()
         final = ACCEPT
         decided = ""
@@ -365,6 +413,7 @@ class _Nft:
         return _Maybe(OPAQUE, f"a comparison “{op}”")
 
     def _compare(self, left: Any, right: Any) -> Cond:
+        pkt = self.packet
         if not isinstance(left, dict) or not left:
             return _Maybe(OPAQUE, "a rule loopgui cannot read")
         kind, what = next(iter(left.items()))
@@ -374,16 +423,19 @@ class _Nft:
             if protocol in ("tcp", "udp", "th", "udplite", "sctp", "dccp"):
                 if protocol not in ("th", self.proto):
                     return False
-                if fld == "dport":
-                    return self.values_contain(right, self.port)
+                if fld in ("dport", "sport"):
+                    value = pkt.dport if fld == "dport" else pkt.sport
+                    if value is not None:
+                        return self.values_contain(right, value)
+                    return _unknown_port(self.expand(right), "to" if fld == "dport" else "from")
                 return _Maybe(OPAQUE, f"{protocol} {fld}")
             if protocol in ("ip", "ip6"):
                 if (protocol == "ip") != (self.version == 4):
                     return False
                 if fld == "saddr":
-                    return self.address(right, "from")
+                    return self.address(right, "from", pkt.saddr)
                 if fld == "daddr":
-                    return self.address(right, "to")
+                    return self.address(right, "to", pkt.daddr)
                 if fld in ("protocol", "nexthdr"):
                     return self.values_contain(right, self.proto, names=True)
                 return _Maybe(OPAQUE, f"{protocol} {fld}")
@@ -403,7 +455,9 @@ class _Nft:
                 if names is None:
                     return _Maybe(SENDER, "on some network connections")
                 if key == "iiftype":
-                    return "loopback" not in names if names else False
+                    return ("loopback" in names) == pkt.loopback
+                if pkt.iif is not None:
+                    return any(_iface_matches(str(n), pkt.iif) for n in names)
                 others = [str(n) for n in names if str(n) != "lo"]
                 if not others:
                     return False
@@ -417,7 +471,7 @@ class _Nft:
                 names = _flat_values(right)
                 if names is None:
                     return _Maybe(OPAQUE, "connection state")
-                return "new" in names
+                return pkt.state in names
             if what.get("key") == "status":
                 names = _flat_values(right)
                 return False if names is not None and "dnat" in names else _Maybe(OPAQUE, "connection status")
@@ -430,9 +484,13 @@ class _Nft:
                     return False
                 names = _flat_values(right)
                 if names is not None:
-                    return names == ["syn"]
+                    return (names == ["syn"]) == pkt.syn
             return _Maybe(OPAQUE, "tcp flags")
-        if kind == "fib":
+        if kind == "fib" and isinstance(what, dict):
+            flags = what.get("flags")
+            names = _flat_values(right)
+            if what.get("result") == "type" and flags in ("daddr", ["daddr"]) and names is not None:
+                return "local" in names  # a packet for this computer: its destination is a local address
             return _Maybe(OPAQUE, "a routing check")
         return _Maybe(OPAQUE, f"{kind}")
 
@@ -480,19 +538,75 @@ class _Nft:
                 return [(lo, hi)]
         return None
 
-    def address(self, right: Any, direction: str) -> Cond:
-        if isinstance(right, dict) and "prefix" in right:
-            p = right["prefix"]
-            text = f"{p.get('addr')}/{p.get('len')}" if isinstance(p, dict) else ""
-        elif isinstance(right, str) and not right.startswith("@"):
-            text = right
-        else:
+    def address(self, right: Any, direction: str, known: str | None = None) -> Cond:
+        texts: list[str] = []
+        values = self.expand(right) if not (isinstance(right, dict) and "prefix" in right) else [right]
+        for v in values or []:
+            if isinstance(v, dict) and isinstance(v.get("prefix"), dict):
+                texts.append(f"{v['prefix'].get('addr')}/{v['prefix'].get('len')}")
+            elif isinstance(v, tuple):
+                texts.append(f"{v[0]}-{v[1]}")
+            elif isinstance(v, str):
+                texts.append(v)
+        if values is None or not texts:
             return _Maybe(SENDER, f"{direction} some addresses")
+        if known is not None:
+            hits = [_address_in(known, t) for t in texts]
+            if any(h is True for h in hits):
+                return True
+            if all(h is False for h in hits):
+                return False
+            return _Maybe(OPAQUE, f"addresses {texts[0]}")
         if direction == "from":
-            return _source(text)
-        if _is_any_address(text):
+            conds = [_source(t) for t in texts]
+            if any(c is True for c in conds):
+                return True
+            if all(c is False for c in conds):
+                return False
+            return _Maybe(SENDER, "from " + ", ".join(texts[:3]))
+        if any(_is_any_address(t) for t in texts):
             return True
-        return _Maybe(SENDER, f"{direction} {text}")
+        return _Maybe(SENDER, f"{direction} " + ", ".join(texts[:3]))
+
+
+def _address_in(address: str, spec: str) -> bool | None:
+    """Whether ``address`` is in ``spec`` (an address, a prefix or a range "a-b"); None when unreadable."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if "-" in spec:
+            lo, hi = (ipaddress.ip_address(x.strip()) for x in spec.split("-", 1))
+            return lo.version == ip.version and lo <= ip <= hi  # type: ignore[operator]
+        net = ipaddress.ip_network(spec.strip(), strict=False)
+    except ValueError:
+        return None
+    return net.version == ip.version and ip in net
+
+
+def _iface_matches(pattern: str, name: str) -> bool:
+    """An interface name in a rule: exact, or a prefix ending in ``*`` (nft) or ``+`` (iptables)."""
+    if pattern.endswith(("*", "+")):
+        return name.startswith(pattern[:-1])
+    return pattern == name
+
+
+EPHEMERAL_LOW = 1024  # a sender's own port: any unprivileged port (operating systems choose from 1024 up)
+
+
+def _unknown_port(values: list[Any] | None, direction: str) -> Cond:
+    """A port rule for a port loopgui does not know (the sender's): never for privileged-only lists."""
+    if values is None:
+        return _Maybe(OPAQUE, "a list loopgui cannot read")
+    shown: list[str] = []
+    for v in values:
+        lo, hi = v if isinstance(v, tuple) else (v, v)
+        if isinstance(lo, int) and isinstance(hi, int):
+            if hi >= EPHEMERAL_LOW:
+                shown.append(str(lo) if lo == hi else f"{lo}-{hi}")
+        else:
+            shown.append(str(v))
+    if not shown:
+        return False
+    return _Maybe(SENDER, f"{direction} port " + ", ".join(shown[:3]))
 
 
 def _prio(value: Any) -> int:
@@ -559,14 +673,15 @@ IPTABLES_CHECK = "sudo iptables -S INPUT"
 _IPT_NONTERMINAL = {"LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "AUDIT", "TRACE", "CT", "NOTRACK", "TCPMSS", "SET"}
 
 
-def iptables_inbound(text: str, port: int, proto: str = "tcp", version: int = 4) -> FirewallAnswer:
-    """Decide from the filter table of ``iptables-save`` (or the lines of ``iptables -S``)."""
-    check = IPTABLES_CHECK if version == 4 else IPTABLES_CHECK.replace("iptables", "ip6tables")
-    source = "iptables" if version == 4 else "ip6tables"
-    policies: dict[str, str] = {}
-    rules: dict[str, list[list[str]]] = {}
+# the chains a packet for this computer passes, in order: (table, chain)
+_IPT_PATH = (("raw", "PREROUTING"), ("mangle", "PREROUTING"), ("nat", "PREROUTING"), ("mangle", "INPUT"),
+             ("filter", "INPUT"))  # fmt: skip
+
+
+def iptables_tables(text: str) -> dict[str, tuple[dict[str, str], dict[str, list[list[str]]]]]:
+    """``iptables-save`` (or ``iptables -S``, the filter table): table -> (policies, chain -> rules)."""
+    tables: dict[str, tuple[dict[str, str], dict[str, list[list[str]]]]] = {}
     table = "filter"
-    seen = False
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -574,13 +689,14 @@ def iptables_inbound(text: str, port: int, proto: str = "tcp", version: int = 4)
         if line.startswith("*"):
             table = line[1:].strip()
             continue
-        if table != "filter" or line == "COMMIT":
+        if line == "COMMIT":
             continue
+        policies, rules = tables.setdefault(table, ({}, {}))
         if line.startswith(":"):
             parts = line[1:].split()
             if len(parts) >= 2:
                 policies[parts[0]] = parts[1]
-                seen = True
+                rules.setdefault(parts[0], [])
             continue
         words = line.split()
         if '"' in line or "'" in line:  # comments: -m comment --comment "allow web"
@@ -588,39 +704,62 @@ def iptables_inbound(text: str, port: int, proto: str = "tcp", version: int = 4)
                 words = shlex.split(line)
         if len(words) >= 3 and words[0] == "-P":
             policies[words[1]] = words[2]
-            seen = True
         elif len(words) >= 2 and words[0] == "-A":
             rules.setdefault(words[1], []).append(words[2:])
-            seen = True
         elif len(words) >= 2 and words[0] == "-N":
             rules.setdefault(words[1], [])
-    if not seen:
+    return {name: t for name, t in tables.items() if t[0] or t[1]}
+
+
+def iptables_inbound(
+    text: str, port: int, proto: str = "tcp", version: int = 4, *, packet: Packet | None = None,
+    source: str = "",
+) -> FirewallAnswer:  # fmt: skip
+    """Decide from ``iptables-save`` (or the lines of ``iptables -S``): raw, mangle and filter tables."""
+    check = IPTABLES_CHECK if version == 4 else IPTABLES_CHECK.replace("iptables", "ip6tables")
+    source = source or ("iptables" if version == 4 else "ip6tables")
+    pkt = packet or new_connection(port, proto, version)
+    tables = iptables_tables(text)
+    if not tables:
         return FirewallAnswer(Inbound.UNKNOWN, source, f"loopgui could not read the {source} rules.", check)
     walk = _Walk()
+    final, decided, any_rules = ACCEPT, "", False
     try:
-        outcome, rule = _ipt_walk("INPUT", rules, port, proto.lower(), walk, certain=True, depth=0)
+        for table, chain in _IPT_PATH:
+            if table not in tables:
+                continue
+            policies, rules = tables[table]
+            any_rules = any_rules or bool(rules.get(chain))
+            outcome, rule = _ipt_walk(chain, rules, pkt, walk, certain=True, depth=0, table=table)
+            if outcome is None:
+                policy = policies.get(chain, "ACCEPT")
+                outcome = DROP if policy in ("DROP", "REJECT") else ACCEPT
+                rule = f"{'' if table == 'filter' else f'-t {table} '}{chain} policy {policy}"
+            if outcome == DROP:
+                final, decided = DROP, rule
+                break
+            if table == "filter" or not decided:
+                decided = rule
     except _TooComplex:
         return FirewallAnswer(Inbound.UNKNOWN, source, f"The {source} rules are too involved to follow.", check)
-    if outcome is None:
-        policy = policies.get("INPUT", "ACCEPT")
-        outcome = DROP if policy in ("DROP", "REJECT") else ACCEPT
-        rule = f"INPUT policy {policy}"
-    if not rules.get("INPUT") and outcome == ACCEPT:
+    if not any_rules and final == ACCEPT:
         return FirewallAnswer(
             Inbound.ALLOWED, source, f"The firewall ({source}) has no rules for incoming connections.", check
         )
-    return _conclude(outcome, walk, source, rule, check, port, proto, f"The firewall ({source})")
+    return _conclude(final, walk, source, decided, check, port, proto, f"The firewall ({source})")
 
 
 def _ipt_walk(
-    chain: str, rules: Mapping[str, list[list[str]]], port: int, proto: str, walk: _Walk, *, certain: bool, depth: int
-) -> tuple[str | None, str]:
+    chain: str, rules: Mapping[str, list[list[str]]], pkt: Packet, walk: _Walk, *, certain: bool, depth: int,
+    table: str = "filter",
+) -> tuple[str | None, str]:  # fmt: skip
     if depth > MAX_DEPTH:
         raise _TooComplex
+    prefix = "" if table == "filter" else f"-t {table} "
     for words in rules.get(chain, []):
         walk.step()
-        cond, target, goto = _ipt_rule(words, port, proto)
-        text = f"-A {chain} " + " ".join(words)
+        cond, target, goto = _ipt_rule(words, pkt)
+        text = f"{prefix}-A {chain} " + " ".join(words)
         if cond is False or not target:
             continue
         sure = certain and cond is True
@@ -638,7 +777,7 @@ def _ipt_walk(
         elif target in _IPT_NONTERMINAL or target not in rules:
             continue
         else:
-            inner, rule = _ipt_walk(target, rules, port, proto, walk, certain=sure, depth=depth + 1)
+            inner, rule = _ipt_walk(target, rules, pkt, walk, certain=sure, depth=depth + 1, table=table)
             if inner is not None and sure:
                 return inner, rule
             if inner is not None:
@@ -651,8 +790,33 @@ def _ipt_walk(
 _TCP_FLAGS = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
 
 
-def _ipt_rule(words: Sequence[str], port: int, proto: str) -> tuple[Cond, str, bool]:
-    """(does the rule match our new connection, its target, whether it is a goto)."""
+def _ipt_address(spec: str, known: str | None, direction: str) -> Cond:
+    if known is not None:
+        hits = [_address_in(known, part) for part in spec.split(",") if part]
+        if any(h is True for h in hits):
+            return True
+        return False if hits and all(h is False for h in hits) else _Maybe(OPAQUE, f"addresses {spec}")
+    if direction == "from":
+        conds = [_source(part) for part in spec.split(",") if part]
+        if any(c is True for c in conds):
+            return True
+        return False if conds and all(c is False for c in conds) else _Maybe(SENDER, f"from {spec}")
+    return True if _is_any_address(spec) else _Maybe(SENDER, f"to {spec}")
+
+
+def _port_values(spec: str) -> list[Any] | None:
+    out: list[Any] = []
+    for part in spec.split(","):
+        m = re.fullmatch(r"(\d{1,5})(?:[:\-](\d{1,5}))?", part.strip())
+        if m is None:
+            return None
+        out.append((int(m.group(1)), int(m.group(2) or m.group(1))))
+    return out
+
+
+def _ipt_rule(words: Sequence[str], pkt: Packet) -> tuple[Cond, str, bool]:
+    """(does the rule match the packet, its target, whether it is a goto)."""
+    proto = pkt.proto
     conds: list[Cond] = []
     target = ""
     goto = False
@@ -675,26 +839,34 @@ def _ipt_rule(words: Sequence[str], port: int, proto: str) -> tuple[Cond, str, b
         if w in ("-p", "--protocol"):
             c = value.lower() in (proto, "all", "0", {"tcp": "6", "udp": "17"}.get(proto, ""))
         elif w in ("-i", "--in-interface"):
-            c = False if value == "lo" else _Maybe(SENDER, f"on {value}")
+            if pkt.iif is not None:
+                c = _iface_matches(value, pkt.iif)
+            else:
+                c = False if value == "lo" else _Maybe(SENDER, f"on {value}")
         elif w in ("-s", "--source", "--src"):
-            c = _source(value)
+            c = _ipt_address(value, pkt.saddr, "from")
         elif w in ("-d", "--destination", "--dst"):
-            c = True if _is_any_address(value) else _Maybe(SENDER, f"to {value}")
-        elif w in ("--dport", "--destination-port", "--dports", "--destination-ports"):
-            hit = _in_ports(port, value)
-            c = _Maybe(OPAQUE, f"ports {value}") if hit is None else hit
-        elif w in ("--sport", "--source-port", "--sports", "--source-ports", "--ports"):
-            c = _Maybe(OPAQUE, "the sender's port")
+            c = _ipt_address(value, pkt.daddr, "to")
+        elif w in ("--dport", "--destination-port", "--dports", "--destination-ports", "--sport", "--source-port",
+                   "--sports", "--source-ports"):  # fmt: skip
+            known = pkt.dport if "d" in w.lstrip("-")[:1] else pkt.sport
+            if known is not None:
+                hit = _in_ports(known, value)
+                c = _Maybe(OPAQUE, f"ports {value}") if hit is None else hit
+            else:
+                c = _unknown_port(_port_values(value), "to" if w.startswith("--d") else "from")
+        elif w == "--ports":
+            c = _Maybe(OPAQUE, "ports of either side")
         elif w in ("--state", "--ctstate"):
-            c = "NEW" in value.upper().split(",")
+            c = pkt.state.upper() in value.upper().split(",")
         elif w == "--dst-type":
             c = value.upper() in ("LOCAL", "UNICAST")
         elif w == "--src-type":
-            c = value.upper() in ("UNICAST",)
+            c = value.upper() in (("UNICAST", "LOCAL") if pkt.loopback else ("UNICAST",))
         elif w == "--pkt-type":
             c = value.lower() in ("host", "unicast")
         elif w == "--syn":
-            c, step = proto == "tcp", 1
+            c, step = proto == "tcp" and pkt.syn, 1
         elif w == "--tcp-flags":
             mask = {f for f in value.upper().split(",") if f}
             comp = {f for f in arg(i + 2).upper().split(",") if f}
@@ -702,7 +874,7 @@ def _ipt_rule(words: Sequence[str], port: int, proto: str) -> tuple[Cond, str, b
                 mask = set(_TCP_FLAGS)
             if "NONE" in comp:
                 comp = set()
-            c, step = ({"SYN"} & mask) == comp, 3
+            c, step = (({"SYN"} & mask) == comp) if pkt.syn else _Maybe(OPAQUE, "tcp flags"), 3
         elif w in ("--icmp-type", "--icmpv6-type"):
             c = False
         elif w in ("--update", "--rcheck"):
@@ -749,7 +921,9 @@ def ufw_default_input(defaults: str) -> str | None:
     return None if m is None else m.group(1).lower()
 
 
-def ufw_inbound(text: str, port: int, proto: str = "tcp", version: int = 4) -> FirewallAnswer:
+def ufw_inbound(
+    text: str, port: int, proto: str = "tcp", version: int = 4, *, packet: Packet | None = None
+) -> FirewallAnswer:
     """Decide from ``ufw status verbose`` (or plain ``ufw status``, which lacks the default policy)."""
     status = re.search(r"^Status:\s*(\w+)", text, re.MULTILINE)
     if status is None:
@@ -778,7 +952,7 @@ def ufw_inbound(text: str, port: int, proto: str = "tcp", version: int = 4) -> F
         v6 = "(v6)" in to or "(v6)" in frm
         if v6 != (version == 6):
             continue
-        cond = _ufw_to(to, port, proto)
+        cond = _ufw_to(to, port, proto, packet.iif if packet else None)
         if not re.match(r"^Anywhere(\s|$)", frm):
             cond = _and((cond, _Maybe(SENDER, f"from {frm.replace(' (v6)', '')}")))
         if cond is False:
@@ -801,14 +975,16 @@ def ufw_inbound(text: str, port: int, proto: str = "tcp", version: int = 4) -> F
     )
 
 
-def _ufw_to(to: str, port: int, proto: str) -> Cond:
+def _ufw_to(to: str, port: int, proto: str, iif: str | None = None) -> Cond:
     """The "To" column: ``22/tcp``, ``80,443/tcp``, ``8000:8100/udp``, ``Anywhere``, ``22 on eth0``, an address
     and port, or an application profile such as ``OpenSSH`` (verbose shows its ports: ``22/tcp (OpenSSH)``)."""
     words = to.replace("(v6)", "").strip()
     iface: _Maybe | None = None
     m = re.search(r"\son\s+(\S+)$", words)
     if m:
-        iface = _Maybe(SENDER, f"on {m.group(1)}")
+        if iif is not None and not _iface_matches(m.group(1), iif):
+            return False
+        iface = None if iif is not None else _Maybe(SENDER, f"on {m.group(1)}")
         words = words[: m.start()].strip()
     words = re.sub(r"\s*\([^)]*\)\s*$", "", words).strip()  # "(OpenSSH)" after the ports
     parts = words.split()
@@ -1210,18 +1386,102 @@ def _pf_list(words: list[str], k: int) -> list[str]:
 
 Runner = Callable[[Sequence[str]], "tuple[int, str] | None"]
 FileReader = Callable[[str], "str | None"]
+Finder = Callable[[str], "str | None"]
+
+MAX_OUTPUT = 4_000_000  # bytes of one command's output; more is not a ruleset loopgui reads
+# Folders a command is looked for in, in order: never the PATH (anyone may put a folder into it).
+COMMAND_FOLDERS = ("/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin")
 
 
-def run_fixed(args: Sequence[str]) -> tuple[int, str] | None:
-    """Run a fixed command (no shell, no user text) for at most a few seconds: (exit code, output) or None."""
+def find_command(name: str, folders: Sequence[str] = COMMAND_FOLDERS) -> str | None:
+    """The absolute path of a system command in the fixed folders (never looked up in PATH); None when absent."""
+    if sys.platform == "win32":
+        root = os.environ.get("SYSTEMROOT", r"C:\Windows")
+        path = os.path.join(root, "System32", name + ".exe")
+        return path if os.path.isfile(path) else None
+    for folder in folders:
+        path = os.path.join(folder, name)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the command and everything it started (its own process group), then reap it."""
+    with contextlib.suppress(OSError):
+        if sys.platform == "win32":
+            proc.kill()
+        else:
+            os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.SubprocessError, OSError):
+        proc.wait(timeout=1.0)
+
+
+def run_fixed(
+    args: Sequence[str], *, timeout: float = COMMAND_TIMEOUT, cap: int = MAX_OUTPUT
+) -> tuple[int, str] | None:
+    """Run a fixed command given by absolute path (no shell, no user text): (exit code, output) or None.
+
+    The output is read while it streams and the command is stopped once it wrote more than ``cap`` bytes; on
+    ``timeout`` its whole process group is killed (a child it started cannot keep running or hold the pipe).
+    """
+    if not args or not os.path.isabs(args[0]):
+        log.debug("refusing to run %r: not an absolute path", args[:1])
+        return None
+    env = {"LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    if sys.platform == "win32":
+        env = dict(os.environ)
     try:
-        done = subprocess.run(
-            list(args), capture_output=True, text=True, errors="replace", timeout=COMMAND_TIMEOUT, check=False
+        proc = subprocess.Popen(
+            list(args),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=sys.platform != "win32",
         )
-    except (OSError, subprocess.SubprocessError) as exc:
+    except OSError as exc:
         log.debug("could not run %s: %s", args[0], exc)
         return None
-    return done.returncode, done.stdout[:2_000_000]
+    assert proc.stdout is not None
+    chunks: list[bytes] = []
+    state = {"size": 0, "over": False}
+    stream = proc.stdout
+
+    def read() -> None:
+        while True:
+            try:
+                data = stream.read1(65536)  # type: ignore[attr-defined]
+            except (OSError, ValueError):
+                return
+            if not data:
+                return
+            state["size"] += len(data)
+            if state["size"] > cap:
+                state["over"] = True
+                _kill_group(proc)
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=read, name="loopgui-firewall-read", daemon=True)
+    start = time.monotonic()
+    reader.start()
+    reader.join(timeout)
+    try:
+        if reader.is_alive() or state["over"]:
+            log.info("stopped %s: %s", args[0], "too much output" if state["over"] else "no end in time")
+            _kill_group(proc)
+            reader.join(1.0)
+            return None
+        try:
+            code = proc.wait(timeout=max(0.05, timeout - (time.monotonic() - start)))
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            return None
+    finally:
+        with contextlib.suppress(OSError):
+            stream.close()
+    return code, b"".join(chunks).decode("utf-8", errors="replace")
 
 
 def read_text(path: str) -> str | None:
@@ -1256,75 +1516,150 @@ def combine(answers: Sequence[FirewallAnswer]) -> FirewallAnswer:
     return FirewallAnswer(Inbound.UNKNOWN, "", "loopgui could not read this computer's firewall.")
 
 
-def read_firewall(
-    port: int,
-    proto: str = "tcp",
-    versions: Sequence[int] = (4,),
+class ReaderStatus(str, enum.Enum):
+    READ = "read"
+    MISSING = "missing"  # the command is not installed
+    FAILED = "failed"  # it ran but failed (usually: administrator rights needed)
+    NOT_RUN = "not_run"  # no time left, or it could not be started
+    EMPTY = "empty"  # it ran and this firewall has no tables
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderResult:
+    """One reader's raw output: which command, how it went, what it printed."""
+
+    name: str  # "nft", "iptables-legacy-save", "ip6tables-nft-save", "ufw", "firewall-cmd", ...
+    command: str  # the absolute path run ("" when missing)
+    status: ReaderStatus
+    output: str = ""
+    code: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"reader": self.name, "command": self.command or None, "status": self.status.value, "exit": self.code}
+
+
+@dataclass(frozen=True, slots=True)
+class Rulesets:
+    """Everything the Linux readers returned, read once; :meth:`answer` decides for any packet from it."""
+
+    readers: tuple[ReaderResult, ...]
+    files: Mapping[str, str | None] = field(default_factory=dict)
+
+    def get(self, name: str) -> ReaderResult | None:
+        return next((r for r in self.readers if r.name == name), None)
+
+    def text(self, name: str) -> str | None:
+        r = self.get(name)
+        return r.output if r is not None and r.status == ReaderStatus.READ else None
+
+    @property
+    def kernel_read(self) -> bool:
+        names = ("nft", *(f"{f}-{v}-save" for f in ("iptables", "ip6tables") for v in ("legacy", "nft")))
+        return any(self.text(n) is not None for n in (*names, "iptables-save", "ip6tables-save"))
+
+    def answer(self, packet: Packet) -> FirewallAnswer:
+        return _linux_answer(self, packet)
+
+
+def _reader(name: str, args: Sequence[str], run: Runner, which: Finder) -> ReaderResult:
+    path = which(name)
+    if path is None:
+        return ReaderResult(name, "", ReaderStatus.MISSING)
+    done = run([path, *args])
+    if done is None:
+        return ReaderResult(name, path, ReaderStatus.NOT_RUN)
+    if done[0] != 0:
+        return ReaderResult(name, path, ReaderStatus.FAILED, code=done[0])
+    return ReaderResult(name, path, ReaderStatus.READ, done[1], 0)
+
+
+_IPT_SAVES = tuple(f"{fam}-{variant}-save" for fam in ("iptables", "ip6tables") for variant in ("legacy", "nft"))
+
+
+def read_rulesets(
+    versions: Sequence[int] = (4, 6),
     *,
-    program: str = "",
-    platform: str = sys.platform,
     run: Runner = run_fixed,
     read: FileReader = read_text,
+    which: Finder = find_command,
     budget: float = TOTAL_BUDGET,
-) -> FirewallAnswer:
-    """What this computer's firewall says about new connections from other computers to ``port``.
-
-    Commands start only while ``budget`` seconds are left (each has its own time limit too), so one answer
-    never takes much longer than that; what could not be run in time counts as unreadable.
-    """
-    proto = proto.lower()
+) -> Rulesets:
+    """Run the Linux firewall readers once: nft, iptables-legacy-save and iptables-nft-save (both IP versions;
+    plain iptables-save where neither variant is installed), and ufw / firewalld for their own view."""
     run = _Budget(run, budget)
-    if platform.startswith("linux"):
-        return _linux(port, proto, versions, run, read)
-    if platform == "win32":
-        profiles = run(["netsh", "advfirewall", "show", "currentprofile"])
-        if profiles is None or profiles[0] != 0:
-            return FirewallAnswer(
-                Inbound.UNKNOWN, "Windows Defender Firewall", "loopgui could not read the firewall.", WINDOWS_CHECK
-            )
-        rules = run(["netsh", "advfirewall", "firewall", "show", "rule", "name=all", "dir=in", "verbose"])
-        return netsh_inbound(profiles[1], rules[1] if rules and rules[0] == 0 else "", port, proto, program)
-    if platform == "darwin":
-        app = run(["/usr/libexec/ApplicationFirewall/socketfilterfw", "--getglobalstate"])
-        answers = [macos_app_firewall(app[1] if app else "")]
-        pf = run(["pfctl", "-sr"])
-        if pf is not None and pf[0] == 0:
-            answers += [pf_inbound(pf[1], port, proto, v) for v in versions]
-        return combine(answers)
-    return FirewallAnswer(Inbound.UNKNOWN, "", "loopgui cannot read the firewall on this system.")
+    out = [_reader("nft", ("-j", "list", "ruleset"), run, which)]
+    for fam, v in (("iptables", 4), ("ip6tables", 6)):
+        if v not in versions:
+            continue
+        found = False
+        for variant in ("legacy", "nft"):
+            r = _reader(f"{fam}-{variant}-save", (), run, which)
+            found = found or r.status != ReaderStatus.MISSING
+            out.append(r)
+        if not found:
+            out.append(_reader(f"{fam}-save", (), run, which))
+    kernel = any(r.status == ReaderStatus.READ for r in out)
+    if not kernel:  # ufw and firewalld only say something the kernel's rules did not
+        out.append(_reader("ufw", ("status", "verbose"), run, which))
+        state = _reader("firewall-cmd", ("--state",), run, which)
+        out.append(state)
+        if state.status == ReaderStatus.READ and firewalld_running(state.output):
+            listed = _reader("firewall-cmd", ("--list-all",), run, which)
+            out.append(ReaderResult("firewall-cmd --list-all", listed.command, listed.status, listed.output))
+    files = {path: read(path) for path in ("/etc/ufw/ufw.conf", "/etc/default/ufw")}
+    return Rulesets(tuple(out), files)
 
 
-def _linux(port: int, proto: str, versions: Sequence[int], run: Runner, read: FileReader) -> FirewallAnswer:
+_XTABLES = ("filter", "raw", "mangle", "nat", "security")
+
+
+def _linux_answer(rs: Rulesets, pkt: Packet) -> FirewallAnswer:
     answers: list[FirewallAnswer] = []
-    kernel_read = False
-    nft = run(["nft", "-j", "list", "ruleset"])
-    nft_answers: list[FirewallAnswer] = []
-    if nft is not None and nft[0] == 0 and nft[1].strip():
-        nft_answers = [nft_inbound(nft[1], port, proto, v) for v in versions]
-        kernel_read = True
-    ipt_answers: list[FirewallAnswer] = []
-    for v in versions:
-        cmd = "iptables-save" if v == 4 else "ip6tables-save"
-        out = run([cmd])
-        if out is not None and out[0] == 0 and "*filter" in out[1]:
-            ipt_answers.append(iptables_inbound(out[1], port, proto, v))
-    if ipt_answers:
-        kernel_read = True
-        # iptables-nft rules show in nftables as opaque "xt" statements: iptables-save reads them properly.
-        nft_answers = [a for a in nft_answers if "xt" not in a.details]
-    answers += nft_answers + ipt_answers
-    ufw = run(["ufw", "status", "verbose"])
-    if ufw is not None and ufw[0] == 0 and "Status:" in ufw[1]:
-        answers += [ufw_inbound(ufw[1], port, proto, v) for v in versions]
+    fam = "iptables" if pkt.version == 4 else "ip6tables"
+    port = pkt.dport if pkt.dport is not None else 0
+    skip: list[tuple[str, str]] = []
+    nft_variant = rs.text(f"{fam}-nft-save")
+    if nft_variant is not None and "incompatible" not in nft_variant:
+        # iptables-nft keeps its rules in nftables tables: read them once, through iptables-nft-save
+        skip = [("ip" if pkt.version == 4 else "ip6", t) for t in _XTABLES]
+    nft = rs.text("nft")
+    if nft is not None and nft.strip():
+        answers.append(nft_inbound(nft, port, pkt.proto, pkt.version, packet=pkt, skip_tables=skip))
+    for name, source in ((f"{fam}-legacy-save", f"{fam} (legacy)"), (f"{fam}-nft-save", fam), (f"{fam}-save", fam)):
+        text = rs.text(name)
+        if text is not None and iptables_tables(text):
+            answers.append(iptables_inbound(text, port, pkt.proto, pkt.version, packet=pkt, source=source))
+    if rs.kernel_read:
+        if not answers:  # every reader ran and found no tables at all
+            return FirewallAnswer(
+                Inbound.ALLOWED, "nftables", "The firewall has no rules for incoming connections.", NFT_CHECK
+            )
+        return _mention_ufw(combine(answers), rs)
+    return _without_kernel(rs, pkt, port)
+
+
+def _mention_ufw(answer: FirewallAnswer, rs: Rulesets) -> FirewallAnswer:
+    """ufw and firewalld write their rules into the kernel's tables: point at their own command to look."""
+    conf = rs.files.get("/etc/ufw/ufw.conf")
+    if conf is not None and ufw_enabled(conf) and answer.inbound != Inbound.ALLOWED:
+        return FirewallAnswer(answer.inbound, answer.source, answer.reason, UFW_CHECK, answer.details)
+    return answer
+
+
+def _without_kernel(rs: Rulesets, pkt: Packet, port: int) -> FirewallAnswer:
+    answers: list[FirewallAnswer] = []
+    ufw = rs.text("ufw")
+    if ufw is not None and "Status:" in ufw:
+        answers.append(ufw_inbound(ufw, port, pkt.proto, pkt.version, packet=pkt))
     else:
-        conf = read("/etc/ufw/ufw.conf")
+        conf = rs.files.get("/etc/ufw/ufw.conf")
         if conf is not None and ufw_enabled(conf):
-            policy = ufw_default_input(read("/etc/default/ufw") or "")
+            policy = ufw_default_input(rs.files.get("/etc/default/ufw") or "")
             if policy == "accept":
                 answers.append(
                     FirewallAnswer(Inbound.ALLOWED, "ufw", "ufw is on and lets incoming connections in.", UFW_CHECK)
                 )
-            elif not kernel_read:
+            else:
                 answers.append(
                     FirewallAnswer(
                         Inbound.UNKNOWN,
@@ -1334,12 +1669,12 @@ def _linux(port: int, proto: str, versions: Sequence[int], run: Runner, read: Fi
                         UFW_CHECK,
                     )
                 )
-    state = run(["firewall-cmd", "--state"])
-    if state is not None and firewalld_running(state[1]):
-        listed = run(["firewall-cmd", "--list-all"])
-        if listed is not None and listed[0] == 0:
-            answers.append(firewalld_inbound(listed[1], port, proto))
-        elif not kernel_read:
+    state = rs.get("firewall-cmd")
+    if state is not None and state.status == ReaderStatus.READ and firewalld_running(state.output):
+        listed = rs.text("firewall-cmd --list-all")
+        if listed is not None:
+            answers.append(firewalld_inbound(listed, port, pkt.proto))
+        else:
             answers.append(
                 FirewallAnswer(
                     Inbound.UNKNOWN,
@@ -1348,7 +1683,7 @@ def _linux(port: int, proto: str, versions: Sequence[int], run: Runner, read: Fi
                     FIREWALLD_CHECK,
                 )
             )
-    if not kernel_read and not answers:
+    if not answers:
         return FirewallAnswer(
             Inbound.UNKNOWN,
             "",
@@ -1356,7 +1691,7 @@ def _linux(port: int, proto: str, versions: Sequence[int], run: Runner, read: Fi
             "administrator rights.",
             NFT_CHECK,
         )
-    if not kernel_read and all(a.inbound == Inbound.ALLOWED for a in answers):
+    if all(a.inbound == Inbound.ALLOWED for a in answers):
         return FirewallAnswer(
             Inbound.UNKNOWN,
             answers[0].source,
@@ -1364,6 +1699,52 @@ def _linux(port: int, proto: str, versions: Sequence[int], run: Runner, read: Fi
             NFT_CHECK,
         )
     return combine(answers)
+
+
+def read_firewall(
+    port: int,
+    proto: str = "tcp",
+    versions: Sequence[int] = (4,),
+    *,
+    program: str = "",
+    platform: str = sys.platform,
+    run: Runner = run_fixed,
+    read: FileReader = read_text,
+    which: Finder = find_command,
+    budget: float = TOTAL_BUDGET,
+) -> FirewallAnswer:
+    """What this computer's firewall says about new connections from other computers to ``port``.
+
+    Commands start only while ``budget`` seconds are left (each has its own time limit too), so one answer
+    never takes much longer than that; what could not be run in time counts as unreadable.
+    """
+    proto = proto.lower()
+    if platform.startswith("linux"):
+        rs = read_rulesets(versions, run=run, read=read, which=which, budget=budget)
+        return combine([rs.answer(new_connection(port, proto, v)) for v in versions])
+    budgeted = _Budget(run, budget)
+    if platform == "win32":
+        netsh = which("netsh")
+        if netsh is None:
+            return FirewallAnswer(
+                Inbound.UNKNOWN, "Windows Defender Firewall", "loopgui could not read the firewall.", WINDOWS_CHECK
+            )
+        profiles = budgeted([netsh, "advfirewall", "show", "currentprofile"])
+        if profiles is None or profiles[0] != 0:
+            return FirewallAnswer(
+                Inbound.UNKNOWN, "Windows Defender Firewall", "loopgui could not read the firewall.", WINDOWS_CHECK
+            )
+        rules = budgeted([netsh, "advfirewall", "firewall", "show", "rule", "name=all", "dir=in", "verbose"])
+        return netsh_inbound(profiles[1], rules[1] if rules and rules[0] == 0 else "", port, proto, program)
+    if platform == "darwin":
+        app = budgeted(["/usr/libexec/ApplicationFirewall/socketfilterfw", "--getglobalstate"])
+        answers = [macos_app_firewall(app[1] if app else "")]
+        pfctl = which("pfctl")
+        pf = budgeted([pfctl, "-sr"]) if pfctl else None
+        if pf is not None and pf[0] == 0:
+            answers += [pf_inbound(pf[1], port, proto, v) for v in versions]
+        return combine(answers)
+    return FirewallAnswer(Inbound.UNKNOWN, "", "loopgui cannot read the firewall on this system.")
 
 
 class CachedFirewall:
