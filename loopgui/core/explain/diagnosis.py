@@ -19,6 +19,7 @@ from loopgui.core.programs.processes import ProcessFacts, process_facts, started
 from loopgui.core.reach.assess import ReachVerdict, live_verdict
 from loopgui.core.text import shellquote
 from loopgui.core.text.redact import redact_command, redact_text
+from loopgui.core.words import reach as reach_words
 from loopgui.core.words.labels import running_as_admin
 
 MAX_HOLDERS = 5
@@ -165,7 +166,7 @@ class Diagnosis:
                 for h in self.holders
             ],
             "problems": list(self.problems),
-            "reach": self.reach.as_dict() if self.reach is not None else None,
+            "reach": reach_words.as_dict(self.reach) if self.reach is not None else None,
         }
 
 
@@ -676,10 +677,11 @@ class _Builder:
             log.exception("the reach verdict failed")
             return False
         self.reach = v
-        detail = [*v.reasons, f"How to check yourself: {v.how_to_check}"] if v.how_to_check else list(v.reasons)
-        self.findings.append(Finding(v.headline, " ".join(detail)))
-        if v.safety:
-            self.findings.append(Finding(v.safety))
+        how = reach_words.how_to_check(v)
+        detail = reach_words.reasons(v) + ([reach_words.how_to_check_text(how)] if how else [])
+        self.findings.append(Finding(reach_words.headline(v), " ".join(detail)))
+        if reach_words.safety(v):
+            self.findings.append(Finding(reach_words.safety(v)))
         return True
 
     def result(self, headline: str, verdict: Verdict, holders: tuple[Holder, ...] = ()) -> _Result:

@@ -80,12 +80,38 @@ def new_connection(
 
 
 @dataclass(frozen=True, slots=True)
+class RuleRef:
+    """The rule (or chain policy) that decided, as the reader showed it: enough to look it up and remove it."""
+
+    reader: str  # "nft", "iptables", "iptables-legacy", "ip6tables", "ip6tables-legacy"
+    family: str  # nft family ("inet", "ip", "ip6"); for iptables "ipv4" / "ipv6"
+    table: str
+    chain: str
+    text: str  # the rule as shown in the details
+    handle: int | None = None  # nft rule handle (``nft delete rule … handle N``)
+    spec: tuple[str, ...] = ()  # iptables: the rule's words after ``-A CHAIN``
+    policy: bool = False  # the chain's policy decided, not a rule
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "reader": self.reader,
+            "family": self.family,
+            "table": self.table,
+            "chain": self.chain,
+            "rule": self.text,
+            "handle": self.handle,
+            "policy": self.policy,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class FirewallAnswer:
     inbound: Inbound
     source: str  # which firewall said so ("nftables", "ufw", "Windows Defender Firewall", …); "" when none
     reason: str  # plain words
     how_to_check: str = ""  # a command or a place in the settings where a person can look
     details: tuple[str, ...] = ()  # the rules that decided, technical
+    rule: RuleRef | None = None  # the rule that decided, where the reader can name it
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -94,6 +120,7 @@ class FirewallAnswer:
             "reason": self.reason,
             "how_to_check": self.how_to_check or None,
             "details": list(self.details),
+            "rule": self.rule.as_dict() if self.rule else None,
         }
 
 
@@ -254,6 +281,8 @@ class _Nft:
         self.chains: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.rules: dict[tuple[str, str, str], list[list[Any]]] = {}
         self.sets: dict[tuple[str, str, str], list[Any]] = {}
+        self.handles: dict[int, int] = {}  # id(expr) -> rule handle
+        self.refs: dict[str, RuleRef] = {}
         for item in items:
             if not isinstance(item, dict):
                 continue
@@ -271,6 +300,8 @@ class _Nft:
                 if r.get("family") in families and isinstance(r.get("expr"), list):
                     key = (str(r.get("family")), str(r.get("table")), str(r.get("chain")))
                     self.rules.setdefault(key, []).append(r["expr"])
+                    if isinstance(r.get("handle"), int):
+                        self.handles[id(r["expr"])] = r["handle"]
             else:
                 for kind in ("set", "map"):
                     s = item.get(kind)
@@ -300,6 +331,7 @@ class _Nft:
                 if outcome is None:  # fell through: the chain's policy decides
                     outcome = DROP if str(chain.get("policy", "accept")) == "drop" else ACCEPT
                     rule = f"{key[0]} {key[1]} {key[2]}: policy {chain.get('policy', 'accept')}"
+                    self.refs[rule] = RuleRef("nft", key[0], key[1], key[2], rule, policy=True)
                 if outcome == DROP:
                     final, decided = DROP, rule
                     break
@@ -315,11 +347,12 @@ class _Nft:
         answer = _conclude(
             final, walk, "nftables", decided, NFT_CHECK, self.port, self.proto, "The firewall (nftables)"
         )
+        ref = self.refs.get(decided)
         if walk.saw_xt:
             return FirewallAnswer(
-                answer.inbound, "nftables", answer.reason, answer.how_to_check, (*answer.details, "xt")
+                answer.inbound, "nftables", answer.reason, answer.how_to_check, (*answer.details, "xt"), ref
             )
-        return FirewallAnswer(answer.inbound, "nftables", answer.reason, answer.how_to_check, answer.details)
+        return FirewallAnswer(answer.inbound, "nftables", answer.reason, answer.how_to_check, answer.details, ref)
 
     def walk(self, key: tuple[str, str, str], walk: _Walk, *, certain: bool, depth: int) -> tuple[str | None, str]:
         """Run one chain: (ACCEPT | DROP | "queue" | None for "fell through or returned", the deciding rule)."""
@@ -360,7 +393,9 @@ class _Nft:
             if kind in ("accept", "drop", "reject", "queue"):
                 outcome = ACCEPT if kind == "accept" else ("queue" if kind == "queue" else DROP)
                 if sure:
-                    return outcome, text()
+                    label = text()
+                    self.refs[label] = RuleRef("nft", key[0], key[1], key[2], label, self.handles.get(id(expr)))
+                    return outcome, label
                 walk.maybe(DROP if outcome == "queue" else outcome, why or _Maybe(SENDER, "in some cases"), text)
                 continue
             if kind == "return":
@@ -724,17 +759,19 @@ def iptables_inbound(
         return FirewallAnswer(Inbound.UNKNOWN, source, f"loopgui could not read the {source} rules.", check)
     walk = _Walk()
     final, decided, any_rules = ACCEPT, "", False
+    refs: dict[str, RuleRef] = {}
     try:
         for table, chain in _IPT_PATH:
             if table not in tables:
                 continue
             policies, rules = tables[table]
             any_rules = any_rules or bool(rules.get(chain))
-            outcome, rule = _ipt_walk(chain, rules, pkt, walk, certain=True, depth=0, table=table)
+            outcome, rule = _ipt_walk(chain, rules, pkt, walk, certain=True, depth=0, table=table, refs=refs)
             if outcome is None:
                 policy = policies.get(chain, "ACCEPT")
                 outcome = DROP if policy in ("DROP", "REJECT") else ACCEPT
                 rule = f"{'' if table == 'filter' else f'-t {table} '}{chain} policy {policy}"
+                refs[rule] = RuleRef("", "", table, chain, rule, policy=True)
             if outcome == DROP:
                 final, decided = DROP, rule
                 break
@@ -746,12 +783,18 @@ def iptables_inbound(
         return FirewallAnswer(
             Inbound.ALLOWED, source, f"The firewall ({source}) has no rules for incoming connections.", check
         )
-    return _conclude(final, walk, source, decided, check, port, proto, f"The firewall ({source})")
+    answer = _conclude(final, walk, source, decided, check, port, proto, f"The firewall ({source})")
+    ref = refs.get(decided)
+    if ref is not None:
+        reader = source.replace(" (legacy)", "-legacy")
+        ref = RuleRef(reader, "ipv4" if version == 4 else "ipv6", ref.table, ref.chain, ref.text, None, ref.spec,
+                      ref.policy)  # fmt: skip
+    return FirewallAnswer(answer.inbound, answer.source, answer.reason, answer.how_to_check, answer.details, ref)
 
 
 def _ipt_walk(
     chain: str, rules: Mapping[str, list[list[str]]], pkt: Packet, walk: _Walk, *, certain: bool, depth: int,
-    table: str = "filter",
+    table: str = "filter", refs: dict[str, RuleRef] | None = None,
 ) -> tuple[str | None, str]:  # fmt: skip
     if depth > MAX_DEPTH:
         raise _TooComplex
@@ -767,6 +810,8 @@ def _ipt_walk(
         if target in ("ACCEPT", "DROP", "REJECT"):
             outcome = ACCEPT if target == "ACCEPT" else DROP
             if sure:
+                if refs is not None:
+                    refs[text] = RuleRef("", "", table, chain, text, spec=tuple(words))
                 return outcome, text
             walk.maybe(outcome, why, text)
         elif target == "RETURN":
@@ -777,7 +822,7 @@ def _ipt_walk(
         elif target in _IPT_NONTERMINAL or target not in rules:
             continue
         else:
-            inner, rule = _ipt_walk(target, rules, pkt, walk, certain=sure, depth=depth + 1, table=table)
+            inner, rule = _ipt_walk(target, rules, pkt, walk, certain=sure, depth=depth + 1, table=table, refs=refs)
             if inner is not None and sure:
                 return inner, rule
             if inner is not None:

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from loopgui.core.net import probes
 from loopgui.core.net.probes import BadInput, Cancel, Cancelled, LatencyHistory, Outcome, ProbeResult
+from loopgui.core.reach.assess import local_block
+from loopgui.core.words import reach as reach_words
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.panels import own_address_test
 from loopgui.ui.plain import plain_tooltip
@@ -183,8 +185,10 @@ class ConnectivityPanel(QWidget):
         listening_on: Callable[[int], list[str]] | None = None,
         open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl,
         resolver: probes.Resolver | None = None,
+        local_block: reach_words.LocalBlockFinder = local_block,
     ) -> None:
         super().__init__(parent)
+        self._local_block = local_block  # does this computer's firewall drop local connections to the port?
         self._used_ports = used_ports or set
         self._who_holds = who_holds
         self._listening_on = listening_on or (lambda _port: [])
@@ -372,7 +376,9 @@ class ConnectivityPanel(QWidget):
         host, port, timeout = self._inputs()
         self._start(
             f"Connecting to {host} port {port}…",
-            lambda c: probes.tcp_probe(host, port, timeout, c, resolver=self._resolver),
+            lambda c: reach_words.explain_timeouts(
+                probes.tcp_probe(host, port, timeout, c, resolver=self._resolver), port, self._local_block
+            ),
         )
 
     def run_http(self, https: bool | None) -> None:
