@@ -637,7 +637,7 @@ def _path(
     port: int,
     proto: str,
     default_v6only: bool | None,
-    sender: str | None,
+    senders: Sequence[str],
 ) -> PathFact:
     version = knowledge.ip_version(address)
     prefix = ""
@@ -653,7 +653,8 @@ def _path(
         bind = False
     firewall = None
     if bind is not False and view is not None:
-        firewall = view.answer(Packet(version, proto, port, iface.name, address, sender))
+        saddr = next((a for a in senders if knowledge.ip_version(a) == version), None)
+        firewall = view.answer(Packet(version, proto, port, iface.name, address, saddr))
     if bind is False:
         code = ReachCode.NOT_LISTENING_HERE
     elif own_test == OwnTest.NOT_ANSWERING:
@@ -678,10 +679,11 @@ def verdict(
     own_test_run: bool | None = None,
     default_v6only: bool | None = None,
     readers: Sequence[ReaderResult] = (),
-    sender: str | None = None,
+    senders: Sequence[str] = (),
 ) -> ReachVerdict:
     """Can other computers connect to ``port``?  ``firewall``: one answer for every way in, or a view that
-    answers per packet (network connection, address, IP version).  ``sender``: decide for one sender address."""
+    answers per packet (network connection, address, IP version).  ``senders``: decide for these sender
+    addresses (one per IP version) instead of for any other computer."""
     proto = proto.lower()
     view: FirewallView | None = FixedView(firewall) if isinstance(firewall, FirewallAnswer) else firewall
     run = bool(own) if own_test_run is None else own_test_run
@@ -703,7 +705,7 @@ def verdict(
             if knowledge.address_kind(ip) in (knowledge.LOOPBACK, knowledge.WILDCARD, ""):
                 continue
             o = by_address.get((ip, iface.name))
-            paths.append(_path(iface, ip, listeners, view, o, port, proto, default_v6only, sender))
+            paths.append(_path(iface, ip, listeners, view, o, port, proto, default_v6only, senders))
     code = combine_codes(p.code for p in paths) if paths else ReachCode.NO_NETWORK
     return ReachVerdict(code, paths=tuple(paths), **base)  # type: ignore[arg-type]
 
@@ -825,7 +827,7 @@ def live_verdict(
     timeout: float = 2.0,
     cancel: Cancel | None = None,
     program: str = "",
-    sender: str | None = None,
+    senders: Sequence[str] = (),
 ) -> ReachVerdict:
     """The verdict for this computer now; ``own_test`` also connects to its own addresses (only on request)."""
     rows = list(rows)
@@ -851,7 +853,7 @@ def live_verdict(
         own = own_address_test(port, own_addresses(ifaces), timeout, cancel)
     return verdict(
         port, proto, listeners, ifaces, view, own=own, own_test_run=own_test and bool(listeners),
-        default_v6only=default, readers=readers, sender=sender,
+        default_v6only=default, readers=readers, senders=senders,
     )  # fmt: skip
 
 

@@ -922,6 +922,10 @@ def _ipt_rule(words: Sequence[str], pkt: Packet) -> tuple[Cond, str, bool]:
             c, step = (({"SYN"} & mask) == comp) if pkt.syn else _Maybe(OPAQUE, "tcp flags"), 3
         elif w in ("--icmp-type", "--icmpv6-type"):
             c = False
+        elif w in ("--rt-type", "--rt-segsleft", "--rt-len", "--fragid", "--fraglen"):
+            c = False  # a routing header or a fragment: the first packet of a connection carries neither
+        elif w in ("-f", "--fragment", "--fragres", "--fragfirst", "--fragmore", "--fraglast"):
+            c, step = False, 1
         elif w in ("--update", "--rcheck"):
             c, step = False, 1  # "recent" matches repeat visitors, not a first connection
         elif w in ("--match-set",):
