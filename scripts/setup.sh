@@ -12,6 +12,9 @@ APT_PACKAGES=(
   libglib2.0-0  # Qt itself links GLib; minimal images lack it
   libwayland-cursor0  # Qt's Wayland platform plugin (a Wayland desktop)
 )
+# Only the tests need these: openssl (the HTTPS test makes a certificate); the reach ground truth builds network
+# namespaces with firewall rules (nftables; iptables gives iptables-legacy and iptables-nft; ufw; iproute2).
+TEST_APT_PACKAGES=(openssl nftables iptables ufw iproute2)
 
 install_apt() {
   # install_apt PKG...: install the Debian/Ubuntu packages that are missing.

@@ -414,3 +414,63 @@ def test_large_rulesets_are_followed_to_the_end() -> None:
     assert time.perf_counter() - start < 10  # linear; catches blow-ups only
     for answer in (a, b):  # let in, but the blocklist stops some senders: "limited", with the first few named
         assert answer.inbound == Inbound.LIMITED and "but blocks it from 10.0.0.0" in answer.reason
+
+
+# -- running a reader: absolute paths, output capped while it streams, the whole process group killed ------------
+
+
+def test_commands_run_by_absolute_path_only() -> None:
+    assert fw.run_fixed(["true"]) is None  # a bare name is never looked up in PATH
+    assert fw.run_fixed(["/bin/sh", "-c", "echo hi"]) == (0, "hi\n")
+    assert fw.find_command("sh", folders=("/nonexistent", "/bin", "/usr/bin")) in ("/bin/sh", "/usr/bin/sh")
+    assert fw.find_command("surely-not-a-command-here") is None
+    calls: list[tuple[str, ...]] = []
+
+    def run(args: Sequence[str]) -> tuple[int, str] | None:
+        calls.append(tuple(args))
+        return None
+
+    fw.read_rulesets((4, 6), run=run, read=lambda p: None, which=lambda n: f"/opt/fake/{n}" if n != "ufw" else None)
+    assert calls and all(c[0].startswith("/opt/fake/") for c in calls)
+    assert {c[0].rsplit("/", 1)[1] for c in calls} >= {"nft", "iptables-legacy-save", "iptables-nft-save",
+                                                       "ip6tables-legacy-save", "ip6tables-nft-save"}  # fmt: skip
+
+
+def test_endless_output_is_cut_while_it_streams(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="loopgui.firewall")
+    endless = ["/bin/sh", "-c", "while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done"]
+    assert fw.run_fixed(endless, cap=100_000, timeout=60) is None
+    assert "too much output" in caplog.text  # stopped at the cap, not at the time limit
+    done = fw.run_fixed(["/bin/sh", "-c", "i=0; while [ $i -lt 500 ]; do echo 123456789; i=$((i+1)); done"])
+    assert done is not None and done[1] == "123456789\n" * 500  # (below the cap: all of it)
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    import os
+
+    mark = tmp_path / "child.pid"
+    # the command starts a child that would outlive it and keep the pipe open
+    script = f"sleep 30 & echo $! > {mark}; wait"
+    assert fw.run_fixed(["/bin/sh", "-c", script], timeout=0.5) is None
+    child = int(mark.read_text())
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{child}/stat", encoding="ascii") as f:  # a zombie waiting for its reaper is gone too
+            if f.read().split(") ", 1)[1].startswith("Z"):
+                break
+        time.sleep(0.02)
+    else:
+        raise AssertionError("the child of the timed-out command still runs")
+
+
+def test_ufw_named_when_it_is_on_and_the_kernel_rules_decide() -> None:
+    nft = data("generated_nft_default_drop.json")
+    run = FakeRun({"nft": (0, nft)})
+    files = {"/etc/ufw/ufw.conf": "ENABLED=yes\n"}
+    answer = fw.read_firewall(3000, "tcp", (4,), platform="linux", run=run, which=which, read=files.get)
+    assert answer.inbound == Inbound.BLOCKED and answer.how_to_check == "sudo ufw status verbose"
+    assert answer.rule is not None and answer.rule.reader == "nft"  # the rule that decides is kept

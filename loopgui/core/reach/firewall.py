@@ -14,6 +14,7 @@ happens to it?
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import functools
 import ipaddress
@@ -1691,7 +1692,7 @@ def _mention_ufw(answer: FirewallAnswer, rs: Rulesets) -> FirewallAnswer:
     """ufw and firewalld write their rules into the kernel's tables: point at their own command to look."""
     conf = rs.files.get("/etc/ufw/ufw.conf")
     if conf is not None and ufw_enabled(conf) and answer.inbound != Inbound.ALLOWED:
-        return FirewallAnswer(answer.inbound, answer.source, answer.reason, UFW_CHECK, answer.details)
+        return dataclasses.replace(answer, how_to_check=UFW_CHECK)
     return answer
 
 
