@@ -78,3 +78,19 @@ def test_exit_codes_can_cannot_and_cannot_tell() -> None:
 def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, _ = run("--help")  # (argparse prints the help itself)
     assert code == 0 and "3 = cannot tell" in " ".join(capsys.readouterr().out.split())
+
+
+def test_terminal_explanation_never_speaks_of_a_page() -> None:
+    """The terminal has no page that updates itself (a step once said "loopgui updates this page")."""
+    from loopgui.commands import explain
+
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]  # bound, not listening: nothing answers there
+    try:
+        out, err = io.StringIO(), io.StringIO()
+        explain.main([f"connect ECONNREFUSED 127.0.0.1:{port}"], out, err)
+    finally:
+        free.close()
+    assert "Start the program that should answer here" in out.getvalue()
+    assert "updates this page" not in out.getvalue()

@@ -1039,7 +1039,7 @@ class _Builder:
             "and watch for errors when it starts."
         )
         self.steps.append(f"Check the port number: {p}. A single wrong digit is a common cause.")
-        self.steps.append("Then try again: loopgui updates this page as soon as something starts listening.")
+        self.steps.append("Then try again once the program has started.")
         verdict = Verdict.PROBLEM if self.kind is not None else Verdict.INFO
         return self.result(headline, verdict, self.holders(self.listeners))
 
