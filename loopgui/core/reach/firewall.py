@@ -261,56 +261,77 @@ def nft_inbound(
     skip_tables: Sequence[tuple[str, str]] = (),
 ) -> FirewallAnswer:  # fmt: skip
     """Decide from ``nft -j list ruleset`` output.  ``skip_tables``: (family, table) read by another reader."""
+    tables = _nft_tables(text, version, tuple(sorted(set(skip_tables))))
+    if tables is None:
+        return FirewallAnswer(Inbound.UNKNOWN, "nftables", "loopgui could not read the nftables rules.", NFT_CHECK)
+    pkt = packet or new_connection(port, proto, version)
+    return _Nft(tables, pkt).answer()
+
+
+@dataclass(frozen=True, slots=True)
+class _NftTables:
+    """One IP version's chains, rules, sets and rule handles of an ``nft -j`` listing, read once."""
+
+    chains: dict[tuple[str, str, str], dict[str, Any]]
+    rules: dict[tuple[str, str, str], list[list[Any]]]
+    sets: dict[tuple[str, str, str], list[Any]]
+    handles: dict[int, int]  # id(expr) -> rule handle
+
+
+@functools.lru_cache(maxsize=16)
+def _nft_tables(text: str, version: int, skip: tuple[tuple[str, str], ...]) -> _NftTables | None:
+    """Parsed once per listing and IP version: a verdict asks about many packets (ways in, replies)."""
     try:
         data = json.loads(text)
         items = data["nftables"]
         if not isinstance(items, list):
             raise TypeError("not a list")
     except (ValueError, TypeError, KeyError):
-        return FirewallAnswer(Inbound.UNKNOWN, "nftables", "loopgui could not read the nftables rules.", NFT_CHECK)
-    pkt = packet or new_connection(port, proto, version)
-    return _Nft(items, pkt, frozenset(skip_tables)).answer()
+        return None
+    families = _NFT_FAMILIES.get(version, ("inet",))
+    t = _NftTables({}, {}, {}, {})
+    skipped = set(skip)
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        inner = next(iter(item.values()), None) if item else None
+        if isinstance(inner, dict) and (str(inner.get("family")), str(inner.get("table"))) in skipped:
+            continue
+        if "chain" in item and isinstance(item["chain"], dict):
+            c = item["chain"]
+            if c.get("family") in families:
+                key = (str(c.get("family")), str(c.get("table")), str(c.get("name")))
+                t.chains[key] = c
+                t.rules.setdefault(key, [])
+        elif "rule" in item and isinstance(item["rule"], dict):
+            r = item["rule"]
+            if r.get("family") in families and isinstance(r.get("expr"), list):
+                key = (str(r.get("family")), str(r.get("table")), str(r.get("chain")))
+                t.rules.setdefault(key, []).append(r["expr"])
+                if isinstance(r.get("handle"), int):
+                    t.handles[id(r["expr"])] = r["handle"]
+        else:
+            for kind in ("set", "map"):
+                s = item.get(kind)
+                if isinstance(s, dict) and s.get("family") in families:
+                    elem = s.get("elem")
+                    t.sets[(str(s.get("family")), str(s.get("table")), str(s.get("name")))] = (
+                        elem if isinstance(elem, list) else []
+                    )
+    return t
 
 
 class _Nft:
-    def __init__(self, items: list[Any], packet: Packet, skip: frozenset[tuple[str, str]] = frozenset()) -> None:
+    def __init__(self, tables: _NftTables, packet: Packet) -> None:
         self.packet = packet
         self.port = packet.dport if packet.dport is not None else 0
         self.proto = packet.proto
         self.version = packet.version
-        families = _NFT_FAMILIES.get(self.version, ("inet",))
-        self.chains: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.rules: dict[tuple[str, str, str], list[list[Any]]] = {}
-        self.sets: dict[tuple[str, str, str], list[Any]] = {}
-        self.handles: dict[int, int] = {}  # id(expr) -> rule handle
+        self.chains = tables.chains
+        self.rules = tables.rules
+        self.sets = tables.sets
+        self.handles = tables.handles
         self.refs: dict[str, RuleRef] = {}
-        for item in items:
-            if not isinstance(item, dict):
-                continue
-            inner = next(iter(item.values()), None) if item else None
-            if isinstance(inner, dict) and (str(inner.get("family")), str(inner.get("table"))) in skip:
-                continue
-            if "chain" in item and isinstance(item["chain"], dict):
-                c = item["chain"]
-                if c.get("family") in families:
-                    key = (str(c.get("family")), str(c.get("table")), str(c.get("name")))
-                    self.chains[key] = c
-                    self.rules.setdefault(key, [])
-            elif "rule" in item and isinstance(item["rule"], dict):
-                r = item["rule"]
-                if r.get("family") in families and isinstance(r.get("expr"), list):
-                    key = (str(r.get("family")), str(r.get("table")), str(r.get("chain")))
-                    self.rules.setdefault(key, []).append(r["expr"])
-                    if isinstance(r.get("handle"), int):
-                        self.handles[id(r["expr"])] = r["handle"]
-            else:
-                for kind in ("set", "map"):
-                    s = item.get(kind)
-                    if isinstance(s, dict) and s.get("family") in families:
-                        elem = s.get("elem")
-                        self.sets[(str(s.get("family")), str(s.get("table")), str(s.get("name")))] = (
-                            elem if isinstance(elem, list) else []
-                        )
 
     def answer(self) -> FirewallAnswer:
         # a packet for this computer passes the prerouting hook first, then input (each in priority order)
@@ -714,8 +735,11 @@ _IPT_PATH = (("raw", "PREROUTING"), ("mangle", "PREROUTING"), ("nat", "PREROUTIN
              ("filter", "INPUT"))  # fmt: skip
 
 
+@functools.lru_cache(maxsize=16)
 def iptables_tables(text: str) -> dict[str, tuple[dict[str, str], dict[str, list[list[str]]]]]:
-    """``iptables-save`` (or ``iptables -S``, the filter table): table -> (policies, chain -> rules)."""
+    """``iptables-save`` (or ``iptables -S``, the filter table): table -> (policies, chain -> rules).
+
+    Parsed once per output (a verdict asks about many packets); callers never change the result."""
     tables: dict[str, tuple[dict[str, str], dict[str, list[list[str]]]]] = {}
     table = "filter"
     for raw in text.splitlines():
@@ -837,6 +861,10 @@ _TCP_FLAGS = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
 
 
 def _ipt_address(spec: str, known: str | None, direction: str) -> Cond:
+    if known is None and "," not in spec:  # the usual case, kept cheap: blocklists hold many thousands
+        if direction == "from":
+            return _source(spec)
+        return True if _is_any_address(spec) else _Maybe(SENDER, f"to {spec}")
     if known is not None:
         hits = [_address_in(known, part) for part in spec.split(",") if part]
         if any(h is True for h in hits):
@@ -1594,6 +1622,8 @@ class Rulesets:
 
     readers: tuple[ReaderResult, ...]
     files: Mapping[str, str | None] = field(default_factory=dict)
+    # answers that did not depend on the network connection or the destination address, by the rest of the packet
+    memo: dict[tuple[object, ...], FirewallAnswer] = field(default_factory=dict, compare=False, repr=False)
 
     def get(self, name: str) -> ReaderResult | None:
         return next((r for r in self.readers if r.name == name), None)
@@ -1608,7 +1638,30 @@ class Rulesets:
         return any(self.text(n) is not None for n in (*names, "iptables-save", "ip6tables-save"))
 
     def answer(self, packet: Packet) -> FirewallAnswer:
-        return _linux_answer(self, packet)
+        key = (packet.version, packet.proto, packet.dport, packet.saddr, packet.sport, packet.state, packet.syn)
+        hit = self.memo.get(key)
+        if hit is not None:
+            return hit
+        tracked = _Tracked(packet)
+        answer = _linux_answer(self, tracked)  # type: ignore[arg-type]
+        if not tracked.used:  # no rule looked at where it arrives: the same for every way in
+            self.memo[key] = answer
+        return answer
+
+
+class _Tracked:
+    """A packet that notes whether a rule looked at where it arrives (network connection, destination)."""
+
+    __slots__ = ("_packet", "used")
+
+    def __init__(self, packet: Packet) -> None:
+        self._packet = packet
+        self.used = False
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("iif", "daddr", "loopback"):
+            self.used = True
+        return getattr(self._packet, name)
 
 
 def _reader(name: str, args: Sequence[str], run: Runner, which: Finder) -> ReaderResult:
