@@ -208,3 +208,18 @@ def test_chart_has_axes_units_and_palette_colours(qtbot: QtBot) -> None:
     colours = {image.pixelColor(x, y).rgb() for x in range(0, 300, 3) for y in range(0, 100, 3)}
     assert QColor(230, 230, 230).rgb() in colours  # axes and the line in the text colour: visible on dark
     assert chart.accessibleName() and "milliseconds" in chart.accessibleDescription()
+
+
+def test_other_family_note_never_advises_connecting_to_a_wildcard_address() -> None:
+    from loopgui.core.net.probes import Outcome, ProbeResult
+    from loopgui.ui.panels.connectivity_panel import other_family_note
+
+    refused6 = ProbeResult(
+        "Connect (TCP)", "[::1]:8000", Outcome.REFUSED, "Refused: nothing listens on this port there."
+    )
+    note = other_family_note(refused6, ["0.0.0.0"]).verdict
+    assert "connect to 127.0.0.1 instead" in note and "connect to 0.0.0.0" not in note
+    assert "listens on this port at 0.0.0.0 (IPv4)" in note
+    refused4 = ProbeResult("Connect (TCP)", "127.0.0.1:8000", Outcome.REFUSED, "Refused.")
+    assert "connect to [::1] instead" in other_family_note(refused4, ["::"]).verdict
+    assert "connect to 10.0.0.5 instead" in other_family_note(refused6, ["10.0.0.5"]).verdict

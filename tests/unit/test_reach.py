@@ -328,3 +328,14 @@ def test_program_file_of_a_listener() -> None:
     mine = row(8000, local="127.0.0.1", pid=os.getpid())
     assert reach._program_file([row(8000, pid=None), mine], 8000, "tcp") == psutil.Process().exe()
     assert reach._program_file([mine], 8001, "tcp") == ""
+
+
+def test_under_ufw_check_yourself_with_ufw_status_verbose() -> None:
+    rule = RuleRef("iptables", "ipv4", "filter", "INPUT", "-A INPUT policy DROP", policy=True)
+    ufw_on = FirewallAnswer(Inbound.BLOCKED, "iptables", "", "sudo ufw status verbose", rule=rule)
+    v = reach.verdict(8000, "tcp", [Listener("0.0.0.0", 8000)], [WIFI], ufw_on)
+    assert words.how_to_check(v) == "sudo ufw status verbose"
+    plain = FirewallAnswer(Inbound.BLOCKED, "nftables", "", "sudo nft list ruleset",
+                           rule=RuleRef("nft", "inet", "filter", "input", "x", handle=4))  # fmt: skip
+    v = reach.verdict(8000, "tcp", [Listener("0.0.0.0", 8000)], [WIFI], plain)
+    assert words.how_to_check(v) == "sudo nft -a list chain inet filter input"

@@ -29,7 +29,7 @@ from loopgui.core.reach.assess import (
     ReachCode,
     ReachVerdict,
 )
-from loopgui.core.reach.firewall import FirewallAnswer, Inbound, ReaderStatus, RuleRef
+from loopgui.core.reach.firewall import UFW_CHECK, FirewallAnswer, Inbound, ReaderStatus, RuleRef
 from loopgui.core.text.shellquote import posix
 from loopgui.core.words.i18n import N_, _, format_list
 
@@ -303,10 +303,15 @@ def safety(v: ReachVerdict) -> str:
 
 
 def how_to_check(v: ReachVerdict) -> str:
+    """The command to look yourself: ufw's own view where ufw is on, else the chain of the rule that decided."""
     fw = v.firewall()
-    if fw is not None and fw.rule is not None:
+    if fw is None:
+        return ""
+    if fw.how_to_check == UFW_CHECK:
+        return UFW_CHECK
+    if fw.rule is not None:
         return check_command(fw.rule) or fw.how_to_check
-    return fw.how_to_check if fw is not None else ""
+    return fw.how_to_check
 
 
 def check_command(rule: RuleRef) -> str:

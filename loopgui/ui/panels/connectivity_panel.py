@@ -137,10 +137,13 @@ def other_family_note(result: ProbeResult, listening: list[str]) -> ProbeResult:
         return result
     there = listening[0]
     have, want = ("IPv6", "IPv4") if ":" in there else ("IPv4", "IPv6")
-    shown = f"[{there}]" if ":" in there else there
+    # 0.0.0.0 and :: are where a program listens, never an address to connect to: loopback of that family is
+    connect = {"0.0.0.0": "127.0.0.1", "::": "::1", "*": "127.0.0.1"}.get(there.split("%", 1)[0], there)
+    listens = f"[{there}]" if ":" in there else there
+    shown = f"[{connect}]" if ":" in connect else connect
     return dataclasses.replace(
         result,
-        verdict=f"Refused here ({want}), but a program listens on this port at {shown} ({have}): connect to "
+        verdict=f"Refused here ({want}), but a program listens on this port at {listens} ({have}): connect to "
         f"{shown} instead, or make the program listen on both.",
     )
 
