@@ -1,11 +1,18 @@
-"""Can other computers reach it?  Bind address, firewall and own-address facts, and one verdict in plain words.
+"""Can other computers reach it?  Facts per way in: bind address, firewall and own-address test.
 
-* The bind address says which of this computer's network connections a listener accepts: loopback only
-  (127.x, ::1), all of them (0.0.0.0; ``::``, which also takes IPv4 unless IPV6_V6ONLY is on) or one.
-  On Linux the socket's own IPV6_V6ONLY flag comes from the kernel (sock_diag ``INET_DIAG_SKV6ONLY``).
-* The firewall's view comes from :mod:`loopgui.core.reach.firewall`; "unknown" when it cannot be read.
-* The own-address test connects to the port on this computer's own non-loopback addresses — never to
-  another computer — and only when the user asks (a button, or ``loopgui check --from-network``).
+* A way in (a :class:`PathFact`) is one of this computer's network connections × one of its addresses (IPv4 or
+  IPv6).  The bind address says whether the listener takes it: loopback only (127.x, ::1), all addresses
+  (0.0.0.0; ``::``, which also takes IPv4 unless IPV6_V6ONLY is on) or one.  On Linux the socket's own
+  IPV6_V6ONLY flag comes from the kernel (sock_diag ``INET_DIAG_SKV6ONLY``).
+* The firewall decides per packet (:mod:`loopgui.core.reach.firewall`): the arriving network connection, the
+  destination address, the IP version; "unknown" where the rules cannot be read, never a guess.
+* Ways in are alternatives: one open way is enough (:func:`combine_codes`).
+* The own-address test connects to the port on this computer's own non-loopback addresses — never to another
+  computer — and only when the user asks (a button, or ``loopgui check --from-network``).  That traffic runs over
+  loopback, so a failure counts only where the rules certainly let it through.
+* :func:`local_block` says whether the firewall drops local connections to a port (a rule on ``lo``).
+
+No sentence is made here: :mod:`loopgui.core.words.reach` says it.
 """
 
 from __future__ import annotations
