@@ -339,3 +339,12 @@ def test_under_ufw_check_yourself_with_ufw_status_verbose() -> None:
                            rule=RuleRef("nft", "inet", "filter", "input", "x", handle=4))  # fmt: skip
     v = reach.verdict(8000, "tcp", [Listener("0.0.0.0", 8000)], [WIFI], plain)
     assert words.how_to_check(v) == "sudo nft -a list chain inet filter input"
+
+
+def test_wildcard_address_is_described_in_a_whole_sentence() -> None:
+    from loopgui.core.explain import knowledge
+
+    for addr in ("0.0.0.0", "::"):
+        text = knowledge.describe_address(addr)
+        assert text.startswith("It takes connections on every network connection of this computer")
+        assert not text.startswith("Every network connection of this computer:")
