@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-
 COMMAND_TIMEOUT = 2.5
 TOTAL_BUDGET = 5.0  # seconds for all the commands of one answer
 MAX_STEPS = 200_000  # rule visits per question: jumps cannot blow the walk up
