@@ -51,16 +51,31 @@ def main() -> None:
         a = median_ms(lambda: firewall.iptables_inbound(ipt, 22), args.repeat)  # noqa: B023
         b = median_ms(lambda: firewall.nft_inbound(nft, 22), args.repeat)  # noqa: B023
         print(f"| {n:,} | {a:,.0f} ms | {b:,.0f} ms |")
+    # the verdict of a 0.0.0.0 listener from one reading of the rules: every network connection x address x IP
+    # version is a packet the rules decide (8 connections with an IPv4 and an IPv6 address each)
+    rs = firewall.Rulesets(
+        (
+            firewall.ReaderResult("nft", "/usr/sbin/nft", firewall.ReaderStatus.READ, nft_rules(args.rules[-1])),
+            firewall.ReaderResult(
+                "iptables-legacy-save", "/usr/sbin/iptables-legacy-save", firewall.ReaderStatus.READ,
+                iptables_rules(args.rules[-1]),
+            ),
+        )
+    )  # fmt: skip
+    ifaces = [reach.Interface(f"eth{i}", reach.WIRED, (f"10.{i}.0.5/24", f"fd0{i}::5/64")) for i in range(8)]
+    listeners = [reach.Listener("0.0.0.0", 22), reach.Listener("::", 22, v6only=True)]
+    paths = median_ms(lambda: reach.verdict(22, "tcp", listeners, ifaces, rs), args.repeat)
+    print(f"\nverdict over 16 ways in, {args.rules[-1]:,} rules in each of nft and iptables-legacy: {paths:,.0f} ms")
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen()
     port = server.getsockname()[1]
     rows = list(make_scanner().scan().rows.values())
     live = median_ms(lambda: reach.live_verdict(port, "tcp", rows), args.repeat)
-    fw = median_ms(lambda: firewall.read_firewall(port, "tcp", (4, 6)), args.repeat)
+    fw = median_ms(lambda: firewall.read_rulesets((4, 6)), args.repeat)
     server.close()
     print(f"\nverdict for a 127.0.0.1 listener (no firewall needed): {live:.1f} ms")
-    print(f"reading this computer's firewall (uncached): {fw:.0f} ms")
+    print(f"reading this computer's firewall, every reader (uncached): {fw:.0f} ms")
 
 
 if __name__ == "__main__":

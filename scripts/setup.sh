@@ -18,7 +18,8 @@ APT_PACKAGES=(
 TEST_APT_PACKAGES=(
   openssl             # the HTTPS test makes a certificate
   iproute2            # ip and ss: the network-namespace reach tests, the ss command loopgui offers
-  nftables iptables   # firewall rules inside a test's own network namespace; reading them
+  nftables iptables   # firewall rules inside a test's own network namespace; reading them (legacy and nft)
+  ufw                 # the reach ground truth reads ufw's rules too
   xvfb                # the first-run test starts a real X server
   desktop-file-utils  # desktop-file-validate checks the menu entry
   util-linux          # unshare, setpriv (already in every Debian system)

@@ -4,8 +4,9 @@ Connectivity tests tab in a terminal, with the same code (``loopgui.core.net.pro
 ``--from-network`` asks "can other computers connect to this port?" (``loopgui.core.reach.assess``): bind address,
 firewall, and a connect to this computer's own network addresses (never to another computer).
 
-Exit 0: it answered (``--listen``: a program could listen there; ``--from-network``: other computers can probably
-connect); 1: it did not (or, for ``--from-network``, cannot or loopgui cannot tell); 2: bad input.
+Exit 0: it answered (``--listen``: a program could listen there; ``--from-network``: other computers can connect);
+1: it did not (``--from-network``: they cannot); 2: bad input; 3 (``--from-network`` only): loopgui cannot tell
+(for example the firewall's rules could not be read).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from loopgui.core.net.probes import BadInput, Cancel, LookupFailed, Outcome, Pro
 from loopgui.core.net.scanner import make_scanner
 from loopgui.core.reach import assess as reach
 from loopgui.core.text.shellquote import safe_host
+from loopgui.core.words import reach as reach_words
 from loopgui.core.words.labels import owner_text
 
 HELP = {
@@ -91,7 +93,8 @@ def _listen_addresses(host: str) -> Sequence[tuple[str, int]]:
 def run(mode: str, host: str, port: int, timeout: float, cancel: Cancel) -> list[ProbeResult]:
     """The panel's test for ``mode``; BadInput / LookupFailed as the probes raise them."""
     if mode == "tcp":
-        return probes.tcp_probe(host, port, timeout, cancel)
+        # a connection to loopback that gets no answer: is it this computer's own firewall?
+        return reach_words.explain_timeouts(probes.tcp_probe(host, port, timeout, cancel), port, reach.local_block)
     if mode in ("http", "https"):
         return [probes.http_probe(host, port, timeout, cancel, https=mode == "https")]
     if mode == "udp":
@@ -129,7 +132,8 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
         description="Test one computer and port, as the Connectivity tests tab does: does a program answer there "
         "(TCP, the default), is it a web page (--http, --https), does it answer a UDP message (--udp), or could a "
         "program listen there (--listen). Everything ends within the time limit. "
-        "Exit 0 = yes, 1 = no, 2 = bad input.",
+        "Exit 0 = yes, 1 = no, 2 = bad input; with --from-network also 3 = cannot tell (for example the firewall's "
+        "rules could not be read: run it as administrator).",
     )
     parser.add_argument("target", help="HOST:PORT, for example 127.0.0.1:3000, localhost:8080 or [::1]:5432")
     modes = parser.add_mutually_exclusive_group()
@@ -219,6 +223,16 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
     return 0 if ok else 1
 
 
+CANNOT_TELL = 3  # --from-network: loopgui cannot tell (exit code)
+
+
+def from_network_exit(verdict: reach.ReachVerdict) -> int:
+    """0: other computers can connect; 1: they cannot; 3: loopgui cannot tell."""
+    if verdict.reachable:
+        return 0
+    return CANNOT_TELL if verdict.code == reach.ReachCode.UNKNOWN else 1
+
+
 def from_network(
     host: str, port: int, timeout: float, *, own_test: bool, as_json: bool, out: TextIO, err: TextIO
 ) -> int:
@@ -227,15 +241,15 @@ def from_network(
         rows = list(make_scanner().scan().rows.values())
     except Exception as exc:  # without the socket list there is nothing to judge
         say(err, f"loopgui check: could not read this computer's connections ({exc}).")
-        return 1
+        return CANNOT_TELL
     start = time.monotonic()
     try:
         verdict = reach.live_verdict(port, "tcp", rows, own_test=own_test, timeout=timeout, cancel=Cancel())
     except KeyboardInterrupt:
         say(err, "loopgui check: stopped (Ctrl+C).")
-        return 1
+        return CANNOT_TELL
     took = time.monotonic() - start
-    ok = verdict.reachable
+    code = from_network_exit(verdict)
     if as_json:
         write_json(
             out,
@@ -243,13 +257,14 @@ def from_network(
                 "target": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
                 "test": "from-network",
                 "timeout": timeout,
-                "ok": ok,
+                "ok": verdict.reachable,
+                "exit": code,
                 "seconds": round(took, 3),
-                **verdict.as_dict(),
+                **reach_words.as_dict(verdict),
             },
         )
-        return 0 if ok else 1
+        return code
     lines = [f"Can other computers connect to port {port} on this computer? (time limit {timeout:g} s)", ""]
-    lines += verdict.lines()
+    lines += reach_words.lines(verdict)
     write(out, "\n".join(lines) + "\n")
-    return 0 if ok else 1
+    return code

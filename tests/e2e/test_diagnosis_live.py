@@ -69,7 +69,8 @@ def test_listening_and_reachable(v4_only: int) -> None:
     d = diagnose(f"http://127.0.0.1:{v4_only}/", live_rows())
     assert d.verdict == Verdict.OK and d.holders[0].row.pid == os.getpid()
     assert d.holders[0].facts is not None and d.holders[0].facts.create_time is not None
-    assert "Only this computer: it listens on 127.0.0.1." in [f.text for f in render(d).findings]  # the reach verdict
+    findings = [f.text for f in render(d).findings]
+    assert "Only this computer can connect: it listens on 127.0.0.1." in findings  # the reach verdict
     assert d.reach is not None and d.reach.answer.value == "no"
 
 

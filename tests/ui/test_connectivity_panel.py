@@ -221,3 +221,18 @@ def test_a_waiting_test_says_how_long_it_has_waited(panel: ConnectivityPanel, qt
         panel.cancel_button.click()
         wait_done(qtbot, panel)
     assert panel.status.text() == "Cancelled."
+
+
+def test_other_family_note_never_advises_connecting_to_a_wildcard_address() -> None:
+    from loopgui.core.net.probes import Outcome, ProbeResult
+    from loopgui.ui.panels.connectivity_panel import other_family_note
+
+    refused6 = ProbeResult(
+        "Connect (TCP)", "[::1]:8000", Outcome.REFUSED, "Refused: nothing listens on this port there."
+    )
+    note = other_family_note(refused6, ["0.0.0.0"]).verdict
+    assert "connect to 127.0.0.1 instead" in note and "connect to 0.0.0.0" not in note
+    assert "listens on this port at 0.0.0.0 (IPv4)" in note
+    refused4 = ProbeResult("Connect (TCP)", "127.0.0.1:8000", Outcome.REFUSED, "Refused.")
+    assert "connect to [::1] instead" in other_family_note(refused4, ["::"]).verdict
+    assert "connect to 10.0.0.5 instead" in other_family_note(refused6, ["10.0.0.5"]).verdict

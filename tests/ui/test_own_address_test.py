@@ -8,8 +8,11 @@ import threading
 import pytest
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.net.probes import Cancel, Cancelled, Outcome, ProbeResult
+from loopgui.core.net.probes import Cancel, Cancelled, Outcome
 from loopgui.core.reach import assess as reach
+from loopgui.core.reach.assess import OwnOutcome, OwnResult
+from loopgui.core.words import reach as reach_words
+from loopgui.ui.panels import own_address_test
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 
 
@@ -25,15 +28,19 @@ def test_button_runs_the_own_address_test(
     panel: ConnectivityPanel, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     asked: list[tuple[int, float, bool]] = []
+    targets = [("192.168.1.20", "wlan0"), ("fd00::5", "wlan0")]
 
-    def fake(port: int, timeout: float = 2.0, cancel: Cancel | None = None) -> list[ProbeResult]:
+    def fake(port: int, given: object, timeout: float = 2.0, cancel: Cancel | None = None) -> list[OwnResult]:
         asked.append((port, timeout, threading.current_thread() is threading.main_thread()))
+        assert given == targets
         return [
-            ProbeResult(reach.OWN_TEST, "192.168.1.20:8000", Outcome.CONNECTED, "Answered: …", 0.001),
-            ProbeResult(reach.OWN_TEST, "[fd00::5]:8000", Outcome.REFUSED, "Refused: …", 0.001),
+            OwnResult("192.168.1.20", "wlan0", OwnOutcome.ANSWERED, 0.001),
+            OwnResult("fd00::5", "wlan0", OwnOutcome.REFUSED, 0.001),
         ]
 
-    monkeypatch.setattr(reach, "own_address_probe", fake)
+    monkeypatch.setattr(reach, "own_addresses", lambda ifaces: targets)
+    monkeypatch.setattr(reach, "own_address_test", fake)
+    monkeypatch.setattr(reach, "own_test_filtered", lambda results, port: ())  # this machine's rules: not read
     panel.set_target("0.0.0.0", 8000)
     panel.timeout_spin.setValue(1.5)
     button = panel.own_address_button
@@ -51,14 +58,15 @@ def test_button_runs_the_own_address_test(
 def test_cancel_stops_it(panel: ConnectivityPanel, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     started = threading.Event()
 
-    def slow(port: int, timeout: float = 2.0, cancel: Cancel | None = None) -> list[ProbeResult]:
+    def slow(port: int, given: object, timeout: float = 2.0, cancel: Cancel | None = None) -> list[OwnResult]:
         started.set()
         assert cancel is not None
         while True:
             cancel.check()
             threading.Event().wait(0.01)
 
-    monkeypatch.setattr(reach, "own_address_probe", slow)
+    monkeypatch.setattr(reach, "own_addresses", lambda ifaces: [("192.168.1.20", "wlan0")])
+    monkeypatch.setattr(reach, "own_address_test", slow)
     panel.set_target("localhost", 8000)
     with qtbot.waitSignal(panel.finished, timeout=10000):
         panel.own_address_button.click()
@@ -74,13 +82,24 @@ def test_core_probe_on_loopback_targets_only() -> None:
     server.bind(("127.0.0.1", 0))
     server.listen()
     try:
-        (r,) = reach.own_address_probe(server.getsockname()[1], 2.0, targets=[("127.0.0.1", "lo")])
+        (r,) = own_address_test.work(server.getsockname()[1], 2.0, Cancel(), targets=[("127.0.0.1", "lo")])
     finally:
         server.close()
-    assert r.outcome == Outcome.CONNECTED and r.good and r.details == (("Network connection", "lo"),)
-    (none,) = reach.own_address_probe(8000, 1.0, targets=[])
+    assert r.outcome == Outcome.CONNECTED and r.good and r.details[0] == ("Network connection", "lo")
+    assert "this test goes over loopback" in r.verdict  # an answer is not a promise about the firewall
+    (none,) = own_address_test.work(8000, 1.0, Cancel(), targets=[])
     assert none.outcome == Outcome.NO_ANSWER and "no network address besides loopback" in none.verdict
     cancel = Cancel()
     cancel.cancel()
     with pytest.raises(Cancelled):
-        reach.own_address_probe(8000, 1.0, cancel, targets=[("127.0.0.1", "lo")])
+        own_address_test.work(8000, 1.0, cancel, targets=[("127.0.0.1", "lo")])
+
+
+def test_rows_say_when_the_loopback_firewall_filtered_the_test() -> None:
+    results = [
+        OwnResult("10.0.0.5", "eth0", OwnOutcome.NO_ANSWER, 2.0),
+        OwnResult("fd00::5", "eth0", OwnOutcome.REFUSED),
+    ]
+    rows = reach_words.own_probe_results(results, 8000, filtered=("10.0.0.5",))
+    assert rows[0].outcome == Outcome.ERROR and "filters its own traffic to this address" in rows[0].verdict
+    assert rows[1].outcome == Outcome.REFUSED and "nothing takes connections" not in rows[1].verdict

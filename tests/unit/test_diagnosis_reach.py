@@ -10,6 +10,7 @@ from loopgui.core.programs.processes import ProcessFacts
 from loopgui.core.reach import assess as reach
 from loopgui.core.reach.assess import Interface, Listener, ReachVerdict
 from loopgui.core.reach.firewall import FirewallAnswer, Inbound
+from loopgui.core.words import explain as words
 from loopgui.core.words.explain import render, report
 from tests.helpers import as_map, row
 from tests.unit.test_diagnosis import env
@@ -41,14 +42,13 @@ def test_wildcard_listener_gets_the_wifi_verdict_and_the_safety_note() -> None:
     d = diagnose("127.0.0.1:8000", rows, env=env(reach=reader(allowed, asked)), facts=facts)
     assert asked == [(8000, "tcp", ["0.0.0.0"])]
     texts = [f.text for f in render(d).findings]
-    assert (
-        "Other computers on your Wi-Fi (192.168.1.0/24) can probably connect: it listens on all IPv4 addresses "
-        "(0.0.0.0) and the firewall has no rule against it."
-    ) in texts
-    assert any(t.startswith("Listening on all addresses exposes the program to the network") for t in texts)
-    assert "Through your Wi-Fi (192.168.1.0/24) at 192.168.1.20:8000 (wlan0)" in report(d)
-    data = d.as_dict()
-    assert data["reach"]["answer"] == "probably" and data["reach"]["firewall"]["source"] == "nftables"  # type: ignore[index]
+    assert d.reach is not None and d.reach.code == reach.ReachCode.REACHABLE
+    assert "⚠ Other computers on your Wi-Fi (wlan0) can reach it at 192.168.1.20:8000." in texts  # the answer first
+    assert any(t.startswith("⚠ Listening on all addresses exposes the program to the network") for t in texts)
+    assert "192.168.1.20 is in the network 192.168.1.0/24." in report(d)  # the prefix is in the details
+    data = words.as_json(d)
+    assert data["reach"]["code"] == "reachable" and data["reach"]["firewall"]["source"] == "nftables"  # type: ignore[index]
+    assert data["reach"]["text"]["headline"].startswith("⚠ Other computers")  # type: ignore[index]
 
 
 def test_loopback_listener_says_only_this_computer() -> None:
@@ -56,8 +56,8 @@ def test_loopback_listener_says_only_this_computer() -> None:
     unused = FirewallAnswer(Inbound.UNKNOWN, "", "not read")
     rows = as_map([row(3000, local="127.0.0.1", program="node", pid=7)])
     d = diagnose("connect ECONNREFUSED 127.0.0.1:3000", rows, env=env(reach=reader(unused, asked)), facts=facts)
-    assert "Only this computer: it listens on 127.0.0.1." in [f.text for f in render(d).findings]
-    assert d.reach is not None and d.reach.answer == reach.Answer.NO
+    assert "Only this computer can connect: it listens on 127.0.0.1." in [f.text for f in render(d).findings]
+    assert d.reach is not None and d.reach.code == reach.ReachCode.ONLY_THIS_COMPUTER
     assert not any("exposes" in f.text for f in render(d).findings)
 
 
@@ -65,12 +65,15 @@ def test_blocked_and_unknown_firewall_in_the_explanation() -> None:
     blocked = FirewallAnswer(Inbound.BLOCKED, "ufw", "The firewall ufw blocks new connections to port 8000/tcp.")
     rows = as_map([row(8000, local="::", program="python3", pid=9)])
     d = diagnose("localhost:8000", rows, env=env(reach=reader(blocked, [])), facts=facts)
-    assert any(f.text.startswith("Other computers probably cannot connect") for f in render(d).findings)
+    assert d.reach is not None and d.reach.code == reach.ReachCode.BLOCKED_BY_FIREWALL
+    texts = [f.text for f in render(d).findings]
+    assert "Other computers cannot connect: ufw on this computer blocks port 8000 (TCP)." in texts
     unknown = FirewallAnswer(
         Inbound.UNKNOWN, "", "Reading the firewall needs administrator rights.", "sudo nft list ruleset"
     )
     d = diagnose("localhost:8000", rows, env=env(reach=reader(unknown, [])), facts=facts)
-    verdict = next(f for f in render(d).findings if f.text.startswith("Unknown:"))
+    assert d.reach is not None and d.reach.code == reach.ReachCode.UNKNOWN
+    verdict = next(f for f in render(d).findings if f.text.startswith("Cannot tell"))
     assert "How to check yourself: sudo nft list ruleset" in verdict.detail
 
 

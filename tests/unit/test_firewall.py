@@ -273,51 +273,59 @@ class FakeRun:
 
     def __call__(self, args: Sequence[str]) -> tuple[int, str] | None:
         self.calls.append(tuple(args))
-        return self.outputs.get(args[0])
+        assert args[0].startswith("/")  # commands run by absolute path only
+        return self.outputs.get(args[0].rsplit("/", 1)[-1])
+
+
+def which(name: str) -> str:
+    return f"/usr/sbin/{name}"
 
 
 def test_linux_reader_uses_nft_when_readable() -> None:
     run = FakeRun({"nft": (0, data("generated_nft_default_drop.json"))})
-    answer = fw.read_firewall(22, "tcp", (4,), platform="linux", run=run, read=lambda p: None)
+    answer = fw.read_firewall(22, "tcp", (4,), platform="linux", run=run, which=which, read=lambda p: None)
     assert answer.inbound == Inbound.ALLOWED
     assert all(not any(c in ("sh", "bash", "-c") for c in call) for call in run.calls)  # fixed commands only
 
 
 def test_linux_reader_without_admin_rights_says_unknown_and_how_to_check() -> None:
-    run = FakeRun({"nft": (1, ""), "iptables-save": (1, "")})
-    answer = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, read=lambda p: None)
+    run = FakeRun({"nft": (1, ""), "iptables-legacy-save": (1, ""), "iptables-nft-save": (1, "")})
+    answer = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, which=which, read=lambda p: None)
     assert answer.inbound == Inbound.UNKNOWN and answer.how_to_check == "sudo nft list ruleset"
     files = {"/etc/ufw/ufw.conf": "ENABLED=yes\n", "/etc/default/ufw": 'DEFAULT_INPUT_POLICY="DROP"\n'}
-    ufw = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, read=files.get)
+    ufw = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, which=which, read=files.get)
     assert ufw.inbound == Inbound.UNKNOWN and ufw.source == "ufw" and "sudo ufw status verbose" in ufw.how_to_check
 
 
-def test_linux_reader_combines_nft_with_ufw() -> None:
-    run = FakeRun(
-        {"nft": (0, data("generated_nft_empty.json")), "ufw": (0, data("public_ufw_status_verbose_ufw_docker_21.txt"))}
-    )
-    answer = fw.read_firewall(80, "tcp", (4,), platform="linux", run=run, read=lambda p: None)
+def test_linux_reader_reads_ufw_status_only_without_the_kernel_rules() -> None:
+    ufw = data("public_ufw_status_verbose_ufw_docker_21.txt")
+    run = FakeRun({"nft": (1, ""), "ufw": (0, ufw)})
+    answer = fw.read_firewall(80, "tcp", (4,), platform="linux", run=run, which=which, read=lambda p: None)
     assert answer.inbound == Inbound.BLOCKED and answer.source == "ufw"
+    # with the kernel's rules readable, ufw's own rules are among them: its status is not asked
+    run = FakeRun({"nft": (0, data("generated_nft_empty.json")), "ufw": (0, ufw)})
+    answer = fw.read_firewall(80, "tcp", (4,), platform="linux", run=run, which=which, read=lambda p: None)
+    assert answer.inbound == Inbound.ALLOWED and not any(c[0].endswith("ufw") for c in run.calls)
 
 
 def test_linux_reader_prefers_iptables_save_for_iptables_nft_rules() -> None:
     run = FakeRun(
         {
             "nft": (0, data("generated_nft_from_iptables_nft.json")),
-            "iptables-save": (0, data("generated_iptables_save.txt")),
+            "iptables-nft-save": (0, data("generated_iptables_save.txt")),
         }
     )
-    answer = fw.read_firewall(8050, "tcp", (4,), platform="linux", run=run, read=lambda p: None)
-    assert answer.inbound == Inbound.ALLOWED and answer.source == "iptables"
+    answer = fw.read_firewall(8050, "tcp", (4,), platform="linux", run=run, which=which, read=lambda p: None)
+    assert answer.inbound == Inbound.ALLOWED  # (nft alone sees opaque "xt" rules: its ip filter table is skipped)
 
 
 def test_other_platforms_readers() -> None:
     win = FakeRun(
         {"netsh": (0, data("public_netsh_monitor_public_datacadamia.txt") + "\n" + data("handmade_netsh_rules.txt"))}
     )
-    assert fw.read_firewall(6379, platform="win32", run=win).inbound == Inbound.BLOCKED
-    mac = FakeRun({"/usr/libexec/ApplicationFirewall/socketfilterfw": (0, "Firewall is disabled. (State = 0)\n")})
-    assert fw.read_firewall(22, platform="darwin", run=mac).inbound == Inbound.ALLOWED
+    assert fw.read_firewall(6379, platform="win32", run=win, which=which).inbound == Inbound.BLOCKED
+    mac = FakeRun({"socketfilterfw": (0, "Firewall is disabled. (State = 0)\n")})
+    assert fw.read_firewall(22, platform="darwin", run=mac, which=which).inbound == Inbound.ALLOWED
     assert fw.read_firewall(22, platform="sunos5", run=mac).inbound == Inbound.UNKNOWN
 
 
@@ -330,8 +338,8 @@ def test_commands_stop_when_the_time_is_used_up() -> None:
         return (1, "")
 
     start = time.perf_counter()
-    answer = fw.read_firewall(80, platform="linux", run=slow, read=lambda p: None, budget=0.3)
-    assert time.perf_counter() - start < 1.0 and len(slow_calls) == 2  # nft, iptables-save; then no time left
+    answer = fw.read_firewall(80, platform="linux", run=slow, which=which, read=lambda p: None, budget=0.3)
+    assert time.perf_counter() - start < 1.0 and len(slow_calls) == 2  # nft, iptables-legacy-save; then no time
     assert answer.inbound == Inbound.UNKNOWN
 
 
@@ -406,3 +414,63 @@ def test_large_rulesets_are_followed_to_the_end() -> None:
     assert time.perf_counter() - start < 10  # linear; catches blow-ups only
     for answer in (a, b):  # let in, but the blocklist stops some senders: "limited", with the first few named
         assert answer.inbound == Inbound.LIMITED and "but blocks it from 10.0.0.0" in answer.reason
+
+
+# -- running a reader: absolute paths, output capped while it streams, the whole process group killed ------------
+
+
+def test_commands_run_by_absolute_path_only() -> None:
+    assert fw.run_fixed(["true"]) is None  # a bare name is never looked up in PATH
+    assert fw.run_fixed(["/bin/sh", "-c", "echo hi"]) == (0, "hi\n")
+    assert fw.find_command("sh", folders=("/nonexistent", "/bin", "/usr/bin")) in ("/bin/sh", "/usr/bin/sh")
+    assert fw.find_command("surely-not-a-command-here") is None
+    calls: list[tuple[str, ...]] = []
+
+    def run(args: Sequence[str]) -> tuple[int, str] | None:
+        calls.append(tuple(args))
+        return None
+
+    fw.read_rulesets((4, 6), run=run, read=lambda p: None, which=lambda n: f"/opt/fake/{n}" if n != "ufw" else None)
+    assert calls and all(c[0].startswith("/opt/fake/") for c in calls)
+    assert {c[0].rsplit("/", 1)[1] for c in calls} >= {"nft", "iptables-legacy-save", "iptables-nft-save",
+                                                       "ip6tables-legacy-save", "ip6tables-nft-save"}  # fmt: skip
+
+
+def test_endless_output_is_cut_while_it_streams(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="loopgui.firewall")
+    endless = ["/bin/sh", "-c", "while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done"]
+    assert fw.run_fixed(endless, cap=100_000, timeout=60) is None
+    assert "too much output" in caplog.text  # stopped at the cap, not at the time limit
+    done = fw.run_fixed(["/bin/sh", "-c", "i=0; while [ $i -lt 500 ]; do echo 123456789; i=$((i+1)); done"])
+    assert done is not None and done[1] == "123456789\n" * 500  # (below the cap: all of it)
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    import os
+
+    mark = tmp_path / "child.pid"
+    # the command starts a child that would outlive it and keep the pipe open
+    script = f"sleep 30 & echo $! > {mark}; wait"
+    assert fw.run_fixed(["/bin/sh", "-c", script], timeout=0.5) is None
+    child = int(mark.read_text())
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{child}/stat", encoding="ascii") as f:  # a zombie waiting for its reaper is gone too
+            if f.read().split(") ", 1)[1].startswith("Z"):
+                break
+        time.sleep(0.02)
+    else:
+        raise AssertionError("the child of the timed-out command still runs")
+
+
+def test_ufw_named_when_it_is_on_and_the_kernel_rules_decide() -> None:
+    nft = data("generated_nft_default_drop.json")
+    run = FakeRun({"nft": (0, nft)})
+    files = {"/etc/ufw/ufw.conf": "ENABLED=yes\n"}
+    answer = fw.read_firewall(3000, "tcp", (4,), platform="linux", run=run, which=which, read=files.get)
+    assert answer.inbound == Inbound.BLOCKED and answer.how_to_check == "sudo ufw status verbose"
+    assert answer.rule is not None and answer.rule.reader == "nft"  # the rule that decides is kept

@@ -10,8 +10,9 @@ import pytest
 
 from loopgui.core.net.probes import Cancel, Cancelled
 from loopgui.core.reach import assess as reach
-from loopgui.core.reach.assess import Answer, Interface, Listener, OwnOutcome, OwnResult
-from loopgui.core.reach.firewall import FirewallAnswer, Inbound
+from loopgui.core.reach.assess import Answer, FixedView, Interface, Listener, OwnOutcome, OwnResult, OwnTest, ReachCode
+from loopgui.core.reach.firewall import FirewallAnswer, Inbound, Packet, RuleRef
+from loopgui.core.words import reach as words
 from tests.helpers import row
 
 Addr = namedtuple("Addr", "family address netmask broadcast ptp")
@@ -66,95 +67,193 @@ def test_interfaces_from_psutil_shaped_data() -> None:
     assert reach.own_addresses(found) == [("192.168.1.20", "wlan0"), ("fe80::1", "wlan0"), ("172.17.0.1", "docker0")]
 
 
-def test_wifi_verdict_in_plain_words() -> None:
+def test_wifi_verdict_facts_and_the_answer_first() -> None:
     v = reach.verdict(8000, "tcp", [Listener("0.0.0.0", 8000)], [WIFI], ALLOWED)
-    assert v.answer == Answer.PROBABLY and v.reachable
-    assert v.headline == (
-        "Other computers on your Wi-Fi (192.168.1.0/24) can probably connect: it listens on all IPv4 addresses "
-        "(0.0.0.0) and the firewall has no rule against it."
+    assert v.code == ReachCode.REACHABLE and v.answer == Answer.PROBABLY and v.reachable
+    (v4, v6) = v.paths
+    assert (v4.address, v4.version, v4.prefix, v4.code, v4.bind) == (
+        "192.168.1.20",
+        4,
+        "192.168.1.0/24",
+        ReachCode.REACHABLE,
+        True,
     )
-    assert v.safety.startswith("Listening on all addresses exposes the program to the network")
-    assert "Through your Wi-Fi (192.168.1.0/24) at 192.168.1.20:8000 (wlan0)." in v.reasons
-    assert v.as_dict()["networks"] == [
+    assert (v6.address, v6.code, v6.bind) == ("fe80::1", ReachCode.NOT_LISTENING_HERE, False)  # 0.0.0.0: IPv4 only
+    assert {g.key: g.code for g in v.families()} == {"ipv4": ReachCode.REACHABLE, "ipv6": ReachCode.NOT_LISTENING_HERE}
+    assert words.headline(v) == "⚠ Other computers on your Wi-Fi (wlan0) can reach it at 192.168.1.20:8000."
+    assert words.safety(v).startswith("⚠ Listening on all addresses exposes the program to the network")
+    details = words.reasons(v)
+    assert "192.168.1.20 is in the network 192.168.1.0/24." in details  # prefixes in the details
+    assert any("fe80::1 is a link-local address" in d for d in details)
+    data = v.as_dict()
+    assert data["code"] == "reachable" and data["families"] == {"ipv4": "reachable", "ipv6": "not_listening_here"}
+    assert data["networks"] == [
         {
             "interface": "wlan0",
             "kind": "wifi",
+            "code": "reachable",
             "addresses": ["192.168.1.20"],
             "networks": ["192.168.1.0/24", "fe80::/64"],
         }
     ]
 
 
-def test_loopback_verdicts() -> None:
+def test_loopback_verdicts_never_advise_connecting_to_0_0_0_0() -> None:
     for addr in ("127.0.0.1", "::1", "127.0.1.1"):
         v = reach.verdict(8000, "tcp", [Listener(addr, 8000)], [WIFI], ALLOWED)
-        assert v.answer == Answer.NO and v.headline == f"Only this computer: it listens on {addr}."
-        assert not v.safety and v.firewall is None
+        assert v.code == ReachCode.ONLY_THIS_COMPUTER and v.firewall() is None and not words.safety(v)
+        assert words.headline(v) == f"Only this computer can connect: it listens on {addr}."
+        text = " ".join(words.lines(v)).lower()
+        assert "connect to 0.0.0.0" not in text and "listen on 0.0.0.0" in text
 
 
 def test_ipv6_wildcard_and_the_v6only_flag() -> None:
     dual = reach.verdict(8000, "tcp", [Listener("::", 8000, v6only=False)], [WIFI], ALLOWED)
-    assert "all addresses (::, IPv4 too)" in dual.headline and dual.exposure is not None
-    assert dual.exposure.reachable[0].addresses == ("192.168.1.20", "fe80::1")
+    assert [p.bind for p in dual.paths] == [True, True]
+    assert "all addresses (::, IPv4 too)" in words.reasons(dual)[0]
     only6 = reach.verdict(8000, "tcp", [Listener("::", 8000, v6only=True)], [WIFI], ALLOWED)
-    assert only6.exposure is not None and only6.exposure.reachable[0].addresses == ("fe80::1",)
-    # flag unknown (not Linux): IPv4 is never left out on a guess, whatever the system's default
-    for default in (None, True):
-        unsure = reach.verdict(8000, "tcp", [Listener("::", 8000)], [WIFI], ALLOWED, default_v6only=default)
-        assert unsure.exposure is not None and unsure.exposure.ipv4_unsure
-        assert "192.168.1.20" in unsure.exposure.reachable[0].addresses and "perhaps IPv4 too" in unsure.headline
-        assert any("could not read that setting" in r for r in unsure.reasons)
+    assert [p.bind for p in only6.paths] == [False, True]
+    # flag unknown (not Linux) and no default known: IPv4 is "cannot tell", never a guess either way
+    unsure = reach.verdict(8000, "tcp", [Listener("::", 8000)], [WIFI], ALLOWED, default_v6only=None)
+    assert [p.code for p in unsure.paths] == [ReachCode.UNKNOWN, ReachCode.REACHABLE]
+    assert unsure.code == ReachCode.REACHABLE  # IPv6 is open: one open way in is enough
     usual = reach.verdict(8000, "tcp", [Listener("::", 8000)], [WIFI], ALLOWED, default_v6only=False)
-    assert usual.exposure is not None and not usual.exposure.ipv4_unsure
-    assert "IPv4 too unless the program turned that off" in usual.headline
+    assert usual.paths[0].bind is True and "IPv4 too unless the program turned that off" in words.reasons(usual)[0]
 
 
-def test_firewall_decides_between_probably_no_and_unknown() -> None:
+def test_families_are_alternatives_one_open_path_is_enough() -> None:
+    """A dual-stack listener and a rule that drops the port for IPv6 only: IPv4 stays open (issue: wrong "no")."""
+    drop6 = FirewallAnswer(
+        Inbound.BLOCKED, "nftables", "", rule=RuleRef("nft", "ip6", "t", "in", "tcp dport 8000 drop")
+    )
+
+    class PerFamily:
+        def answer(self, packet: Packet) -> FirewallAnswer:
+            return drop6 if packet.version == 6 else ALLOWED
+
+    lan = Interface("eth0", reach.WIRED, ("10.0.0.5/24", "fd00::5/64"))
+    v = reach.verdict(8000, "tcp", [Listener("::", 8000, v6only=False)], [lan], PerFamily())
+    assert v.code == ReachCode.REACHABLE
+    assert {g.key: g.code for g in v.families()} == {"ipv4": ReachCode.REACHABLE, "ipv6": ReachCode.BLOCKED_BY_FIREWALL}
+    assert words.headline(v) == "⚠ Other computers on your wired network (eth0) can reach it at 10.0.0.5:8000."
+    assert "IPv6 [fd00::5]:8000 on your wired network (eth0): the firewall blocks it (tcp dport 8000 drop)." in (
+        words.reasons(v)
+    )
+    only6 = reach.verdict(8000, "tcp", [Listener("::", 8000, v6only=True)], [lan], PerFamily())
+    assert only6.code == ReachCode.BLOCKED_BY_FIREWALL
+
+
+def test_combine_codes_order() -> None:
+    c = reach.combine_codes
+    assert c([ReachCode.BLOCKED_BY_FIREWALL, ReachCode.REACHABLE]) == ReachCode.REACHABLE
+    assert c([ReachCode.BLOCKED_BY_FIREWALL, ReachCode.REACHABLE_FROM_SOME]) == ReachCode.REACHABLE_FROM_SOME
+    assert c([ReachCode.BLOCKED_BY_FIREWALL, ReachCode.UNKNOWN]) == ReachCode.UNKNOWN
+    assert c([ReachCode.NOT_LISTENING_HERE, ReachCode.BLOCKED_BY_FIREWALL]) == ReachCode.BLOCKED_BY_FIREWALL
+    assert c([]) == ReachCode.NO_NETWORK
+
+
+def test_firewall_decides_between_yes_no_and_cannot_tell() -> None:
     listeners = [Listener("0.0.0.0", 8000)]
     blocked = reach.verdict(8000, "tcp", listeners, [WIFI], BLOCKED)
-    assert blocked.answer == Answer.NO
-    assert blocked.headline == (
-        "Other computers probably cannot connect: it listens on all IPv4 addresses (0.0.0.0), but the firewall "
-        "blocks port 8000."
-    )
-    assert blocked.safety  # still exposed if the firewall changes
+    assert blocked.code == ReachCode.BLOCKED_BY_FIREWALL and blocked.answer == Answer.NO
+    assert words.headline(blocked) == "Other computers cannot connect: ufw on this computer blocks port 8000 (TCP)."
+    assert not words.safety(blocked)  # no warning sign when nobody can connect
     unknown = reach.verdict(8000, "tcp", listeners, [WIFI], UNKNOWN)
-    assert unknown.answer == Answer.UNKNOWN and unknown.headline.startswith("Unknown: other computers on your Wi-Fi")
-    assert unknown.how_to_check == "sudo nft list ruleset"
+    assert unknown.code == ReachCode.UNKNOWN and words.headline(unknown).startswith("Cannot tell")
+    assert words.how_to_check(unknown) == "sudo nft list ruleset"
     limited = FirewallAnswer(Inbound.LIMITED, "ufw", "The firewall ufw lets port 8000/tcp in only from 10.0.0.0/8.")
     some = reach.verdict(8000, "tcp", listeners, [WIFI], limited)
-    assert some.answer == Answer.PROBABLY and some.headline.startswith("Some other computers")
-    assert some.headline.endswith("the firewall ufw lets port 8000/tcp in only from 10.0.0.0/8.")
+    assert some.code == ReachCode.REACHABLE_FROM_SOME and some.answer == Answer.PROBABLY
+    assert words.headline(some).startswith("⚠ Some other computers on your Wi-Fi (wlan0) can reach it")
 
 
 def test_specific_address_and_missing_address() -> None:
     one = reach.verdict(8000, "tcp", [Listener("172.17.0.1", 8000)], [WIFI, DOCKER], ALLOWED)
-    assert one.headline.startswith(
-        "Other computers on containers and virtual machines on this computer (docker0: 172.17.0.0/16)"
+    assert one.code == ReachCode.REACHABLE and [p.address for p in one.open_paths()] == ["172.17.0.1"]
+    assert words.headline(one) == (
+        "⚠ Other computers on containers and virtual machines on this computer (docker0) can reach it at "
+        "172.17.0.1:8000."
     )
-    assert one.safety.startswith("Listening on a network address")
+    assert words.safety(one).startswith("⚠ Listening on a network address")
     gone = reach.verdict(8000, "tcp", [Listener("10.8.0.2", 8000)], [WIFI], ALLOWED)
-    assert gone.answer == Answer.NO and "none of this computer's network connections has that address" in gone.headline
+    assert gone.code == ReachCode.NOT_LISTENING_HERE
+    assert reach.verdict(8000, "tcp", [Listener("0.0.0.0", 8000)], [], ALLOWED).code == ReachCode.NO_NETWORK
 
 
 def test_nothing_listens() -> None:
     v = reach.verdict(8000, "tcp", [], [WIFI], None)
-    assert v.answer == Answer.NO and "nothing on this computer listens on port 8000" in v.headline
+    assert v.code == ReachCode.NOTHING_LISTENS
+    assert "nothing on this computer listens on port 8000" in words.headline(v)
 
 
-def test_own_address_results_change_the_answer() -> None:
+def test_own_address_results_are_read_knowing_they_run_over_loopback() -> None:
     listeners = [Listener("0.0.0.0", 8000)]
     refused = [OwnResult("192.168.1.20", "wlan0", OwnOutcome.REFUSED, 0.001)]
+    # nothing filters loopback: a refusal means the program does not take connections there
     v = reach.verdict(8000, "tcp", listeners, [WIFI], ALLOWED, own=refused)
-    assert v.answer == Answer.NO and "did not answer on any of this computer's own network addresses" in v.headline
+    assert v.code == ReachCode.NOT_LISTENING_HERE and v.paths[0].own_test == OwnTest.NOT_LISTENING
+    # the loopback traffic is rejected by a rule: the refusal is the firewall's, not the program's (no "nothing
+    # takes connections there"), and the verdict follows the rules for other computers
+    reject = FirewallAnswer(Inbound.BLOCKED, "nftables", "", rule=RuleRef("nft", "inet", "t", "in", "reject"))
+    v = reach.verdict(8000, "tcp", listeners, [WIFI], FixedView(ALLOWED, reject), own=refused)
+    assert v.code == ReachCode.REACHABLE and v.paths[0].own_test == OwnTest.FILTERED
+    text = " ".join(words.reasons(v))
+    assert "nothing takes connections" not in text and "does not show what other computers meet" in text
+    assert "loopback, which the firewall does not filter like traffic from other computers" in text
+    # policy drop with an accept for the port, none for replies: no answer on loopback, yet others connect
+    silent = [OwnResult("192.168.1.20", "wlan0", OwnOutcome.NO_ANSWER, 2.0)]
+    v = reach.verdict(8000, "tcp", listeners, [WIFI], FixedView(ALLOWED, reject), own=silent)
+    assert v.code == ReachCode.REACHABLE and v.paths[0].own_test == OwnTest.FILTERED
+    # unreadable loopback rules: the failure does not count
+    v = reach.verdict(8000, "tcp", listeners, [WIFI], FixedView(ALLOWED, UNKNOWN), own=silent)
+    assert v.code == ReachCode.REACHABLE and v.paths[0].own_test == OwnTest.INCONCLUSIVE
+    # nothing filters and no answer: the program does not answer
+    v = reach.verdict(8000, "tcp", listeners, [WIFI], ALLOWED, own=silent)
+    assert v.code == ReachCode.NOT_ANSWERING
     answered = [OwnResult("192.168.1.20", "wlan0", OwnOutcome.ANSWERED, 0.001)]
     ok = reach.verdict(8000, "tcp", listeners, [WIFI], ALLOWED, own=answered)
-    assert (
-        ok.answer == Answer.PROBABLY and "Tested from this computer: it answered on 192.168.1.20 (wlan0)." in ok.reasons
-    )
+    assert ok.code == ReachCode.REACHABLE and ok.paths[0].own_test == OwnTest.LISTENS
     assert ok.as_dict()["own_address_test"] == [
         {"address": "192.168.1.20", "interface": "wlan0", "outcome": "answered"}
     ]
+    # the answer does not override the firewall: it only shows the program listens there
+    assert reach.verdict(8000, "tcp", listeners, [WIFI], BLOCKED, own=answered).code == ReachCode.BLOCKED_BY_FIREWALL
+
+
+def test_local_block_fact_and_words() -> None:
+    rule = RuleRef("nft", "inet", "filter", "input", "filter input: iif == lo tcp dport == 8005 drop", handle=7)
+    drop = FirewallAnswer(Inbound.BLOCKED, "nftables", "", "sudo nft list ruleset", rule=rule)
+    view = FixedView(ALLOWED, drop)
+    b = reach.local_block(8005, "tcp", "127.0.0.1", view=view)
+    assert b is not None and b.firewall.rule == rule and b.address == "127.0.0.1"
+    assert reach.local_block(8005, "tcp", "127.0.0.1", view=FixedView(ALLOWED)) is None
+    assert reach.local_block(8005, "tcp", "192.168.1.20", view=view) is None  # loopback addresses only
+    assert "firewall drops local connections to port 8005 (TCP)" in words.local_block_text(b)
+    assert words.local_block_steps(b) == [
+        "See the rule: sudo nft -a list chain inet filter input",
+        "Remove it (if nobody put it there on purpose): sudo nft delete rule inet filter input handle 7",
+    ]
+    ipt = RuleRef("iptables-legacy", "ipv4", "filter", "INPUT", "-A INPUT -i lo -p tcp --dport 8005 -j DROP",
+                  spec=("-i", "lo", "-p", "tcp", "--dport", "8005", "-j", "DROP"))  # fmt: skip
+    assert words.remove_command(ipt) == "sudo iptables-legacy -t filter -D INPUT -i lo -p tcp --dport 8005 -j DROP"
+
+
+def test_connectivity_rows_name_the_local_firewall_instead_of_guessing() -> None:
+    from loopgui.core.net.probes import Outcome, ProbeResult
+
+    rule = RuleRef("nft", "inet", "f", "input", "f input: iif == lo tcp dport == 8005 drop", handle=3)
+    drop = FirewallAnswer(Inbound.BLOCKED, "nftables", "", rule=rule)
+    timeout = ProbeResult("TCP", "127.0.0.1:8005", Outcome.TIMEOUT, "No answer in time: … often a firewall …")
+
+    def find(port: int, proto: str, address: str) -> reach.LocalBlock | None:
+        return reach.local_block(port, proto, address, view=FixedView(ALLOWED, drop))
+
+    (r,) = words.explain_timeouts([timeout], 8005, find)
+    assert "often a firewall" not in r.verdict
+    assert r.verdict.startswith("This computer's firewall drops local connections to port 8005 (TCP) at 127.0.0.1")
+    assert "sudo nft delete rule inet f input handle 3" in r.verdict
+    other = ProbeResult("TCP", "10.0.0.9:8005", Outcome.TIMEOUT, "No answer in time")
+    assert words.explain_timeouts([other], 8005, find) == [other]  # not loopback: not asked
 
 
 def test_listeners_of_a_snapshot() -> None:
@@ -211,7 +310,7 @@ def test_own_address_test_mechanics_on_loopback() -> None:
         (ok,) = reach.own_address_test(port, [("127.0.0.1", "lo")], timeout=2)
         assert ok.outcome == OwnOutcome.ANSWERED and ok.seconds is not None
         (no,) = reach.own_address_test(closed_port, [("127.0.0.1", "lo")], timeout=2)
-        assert no.outcome == OwnOutcome.REFUSED and "refused" in no.text
+        assert no.outcome == OwnOutcome.REFUSED
         cancel = Cancel()
         cancel.cancel()
         with pytest.raises(Cancelled):
@@ -229,3 +328,23 @@ def test_program_file_of_a_listener() -> None:
     mine = row(8000, local="127.0.0.1", pid=os.getpid())
     assert reach._program_file([row(8000, pid=None), mine], 8000, "tcp") == psutil.Process().exe()
     assert reach._program_file([mine], 8001, "tcp") == ""
+
+
+def test_under_ufw_check_yourself_with_ufw_status_verbose() -> None:
+    rule = RuleRef("iptables", "ipv4", "filter", "INPUT", "-A INPUT policy DROP", policy=True)
+    ufw_on = FirewallAnswer(Inbound.BLOCKED, "iptables", "", "sudo ufw status verbose", rule=rule)
+    v = reach.verdict(8000, "tcp", [Listener("0.0.0.0", 8000)], [WIFI], ufw_on)
+    assert words.how_to_check(v) == "sudo ufw status verbose"
+    plain = FirewallAnswer(Inbound.BLOCKED, "nftables", "", "sudo nft list ruleset",
+                           rule=RuleRef("nft", "inet", "filter", "input", "x", handle=4))  # fmt: skip
+    v = reach.verdict(8000, "tcp", [Listener("0.0.0.0", 8000)], [WIFI], plain)
+    assert words.how_to_check(v) == "sudo nft -a list chain inet filter input"
+
+
+def test_wildcard_address_is_described_in_a_whole_sentence() -> None:
+    from loopgui.core.explain import knowledge
+
+    for addr in ("0.0.0.0", "::"):
+        text = knowledge.describe_address(addr)
+        assert text.startswith("It takes connections on every network connection of this computer")
+        assert not text.startswith("Every network connection of this computer:")

@@ -190,7 +190,7 @@ class Diagnosis:
                 for h in self.holders
             ],
             "problems": [p.as_dict() for p in self.problems],
-            "reach": self.reach.as_dict() if self.reach is not None else None,
+            "reach": None,  # the reach verdict with its words: core.words.explain.as_json adds it
         }
 
 
@@ -618,7 +618,7 @@ class _Builder:
             return False
         self.reach = v
         self.findings.append(fact(F.REACH, verdict=v))
-        if v.safety:
+        if v.exposed:
             self.findings.append(fact(F.REACH_SAFETY, verdict=v))
         return True
 

@@ -29,7 +29,8 @@ OTHER = "other"
 
 _KIND_HELP = {
     LOOPBACK: "This computer only (loopback): other computers cannot reach it.",
-    WILDCARD: "Every network connection of this computer: other computers may be able to reach it.",
+    WILDCARD: "It takes connections on every network connection of this computer: other computers may be able to "
+    "reach it.",
     PRIVATE: "An address inside a home or office network.",
     LINK_LOCAL: "An address that only works on the local network cable or Wi-Fi.",
     PUBLIC: "An address on the internet.",

@@ -1,11 +1,18 @@
-"""Can other computers reach it?  Bind address, firewall and own-address facts, and one verdict in plain words.
+"""Can other computers reach it?  Facts per way in: bind address, firewall and own-address test.
 
-* The bind address says which of this computer's network connections a listener accepts: loopback only
-  (127.x, ::1), all of them (0.0.0.0; ``::``, which also takes IPv4 unless IPV6_V6ONLY is on) or one.
-  On Linux the socket's own IPV6_V6ONLY flag comes from the kernel (sock_diag ``INET_DIAG_SKV6ONLY``).
-* The firewall's view comes from :mod:`loopgui.core.reach.firewall`; "unknown" when it cannot be read.
-* The own-address test connects to the port on this computer's own non-loopback addresses — never to
-  another computer — and only when the user asks (a button, or ``loopgui check --from-network``).
+* A way in (a :class:`PathFact`) is one of this computer's network connections × one of its addresses (IPv4 or
+  IPv6).  The bind address says whether the listener takes it: loopback only (127.x, ::1), all addresses
+  (0.0.0.0; ``::``, which also takes IPv4 unless IPV6_V6ONLY is on) or one.  On Linux the socket's own
+  IPV6_V6ONLY flag comes from the kernel (sock_diag ``INET_DIAG_SKV6ONLY``).
+* The firewall decides per packet (:mod:`loopgui.core.reach.firewall`): the arriving network connection, the
+  destination address, the IP version; "unknown" where the rules cannot be read, never a guess.
+* Ways in are alternatives: one open way is enough (:func:`combine_codes`).
+* The own-address test connects to the port on this computer's own non-loopback addresses — never to another
+  computer — and only when the user asks (a button, or ``loopgui check --from-network``).  That traffic runs over
+  loopback, so a failure counts only where the rules certainly let it through.
+* :func:`local_block` says whether the firewall drops local connections to a port (a rule on ``lo``).
+
+No sentence is made here: :mod:`loopgui.core.words.reach` says it.
 """
 
 from __future__ import annotations
@@ -22,12 +29,21 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from loopgui.core.explain import knowledge
 from loopgui.core.net import netlink
-from loopgui.core.net.probes import Cancel, Outcome, ProbeResult
+from loopgui.core.net.probes import Cancel
 from loopgui.core.net.sockets import SocketRow, format_endpoint
-from loopgui.core.reach.firewall import CachedFirewall, FirewallAnswer, Inbound
+from loopgui.core.reach.firewall import (
+    FirewallAnswer,
+    Inbound,
+    Packet,
+    ReaderResult,
+    Rulesets,
+    read_firewall,
+    read_rulesets,
+)
 
 # -- this computer's network connections -------------------------------------------------------------------------
 
@@ -37,13 +53,6 @@ VPN = "vpn"
 CONTAINER = "container"
 OTHER = "other"
 
-_KIND_WORDS = {
-    WIFI: "your Wi-Fi",
-    WIRED: "your wired network",
-    VPN: "your VPN",
-    CONTAINER: "containers and virtual machines on this computer",
-    OTHER: "the network",
-}
 _CONTAINER_PREFIXES = (
     "docker", "br-", "cni", "podman", "virbr", "veth", "lxcbr", "lxdbr", "vboxnet", "vmnet", "vethernet",
     "flannel", "cali", "weave", "kube", "incusbr",
@@ -72,10 +81,6 @@ class Interface:
     kind: str
     addresses: tuple[str, ...]  # "192.168.1.20/24", "fe80::1/64" (no scope)
     up: bool = True
-
-    @property
-    def words(self) -> str:
-        return _KIND_WORDS[self.kind]
 
     def networks(self, version: int | None = None) -> tuple[str, ...]:
         out: list[str] = []
@@ -193,28 +198,6 @@ class Listener:
         return format_endpoint(self.address, self.port)
 
 
-@dataclass(frozen=True, slots=True)
-class Reachable:
-    """One network connection of this computer through which other computers could reach the listener."""
-
-    interface: Interface
-    addresses: tuple[str, ...]  # this computer's addresses on it that the listener accepts (no prefix)
-
-    @property
-    def words(self) -> str:
-        nets = []
-        for a in self.addresses:
-            for iface_addr in self.interface.addresses:
-                if iface_addr.split("/")[0] == a:
-                    net = str(ipaddress.ip_interface(iface_addr).network)
-                    if net not in nets:
-                        nets.append(net)
-        shown = ", ".join(nets[:2]) if nets else ", ".join(self.addresses[:2])
-        if self.interface.kind in (WIFI, WIRED):
-            return f"{self.interface.words} ({shown})"
-        return f"{self.interface.words} ({self.interface.name}: {shown})"
-
-
 def _accepts(listener: Listener, addr: str, default_v6only: bool | None) -> bool | None:
     """Whether a listener takes connections to ``addr``: True, False, or None (cannot tell)."""
     la = listener.address.split("%", 1)[0]
@@ -240,78 +223,6 @@ def _accepts(listener: Listener, addr: str, default_v6only: bool | None) -> bool
         return False
 
 
-@dataclass(frozen=True, slots=True)
-class Exposure:
-    listeners: tuple[Listener, ...]
-    reachable: tuple[Reachable, ...]
-    loopback_only: bool
-    wildcard: bool  # some listener takes every address (0.0.0.0 or ::)
-    ipv4_unsure: bool  # a "::" listener whose IPV6_V6ONLY flag could not be read
-    versions: tuple[int, ...]  # IP versions other computers could use
-    default_v6only: bool | None = None  # the system's default, for "::" listeners whose own flag is unknown
-
-    @property
-    def where(self) -> str:
-        """Where it listens, in plain words."""
-        parts = []
-        for lst in self.listeners:
-            a = lst.address.split("%", 1)[0]
-            if a == "0.0.0.0":
-                parts.append("all IPv4 addresses (0.0.0.0)")
-            elif a in ("::", "*", ""):
-                if lst.v6only:
-                    parts.append("all IPv6 addresses only (::)")
-                elif lst.v6only is False:
-                    parts.append("all addresses (::, IPv4 too)")
-                elif self.default_v6only is False:
-                    parts.append("all addresses (::, IPv4 too unless the program turned that off)")
-                else:
-                    parts.append("all IPv6 addresses (::), perhaps IPv4 too")
-            else:
-                parts.append(a)
-        unique: list[str] = []
-        for p in parts:
-            if p not in unique:
-                unique.append(p)
-        return ", ".join(unique[:4])
-
-
-def exposure(
-    listeners: Sequence[Listener], ifaces: Sequence[Interface], default_v6only: bool | None = None
-) -> Exposure:
-    reachable: list[Reachable] = []
-    unsure = False
-    versions: set[int] = set()
-    for iface in ifaces:
-        if not iface.up:
-            continue
-        taken: list[str] = []
-        for a in iface.addresses:
-            ip = a.split("/")[0]
-            for lst in listeners:
-                ok = _accepts(lst, ip, default_v6only)
-                if ok is None:
-                    unsure = True
-                if ok is not False:  # "probably" counts: never promise "only this computer" on a guess
-                    if ip not in taken:
-                        taken.append(ip)
-                    versions.add(knowledge.ip_version(ip))
-                    break
-        if taken:
-            reachable.append(Reachable(iface, tuple(taken)))
-    kinds = {knowledge.address_kind(lst.address.split("%", 1)[0]) for lst in listeners}
-    wildcard = any(lst.address.split("%", 1)[0] in ("0.0.0.0", "::", "*", "") for lst in listeners)
-    return Exposure(
-        tuple(listeners),
-        tuple(reachable),
-        loopback_only=bool(listeners) and kinds == {knowledge.LOOPBACK},
-        wildcard=wildcard,
-        ipv4_unsure=unsure,
-        versions=tuple(sorted(versions)),
-        default_v6only=default_v6only,
-    )
-
-
 # -- own-address test --------------------------------------------------------------------------------------------
 
 
@@ -329,17 +240,6 @@ class OwnResult:
     outcome: OwnOutcome
     seconds: float | None = None
     error: str = ""
-
-    @property
-    def text(self) -> str:
-        where = f"{self.address} ({self.interface})"
-        words = {
-            OwnOutcome.ANSWERED: "answered",
-            OwnOutcome.REFUSED: "refused (nothing takes connections there)",
-            OwnOutcome.NO_ANSWER: "no answer in time",
-            OwnOutcome.ERROR: f"could not be tried: {self.error}",
-        }[self.outcome]
-        return f"{where}: {words}"
 
 
 MAX_OWN_ADDRESSES = 32
@@ -419,48 +319,6 @@ def own_address_test(
     return [results[(a, i)] for a, i in targets if (a, i) in results]
 
 
-OWN_TEST = "From this computer's network address"
-_OWN_PROBE = {
-    OwnOutcome.ANSWERED: (
-        Outcome.CONNECTED,
-        "Answered: the program takes connections on this address, so other computers on this network can try too "
-        "(a firewall may still stop them).",
-    ),
-    OwnOutcome.REFUSED: (Outcome.REFUSED, "Refused: the program does not listen on this address."),
-    OwnOutcome.NO_ANSWER: (Outcome.TIMEOUT, "No answer in time: a firewall on this computer may drop it."),
-}
-
-
-def own_address_probe(
-    port: int,
-    timeout: float = 2.0,
-    cancel: Cancel | None = None,
-    *,
-    targets: Sequence[tuple[str, str]] | None = None,
-) -> list[ProbeResult]:
-    """The own-address test as connectivity-test results (the Connectivity tests tab shows them).
-
-    ``targets`` defaults to this computer's own non-loopback addresses; nothing else is ever contacted.
-    """
-    if targets is None:
-        targets = own_addresses(interfaces())
-    if not targets:
-        return [
-            ProbeResult(
-                OWN_TEST,
-                "",
-                Outcome.NO_ANSWER,
-                "This computer has no network address besides loopback right now: other computers cannot reach it.",
-            )
-        ]
-    out: list[ProbeResult] = []
-    for r in own_address_test(port, targets, timeout, cancel):
-        outcome, words = _OWN_PROBE.get(r.outcome, (Outcome.ERROR, f"Could not be tried: {r.error}."))
-        details = (("Network connection", r.interface),)
-        out.append(ProbeResult(OWN_TEST, format_endpoint(r.address, port), outcome, words, r.seconds, details))
-    return out
-
-
 def _own_failure(addr: str, iface: str, err: int, took: float) -> OwnResult:
     if err in (errno.ECONNREFUSED, 10061):
         return OwnResult(addr, iface, OwnOutcome.REFUSED, took)
@@ -469,86 +327,316 @@ def _own_failure(addr: str, iface: str, err: int, took: float) -> OwnResult:
     return OwnResult(addr, iface, OwnOutcome.ERROR, took, os.strerror(err) if err > 0 else str(err))
 
 
-# -- the verdict -------------------------------------------------------------------------------------------------
+# -- the verdict: facts per path, per network, per IP version --------------------------------------------------
+
+
+class ReachCode(str, enum.Enum):
+    """Can other computers connect?  Stable codes (``--json``; docs/JSON.md)."""
+
+    REACHABLE = "reachable"  # the listener takes it and the firewall lets it in
+    REACHABLE_FROM_SOME = "reachable_from_some"  # the firewall lets only some senders in
+    BLOCKED_BY_FIREWALL = "blocked_by_firewall"
+    ONLY_THIS_COMPUTER = "only_this_computer"  # it listens on loopback only
+    NOT_LISTENING_HERE = "not_listening_here"  # its bind address leaves this network address out
+    NOT_ANSWERING = "not_answering"  # the own-address test got no answer and nothing on the way filtered it
+    NOTHING_LISTENS = "nothing_listens"
+    NO_NETWORK = "no_network"  # this computer has no network address the listener could use
+    UNKNOWN = "unknown"  # it depends on what loopgui could not read (evidence says what)
+
+
+# The open codes: someone on that network can connect.
+OPEN = (ReachCode.REACHABLE, ReachCode.REACHABLE_FROM_SOME)
+
+
+class OwnTest(str, enum.Enum):
+    """What the own-address test (a connection over loopback to this computer's own address) shows."""
+
+    NOT_RUN = "not_run"
+    LISTENS = "listens"  # it answered: the program takes connections on this address
+    NOT_LISTENING = "not_listening"  # refused, and nothing on this computer filters that loopback traffic
+    NOT_ANSWERING = "not_answering"  # no answer, and nothing filters that loopback traffic
+    FILTERED = "filtered"  # this computer's firewall filters its own traffic to that address: the test cannot tell
+    INCONCLUSIVE = "inconclusive"  # it failed, and loopgui could not read whether the firewall filtered it
+    ERROR = "error"
 
 
 class Answer(str, enum.Enum):
-    PROBABLY = "probably"  # other computers can probably connect
-    NO = "no"  # they cannot (only this computer, nothing listens, the firewall blocks, no own address answers)
-    UNKNOWN = "unknown"  # it is exposed, but the firewall could not be read
+    """The whole verdict in three words (kept for scripts that read ``"answer"``)."""
+
+    PROBABLY = "probably"
+    NO = "no"
+    UNKNOWN = "unknown"
 
 
-SAFETY_ALL = (
-    "Listening on all addresses exposes the program to the network: anyone who can reach this computer can try "
-    "to connect. If only you use it, make it listen on 127.0.0.1 instead."
-)
-SAFETY_ONE = (
-    "Listening on a network address exposes the program to that network: anyone on it can try to connect. If "
-    "only you use it, make it listen on 127.0.0.1 instead."
-)
+@dataclass(frozen=True, slots=True)
+class PathFact:
+    """One way in: another computer connects to ``address`` on ``interface`` (one IP version)."""
+
+    interface: Interface
+    address: str  # this computer's address (no prefix)
+    prefix: str  # its network, e.g. "192.168.1.0/24"
+    version: int
+    code: ReachCode
+    bind: bool | None  # the listener takes connections to this address (None: cannot tell)
+    firewall: FirewallAnswer | None
+    own: OwnResult | None = None
+    own_test: OwnTest = OwnTest.NOT_RUN
+    own_filter: FirewallAnswer | None = None  # the firewall's answer for the own-address test's loopback traffic
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "interface": self.interface.name,
+            "kind": self.interface.kind,
+            "address": self.address,
+            "network": self.prefix,
+            "family": f"ipv{self.version}",
+            "code": self.code.value,
+            "bind_accepts": self.bind,
+            "firewall": self.firewall.as_dict() if self.firewall else None,
+            "own_address_test": {
+                "code": self.own_test.value,
+                "outcome": self.own.outcome.value if self.own else None,
+                "loopback_firewall": self.own_filter.as_dict() if self.own_filter else None,
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFact:
+    """The combined answer for one network connection, or for one IP version."""
+
+    key: str  # interface name, or "ipv4" / "ipv6"
+    code: ReachCode
+    paths: tuple[PathFact, ...]
+
+
+def combine_codes(codes: Iterable[ReachCode]) -> ReachCode:
+    """Ways in are alternatives: one open path is enough.  Otherwise "cannot tell" beats every "no", and the
+    most telling "no" is kept (the firewall, then a silent program, then the bind address)."""
+    found = set(codes)
+    for code in (
+        ReachCode.REACHABLE,
+        ReachCode.REACHABLE_FROM_SOME,
+        ReachCode.UNKNOWN,
+        ReachCode.BLOCKED_BY_FIREWALL,
+        ReachCode.NOT_ANSWERING,
+        ReachCode.NOT_LISTENING_HERE,
+        ReachCode.ONLY_THIS_COMPUTER,
+        ReachCode.NO_NETWORK,
+        ReachCode.NOTHING_LISTENS,
+    ):
+        if code in found:
+            return code
+    return ReachCode.NO_NETWORK
 
 
 @dataclass(frozen=True, slots=True)
 class ReachVerdict:
-    answer: Answer
-    headline: str
+    """Can other computers connect to ``port``?  Facts only: :mod:`loopgui.core.words.reach` says it."""
+
+    code: ReachCode
     port: int
     proto: str = "tcp"
-    reasons: tuple[str, ...] = ()
-    safety: str = ""
-    how_to_check: str = ""
-    exposure: Exposure | None = None
-    firewall: FirewallAnswer | None = None
+    listeners: tuple[Listener, ...] = ()
+    paths: tuple[PathFact, ...] = ()
+    default_v6only: bool | None = None
+    firewall_read: bool = False  # the firewall was asked
+    readers: tuple[ReaderResult, ...] = ()  # what each firewall reader did (evidence for "cannot tell")
     own: tuple[OwnResult, ...] = ()
+    own_test_run: bool = False
+
+    @property
+    def answer(self) -> Answer:
+        if self.code in OPEN:
+            return Answer.PROBABLY
+        return Answer.UNKNOWN if self.code == ReachCode.UNKNOWN else Answer.NO
 
     @property
     def reachable(self) -> bool:
-        return self.answer == Answer.PROBABLY
+        return self.code in OPEN
 
-    def lines(self) -> list[str]:
-        out = [self.headline]
-        out += [f"- {r}" for r in self.reasons]
-        if self.how_to_check:
-            out.append(f"How to check yourself: {self.how_to_check}")
-        if self.safety:
-            out.append(self.safety)
-        return out
+    @property
+    def wildcard(self) -> bool:
+        return any(_bare(lst.address) in ("0.0.0.0", "::", "*", "") for lst in self.listeners)
+
+    @property
+    def exposed(self) -> bool:
+        """Some other computer can connect: the program is open to that network."""
+        return self.code in OPEN
+
+    def families(self) -> tuple[GroupFact, ...]:
+        out = []
+        for v in (4, 6):
+            chosen = tuple(p for p in self.paths if p.version == v)
+            if chosen:
+                out.append(GroupFact(f"ipv{v}", combine_codes(p.code for p in chosen), chosen))
+        return tuple(out)
+
+    def networks(self) -> tuple[GroupFact, ...]:
+        names: list[str] = []
+        for p in self.paths:
+            if p.interface.name not in names:
+                names.append(p.interface.name)
+        out = []
+        for name in names:
+            chosen = tuple(p for p in self.paths if p.interface.name == name)
+            out.append(GroupFact(name, combine_codes(p.code for p in chosen), chosen))
+        return tuple(out)
+
+    def open_paths(self) -> tuple[PathFact, ...]:
+        return tuple(p for p in self.paths if p.code in OPEN)
+
+    def firewall(self) -> FirewallAnswer | None:
+        """The firewall answer that matters most for the verdict (a blocking one, else the first read)."""
+        answers = [p.firewall for p in self.paths if p.firewall is not None]
+        for level in (Inbound.BLOCKED, Inbound.LIMITED, Inbound.UNKNOWN, Inbound.ALLOWED):
+            for a in answers:
+                if a.inbound == level:
+                    return a
+        return None
 
     def as_dict(self) -> dict[str, object]:
-        exp = self.exposure
         return {
+            "code": self.code.value,
             "answer": self.answer.value,
             "reachable_from_other_computers": self.reachable,
-            "headline": self.headline,
             "port": self.port,
             "protocol": self.proto,
-            "reasons": list(self.reasons),
-            "safety": self.safety or None,
-            "how_to_check": self.how_to_check or None,
-            "listening_on": [lst.shown for lst in exp.listeners] if exp else [],
+            "listening_on": [lst.shown for lst in self.listeners],
+            "listeners": [{"address": lst.address, "port": lst.port, "v6only": lst.v6only} for lst in self.listeners],
+            "families": {g.key: g.code.value for g in self.families()},
             "networks": [
                 {
-                    "interface": r.interface.name,
-                    "kind": r.interface.kind,
-                    "addresses": list(r.addresses),
-                    "networks": list(r.interface.networks()),
+                    "interface": g.key,
+                    "kind": g.paths[0].interface.kind,
+                    "code": g.code.value,
+                    "addresses": [p.address for p in g.paths if p.bind is not False],
+                    "networks": list(g.paths[0].interface.networks()),
                 }
-                for r in (exp.reachable if exp else ())
+                for g in self.networks()
             ],
-            "firewall": self.firewall.as_dict() if self.firewall else None,
+            "paths": [p.as_dict() for p in self.paths],
+            "firewall": fw.as_dict() if (fw := self.firewall()) else None,
+            "firewall_readers": [r.as_dict() for r in self.readers],
             "own_address_test": [
                 {"address": o.address, "interface": o.interface, "outcome": o.outcome.value} for o in self.own
             ],
         }
 
 
-def _join(words: Sequence[str], limit: int = 3) -> str:
-    words = list(words)
-    if len(words) > limit:
-        words = [*words[:limit], f"{len(words) - limit} more"]
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
+class FirewallView(Protocol):
+    """Answers for single packets from one reading of the rules."""
+
+    def answer(self, packet: Packet) -> FirewallAnswer: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FixedView:
+    """The same answer for every packet from another computer (tests; systems read per IP version only)."""
+
+    fixed: FirewallAnswer
+    local: FirewallAnswer | None = None  # for loopback packets (None: nothing filters them)
+
+    def answer(self, packet: Packet) -> FirewallAnswer:
+        if packet.loopback:
+            return self.local or FirewallAnswer(Inbound.ALLOWED, self.fixed.source, "")
+        return self.fixed
+
+
+class _PerVersion:
+    """Other systems: their readers answer per IP version for any network connection; loopback unknown."""
+
+    def __init__(self, port: int, proto: str, program: str) -> None:
+        self._port, self._proto, self._program = port, proto, program
+        self._cache: dict[int, FirewallAnswer] = {}
+
+    def answer(self, packet: Packet) -> FirewallAnswer:
+        if packet.loopback:
+            return FirewallAnswer(Inbound.UNKNOWN, "", "")
+        if packet.version not in self._cache:
+            self._cache[packet.version] = read_firewall(
+                self._port, self._proto, (packet.version,), program=self._program
+            )
+        return self._cache[packet.version]
+
+
+def _bare(address: str) -> str:
+    return address.split("%", 1)[0]
+
+
+def _own_meaning(own: OwnResult | None, view: FirewallView | None, port: int, proto: str, version: int) -> tuple[
+    OwnTest, FirewallAnswer | None
+]:  # fmt: skip
+    """What an own-address result shows.  Its connection runs over loopback (source and destination are this
+    computer's own address), which the firewall may treat unlike traffic from outside: a failure counts only when
+    the rules certainly let both the connection and its reply through on loopback."""
+    if own is None:
+        return OwnTest.NOT_RUN, None
+    if own.outcome == OwnOutcome.ANSWERED:
+        return OwnTest.LISTENS, None
+    if own.outcome == OwnOutcome.ERROR:
+        return OwnTest.ERROR, None
+    if view is None:
+        return OwnTest.INCONCLUSIVE, None
+    a = own.address
+    there = view.answer(Packet(version, proto, port, "lo", a, a))
+    back = view.answer(Packet(version, proto, None, "lo", a, a, port, "established", False))
+    for answer in (there, back):
+        if answer.inbound == Inbound.BLOCKED:
+            return OwnTest.FILTERED, answer
+        if answer.inbound != Inbound.ALLOWED:
+            return OwnTest.INCONCLUSIVE, answer
+    if own.outcome == OwnOutcome.REFUSED:
+        return OwnTest.NOT_LISTENING, there
+    return OwnTest.NOT_ANSWERING, there
+
+
+_FIREWALL_CODE = {
+    Inbound.ALLOWED: ReachCode.REACHABLE,
+    Inbound.LIMITED: ReachCode.REACHABLE_FROM_SOME,
+    Inbound.BLOCKED: ReachCode.BLOCKED_BY_FIREWALL,
+    Inbound.UNKNOWN: ReachCode.UNKNOWN,
+}
+
+
+def _path(
+    iface: Interface,
+    address: str,
+    listeners: Sequence[Listener],
+    view: FirewallView | None,
+    own: OwnResult | None,
+    port: int,
+    proto: str,
+    default_v6only: bool | None,
+    senders: Sequence[str],
+) -> PathFact:
+    version = knowledge.ip_version(address)
+    prefix = ""
+    for a in iface.addresses:
+        if a.split("/")[0] == address:
+            prefix = str(ipaddress.ip_interface(a).network)
+    verdicts = [_accepts(lst, address, default_v6only) for lst in listeners]
+    bind: bool | None = True if True in verdicts else (None if None in verdicts else False)
+    own_test, own_filter = _own_meaning(own, view, port, proto, version)
+    if own_test == OwnTest.LISTENS:
+        bind = True
+    elif own_test == OwnTest.NOT_LISTENING:
+        bind = False
+    firewall = None
+    if bind is not False and view is not None:
+        saddr = next((a for a in senders if knowledge.ip_version(a) == version), None)
+        firewall = view.answer(Packet(version, proto, port, iface.name, address, saddr))
+    if bind is False:
+        code = ReachCode.NOT_LISTENING_HERE
+    elif own_test == OwnTest.NOT_ANSWERING:
+        code = ReachCode.NOT_ANSWERING
+    elif firewall is None:
+        code = ReachCode.UNKNOWN
+    elif bind is None and firewall.inbound != Inbound.BLOCKED:
+        code = ReachCode.UNKNOWN  # the firewall lets it in, but whether the program takes IPv4 is not known
+    else:
+        code = _FIREWALL_CODE[firewall.inbound]
+    return PathFact(iface, address, prefix, version, code, bind, firewall, own, own_test, own_filter)
 
 
 def verdict(
@@ -556,112 +644,123 @@ def verdict(
     proto: str,
     listeners: Sequence[Listener],
     ifaces: Sequence[Interface],
-    firewall: FirewallAnswer | None,
+    firewall: FirewallAnswer | FirewallView | None,
     *,
     own: Sequence[OwnResult] = (),
+    own_test_run: bool | None = None,
     default_v6only: bool | None = None,
+    readers: Sequence[ReaderResult] = (),
+    senders: Sequence[str] = (),
 ) -> ReachVerdict:
-    """One answer to "can other computers connect to ``port``?", with the reasons in plain words."""
+    """Can other computers connect to ``port``?  ``firewall``: one answer for every way in, or a view that
+    answers per packet (network connection, address, IP version).  ``senders``: decide for these sender
+    addresses (one per IP version) instead of for any other computer."""
     proto = proto.lower()
+    view: FirewallView | None = FixedView(firewall) if isinstance(firewall, FirewallAnswer) else firewall
+    run = bool(own) if own_test_run is None else own_test_run
+    base = {
+        "port": port, "proto": proto, "listeners": tuple(listeners), "default_v6only": default_v6only,
+        "firewall_read": view is not None, "readers": tuple(readers), "own": tuple(own), "own_test_run": run,
+    }  # fmt: skip
     if not listeners:
-        return ReachVerdict(
-            Answer.NO,
-            f"No: nothing on this computer listens on port {port} ({proto.upper()}), so no computer can connect.",
-            port,
-            proto,
-        )
-    exp = exposure(listeners, ifaces, default_v6only)
-    where = exp.where
-    own_words = _own_words(own)
-    if exp.loopback_only:
-        return ReachVerdict(
-            Answer.NO,
-            f"Only this computer: it listens on {where}.",
-            port,
-            proto,
-            (
-                "Loopback addresses (127.x and ::1) never leave this computer, whatever the firewall says.",
-                "To let other computers connect, the program would have to listen on 0.0.0.0 or on one of this "
-                "computer's network addresses; " + knowledge.OPEN_TO_NETWORK,
-                *own_words,
-            ),
-            exposure=exp,
-            own=tuple(own),
-        )
-    safety = SAFETY_ALL if exp.wildcard else SAFETY_ONE
-    reasons: list[str] = []
-    nets = _join([r.words for r in exp.reachable])
-    if exp.ipv4_unsure:
-        reasons.append(
-            "It listens on ::, which takes IPv4 connections too when the program allows it; loopgui could not read "
-            "that setting here, so it counts IPv4 addresses as reachable."
-        )
-    if not exp.reachable:
-        return ReachVerdict(
-            Answer.NO,
-            f"No other computer right now: it listens on {where}, but none of this computer's network "
-            "connections has that address at the moment.",
-            port,
-            proto,
-            (*reasons, *own_words),
-            safety,
-            exposure=exp,
-            firewall=firewall,
-            own=tuple(own),
-        )
-    for r in exp.reachable:
-        at = _join([format_endpoint(a, port) for a in r.addresses], 2)
-        reasons.append(f"Through {r.words} at {at} ({r.interface.name}).")
-    how = firewall.how_to_check if firewall else ""
-    fw = firewall or FirewallAnswer(Inbound.UNKNOWN, "", "loopgui did not read the firewall.")
-    reasons.append(fw.reason)
-    if fw.inbound == Inbound.ALLOWED:
-        answer = Answer.PROBABLY
-        headline = (
-            f"Other computers on {nets} can probably connect: it listens on {where} and the firewall has no rule "
-            "against it."
-        )
-    elif fw.inbound == Inbound.LIMITED:
-        answer = Answer.PROBABLY
-        headline = f"Some other computers on {nets} can probably connect: it listens on {where}; {_lower(fw.reason)}"
-    elif fw.inbound == Inbound.BLOCKED:
-        answer = Answer.NO
-        headline = (
-            f"Other computers probably cannot connect: it listens on {where}, but the firewall blocks port {port}."
-        )
-    else:
-        answer = Answer.UNKNOWN
-        headline = (
-            f"Unknown: other computers on {nets} may be able to connect. It listens on {where}, but loopgui could "
-            "not read the firewall."
-        )
-    reasons += own_words
-    if own and not any(o.outcome == OwnOutcome.ANSWERED for o in own):
-        answer = Answer.NO
-        headline = (
-            f"Other computers probably cannot connect: it did not answer on any of this computer's own network "
-            f"addresses (it listens on {where})."
-        )
-    return ReachVerdict(answer, headline, port, proto, tuple(reasons), safety, how, exp, firewall, tuple(own))
+        return ReachVerdict(ReachCode.NOTHING_LISTENS, **base)  # type: ignore[arg-type]
+    if all(knowledge.address_kind(_bare(lst.address)) == knowledge.LOOPBACK for lst in listeners):
+        return ReachVerdict(ReachCode.ONLY_THIS_COMPUTER, **base)  # type: ignore[arg-type]
+    by_address = {(o.address, o.interface): o for o in own}
+    paths: list[PathFact] = []
+    for iface in ifaces:
+        if not iface.up:
+            continue
+        for a in iface.addresses:
+            ip = a.split("/")[0]
+            if knowledge.address_kind(ip) in (knowledge.LOOPBACK, knowledge.WILDCARD, ""):
+                continue
+            o = by_address.get((ip, iface.name))
+            paths.append(_path(iface, ip, listeners, view, o, port, proto, default_v6only, senders))
+    code = combine_codes(p.code for p in paths) if paths else ReachCode.NO_NETWORK
+    return ReachVerdict(code, paths=tuple(paths), **base)  # type: ignore[arg-type]
 
 
-def _own_words(own: Sequence[OwnResult]) -> list[str]:
-    """The own-address test in plain words: where it answered, then each address that did not."""
-    if not own:
-        return []
-    answered = [f"{o.address} ({o.interface})" for o in own if o.outcome == OwnOutcome.ANSWERED]
-    out = ["Tested from this computer: it answered on " + _join(answered, 4) + "."] if answered else []
-    out += ["Tested from this computer: " + o.text for o in own if o.outcome != OwnOutcome.ANSWERED][:6]
-    return out
+def own_test_filtered(
+    results: Sequence[OwnResult], port: int, proto: str = "tcp", *, view: FirewallView | None = None
+) -> tuple[str, ...]:
+    """The addresses whose own-address test this computer's firewall filtered on loopback (Linux: read from the
+    rules; elsewhere nothing is known, so nothing is listed)."""
+    if view is None:
+        if not sys.platform.startswith("linux") or all(o.outcome == OwnOutcome.ANSWERED for o in results):
+            return ()
+        view = _rulesets((4, 6))
+    out = []
+    for o in results:
+        meaning, _ = _own_meaning(o, view, port, proto, knowledge.ip_version(o.address))
+        if meaning in (OwnTest.FILTERED, OwnTest.INCONCLUSIVE):
+            out.append(o.address)
+    return tuple(out)
 
 
-def _lower(text: str) -> str:
-    return text[:1].lower() + text[1:] if text else text
+# -- a firewall that drops this computer's own local connections -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LocalBlock:
+    """This computer's firewall drops (or rejects) local connections to ``port`` at ``address`` (loopback)."""
+
+    port: int
+    proto: str
+    address: str  # the loopback address asked about (127.0.0.1, ::1)
+    firewall: FirewallAnswer  # with the rule that decides (``firewall.rule``)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"port": self.port, "protocol": self.proto, "address": self.address, **self.firewall.as_dict()}
+
+
+def local_block(
+    port: int,
+    proto: str = "tcp",
+    address: str = "127.0.0.1",
+    *,
+    view: FirewallView | None = None,
+    platform: str = sys.platform,
+) -> LocalBlock | None:
+    """Whether this computer's firewall drops a new local connection to ``address``:``port`` (a loopback address).
+
+    Reads the rules that apply to loopback with the same readers as the reach verdict (Linux).  None when the
+    rules let it through or cannot be read (the caller then says what else may be the cause).
+    """
+    address = _bare(address)
+    if knowledge.address_kind(address) != knowledge.LOOPBACK:
+        return None
+    if view is None:
+        if not platform.startswith("linux"):
+            return None
+        view = _rulesets((4, 6))
+    version = knowledge.ip_version(address)
+    answer = view.answer(Packet(version, proto.lower(), port, "lo", address, address))
+    if answer.inbound != Inbound.BLOCKED:
+        return None
+    return LocalBlock(port, proto.lower(), address, answer)
 
 
 # -- live ------------------------------------------------------------------------------------------------------------
 
-_firewall = CachedFirewall()
+RULES_TTL = 15.0  # seconds a reading of the rules is reused (the Explanation refreshes often)
+_rules_cache: dict[tuple[int, ...], tuple[float, Rulesets]] = {}
+
+
+def _rulesets(versions: Sequence[int] = (4, 6)) -> Rulesets:
+    key = tuple(sorted(set(versions)))
+    now = time.monotonic()
+    hit = _rules_cache.get(key)
+    if hit is not None and now - hit[0] < RULES_TTL:
+        return hit[1]
+    rs = read_rulesets(key)
+    _rules_cache[key] = (now, rs)
+    return rs
+
+
+def forget_rules() -> None:
+    """Read the rules again next time (they just changed)."""
+    _rules_cache.clear()
 
 
 def listeners_of(rows: Iterable[SocketRow], port: int, proto: str = "tcp") -> list[Listener]:
@@ -699,40 +798,60 @@ def live_verdict(
     timeout: float = 2.0,
     cancel: Cancel | None = None,
     program: str = "",
+    senders: Sequence[str] = (),
 ) -> ReachVerdict:
     """The verdict for this computer now; ``own_test`` also connects to its own addresses (only on request)."""
     rows = list(rows)
+    proto = proto.lower()
     listeners = listeners_of(rows, port, proto)
-    if not program and sys.platform == "win32":  # Windows firewall rules may name the program file
-        program = _program_file(rows, port, proto)
     ifaces = interfaces()
     default = bindv6only_default()
-    exp = exposure(listeners, ifaces, default)
-    firewall = None
-    if exp.reachable and not exp.loopback_only:
-        firewall = _firewall(port, proto, exp.versions or (4,), program)
+    view: FirewallView | None = None
+    readers: tuple[ReaderResult, ...] = ()
+    exposed = listeners and not all(
+        knowledge.address_kind(_bare(lst.address)) == knowledge.LOOPBACK for lst in listeners
+    )
+    if exposed and ifaces:
+        if sys.platform.startswith("linux"):
+            rs = _rulesets((4, 6))
+            view, readers = rs, rs.readers
+        else:
+            if not program and sys.platform == "win32":  # Windows firewall rules may name the program file
+                program = _program_file(rows, port, proto)
+            view = _PerVersion(port, proto, program)
     own: list[OwnResult] = []
-    if own_test and listeners and proto.lower() == "tcp":
+    if own_test and listeners and proto == "tcp":
         own = own_address_test(port, own_addresses(ifaces), timeout, cancel)
-    return verdict(port, proto, listeners, ifaces, firewall, own=own, default_v6only=default)
+    return verdict(
+        port, proto, listeners, ifaces, view, own=own, own_test_run=own_test and bool(listeners),
+        default_v6only=default, readers=readers, senders=senders,
+    )  # fmt: skip
 
 
 __all__ = [
     "Answer",
+    "FixedView",
+    "GroupFact",
     "Interface",
     "Listener",
+    "LocalBlock",
     "OwnOutcome",
     "OwnResult",
+    "OwnTest",
+    "PathFact",
+    "ReachCode",
     "ReachVerdict",
     "bindv6only_default",
-    "exposure",
+    "combine_codes",
+    "forget_rules",
     "interface_kind",
     "interfaces",
     "listeners_of",
     "live_verdict",
-    "own_address_probe",
+    "local_block",
     "own_address_test",
     "own_addresses",
+    "own_test_filtered",
     "parse_v6only",
     "v6only_flags",
     "verdict",

@@ -16,7 +16,9 @@ from loopgui.core.explain.endpoints import ErrorKind
 from loopgui.core.explain.facts import Case, D, F, Fact, Problem, ProgramRef, Range, S, Verdict
 from loopgui.core.history.store import Span
 from loopgui.core.net.sockets import format_endpoint
+from loopgui.core.reach.assess import ReachVerdict
 from loopgui.core.text.redact import redact_text
+from loopgui.core.words import reach as reach_words
 from loopgui.core.words.i18n import N_, _, format_list, ngettext
 from loopgui.core.words.programs import closed_text, hidden_text, program_text
 from loopgui.core.words.times import ago, clock, started_ago
@@ -611,16 +613,16 @@ def _holder(f: Fact[F], named: int | None = None) -> Line:
 
 
 def _reach(f: Fact[F]) -> Line:
-    """The "can other computers connect?" verdict (``core/reach``), its reasons in the details."""
+    """The "can other computers connect?" verdict (``core/reach``, in words by ``core/words/reach.py``): the answer
+    first, its reasons and how to check in the details; the safety note as a finding of its own."""
     v = f.get("verdict")
-    head = getattr(v, "headline", "")
-    reasons = list(getattr(v, "reasons", ()))
-    how = getattr(v, "how_to_check", "")
-    safety = getattr(v, "safety", "")
-    detail = [*reasons, _("How to check yourself: {command}").format(command=how)] if how else reasons
+    if not isinstance(v, ReachVerdict):
+        return Line("")
     if f.code is F.REACH_SAFETY:
-        return Line(str(safety))
-    return Line(str(head), " ".join(detail))
+        return Line(reach_words.safety(v))
+    how = reach_words.how_to_check(v)
+    detail = reach_words.reasons(v) + ([reach_words.how_to_check_text(how)] if how else [])
+    return Line(reach_words.headline(v), " ".join(detail))
 
 
 # -- next steps ---------------------------------------------------------------------------------------------
@@ -733,7 +735,7 @@ def step(s: Fact[S]) -> str:
         S.CHECK_PORT_NUMBER: lambda: _("Check the port number: {port}. A single wrong digit is a common cause.").format(
             port=e("port")
         ),
-        S.TRY_AGAIN_WHEN_LISTENING: lambda: _("Then try again once it is listening."),
+        S.TRY_AGAIN_WHEN_LISTENING: lambda: _("Then try again once the program has started."),
         S.REMOVE_FIREWALL_RULE: lambda: _(
             "Remove or change the firewall rule that drops connections to port {port} (administrator rights needed)."
         ).format(port=e("port")),
@@ -880,6 +882,7 @@ def as_json(d: Diagnosis) -> dict[str, object]:
     """``--json``: the codes and evidence, with the English (or current language's) sentences beside them."""
     r = render(d)
     data = d.as_dict()
+    data["reach"] = reach_words.as_dict(d.reach) if d.reach is not None else None
     data["text"] = {
         "headline": r.headline,
         "findings": [{"text": f.text, "detail": f.detail or None} for f in r.findings],

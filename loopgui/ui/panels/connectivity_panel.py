@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 
 from loopgui.core.net import probes
 from loopgui.core.net.probes import BadInput, Cancel, Cancelled, LatencyHistory, Outcome, ProbeResult
+from loopgui.core.reach.assess import local_block
+from loopgui.core.words import reach as reach_words
 from loopgui.core.words.window import waiting_text
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.panels import own_address_test
@@ -137,10 +139,13 @@ def other_family_note(result: ProbeResult, listening: list[str]) -> ProbeResult:
         return result
     there = listening[0]
     have, want = ("IPv6", "IPv4") if ":" in there else ("IPv4", "IPv6")
-    shown = f"[{there}]" if ":" in there else there
+    # 0.0.0.0 and :: are where a program listens, never an address to connect to: loopback of that family is
+    connect = {"0.0.0.0": "127.0.0.1", "::": "::1", "*": "127.0.0.1"}.get(there.split("%", 1)[0], there)
+    listens = f"[{there}]" if ":" in there else there
+    shown = f"[{connect}]" if ":" in connect else connect
     return dataclasses.replace(
         result,
-        verdict=f"Refused here ({want}), but a program listens on this port at {shown} ({have}): connect to "
+        verdict=f"Refused here ({want}), but a program listens on this port at {listens} ({have}): connect to "
         f"{shown} instead, or make the program listen on both.",
     )
 
@@ -185,8 +190,10 @@ class ConnectivityPanel(QWidget):
         listening_on: Callable[[int], list[str]] | None = None,
         open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl,
         resolver: probes.Resolver | None = None,
+        local_block: reach_words.LocalBlockFinder = local_block,
     ) -> None:
         super().__init__(parent)
+        self._local_block = local_block  # does this computer's firewall drop local connections to the port?
         self._used_ports = used_ports or set
         self._who_holds = who_holds
         self._listening_on = listening_on or (lambda _port: [])
@@ -378,7 +385,9 @@ class ConnectivityPanel(QWidget):
         host, port, timeout = self._inputs()
         self._start(
             f"Connecting to {host} port {port}…",
-            lambda c: probes.tcp_probe(host, port, timeout, c, resolver=self._resolver),
+            lambda c: reach_words.explain_timeouts(
+                probes.tcp_probe(host, port, timeout, c, resolver=self._resolver), port, self._local_block
+            ),
         )
 
     def run_http(self, https: bool | None) -> None:
