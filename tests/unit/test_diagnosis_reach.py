@@ -92,3 +92,34 @@ def test_a_failing_reader_leaves_the_bind_address_sentence() -> None:
     rows = as_map([row(8000, local="0.0.0.0", program="python3", pid=9)])
     d = diagnose("127.0.0.1:8000", rows, env=env(reach=broken), facts=facts)
     assert d.reach is None and any("192.168.1.20:8000" in f.text for f in render(d).findings)
+
+
+def test_a_timeout_to_this_computer_names_the_firewall_rule_that_drops_it() -> None:
+    """`connect ETIMEDOUT 127.0.0.1:8005` with a program listening there and `iif lo tcp dport 8005 drop`: the
+    explanation says the firewall drops it, which rule, and how to remove it (not "the program may be stuck")."""
+    from dataclasses import replace as dc_replace
+
+    from loopgui.core.explain.facts import Case, F, S
+    from loopgui.core.reach.assess import LocalBlock
+    from loopgui.core.reach.rules import FirewallAnswer, Inbound, RuleRef
+
+    rule = RuleRef("nft", "inet", "filter", "input", 'iif "lo" tcp dport 8005 drop', handle=7)
+    answer = FirewallAnswer(Inbound.BLOCKED, "nftables", "the rule drops it", rule=rule)
+    asked: list[tuple[int, str, str]] = []
+
+    def local(port: int, proto: str, address: str) -> LocalBlock | None:
+        asked.append((port, proto, address))
+        return LocalBlock(port, proto, address, answer) if port == 8005 else None
+
+    rows = as_map([row(8005, local="127.0.0.1", program="python3", pid=9)])
+    d = diagnose("connect ETIMEDOUT 127.0.0.1:8005", rows, env=dc_replace(env(), local_firewall=local), facts=facts)
+    assert d.case.code is Case.LOCAL_FIREWALL and asked == [(8005, "tcp", "127.0.0.1")]
+    assert d.has(F.LOCAL_FIREWALL_DROP) and d.step_codes() == [S.REMOVE_FIREWALL_RULE.value]
+    r = render(d)
+    assert r.headline == "This computer's firewall drops connections to port 8005 on 127.0.0.1, so nothing can answer."
+    assert 'iif "lo" tcp dport 8005 drop' in r.findings[0].text
+    assert "nft delete rule inet filter input handle 7" in r.next_steps[0]
+    assert "busy or stuck" not in report(d)
+    # a refused connection, or a port without such a rule, is explained as before
+    other = diagnose("connect ETIMEDOUT 127.0.0.1:8006", {}, env=dc_replace(env(), local_firewall=local), facts=facts)
+    assert other.case.code is Case.NOTHING_LISTENS

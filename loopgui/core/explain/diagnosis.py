@@ -33,7 +33,7 @@ from loopgui.core.explain.facts import (
 from loopgui.core.history.store import HistorySource, HistoryUnavailable
 from loopgui.core.net.sockets import CLOSING_STATES, ORPHAN_STATES, TCP, SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, process_facts
-from loopgui.core.reach.assess import ReachVerdict, live_verdict
+from loopgui.core.reach.assess import LocalBlock, ReachVerdict, live_verdict, local_block
 from loopgui.core.text import shellquote
 from loopgui.core.text.redact import redact_command
 from loopgui.core.words.labels import running_as_admin
@@ -45,6 +45,8 @@ log = logging.getLogger("loopgui.diagnosis")
 
 # "Can other computers reach it?" for a port's listeners: (port, protocol, listeners) -> verdict (core/reach/assess.py)
 ReachReader = Callable[[int, str, Sequence[SocketRow]], ReachVerdict]
+# (port, protocol, loopback address) -> the firewall rule that drops local connections there, or None
+LocalFirewall = Callable[[int, str, str], "LocalBlock | None"]
 MAX_EARLIER = 3  # earlier holders of a port named from the history
 MAX_COMMAND = 300  # characters of a command line kept as evidence
 
@@ -96,6 +98,7 @@ class Environment:
     own_addresses: tuple[str, ...]
     is_local: Callable[[str], bool]
     reach: ReachReader | None = None  # None: say only what the bind address tells
+    local_firewall: LocalFirewall | None = None  # does this computer's firewall drop local connections? (core/reach)
     admin: bool = False  # loopgui runs with administrator rights: advice to get them would be pointless
 
     @staticmethod
@@ -110,6 +113,7 @@ class Environment:
             own_addresses=knowledge.this_computer_addresses(),
             is_local=knowledge.is_this_computer,
             reach=_live_reach,
+            local_firewall=local_block,
             admin=running_as_admin(),
         )
 
@@ -736,7 +740,34 @@ class _Builder:
         self.steps.append(fact(S.USE_IPV4))
         return self.result(fact(Case.FAMILY_OFF, family=family, port=self.port), Verdict.PROBLEM)
 
+    def firewall_drop(self) -> _Result | None:
+        """A connection to this computer that timed out: this computer's own firewall may drop it (a rule on the
+        loopback interface).  Read the rules that apply, with the same readers as the reach verdict."""
+        if self.kind != ErrorKind.TIMEOUT or self.selected is not None or self.env.local_firewall is None:
+            return None
+        targets = self.targets() or ("127.0.0.1",)
+        address = next((t for t in targets if knowledge.address_kind(t) == knowledge.LOOPBACK), "")
+        if not address:
+            return None
+        try:
+            block = self.env.local_firewall(self.port, "tcp", address)
+        except Exception:  # the explanation goes on without it
+            log.exception("reading the firewall's local rules failed")
+            return None
+        if block is None:
+            return None
+        holders = self.holders([r for r in self.tcp_listeners if self.accepts(r.local_addr, (address,))])
+        self.findings.append(fact(F.LOCAL_FIREWALL_DROP, block=block))
+        for h in holders:
+            self.findings.append(self.holder(h))
+        self.steps.append(fact(S.REMOVE_FIREWALL_RULE, block=block))
+        case = fact(Case.LOCAL_FIREWALL, port=self.port, address=address)
+        return self.result(case, Verdict.PROBLEM, holders)
+
     def who_listens(self) -> _Result:
+        dropped = self.firewall_drop()
+        if dropped is not None:
+            return dropped
         targets = self.targets()
         reachable = [r for r in self.tcp_listeners if self.accepts(r.local_addr, targets)]
         if self.selected is not None and self.selected.proto != TCP:

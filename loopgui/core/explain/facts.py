@@ -39,6 +39,7 @@ class Case(str, enum.Enum):
     PORT_NOT_ALLOWED = "port_not_allowed"  # security software, most likely
     LISTENING_NOW = "listening_now"  # refused then, listening now
     NOT_ANSWERING = "listening_not_answering"  # timed out / reset while a program listens
+    LOCAL_FIREWALL = "local_firewall_drops"  # this computer's firewall drops local connections to the port
     LISTENING = "listening"  # all is well
     CONNECTION_CLOSING = "connection_closing"  # a picked TIME_WAIT row
     CONNECTION = "connection"  # a picked connected row
@@ -93,7 +94,7 @@ class F(str, enum.Enum):
     DYNAMIC_PORT = "dynamic_port"  # port
     DID_YOU_MEAN = "did_you_mean"  # port, program, address
     CLOSED_RECENTLY = "closed_recently"
-    LOCAL_FIREWALL_DROP = "local_firewall_drop"  # port, rule (core/reach)
+    LOCAL_FIREWALL_DROP = "local_firewall_drop"  # block: port, address, the rule (core/reach LocalBlock)
     ADDRESS_NOT_HERE = "address_not_here"  # address, own_addresses
     FAMILY_OFF = "family_off"  # family
     PICKED_GONE = "picked_socket_gone"  # proto, local, remote, program, state
@@ -140,7 +141,7 @@ class S(str, enum.Enum):
     START_PROGRAM = "start_program"  # usual
     CHECK_PORT_NUMBER = "check_port_number"  # port
     TRY_AGAIN_WHEN_LISTENING = "try_again_when_listening"
-    REMOVE_FIREWALL_RULE = "remove_firewall_rule"  # port, rule
+    REMOVE_FIREWALL_RULE = "remove_firewall_rule"  # block (the rule, with commands to see and remove it)
     LISTEN_ON_OWN_ADDRESS = "listen_on_own_address"  # address
     USE_IPV4 = "use_ipv4"
 

@@ -16,7 +16,7 @@ from loopgui.core.explain.endpoints import ErrorKind
 from loopgui.core.explain.facts import Case, D, F, Fact, Problem, ProgramRef, Range, S, Verdict
 from loopgui.core.history.store import Span
 from loopgui.core.net.sockets import format_endpoint
-from loopgui.core.reach.assess import ReachVerdict
+from loopgui.core.reach.assess import LocalBlock, ReachVerdict
 from loopgui.core.text.redact import redact_text
 from loopgui.core.words import reach as reach_words
 from loopgui.core.words.i18n import N_, _, format_list, ngettext
@@ -267,6 +267,9 @@ def headline(case: Fact[Case]) -> str:
         Case.OTHER_ADDRESS: lambda: _("{program} listens on port {port}, but on a different address.").format(
             program=who(e("program")), port=e("port")
         ),
+        Case.LOCAL_FIREWALL: lambda: _(
+            "This computer's firewall drops connections to port {port} on {address}, so nothing can answer."
+        ).format(port=e("port"), address=e("address")),
         Case.NOTHING_LISTENS: lambda: _("Nothing on this computer is listening on port {port} right now.").format(
             port=e("port")
         ),
@@ -568,10 +571,10 @@ def finding(f: Fact[F]) -> Line:
             _("The socket you picked ({socket}) is gone: it closed, or its program ended.").format(socket=e("socket"))
         )
     if c is F.LOCAL_FIREWALL_DROP:
-        return Line(
-            _("This computer's firewall drops local connections to port {port}.").format(port=e("port")),
-            str(e("rule") or ""),
-        )
+        block = e("block")
+        if isinstance(block, LocalBlock):
+            return Line(reach_words.local_block_text(block), reach_words.rule_text(block.firewall))
+        return Line("")
     return Line(c.value)
 
 
@@ -736,9 +739,7 @@ def step(s: Fact[S]) -> str:
             port=e("port")
         ),
         S.TRY_AGAIN_WHEN_LISTENING: lambda: _("Then try again once the program has started."),
-        S.REMOVE_FIREWALL_RULE: lambda: _(
-            "Remove or change the firewall rule that drops connections to port {port} (administrator rights needed)."
-        ).format(port=e("port")),
+        S.REMOVE_FIREWALL_RULE: lambda: _remove_rule(e("block")),
         S.LISTEN_ON_OWN_ADDRESS: lambda: _(
             "In the program's settings, replace {address} with one of this computer's addresses, or with 0.0.0.0 "
             "or 127.0.0.1."
@@ -749,6 +750,14 @@ def step(s: Fact[S]) -> str:
         ),
     }
     return texts[c]()
+
+
+def _remove_rule(block: object) -> str:
+    if not isinstance(block, LocalBlock):
+        return ""
+    steps = reach_words.local_block_steps(block)
+    lead = _("Remove or change that firewall rule (administrator rights needed).")
+    return " ".join([lead, *steps])
 
 
 # -- details ------------------------------------------------------------------------------------------------
