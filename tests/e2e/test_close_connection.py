@@ -18,6 +18,7 @@ import pytest
 from loopgui.core.net import netclose
 from loopgui.core.net.netclose import Connection, close_connection, elevated_command
 from loopgui.core.net.scanner import make_scanner
+from loopgui.core.words.close import connection_text
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +53,7 @@ def _can_destroy() -> str:
         conn = Connection(4, "127.0.0.1", client.getsockname()[1], "127.0.0.1", server.getsockname()[1])
         result = close_connection(conn)
         if not result.closed:
-            return f"this kernel or container does not allow it: {result.message}"
+            return f"this kernel or container does not allow it: {connection_text(result)}"
     finally:
         for s in (server, client, accepted):
             s.close()
@@ -73,14 +74,15 @@ def test_close_a_real_connection_and_the_scanner_no_longer_shows_it(
     conn = Connection(row.family, row.local_addr, row.local_port, row.remote_addr, row.remote_port)
     result = close_connection(conn)
     assert (
-        result.closed and result.message == f"The connection between 127.0.0.1:{lport} and 127.0.0.1:{rport} is closed."
+        result.closed
+        and connection_text(result) == f"The connection between 127.0.0.1:{lport} and 127.0.0.1:{rport} is closed."
     )
     with pytest.raises(ConnectionAbortedError):  # ECONNABORTED, as the kernel reports a destroyed socket
         client.recv(1)
     after = make_scanner().scan().rows.values()
     assert not [r for r in after if r.local_port == lport and r.remote_port == rport and r.state == "ESTABLISHED"]
     again = close_connection(conn)
-    assert not again.closed and again.gone and again.message == "That connection has already closed."
+    assert not again.closed and again.gone and connection_text(again) == "That connection has already closed."
     # the listener on the other end is untouched: a new connection still works
     socket.create_connection(server.getsockname(), timeout=5).close()
 
@@ -117,7 +119,7 @@ except socket.timeout:
     alive = True
 except OSError:
     alive = False
-print(json.dumps({"closed": r.closed, "message": r.message, "how": r.how_to_retry, "alive": alive,
+print(json.dumps({"closed": r.closed, "message": connection_text(r), "how": r.how_to_retry, "alive": alive,
                   "lport": conn.local_port, "rport": conn.remote_port}))
 """
 
@@ -172,7 +174,7 @@ def test_windows_row_and_macos_explanation() -> None:
     assert struct.pack("=I", raddr) == socket.inet_aton("192.168.1.5")
     assert struct.pack("=H", lport) == struct.pack("!H", 8080) and struct.pack("=H", rport) == struct.pack("!H", 443)
     mac = close_connection(conn, platform="darwin")
-    assert not mac.closed and "close the program that holds it instead" in mac.message
+    assert not mac.closed and "close the program that holds it instead" in connection_text(mac)
     if sys.platform != "win32":
         assert not close_connection(conn, platform="win32").closed  # no Windows API here: a plain answer
 
@@ -199,6 +201,6 @@ def test_a_socket_other_than_the_one_found_is_never_destroyed(
     conn = Connection(4, "127.0.0.1", client.getsockname()[1], "127.0.0.1", server.getsockname()[1])
     result = close_connection(conn)
     assert not result.closed and result.gone
-    assert result.message == "That connection has already closed."
+    assert connection_text(result) == "That connection has already closed."
     client.sendall(b"x")  # still connected: the socket the kernel found was left alone
     assert accepted.recv(1) == b"x"

@@ -17,10 +17,11 @@ from pytestqt.qtbot import QtBot
 
 from loopgui.core.net import netclose
 from loopgui.core.net.scanner import make_scanner
-from loopgui.core.net.sockets import SocketRow
+from loopgui.core.net.sockets import Snapshot, SocketRow
 from loopgui.core.programs.actions import ClosePlan, Member, Spared
 from loopgui.core.programs.managers import from_cgroup
 from loopgui.core.programs.processes import Identity, process_facts
+from loopgui.core.programs.protection import Guard, Protection
 from loopgui.ui.close_flow import CloseFlow, DialogAsker, confirm_box, connection_texts, plan_texts
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.panels.process_panel import HIDDEN, ProcessPanel
@@ -162,7 +163,8 @@ def test_access_denied_shows_how_to_retry(  # type: ignore[no-untyped-def]
     asker = FakeAsker()
     close_from_table(make_window(asker), qtbot, child.port)
     _, title, text, details = asker.asked[-1]
-    assert title == "Not allowed" and "another user" in text and f"kill {child.proc.pid}" in details
+    assert title == "Not allowed" and "another user" in text
+    assert f" close --pid {child.proc.pid} --started " in details and "kill" not in details
     assert child.proc.poll() is None
 
 
@@ -184,7 +186,7 @@ def test_confirmation_dialog_names_the_program_and_defaults_to_cancel(qapp: QApp
     assert close_button.text() == "Close the program"
     assert box.text() == "Close python3 -m http.server (PID 4242)?"  # which python3 it is
     assert "Unsaved work in python3 may be lost" in box.informativeText()
-    assert "It started 2 programs: worker (PID 5000), worker (PID 5001)." in box.informativeText()
+    assert "It started 2 programs: worker (PID 5000) and worker (PID 5001)." in box.informativeText()
     assert "worker (PID 5001): worker --n 1" in box.detailedText()
     assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
     assert box.escapeButton() is box.button(QMessageBox.StandardButton.Cancel)
@@ -335,7 +337,7 @@ def test_connection_confirmation_names_both_ends_and_the_program(make_window, qt
     win = make_window(asker)
     r = row(50000, remote="::1", local="::1", rport=5432, program="psql", pid=42)
     question, details = connection_texts(r)
-    assert question == "Close the connection between [::1]:50000 (psql, PID 42) on this computer and [::1]:5432?"
+    assert question == "Close the connection of psql (PID 42) between [::1]:50000 on this computer and [::1]:5432?"
     assert "the program keeps running" in details
     with qtbot.waitSignal(win.close_flow.finished, timeout=5000) as blocker:
         win.close_flow.close_connection(r)
@@ -376,7 +378,7 @@ def test_confirmation_names_protected_descendants_and_the_manager(qapp: QApplica
     plan = ClosePlan(
         _plan(1).target,
         _plan(1).descendants,
-        (Spared(5003, "sshd", "sshd is a vital part of the operating system; closing it could lock the computer."),),
+        (Spared(5003, "sshd", Protection(Guard.VITAL, 5003, "sshd")),),
         from_cgroup("0::/system.slice/myapp.service\n"),
     )
     _question, info, check, details = plan_texts(plan)
@@ -418,7 +420,11 @@ def test_where_single_connections_cannot_be_closed_the_program_is_offered(  # ty
 
 
 class _Silent(QObject):
-    scanned = Signal(object)  # never emitted: every scan after the close fails
+    scanned = Signal(object)  # never emitted
+
+
+def _failing_scan() -> Snapshot:
+    raise OSError("the scan after the close failed")
 
 
 def test_a_failed_port_check_still_ends_in_words(qtbot: QtBot) -> None:
@@ -430,8 +436,7 @@ def test_a_failed_port_check_still_ends_in_words(qtbot: QtBot) -> None:
         qtbot.addWidget(parent)
         asker = FakeAsker()
         silent = _Silent()
-        flow = CloseFlow(parent, asker, refresh=lambda: None, snapshots=silent.scanned, grace=2.0)
-        flow.port_check_seconds = 0.3
+        flow = CloseFlow(parent, asker, refresh=lambda: None, snapshots=silent.scanned, grace=2.0, scan=_failing_scan)
         r = row(
             child.port,
             pid=child.proc.pid,
@@ -442,7 +447,7 @@ def test_a_failed_port_check_still_ends_in_words(qtbot: QtBot) -> None:
         with qtbot.waitSignal(flow.finished, timeout=10000) as blocker:
             flow.start_row(r)
         assert child.proc.wait(5) is not None
-        assert "closed" in str(blocker.args[0]) and f"could not look at port {child.port} again" in str(blocker.args[0])
+        assert "closed" in str(blocker.args[0]) and "could not look at its ports again" in str(blocker.args[0])
         assert asker.asked[-1][:2] == ("inform", "Closed")
         assert not flow.busy
     finally:

@@ -59,10 +59,10 @@ def test_parse_reads_rows_and_stops_at_done() -> None:
     buf = diag_msg(socket.AF_INET, 10, 8080, 0, "127.0.0.1", "0.0.0.0", 555) + diag_msg(
         socket.AF_INET6, 1, 40000, 443, "::1", "::1", 556
     )
-    out: dict[bytes, tuple[int, int]] = {}
+    out: dict[bytes, tuple[int, int, int]] = {}
     assert parse_diag_messages(buf, 6, out) is False
     assert parse_diag_messages(DONE, 6, out) is True
-    assert list(out.values()) == [(10, 555), (1, 556)]
+    assert list(out.values()) == [(10, 555, 0), (1, 556, 0)]
     first, second = out
     assert first == make_key("TCP", 4, "127.0.0.1", 8080, "", 0)
     assert decode_key(first) == ("TCP", 4, "127.0.0.1", 8080, "", 0)
@@ -71,14 +71,14 @@ def test_parse_reads_rows_and_stops_at_done() -> None:
 
 def test_duplicate_addresses_get_distinct_keys() -> None:
     msg = diag_msg(socket.AF_INET, 10, 80, 0, "0.0.0.0", "0.0.0.0", 1)
-    out: dict[bytes, tuple[int, int]] = {}
+    out: dict[bytes, tuple[int, int, int]] = {}
     parse_diag_messages(msg + msg + msg, 6, out)
     assert len(out) == 3
 
 
 def test_truncated_reply_keeps_what_was_read() -> None:
     good = diag_msg(socket.AF_INET, 10, 80, 0, "0.0.0.0", "0.0.0.0", 1)
-    out: dict[bytes, tuple[int, int]] = {}
+    out: dict[bytes, tuple[int, int, int]] = {}
     with pytest.raises(NetlinkReplyError):
         parse_diag_messages(good + good[:40], 6, out)
     assert len(out) == 1
@@ -92,7 +92,7 @@ def test_kernel_error_is_reported_in_words() -> None:
 
 @given(st.binary(max_size=400))
 def test_parser_never_fails_otherwise_on_junk(junk: bytes) -> None:
-    out: dict[bytes, tuple[int, int]] = {}
+    out: dict[bytes, tuple[int, int, int]] = {}
     with contextlib.suppress(NetlinkReplyError):
         parse_diag_messages(junk, 6, out)
 
@@ -267,7 +267,7 @@ def test_scanner_falls_back_for_one_scan_on_os_error() -> None:
 def test_netlink_source_reports_incomplete_reply(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     source = NetlinkSource(proc=str(tmp_path))
 
-    def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
+    def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int, int]]) -> None:
         if family == socket.AF_INET and protocol == 6:
             parse_diag_messages(diag_msg(socket.AF_INET, 10, 22, 0, "0.0.0.0", "0.0.0.0", 0), 6, out)
             raise NetlinkReplyError("cut short")

@@ -176,6 +176,7 @@ _REQ = struct.Struct("=BBBBI48x")
 # struct inet_diag_msg: family, state, (timer, retrans, sockid 48, expires, rqueue, wqueue), uid, inode
 _MSG = struct.Struct("=BB62xII")
 _MSG_SIZE = 72
+_COOKIE = struct.Struct("=Q")  # idiag_cookie: two u32 in host order, read as one 64-bit number
 _PORTS = struct.Struct("!HH")
 
 # Kernel TCP state numbers (include/net/tcp_states.h); 12 is a half-open request, shown as SYN_RECV.
@@ -230,8 +231,11 @@ def build_request(family: int, protocol: int, seq: int) -> bytes:
     )
 
 
-def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, int]]) -> bool:
-    """Add the sockets in one netlink datagram to ``out`` (key -> (state, inode)).
+def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, int, int]]) -> bool:
+    """Add the sockets in one netlink datagram to ``out`` (key -> (state, inode, cookie)).
+
+    The cookie (``idiag_cookie``, the last 8 bytes of the socket id) names this very socket for as long as it
+    lives: a later socket with the same addresses and ports gets another one.
 
     Returns True when the datagram ends the dump.  Raises :class:`NetlinkReplyError` for a message the
     kernel reports as an error or one that is cut short; what was read before it stays in ``out``.
@@ -240,6 +244,7 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
     off = 0
     hdr_unpack = _NLMSGHDR.unpack_from
     msg_unpack = _MSG.unpack_from
+    cookie_unpack = _COOKIE.unpack_from
     while off + 16 <= end:
         length, kind, _flags, _seq, _pid = hdr_unpack(buf, off)
         if length < 16 or off + length > end:
@@ -256,7 +261,7 @@ def parse_diag_messages(buf: bytes, protocol: int, out: dict[bytes, tuple[int, i
             key = bytes((protocol, family)) + buf[off + 20 : off + 56]
             if key in out:
                 key = _unique(key, out)
-            out[key] = (state, inode)
+            out[key] = (state, inode, cookie_unpack(buf, off + 60)[0])
         off += (length + 3) & ~3
     if off != end:
         raise NetlinkReplyError(f"{end - off} stray bytes at the end of a netlink reply")
@@ -428,7 +433,7 @@ class NetlinkSource:
         self._seq = 0
         self._buf = bytearray(1 << 18)
 
-    def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
+    def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int, int]]) -> None:
         """Ask the kernel for every socket of one family and protocol (one socket per dump: a broken dump
         never leaves its rest to be read as the start of the next one)."""
         self._seq += 1
@@ -441,13 +446,13 @@ class NetlinkSource:
         )
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
-        raw: dict[bytes, tuple[int, int]] = {}
+        raw: dict[bytes, tuple[int, int, int]] = {}
         problems: list[str] = []
         for family, protocol in self._QUERIES:
             if should_stop():
                 raise ScanCancelled
             for attempt in range(1, ATTEMPTS + 1):
-                part: dict[bytes, tuple[int, int]] = {}
+                part: dict[bytes, tuple[int, int, int]] = {}
                 try:
                     self.dump(family, protocol, part)
                 except NetlinkReplyError as exc:
@@ -466,18 +471,18 @@ class NetlinkSource:
                 for key, value in part.items():
                     raw[_unique(key, raw) if key in raw else key] = value
                 break
-        owner = self._owners.refresh({inode for _, inode in raw.values() if inode}, should_stop)
+        owner = self._owners.refresh({inode for _, inode, _ in raw.values() if inode}, should_stop)
         rows: dict[bytes, SocketRow] = {}
         hidden = 0
         names = self._names
         state_names = TCP_STATE_NAMES
-        for key, (state_code, inode) in raw.items():
+        for key, (state_code, inode, cookie) in raw.items():
             pid = owner.get(inode) if inode else None
             state = state_names[state_code] if key[0] == 6 and state_code < len(state_names) else "NONE"
             if pid is None and inode:
                 hidden += 1
             before = previous.get(key)
-            if before is not None and before.state == state and before.pid == pid:
+            if before is not None and before.state == state and before.pid == pid and before.cookie == cookie:
                 rows[key] = before
                 continue
             proto, version, local, lport, remote, rport = decode_key(key)
@@ -500,6 +505,7 @@ class NetlinkSource:
                 path=path,
                 owner_start=holder.start,
                 exe=holder.exe,
+                cookie=cookie,
             )
         names.forget_except(self._owners.pids)
         self._labels.forget_except(self._owners.pids)

@@ -114,7 +114,8 @@ class SocketRow(EndpointText):
 
     ``owner_start`` (the owner's start time, None when unreadable) and ``exe`` (its program file, "" when hidden)
     are read in the scan with ``pid``, the start time checked again each scan: with them a row names exactly the
-    program the user saw, even after that program has ended and another one got its PID.
+    program the user saw, even after that program has ended and another one got its PID.  ``cookie`` likewise
+    names exactly the socket the user saw, not a later one with the same addresses and ports.
     """
 
     key: bytes
@@ -132,6 +133,7 @@ class SocketRow(EndpointText):
     path: str = ""  # the program file, when it can be read
     owner_start: float | None = None
     exe: str = ""
+    cookie: int | None = None  # the kernel's socket cookie from the scan (Linux netlink); None when not read
 
     @property
     def is_listening(self) -> bool:
