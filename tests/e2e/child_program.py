@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 
-
 SLEEPER = "import signal, time; signal.alarm(60); time.sleep(60)"
 
 

@@ -237,8 +237,8 @@ def test_the_scan_reads_each_sockets_cookie() -> None:
     server, client, accepted = _pair()
     try:
         row = _own_row(client.getsockname()[1], server.getsockname()[1])
-        SO_COOKIE = 57  # Linux: the same cookie, as the socket itself knows it
-        own = struct.unpack("=Q", client.getsockopt(socket.SOL_SOCKET, SO_COOKIE, 8))[0]
+        so_cookie = 57  # Linux: the same cookie, as the socket itself knows it
+        own = struct.unpack("=Q", client.getsockopt(socket.SOL_SOCKET, so_cookie, 8))[0]
         assert row.cookie == own
     finally:
         for s in (server, client, accepted):

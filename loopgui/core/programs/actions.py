@@ -145,8 +145,12 @@ def _listening_ports(pids: Iterable[int]) -> tuple[tuple[str, int], ...] | None:
     found: set[tuple[str, int]] = set()
     for pid in pids:
         try:
-            conns = psutil.Process(pid).net_connections(kind="inet")
-        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            proc = psutil.Process(pid)
+            if proc.status() == psutil.STATUS_ZOMBIE and proc.num_threads() > 1:
+                # Its first thread has ended: its descriptors are read through a thread that still runs.
+                proc = psutil.Process(next(t.id for t in proc.threads() if t.id != pid))
+            conns = proc.net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, StopIteration):
             continue
         except (psutil.AccessDenied, OSError) as exc:
             log.debug("cannot read the sockets of %s: %s", pid, exc)
