@@ -466,3 +466,42 @@ def connection_question(local: str, remote: str, program: str) -> tuple[str, str
         "connect again by itself."
     )
     return question, details
+
+
+# -- the terminal verb ------------------------------------------------------------------------------------------------
+
+
+def cli_nothing_listens_text(port: int) -> str:
+    return _("Nothing on this computer listens on port {port}; there is nothing to close.").format(port=port)
+
+
+def cli_hidden_holder_text(port: int) -> str:
+    return _(
+        "Port {port} is held by a program of another user or of the system; loopgui cannot see which one, so it "
+        "closes nothing. Try again with administrator rights."
+    ).format(port=port)
+
+
+def cli_ambiguous_text(number: int) -> str:
+    return _(
+        "{number} is both a port something listens on and a running program's PID. Write :{number} for the port "
+        "or pid:{number} for the program."
+    ).format(number=number)
+
+
+def cli_no_such_text(number: int) -> str:
+    return _("Nothing listens on port {number}, and no running program has the PID {number}.").format(number=number)
+
+
+def cli_needs_yes_text() -> str:
+    return _(
+        "loopgui close asks before closing, but this is not an interactive terminal. Add --yes to close without asking."
+    )
+
+
+def cli_question_text() -> str:
+    return _("Close it? [y/N] ")
+
+
+def cli_not_closed_text() -> str:
+    return _("Nothing was closed.")
