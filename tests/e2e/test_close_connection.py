@@ -109,6 +109,7 @@ def test_ipv6_connection_is_closed_too() -> None:
 CHILD = """
 import json, socket, sys
 from loopgui.core.net.netclose import Connection, close_connection
+from loopgui.core.words.close import connection_retry_text, connection_text
 server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()
 client = socket.create_connection(server.getsockname())
 conn = Connection(4, "127.0.0.1", client.getsockname()[1], "127.0.0.1", server.getsockname()[1])
@@ -120,7 +121,7 @@ except socket.timeout:
     alive = True
 except OSError:
     alive = False
-print(json.dumps({"closed": r.closed, "message": connection_text(r), "how": r.how_to_retry, "alive": alive,
+print(json.dumps({"closed": r.closed, "message": connection_text(r), "how": connection_retry_text(r), "alive": alive,
                   "lport": conn.local_port, "rport": conn.remote_port}))
 """
 
