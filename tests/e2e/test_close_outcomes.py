@@ -250,3 +250,49 @@ def test_a_reuse_after_the_confirmation_opened_is_never_signalled() -> None:
         with contextlib.suppress(ProcessLookupError):
             second.kill()
         second.wait()
+
+
+# -- protection decided from evidence, in a real PID namespace where loopgui is the first process ------------------
+
+NS_FIRST = """
+import json, os, shutil, subprocess, sys
+from loopgui.core.programs.actions import ClosePlan, close_plan, plan_close
+from loopgui.core.programs.processes import identity_of
+sleeper = subprocess.Popen([shutil.which("sleep") or "/bin/sleep", "30"])
+seen = identity_of(sleeper.pid)
+plan = plan_close(seen, manager_of=lambda _i: None)
+out = {"me": os.getpid(), "planned": isinstance(plan, ClosePlan)}
+if isinstance(plan, ClosePlan):
+    result = close_plan(plan, wait=5)
+    out["outcome"] = result.outcome.value
+else:
+    out["outcome"] = plan.outcome.value
+    out["protection"] = plan.protection.code.value if plan.protection is not None else None
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(
+    not LINUX or os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="needs Linux, root and unshare to make a PID namespace",
+)
+def test_as_the_first_process_of_a_namespace_loopgui_does_not_protect_every_program() -> None:
+    """Before: as PID 1 of a namespace (a container), as root, every program it started from /usr/bin had parent 1
+    and was refused as "a background service of the system … started with the computer"."""
+    import json
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", NS_FIRST],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    if done.returncode != 0 and "unshare" in done.stderr:
+        pytest.skip(f"cannot make a PID namespace here: {done.stderr.strip()[-200:]}")
+    out = json.loads(done.stdout)
+    assert out["me"] == 1
+    assert out["planned"] and out["outcome"] == "closed", out
