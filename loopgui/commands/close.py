@@ -78,9 +78,9 @@ def _started(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise BadInput("--started must be a start time in seconds since 1970, as loopgui prints it.") from None
+        raise BadInput(words.cli_bad_input_text("started")) from None
     if not math.isfinite(value) or not 0 < value < 1e11:
-        raise BadInput("--started must be a start time in seconds since 1970, as loopgui prints it.")
+        raise BadInput(words.cli_bad_input_text("started"))
     return value
 
 
@@ -102,27 +102,27 @@ def _targets(args: argparse.Namespace, scan: Callable[[], Snapshot]) -> tuple[li
     """(identities to close, a note when there is nothing to close, the port asked for)."""
     if args.pid is not None or args.started is not None:
         if args.target is not None or args.pid is None or args.started is None:
-            raise BadInput("--pid and --started go together, without a PORT or PID.")
+            raise BadInput(words.cli_bad_input_text("pid_started"))
         if not 0 < args.pid < 1 << 31:
-            raise BadInput("--pid must be a process number above 0.")
+            raise BadInput(words.cli_bad_input_text("pid"))
         return [Identity(args.pid, _started(args.started))], "", None
     text = (args.target or "").strip()
     if not text:
-        raise BadInput("Name a port (3000 or :3000) or a PID (pid:812).")
+        raise BadInput(words.cli_bad_input_text("nothing"))
     port_m, pid_m = _PORT.match(text), _PID.match(text)
     if pid_m or (not port_m and not _NUMBER.match(text)):
         if not pid_m:
-            raise BadInput(f"{text!r} is neither a port (3000 or :3000) nor a PID (pid:812).")
+            raise BadInput(words.cli_bad_input_text("neither", text=text))
         pid = int(pid_m.group(1))
         if not 0 < pid < 1 << 31:
-            raise BadInput(f"{pid} is not a process number.")
+            raise BadInput(words.cli_bad_input_text("pid"))
         found = identity_of(pid)
         if found is None:
             return [], words.cli_no_such_text(pid), None
         return [found], "", None
     number = int(port_m.group(1)) if port_m else int(text)
     if port_m and not 0 < number < 65536:
-        raise BadInput(f"{number} is not a port number (1 to 65535).")
+        raise BadInput(words.cli_bad_input_text("port", number=number))
     listeners: list[Identity] = []
     hidden = False
     if 0 < number < 65536:
@@ -188,7 +188,7 @@ def main(
     take = scan or (lambda: make_scanner().scan())
     try:
         if args.force_after is not None and not 0 <= args.force_after <= MAX_WAIT:
-            raise BadInput("--force-after must be a number of seconds from 0 to 3600.")
+            raise BadInput(words.cli_bad_input_text("force_after"))
         targets, note, port = _targets(args, take)
     except BadInput as exc:
         say(err, f"loopgui close: {exc}")

@@ -112,7 +112,7 @@ def confirm_box(parent: QWidget | None, plan: ClosePlan) -> tuple[QMessageBox, Q
     """The confirmation dialog: names the program and everything else that would close; Cancel is the default."""
     question, info, check_text, details = plan_texts(plan)
     box, close = question_box(
-        parent, "Close a program", question, "Close the program", informative=info, details=details
+        parent, _("Close a program"), question, _("Close the program"), informative=info, details=details
     )
     check = None
     if check_text:
@@ -141,7 +141,7 @@ class DialogAsker:
 
     def confirm_connection(self, question: str, details: str) -> bool:
         box, close = question_box(
-            self._parent, "Close a connection", question, "Close the connection", informative=details
+            self._parent, _("Close a connection"), question, _("Close the connection"), informative=details
         )
         box.exec()
         return box.clickedButton() is close
@@ -149,9 +149,9 @@ class DialogAsker:
     def offer_program(self, text: str) -> bool:
         box, close = question_box(
             self._parent,
-            "Close a connection",
+            _("Close a connection"),
             text,
-            "Close the program…",
+            _("Close the program…"),
             icon=QMessageBox.Icon.Information,
             role=QMessageBox.ButtonRole.AcceptRole,
         )
@@ -161,11 +161,11 @@ class DialogAsker:
     def ask_force(self, name: str, pid: int) -> bool:
         box, force = question_box(
             self._parent,
-            "The program did not close",
-            f"{name} (PID {pid}) did not close when asked.",
-            "Force close",
-            informative="Force it to close? It will not get a chance to save anything.",
-            safe="Leave it running",
+            _("The program did not close"),
+            _("{program} did not close when asked.").format(program=program_text(name, pid)),
+            _("Force close"),
+            informative=_("Force it to close? It will not get a chance to save anything."),
+            safe=_("Leave it running"),
         )
         box.exec()
         return box.clickedButton() is force
@@ -425,7 +425,7 @@ class CloseFlow(QObject):
         identity = plan.target.identity
         text = words.result_text(result)
         if result.outcome in (CloseOutcome.STILL_RUNNING, CloseOutcome.STOPPED_WAITING) and not force:
-            if self._asker.ask_force(program_text(identity.name, identity.pid), identity.pid):
+            if self._asker.ask_force(identity.name, identity.pid):
                 self._run(include_children, force=True)
                 return
             self._finish_with(

@@ -505,3 +505,22 @@ def cli_question_text() -> str:
 
 def cli_not_closed_text() -> str:
     return _("Nothing was closed.")
+
+
+_BAD_INPUT: Mapping[str, str] = MappingProxyType(
+    {
+        "started": N_("--started must be a start time in seconds since 1970, as loopgui prints it."),
+        "pid_started": N_("--pid and --started go together, without a PORT or PID."),
+        "pid": N_("--pid must be a process number above 0."),
+        "nothing": N_("Name a port (3000 or :3000) or a PID (pid:812)."),
+        "neither": N_("{text} is neither a port (3000 or :3000) nor a PID (pid:812)."),
+        "port": N_("{number} is not a port number (1 to 65535)."),
+        "force_after": N_("--force-after must be a number of seconds from 0 to 3600."),
+    }
+)
+
+
+def cli_bad_input_text(kind: str, **values: object) -> str:
+    """The plain message for bad input to ``loopgui close`` (``values`` fill its placeholders)."""
+    shown_values = {k: shown(repr(v) if isinstance(v, str) else str(v), 80) for k, v in values.items()}
+    return _(_BAD_INPUT[kind]).format(**shown_values)
