@@ -452,3 +452,70 @@ def test_a_failed_port_check_still_ends_in_words(qtbot: QtBot) -> None:
         assert not flow.busy
     finally:
         child.cleanup()
+
+
+# -- issue 20 in the window -------------------------------------------------------------------------------------------
+
+
+def test_stop_waiting_says_so_not_did_not_close_within(qtbot: QtBot) -> None:
+    """Before: pressing Stop waiting at once ended in "did not close within 5 seconds"."""
+    child = Child("stubborn")
+    try:
+        parent = QWidget()
+        qtbot.addWidget(parent)
+        asker = FakeAsker(force=False)
+        flow = CloseFlow(parent, asker, refresh=lambda: None, snapshots=_Silent().scanned, grace=5.0)
+        r = row(
+            child.port,
+            pid=child.proc.pid,
+            program=child.identity.name,
+            owner_start=child.identity.create_time,
+            exe=child.identity.exe,
+        )
+        QTimer.singleShot(300, flow._on_stop_waiting)  # the person presses Stop waiting
+        with qtbot.waitSignal(flow.finished, timeout=10000) as blocker:
+            flow.start_row(r)
+        text = str(blocker.args[0])
+        assert text.startswith("You stopped waiting after") and "within 5 seconds" not in text, text
+        assert [a[0] for a in asker.asked] == ["confirm", "force", "inform"]
+        assert child.proc.poll() is None
+    finally:
+        child.cleanup()
+
+
+def test_close_this_connection_sends_the_rows_cookie(qtbot: QtBot) -> None:
+    """The row's cookie from the scan travels to the destroy: a new connection on the same four addresses (the
+    one in the confirmation ended meanwhile) is left alone and the window says so."""
+    from tests.e2e.test_close_connection import _can_destroy, _connect_from, _own_row
+
+    why = _can_destroy()
+    if why:
+        pytest.skip(why)
+    import struct
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    sport = server.getsockname()[1]
+    first = _connect_from(0, sport)
+    cport = first.getsockname()[1]
+    first_accepted, _ = server.accept()
+    seen = _own_row(cport, sport)
+    first.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    first.close()
+    first_accepted.close()
+    second = _connect_from(cport, sport)
+    second_accepted, _ = server.accept()
+    try:
+        parent = QWidget()
+        qtbot.addWidget(parent)
+        asker = FakeAsker()
+        flow = CloseFlow(parent, asker, refresh=lambda: None, snapshots=_Silent().scanned)
+        with qtbot.waitSignal(flow.finished, timeout=10000) as blocker:
+            flow.close_connection(seen)
+        assert "A new connection now uses the same addresses" in str(blocker.args[0])
+        second.sendall(b"x")
+        assert second_accepted.recv(1) == b"x"
+    finally:
+        for s in (server, second, second_accepted):
+            s.close()
