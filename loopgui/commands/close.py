@@ -31,6 +31,7 @@ from loopgui.core.programs.actions import (
     close_plan,
     plan_close,
     release,
+    signalled_pids,
     target_confirmed_gone,
 )
 from loopgui.core.programs.processes import (
@@ -242,7 +243,8 @@ def _close_one(
     if result is None or (
         args.force_after is not None and result.outcome in (CloseOutcome.STILL_RUNNING, CloseOutcome.STOPPED_WAITING)
     ):
-        result = close_plan(planned, include_children=args.children, force=True, wait=2.0)
+        before = signalled_pids(result) if result is not None else ()
+        result = close_plan(planned, include_children=args.children, force=True, wait=2.0, signalled_before=before)
     ports: tuple[PortCheck, ...] | None = None
     if target_confirmed_gone(result):
         try:

@@ -26,6 +26,7 @@ from loopgui.core.programs.actions import (
     close_plan,
     plan_close,
     release,
+    signalled_pids,
     target_confirmed_gone,
 )
 from loopgui.core.programs.processes import (
@@ -218,6 +219,7 @@ class CloseFlow(QObject):
     ) -> None:
         super().__init__(parent)
         self._scan = scan
+        self._signalled: tuple[int, ...] = ()
         self._parent = parent
         self._asker = asker
         self._refresh = refresh
@@ -377,11 +379,13 @@ class CloseFlow(QObject):
         timer.timeout.connect(lambda: dialog.setValue(min(dialog.maximum(), int(ticker.waited * 10))))
         timer.start()
         scan = self._scan
+        signalled = self._signalled if force else ()
 
         def work() -> tuple[CloseResult, tuple[PortCheck, ...] | None]:
             result = close_plan(
                 plan,
                 include_children=include_children,
+                signalled_before=signalled,
                 force=force,
                 wait=self.grace if not force else 2.0,
                 progress=ticker.report,
@@ -426,6 +430,7 @@ class CloseFlow(QObject):
         text = words.result_text(result)
         if result.outcome in (CloseOutcome.STILL_RUNNING, CloseOutcome.STOPPED_WAITING) and not force:
             if self._asker.ask_force(identity.name, identity.pid):
+                self._signalled = signalled_pids(result)
                 self._run(include_children, force=True)
                 return
             self._finish_with(

@@ -1,13 +1,17 @@
 """A program for the termination tests to close: ``python child_program.py MODE``.
 
-Modes: ``listen`` (listens on 127.0.0.1, exits on SIGTERM), ``stubborn`` (listens and ignores SIGTERM),
-``tree`` (listens and starts two child programs), ``deep`` (listens and starts a child that starts a grandchild:
-prints the child's and the grandchild's PIDs), ``forked`` (listens, then forks a worker that shares the listening
-socket: prints the worker's PID), ``threads`` (a thread listens, then the first thread ends with pthread_exit:
-the program runs on in its other thread), ``waiter`` (starts two children and ends itself as soon as both have
-ended), ``supervisor`` (starts ``listen-on PORT`` children one after the other, starting a new one whenever the
-last ended; prints ``<port> <child pid>`` for each).  Prints ``<port> <child pids…>`` once ready.  Every mode
-ends itself after 60 seconds, so nothing outlives a failed test.
+Modes:
+- ``listen``: listens on 127.0.0.1, exits on SIGTERM; ``listen-on PORT``: the same on PORT (SO_REUSEADDR);
+- ``stubborn``: listens and ignores SIGTERM; ``slow``: listens and ends 0.6 s after SIGTERM;
+- ``tree``: listens and starts two child programs; ``deep``: listens and starts a child that starts a grandchild
+  (prints the child's and the grandchild's PIDs);
+- ``forked``: listens, then forks a worker that shares the listening socket (prints the worker's PID);
+- ``threads``: a thread listens, then the first thread ends with pthread_exit; the program runs on;
+- ``waiter``: starts two children and ends itself as soon as both have ended;
+- ``supervisor``: starts ``listen-on PORT`` children one after the other, a new one whenever the last ended
+  (prints ``<port> <child pid>`` for each).
+Prints ``<port> <child pids…>`` once ready.  Every mode ends itself after 60 seconds, so nothing outlives a failed
+test.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ def main() -> None:
         return
     if mode == "stubborn":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if mode == "slow":  # takes 0.6 s to close once asked
+        signal.signal(signal.SIGTERM, lambda *_: (time.sleep(0.6), os._exit(0)))
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind(("127.0.0.1", int(sys.argv[2]) if mode == "listen-on" else 0))

@@ -296,3 +296,15 @@ def test_as_the_first_process_of_a_namespace_loopgui_does_not_protect_every_prog
     out = json.loads(done.stdout)
     assert out["me"] == 1
     assert out["planned"] and out["outcome"] == "closed", out
+
+
+@pytest.mark.parametrize("child", ["slow"], indirect=True)
+def test_a_program_that_ends_between_the_ask_and_the_force_was_closed_by_loopgui(child: Child) -> None:
+    """It was asked to close, did not within the wait, and ended while the person chose Force: loopgui closed it
+    (its signal), it did not end "on its own"."""
+    plan = _plan(child.identity)
+    first = close_plan(plan, wait=0.2)
+    assert first.outcome is CloseOutcome.STILL_RUNNING
+    time.sleep(1.0)  # the person reads the question; the program finishes closing meanwhile
+    forced = close_plan(plan, force=True, wait=2.0, signalled_before=actions.signalled_pids(first))
+    assert forced.outcome is CloseOutcome.CLOSED and forced.members[0].code is MemberCode.CLOSED

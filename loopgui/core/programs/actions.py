@@ -463,8 +463,12 @@ def close_plan(
     progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     reader: Reader = read_info,
+    signalled_before: Iterable[int] = (),
 ) -> CloseResult:
     """Ask each program of the plan to close (SIGTERM / terminate), or force it (SIGKILL / kill), and wait.
+
+    ``signalled_before``: the PIDs an earlier round of this closing already signalled (the force after a polite
+    ask): one that has ended since was closed by loopgui, not "ended on its own".
 
     Takes exactly the plan's members (the target, and its listed descendants when ``include_children``), each
     checked again against its identity right before its signal, through the pidfd the plan opened.  Children are
@@ -589,6 +593,14 @@ def close_plan(
         for h in handles:
             h.close()
         plan.hold.release()
+    earlier = set(signalled_before)
+    for pid in earlier:
+        if codes.get(pid) in (
+            MemberCode.ENDED_BEFORE_SIGNAL,
+            MemberCode.ENDED_AFTER_CHILDREN,
+            MemberCode.NUMBER_REUSED,
+        ):
+            codes[pid] = MemberCode.CLOSED
     results = tuple(
         MemberResult(
             codes.get(m.identity.pid, MemberCode.UNKNOWN),
@@ -656,6 +668,12 @@ def _summarise(
     if code in ENDED_CODES or closed_others:
         return CloseResult(CloseOutcome.CLOSED, target, results, **common)  # type: ignore[arg-type]
     return CloseResult(CloseOutcome.NOT_SAME, target, results, sameness=Sameness.UNKNOWN, **common)  # type: ignore[arg-type]
+
+
+def signalled_pids(result: CloseResult) -> tuple[int, ...]:
+    """The PIDs this result's round signalled (for the next round's ``signalled_before``)."""
+    sent = {MemberCode.CLOSED, MemberCode.STILL_RUNNING, MemberCode.STOPPED_WAITING}
+    return tuple(m.identity.pid for m in result.members if m.code in sent)
 
 
 def close_program(
