@@ -200,11 +200,12 @@ def main(
     reports: list[dict[str, object]] = []
     code = 0
     if not targets:
+        free = port is not None and note == words.cli_nothing_listens_text(port)  # nothing to close, port free
         if args.json:
-            write_json(out, {"port": port, "closes": [], "text": note, "exit": 0 if port is not None else 1})
+            write_json(out, {"port": port, "closes": [], "text": note, "exit": 0 if free else 1})
         else:
             say(out, note)
-        return 0 if port is not None and "another user" not in note else 1
+        return 0 if free else 1
     for identity in targets:
         status, report = _close_one(identity, args, out, ask, take)
         if status == 2:
