@@ -27,6 +27,12 @@ def _check() -> VerbMain:
     return check.main
 
 
+def _close() -> VerbMain:
+    from loopgui.commands import close
+
+    return close.main
+
+
 def _explain() -> VerbMain:
     from loopgui.commands import explain
 
@@ -58,6 +64,7 @@ VERBS: dict[str, tuple[str, Callable[[], VerbMain]]] = {
     "history": ("who used a port earlier, from when to when (as recorded)", _history),
     "record": ("record the history without a window (Ctrl+C stops)", _record),
     "wait": ("wait until a program answers on HOST:PORT", _wait),
+    "close": ("close the program that holds a port (or has a PID), after showing what closes", _close),
 }
 
 

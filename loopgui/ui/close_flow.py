@@ -9,8 +9,6 @@ whose default button is always the harmless one.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import logging
 from collections.abc import Callable
 from typing import Protocol
@@ -19,8 +17,18 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import QCheckBox, QMenu, QMessageBox, QProgressDialog, QPushButton, QWidget
 
 from loopgui.core.net.netclose import Connection, ConnectionResult, close_connection
+from loopgui.core.net.scanner import make_scanner
 from loopgui.core.net.sockets import TCP, Snapshot, SocketRow
-from loopgui.core.programs.actions import ClosePlan, close_plan, plan_close
+from loopgui.core.programs.actions import (
+    ClosePlan,
+    PortCheck,
+    check_ports,
+    close_plan,
+    plan_close,
+    release,
+    signalled_pids,
+    target_confirmed_gone,
+)
 from loopgui.core.programs.processes import (
     GRACE_SECONDS,
     CloseOutcome,
@@ -28,18 +36,22 @@ from loopgui.core.programs.processes import (
     Identity,
     ProcessFacts,
     Sameness,
-    after_close,
-    not_same_message,
+    same_start,
 )
-from loopgui.core.words.labels import command_label
+from loopgui.core.words import close as words
+from loopgui.core.words.i18n import _
+from loopgui.core.words.programs import program_text
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.plain import plain_message_box, plain_progress
 
 log = logging.getLogger("loopgui.close")
 
-MAX_LISTED = 8
-PORT_CHECK_SECONDS = 10.0  # how long to wait for a fresh scan to say what became of the port
-MAX_COMMAND = 160
+PORT_CHECK_SECONDS = 10.0  # kept for callers that set it; the port check now takes its own scan
+
+
+def fresh_scan() -> Snapshot:
+    """A scan of its own, taken after the closed program is confirmed gone (never an earlier, in-flight one)."""
+    return make_scanner().scan()
 
 
 class Asker(Protocol):
@@ -58,48 +70,9 @@ class Asker(Protocol):
         ...
 
 
-def _cut(text: str, limit: int = MAX_COMMAND) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def plan_texts(plan: ClosePlan) -> tuple[str, str, str, str]:
+def plan_texts(plan: ClosePlan, grace: float = GRACE_SECONDS) -> tuple[str, str, str, str]:
     """(question, informative text, check-box text or "", full list for the details) of a plan."""
-    target = plan.target
-    name = target.identity.name or f"PID {target.identity.pid}"
-    label = command_label(name, target.command)  # "python3 -m http.server 8000": which python3 it is
-    question = f"Close {label} (PID {target.identity.pid})?"
-    info = [
-        f"Unsaved work in {name} may be lost. loopgui first asks it to close; if it does not within "
-        f"{GRACE_SECONDS:g} seconds, you can choose to force it."
-    ]
-    if plan.manager is not None:
-        info.append(plan.manager.text)
-    n = len(plan.descendants)
-    check = f"Also close the {n} program{'s' if n != 1 else ''} it started" if n else ""
-    if n:
-        listed = ", ".join(f"{m.identity.name or '?'} (PID {m.identity.pid})" for m in plan.descendants[:MAX_LISTED])
-        more = f" and {n - MAX_LISTED} more" if n > MAX_LISTED else ""
-        info.append(f"It started {n} program{'s' if n != 1 else ''}: {listed}{more}.")
-    if plan.spared:
-        info.append(
-            "Left running on purpose, even with the box ticked: "
-            + ", ".join(f"{s.name} (PID {s.pid})" for s in plan.spared[:MAX_LISTED])
-            + (f" and {len(plan.spared) - MAX_LISTED} more" if len(plan.spared) > MAX_LISTED else "")
-            + ". Show Details says why."
-        )
-    details = [f"{name} (PID {target.identity.pid}): {_cut(target.command) or '(command line hidden)'}"]
-    if n:
-        details.append("")
-        details.append(f"Programs it started, closed too when the box is ticked ({n}):")
-        details.extend(
-            f"  {m.identity.name or '?'} (PID {m.identity.pid}): {_cut(m.command) or '(command line hidden)'}"
-            for m in plan.descendants
-        )
-    if plan.spared:
-        details.append("")
-        details.append(f"Left running ({len(plan.spared)}):")
-        details.extend(f"  {s.name} (PID {s.pid}): {s.reason}" for s in plan.spared)
-    return question, "\n\n".join(info), check, "\n".join(details)
+    return words.plan_texts(plan, grace)
 
 
 def question_box(
@@ -140,7 +113,7 @@ def confirm_box(parent: QWidget | None, plan: ClosePlan) -> tuple[QMessageBox, Q
     """The confirmation dialog: names the program and everything else that would close; Cancel is the default."""
     question, info, check_text, details = plan_texts(plan)
     box, close = question_box(
-        parent, "Close a program", question, "Close the program", informative=info, details=details
+        parent, _("Close a program"), question, _("Close the program"), informative=info, details=details
     )
     check = None
     if check_text:
@@ -151,15 +124,7 @@ def confirm_box(parent: QWidget | None, plan: ClosePlan) -> tuple[QMessageBox, Q
 
 def connection_texts(row: SocketRow) -> tuple[str, str]:
     """(question, informative text) for closing the connection of ``row``."""
-    program = f"{row.program or 'a hidden program'}" + (f", PID {row.pid}" if row.pid is not None else "")
-    question = (
-        f"Close the connection between {row.local_endpoint} ({program}) on this computer and {row.remote_endpoint}?"
-    )
-    details = (
-        "Only this one connection is cut; the program keeps running. It will see the connection as broken and may "
-        "connect again by itself."
-    )
-    return question, details
+    return words.connection_question(row.local_endpoint, row.remote_endpoint, program_text(row.program, row.pid))
 
 
 def can_close_connection(row: SocketRow | None) -> bool:
@@ -177,7 +142,7 @@ class DialogAsker:
 
     def confirm_connection(self, question: str, details: str) -> bool:
         box, close = question_box(
-            self._parent, "Close a connection", question, "Close the connection", informative=details
+            self._parent, _("Close a connection"), question, _("Close the connection"), informative=details
         )
         box.exec()
         return box.clickedButton() is close
@@ -185,9 +150,9 @@ class DialogAsker:
     def offer_program(self, text: str) -> bool:
         box, close = question_box(
             self._parent,
-            "Close a connection",
+            _("Close a connection"),
             text,
-            "Close the program…",
+            _("Close the program…"),
             icon=QMessageBox.Icon.Information,
             role=QMessageBox.ButtonRole.AcceptRole,
         )
@@ -197,11 +162,11 @@ class DialogAsker:
     def ask_force(self, name: str, pid: int) -> bool:
         box, force = question_box(
             self._parent,
-            "The program did not close",
-            f"{name} (PID {pid}) did not close when asked.",
-            "Force close",
-            informative="Force it to close? It will not get a chance to save anything.",
-            safe="Leave it running",
+            _("The program did not close"),
+            _("{program} did not close when asked.").format(program=program_text(name, pid)),
+            _("Force close"),
+            informative=_("Force it to close? It will not get a chance to save anything."),
+            safe=_("Leave it running"),
         )
         box.exec()
         return box.clickedButton() is force
@@ -250,8 +215,11 @@ class CloseFlow(QObject):
         refresh: Callable[[], None],
         snapshots: SignalInstance,
         grace: float = GRACE_SECONDS,
+        scan: Callable[[], Snapshot] = fresh_scan,
     ) -> None:
         super().__init__(parent)
+        self._scan = scan
+        self._signalled: tuple[int, ...] = ()
         self._parent = parent
         self._asker = asker
         self._refresh = refresh
@@ -272,17 +240,20 @@ class CloseFlow(QObject):
             return
         if row.pid is None:
             self._finish_with(
-                "Cannot close it",
-                "This socket's program is hidden (another user or the system): loopgui cannot close it.",
+                _("Cannot close it"),
+                _("This socket's program is hidden (another user or the system): loopgui cannot close it."),
             )
             return
         if row.owner_start is None:
-            self._finish_with(
-                "Cannot close it",
-                "loopgui cannot tell for sure which program this is (its details are hidden), so it will not close it.",
-            )
+            self._finish_with(_("Cannot close it"), self._hidden_details())
             return
         self._begin(Identity(row.pid, row.owner_start, row.program, row.exe), row.local_port)
+
+    @staticmethod
+    def _hidden_details() -> str:
+        return _(
+            "loopgui cannot tell for sure which program this is (its details are hidden), so it will not close it."
+        )
 
     def start(self, facts: ProcessFacts, port: int | None = None, row: SocketRow | None = None) -> None:
         """Close the program described by ``facts`` (as the user saw them in a panel) after confirming.
@@ -293,16 +264,13 @@ class CloseFlow(QObject):
         if self.busy:
             return
         if facts.create_time is None:
-            self._finish_with(
-                "Cannot close it",
-                "loopgui cannot tell for sure which program this is (its details are hidden), so it will not close it.",
-            )
+            self._finish_with(_("Cannot close it"), self._hidden_details())
             return
         identity = Identity(facts.pid, facts.create_time, facts.name, facts.exe)
         start = row.owner_start if row is not None and row.pid == facts.pid else None
-        if row is not None and start is not None and abs(start - facts.create_time) > 0.01:
+        if row is not None and start is not None and not same_start(start, facts.create_time):
             seen = Identity(facts.pid, start, row.program, row.exe)
-            self._finish_with("Not closed", not_same_message(seen, Sameness.REUSED))
+            self._finish_with(_("Not closed"), words.not_same_text(seen, Sameness.REUSED))
             return
         self._begin(identity, port)
 
@@ -311,8 +279,8 @@ class CloseFlow(QObject):
         if not can_close_connection(row):
             return
         assert row is not None
-        action = menu.addAction("Close this connection…")
-        action.setToolTip("Cut only this connection; the program keeps running (asks first).")
+        action = menu.addAction(_("Close this connection…"))
+        action.setToolTip(_("Cut only this connection; the program keeps running (asks first)."))
         action.triggered.connect(lambda: self.close_connection(row))
 
     def close_connection(self, row: SocketRow) -> None:
@@ -320,56 +288,66 @@ class CloseFlow(QObject):
             return
         question, details = connection_texts(row)
         if not self._asker.confirm_connection(question, details):
-            self.finished.emit("Nothing was closed.")
+            self.finished.emit(_("Nothing was closed."))
             return
         try:
-            conn = Connection(row.family, row.local_addr, row.local_port, row.remote_addr, row.remote_port)
+            # The cookie the scan read names the very socket the user saw: a newer connection with the same
+            # addresses and ports is never cut in its place.
+            conn = Connection(
+                row.family, row.local_addr, row.local_port, row.remote_addr, row.remote_port, cookie=row.cookie
+            )
         except ValueError as exc:
-            self._finish_with("Not closed", f"loopgui cannot name this connection exactly ({exc}).")
+            self._finish_with(
+                _("Not closed"), _("loopgui cannot name this connection exactly ({error}).").format(error=exc)
+            )
             return
         self.busy = True
 
         def done(result: ConnectionResult) -> None:
+            text = words.connection_text(result)
             if result.offer_program and row.pid is not None:
                 self.busy = False
-                who = f"{row.program or 'the program'} (PID {row.pid})"
-                if self._asker.offer_program(f"{result.message} Close {who} instead?"):
+                question = _("{reason} Close {program} instead?").format(
+                    reason=text, program=program_text(row.program, row.pid)
+                )
+                if self._asker.offer_program(question):
                     self.start_row(row)  # the usual confirmation, naming everything that would close, follows
                 else:
-                    self.finished.emit("Nothing was closed.")
+                    self.finished.emit(_("Nothing was closed."))
                 return
-            title = "Connection closed" if result.closed else "Not closed"
-            self._finish_with(title, result.message, result.how_to_retry)
+            title = _("Connection closed") if result.closed else _("Not closed")
+            self._finish_with(title, text, words.connection_retry_text(result))
             if result.closed:
                 self._refresh()
 
         def failed(exc: BaseException) -> None:
-            self._finish_with("Not closed", f"Something went wrong: {exc}")
+            self._finish_with(_("Not closed"), _("Something went wrong: {error}").format(error=exc))
 
         BackgroundOp(self, lambda: close_connection(conn), done).on_failure(failed).start()
 
     # -- closing a program -------------------------------------------------------------------------------------------
 
     def _begin(self, identity: Identity, port: int | None) -> None:
-        """Check the identity and work out what would close (off the GUI thread), then ask."""
+        """Check the identity and work out what would close (off the GUI thread), then ask.  The plan holds a pidfd
+        on each program from now until the signal or Cancel."""
         self.busy = True
         self._port = port
 
         def done(plan: ClosePlan | CloseResult) -> None:
             self.busy = False
             if isinstance(plan, CloseResult):
-                title = "Already closed" if plan.outcome == CloseOutcome.ALREADY_GONE else "Not closed"
-                self._finish_with(title, plan.message)
+                self._finish_with(words.result_title(plan), words.result_text(plan))
                 return
             go, include_children = self._asker.confirm(plan)
             if not go:
-                self.finished.emit("Nothing was closed.")
+                release(plan)
+                self.finished.emit(_("Nothing was closed."))
                 return
             self._plan = plan
             self._run(include_children, force=False)
 
         def failed(exc: BaseException) -> None:
-            self._finish_with("Could not close the program", f"Something went wrong: {exc}")
+            self._finish_with(_("Could not close the program"), _("Something went wrong: {error}").format(error=exc))
 
         BackgroundOp(self, lambda: plan_close(identity), done).on_failure(failed).start()
 
@@ -379,16 +357,18 @@ class CloseFlow(QObject):
         identity = plan.target.identity
         self.busy = True
         self._stop_waiting = False
-        name = identity.name or f"PID {identity.pid}"
+        who = program_text(identity.name, identity.pid)
         dialog = QProgressDialog(
-            f"Waiting for {name} to close…" if not force else f"Forcing {name} to close…",
-            "Stop waiting",
+            _("Waiting for {program} to close…").format(program=who)
+            if not force
+            else _("Forcing {program} to close…").format(program=who),
+            _("Stop waiting"),
             0,
             int(self.grace * 10),
             self._parent,
         )
         plain_progress(dialog)  # the program's name is untrusted text
-        dialog.setWindowTitle("Closing")
+        dialog.setWindowTitle(_("Closing"))
         dialog.setMinimumDuration(300)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
@@ -398,15 +378,27 @@ class CloseFlow(QObject):
         timer.setInterval(100)
         timer.timeout.connect(lambda: dialog.setValue(min(dialog.maximum(), int(ticker.waited * 10))))
         timer.start()
-        work = functools.partial(
-            close_plan,
-            plan,
-            include_children=include_children,
-            force=force,
-            wait=self.grace if not force else 2.0,
-            progress=ticker.report,
-            should_stop=ticker.stopped,
-        )
+        scan = self._scan
+        signalled = self._signalled if force else ()
+
+        def work() -> tuple[CloseResult, tuple[PortCheck, ...] | None]:
+            result = close_plan(
+                plan,
+                include_children=include_children,
+                signalled_before=signalled,
+                force=force,
+                wait=self.grace if not force else 2.0,
+                progress=ticker.report,
+                should_stop=ticker.stopped,
+            )
+            if not target_confirmed_gone(result):
+                return result, None
+            try:
+                rows = list(scan().rows.values())  # taken now: the program is confirmed gone
+            except Exception as exc:  # the check is a courtesy: say it could not be made
+                log.info("the port check after closing could not scan: %s", exc)
+                return result, check_ports(plan, result, None)
+            return result, check_ports(plan, result, rows)
 
         def finish_dialog() -> None:
             timer.stop()
@@ -414,13 +406,13 @@ class CloseFlow(QObject):
             dialog.close()
             dialog.deleteLater()
 
-        def done(result: CloseResult) -> None:
+        def done(answer: tuple[CloseResult, tuple[PortCheck, ...] | None]) -> None:
             finish_dialog()
-            self._handle(result, include_children, force)
+            self._handle(answer[0], answer[1], include_children, force)
 
         def failed(exc: BaseException) -> None:
             finish_dialog()
-            self._finish_with("Could not close the program", f"Something went wrong: {exc}")
+            self._finish_with(_("Could not close the program"), _("Something went wrong: {error}").format(error=exc))
 
         BackgroundOp(self, work, done).on_failure(failed).start()
 
@@ -429,71 +421,27 @@ class CloseFlow(QObject):
         if self._ticker is not None:
             self._ticker.stop = True
 
-    def _handle(self, result: CloseResult, include_children: bool, force: bool) -> None:
+    def _handle(
+        self, result: CloseResult, ports: tuple[PortCheck, ...] | None, include_children: bool, force: bool
+    ) -> None:
         plan = self._plan
         assert plan is not None
         identity = plan.target.identity
-        name = identity.name or f"PID {identity.pid}"
-        if result.outcome == CloseOutcome.STILL_RUNNING and not force:
-            if self._asker.ask_force(name, identity.pid):
+        text = words.result_text(result)
+        if result.outcome in (CloseOutcome.STILL_RUNNING, CloseOutcome.STOPPED_WAITING) and not force:
+            if self._asker.ask_force(identity.name, identity.pid):
+                self._signalled = signalled_pids(result)
                 self._run(include_children, force=True)
                 return
-            self._finish_with("Still running", f"{result.message} It is still running; nothing was forced.")
-            return
-        if result.outcome == CloseOutcome.DENIED:
-            self._finish_with("Not allowed", result.message, result.how_to_retry)
-            return
-        if result.outcome in (
-            CloseOutcome.PROTECTED,
-            CloseOutcome.ALREADY_GONE,
-            CloseOutcome.NOT_SAME,
-            CloseOutcome.STILL_RUNNING,
-        ):
             self._finish_with(
-                "Not closed" if result.outcome != CloseOutcome.ALREADY_GONE else "Already closed", result.message
+                words.result_title(result), " ".join([text, _("It is still running; nothing was forced.")])
             )
             return
-        if self._port is None:
-            self._finish_with("Closed", result.message)
-            return
-        self._confirm_port(result.message)
-
-    def _confirm_port(self, closed_message: str) -> None:
-        """Scan again, then say what became of the port."""
-        plan, port = self._plan, self._port
-        assert plan is not None and port is not None
-        identity = plan.target.identity
-
-        answered = False
-        timer = QTimer(self)
-        timer.setSingleShot(True)
-
-        def settle() -> bool:
-            nonlocal answered
-            if answered:
-                return False
-            answered = True
-            timer.stop()
-            timer.deleteLater()
-            with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
-                self._snapshots.disconnect(on_snapshot)
-            return True
-
-        def on_snapshot(snapshot: Snapshot) -> None:
-            if not settle():
-                return
-            listeners = [(r.pid, r.program) for r in snapshot.rows.values() if r.local_port == port and r.is_listening]
-            self._finish_with("Closed", f"{closed_message} {after_close(port, identity, listeners)}")
-
-        def no_snapshot() -> None:
-            # Reading the connections again failed (or scanning is stopped): say what is known, never hang busy.
-            if settle():
-                self._finish_with("Closed", f"{closed_message} loopgui could not look at port {port} again to check.")
-
-        self._snapshots.connect(on_snapshot)
-        timer.timeout.connect(no_snapshot)
-        timer.start(int(self.port_check_seconds * 1000))
-        self._refresh()
+        if ports:
+            text = " ".join([text, words.ports_text(ports)])
+        self._finish_with(words.result_title(result), text, words.retry_text(result))
+        if result.outcome in (CloseOutcome.CLOSED, CloseOutcome.PARTLY_CLOSED, CloseOutcome.ENDED_BY_ITSELF):
+            self._refresh()
 
     def _finish_with(self, title: str, text: str, details: str = "") -> None:
         self.busy = False

@@ -16,6 +16,7 @@ import pytest
 from loopgui.core.programs import actions
 from loopgui.core.programs.actions import ClosePlan, Member, close_plan, open_verified, plan_close
 from loopgui.core.programs.processes import CloseOutcome, Identity, ProcInfo
+from loopgui.core.words.close import result_text
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +29,7 @@ NS_CHILD = textwrap.dedent(
     import json, subprocess, sys, time
     from loopgui.core.programs.actions import ClosePlan, Member, close_plan, close_program
     from loopgui.core.programs.processes import Identity
+    from loopgui.core.words.close import result_text
     victim, start, exe = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
     with open("/proc/sys/kernel/ns_last_pid", "w") as f:
         f.write(str(victim - 1))
@@ -37,7 +39,7 @@ NS_CHILD = textwrap.dedent(
     plan = close_plan(ClosePlan(Member(identity)), wait=1.0)  # the signal step on its own checks too
     time.sleep(0.3)
     print(json.dumps({"decoy": decoy.pid, "decoy_ended": decoy.poll() is not None,
-                      "outcome": result.outcome.value, "message": result.message,
+                      "outcome": result.outcome.value, "message": result_text(result),
                       "plan_outcome": plan.outcome.value}))
     decoy.kill()
     """
@@ -179,7 +181,7 @@ def test_a_program_started_as_sshd_through_a_link_is_not_protected(tmp_path: Pat
         # The real thing (its own file is called sshd) stays protected.
         real = ProcInfo(proc.pid, "sshd", 1.0, "/usr/sbin/sshd", 1, 0, "root")
         ctx = actions.processes.ProtectionContext(me=os.getpid(), ancestors=(), platform="linux")
-        assert actions.processes.protected_reason(real, ctx) is not None
+        assert actions.protection(real, ctx) is not None
     finally:
         proc.kill()
         proc.wait(5)
@@ -212,7 +214,7 @@ def test_when_the_program_itself_may_not_be_closed_the_programs_it_started_are_l
         result = close_plan(plan, include_children=True, wait=1)
         assert result.outcome == CloseOutcome.DENIED
         assert psutil.Process(kid).status() != psutil.STATUS_ZOMBIE, "its child was closed although it was not"
-        assert "nothing was closed" in result.message.lower()
+        assert "nothing was closed" in result_text(result).lower()
     finally:
         for p in psutil.Process(parent.pid).children(recursive=True):
             p.kill()
@@ -237,7 +239,7 @@ def test_a_name_with_a_right_to_left_override_is_shown_cleaned_in_the_confirmati
         assert isinstance(plan, ClosePlan)
         assert plan.target.identity.name == "abcd"
         result = close_plan(plan, wait=5)
-        assert "\u202e" not in result.message
+        assert "\u202e" not in result_text(result)
     finally:
         proc.kill()
         proc.wait(5)
@@ -263,7 +265,7 @@ def test_closing_works_when_loopgui_has_many_files_open() -> None:
         identity = actions.processes.identity_of(proc.pid)
         assert identity is not None
         result = actions.close_program(identity, wait=5)
-        assert result.outcome == CloseOutcome.CLOSED, result.message
+        assert result.outcome == CloseOutcome.CLOSED, result_text(result)
         assert proc.wait(5) is not None
     finally:
         for fd in filler:

@@ -17,8 +17,10 @@ import psutil
 import pytest
 
 from loopgui.core.net import netclose
-from loopgui.core.net.netclose import Connection, close_connection, elevated_command
+from loopgui.core.net.netclose import Connection, ConnectionCode, close_connection, elevated_command
 from loopgui.core.net.scanner import make_scanner
+from loopgui.core.net.sockets import SocketRow
+from loopgui.core.words.close import connection_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.own_netns]  # sees only its own sockets (tests/netns.py)
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +55,7 @@ def _can_destroy() -> str:
         conn = Connection(4, "127.0.0.1", client.getsockname()[1], "127.0.0.1", server.getsockname()[1])
         result = close_connection(conn)
         if not result.closed:
-            return f"this kernel or container does not allow it: {result.message}"
+            return f"this kernel or container does not allow it: {connection_text(result)}"
     finally:
         for s in (server, client, accepted):
             s.close()
@@ -85,13 +87,14 @@ def test_close_a_real_connection_and_the_scanner_no_longer_shows_it(
     conn = Connection(row.family, row.local_addr, row.local_port, row.remote_addr, row.remote_port)
     result = close_connection(conn)
     assert (
-        result.closed and result.message == f"The connection between 127.0.0.1:{lport} and 127.0.0.1:{rport} is closed."
+        result.closed
+        and connection_text(result) == f"The connection between 127.0.0.1:{lport} and 127.0.0.1:{rport} is closed."
     )
     with pytest.raises(ConnectionAbortedError):  # ECONNABORTED, as the kernel reports a destroyed socket
         client.recv(1)
     assert not ours(make_scanner().scan().rows.values())
     again = close_connection(conn)
-    assert not again.closed and again.gone and again.message == "That connection has already closed."
+    assert not again.closed and again.gone and connection_text(again) == "That connection has already closed."
     # the listener on the other end is untouched: a new connection still works
     socket.create_connection(server.getsockname(), timeout=5).close()
 
@@ -117,6 +120,7 @@ def test_ipv6_connection_is_closed_too() -> None:
 CHILD = """
 import json, socket, sys
 from loopgui.core.net.netclose import Connection, close_connection
+from loopgui.core.words.close import connection_retry_text, connection_text
 server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()
 client = socket.create_connection(server.getsockname())
 conn = Connection(4, "127.0.0.1", client.getsockname()[1], "127.0.0.1", server.getsockname()[1])
@@ -128,7 +132,7 @@ except socket.timeout:
     alive = True
 except OSError:
     alive = False
-print(json.dumps({"closed": r.closed, "message": r.message, "how": r.how_to_retry, "alive": alive,
+print(json.dumps({"closed": r.closed, "message": connection_text(r), "how": connection_retry_text(r), "alive": alive,
                   "lport": conn.local_port, "rport": conn.remote_port}))
 """
 
@@ -183,7 +187,7 @@ def test_windows_row_and_macos_explanation() -> None:
     assert struct.pack("=I", raddr) == socket.inet_aton("192.168.1.5")
     assert struct.pack("=H", lport) == struct.pack("!H", 8080) and struct.pack("=H", rport) == struct.pack("!H", 443)
     mac = close_connection(conn, platform="darwin")
-    assert not mac.closed and "close the program that holds it instead" in mac.message
+    assert not mac.closed and "close the program that holds it instead" in connection_text(mac)
     if sys.platform != "win32":
         assert not close_connection(conn, platform="win32").closed  # no Windows API here: a plain answer
 
@@ -210,6 +214,101 @@ def test_a_socket_other_than_the_one_found_is_never_destroyed(
     conn = Connection(4, "127.0.0.1", client.getsockname()[1], "127.0.0.1", server.getsockname()[1])
     result = close_connection(conn)
     assert not result.closed and result.gone
-    assert result.message == "That connection has already closed."
+    assert connection_text(result) == "That connection has already closed."
     client.sendall(b"x")  # still connected: the socket the kernel found was left alone
     assert accepted.recv(1) == b"x"
+
+
+# -- issue 20: the row carries its socket cookie from the scan the user saw ------------------------------------------
+
+
+def _connect_from(port: int, server_port: int) -> socket.socket:
+    """A client bound to ``port`` (SO_REUSEADDR) connecting to ``server_port``: the same four addresses again."""
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    client.bind(("127.0.0.1", port))
+    client.connect(("127.0.0.1", server_port))
+    return client
+
+
+def _own_row(lport: int, rport: int) -> SocketRow:
+    """This test's own client end in a real scan: matched by both ends and the program (this process)."""
+    rows = make_scanner().scan().rows.values()
+    return next(
+        r
+        for r in rows
+        if (r.local_addr, r.local_port, r.remote_addr, r.remote_port) == ("127.0.0.1", lport, "127.0.0.1", rport)
+        and r.state == "ESTABLISHED"
+        and r.pid == os.getpid()
+    )
+
+
+def test_the_scan_reads_each_sockets_cookie() -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("socket cookies come from Linux's socket diagnostics")
+    server, client, accepted = _pair()
+    try:
+        row = _own_row(client.getsockname()[1], server.getsockname()[1])
+        so_cookie = 57  # Linux: the same cookie, as the socket itself knows it
+        own = struct.unpack("=Q", client.getsockopt(socket.SOL_SOCKET, so_cookie, 8))[0]
+        assert row.cookie == own
+    finally:
+        for s in (server, client, accepted):
+            s.close()
+
+
+def test_a_reused_four_tuple_is_never_destroyed_in_place_of_the_connection_the_user_saw() -> None:
+    """Before: the destroy took the cookie from a fresh dump, so a new connection that reused the addresses and
+    ports of the one in the confirmation (it ended meanwhile) was cut.  Now the row's own cookie is sent: the
+    new connection is left alone and the answer says so."""
+    why = _can_destroy()
+    if why:
+        pytest.skip(why)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    sport = server.getsockname()[1]
+    first = _connect_from(0, sport)
+    cport = first.getsockname()[1]
+    first_accepted, _ = server.accept()
+    seen = _own_row(cport, sport)  # the row in the table while the confirmation is open
+    assert seen.cookie is not None
+    # The connection ends (a reset: no TIME_WAIT left behind) and a new one takes the very same four addresses.
+    first.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    first.close()
+    first_accepted.close()
+    second = _connect_from(cport, sport)
+    second_accepted, _ = server.accept()
+    try:
+        now = _own_row(cport, sport)
+        assert now.cookie != seen.cookie  # the same addresses and ports, another socket
+        conn = Connection(4, seen.local_addr, seen.local_port, seen.remote_addr, seen.remote_port, cookie=seen.cookie)
+        result = close_connection(conn)
+        assert result.code is ConnectionCode.REPLACED and not result.closed
+        assert connection_text(result) == (
+            f"That connection has already ended. A new connection now uses the same addresses (127.0.0.1:{cport} "
+            f"and 127.0.0.1:{sport}); loopgui did not touch it."
+        )
+        second.sendall(b"x")  # the new connection was not touched
+        assert second_accepted.recv(1) == b"x"
+        # the new connection itself, named by its own row, is closed
+        mine = Connection(4, now.local_addr, now.local_port, now.remote_addr, now.remote_port, cookie=now.cookie)
+        assert close_connection(mine).code is ConnectionCode.CLOSED
+        with pytest.raises(ConnectionAbortedError):
+            second.recv(1)
+    finally:
+        for s in (server, second, second_accepted):
+            s.close()
+
+
+def test_connection_results_carry_codes_for_json() -> None:
+    conn = Connection(4, "127.0.0.1", 40000, "127.0.0.1", 5432, cookie=7)
+    mac = close_connection(conn, platform="darwin")
+    assert mac.as_dict() == {
+        "code": "unsupported",
+        "connection": {"local": "127.0.0.1:40000", "remote": "127.0.0.1:5432", "cookie": 7},
+        "retry_command": None,
+        "error": None,
+    }
+    with pytest.raises(ValueError):
+        Connection(4, "127.0.0.1", 1, "127.0.0.1", 2, cookie=-1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -21,15 +22,22 @@ from loopgui.core.programs.processes import (
     CloseOutcome,
     CloseResult,
     Identity,
+    MemberCode,
     ProcInfo,
     ProtectionContext,
-    after_close,
     current_context,
     identity_of,
-    protected_reason,
     read_info,
-    retry_instructions,
 )
+from loopgui.core.programs.protection import protection
+from loopgui.core.words.close import protection_text, result_text, retry_text
+from loopgui.core.words.programs import program_text
+
+
+def protected_reason(info: ProcInfo, ctx: ProtectionContext) -> str | None:
+    found = protection(info, ctx)
+    return protection_text(found) if found is not None else None
+
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +84,7 @@ def test_graceful_close_frees_the_port(child: Child) -> None:
     assert result.outcome == CloseOutcome.CLOSED, result
     child.proc.wait(5)  # (psutil reaped it already: the exit code is not kept)
     assert not psutil.pid_exists(child.proc.pid)
-    assert after_close(child.port, child.identity, listeners_on(child.port)) == f"Port {child.port} is free now."
+    assert result.members[0].code is MemberCode.CLOSED and result.members[0].is_target
 
 
 @pytest.mark.parametrize("child", ["stubborn"], indirect=True)
@@ -96,7 +104,7 @@ def test_stubborn_program_needs_force(child: Child) -> None:
 def test_close_with_children(child: Child) -> None:
     assert len(child.children) == 2
     result = close_program(child.identity, include_children=True)
-    assert result.outcome == CloseOutcome.CLOSED and "2 program(s) it started" in result.message
+    assert result.outcome == CloseOutcome.CLOSED and "loopgui closed 2 programs it started" in result_text(result)
     child.proc.wait(5)
     for pid in child.children:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
@@ -114,7 +122,7 @@ def test_identity_guard_refuses_a_reused_number(child: Child) -> None:
     stale = Identity(child.proc.pid, child.identity.create_time - 100, "python")
     result = close_program(stale)
     assert result.outcome == CloseOutcome.ALREADY_GONE
-    assert "another program" in result.message and "now has its number" in result.message
+    assert "another program" in result_text(result) and "now has its number" in result_text(result)
     assert child.proc.poll() is None  # untouched
 
 
@@ -146,22 +154,33 @@ def test_access_denied_explains_how_to_retry(child: Child, monkeypatch: pytest.M
     monkeypatch.setattr(signal, "pidfd_send_signal", lambda fd, sig: (_ for _ in ()).throw(PermissionError(1, "no")))
     result = close_program(child.identity)
     assert result.outcome == CloseOutcome.DENIED
-    assert "another user or to the system" in result.message
-    assert f"kill {child.proc.pid}" in result.how_to_retry
+    assert "another user or to the system" in result_text(result)
+    assert result.retry_commands == (
+        shlex.join(
+            [
+                "sudo",
+                *actions.loopgui_command(),
+                "close",
+                "--pid",
+                str(child.proc.pid),
+                "--started",
+                f"{child.identity.create_time:.6f}",
+            ]
+        ),
+    )
+    assert result.retry_commands[0] in retry_text(result) and "kill" not in retry_text(result)
     assert child.proc.poll() is None
 
 
-def test_retry_instructions_per_system() -> None:
-    assert "taskkill /PID 42 /F" in retry_instructions(42, "win32", force=True)
-    assert "sudo kill 42" in retry_instructions(42, "darwin")
-    assert "kill -9 42" in retry_instructions(42, "linux", force=True)
-
-
-def test_after_close_messages() -> None:
-    gone = Identity(10, time.time(), "postgres")
-    assert after_close(5432, gone, [(10, "postgres")]) == "Port 5432 is free now."
-    assert "started again (now PID 11)" in after_close(5432, gone, [(11, "postgres")])
-    assert after_close(5432, gone, [(12, "nginx")]) == "Another program took port 5432: nginx (PID 12)."
+def test_the_retry_command_is_this_verb_with_the_identity_never_a_bare_kill() -> None:
+    """Issue 20: `sudo kill N` checks nothing; the command shown is `loopgui close --pid N --started T`."""
+    who = Identity(42, 1_700_000_000.25, "postgres")
+    linux = actions.retry_command(who, children=True, force=True, platform="linux")
+    assert (
+        linux.startswith("sudo ") and " close --pid 42 --started 1700000000.250000 --children --force-after 0" in linux
+    )
+    assert os.path.isabs(shlex.split(linux)[1])  # the absolute path of loopgui (or of its Python)
+    assert "sudo" not in actions.retry_command(who, platform="win32")
 
 
 # -- issue 12: no wrong kill, ever ---------------------------------------------------------------------------------
@@ -187,7 +206,7 @@ def test_reused_number_is_never_signalled(child: Child) -> None:
     sent: list[int] = []
     result = close_program(seen, reader=lambda pid: newcomer if pid == seen.pid else read_info(pid))
     assert result.outcome == CloseOutcome.ALREADY_GONE
-    assert "has ended; another program (newcomer) now has its number" in result.message
+    assert "has ended; another program (newcomer) now has its number" in result_text(result)
     assert child.proc.poll() is None and not sent
 
 
@@ -203,7 +222,7 @@ def test_identity_travels_with_the_row_from_the_scan(child: Child) -> None:
     child.proc.wait(5)
     assert row.owner_start is not None
     result = close_program(Identity(row.pid, row.owner_start, row.program, row.exe))
-    assert result.outcome == CloseOutcome.ALREADY_GONE and "has already ended" in result.message
+    assert result.outcome == CloseOutcome.ALREADY_GONE and "has already ended" in result_text(result)
 
 
 def test_a_program_that_became_another_is_left_alone() -> None:
@@ -213,7 +232,7 @@ def test_a_program_that_became_another_is_left_alone() -> None:
         assert identity is not None
         other = Identity(identity.pid, identity.create_time, identity.name, "/usr/bin/something-else")
         result = close_program(other)
-        assert result.outcome == CloseOutcome.NOT_SAME and "turned into another program" in result.message
+        assert result.outcome == CloseOutcome.NOT_SAME and "turned into another program" in result_text(result)
         assert p.poll() is None
     finally:
         p.kill()
@@ -230,7 +249,7 @@ def test_a_zombie_is_already_ended() -> None:
     try:
         result = close_program(identity)
         assert result.outcome == CloseOutcome.ALREADY_GONE
-        assert result.message == f"{identity.name} (PID {p.pid}) has already ended."
+        assert result_text(result) == f"{identity.name} (PID {p.pid}) has already ended."
     finally:
         p.wait()
 
@@ -248,8 +267,9 @@ def test_number_reused_during_the_wait_is_reported_as_ended(child: Child) -> Non
         return live
 
     result = close_program(seen, reader=reader)
-    assert result.outcome == CloseOutcome.CLOSED
-    assert result.message == f"{seen.who} ended; another program now has its number."
+    # it ended after loopgui's signal (its pidfd says so): closed, whoever has the number now
+    assert result.outcome == CloseOutcome.CLOSED and result.members[0].code is MemberCode.CLOSED
+    assert result_text(result) == f"{program_text(seen.name, seen.pid)} closed."
 
 
 @pytest.mark.parametrize("child", ["listen"], indirect=True)
@@ -292,7 +312,7 @@ def test_plan_lists_every_descendant_and_closing_takes_exactly_them(child: Child
     assert all(m.command.startswith(sys.executable) for m in plan.descendants)
     assert plan.descendants[1].parent == middle
     result = close_plan(plan, include_children=True, wait=5)
-    assert result.outcome == CloseOutcome.CLOSED and "and 2 program(s) it started closed" in result.message
+    assert result.outcome == CloseOutcome.CLOSED and [m.code for m in result.members] == [MemberCode.CLOSED] * 3
     child.proc.wait(5)
     for pid in (middle, grand):
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
@@ -314,9 +334,9 @@ def test_protected_descendant_is_spared_and_named(child: Child) -> None:
     assert isinstance(plan, ClosePlan)
     assert [m.identity.pid for m in plan.descendants] == [middle]
     assert [(s.pid, s.name) for s in plan.spared] == [(grand, "sshd")]
-    assert "vital part of the operating system" in plan.spared[0].reason
+    assert plan.spared[0].protection is not None and plan.spared[0].protection.code.value == "vital"
     result = close_plan(plan, include_children=True, wait=5, reader=reader)
-    assert f"Left running on purpose: sshd (PID {grand})" in result.message
+    assert f"Left running on purpose: sshd (PID {grand})" in result_text(result)
     assert psutil.Process(grand).status() != psutil.STATUS_ZOMBIE  # still running
     _kill_quietly(grand)
 
@@ -331,7 +351,7 @@ def test_closing_an_ancestor_of_loopgui_is_refused(child: Child) -> None:
         assert identity is not None
         plan = plan_close(identity, context=lambda: ctx)
         assert isinstance(plan, CloseResult) and plan.outcome == CloseOutcome.PROTECTED
-        assert "close loopgui too" in plan.message
+        assert "close loopgui too" in result_text(plan)
     assert child.proc.poll() is None and psutil.pid_exists(middle) and psutil.pid_exists(grand)
 
 
@@ -358,5 +378,9 @@ def test_a_denied_child_is_named_as_still_running(child: Child, monkeypatch: pyt
     plan = plan_close(child.identity)
     assert isinstance(plan, ClosePlan)
     result = close_plan(plan, include_children=True, wait=5)
-    assert f"Still running (loopgui was not allowed to close them): python (PID {denied})" in result.message
+    # issue 20: a child that could not be closed does not leave the outcome "closed"; the command finishes the job
+    assert result.outcome == CloseOutcome.PARTLY_CLOSED
+    assert result.member(denied).code is MemberCode.DENIED  # type: ignore[union-attr]
+    assert f"Still running, because loopgui was not allowed to close them: python (PID {denied})" in result_text(result)
+    assert result.retry_commands and f"--pid {denied} " in result.retry_commands[0]
     assert psutil.pid_exists(denied) and psutil.Process(denied).status() != psutil.STATUS_ZOMBIE

@@ -26,7 +26,7 @@ from tests.unit.test_scanner import DONE, diag_msg, fake_proc
 def netlink_with(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, messages: bytes) -> NetlinkSource:
     source = NetlinkSource(proc=str(tmp_path))
 
-    def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
+    def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int, int]]) -> None:
         if family in (socket.AF_UNSPEC, socket.AF_INET) and protocol == 6:
             parse_diag_messages(messages + DONE, 6, out)
 
@@ -72,7 +72,7 @@ def test_program_name_unreadable_or_gone(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_netlink_refused_falls_back_to_psutil(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     source = NetlinkSource(proc=str(tmp_path))
 
-    def refuse(family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
+    def refuse(family: int, protocol: int, out: dict[bytes, tuple[int, int, int]]) -> None:
         raise PermissionError(errno.EPERM, "Operation not permitted")
 
     monkeypatch.setattr(source, "dump", refuse)
@@ -146,11 +146,11 @@ message = st.sampled_from([(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1
 def test_netlink_parser_on_damaged_replies(messages: list[bytes], cut: int, junk: bytes) -> None:
     data = b"".join(messages)
     for buf in (data, data[:cut], data + junk, junk + data):
-        out: dict[bytes, tuple[int, int]] = {}
+        out: dict[bytes, tuple[int, int, int]] = {}
         with contextlib.suppress(scanner_mod.NetlinkReplyError):
             parse_diag_messages(buf, 6, out)
-        for key, (state, inode, _cookie) in out.items():
-            assert key[0] == 6 and 0 <= state <= 255 and inode >= 0
+        for key, (state, inode, cookie) in out.items():
+            assert key[0] == 6 and 0 <= state <= 255 and inode >= 0 and 0 <= cookie < 1 << 64
             scanner_mod.decode_key(key[:38])
 
 

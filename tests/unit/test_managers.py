@@ -20,6 +20,7 @@ from loopgui.core.programs.managers import (
     from_windows_service,
 )
 from loopgui.core.programs.processes import CloseOutcome, CloseResult, Identity, ProcInfo, ProtectionContext
+from loopgui.core.words.close import result_text
 
 # -- recorded /proc/PID/cgroup files --------------------------------------------------------------------------------
 # Real files copied from public repositories' test fixtures (source in the comment above each):
@@ -188,13 +189,17 @@ def test_plan_names_the_manager_and_refuses_a_system_service_main_program() -> N
             children=lambda: {4000: [4001]},
             context=lambda: ctx,
             manager_of=lambda i: unit,
+            pidfds=False,
         )
 
     refused = plan(main)
     assert isinstance(refused, CloseResult) and refused.outcome == CloseOutcome.PROTECTED
-    assert refused.message == (
-        "loopgui will not close postgres. postgres is the system service postgresql.service, started by the system "
-        "itself. Stop the service instead: `systemctl stop postgresql.service` (needs administrator rights)."
+    assert refused.protection is not None and refused.protection.code.value == "system_service"
+    assert refused.protection.service == "postgresql.service"
+    assert result_text(refused) == (
+        "loopgui will not close postgres. postgres is the main program of the system service postgresql.service, "
+        "which the system manages. Stop the service instead: `systemctl stop postgresql.service` (needs "
+        "administrator rights)."
     )
     allowed = plan(worker)
     assert isinstance(allowed, ClosePlan) and allowed.manager == unit
@@ -223,3 +228,12 @@ def test_a_snap_service_of_the_users_session_is_not_a_system_service() -> None:
     found = from_cgroup(text)
     assert found is not None and not found.system_service
     assert "sudo" not in found.instead and "`systemctl --user stop snap.mytool.agent.service`" in found.instead
+
+
+def test_manager_texts_reach_the_dialog_as_plain_text() -> None:
+    """A flatpak id (or any name from a cgroup path) is the program's own to choose: no controls, no bidi."""
+    hostile = "0::/user.slice/user@1000.service/app.slice/app-flatpak-org.evil\u202etxt.exe\x1b[31m-42.scope\n"
+    found = managers.detect(4242, "evil", (), platform="linux", cgroup=lambda _pid: hostile)
+    assert found is not None and found.kind == "flatpak"
+    for text in (found.name, found.summary, found.instead, found.text):
+        assert "\u202e" not in text and "\x1b" not in text, text

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from loopgui.core.programs.processes import ProcInfo, ProtectionContext, current_context, protected_reason
+from loopgui.core.programs.processes import ProcInfo, ProtectionContext, current_context
+from loopgui.core.programs.protection import Guard, protection
+from loopgui.core.words.close import protection_text
 
-CTX = ProtectionContext(me=5000, ancestors=(4990, 4000, 1), platform="linux")
-ROOT_CTX = ProtectionContext(me=5000, ancestors=(4990, 4000, 1), as_admin=True, platform="linux")
+BOOT = 900.0  # the made-up processes below start at 1000.0: 100 s after the computer
+CTX = ProtectionContext(me=5000, ancestors=(4990, 4000, 1), platform="linux", boot_time=BOOT)
+ROOT_CTX = ProtectionContext(me=5000, ancestors=(4990, 4000, 1), as_admin=True, platform="linux", boot_time=BOOT)
+
+
+def protected_reason(info: ProcInfo, ctx: ProtectionContext, **kw: str) -> str | None:
+    found = protection(info, ctx, **kw)
+    return protection_text(found) if found is not None else None
+
 
 LINUX_VITAL = {
     "sshd": "/usr/sbin/sshd",
@@ -43,6 +52,9 @@ def info(pid: int, name: str, exe: str | None, *, ppid: int = 900, uid: int | No
 
 @pytest.mark.parametrize(("name", "exe"), sorted(LINUX_VITAL.items()))
 def test_vital_linux_programs_are_protected_as_root(name: str, exe: str) -> None:
+    if name == "Xwayland":  # protected as the display server of older programs' windows, before the vital rule
+        assert protection(info(700, name, exe, ppid=650), ROOT_CTX).code is Guard.DISPLAY_SERVER  # type: ignore[union-attr]
+        return
     reason = protected_reason(info(700, name, exe, ppid=650), ROOT_CTX)
     assert reason is not None and f"{name} is a vital part of the operating system" in reason
     assert "closing it could crash or lock the computer" in reason
@@ -74,8 +86,11 @@ def test_the_core_kernel_threads_loopgui_and_its_ancestors() -> None:
 
 def test_system_daemons_are_protected_when_loopgui_runs_as_administrator() -> None:
     daemon = info(800, "exim4", "/usr/sbin/exim4", ppid=1, uid=101, user="Debian-exim")
-    reason = protected_reason(daemon, ROOT_CTX)
-    assert reason is not None and "background service of the system" in reason
+    found = protection(daemon, ROOT_CTX)
+    assert found is not None and found.code is Guard.BOOT_SERVICE
+    assert (found.seconds_after_boot, found.account) == (100.0, "Debian-exim")
+    reason = protection_text(found)
+    assert "background service of the system" in reason and "Debian-exim" in reason
     # a program a person started by hand as root from a system folder (python3 -m http.server) is not a daemon
     assert protected_reason(info(801, "python3", "/usr/bin/python3", ppid=4990, uid=0), ROOT_CTX) is None
     # and a user's program started by PID 1 (a reparented orphan) is not a system daemon
@@ -86,7 +101,9 @@ def test_main_program_of_a_system_service_is_refused_with_the_proper_way() -> No
     postgres = info(810, "postgres", "/usr/lib/postgresql/15/bin/postgres", ppid=1, uid=105)
     hint = "Stop the service instead: `systemctl stop postgresql.service` (needs administrator rights)."
     reason = protected_reason(postgres, CTX, service="postgresql.service", service_hint=hint)
-    assert reason == f"postgres is the system service postgresql.service, started by the system itself. {hint}"
+    assert reason == (
+        f"postgres is the main program of the system service postgresql.service, which the system manages. {hint}"
+    )
     worker = info(811, "postgres", "/usr/lib/postgresql/15/bin/postgres", ppid=810, uid=105)
     assert protected_reason(worker, CTX, service="postgresql.service") is None
 
@@ -125,7 +142,7 @@ def test_windows_rules() -> None:
     assert protected_reason(win(702, "svchost.exe", "C:\\Users\\bob\\Downloads\\svchost.exe", "PC\\bob"), ctx) is None
     assert protected_reason(win(703, "node.exe", "C:\\Program Files\\nodejs\\node.exe", "PC\\bob"), ctx) is None
     service = protected_reason(win(704, "postgres.exe", "C:\\PG\\postgres.exe"), ctx, service="postgresql-x64-16")
-    assert service is not None and "system service postgresql-x64-16" in service
+    assert service is not None and "system service postgresql-x64-16" in service, service
 
 
 def test_macos_rules() -> None:
@@ -214,3 +231,48 @@ def test_a_renamed_interpreter_does_not_make_its_parents_a_desktop_session() -> 
     ]
     ctx = current_context(infos, platform="linux")
     assert 4000 not in ctx.session and 4100 not in ctx.session
+
+
+# -- issue 20: a background service is decided from evidence, never from "root, /usr/bin, parent PID 1" alone -------
+
+
+def test_an_orphaned_root_server_from_usr_bin_started_long_after_boot_is_not_a_background_service() -> None:
+    """Before: any root program from /usr/bin whose parent is PID 1 was "started with the computer" (untrue)."""
+    orphan = ProcInfo(820, "python3", BOOT + 86_400.0, "/usr/bin/python3", 1, 0, "root")
+    xvfb = ProcInfo(821, "Xvfb", BOOT + 3_600.0, "/usr/bin/Xvfb", 1, 0, "root")
+    assert protection(orphan, ROOT_CTX) is None
+    assert protection(xvfb, ROOT_CTX) is None
+    # boot time unknown: not known to have started with the computer, so no such claim
+    unknown = ProtectionContext(me=5000, ancestors=(4990, 1), as_admin=True, platform="linux")
+    assert protection(ProcInfo(822, "exim4", 1000.0, "/usr/sbin/exim4", 1, 101, "Debian-exim"), unknown) is None
+
+
+def test_loopgui_as_the_first_process_of_a_namespace_does_not_make_everything_protected() -> None:
+    """In a container or `unshare --pid --fork`, loopgui is PID 1 and every program it started has parent 1."""
+    first = ProtectionContext(me=1, ancestors=(), as_admin=True, platform="linux", boot_time=BOOT)
+    for pid, name, exe in ((7, "python3", "/usr/bin/python3"), (8, "nginx", "/usr/sbin/nginx")):
+        child = ProcInfo(pid, name, BOOT + 10.0, exe, 1, 0, "root")
+        assert protection(child, first) is None, name
+        assert protection(child, first, service="nginx.service") is None  # its parent is loopgui, not the init
+    assert protection(ProcInfo(1, "python3", BOOT, "/usr/bin/python3", 0, 0), first).code is Guard.LOOPGUI_ITSELF  # type: ignore[union-attr]
+
+
+def test_the_display_loopgui_draws_on_is_protected_by_pid_and_xwayland_by_its_file() -> None:
+    ctx = ProtectionContext(me=5000, ancestors=(4990, 1), platform="linux", display={333: ":7"}, boot_time=BOOT)
+    found = protection(ProcInfo(333, "Xvfb", BOOT + 5000.0, "/usr/bin/Xvfb", 4990 + 1, 1000), ctx)
+    assert found is not None and found.code is Guard.DISPLAY_SERVER and found.display == ":7"
+    assert "display server" in protection_text(found) and ":7" in protection_text(found)
+    # another Xvfb (not the display loopgui draws on) may be closed
+    assert protection(ProcInfo(334, "Xvfb", BOOT + 5000.0, "/usr/bin/Xvfb", 4991, 1000), ctx) is None
+    xwayland = protection(ProcInfo(335, "Xwayland", BOOT + 5.0, "/usr/bin/Xwayland", 4991, 1000), ctx)
+    assert xwayland is not None and xwayland.code is Guard.DISPLAY_SERVER
+
+
+def test_display_sockets_named_by_the_environment() -> None:
+    from loopgui.core.programs.display import display_socket_paths
+
+    assert display_socket_paths({"DISPLAY": ":1"}) == ((":1", "/tmp/.X11-unix/X1"), (":1", "@/tmp/.X11-unix/X1"))
+    assert display_socket_paths({"DISPLAY": "unix:12.0"})[0] == ("unix:12.0", "/tmp/.X11-unix/X12")
+    assert display_socket_paths({"DISPLAY": "remote:10.0"}) == ()  # a display over the network: no local socket
+    wl = display_socket_paths({"WAYLAND_DISPLAY": "wayland-0", "XDG_RUNTIME_DIR": "/run/user/1000"})
+    assert wl == (("wayland-0", "/run/user/1000/wayland-0"),)

@@ -280,7 +280,7 @@ def test_scanner_falls_back_for_one_scan_on_os_error() -> None:
 def test_netlink_source_reports_incomplete_reply(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     source = NetlinkSource(proc=str(tmp_path))
 
-    def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
+    def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int, int]]) -> None:
         if family in (socket.AF_UNSPEC, socket.AF_INET) and protocol == 6:
             parse_diag_messages(diag_msg(socket.AF_INET, 10, 22, 0, "0.0.0.0", "0.0.0.0", 0), 6, out)
             raise NetlinkReplyError("cut short")

@@ -3,7 +3,8 @@
 * Linux: the kernel's socket diagnostics can destroy a socket (``SOCK_DESTROY``, netlink message type 21, with an
   ``inet_diag_req_v2`` naming the exact addresses and ports).  It needs CAP_NET_ADMIN (administrator rights); the
   program then sees its connection aborted (ECONNABORTED) and the other side gets a reset.  The socket is named by
-  its kernel cookie, read in a fresh dump first, so a listener on the same port can never be hit instead.
+  its kernel cookie: the one the scan the user looked at read (``SocketRow.cookie``), so neither a listener on the
+  same port nor a newer connection that reuses the same addresses and ports can be hit instead.
 * Windows: ``SetTcpEntry`` with ``MIB_TCP_STATE_DELETE_TCB`` (IPv4 only; administrator).
 * macOS offers no way: loopgui says so and offers closing the program instead.
 
@@ -14,6 +15,7 @@ elevates itself.  Only the callers in :mod:`loopgui.core.programs.actions` and t
 from __future__ import annotations
 
 import ctypes
+import enum
 import errno
 import ipaddress
 import logging
@@ -33,13 +35,18 @@ log = logging.getLogger("loopgui.netclose")
 
 @dataclass(frozen=True, slots=True)
 class Connection:
-    """One TCP connection as the table shows it: this computer's end (local) and the other end (remote)."""
+    """One TCP connection as the table shows it: this computer's end (local) and the other end (remote).
+
+    ``cookie`` is the kernel's socket cookie read in the scan the user looked at (None when the scan could not
+    read one): with it loopgui destroys that very socket and never a later one that reuses its addresses.
+    """
 
     family: int  # 4 or 6
     local: str
     local_port: int
     remote: str
     remote_port: int
+    cookie: int | None = None
 
     def __post_init__(self) -> None:
         for addr in (self.local, self.remote):
@@ -49,22 +56,69 @@ class Connection:
         for port in (self.local_port, self.remote_port):
             if not 0 < port < 65536:
                 raise ValueError(f"{port} is not a port number")
+        if self.cookie is not None and not 0 <= self.cookie < 1 << 64:
+            raise ValueError(f"{self.cookie} is not a socket cookie")
 
     @property
     def af(self) -> int:
         return socket.AF_INET if self.family == 4 else socket.AF_INET6
 
-    def describe(self) -> str:
-        return f"{format_endpoint(self.local, self.local_port)} and {format_endpoint(self.remote, self.remote_port)}"
+    @property
+    def local_endpoint(self) -> str:
+        return format_endpoint(self.local, self.local_port)
+
+    @property
+    def remote_endpoint(self) -> str:
+        return format_endpoint(self.remote, self.remote_port)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "local": self.local_endpoint,
+            "remote": self.remote_endpoint,
+            "cookie": self.cookie,
+        }
+
+
+class ConnectionCode(str, enum.Enum):
+    """What became of a request to close one connection (stable codes, see docs/JSON.md)."""
+
+    CLOSED = "closed"
+    ALREADY_ENDED = "already_ended"  # nothing uses those addresses and ports any more
+    REPLACED = "replaced"  # the connection ended; a new one (left alone) uses the same addresses and ports
+    NEEDS_ADMIN = "needs_admin"  # evidence: retry_command (Linux) or run_as_admin (Windows)
+    UNSUPPORTED = "unsupported"  # this kernel or system cannot close single connections: close the program instead
+    IPV6_UNSUPPORTED = "ipv6_unsupported"  # Windows closes single IPv4 connections only
+    REFUSED = "refused"  # the system refused; evidence: error
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectionResult:
-    closed: bool
-    message: str
-    how_to_retry: str = ""
-    gone: bool = False
-    offer_program: bool = False  # this system cannot close single connections: offer closing the program instead
+    code: ConnectionCode
+    connection: Connection
+    retry_command: str = ""  # the command a person may run with administrator rights
+    error: str = ""  # the system's own error text
+    system: str = ""  # "linux", "win32", "darwin"
+
+    @property
+    def closed(self) -> bool:
+        return self.code is ConnectionCode.CLOSED
+
+    @property
+    def gone(self) -> bool:
+        return self.code in (ConnectionCode.ALREADY_ENDED, ConnectionCode.REPLACED)
+
+    @property
+    def offer_program(self) -> bool:
+        """This system cannot close single connections: offer closing the program instead."""
+        return self.code is ConnectionCode.UNSUPPORTED
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code.value,
+            "connection": self.connection.as_dict(),
+            "retry_command": self.retry_command or None,
+            "error": self.error or None,
+        }
 
 
 def elevated_command(conn: Connection) -> str:
@@ -119,19 +173,20 @@ _ack_error = netlink.ack_error
 
 
 def _not_allowed(conn: Connection) -> ConnectionResult:
-    return ConnectionResult(
-        False,
-        "Closing a single connection needs administrator rights, and loopgui does not have them (it never asks "
-        "for them itself).",
-        f"Run in a terminal (it asks for your password): {elevated_command(conn)}",
-    )
+    return ConnectionResult(ConnectionCode.NEEDS_ADMIN, conn, retry_command=elevated_command(conn), system="linux")
 
 
-def _gone() -> ConnectionResult:
-    return ConnectionResult(False, "That connection has already closed.", gone=True)
+def cookie_bytes(cookie: int) -> bytes:
+    """The 8 bytes of ``idiag_cookie`` as the scanner read them (two u32 in host order)."""
+    return struct.pack("=Q", cookie)
 
 
 def linux_close(conn: Connection, timeout: float = 3.0) -> ConnectionResult:
+    """Find the connection by its addresses and ports; destroy it only if it is the socket the scan saw.
+
+    The destroy request carries that socket's cookie, and the kernel checks it again itself (ESTALE when another
+    socket now has those addresses), so a connection that replaced it between the dump and the destroy is safe too.
+    """
     found: tuple[bytes, int] | None = None
 
     def look(data: bytes) -> bool:
@@ -144,26 +199,25 @@ def linux_close(conn: Connection, timeout: float = 3.0) -> ConnectionResult:
 
     netlink.exchange(build_established_dump(conn.af, 1), look, timeout=timeout, buf=bytearray(1 << 16))
     if found is None:
-        return _gone()
+        return ConnectionResult(ConnectionCode.ALREADY_ENDED, conn, system="linux")
     cookie, ifindex = found
+    if conn.cookie is not None and cookie != cookie_bytes(conn.cookie):
+        return ConnectionResult(ConnectionCode.REPLACED, conn, system="linux")
     ack = netlink.exchange(
         build_destroy(conn, cookie, 2, ifindex), lambda _data: True, timeout=timeout, buf=bytearray(1 << 16)
     )
     code = _ack_error(ack)
     if code == 0:
-        return ConnectionResult(True, f"The connection between {conn.describe()} is closed.")
+        return ConnectionResult(ConnectionCode.CLOSED, conn, system="linux")
     if code in (errno.EPERM, errno.EACCES):
         return _not_allowed(conn)
     if code == errno.ENOENT:
-        return _gone()
+        return ConnectionResult(ConnectionCode.ALREADY_ENDED, conn, system="linux")
+    if code == errno.ESTALE:  # the socket under those addresses is not the one found a moment ago
+        return ConnectionResult(ConnectionCode.REPLACED, conn, system="linux")
     if code == errno.EOPNOTSUPP:
-        return ConnectionResult(
-            False,
-            "This computer's system cannot close single connections (its kernel was built without that feature). "
-            "You can close the program that holds it instead.",
-            offer_program=True,
-        )
-    return ConnectionResult(False, f"The system refused to close the connection: {os.strerror(code)}.")
+        return ConnectionResult(ConnectionCode.UNSUPPORTED, conn, system="linux")
+    return ConnectionResult(ConnectionCode.REFUSED, conn, error=os.strerror(code), system="linux")
 
 
 # -- Windows -----------------------------------------------------------------------------------------------------
@@ -195,11 +249,9 @@ def tcprow_values(conn: Connection) -> tuple[int, int, int, int, int]:
 
 
 def windows_close(conn: Connection) -> ConnectionResult:
+    """Windows has no socket cookie: its table names a connection by its addresses and ports only."""
     if conn.family != 4:
-        return ConnectionResult(
-            False,
-            "Windows can only close single IPv4 connections; this one uses IPv6. Close the program instead.",
-        )
+        return ConnectionResult(ConnectionCode.IPV6_UNSUPPORTED, conn, system="win32")
 
     class MibTcpRow(ctypes.Structure):
         _fields_ = [(name, ctypes.c_uint32) for name in ("state", "laddr", "lport", "raddr", "rport")]
@@ -207,21 +259,17 @@ def windows_close(conn: Connection) -> ConnectionResult:
     row = MibTcpRow(*tcprow_values(conn))
     windll = getattr(ctypes, "windll", None)
     if windll is None:
-        return ConnectionResult(False, "This is not Windows.")
+        return ConnectionResult(ConnectionCode.UNSUPPORTED, conn, system="win32")
     code = int(windll.iphlpapi.SetTcpEntry(ctypes.byref(row)))
     if code == 0:
-        return ConnectionResult(True, f"The connection between {conn.describe()} is closed.")
+        return ConnectionResult(ConnectionCode.CLOSED, conn, system="win32")
     if code in (ERROR_ACCESS_DENIED, ERROR_MR_MID_NOT_FOUND):
-        return ConnectionResult(
-            False,
-            "Closing a single connection needs administrator rights, and loopgui does not have them.",
-            "Start loopgui as administrator (right-click it, “Run as administrator”) and try again.",
-        )
-    return ConnectionResult(False, f"Windows refused to close the connection (error {code}).")
+        return ConnectionResult(ConnectionCode.NEEDS_ADMIN, conn, system="win32")
+    return ConnectionResult(ConnectionCode.REFUSED, conn, error=f"error {code}", system="win32")
 
 
 def close_connection(conn: Connection, platform: str = sys.platform) -> ConnectionResult:
-    """Close exactly this established TCP connection, or say in plain words why not."""
+    """Close exactly this established TCP connection (the very socket the scan saw, when it carried a cookie)."""
     if platform.startswith("linux"):
         try:
             return linux_close(conn)
@@ -229,12 +277,7 @@ def close_connection(conn: Connection, platform: str = sys.platform) -> Connecti
             if exc.errno in (errno.EPERM, errno.EACCES):
                 return _not_allowed(conn)
             log.warning("closing a connection failed: %s", exc)
-            return ConnectionResult(False, f"The connection could not be closed: {exc.strerror or exc}.")
+            return ConnectionResult(ConnectionCode.REFUSED, conn, error=str(exc.strerror or exc), system="linux")
     if platform == "win32":
         return windows_close(conn)
-    return ConnectionResult(
-        False,
-        "This system (macOS) offers no way to close a single connection from outside the program. "
-        "You can close the program that holds it instead.",
-        offer_program=True,
-    )
+    return ConnectionResult(ConnectionCode.UNSUPPORTED, conn, system=platform)

@@ -157,7 +157,7 @@ class RowBuilder:
         now: float,
         text: tuple[str, int, str, int, str, int] | None = None,
         *,
-        cookie: int = 0,
+        cookie: int | None = None,
         expires_at: float | None = None,
     ) -> SocketRow:
         """The row for one socket: ``previous`` itself when its state and owner are the same.  ``text``: the decoded

@@ -116,7 +116,8 @@ class SocketRow(EndpointText):
     ``owner_start`` (the owner's start time, None when unreadable) and ``exe`` (its program file, "" when hidden)
     are read in the scan with ``pid``, the start time checked again each scan: with them a row names exactly the
     program the user saw, even after that program has ended and another one got its PID.  ``expires_at``: for a
-    TIME_WAIT leftover, the moment the kernel's timer clears it (None when the source cannot tell).
+    TIME_WAIT leftover, the moment the kernel's timer clears it (None when the source cannot tell).  ``cookie`` likewise
+    names exactly the socket the user saw, not a later one with the same addresses and ports.
     """
 
     key: bytes
@@ -135,7 +136,7 @@ class SocketRow(EndpointText):
     owner_start: float | None = None
     exe: str = ""
     expires_at: float | None = None  # a leftover (TIME_WAIT): when the kernel's timer frees it (time.time() clock)
-    cookie: int = 0  # the kernel's socket cookie from the scan (Linux): names this very socket, never a later one
+    cookie: int | None = None  # the kernel's socket cookie from the scan (Linux netlink); None when not read
 
     @property
     def is_listening(self) -> bool:

@@ -6,7 +6,10 @@ the check is made through a pidfd (``os.pidfd_open``) and the signal sent throug
 (``signal.pidfd_send_signal``), so a PID handed to another program between check and signal cannot be hit.
 
 The set of programs to close is worked out first (:func:`plan_close`) and shown to the user in full; closing
-(:func:`close_plan`) then takes exactly that set, checking each member again.
+(:func:`close_plan`) then takes exactly that set, checking each member again.  On Linux the plan opens a pidfd on
+every member when it is made (when the confirmation opens) and keeps it until the signal or :func:`release`: a
+process that ends while the question is open is seen as ended (its pidfd turns readable), and a program that gets
+its number afterwards cannot be signalled through it, whatever its start time and program file.
 """
 
 from __future__ import annotations
@@ -17,31 +20,38 @@ import errno
 import logging
 import os
 import select
+import shlex
+import shutil
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import psutil
 
+from loopgui.core.net.sockets import SocketRow
 from loopgui.core.programs import managers, processes
 from loopgui.core.programs.managers import Manager
 from loopgui.core.programs.processes import (
+    ENDED_CODES,
     GRACE_SECONDS,
+    RUNNING_CODES,
     CloseOutcome,
     CloseResult,
     Identity,
+    MemberCode,
+    MemberResult,
     ProcInfo,
     ProtectionContext,
     Sameness,
     compare,
     current_context,
-    not_same_message,
-    protected_reason,
     read_info,
-    retry_instructions,
+    started_text,
 )
+from loopgui.core.programs.protection import Protection, protection
 
 log = logging.getLogger("loopgui.actions")
 
@@ -57,18 +67,41 @@ class Member:
     command: str = ""
     parent: int | None = None
 
-    @property
-    def who(self) -> str:
-        return self.identity.who
-
 
 @dataclass(frozen=True, slots=True)
 class Spared:
-    """A program started by the target that loopgui will leave running, and why."""
+    """A program started by the target that loopgui will leave running, and why (``protection`` None: its details
+    are hidden, so loopgui cannot be sure which program it is)."""
 
     pid: int
     name: str
-    reason: str
+    protection: Protection | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "pid": self.pid,
+            "name": self.name or None,
+            "protection": self.protection.as_dict() if self.protection is not None else None,
+        }
+
+
+class Hold:
+    """The pidfds a plan opened when it was made, by PID; closed by :func:`release` (or when garbage-collected)."""
+
+    def __init__(self) -> None:
+        self.handles: dict[int, Handle] = {}
+
+    def take(self, pid: int) -> Handle | None:
+        return self.handles.pop(pid, None)
+
+    def release(self) -> None:
+        for handle in self.handles.values():
+            handle.close()
+        self.handles.clear()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.release()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +113,11 @@ class ClosePlan:
     descendants: tuple[Member, ...] = ()
     spared: tuple[Spared, ...] = ()
     manager: Manager | None = None
+    hold: Hold = field(default_factory=Hold, compare=False, repr=False)
+    parent: int | None = None  # the target's parent when planned
+    ports: tuple[tuple[str, int], ...] | None = None  # (protocol, port) it and its members listen on; None: unreadable
+    as_admin: bool = False  # loopgui runs with administrator rights
+    other_user: str = ""  # the account the target runs as, when it is not loopgui's own (as administrator)
 
     def members(self, include_children: bool) -> tuple[Member, ...]:
         return (self.target, *self.descendants) if include_children else (self.target,)
@@ -102,10 +140,40 @@ def _live_children() -> dict[int, list[int]]:
     return out
 
 
-SANDBOXED = (
-    "loopgui runs in a sandbox that numbers programs differently from the list it can see, so it cannot be sure "
-    "which program a number belongs to, and it closes none. Close the program from where it was started instead."
-)
+def _listening_ports(pids: Iterable[int]) -> tuple[tuple[str, int], ...] | None:
+    """(protocol, port) of the listening sockets these processes hold now; None when they cannot be read."""
+    found: set[tuple[str, int]] = set()
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() == psutil.STATUS_ZOMBIE and proc.num_threads() > 1:
+                # Its first thread has ended: its descriptors are read through a thread that still runs.
+                proc = psutil.Process(next(t.id for t in proc.threads() if t.id != pid))
+            conns = proc.net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, StopIteration):
+            continue
+        except (psutil.AccessDenied, OSError) as exc:
+            log.debug("cannot read the sockets of %s: %s", pid, exc)
+            return None
+        for c in conns:
+            if not c.laddr:
+                continue
+            if c.type == socket.SOCK_STREAM and c.status == psutil.CONN_LISTEN:
+                found.add(("TCP", int(c.laddr.port)))
+            elif c.type == socket.SOCK_DGRAM and not c.raddr:
+                found.add(("UDP", int(c.laddr.port)))
+    return tuple(sorted(found))
+
+
+def _refused(identity: Identity, status: Signalled, info: ProcInfo | None) -> CloseResult:
+    sameness = {
+        Signalled.GONE: Sameness.GONE,
+        Signalled.REUSED: Sameness.REUSED,
+        Signalled.CHANGED: Sameness.CHANGED,
+    }.get(status, Sameness.UNKNOWN)
+    outcome = CloseOutcome.ALREADY_GONE if sameness in (Sameness.GONE, Sameness.REUSED) else CloseOutcome.NOT_SAME
+    newcomer = info.name if sameness == Sameness.REUSED and info is not None else ""
+    return CloseResult(outcome, identity, sameness=sameness, newcomer=newcomer)
 
 
 def plan_close(
@@ -115,30 +183,48 @@ def plan_close(
     children: Callable[[], dict[int, list[int]]] = _live_children,
     context: Callable[[], ProtectionContext] = current_context,
     manager_of: Callable[[ProcInfo], Manager | None] | None = None,
+    ports_of: Callable[[Iterable[int]], tuple[tuple[str, int], ...] | None] = _listening_ports,
+    pidfds: bool = True,
 ) -> ClosePlan | CloseResult:
     """Check ``identity`` against the live process and work out everything closing it would touch.
 
-    Returns a :class:`CloseResult` instead when loopgui will not close it: it is no longer the program the user
-    saw, or it is protected (the reason in plain words).
+    Opens (and keeps, in ``plan.hold``) a pidfd on the program and each program it started: call :func:`release`
+    when the user cancels; :func:`close_plan` releases them itself.  Returns a :class:`CloseResult` instead when
+    loopgui will not close it: it is no longer the program the user saw, or it is protected.  ``pidfds=False``
+    checks with ``reader`` alone (made-up process facts in tests; the signal still re-checks the live process).
     """
-    if identity.pid <= 0 or not processes.pid_numbers_match():
-        return CloseResult(
-            CloseOutcome.NOT_SAME, SANDBOXED if identity.pid > 0 else not_same_message(identity, Sameness.UNKNOWN)
-        )
+
+    def verify(ident: Identity) -> tuple[Signalled, Handle | None]:
+        if pidfds:
+            return open_verified(ident, reader)
+        same = compare(ident, reader(ident.pid))
+        return (Signalled.SENT, Handle(ident)) if same == Sameness.SAME else (_SAMENESS_TO_SIGNALLED[same], None)
+
+    if identity.pid <= 0:
+        return CloseResult(CloseOutcome.NOT_SAME, identity, sameness=Sameness.UNKNOWN)
+    if not processes.pid_numbers_match():
+        return CloseResult(CloseOutcome.NOT_SAME, identity, sameness=Sameness.UNKNOWN, sandboxed=True)
+    hold = Hold()
+    status, handle = verify(identity)
     info = reader(identity.pid)
-    sameness = compare(identity, info)
-    if sameness != Sameness.SAME or info is None:
-        outcome = CloseOutcome.ALREADY_GONE if sameness in (Sameness.GONE, Sameness.REUSED) else CloseOutcome.NOT_SAME
-        return CloseResult(outcome, not_same_message(identity, sameness, info))
+    if handle is None or info is None:
+        return _refused(identity, status if handle is None else Signalled.GONE, info)
+    hold.handles[identity.pid] = handle
     detect = manager_of or _detect_manager
     manager = detect(info)
     ctx = context()
     service = manager.name if manager is not None and manager.system_service else ""
-    reason = protected_reason(info, ctx, service=service, service_hint=manager.instead if manager else "")
-    if reason is not None:
-        return CloseResult(CloseOutcome.PROTECTED, f"loopgui will not close {info.name or identity.who}. {reason}")
+    found = protection(info, ctx, service=service, service_hint=manager.instead if manager else "")
+    if found is not None:
+        hold.release()
+        return CloseResult(CloseOutcome.PROTECTED, identity, protection=found)
     kids = children()
-    target = Member(Identity(info.pid, identity.create_time, info.name or identity.name, identity.exe), info.command)
+    target = Member(
+        Identity(
+            info.pid, identity.create_time, info.name or identity.name, identity.exe, identity.exe_id or info.exe_id
+        ),
+        info.command,
+    )
     descendants: list[Member] = []
     spared: list[Spared] = []
     queue = [(c, info.pid) for c in sorted(kids.get(info.pid, ()))]
@@ -154,18 +240,38 @@ def plan_close(
         if child.ppid != parent:
             continue  # the listed child ended and its number went to another program (or it moved): not family
         queue.extend((c, pid) for c in sorted(kids.get(pid, ())))
-        name = child.name or f"PID {pid}"
+        name = child.name
         if child.create_time is None:
-            spared.append(Spared(pid, name, "its details are hidden, so loopgui cannot be sure which program it is"))
+            spared.append(Spared(pid, name, None))
             continue
-        why = protected_reason(child, ctx)
+        why = protection(child, ctx)
         if why is not None:
             spared.append(Spared(pid, name, why))
             continue
-        descendants.append(
-            Member(Identity(pid, child.create_time, child.name, child.exe or ""), child.command, parent=parent)
-        )
-    return ClosePlan(target, tuple(descendants), tuple(spared), manager)
+        member_id = Identity(pid, child.create_time, child.name, child.exe or "", child.exe_id)
+        _status, child_handle = verify(member_id)
+        if child_handle is None:
+            continue  # it ended (or changed) in the meantime: not part of what closing touches
+        hold.handles[pid] = child_handle
+        descendants.append(Member(member_id, child.command, parent=parent))
+    me = os.getuid() if hasattr(os, "getuid") else None
+    other_user = info.username if ctx.as_admin and info.uid is not None and info.uid != me else ""
+    return ClosePlan(
+        target,
+        tuple(descendants),
+        tuple(spared),
+        manager,
+        hold=hold,
+        parent=info.ppid,
+        ports=ports_of([target.identity.pid, *(m.identity.pid for m in descendants)]),
+        as_admin=ctx.as_admin,
+        other_user=other_user,
+    )
+
+
+def release(plan: ClosePlan) -> None:
+    """The user cancelled: close the pidfds the plan holds."""
+    plan.hold.release()
 
 
 def _detect_manager(info: ProcInfo) -> Manager | None:
@@ -320,11 +426,32 @@ def ended(handle: Handle, reader: Reader = read_info) -> Sameness:
     return Sameness.SAME if result in (Sameness.SAME, Sameness.CHANGED, Sameness.UNKNOWN) else result
 
 
-@dataclass(frozen=True, slots=True)
-class MemberOutcome:
-    member: Member
-    state: str  # "closed", "reused" (ended; another program has the number), "gone" (ended before), "denied",
-    # "changed" (became another program: left alone), "running"
+def loopgui_command() -> tuple[str, ...]:
+    """How this very loopgui is started from a terminal, by absolute path (for the command shown to a person)."""
+    if getattr(sys, "frozen", False):
+        return (os.path.abspath(sys.executable),)
+    argv0 = sys.argv[0] if sys.argv else ""
+    if argv0 and os.path.basename(argv0).startswith("loopgui") and os.path.isfile(argv0):
+        return (os.path.abspath(argv0),)
+    found = shutil.which("loopgui")
+    if found:
+        return (os.path.abspath(found),)
+    return (os.path.abspath(sys.executable), "-m", "loopgui")
+
+
+def retry_command(
+    identity: Identity, *, children: bool = False, force: bool = False, platform: str = sys.platform
+) -> str:
+    """The command that closes exactly this program with administrator rights: this verb with the identity it must
+    find again (never a bare ``kill N``, which checks nothing)."""
+    args = [*loopgui_command(), "close", "--pid", str(identity.pid), "--started", started_text(identity.create_time)]
+    if children:
+        args.append("--children")
+    if force:
+        args += ["--force-after", "0"]
+    if platform == "win32":
+        return " ".join(f'"{a}"' if " " in a else a for a in args)
+    return shlex.join(["sudo", *args])
 
 
 def close_plan(
@@ -336,47 +463,104 @@ def close_plan(
     progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     reader: Reader = read_info,
+    signalled_before: Iterable[int] = (),
 ) -> CloseResult:
     """Ask each program of the plan to close (SIGTERM / terminate), or force it (SIGKILL / kill), and wait.
 
+    ``signalled_before``: the PIDs an earlier round of this closing already signalled (the force after a polite
+    ask): one that has ended since was closed by loopgui, not "ended on its own".
+
     Takes exactly the plan's members (the target, and its listed descendants when ``include_children``), each
-    checked again against its identity right before its signal.  Children are signalled first so that a parent
-    does not start them again.
+    checked again against its identity right before its signal, through the pidfd the plan opened.  Children are
+    signalled first so that a parent does not start them again.  Says per process exactly what happened.
     """
     members = plan.members(include_children)
     sig = _KILL if force else _TERM
-    outcomes: dict[int, str] = {}
+    codes: dict[int, MemberCode] = {}
+    threads: set[int] = set()
     handles: list[Handle] = []
-    if len(members) > 1 and not _may_signal(plan.target.identity, reader):
-        # Children go first; when the program itself may not be closed, closing them alone would leave it
-        # half-closed (and the result would speak of it alone).  Touch nothing.
-        target = plan.target.identity
-        return CloseResult(
-            CloseOutcome.DENIED,
-            f"{target.name or target.who} belongs to another user or to the system, so loopgui may not close it. "
-            "Nothing was closed, not even the programs it started.",
-            still_running=(target.pid,),
-            how_to_retry=retry_instructions(target.pid, force=force),
-        )
+    target = plan.target.identity
+    started_at = time.time()
+    waited = 0.0
     try:
+        held = {m.identity.pid: plan.hold.take(m.identity.pid) for m in members}
+        # Ended before loopgui did anything: by itself (a child: exited on its own), not closed by loopgui.
+        for m in members:
+            h = held.get(m.identity.pid)
+            if h is not None and h.fd is not None and _readable([h.fd], 0.0):
+                codes[m.identity.pid] = MemberCode.ENDED_BEFORE_SIGNAL
+                h.close()
+                held[m.identity.pid] = None
+        if len(members) > 1 and target.pid not in codes and not _may_signal(target, held.get(target.pid), reader):
+            # Children go first; when the program itself may not be closed, closing them alone would leave it
+            # half-closed.  Touch nothing.
+            return CloseResult(
+                CloseOutcome.DENIED,
+                target,
+                tuple(
+                    MemberResult(codes.get(m.identity.pid, MemberCode.DENIED), m.identity, m is plan.target)
+                    for m in members
+                ),
+                force=force,
+                spared=plan.spared,
+                retry_commands=(retry_command(target, children=True, force=force),),
+                as_admin=plan.as_admin,
+            )
+        signalled_children = False
         for member in reversed(members):
-            status, handle = open_verified(member.identity, reader)
-            if handle is None:
-                outcomes[member.identity.pid] = {
-                    Signalled.GONE: "gone",
-                    Signalled.REUSED: "reused",
-                    Signalled.CHANGED: "changed",
-                }.get(status, "unknown")
+            pid = member.identity.pid
+            if pid in codes:
                 continue
+            handle = held.get(pid)
+            is_target = member is plan.target
+            if handle is not None and handle.fd is not None:
+                if _readable([handle.fd], 0.0):
+                    handle.close()
+                    codes[pid] = (
+                        MemberCode.ENDED_AFTER_CHILDREN
+                        if is_target and signalled_children
+                        else MemberCode.ENDED_BEFORE_SIGNAL
+                    )
+                    continue
+                info = reader(pid)
+                sameness = compare(member.identity, info)
+                if sameness in (Sameness.CHANGED, Sameness.UNKNOWN):
+                    handle.close()
+                    codes[pid] = MemberCode.CHANGED if sameness == Sameness.CHANGED else MemberCode.UNKNOWN
+                    continue
+                if info is not None and info.main_thread_exited:
+                    threads.add(pid)
+            else:
+                if handle is not None:
+                    handle.close()
+                status, handle = open_verified(member.identity, reader)
+                if handle is None:
+                    codes[pid] = {
+                        Signalled.GONE: MemberCode.ENDED_BEFORE_SIGNAL,
+                        Signalled.REUSED: MemberCode.NUMBER_REUSED,
+                        Signalled.CHANGED: MemberCode.CHANGED,
+                    }.get(status, MemberCode.UNKNOWN)
+                    if is_target and signalled_children and codes[pid] == MemberCode.ENDED_BEFORE_SIGNAL:
+                        codes[pid] = MemberCode.ENDED_AFTER_CHILDREN
+                    continue
             sent = send(handle, sig)
             if sent == Signalled.SENT:
                 handles.append(handle)
-                outcomes[member.identity.pid] = "running"
+                codes[pid] = MemberCode.STILL_RUNNING
+                signalled_children = signalled_children or not is_target
             else:
                 handle.close()
-                outcomes[member.identity.pid] = "denied" if sent == Signalled.DENIED else "gone"
+                if sent == Signalled.DENIED:
+                    codes[pid] = MemberCode.DENIED
+                else:
+                    codes[pid] = (
+                        MemberCode.ENDED_AFTER_CHILDREN
+                        if is_target and signalled_children
+                        else MemberCode.ENDED_BEFORE_SIGNAL
+                    )
         started = time.monotonic()
         pending = list(handles)
+        stopped = False
         while pending:
             still: list[Handle] = []
             for h in pending:
@@ -384,12 +568,15 @@ def close_plan(
                 if state == Sameness.SAME:
                     still.append(h)
                 else:
-                    outcomes[h.identity.pid] = "reused" if state == Sameness.REUSED else "closed"
+                    codes[h.identity.pid] = MemberCode.CLOSED
             pending = still
             waited = time.monotonic() - started
             if progress is not None:
                 progress(waited)
-            if not pending or waited >= wait or (should_stop is not None and should_stop()):
+            if not pending or waited >= wait:
+                break
+            if should_stop is not None and should_stop():
+                stopped = True
                 break
             fds = [h.fd for h in pending if h.fd is not None]
             timeout = min(0.25, max(0.01, wait - waited))
@@ -397,89 +584,96 @@ def close_plan(
                 _readable(fds, timeout)
             else:
                 time.sleep(min(timeout, 0.05))
+        for h in pending:
+            codes[h.identity.pid] = MemberCode.STOPPED_WAITING if stopped else MemberCode.STILL_RUNNING
+            info = reader(h.identity.pid)
+            if info is not None and info.main_thread_exited:
+                threads.add(h.identity.pid)
     finally:
         for h in handles:
             h.close()
-    return _summarise(plan, members, outcomes, force, wait)
+        plan.hold.release()
+    earlier = set(signalled_before)
+    for pid in earlier:
+        if codes.get(pid) in (
+            MemberCode.ENDED_BEFORE_SIGNAL,
+            MemberCode.ENDED_AFTER_CHILDREN,
+            MemberCode.NUMBER_REUSED,
+        ):
+            codes[pid] = MemberCode.CLOSED
+    results = tuple(
+        MemberResult(
+            codes.get(m.identity.pid, MemberCode.UNKNOWN),
+            m.identity,
+            m is plan.target,
+            m.identity.pid in threads and codes.get(m.identity.pid) in RUNNING_CODES,
+        )
+        for m in members
+    )
+    return _summarise(plan, results, force, wait, waited, started_at)
 
 
-def _may_signal(identity: Identity, reader: Reader) -> bool:
+def _may_signal(identity: Identity, handle: Handle | None, reader: Reader) -> bool:
     """Whether the system lets loopgui signal this process (signal 0 checks the right and sends nothing).  True
     when it cannot be asked (Windows has no signal 0) or the process is no longer the one named."""
     if sys.platform == "win32":
         return True
-    _status, handle = open_verified(identity, reader)
-    if handle is None:
+    if handle is not None:
+        return send(handle, 0) != Signalled.DENIED
+    _status, opened = open_verified(identity, reader)
+    if opened is None:
         return True
     try:
-        return send(handle, 0) != Signalled.DENIED
+        return send(opened, 0) != Signalled.DENIED
     finally:
-        handle.close()
+        opened.close()
 
 
 def _summarise(
-    plan: ClosePlan, members: tuple[Member, ...], outcomes: dict[int, str], force: bool, wait: float
+    plan: ClosePlan, results: tuple[MemberResult, ...], force: bool, grace: float, waited: float, started_at: float
 ) -> CloseResult:
-    target = plan.target
-    who = target.who
-    state = outcomes.get(target.identity.pid, "running")
-    others = [m for m in members if m is not target]
-    notes: list[str] = []
-    if state == "denied":
+    target = plan.target.identity
+    mine = results[0] if results and results[0].is_target else next(r for r in results if r.is_target)
+    others = [r for r in results if not r.is_target]
+    common = {
+        "force": force,
+        "waited": waited,
+        "grace": grace,
+        "spared": plan.spared,
+        "as_admin": plan.as_admin,
+        "started_at": started_at,
+    }
+    code = mine.code
+    if code == MemberCode.DENIED:
         return CloseResult(
             CloseOutcome.DENIED,
-            f"{target.identity.name or who} belongs to another user or to the system, so loopgui may not close it.",
-            still_running=(target.identity.pid,),
-            how_to_retry=retry_instructions(target.identity.pid, force=force),
+            target,
+            results,
+            retry_commands=(retry_command(target, children=len(results) > 1, force=force),),
+            **common,  # type: ignore[arg-type]
         )
-    if state in ("gone", "changed", "unknown") and not any(
-        outcomes.get(m.identity.pid) in ("closed", "reused") for m in others
-    ):
-        if state == "gone":
-            return CloseResult(CloseOutcome.ALREADY_GONE, not_same_message(target.identity, Sameness.GONE))
-        sameness = Sameness.CHANGED if state == "changed" else Sameness.UNKNOWN
-        return CloseResult(CloseOutcome.NOT_SAME, not_same_message(target.identity, sameness))
-    closed_children = [m for m in others if outcomes.get(m.identity.pid) in ("closed", "reused", "gone")]
-    running = [m for m in members if outcomes.get(m.identity.pid) == "running"]
-    denied = [m for m in others if outcomes.get(m.identity.pid) == "denied"]
-    changed = [m for m in others if outcomes.get(m.identity.pid) in ("changed", "unknown")]
-    reused = [m for m in others if outcomes.get(m.identity.pid) == "reused"]
-    for m in reused:
-        notes.append(f"{m.who} ended; another program now has its number.")
-    if denied:
-        notes.append("Still running (loopgui was not allowed to close them): " + ", ".join(m.who for m in denied) + ".")
-    if changed:
-        notes.append(
-            "Left alone (they had turned into other programs, or loopgui could not be sure which programs they "
-            "were): " + ", ".join(m.who for m in changed) + "."
-        )
-    if plan.spared and len(members) > 1:
-        notes.append("Left running on purpose: " + ", ".join(f"{s.name} (PID {s.pid})" for s in plan.spared) + ".")
-    if running:
-        head = (
-            f"{who} did not close within {wait:g} seconds."
-            if target in running and not force
-            else f"{who} is still running."
-            if target in running
-            else f"{who} closed, but not everything it started did."
-        )
-        if target not in running:
-            notes.insert(0, "Still running: " + ", ".join(m.who for m in running) + ".")
-        return CloseResult(
-            CloseOutcome.STILL_RUNNING,
-            " ".join([head, *notes]),
-            still_running=tuple(m.identity.pid for m in running),
-        )
-    extra = f" and {len(closed_children)} program(s) it started" if closed_children else ""
-    if state == "reused":
-        head = f"{who} ended; another program now has its number." + (
-            f" {len(closed_children)} program(s) it started closed too." if closed_children else ""
-        )
-    elif state == "gone":
-        head = f"{who} had already ended; {len(closed_children)} program(s) it started closed."
-    else:
-        head = f"{who}{extra} closed."
-    return CloseResult(CloseOutcome.CLOSED, " ".join([head, *notes]))
+    closed_others = [r for r in others if r.code == MemberCode.CLOSED]
+    running_others = [r for r in others if r.code in RUNNING_CODES]
+    retry = tuple(retry_command(r.identity, force=force) for r in others if r.code == MemberCode.DENIED)
+    if code in (MemberCode.STILL_RUNNING, MemberCode.STOPPED_WAITING):
+        outcome = CloseOutcome.STOPPED_WAITING if code == MemberCode.STOPPED_WAITING else CloseOutcome.STILL_RUNNING
+        return CloseResult(outcome, target, results, retry_commands=retry, **common)  # type: ignore[arg-type]
+    if code in (MemberCode.CHANGED, MemberCode.UNKNOWN) and not closed_others:
+        sameness = Sameness.CHANGED if code == MemberCode.CHANGED else Sameness.UNKNOWN
+        return CloseResult(CloseOutcome.NOT_SAME, target, results, sameness=sameness, **common)  # type: ignore[arg-type]
+    if code in (MemberCode.ENDED_BEFORE_SIGNAL, MemberCode.NUMBER_REUSED) and not closed_others:
+        return CloseResult(CloseOutcome.ENDED_BY_ITSELF, target, results, **common)  # type: ignore[arg-type]
+    if running_others:
+        return CloseResult(CloseOutcome.PARTLY_CLOSED, target, results, retry_commands=retry, **common)  # type: ignore[arg-type]
+    if code in ENDED_CODES or closed_others:
+        return CloseResult(CloseOutcome.CLOSED, target, results, **common)  # type: ignore[arg-type]
+    return CloseResult(CloseOutcome.NOT_SAME, target, results, sameness=Sameness.UNKNOWN, **common)  # type: ignore[arg-type]
+
+
+def signalled_pids(result: CloseResult) -> tuple[int, ...]:
+    """The PIDs this result's round signalled (for the next round's ``signalled_before``)."""
+    sent = {MemberCode.CLOSED, MemberCode.STILL_RUNNING, MemberCode.STOPPED_WAITING}
+    return tuple(m.identity.pid for m in result.members if m.code in sent)
 
 
 def close_program(
@@ -505,3 +699,124 @@ def close_program(
         should_stop=should_stop,
         reader=reader,
     )
+
+
+# -- what became of the ports it held ---------------------------------------------------------------------------------
+
+
+class PortAfter(str, enum.Enum):
+    """What holds a port of the closed program after it is confirmed gone (stable codes, see docs/JSON.md)."""
+
+    FREE = "free"
+    RESTARTED_BY_MANAGER = "restarted_by_manager"  # the same program, brought back by its manager (unit, container,
+    # or parent), holds it again
+    HELD_BY_LEFT_RUNNING = "held_by_left_running"  # a program of the plan that was not closed still holds it
+    OTHER_PROGRAM = "other_program"  # another program holds it (``holder`` None: hidden, another user's)
+    UNKNOWN = "unknown"  # the closed program's sockets or the new scan could not be read
+
+
+@dataclass(frozen=True, slots=True)
+class PortCheck:
+    """One port the closed program listened on, and who holds it now.  ``via`` names how the same program came
+    back: a manager kind ("systemd", "docker", …) with ``via_name`` its unit or container, or "parent" with
+    ``via_name`` the parent's name and ``via_pid`` its PID."""
+
+    code: PortAfter
+    proto: str = ""
+    port: int = 0
+    holder: Identity | None = None
+    via: str = ""
+    via_name: str = ""
+    via_pid: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code.value,
+            "protocol": self.proto or None,
+            "port": self.port or None,
+            "holder": self.holder.as_dict() if self.holder is not None else None,
+            "via": self.via or None,
+            "via_name": self.via_name or None,
+            "via_pid": self.via_pid,
+        }
+
+
+def target_confirmed_gone(result: CloseResult) -> bool:
+    """The program has ended for sure (its pidfd turned readable, or the system no longer lists it)."""
+    if result.target is None:
+        return False
+    mine = result.member(result.target.pid)
+    return mine is not None and mine.code in ENDED_CODES
+
+
+def check_ports(
+    plan: ClosePlan,
+    result: CloseResult,
+    rows: Iterable[SocketRow] | None,
+    *,
+    reader: Reader = read_info,
+    manager_of: Callable[[ProcInfo], Manager | None] | None = None,
+) -> tuple[PortCheck, ...]:
+    """Who holds the closed program's own listening ports now, from ``rows`` (a scan taken after the program was
+    confirmed gone).  "Restarted" only when a new process of the same program file was started after the closing
+    began by the same manager (service unit, container) or the same parent: never by name."""
+    if plan.ports is None or rows is None:
+        return (PortCheck(PortAfter.UNKNOWN),)
+    detect = manager_of or _detect_manager
+    members = {m.identity.pid: m.identity for m in (plan.target, *plan.descendants)}
+    spared = {s.pid for s in plan.spared}
+    by_port: dict[tuple[str, int], list[SocketRow]] = {}
+    for row in rows:
+        if row.is_listening and (row.proto, row.local_port) in plan.ports:
+            by_port.setdefault((row.proto, row.local_port), []).append(row)
+    out: list[PortCheck] = []
+    target = plan.target.identity
+    for proto, port in plan.ports:
+        holders = by_port.get((proto, port), [])
+        if not holders:
+            out.append(PortCheck(PortAfter.FREE, proto, port))
+            continue
+        row = sorted(holders, key=lambda r: (r.pid is None, r.pid or 0))[0]
+        if row.pid is None:
+            out.append(PortCheck(PortAfter.OTHER_PROGRAM, proto, port))
+            continue
+        known = members.get(row.pid)
+        if (
+            known is not None
+            and row.owner_start is not None
+            and processes.same_start(row.owner_start, known.create_time)
+        ):
+            out.append(PortCheck(PortAfter.HELD_BY_LEFT_RUNNING, proto, port, known))
+            continue
+        info = reader(row.pid)
+        start = info.create_time if info is not None and info.create_time is not None else row.owner_start
+        holder = Identity(row.pid, start or 0.0, row.program, row.exe)
+        if row.pid in spared:
+            out.append(PortCheck(PortAfter.HELD_BY_LEFT_RUNNING, proto, port, holder))
+            continue
+        check = PortCheck(PortAfter.OTHER_PROGRAM, proto, port, holder)
+        same_file = bool(target.exe) and info is not None and bool(info.exe) and info.exe == target.exe
+        started_after = start is not None and start >= result.started_at - 1.0
+        if info is not None and same_file and started_after:
+            found = detect(info)
+            if (
+                plan.manager is not None
+                and found is not None
+                and (found.kind, found.name)
+                == (
+                    plan.manager.kind,
+                    plan.manager.name,
+                )
+            ):
+                check = replace(check, code=PortAfter.RESTARTED_BY_MANAGER, via=found.kind, via_name=found.name)
+            elif plan.parent is not None and plan.parent > 1 and info.ppid == plan.parent:
+                parent = reader(plan.parent)
+                check = replace(
+                    check,
+                    code=PortAfter.RESTARTED_BY_MANAGER,
+                    via="parent",
+                    via_name=parent.name if parent is not None else "",
+                    via_pid=plan.parent,
+                )
+        out.append(check)
+    return tuple(out)

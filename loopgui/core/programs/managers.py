@@ -16,11 +16,12 @@ import re
 import shlex
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psutil
 
 from loopgui.core.text import shellquote
+from loopgui.core.text.plaintext import shown
 
 log = logging.getLogger("loopgui.managers")
 
@@ -324,11 +325,17 @@ def detect(
     services: Callable[[], Iterable[tuple[str, str, int | None]]] | None = None,
     environ: Callable[[int], Mapping[str, str]] | None = None,
 ) -> Manager | None:
-    """What manages the process ``pid`` on this system, or None."""
+    """What manages the process ``pid`` on this system, or None.  Every text is plain: names read from cgroup paths,
+    arguments or the environment are the program's own to choose, so controls and bidi overrides are dropped."""
+    found: Manager | None = None
     if platform.startswith("linux"):
-        return from_docker_proxy(name, cmdline) or from_cgroup((cgroup or read_cgroup)(pid))
-    if platform == "win32":
-        return from_windows_service(pid, (services or _windows_services)())
-    if platform == "darwin":
-        return from_launchd((environ or _environ)(pid), uid)
-    return None
+        found = from_docker_proxy(name, cmdline) or from_cgroup((cgroup or read_cgroup)(pid))
+    elif platform == "win32":
+        found = from_windows_service(pid, (services or _windows_services)())
+    elif platform == "darwin":
+        found = from_launchd((environ or _environ)(pid), uid)
+    return plain(found) if found is not None else None
+
+
+def plain(found: Manager) -> Manager:
+    return replace(found, name=shown(found.name), summary=shown(found.summary), instead=shown(found.instead))

@@ -7,16 +7,17 @@ import enum
 import logging
 import os
 import shlex
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import psutil
 
 from loopgui.core.programs import managers
+from loopgui.core.programs.display import display_servers
 from loopgui.core.text.plaintext import shown
 
 log = logging.getLogger("loopgui.processes")
@@ -307,41 +308,6 @@ VITAL_NAMES: dict[str, frozenset[str]] = {
 # Name prefixes of vital Linux programs (systemd-journald, systemd-udevd, systemd-logind, containerd-shim…).
 VITAL_PREFIXES: dict[str, tuple[str, ...]] = {"linux": ("systemd-", "containerd-shim")}
 
-# What some vital programs do, in plain words, for the refusal.
-VITAL_PURPOSE: Mapping[str, str] = MappingProxyType(
-    {
-        "sshd": "it lets people log in to this computer over the network",
-        "sshd-session": "it carries someone's remote login session",
-        "Xorg": "it draws your screen",
-        "X": "it draws your screen",
-        "Xwayland": "it draws the windows of older programs",
-        "gnome-shell": "it draws your desktop",
-        "gnome-session-binary": "it runs your desktop session",
-        "NetworkManager": "it keeps this computer connected to the network",
-        "wpa_supplicant": "it keeps the wireless network connected",
-        "dbus-daemon": "other programs use it to talk to each other",
-        "pipewire": "it plays and records sound",
-        "login": "it carries someone's login session",
-        "agetty": "it offers the text login screen",
-        "gdm3": "it shows the login screen",
-        "lightdm": "it shows the login screen",
-        "sddm": "it shows the login screen",
-        "containerd": "it runs containers",
-        "dockerd": "it runs Docker containers",
-        "cron": "it starts scheduled jobs",
-        "polkitd": "it decides which programs may do administrator tasks",
-        "csrss.exe": "Windows itself depends on it",
-        "lsass.exe": "it checks passwords and signs you in",
-        "winlogon.exe": "it handles signing in and out",
-        "wininit.exe": "it starts Windows",
-        "services.exe": "it runs every Windows service",
-        "svchost.exe": "it hosts Windows services",
-        "WindowServer": "it draws your screen",
-        "loginwindow": "it runs your login session",
-        "launchd": "it starts and keeps every other program running",
-    }
-)
-
 # Programs that carry a desktop or login session: they and the programs that started them are protected.
 SESSION_NAMES: frozenset[str] = frozenset(
     {
@@ -375,36 +341,151 @@ SYSTEM_DIRS: dict[str, tuple[str, ...]] = {
 }
 
 
+def clock_ticks_per_second() -> int:
+    """The unit the kernel counts start times in (``/proc/PID/stat`` field 22): 100 on every usual Linux."""
+    try:
+        return int(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 0
+    except (ValueError, OSError):
+        return 0
+
+
+_HZ = clock_ticks_per_second() if sys.platform.startswith("linux") else 0
+
+
+def same_start(a: float, b: float, hz: int | None = None) -> bool:
+    """Whether two start times are the same moment: exactly the same clock tick on Linux (where the kernel counts
+    start times in ticks and psutil adds them to the boot time), the same microsecond elsewhere."""
+    per_second = _HZ if hz is None else hz
+    if per_second > 0:
+        return round(a * per_second) == round(b * per_second)
+    return abs(a - b) < 1e-6
+
+
+def started_text(create_time: float) -> str:
+    """A start time written so that :func:`same_start` finds the same tick again (``--started`` of ``close``)."""
+    return f"{create_time:.6f}"
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
     """Which program the user saw: its PID *and* when it started (and its program file when known), so a reused
-    PID is never mistaken for it."""
+    PID is never mistaken for it.  ``exe_id`` is the program file's (device, inode) once read: a file replaced
+    at the same path (an update, another build) is another program."""
 
     pid: int
     create_time: float
     name: str = ""
     exe: str = ""
+    exe_id: tuple[int, int] | None = None
 
-    @property
-    def who(self) -> str:
-        return f"{self.name} (PID {self.pid})" if self.name else f"the program with PID {self.pid}"
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "pid": self.pid,
+            "name": self.name or None,
+            "started": started_text(self.create_time),
+            "program_file": self.exe or None,
+        }
 
 
 class CloseOutcome(str, enum.Enum):
-    CLOSED = "closed"
-    STILL_RUNNING = "still_running"
-    ALREADY_GONE = "already_gone"
-    DENIED = "denied"
-    PROTECTED = "protected"
+    """What became of closing a program, as a whole (stable codes, see docs/JSON.md)."""
+
+    CLOSED = "closed"  # it ended after loopgui's signal (and so did every program of the plan)
+    STILL_RUNNING = "still_running"  # signalled, it did not end within the wait
+    ALREADY_GONE = "already_gone"  # it had ended before loopgui looked again (number free or reused)
+    DENIED = "denied"  # the system did not allow it: nothing was closed; retry_commands says how
+    PROTECTED = "protected"  # loopgui never closes it; protection says why
     NOT_SAME = "not_same"  # no longer (or not surely) the program the user saw, yet not ended: left alone
+    ENDED_BY_ITSELF = "ended_by_itself"  # it ended on its own after the confirmation opened, before any signal
+    PARTLY_CLOSED = "partly_closed"  # it ended, some programs it started are still running (retry_commands)
+    STOPPED_WAITING = "stopped_waiting"  # the user pressed Stop waiting while it was still running
+
+
+class MemberCode(str, enum.Enum):
+    """What happened to one process of a closing (stable codes, see docs/JSON.md)."""
+
+    CLOSED = "closed"  # it ended after loopgui's signal
+    ENDED_BEFORE_SIGNAL = "ended_before_signal"  # it ended by itself before any signal (a child: exited on its own)
+    ENDED_AFTER_CHILDREN = "ended_after_children"  # not signalled: it ended when the programs it started were closed
+    NUMBER_REUSED = "number_reused"  # it ended before its signal; another program has its number now (left alone)
+    CHANGED = "changed"  # it turned into another program (exec): left alone
+    UNKNOWN = "unknown"  # loopgui could not be sure which program it is: left alone
+    DENIED = "denied"  # the system did not allow it: still running
+    STILL_RUNNING = "still_running"  # signalled, still running after the wait
+    STOPPED_WAITING = "stopped_waiting"  # signalled, still running when the user stopped waiting
+
+
+ENDED_CODES = frozenset(
+    {MemberCode.CLOSED, MemberCode.ENDED_BEFORE_SIGNAL, MemberCode.ENDED_AFTER_CHILDREN, MemberCode.NUMBER_REUSED}
+)
+RUNNING_CODES = frozenset({MemberCode.DENIED, MemberCode.STILL_RUNNING, MemberCode.STOPPED_WAITING})
+
+
+@dataclass(frozen=True, slots=True)
+class MemberResult:
+    """One process of a closing and exactly what happened to it.  ``threads_keep_it``: its first thread has ended
+    but other threads still run (and keep its sockets)."""
+
+    code: MemberCode
+    identity: Identity
+    is_target: bool = False
+    threads_keep_it: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code.value,
+            "target": self.is_target,
+            "threads_keep_it": self.threads_keep_it,
+            **self.identity.as_dict(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class CloseResult:
+    """The facts of one closing (or of the refusal to start it).  Sentences: :mod:`loopgui.core.words.close`.
+
+    ``sameness``/``newcomer`` say why a program was not touched at the re-check (and who has its number now);
+    ``protection`` why it is protected; ``retry_commands`` the terminal commands that finish the job with
+    administrator rights (this verb with the identity it must find); ``waited`` and ``grace`` the seconds waited
+    and allowed; ``spared`` the programs it started that stay running on purpose.
+    """
+
     outcome: CloseOutcome
-    message: str
-    still_running: tuple[int, ...] = ()
-    how_to_retry: str = ""
+    target: Identity | None = None
+    members: tuple[MemberResult, ...] = ()
+    protection: Any = None  # protection.Protection (typed there; kept loose here to avoid an import cycle)
+    sameness: Sameness | None = None
+    newcomer: str = ""
+    sandboxed: bool = False
+    force: bool = False
+    waited: float = 0.0
+    grace: float = 0.0
+    spared: tuple[Any, ...] = ()  # actions.Spared
+    retry_commands: tuple[str, ...] = ()
+    as_admin: bool = False
+    started_at: float = 0.0  # when the closing began (epoch seconds)
+
+    @property
+    def still_running(self) -> tuple[int, ...]:
+        return tuple(m.identity.pid for m in self.members if m.code in RUNNING_CODES)
+
+    def member(self, pid: int) -> MemberResult | None:
+        return next((m for m in self.members if m.identity.pid == pid), None)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "outcome": self.outcome.value,
+            "target": self.target.as_dict() if self.target is not None else None,
+            "processes": [m.as_dict() for m in self.members],
+            "protection": self.protection.as_dict() if self.protection is not None else None,
+            "sameness": self.sameness.value if self.sameness is not None else None,
+            "newcomer": self.newcomer or None,
+            "sandboxed": self.sandboxed,
+            "forced": self.force,
+            "waited_seconds": round(self.waited, 2),
+            "spared": [s.as_dict() for s in self.spared],
+            "retry_commands": list(self.retry_commands),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,11 +503,24 @@ class ProcInfo:
     uid: int | None = None
     username: str = ""
     cmdline: tuple[str, ...] = ()
-    zombie: bool = False
+    zombie: bool = False  # ended: only its exit status is left (not when other threads of it still run)
+    exe_id: tuple[int, int] | None = None  # the program file's (device, inode), when readable
+    main_thread_exited: bool = False  # its first thread has ended while other threads keep it (and its sockets)
 
     @property
     def command(self) -> str:
         return shown(shlex.join(self.cmdline)) if self.cmdline else ""
+
+
+def exe_id_of(pid: int, proc: str = "/proc") -> tuple[int, int] | None:
+    """(device, inode) of the file a process runs (Linux; the file itself, even when deleted or replaced)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        st = os.stat(f"{proc}/{pid}/exe")
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def read_info(pid: int) -> ProcInfo | None:
@@ -439,7 +533,7 @@ def read_info(pid: int) -> ProcInfo | None:
         return ProcInfo(pid, "", None, None, None)
     values: dict[str, object] = {}
     zombie = False
-    for attr in ("create_time", "name", "exe", "ppid", "uids", "username", "cmdline", "status"):
+    for attr in ("create_time", "name", "exe", "ppid", "uids", "username", "cmdline", "status", "num_threads"):
         try:
             values[attr] = getattr(proc, attr)()
         except psutil.ZombieProcess:
@@ -448,6 +542,10 @@ def read_info(pid: int) -> ProcInfo | None:
             return None
         except (psutil.AccessDenied, OSError, AttributeError):  # AttributeError: uids() does not exist on Windows
             continue
+    threads = values.get("num_threads")
+    # A program whose first thread called pthread_exit shows as a zombie while its other threads run on and keep
+    # its sockets: it has not ended.
+    leader_gone = (zombie or values.get("status") == psutil.STATUS_ZOMBIE) and isinstance(threads, int) and threads > 1
     uids = values.get("uids")
     create_time = values.get("create_time")
     ppid = values.get("ppid")
@@ -462,7 +560,9 @@ def read_info(pid: int) -> ProcInfo | None:
         uid=int(getattr(uids, "real", -1)) if uids is not None else None,
         username=str(values.get("username") or ""),
         cmdline=tuple(str(a) for a in cmdline) if isinstance(cmdline, list) else (),
-        zombie=zombie or values.get("status") == psutil.STATUS_ZOMBIE,
+        zombie=(zombie or values.get("status") == psutil.STATUS_ZOMBIE) and not leader_gone,
+        exe_id=exe_id_of(pid),
+        main_thread_exited=leader_gone,
     )
 
 
@@ -485,7 +585,7 @@ def identity_of(pid: int) -> Identity | None:
     info = read_info(pid)
     if info is None or info.zombie or info.create_time is None:
         return None
-    return Identity(pid, info.create_time, info.name, info.exe or "")
+    return Identity(pid, info.create_time, info.name, info.exe or "", info.exe_id)
 
 
 class Sameness(str, enum.Enum):
@@ -502,30 +602,13 @@ def compare(identity: Identity, info: ProcInfo | None) -> Sameness:
         return Sameness.GONE
     if info.create_time is None:
         return Sameness.UNKNOWN
-    if abs(info.create_time - identity.create_time) > 0.01:
+    if not same_start(info.create_time, identity.create_time):
         return Sameness.REUSED
     if identity.exe and info.exe and info.exe != identity.exe:
         return Sameness.CHANGED
+    if identity.exe_id is not None and info.exe_id is not None and info.exe_id != identity.exe_id:
+        return Sameness.CHANGED  # same path, another file: replaced (and started again) or exec'd another build
     return Sameness.SAME
-
-
-def not_same_message(identity: Identity, sameness: Sameness, info: ProcInfo | None = None) -> str:
-    """What to tell the user when the process is no longer the one they saw."""
-    who = identity.who
-    if who.startswith("the "):
-        who = "T" + who[1:]  # program names keep their own spelling; only our own words get a capital
-    if sameness == Sameness.GONE:
-        return f"{who} has already ended."
-    if sameness == Sameness.REUSED:
-        newcomer = f" ({info.name})" if info is not None and info.name else ""
-        return f"{who} has ended; another program{newcomer} now has its number, so loopgui did not touch it."
-    if sameness == Sameness.CHANGED:
-        return (
-            f"{who} has turned into another program since loopgui saw it, so loopgui did not "
-            "touch it. Look at the table again and choose once more."
-        )
-    still = identity.name or "the same program"
-    return f"loopgui cannot tell for sure that PID {identity.pid} is still {still}, so it will not close it."
 
 
 # -- protection ----------------------------------------------------------------------------------------------------
@@ -604,6 +687,8 @@ class ProtectionContext:
     session: frozenset[int] = frozenset()  # desktop/display session programs and the programs that started them
     as_admin: bool = False
     platform: str = sys.platform
+    display: Mapping[int, str] = field(default_factory=dict)  # PID -> display name of the display loopgui draws on
+    boot_time: float | None = None  # when the computer started (epoch seconds), None when unknown
 
 
 def ancestors_of(pid: int, parent_of: Callable[[int], int | None], limit: int = 256) -> tuple[int, ...]:
@@ -630,8 +715,13 @@ def _ppid(pid: int) -> int | None:
         return None
 
 
-def current_context(infos: Iterable[ProcInfo] | None = None, platform: str = sys.platform) -> ProtectionContext:
-    """The protection facts of this computer now: loopgui's ancestors and the desktop session's programs."""
+def current_context(
+    infos: Iterable[ProcInfo] | None = None,
+    platform: str = sys.platform,
+    environ: Mapping[str, str] | None = None,
+) -> ProtectionContext:
+    """The protection facts of this computer now: loopgui's ancestors, the desktop session's programs, the
+    display server loopgui draws on (from ``environ``'s DISPLAY and WAYLAND_DISPLAY) and the boot time."""
     me = os.getpid()
     if infos is None:
         infos = _all_infos()
@@ -649,7 +739,18 @@ def current_context(infos: Iterable[ProcInfo] | None = None, platform: str = sys
             session.add(info.pid)
             session.update(p for p in ancestors_of(info.pid, parent_of) if p > 1)
     as_admin = bool(getattr(os, "geteuid", lambda: -1)() == 0)
-    return ProtectionContext(me, ancestors_of(me, parent_of), frozenset(session), as_admin, platform)
+    try:
+        display = MappingProxyType(display_servers(environ))
+    except Exception as exc:  # protecting the display is on top of the other rules; never stop on it
+        log.debug("cannot tell which program owns the display: %s", exc)
+        display = MappingProxyType({})
+    try:
+        boot: float | None = float(psutil.boot_time())
+    except (psutil.Error, OSError):
+        boot = None
+    return ProtectionContext(
+        me, ancestors_of(me, parent_of), frozenset(session), as_admin, platform, display=display, boot_time=boot
+    )
 
 
 def _all_infos() -> list[ProcInfo]:
@@ -658,75 +759,3 @@ def _all_infos() -> list[ProcInfo]:
         d = proc.info
         out.append(ProcInfo(proc.pid, str(d.get("name") or ""), None, d.get("exe"), d.get("ppid")))
     return out
-
-
-def protected_reason(
-    info: ProcInfo, ctx: ProtectionContext, *, service: str = "", service_hint: str = ""
-) -> str | None:
-    """Why loopgui refuses to close this process, in plain words; None when it may.
-
-    ``service`` names the system service the process is the main program of (a systemd unit of the system, a
-    Windows service), with ``service_hint`` the proper way to stop it.
-    """
-    key = _platform_key(ctx.platform)
-    pid, name = info.pid, info.name or f"PID {info.pid}"
-    if pid == 0 or (pid == 1 and key != "win32") or (key == "win32" and pid == 4):
-        return "It is the core of the operating system; closing it would stop the whole computer."
-    if key == "linux" and (pid == 2 or info.ppid == 2) and not info.exe:
-        return "It is part of the Linux kernel, not a program that can be closed."
-    if pid == ctx.me:
-        return "That is loopgui itself. Use Quit in the File menu instead."
-    if ctx.ancestors and pid == ctx.ancestors[0]:
-        return "That is the program that started loopgui; closing it would close loopgui too."
-    if pid in ctx.ancestors:
-        return (
-            "loopgui was started through it (it is one of loopgui's parent programs); closing it would close "
-            "loopgui too."
-        )
-    if named_by_its_file(info, lambda n: is_vital_name(n, ctx.platform)) and is_system_program(info, ctx.platform):
-        purpose = VITAL_PURPOSE.get(info.name)
-        why = f" ({purpose})" if purpose else ""
-        return f"{name} is a vital part of the operating system{why}; closing it could crash or lock the computer."
-    if pid in ctx.session:
-        return (
-            f"{name} carries your desktop session (the screen, your windows and your login); closing it would log "
-            "you out or close every window."
-        )
-    if service and (info.ppid in (1, None) or key == "win32"):  # Windows names only a service's own process
-        hint = f" {service_hint}" if service_hint else ""
-        return f"{name} is the system service {service}, started by the system itself.{hint}"
-    if ctx.as_admin and info.ppid == 1 and system_owner(info, ctx.platform) and is_system_program(info, ctx.platform):
-        return (
-            f"{name} is a background service of the system (it runs as a system account and was started with the "
-            "computer); closing it could stop things the computer needs."
-        )
-    return None
-
-
-def retry_instructions(pid: int, platform: str = sys.platform, *, force: bool = False) -> str:
-    """How to retry with administrator rights on this system (loopgui never elevates by itself)."""
-    key = _platform_key(platform)
-    if key == "win32":
-        return (
-            "Open a Command Prompt as administrator (right-click it, “Run as administrator”) and type: "
-            f"taskkill /PID {pid}{' /F' if force else ''}"
-        )
-    signal_flag = "-9 " if force else ""
-    if key == "linux" and shutil.which("pkexec"):
-        return f"Run in a terminal: pkexec kill {signal_flag}{pid}   (it asks for an administrator password)"
-    return f"Run in a terminal: sudo kill {signal_flag}{pid}   (it asks for your password)"
-
-
-def after_close(port: int, closed: Identity, listeners: Iterable[tuple[int | None, str]]) -> str:
-    """What happened to ``port`` after closing a program, from the listeners seen in a fresh scan:
-    (pid, program) pairs on that port."""
-    holders = [(pid, name) for pid, name in listeners if pid != closed.pid]
-    if not holders:
-        return f"Port {port} is free now."
-    pid, name = holders[0]
-    if closed.name and name == closed.name:
-        return (
-            f"{name} started again (now PID {pid}) and has port {port} once more: a service manager restarts it. "
-            "Stop it in that manager instead (for example with systemctl stop, or in the Services settings)."
-        )
-    return f"Another program took port {port}: {name or 'a hidden program'}" + (f" (PID {pid})." if pid else ".")
