@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from loopgui.core.explain import knowledge
+from loopgui.core.explain import elsewhere, knowledge
 from loopgui.core.explain.endpoints import Endpoint, ErrorKind, FindResult, find_endpoints
 from loopgui.core.history.store import HistorySource, HistoryUnavailable, Span, ago, clock
 from loopgui.core.net.sockets import TCP, SocketRow, format_endpoint
@@ -19,6 +19,7 @@ from loopgui.core.programs.processes import ProcessFacts, process_facts, started
 from loopgui.core.reach.assess import ReachVerdict, live_verdict
 from loopgui.core.text import shellquote
 from loopgui.core.text.redact import redact_command, redact_text
+from loopgui.core.words import elsewhere as elsewhere_words
 from loopgui.core.words.labels import running_as_admin
 
 MAX_HOLDERS = 5
@@ -27,6 +28,8 @@ log = logging.getLogger("loopgui.diagnosis")
 # "Can other computers reach it?" for a port's listeners: (port, protocol, listeners) -> verdict (core/reach/assess.py)
 ReachReader = Callable[[int, str, Sequence[SocketRow]], ReachVerdict]
 MAX_EARLIER = 3  # earlier holders of a port named from the history
+# Where the program that should answer listens instead: (port, protocol, this namespace's rows) -> facts
+ElsewhereReader = Callable[[int, str, Sequence[SocketRow]], tuple[elsewhere.Elsewhere, ...]]
 
 
 class Verdict(str, enum.Enum):
@@ -71,6 +74,7 @@ class Environment:
     is_local: Callable[[str], bool]
     reach: ReachReader | None = None  # None: say only what the bind address tells
     admin: bool = False  # loopgui runs with administrator rights: advice to get them would be pointless
+    elsewhere: ElsewhereReader | None = None  # None: do not look for the program elsewhere (core/explain/elsewhere.py)
 
     @staticmethod
     def current(resolver: knowledge.Resolver | None = None) -> Environment:
@@ -85,6 +89,7 @@ class Environment:
             is_local=knowledge.is_this_computer,
             reach=_live_reach,
             admin=running_as_admin(),
+            elsewhere=elsewhere.live,
         )
 
 
@@ -109,6 +114,7 @@ class Diagnosis:
     text: str = ""
     reach: ReachVerdict | None = None  # can other computers connect? (core/reach/assess.py)
     made_at: float = field(default_factory=time.time)
+    elsewhere: tuple[elsewhere.Elsewhere, ...] = ()  # where the program that should answer listens instead
 
     def report(self, *, header: bool = True) -> str:
         """The whole diagnosis as plain text, for the clipboard or a support e-mail."""
@@ -166,6 +172,7 @@ class Diagnosis:
             ],
             "problems": list(self.problems),
             "reach": self.reach.as_dict() if self.reach is not None else None,
+            "elsewhere": [{**e.as_dict(), "text": elsewhere_words.finding(e)[0]} for e in self.elsewhere],
         }
 
 
@@ -417,6 +424,7 @@ class _Result:
     details: tuple[tuple[str, str], ...] = ()
     holders: tuple[Holder, ...] = ()
     reach: ReachVerdict | None = None
+    elsewhere: tuple[elsewhere.Elsewhere, ...] = ()
 
     def diagnosis(
         self,
@@ -442,6 +450,7 @@ class _Result:
             problems=problems,
             text=text,
             reach=self.reach,
+            elsewhere=self.elsewhere,
         )
 
 
@@ -461,6 +470,7 @@ class _Builder:
         self.kind_text = kind_text
         self.history = history
         self.reach: ReachVerdict | None = None
+        self.found_elsewhere: tuple[elsewhere.Elsewhere, ...] = ()
         self.port = endpoint.port
         self.host = endpoint.host
         self.kind = kind
@@ -692,6 +702,7 @@ class _Builder:
             details=self.details(),
             holders=holders,
             reach=self.reach,
+            elsewhere=self.found_elsewhere,
         )
 
     # -- the cases -------------------------------------------------------------------------------------------
@@ -994,10 +1005,28 @@ class _Builder:
             f"{main.name} listens on port {self.port}, but on a different address.", Verdict.PROBLEM, holders
         )
 
+    def add_elsewhere(self) -> tuple[elsewhere.Elsewhere, ...]:
+        """Where the program that should answer listens instead (a file socket, a container, another port), as
+        findings and steps; the facts for the caller's headline."""
+        if self.env.elsewhere is None:
+            return ()
+        try:
+            found = self.env.elsewhere(self.port, "tcp", [*self.all_listening, *self.listeners])
+        except Exception:  # the rest of the explanation stands
+            log.exception("looking for the program elsewhere failed")
+            return ()
+        for e in found:
+            self.findings.append(Finding(*elsewhere_words.finding(e)))
+            self.steps += elsewhere_words.steps(e)
+        self.found_elsewhere = found
+        return found
+
     def nothing_listens(self) -> _Result:
         p = self.port
         headline = f"Nothing on this computer is listening on port {p} right now."
         self.findings += self.earlier()
+        found = self.add_elsewhere()
+        headline = (elsewhere_words.headline(found[0]) if found else None) or headline
         if self.kind in (ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.UNREACHABLE):
             self.findings.append(Finding(_KIND_MEANING[self.kind]))
         hidden = [r for r in self.listeners if r.pid is None]
@@ -1032,10 +1061,11 @@ class _Builder:
             )
         self.add_known_use()
         name = self.info.common_name
-        self.steps.append(
-            f"Start the program that should answer here{f' (usually {name})' if name else ''}, "
-            "and watch for errors when it starts."
-        )
+        if not any(e.code is not elsewhere.Where.OTHER_NAMESPACE_UNREAD for e in found):  # it runs: no "start it"
+            self.steps.append(
+                f"Start the program that should answer here{f' (usually {name})' if name else ''}, "
+                "and watch for errors when it starts."
+            )
         self.steps.append(f"Check the port number: {p}. A single wrong digit is a common cause.")
         self.steps.append("Then try again: loopgui updates this page as soon as something starts listening.")
         verdict = Verdict.PROBLEM if self.kind is not None else Verdict.INFO
