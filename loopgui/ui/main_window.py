@@ -301,6 +301,7 @@ class MainWindow(QMainWindow):
         tools.addWidget(self.listening_check)
         tools.addWidget(self.tcp_check)
         tools.addWidget(self.udp_check)
+        self._add_elsewhere_switch(tools)
         tools.addSpacing(16)
         interval_label = QLabel("Refresh every")
         self.interval_spin = QDoubleSpinBox()
@@ -541,7 +542,24 @@ class MainWindow(QMainWindow):
             tcp=self.tcp_check.isChecked(),
             udp=self.udp_check.isChecked(),
             ports=self.investigation.ports,
+            elsewhere=self.elsewhere_check.isChecked(),
         )
+
+    def _add_elsewhere_switch(self, tools: QHBoxLayout) -> None:
+        """File sockets and other networks' sockets (issue 27): off at each start; the scanner reads them only
+        while the switch is on."""
+        self.elsewhere_check = QCheckBox("Files, containers")
+        self.elsewhere_check.setToolTip(
+            "Also show local file sockets (programs on this computer connect to a file instead of a port) and what "
+            "programs in other networks, such as containers, listen on."
+        )
+        self.elsewhere_check.toggled.connect(self._show_elsewhere)
+        self.elsewhere_check.toggled.connect(self._apply_filter)
+        tools.addWidget(self.elsewhere_check)
+
+    @Slot(bool)
+    def _show_elsewhere(self, on: bool) -> None:
+        self.scan_thread.set_show_elsewhere(on)  # the thread is made after the widgets: looked up when toggled
 
     @Slot()
     def _apply_filter(self) -> None:

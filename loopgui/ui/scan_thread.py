@@ -67,6 +67,13 @@ class ScanThread(QThread):
             self._paused = paused
             self._wake.wakeAll()
 
+    def set_show_elsewhere(self, on: bool) -> None:
+        """Also read file sockets and other network namespaces' sockets (the table's switch), from the next scan on."""
+        with QMutexLocker(self._mutex):
+            self._scanner.show_elsewhere = on
+            self._now = True
+            self._wake.wakeAll()
+
     def refresh_now(self) -> None:
         """Scan at once, even when paused."""
         with QMutexLocker(self._mutex):

@@ -22,8 +22,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from loopgui.core.net import netlink
-from loopgui.core.net.scanner import build_request, decode_key, parse_diag_messages
+from loopgui.core.net import (
+    netlink,
+    scanner,  # the scanner imports this module too: names are read at call time
+)
 from loopgui.core.text.plaintext import shown
 
 log = logging.getLogger("loopgui.namespaces")
@@ -155,11 +157,11 @@ def _dump_inet() -> list[NsListener]:
         part: dict[bytes, tuple[int, int]] = {}
 
         def take(data: bytes, part: dict[bytes, tuple[int, int]] = part, protocol: int = protocol) -> bool:
-            return parse_diag_messages(data, protocol, part)
+            return scanner.parse_diag_messages(data, protocol, part)
 
         try:
             netlink.exchange(
-                build_request(family, protocol, seq),
+                scanner.build_request(family, protocol, seq),
                 take,
                 timeout=TIMEOUT,
                 buf=buf,
@@ -169,7 +171,7 @@ def _dump_inet() -> list[NsListener]:
                 continue
             raise
         for key, (state, inode) in part.items():
-            proto, version, local, lport, _remote, rport = decode_key(key)
+            proto, version, local, lport, _remote, rport = scanner.decode_key(key)
             if (protocol == 6 and state == netlink.TCP_LISTEN) or (protocol == 17 and not rport):
                 found.append(NsListener(proto, version, local, lport, inode))
     return found

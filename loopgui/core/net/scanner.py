@@ -21,12 +21,12 @@ import struct
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import psutil
 
-from loopgui.core.net import netlink
+from loopgui.core.net import namespaces, netlink, unix
 from loopgui.core.net.netlink import (
     NETLINK_SOCK_DIAG,
     NLM_F_DUMP,
@@ -38,7 +38,7 @@ from loopgui.core.net.netlink import (
 from loopgui.core.net.netlink import (
     NLMSGHDR as _NLMSGHDR,
 )
-from loopgui.core.net.sockets import TCP, UDP, Snapshot, SocketRow, diff_rows, make_key
+from loopgui.core.net.sockets import TCP, UDP, UNIX, Snapshot, SocketRow, diff_rows, make_key
 from loopgui.core.programs.processes import NO_OWNER, ProcessNames
 from loopgui.core.words.labels import ProgramLabels
 
@@ -60,12 +60,62 @@ class SourceResult:
     rows: dict[bytes, SocketRow]
     hidden_sockets: int = 0
     problems: tuple[str, ...] = ()
+    files: dict[bytes, SocketRow] = field(default_factory=dict)  # listening file sockets, when asked for
 
 
 class SocketSource(Protocol):
     name: str
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult: ...
+
+
+def file_key(inode: int) -> bytes:
+    """A file socket's row key: never the start of a TCP/UDP key (those start with protocol number 6 or 17)."""
+    return b"\x00U" + inode.to_bytes(8, "big", signed=True)
+
+
+def namespace_key(ns: int, inner: bytes) -> bytes:
+    """Another namespace's socket: its id, then the key the socket has there."""
+    return b"\x00N" + ns.to_bytes(8, "big") + inner
+
+
+def file_rows(
+    listeners: Iterable[Any],
+    previous: Mapping[bytes, SocketRow],
+    now: float,
+    names: ProcessNames,
+    labels: ProgramLabels,
+) -> dict[bytes, SocketRow]:
+    """Table rows for listening file sockets (:class:`loopgui.core.net.unix.UnixListener`), the owner columns
+    filled as for network sockets; unchanged rows are the previous objects."""
+    out: dict[bytes, SocketRow] = {}
+    for u in listeners:
+        key = file_key(u.inode)
+        pid = u.pid
+        before = previous.get(key)
+        if before is not None and before.pid == pid:
+            out[key] = before
+            continue
+        holder = names.owner(pid) if pid is not None else NO_OWNER
+        label, path = labels.label(pid, holder.name) if pid is not None else ("", "")
+        out[key] = SocketRow(
+            key=key,
+            proto=UNIX,
+            family=0,
+            local_addr=u.path,
+            local_port=0,
+            remote_addr="",
+            remote_port=0,
+            state="LISTEN",
+            pid=pid,
+            program=holder.name,
+            first_seen=before.first_seen if before is not None else now,
+            label=label,
+            path=path,
+            owner_start=holder.start,
+            exe=holder.exe,
+        )
+    return out
 
 
 def _unique(key: bytes, taken: Mapping[bytes, object]) -> bytes:
@@ -91,6 +141,8 @@ class PsutilSource:
     def __init__(self) -> None:
         self._names = ProcessNames()
         self._labels = ProgramLabels()
+        self.include_files = False  # also read listening file sockets (SourceResult.files)
+        self._files_before: dict[bytes, SocketRow] = {}
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
         problems: list[str] = []
@@ -146,9 +198,16 @@ class PsutilSource:
                 owner_start=owner.start,
                 exe=owner.exe,
             )
-        self._names.forget_except(r.pid for r in rows.values() if r.pid is not None)
-        self._labels.forget_except(r.pid for r in rows.values() if r.pid is not None)
-        return SourceResult(rows, hidden, tuple(problems))
+        files: dict[bytes, SocketRow] = {}
+        if self.include_files:
+            files = file_rows(
+                unix.unix_listeners(platform="psutil"), self._files_before, now, self._names, self._labels
+            )
+        self._files_before = files
+        alive = [r.pid for r in (*rows.values(), *files.values()) if r.pid is not None]
+        self._names.forget_except(alive)
+        self._labels.forget_except(alive)
+        return SourceResult(rows, hidden, tuple(problems), files)
 
     @staticmethod
     def _per_process(should_stop: StopCheck) -> tuple[list[tuple[Any, int | None]], int]:
@@ -427,6 +486,8 @@ class NetlinkSource:
         self._labels = ProgramLabels()
         self._seq = 0
         self._buf = bytearray(1 << 18)
+        self.include_files = False  # also read listening file sockets (SourceResult.files)
+        self._files_before: dict[bytes, SocketRow] = {}
 
     def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
         """Ask the kernel for every socket of one family and protocol (one socket per dump: a broken dump
@@ -466,7 +527,15 @@ class NetlinkSource:
                 for key, value in part.items():
                     raw[_unique(key, raw) if key in raw else key] = value
                 break
-        owner = self._owners.refresh({inode for _, inode in raw.values() if inode}, should_stop)
+        files_raw: dict[int, tuple[str, int, int, int]] = {}
+        if self.include_files:
+            try:
+                files_raw = unix.dump_unix(buf=self._buf)
+            except (OSError, unix.UnixReplyError) as exc:
+                log.info("file sockets could not be read: %s", exc)
+                problems.append("The list of file sockets could not be read.")
+        wanted = {inode for _, inode in raw.values() if inode}
+        owner = self._owners.refresh(wanted | files_raw.keys(), should_stop)
         rows: dict[bytes, SocketRow] = {}
         hidden = 0
         names = self._names
@@ -501,14 +570,23 @@ class NetlinkSource:
                 owner_start=holder.start,
                 exe=holder.exe,
             )
+        files: dict[bytes, SocketRow] = {}
+        if files_raw:
+            listeners = unix.listeners_from_dump(files_raw, owner, lambda pid: "")
+            files = file_rows(listeners, self._files_before, now, names, self._labels)
+        self._files_before = files
         names.forget_except(self._owners.pids)
         self._labels.forget_except(self._owners.pids)
         if not self._owners.unreadable:
             hidden = 0  # sockets closed between the two reads, not hidden ones
-        return SourceResult(rows, hidden, tuple(dict.fromkeys(problems)))  # each notice once
+        return SourceResult(rows, hidden, tuple(dict.fromkeys(problems)), files)  # each notice once
 
 
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def _live_other_networks() -> tuple[namespaces.Namespace, ...]:
+    return namespaces.namespaces()
 
 
 class Scanner:
@@ -521,10 +599,22 @@ class Scanner:
 
     FALLBACK_NOTICE = "The fast way of reading connections failed; loopgui uses a slower way until it works again."
 
-    def __init__(self, source: SocketSource, fallback: SocketSource | None = None) -> None:
+    def __init__(
+        self,
+        source: SocketSource,
+        fallback: SocketSource | None = None,
+        *,
+        other_networks: Callable[[], Iterable[namespaces.Namespace]] | None = None,
+    ) -> None:
+        """``other_networks``: reads the other network namespaces' listeners (default: this computer's)."""
         self.source = source
+        self._other_networks = other_networks or _live_other_networks
         self._fallback = fallback
         self._previous: dict[bytes, SocketRow] = {}
+        self._previous_extra: dict[bytes, SocketRow] = {}
+        self._show_elsewhere = False
+        self._ns_names = ProcessNames()
+        self._ns_labels = ProgramLabels()
         self._failures = 0  # consecutive failures of ``source``
         self._skip = 0  # scans left before ``source`` is tried again
 
@@ -548,6 +638,60 @@ class Scanner:
             self._failures = 0
         return result, self.source.name, ()
 
+    @property
+    def show_elsewhere(self) -> bool:
+        """Whether each scan also reads file sockets and other network namespaces' sockets (``Snapshot.extra``)."""
+        return self._show_elsewhere
+
+    @show_elsewhere.setter
+    def show_elsewhere(self, on: bool) -> None:
+        self._show_elsewhere = on
+        for source in (self.source, self._fallback):
+            if source is not None and hasattr(source, "include_files"):
+                source.include_files = on
+
+    def _namespace_rows(self, now: float) -> dict[bytes, SocketRow]:
+        """Listeners of the other network namespaces (as root read inside each, else what /proc allows)."""
+        out: dict[bytes, SocketRow] = {}
+        names, labels, before = self._ns_names, self._ns_labels, self._previous_extra
+        for ns in self._other_networks():
+            for x in ns.listeners:
+                try:
+                    inner = make_key(x.proto, x.family, x.address, x.port, "", 0)
+                except (OSError, ValueError, KeyError):
+                    continue
+                key = namespace_key(ns.ns_id, inner)
+                if key in out:
+                    key = _unique(key, out)
+                old = before.get(key)
+                if old is not None and old.pid == x.pid:
+                    out[key] = old
+                    continue
+                holder = names.owner(x.pid) if x.pid is not None else NO_OWNER
+                label, path = labels.label(x.pid, holder.name) if x.pid is not None else ("", "")
+                out[key] = SocketRow(
+                    key=key,
+                    proto=x.proto,
+                    family=x.family,
+                    local_addr=x.address,
+                    local_port=x.port,
+                    remote_addr="",
+                    remote_port=0,
+                    state="LISTEN" if x.proto == TCP else "NONE",
+                    pid=x.pid,
+                    program=holder.name,
+                    first_seen=old.first_seen if old is not None else now,
+                    label=label,
+                    path=path,
+                    owner_start=holder.start,
+                    exe=holder.exe,
+                    namespace=ns.ns_id,
+                )
+        alive = [r.pid for r in out.values() if r.pid is not None]
+        names.forget_except(alive)
+        labels.forget_except(alive)
+        return out
+
     def scan(self, should_stop: StopCheck | None = None) -> Snapshot:
         stop = should_stop or _never
         started = time.perf_counter()
@@ -555,6 +699,14 @@ class Scanner:
         result, used, notices = self._read(now, stop)
         diff = diff_rows(self._previous, result.rows)
         self._previous = result.rows
+        extra: dict[bytes, SocketRow] = dict(result.files) if self._show_elsewhere else {}
+        if self._show_elsewhere and sys.platform.startswith("linux"):
+            try:
+                extra.update(self._namespace_rows(now))
+            except OSError as exc:
+                log.info("other network namespaces could not be read: %s", exc)
+        extra_diff = diff_rows(self._previous_extra, extra)
+        self._previous_extra = extra
         return Snapshot.of(
             result.rows,
             taken_at=now,
@@ -563,6 +715,8 @@ class Scanner:
             hidden_sockets=result.hidden_sockets,
             problems=tuple(dict.fromkeys(notices + result.problems)),
             source=used,
+            extra=extra,
+            extra_diff=extra_diff,
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 
 from loopgui.core.explain.elsewhere import Elsewhere, Where
-from loopgui.core.net.sockets import format_endpoint
+from loopgui.core.net.sockets import UNIX, SocketRow, format_endpoint
 from loopgui.core.words.i18n import _
 from loopgui.core.words.programs import program_text
 
@@ -296,3 +296,24 @@ def steps(e: Elsewhere) -> tuple[str, ...]:
             ),
         )
     return (_("Run loopgui as administrator to see which ports it listens on."),)
+
+
+def row_tooltip(row: SocketRow) -> str:
+    """The table's tooltip for a file socket or another network's socket (the table's switch)."""
+    who = program_text(row.label or row.program, row.pid)
+    if row.proto == UNIX:
+        if not row.local_addr:
+            return _("A local file socket without a name, held by {program}.").format(program=who)
+        return _(
+            "A local file socket: programs on this computer connect to the file {path} instead of a network port. "
+            "Held by {program}."
+        ).format(path=row.local_addr, program=who)
+    return _(
+        "{program} listens on {endpoint} inside another network (network namespace {namespace}), such as a "
+        "container's: connections to this computer's own addresses do not reach it."
+    ).format(program=who, endpoint=row.local_endpoint, namespace=row.namespace)
+
+
+def address_cell(row: SocketRow) -> str:
+    """The table's address cell for another network's socket: the address, and that it is in another network."""
+    return _("{address} (another network)").format(address=row.local_addr)
