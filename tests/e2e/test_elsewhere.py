@@ -336,7 +336,7 @@ def test_the_container_is_named_from_recorded_engine_output(
     assert [(e.code, e.container) for e in mine] == [
         (Where.OTHER_NAMESPACE, ContainerRef("docker", cid, name, published))
     ]
-    assert asked == [("docker", [cid])]
+    assert ("docker", [cid]) in asked  # (other namespaces of this computer may be asked about too)
     steps = " ".join(words.steps(mine[0]))
     if published:
         assert steps == f"Connect to port {published} instead of {port}."

@@ -48,7 +48,7 @@ def window(qtbot: QtBot, settings: Settings) -> Iterator[tuple[MainWindow, FileS
     source = FileSource()
     reads: list[int] = []
 
-    def other_networks() -> tuple[Namespace, ...]:
+    def other_networks(owners: object) -> tuple[Namespace, ...]:
         reads.append(1)
         return (SPACE,)
 

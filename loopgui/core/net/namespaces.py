@@ -12,9 +12,9 @@ are listed as candidates, and that is all that is known.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import enum
 import errno
+import functools
 import logging
 import os
 import socket
@@ -140,9 +140,14 @@ def other_namespaces(proc: str = "/proc") -> dict[int, list[tuple[int, str]]]:
 # -- reading a namespace's sockets -----------------------------------------------------------------------------
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library already loaded into this process (no search: ``find_library`` starts programs)."""
+    return ctypes.CDLL(None, use_errno=True)
+
+
 def _setns(fd: int) -> None:
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    if libc.setns(fd, CLONE_NEWNET) != 0:
+    if _libc().setns(fd, CLONE_NEWNET) != 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code))
 
@@ -161,7 +166,7 @@ def _dump_inet() -> list[NsListener]:
 
         try:
             netlink.exchange(
-                scanner.build_request(family, protocol, seq),
+                scanner.build_request(family, protocol, seq, scanner.LISTENING_STATES[protocol]),
                 take,
                 timeout=TIMEOUT,
                 buf=buf,
@@ -269,23 +274,6 @@ def _owners_in(proc: str, pids: Iterable[int], wanted: set[int]) -> dict[int, in
     return owners
 
 
-def _all_pids_in(proc: str, ns: int) -> list[int]:
-    out: list[int] = []
-    try:
-        names = os.listdir(proc)
-    except OSError:
-        return out
-    for name in names:
-        if (
-            0 < len(name) <= 10
-            and name.isascii()
-            and name.isdigit()
-            and ns_id_of(_readlink(f"{proc}/{name}/ns/net")) == ns
-        ):
-            out.append(int(name))
-    return out
-
-
 def read_namespace(
     ns: int,
     pids: list[tuple[int, str]],
@@ -294,7 +282,8 @@ def read_namespace(
     admin: bool | None = None,
     enter: Callable[[str], list[NsListener]] = read_in_namespace,
 ) -> Namespace:
-    """The listeners of one other namespace, read the best way the rights allow."""
+    """The listeners of one other namespace, read the best way the rights allow (owners not yet filled in: see
+    :func:`with_owners`)."""
     if not pids:
         return Namespace(ns, ())
     pid = pids[0][0]
@@ -314,11 +303,48 @@ def read_namespace(
             how = ReadHow.PROC_NET
         except OSError as exc:
             problem = problem or exc.strerror or str(exc)
-    if found:
-        wanted = {x.inode for x in found if x.inode}
-        owners = _owners_in(proc, _all_pids_in(proc, ns) or [p for p, _ in pids], wanted)
-        found = [NsListener(x.proto, x.family, x.address, x.port, x.inode, owners.get(x.inode)) for x in found]
     return Namespace(ns, tuple(pids), how, tuple(found), problem if how is ReadHow.NOT_READ else "")
+
+
+OwnerReader = Callable[[set[int]], Mapping[int, int]]
+
+
+def with_owners(spaces: list[Namespace], proc: str = "/proc", owners: OwnerReader | None = None) -> list[Namespace]:
+    """The listeners' owners (PIDs), found by socket inode in one go for every namespace: through ``owners`` (the
+    scanner passes its incremental reader), else by walking the descriptors of those namespaces' processes."""
+    need = {x.inode for space in spaces for x in space.listeners if x.inode}
+    if not need:
+        return spaces
+    if owners is not None:
+        found = owners(need)
+    else:
+        ids = {space.ns_id for space in spaces}
+        pids = [pid for pid, ns in _pids_by_namespace(proc).items() if ns in ids]
+        found = _owners_in(proc, pids, need)
+    return [
+        Namespace(
+            s.ns_id,
+            s.pids,
+            s.how,
+            tuple(NsListener(x.proto, x.family, x.address, x.port, x.inode, found.get(x.inode)) for x in s.listeners),
+            s.problem,
+        )
+        for s in spaces
+    ]
+
+
+def _pids_by_namespace(proc: str) -> dict[int, int]:
+    out: dict[int, int] = {}
+    try:
+        names = os.listdir(proc)
+    except OSError:
+        return out
+    for name in names:
+        if 0 < len(name) <= 10 and name.isascii() and name.isdigit():
+            ns = ns_id_of(_readlink(f"{proc}/{name}/ns/net"))
+            if ns is not None:
+                out[int(name)] = ns
+    return out
 
 
 def namespaces(
@@ -326,16 +352,18 @@ def namespaces(
     *,
     admin: bool | None = None,
     wanted: Callable[[int, list[tuple[int, str]]], bool] | None = None,
+    owners: OwnerReader | None = None,
 ) -> tuple[Namespace, ...]:
-    """Every other network namespace with what could be read of its listeners.  ``wanted(ns, pids)``: read only
-    those (the others are listed with their processes, unread)."""
+    """Every other network namespace with what could be read of its listeners and their owners.  ``wanted(ns,
+    pids)``: read only those (the others are listed with their processes, unread); ``owners``: inode -> PID reader
+    (default: walk the namespaces' processes' descriptors)."""
     out: list[Namespace] = []
     for ns, pids in sorted(other_namespaces(proc).items()):
         if wanted is not None and not wanted(ns, pids):
             out.append(Namespace(ns, tuple(pids)))
             continue
         out.append(read_namespace(ns, pids, proc=proc, admin=admin))
-    return tuple(out)
+    return tuple(with_owners(out, proc, owners))
 
 
 def names_by_pid(found: Iterable[Namespace]) -> Mapping[int, str]:

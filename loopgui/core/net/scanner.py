@@ -143,6 +143,7 @@ class PsutilSource:
         self._labels = ProgramLabels()
         self.include_files = False  # also read listening file sockets (SourceResult.files)
         self._files_before: dict[bytes, SocketRow] = {}
+        self._unix = unix.Dumper()
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
         problems: list[str] = []
@@ -282,8 +283,13 @@ TRANSIENT = frozenset({errno.ENOBUFS, errno.EAGAIN, errno.EINTR, errno.ENOMEM, e
 ATTEMPTS = 3
 
 
-def build_request(family: int, protocol: int, seq: int) -> bytes:
-    payload = _REQ.pack(family, protocol, 0, 0, _ALL_STATES)
+# What a listener is: TCP in LISTEN (10; the kernel then walks only its table of listeners), UDP not connected
+# (the kernel calls it CLOSE, 7).
+LISTENING_STATES = {6: 1 << 10, 17: 1 << 7}
+
+
+def build_request(family: int, protocol: int, seq: int, states: int = _ALL_STATES) -> bytes:
+    payload = _REQ.pack(family, protocol, 0, 0, states)
     return _NLMSGHDR.pack(_NLMSGHDR.size + len(payload), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + (
         payload
     )
@@ -488,6 +494,7 @@ class NetlinkSource:
         self._buf = bytearray(1 << 18)
         self.include_files = False  # also read listening file sockets (SourceResult.files)
         self._files_before: dict[bytes, SocketRow] = {}
+        self._unix = unix.Dumper()
 
     def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
         """Ask the kernel for every socket of one family and protocol (one socket per dump: a broken dump
@@ -500,6 +507,25 @@ class NetlinkSource:
             buf=self._buf,
             rcvbuf=1 << 20,
         )
+
+    def _file_rows(
+        self, raw: Mapping[int, tuple[str, int, int, int]], owner: Mapping[int, int], now: float
+    ) -> dict[bytes, SocketRow]:
+        """Rows for the dumped file sockets; an unchanged one (same socket, same owner) is the previous object."""
+        out: dict[bytes, SocketRow] = {}
+        before_of = self._files_before.get
+        new: list[unix.UnixListener] = []
+        for inode, (name, _stype, _vino, _vdev) in raw.items():
+            key = file_key(inode)
+            pid = owner.get(inode)
+            before = before_of(key)
+            if before is not None and before.pid == pid:
+                out[key] = before
+            else:
+                new.append(unix.UnixListener(name, inode, pid=pid))
+        if new:
+            out.update(file_rows(new, self._files_before, now, self._names, self._labels))
+        return out
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
         raw: dict[bytes, tuple[int, int]] = {}
@@ -530,7 +556,7 @@ class NetlinkSource:
         files_raw: dict[int, tuple[str, int, int, int]] = {}
         if self.include_files:
             try:
-                files_raw = unix.dump_unix(buf=self._buf)
+                files_raw = self._unix.dump()
             except (OSError, unix.UnixReplyError) as exc:
                 log.info("file sockets could not be read: %s", exc)
                 problems.append("The list of file sockets could not be read.")
@@ -572,8 +598,7 @@ class NetlinkSource:
             )
         files: dict[bytes, SocketRow] = {}
         if files_raw:
-            listeners = unix.listeners_from_dump(files_raw, owner, lambda pid: "")
-            files = file_rows(listeners, self._files_before, now, names, self._labels)
+            files = self._file_rows(files_raw, owner, now)
         self._files_before = files
         names.forget_except(self._owners.pids)
         self._labels.forget_except(self._owners.pids)
@@ -585,8 +610,8 @@ class NetlinkSource:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _live_other_networks() -> tuple[namespaces.Namespace, ...]:
-    return namespaces.namespaces()
+def _live_other_networks(owners: namespaces.OwnerReader) -> tuple[namespaces.Namespace, ...]:
+    return namespaces.namespaces(owners=owners)
 
 
 class Scanner:
@@ -604,9 +629,10 @@ class Scanner:
         source: SocketSource,
         fallback: SocketSource | None = None,
         *,
-        other_networks: Callable[[], Iterable[namespaces.Namespace]] | None = None,
+        other_networks: Callable[[namespaces.OwnerReader], Iterable[namespaces.Namespace]] | None = None,
     ) -> None:
-        """``other_networks``: reads the other network namespaces' listeners (default: this computer's)."""
+        """``other_networks(owners)``: reads the other network namespaces' listeners, owners by the inode -> PID
+        reader it is given (default: this computer's)."""
         self.source = source
         self._other_networks = other_networks or _live_other_networks
         self._fallback = fallback
@@ -614,6 +640,7 @@ class Scanner:
         self._previous_extra: dict[bytes, SocketRow] = {}
         self._show_elsewhere = False
         self._ns_names = ProcessNames()
+        self._ns_owners: InodeOwners | None = None  # made when first needed (its first walk reads every process)
         self._ns_labels = ProgramLabels()
         self._failures = 0  # consecutive failures of ``source``
         self._skip = 0  # scans left before ``source`` is tried again
@@ -654,7 +681,9 @@ class Scanner:
         """Listeners of the other network namespaces (as root read inside each, else what /proc allows)."""
         out: dict[bytes, SocketRow] = {}
         names, labels, before = self._ns_names, self._ns_labels, self._previous_extra
-        for ns in self._other_networks():
+        if self._ns_owners is None:
+            self._ns_owners = InodeOwners()
+        for ns in self._other_networks(self._ns_owners.refresh):
             for x in ns.listeners:
                 try:
                     inner = make_key(x.proto, x.family, x.address, x.port, "", 0)

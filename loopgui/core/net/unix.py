@@ -96,62 +96,102 @@ def build_unix_request(seq: int, states: int = 1 << TCP_LISTEN) -> bytes:
 def decode_name(raw: bytes) -> str:
     """A socket name as text: a path, or ``@name`` for an abstract one (its leading NUL); never control characters."""
     raw = raw[:MAX_NAME]
-    if raw.startswith(b"\0"):
+    if raw[:1] == b"\0":
         return "@" + shown(raw[1:].rstrip(b"\0").decode("utf-8", "replace"))
-    return shown(raw.split(b"\0", 1)[0].decode("utf-8", "replace"))
+    text = raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+    return text if text.isprintable() else shown(text)
 
 
-def parse_unix_messages(buf: bytes, out: dict[int, tuple[str, int, int, int]]) -> bool:
+Parsed = tuple[int, tuple[str, int, int, int]]  # inode, (name, type, file inode, file device)
+
+
+def parse_unix_messages(
+    buf: bytes,
+    out: dict[int, tuple[str, int, int, int]],
+    known: dict[bytes, Parsed] | None = None,
+    seen: dict[bytes, Parsed] | None = None,
+) -> bool:
     """Add the sockets of one netlink datagram to ``out`` (inode -> (name, type, file inode, file device)).
 
     True when the datagram ends the dump.  Raises :class:`UnixReplyError` for an error message or one cut short;
-    what was read before stays in ``out``.  Linear in the datagram's size.
+    what was read before stays in ``out``.  Linear in the datagram's size.  ``known``: messages parsed in the
+    previous dump (a socket's message is the same bytes each time), ``seen`` collects this dump's for the next.
     """
     end = len(buf)
     off = 0
+    hdr = NLMSGHDR.unpack_from
+    msg = UNIX_DIAG_MSG.unpack_from
+    rta = RTATTR.unpack_from
+    vfs = UNIX_DIAG_VFS_STRUCT.unpack_from
+    msg_size = UNIX_DIAG_MSG.size
     while off + 16 <= end:
-        length, kind, _flags, _seq, _pid = NLMSGHDR.unpack_from(buf, off)
+        length, kind, _flags, _seq, _pid = hdr(buf, off)
         if length < 16 or off + length > end:
             raise UnixReplyError(f"netlink message of {length} bytes at offset {off} of {end}")
-        if kind == NLMSG_DONE:
-            return True
-        if kind == NLMSG_ERROR:
-            code = int.from_bytes(buf[off + 16 : off + 20], sys.byteorder, signed=True) if length >= 20 else 0
-            raise UnixReplyError(f"the kernel refused the file socket list (error {-code})")
         if kind == SOCK_DIAG_BY_FAMILY:
-            if length < 16 + UNIX_DIAG_MSG.size:
+            if known is not None and seen is not None:
+                whole = buf[off : off + length]
+                hit = known.get(whole)
+                if hit is not None:
+                    seen[whole] = hit
+                    if len(out) < MAX_SOCKETS:
+                        out[hit[0]] = hit[1]
+                    off += (length + 3) & ~3
+                    continue
+            if length < 16 + msg_size:
                 raise UnixReplyError(f"file socket message of {length} bytes is too short")
-            _family, stype, _state, _pad, inode, _c0, _c1 = UNIX_DIAG_MSG.unpack_from(buf, off + 16)
+            _family, stype, _state, _pad, inode, _c0, _c1 = msg(buf, off + 16)
             name = ""
             vfs_ino = vfs_dev = 0
-            attr = off + 16 + UNIX_DIAG_MSG.size
+            attr = off + 16 + msg_size
             stop = off + length
             while attr + 4 <= stop:
-                alen, atype = RTATTR.unpack_from(buf, attr)
+                alen, atype = rta(buf, attr)
                 if alen < 4 or attr + alen > stop:
                     break
                 if atype == UNIX_DIAG_NAME:
-                    name = decode_name(bytes(buf[attr + 4 : attr + alen]))
-                elif atype == UNIX_DIAG_VFS and alen >= 4 + UNIX_DIAG_VFS_STRUCT.size:
-                    vfs_ino, vfs_dev = UNIX_DIAG_VFS_STRUCT.unpack_from(buf, attr + 4)
+                    name = decode_name(buf[attr + 4 : attr + alen])
+                elif atype == UNIX_DIAG_VFS and alen >= 12:
+                    vfs_ino, vfs_dev = vfs(buf, attr + 4)
                 attr += (alen + 3) & ~3
             if len(out) < MAX_SOCKETS:
                 out[inode] = (name, stype, vfs_ino, vfs_dev)
+            if seen is not None:
+                seen[bytes(buf[off : off + length])] = (inode, (name, stype, vfs_ino, vfs_dev))
+        elif kind == NLMSG_DONE:
+            return True
+        elif kind == NLMSG_ERROR:
+            code = int.from_bytes(buf[off + 16 : off + 20], sys.byteorder, signed=True) if length >= 20 else 0
+            raise UnixReplyError(f"the kernel refused the file socket list (error {-code})")
         off += (length + 3) & ~3
     return False
 
 
-def dump_unix(*, timeout: float = 5.0, buf: bytearray | None = None) -> dict[int, tuple[str, int, int, int]]:
+class Dumper:
+    """Dumps again and again, reusing what the previous dump parsed (the scanner keeps one)."""
+
+    def __init__(self) -> None:
+        self._known: dict[bytes, Parsed] = {}
+        self._buf = bytearray(1 << 18)
+
+    def dump(self, timeout: float = 5.0) -> dict[int, tuple[str, int, int, int]]:
+        out: dict[int, tuple[str, int, int, int]] = {}
+        seen: dict[bytes, Parsed] = {}
+        known = self._known
+        netlink.exchange(
+            build_unix_request(1),
+            lambda data: parse_unix_messages(data, out, known, seen),
+            timeout=timeout,
+            buf=self._buf,
+            rcvbuf=1 << 20,
+        )
+        self._known = seen
+        return out
+
+
+def dump_unix(*, timeout: float = 5.0) -> dict[int, tuple[str, int, int, int]]:
     """Every listening AF_UNIX socket of this network namespace: inode -> (name, type, file inode, device)."""
-    out: dict[int, tuple[str, int, int, int]] = {}
-    netlink.exchange(
-        build_unix_request(1),
-        lambda data: parse_unix_messages(data, out),
-        timeout=timeout,
-        buf=buf if buf is not None else bytearray(1 << 18),
-        rcvbuf=1 << 20,
-    )
-    return out
+    return Dumper().dump(timeout)
 
 
 OwnerReader = Callable[[set[int]], Mapping[int, int]]
