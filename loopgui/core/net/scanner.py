@@ -144,6 +144,7 @@ class PsutilSource:
         self.include_files = False  # also read listening file sockets (SourceResult.files)
         self._files_before: dict[bytes, SocketRow] = {}
         self._unix = unix.Dumper()
+        self._before_by_inode: dict[int, SocketRow] = {}
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
         problems: list[str] = []
@@ -495,6 +496,7 @@ class NetlinkSource:
         self.include_files = False  # also read listening file sockets (SourceResult.files)
         self._files_before: dict[bytes, SocketRow] = {}
         self._unix = unix.Dumper()
+        self._before_by_inode: dict[int, SocketRow] = {}
 
     def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
         """Ask the kernel for every socket of one family and protocol (one socket per dump: a broken dump
@@ -513,18 +515,24 @@ class NetlinkSource:
     ) -> dict[bytes, SocketRow]:
         """Rows for the dumped file sockets; an unchanged one (same socket, same owner) is the previous object."""
         out: dict[bytes, SocketRow] = {}
-        before_of = self._files_before.get
+        before_of = self._before_by_inode.get
+        owner_of = owner.get
         new: list[unix.UnixListener] = []
-        for inode, (name, _stype, _vino, _vdev) in raw.items():
-            key = file_key(inode)
-            pid = owner.get(inode)
-            before = before_of(key)
+        for inode, info in raw.items():
+            pid = owner_of(inode)
+            before = before_of(inode)
             if before is not None and before.pid == pid:
-                out[key] = before
+                out[before.key] = before
             else:
-                new.append(unix.UnixListener(name, inode, pid=pid))
+                new.append(unix.UnixListener(info[0], inode, pid=pid))
         if new:
-            out.update(file_rows(new, self._files_before, now, self._names, self._labels))
+            made = file_rows(new, self._files_before, now, self._names, self._labels)
+            out.update(made)
+            by_inode = self._before_by_inode
+            for u in new:
+                by_inode[u.inode] = made[file_key(u.inode)]
+        if len(self._before_by_inode) > len(out):
+            self._before_by_inode = {inode: row for inode, row in self._before_by_inode.items() if row.key in out}
         return out
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:

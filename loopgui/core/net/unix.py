@@ -134,8 +134,7 @@ def parse_unix_messages(
                 hit = known.get(whole)
                 if hit is not None:
                     seen[whole] = hit
-                    if len(out) < MAX_SOCKETS:
-                        out[hit[0]] = hit[1]
+                    out[hit[0]] = hit[1]  # bounded by the datagram's size; the dump's total by Dumper
                     off += (length + 3) & ~3
                     continue
             if length < 16 + msg_size:
@@ -186,6 +185,8 @@ class Dumper:
             rcvbuf=1 << 20,
         )
         self._known = seen
+        if len(out) > MAX_SOCKETS:
+            out = dict(list(out.items())[:MAX_SOCKETS])
         return out
 
 
