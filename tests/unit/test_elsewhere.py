@@ -222,3 +222,33 @@ def test_proc_net_junk_is_skipped() -> None:
         None,
         None,
     ]
+
+
+def test_the_engine_is_asked_once_for_every_container() -> None:
+    from loopgui.core.programs.containers import Container, Published
+    from loopgui.core.programs.managers import Manager
+
+    spaces = tuple(
+        Namespace(ns, ((pid, "nginx"),), ReadHow.SOCK_DIAG, (NsListener("TCP", 4, "0.0.0.0", 8080, pid, pid),))
+        for ns, pid in ((11, 101), (12, 102))
+    )
+    ids = {101: "aaaaaaaaaaaa", 102: "bbbbbbbbbbbb"}
+    asked: list[tuple[str, list[str]]] = []
+
+    def engine(kind: str, wanted: object) -> tuple[Container, ...]:
+        asked.append((kind, list(wanted)))  # type: ignore[call-overload]
+        return (Container("bbbbbbbbbbbb", "web", ports=(Published(8080, "tcp", 8045),)),)
+
+    src = Sources(
+        unix=lambda: (),
+        namespaces=lambda: spaces,
+        manager=lambda pid, name: Manager("docker", ids[pid], "", ""),
+        containers=engine,
+        platform="linux",
+    )
+    found = find_elsewhere(8080, sources=src)
+    assert asked == [("docker", ["aaaaaaaaaaaa", "bbbbbbbbbbbb"])]
+    assert [e.container for e in found] == [
+        ContainerRef("docker", "aaaaaaaaaaaa"),
+        ContainerRef("docker", "bbbbbbbbbbbb", "web", 8045),
+    ]

@@ -9,6 +9,7 @@ sentences are made in :mod:`loopgui.core.words.elsewhere`.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import re
@@ -314,7 +315,8 @@ def _in_files(port: int, proto: str, servers: Sequence[Server], src: Sources) ->
     return out
 
 
-def _container_of(pid: int, program: str, port: int, proto: str, src: Sources) -> ContainerRef | None:
+def _container_of(pid: int, program: str, src: Sources) -> ContainerRef | None:
+    """The container a process runs in, from its manager (named later, by :func:`_named`)."""
     try:
         manager = src.manager(pid, program)
     except Exception:
@@ -322,21 +324,36 @@ def _container_of(pid: int, program: str, port: int, proto: str, src: Sources) -
         return None
     if manager is None or manager.kind not in ("docker", "podman", "kubernetes", "containerd"):
         return None
-    name = ""
-    published = 0
-    if manager.kind in ("docker", "podman") and manager.name:
+    return ContainerRef(manager.kind, manager.name)
+
+
+def _named(found: list[Elsewhere], port: int, proto: str, src: Sources) -> list[Elsewhere]:
+    """Container names and published ports from the engine: one question per engine for all the containers, so
+    its time limit is spent at most once per engine."""
+    asked: dict[str, list[str]] = {}
+    for e in found:
+        c = e.container
+        if c is not None and c.manager in ("docker", "podman") and c.container_id:
+            asked.setdefault(c.manager, []).append(c.container_id)
+    answers: dict[str, Sequence[containers.Container]] = {}
+    for kind, ids in asked.items():
         try:
-            known = src.containers(manager.kind, [manager.name])
+            answers[kind] = src.containers(kind, list(dict.fromkeys(ids)))
         except Exception:
-            log.exception("asking %s about %s failed", manager.kind, manager.name)
-            known = ()
-        for c in known:
-            if c.container_id.startswith(manager.name[:12]) or c.pid == pid:
-                name = c.name
-                p = c.publishes(port, proto)
-                published = p.host_port if p is not None else 0
-                break
-    return ContainerRef(manager.kind, manager.name, name, published)
+            log.exception("asking %s about its containers failed", kind)
+    out: list[Elsewhere] = []
+    for e in found:
+        c = e.container
+        named = e
+        if c is not None and c.manager in answers:
+            for known in answers[c.manager]:
+                if known.container_id[:12] == c.container_id[:12] or (known.pid and known.pid == e.pid):
+                    published = known.publishes(port, proto)
+                    c = ContainerRef(c.manager, c.container_id, known.name, published.host_port if published else 0)
+                    named = dataclasses.replace(e, container=c)
+                    break
+        out.append(named)
+    return out
 
 
 def _in_namespaces(port: int, proto: str, servers: Sequence[Server], src: Sources) -> list[Elsewhere]:
@@ -368,7 +385,7 @@ def _in_namespaces(port: int, proto: str, servers: Sequence[Server], src: Source
                         pid,
                         program,
                         namespace=ns.ns_id,
-                        container=_container_of(pid, program, port, proto, src) if pid is not None else None,
+                        container=_container_of(pid, program, src) if pid is not None else None,
                         address=x.address,
                         family=x.family,
                     )
@@ -382,7 +399,7 @@ def _in_namespaces(port: int, proto: str, servers: Sequence[Server], src: Source
         if candidate is None:
             continue
         pid, program = candidate
-        container = _container_of(pid, program, port, proto, src)
+        container = _container_of(pid, program, src)
         if match is None and container is None:
             continue  # neither the server nor a container: nothing worth naming
         server = next((s for s in servers if _runs(s, program)), None)
@@ -400,7 +417,7 @@ def _in_namespaces(port: int, proto: str, servers: Sequence[Server], src: Source
                 problem=ns.problem,
             )
         )
-    return out + unread
+    return _named(out + unread, port, proto, src)
 
 
 def _comm(pid: int) -> str:
