@@ -553,6 +553,10 @@ class MainWindow(QMainWindow):
             "Also show local file sockets (programs on this computer connect to a file instead of a port) and what "
             "programs in other networks, such as containers, listen on."
         )
+        self.elsewhere_check.setAccessibleName("Show file sockets and containers")
+        # The row's other boxes set the window's narrowest width; this one gives way (its text is cut there) rather
+        # than widening every window.
+        self.elsewhere_check.setMinimumWidth(self.elsewhere_check.minimumSizeHint().height() + 8)
         self.elsewhere_check.toggled.connect(self._show_elsewhere)
         self.elsewhere_check.toggled.connect(self._apply_filter)
         tools.addWidget(self.elsewhere_check)
