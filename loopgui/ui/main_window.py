@@ -374,6 +374,7 @@ class MainWindow(QMainWindow):
         tools.addWidget(self.listening_check)
         tools.addWidget(self.tcp_check)
         tools.addWidget(self.udp_check)
+        self._add_elsewhere_switch(tools)
         tools.addSpacing(16)
         tools.addStretch(1)
         interval_label = QLabel("Refresh every")
@@ -637,7 +638,28 @@ class MainWindow(QMainWindow):
             tcp=self.tcp_check.isChecked(),
             udp=self.udp_check.isChecked(),
             ports=self.investigation.ports if with_ports else frozenset(),
+            elsewhere=self.elsewhere_check.isChecked(),
         )
+
+    def _add_elsewhere_switch(self, tools: QHBoxLayout) -> None:
+        """File sockets and other networks' sockets (issue 27): off at each start; the scanner reads them only
+        while the switch is on."""
+        self.elsewhere_check = QCheckBox("Files, containers")
+        self.elsewhere_check.setToolTip(
+            "Also show local file sockets (programs on this computer connect to a file instead of a port) and what "
+            "programs in other networks, such as containers, listen on."
+        )
+        self.elsewhere_check.setAccessibleName("Show file sockets and containers")
+        # The row's other boxes set the window's narrowest width; this one gives way (its text is cut there) rather
+        # than widening every window.
+        self.elsewhere_check.setMinimumWidth(self.elsewhere_check.minimumSizeHint().height() + 8)
+        self.elsewhere_check.toggled.connect(self._show_elsewhere)
+        self.elsewhere_check.toggled.connect(self._apply_filter)
+        tools.addWidget(self.elsewhere_check)
+
+    @Slot(bool)
+    def _show_elsewhere(self, on: bool) -> None:
+        self.scan_thread.set_show_elsewhere(on)  # the thread is made after the widgets: looked up when toggled
 
     @Slot()
     def _clear_filter(self) -> None:

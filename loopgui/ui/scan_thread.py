@@ -72,6 +72,13 @@ class ScanThread(QThread):
             self._paused = paused
             self._wake.wakeAll()
 
+    def set_show_elsewhere(self, on: bool) -> None:
+        """Also read file sockets and other network namespaces' sockets (the table's switch), from the next scan on."""
+        with QMutexLocker(self._mutex):
+            self._scanner.show_elsewhere = on
+            self._now = True
+            self._wake.wakeAll()
+
     def refresh_now(self) -> None:
         """Scan at once, even when paused."""
         with QMutexLocker(self._mutex):
@@ -134,6 +141,8 @@ class ScanThread(QThread):
             forced
             or shown is None
             or not snapshot.diff.empty
+            or not snapshot.extra_diff.empty
+            or len(snapshot.extra) != len(shown.extra)
             or snapshot.hidden_sockets != shown.hidden_sockets
             or snapshot.problems != shown.problems
             or snapshot.source != shown.source

@@ -28,7 +28,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QPalette
 
 from loopgui.core.explain.knowledge import describe_address
-from loopgui.core.net.sockets import STATE_HELP, STATE_LABELS, RowFilter, Snapshot, SocketRow, diff_rows
+from loopgui.core.net.sockets import STATE_HELP, STATE_LABELS, UNIX, RowFilter, Snapshot, SocketRow, diff_rows
+from loopgui.core.words.elsewhere import address_cell as elsewhere_address
+from loopgui.core.words.elsewhere import row_tooltip as elsewhere_tooltip
 from loopgui.core.words.labels import JARGON, owner_explanation, owner_text, state_text
 from loopgui.ui.plain import plain_tooltip
 
@@ -310,8 +312,8 @@ class SocketTableModel(QAbstractTableModel):
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Bring the table up to date with a new snapshot, using its diff."""
-        new = snapshot.rows
-        diff = snapshot.diff
+        new = snapshot.table_rows  # with file sockets and other networks' sockets when the switch asks for them
+        diff = snapshot.table_diff
         old = self._all
         if len(old) + len(diff.added) - len(diff.removed) != len(new) or not (diff.removed <= old.keys()):
             diff = diff_rows(old, new)  # the snapshot does not follow the one we have: compare ourselves
@@ -533,9 +535,9 @@ class SocketTableModel(QAbstractTableModel):
         if col == Column.PROTOCOL:
             return row.proto
         if col == Column.LOCAL_ADDRESS:
-            return row.local_addr
+            return row.local_addr if not row.namespace else elsewhere_address(row)
         if col == Column.LOCAL_PORT:
-            return str(row.local_port)
+            return str(row.local_port) if row.proto != UNIX else ""
         if col == Column.REMOTE_ADDRESS:
             return row.remote_addr
         if col == Column.REMOTE_PORT:
@@ -553,6 +555,8 @@ class SocketTableModel(QAbstractTableModel):
     def _tooltip(self, row: SocketRow, col: int) -> str | None:
         if row.key in self._gone:
             return "This socket has just closed."
+        if row.elsewhere:
+            return elsewhere_tooltip(row)
         if col == Column.PROTOCOL:
             kind = "a connection" if row.proto == "TCP" else "single messages"
             return f"{row.proto} over IPv{row.family}: carries {kind}."

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from loopgui.core.explain import knowledge
+from loopgui.core.explain import elsewhere, knowledge
 from loopgui.core.explain.endpoints import Endpoint, ErrorKind, FindResult, find_endpoints
 from loopgui.core.explain.facts import (
     Case,
@@ -49,6 +49,8 @@ ReachReader = Callable[[int, str, Sequence[SocketRow]], ReachVerdict]
 LocalFirewall = Callable[[int, str, str], "LocalBlock | None"]
 MAX_EARLIER = 3  # earlier holders of a port named from the history
 MAX_COMMAND = 300  # characters of a command line kept as evidence
+# Where the program that should answer listens instead: (port, protocol, this namespace's rows) -> facts
+ElsewhereReader = Callable[[int, str, Sequence[SocketRow]], tuple[elsewhere.Elsewhere, ...]]
 
 Finding = Fact[F]
 Step = Fact[S]
@@ -100,6 +102,7 @@ class Environment:
     reach: ReachReader | None = None  # None: say only what the bind address tells
     local_firewall: LocalFirewall | None = None  # does this computer's firewall drop local connections? (core/reach)
     admin: bool = False  # loopgui runs with administrator rights: advice to get them would be pointless
+    elsewhere: ElsewhereReader | None = None  # None: do not look for the program elsewhere (core/explain/elsewhere.py)
 
     @staticmethod
     def current(resolver: knowledge.Resolver | None = None) -> Environment:
@@ -115,6 +118,7 @@ class Environment:
             reach=_live_reach,
             local_firewall=local_block,
             admin=running_as_admin(),
+            elsewhere=elsewhere.live,
         )
 
 
@@ -156,6 +160,7 @@ class Diagnosis:
     text: str = ""
     reach: ReachVerdict | None = None  # can other computers connect? (core/reach/assess.py)
     made_at: float = field(default_factory=time.time)
+    elsewhere: tuple[elsewhere.Elsewhere, ...] = ()  # where the program that should answer listens instead
 
     def codes(self) -> list[str]:
         """Every finding's code, in order (what tests and scripts look at)."""
@@ -195,6 +200,7 @@ class Diagnosis:
             ],
             "problems": [p.as_dict() for p in self.problems],
             "reach": None,  # the reach verdict with its words: core.words.explain.as_json adds it
+            "elsewhere": [e.as_dict() for e in self.elsewhere],
         }
 
 
@@ -382,6 +388,7 @@ class _Result:
     details: tuple[Detail, ...] = ()
     holders: tuple[Holder, ...] = ()
     reach: ReachVerdict | None = None
+    elsewhere: tuple[elsewhere.Elsewhere, ...] = ()
 
     def diagnosis(
         self,
@@ -411,6 +418,7 @@ class _Result:
             problems=problems,
             text=text,
             reach=self.reach,
+            elsewhere=self.elsewhere,
         )
 
 
@@ -430,6 +438,7 @@ class _Builder:
         self.kind_text = kind_text
         self.history = history
         self.reach: ReachVerdict | None = None
+        self.found_elsewhere: tuple[elsewhere.Elsewhere, ...] = ()
         self.port = endpoint.port
         self.host = endpoint.host
         self.kind = kind
@@ -636,6 +645,7 @@ class _Builder:
             details=self.details(),
             holders=holders,
             reach=self.reach,
+            elsewhere=self.found_elsewhere,
         )
 
     # -- the cases -------------------------------------------------------------------------------------------
@@ -908,9 +918,26 @@ class _Builder:
             self.findings.append(self.holder(h))
         return self.result(fact(Case.OTHER_ADDRESS, program=main.ref, port=self.port), Verdict.PROBLEM, holders)
 
+    def add_elsewhere(self) -> tuple[elsewhere.Elsewhere, ...]:
+        """Where the program that should answer listens instead (a file socket, a container, another port), as
+        findings and steps; the facts for the caller's headline."""
+        if self.env.elsewhere is None:
+            return ()
+        try:
+            found = self.env.elsewhere(self.port, "tcp", [*self.all_listening, *self.listeners])
+        except Exception:  # the rest of the explanation stands
+            log.exception("looking for the program elsewhere failed")
+            return ()
+        for e in found:
+            self.findings.append(fact(F.ELSEWHERE, where=e))
+            self.steps.append(fact(S.ELSEWHERE_STEPS, where=e))
+        self.found_elsewhere = found
+        return found
+
     def nothing_listens(self) -> _Result:
         p = self.port
         self.findings += self.earlier()
+        found = self.add_elsewhere()
         if self.kind in (ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.UNREACHABLE):
             self.findings.append(fact(F.KIND_MEANING, kind=self.kind))
         hidden = [r for r in self.listeners if r.pid is None]
@@ -929,13 +956,12 @@ class _Builder:
         if self.time_wait or self.connected:
             self.findings.append(fact(F.CLOSED_RECENTLY))
         self.add_known_use()
-        self.steps += [
-            fact(S.START_PROGRAM, usual=self.info.common_name),
-            fact(S.CHECK_PORT_NUMBER, port=p),
-            fact(S.TRY_AGAIN_WHEN_LISTENING),
-        ]
+        if not any(e.code is not elsewhere.Where.OTHER_NAMESPACE_UNREAD for e in found):  # it runs: no "start it"
+            self.steps.append(fact(S.START_PROGRAM, usual=self.info.common_name))
+        self.steps += [fact(S.CHECK_PORT_NUMBER, port=p), fact(S.TRY_AGAIN_WHEN_LISTENING)]
         verdict = Verdict.PROBLEM if self.kind is not None else Verdict.INFO
-        return self.result(fact(Case.NOTHING_LISTENS, port=p), verdict, self.holders(self.listeners))
+        case = fact(Case.NOTHING_LISTENS, port=p, elsewhere=found[0] if found else None)
+        return self.result(case, verdict, self.holders(self.listeners))
 
 
 _CLOSED_STATES = CLOSING_STATES

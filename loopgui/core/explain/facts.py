@@ -97,6 +97,7 @@ class F(str, enum.Enum):
     LOCAL_FIREWALL_DROP = "local_firewall_drop"  # block: port, address, the rule (core/reach LocalBlock)
     ADDRESS_NOT_HERE = "address_not_here"  # address, own_addresses
     FAMILY_OFF = "family_off"  # family
+    ELSEWHERE = "listening_elsewhere"  # where: a core/explain/elsewhere.Elsewhere (its own code and evidence)
     PICKED_GONE = "picked_socket_gone"  # proto, local, remote, program, state
 
 
@@ -144,6 +145,7 @@ class S(str, enum.Enum):
     REMOVE_FIREWALL_RULE = "remove_firewall_rule"  # block (the rule, with commands to see and remove it)
     LISTEN_ON_OWN_ADDRESS = "listen_on_own_address"  # address
     USE_IPV4 = "use_ipv4"
+    ELSEWHERE_STEPS = "elsewhere_steps"  # where: what to do about the program listening elsewhere
 
 
 class D(str, enum.Enum):

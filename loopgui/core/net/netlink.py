@@ -336,3 +336,22 @@ def exchange(
             if take(data):
                 break
     return data
+
+
+# -- AF_UNIX sockets (linux/unix_diag.h) ---------------------------------------------------------------------------
+
+# struct unix_diag_req: family, protocol, pad, states, inode, show, cookie[2]
+UNIX_DIAG_REQ = struct.Struct("=BBHIIIII")
+# struct unix_diag_msg: family, type, state, pad, inode, cookie[2]
+UNIX_DIAG_MSG = struct.Struct("=BBBBIII")
+# struct rtattr: length, type
+RTATTR = struct.Struct("=HH")
+# struct unix_diag_vfs: inode and device of the socket file
+UNIX_DIAG_VFS_STRUCT = struct.Struct("=II")
+UDIAG_SHOW_NAME = 0x01
+UDIAG_SHOW_VFS = 0x02
+UDIAG_SHOW_UID = 0x40
+UNIX_DIAG_NAME = 0
+UNIX_DIAG_VFS = 1
+UNIX_DIAG_UID = 7
+TCP_LISTEN = 10

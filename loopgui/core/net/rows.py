@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import struct
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Protocol
 
 from loopgui.core.net.sockets import TCP, UDP, SnapshotDiff, SocketRow
@@ -38,6 +38,7 @@ class SourceResult:
     hidden_sockets: int = 0
     problems: tuple[str, ...] = ()
     diff: SnapshotDiff | None = None
+    files: dict[bytes, SocketRow] = field(default_factory=dict)  # listening file sockets, when asked for
 
 
 class SocketSource(Protocol):

@@ -17,7 +17,10 @@ import logging
 import socket
 import sys
 import time
+from collections.abc import Callable, Iterable
 
+from loopgui.core.net import namespaces
+from loopgui.core.net.extra_rows import namespace_key
 from loopgui.core.net.netlink import (
     NETLINK_SOCK_DIAG,
     TCP_STATE_NAMES,
@@ -25,11 +28,14 @@ from loopgui.core.net.netlink import (
     build_request,
     error_text,
     parse_diag_messages,
+    unique_key,
 )
 from loopgui.core.net.rows import ScanCancelled, SocketSource, SourceResult, StopCheck, decode_key, never
-from loopgui.core.net.sockets import Snapshot, SocketRow, diff_rows
+from loopgui.core.net.sockets import TCP, Snapshot, SocketRow, diff_rows, make_key
 from loopgui.core.net.source_netlink import InodeOwners, NetlinkSource
 from loopgui.core.net.source_psutil import PsutilSource
+from loopgui.core.programs.processes import NO_OWNER, ProcessNames
+from loopgui.core.words.labels import ProgramLabels
 
 __all__ = [
     "TCP_STATE_NAMES",
@@ -62,10 +68,24 @@ class Scanner:
 
     FALLBACK_NOTICE = "The fast way of reading connections failed; loopgui uses a slower way until it works again."
 
-    def __init__(self, source: SocketSource, fallback: SocketSource | None = None) -> None:
+    def __init__(
+        self,
+        source: SocketSource,
+        fallback: SocketSource | None = None,
+        *,
+        other_networks: Callable[[namespaces.OwnerReader], Iterable[namespaces.Namespace]] | None = None,
+    ) -> None:
+        """``other_networks(owners)``: reads the other network namespaces' listeners, owners by the inode -> PID
+        reader it is given (default: this computer's)."""
         self.source = source
         self._fallback = fallback
         self._previous: dict[bytes, SocketRow] = {}
+        self._other_networks = other_networks or _live_other_networks
+        self._previous_extra: dict[bytes, SocketRow] = {}
+        self._show_elsewhere = False
+        self._ns_names = ProcessNames()
+        self._ns_owners: InodeOwners | None = None  # made when first needed (its first walk reads every process)
+        self._ns_labels = ProgramLabels()
         self._failures = 0  # consecutive failures of ``source``
         self._skip = 0  # scans left before ``source`` is tried again
 
@@ -89,6 +109,62 @@ class Scanner:
             self._failures = 0
         return result, self.source.name, ()
 
+    @property
+    def show_elsewhere(self) -> bool:
+        """Whether each scan also reads file sockets and other network namespaces' sockets (``Snapshot.extra``)."""
+        return self._show_elsewhere
+
+    @show_elsewhere.setter
+    def show_elsewhere(self, on: bool) -> None:
+        self._show_elsewhere = on
+        for source in (self.source, self._fallback):
+            if source is not None and hasattr(source, "include_files"):
+                source.include_files = on
+
+    def _namespace_rows(self, now: float) -> dict[bytes, SocketRow]:
+        """Listeners of the other network namespaces (as root read inside each, else what /proc allows)."""
+        out: dict[bytes, SocketRow] = {}
+        names, labels, before = self._ns_names, self._ns_labels, self._previous_extra
+        if self._ns_owners is None:
+            self._ns_owners = InodeOwners()
+        for ns in self._other_networks(self._ns_owners.refresh):
+            for x in ns.listeners:
+                try:
+                    inner = make_key(x.proto, x.family, x.address, x.port, "", 0)
+                except (OSError, ValueError, KeyError):
+                    continue
+                key = namespace_key(ns.ns_id, inner)
+                if key in out:
+                    key = unique_key(key, out)
+                old = before.get(key)
+                if old is not None and old.pid == x.pid:
+                    out[key] = old
+                    continue
+                holder = names.owner(x.pid) if x.pid is not None else NO_OWNER
+                label, path = labels.label(x.pid, holder.name) if x.pid is not None else ("", "")
+                out[key] = SocketRow(
+                    key=key,
+                    proto=x.proto,
+                    family=x.family,
+                    local_addr=x.address,
+                    local_port=x.port,
+                    remote_addr="",
+                    remote_port=0,
+                    state="LISTEN" if x.proto == TCP else "NONE",
+                    pid=x.pid,
+                    program=holder.name,
+                    first_seen=old.first_seen if old is not None else now,
+                    label=label,
+                    path=path,
+                    owner_start=holder.start,
+                    exe=holder.exe,
+                    namespace=ns.ns_id,
+                )
+        alive = [r.pid for r in out.values() if r.pid is not None]
+        names.forget_except(alive)
+        labels.forget_except(alive)
+        return out
+
     def scan(self, should_stop: StopCheck | None = None) -> Snapshot:
         stop = should_stop or never
         started = time.perf_counter()
@@ -105,6 +181,14 @@ class Scanner:
                 gc.enable()
         diff = result.diff if result.diff is not None else diff_rows(self._previous, result.rows)
         self._previous = result.rows
+        extra: dict[bytes, SocketRow] = dict(result.files) if self._show_elsewhere else {}
+        if self._show_elsewhere and sys.platform.startswith("linux"):
+            try:
+                extra.update(self._namespace_rows(now))
+            except OSError as exc:
+                log.info("other network namespaces could not be read: %s", exc)
+        extra_diff = diff_rows(self._previous_extra, extra) if extra or self._previous_extra else None
+        self._previous_extra = extra
         return Snapshot.of(
             result.rows,
             taken_at=now,
@@ -113,7 +197,13 @@ class Scanner:
             hidden_sockets=result.hidden_sockets,
             problems=tuple(dict.fromkeys(notices + result.problems)),
             source=used,
+            extra=extra,
+            extra_diff=extra_diff,
         )
+
+
+def _live_other_networks(owners: namespaces.OwnerReader) -> tuple[namespaces.Namespace, ...]:
+    return namespaces.namespaces(owners=owners)
 
 
 def make_scanner(kind: str = "auto") -> Scanner:

@@ -21,6 +21,7 @@ from loopgui.core.words.programs import closed_text, hidden_text
 
 TCP = "TCP"
 UDP = "UDP"
+UNIX = "UNIX"  # a local file socket (Unix domain socket): shown only on request, never in ``Snapshot.rows``
 
 PROTO_CODES = {TCP: 6, UDP: 17}
 FAMILY_CODES = {4: socket.AF_INET, 6: socket.AF_INET6}
@@ -137,6 +138,19 @@ class SocketRow(EndpointText):
     exe: str = ""
     expires_at: float | None = None  # a leftover (TIME_WAIT): when the kernel's timer frees it (time.time() clock)
     cookie: int | None = None  # the kernel's socket cookie from the scan (Linux netlink); None when not read
+    namespace: int = 0  # another network namespace's id (a container's network); 0: this computer's own
+
+    @property
+    def local_endpoint(self) -> str:
+        """As :class:`EndpointText` writes it; a file socket is its path (it has no port)."""
+        if self.proto == UNIX:
+            return self.local_addr
+        return format_endpoint(self.local_addr, self.local_port)
+
+    @property
+    def elsewhere(self) -> bool:
+        """A file socket or another namespace's socket: shown in the table on request only."""
+        return self.proto == UNIX or self.namespace != 0
 
     @property
     def is_listening(self) -> bool:
@@ -157,6 +171,7 @@ class SocketRow(EndpointText):
             "pid": self.pid,
             "program": self.program or None,
             "first_seen": datetime.fromtimestamp(self.first_seen).astimezone().isoformat(timespec="seconds"),
+            **({"namespace": self.namespace} if self.namespace else {}),
         }
 
 
@@ -199,6 +214,9 @@ class Snapshot:
     ``rows`` is read-only.  ``diff`` is relative to the snapshot the same scanner produced before (everything
     is "added" in the first one).  ``hidden_sockets`` counts sockets whose owner could not be read because
     it belongs to another user or the system; ``problems`` are plain-language notes about the scan.
+
+    ``extra`` (with its own ``extra_diff``) holds file sockets and other namespaces' sockets when the scanner was
+    asked for them (the table's switch); they are never in ``rows``, which every explanation reads.
     """
 
     rows: Mapping[bytes, SocketRow]
@@ -208,6 +226,22 @@ class Snapshot:
     hidden_sockets: int = 0
     problems: tuple[str, ...] = ()
     source: str = ""
+    extra: Mapping[bytes, SocketRow] = field(default_factory=lambda: MappingProxyType({}))
+    extra_diff: SnapshotDiff = field(default_factory=SnapshotDiff)
+
+    @property
+    def table_rows(self) -> Mapping[bytes, SocketRow]:
+        """What the table can show: ``rows``, and ``extra`` when there are any (their keys never collide)."""
+        if not self.extra and self.extra_diff.empty:
+            return self.rows
+        return MappingProxyType({**self.rows, **self.extra})
+
+    @property
+    def table_diff(self) -> SnapshotDiff:
+        if self.extra_diff.empty:
+            return self.diff
+        d, e = self.diff, self.extra_diff
+        return SnapshotDiff(d.added | e.added, d.removed | e.removed, d.changed | e.changed)
 
     @staticmethod
     def of(
@@ -219,6 +253,8 @@ class Snapshot:
         hidden_sockets: int = 0,
         problems: tuple[str, ...] = (),
         source: str = "",
+        extra: dict[bytes, SocketRow] | None = None,
+        extra_diff: SnapshotDiff | None = None,
     ) -> Snapshot:
         """A snapshot over a read-only view of ``rows`` (the caller hands the dict over and keeps no reference)."""
         return Snapshot(
@@ -229,6 +265,8 @@ class Snapshot:
             hidden_sockets=hidden_sockets,
             problems=problems,
             source=source,
+            extra=MappingProxyType(extra or {}),
+            extra_diff=extra_diff if extra_diff is not None else SnapshotDiff(),
         )
 
 
@@ -277,13 +315,18 @@ class RowFilter:
     tcp: bool = True
     udp: bool = True
     ports: frozenset[int] = frozenset()
+    elsewhere: bool = False  # also file sockets and other namespaces' sockets (the scanner reads them on request)
 
     @property
     def is_everything(self) -> bool:
         return not self.text.strip() and not self.listening_only and self.tcp and self.udp and not self.ports
 
     def accepts(self, row: SocketRow) -> bool:
-        if row.proto == TCP:
+        if row.elsewhere and not self.elsewhere:
+            return False
+        if row.proto == UNIX:
+            pass  # neither TCP nor UDP: the two switches do not apply
+        elif row.proto == TCP:
             if not self.tcp:
                 return False
         elif not self.udp:
@@ -328,5 +371,11 @@ def search_text(row: SocketRow) -> str:
             ""
             if row.pid is not None
             else (closed_text() + " nobody" if row.state in ORPHAN_STATES else hidden_text() + " hidden"),
+            FILE_SOCKET_WORDS if row.proto == UNIX else "",
+            OTHER_NETWORK_WORDS if row.namespace else "",
         )
     ).casefold()
+
+
+FILE_SOCKET_WORDS = "file socket unix"
+OTHER_NETWORK_WORDS = "other network namespace container"

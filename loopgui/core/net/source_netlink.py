@@ -20,7 +20,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from loopgui.core.net import netlink
+from loopgui.core.net import netlink, unix
+from loopgui.core.net.extra_rows import FileRows
 from loopgui.core.net.netlink import (
     ATTEMPTS,
     TCP_STATE_NAMES,
@@ -298,6 +299,9 @@ class NetlinkSource:
         self._last: tuple[dict[bytes, SocketRow], SourceResult] | None = None
         self._owners_read_at = float("-inf")
         self._first = True
+        self.include_files = False  # also read listening file sockets (SourceResult.files)
+        self._files = FileRows()
+        self._unix = unix.Dumper()
         self.parallel_first_walk = False  # beside the dump: not measurably faster on 2 busy cores (bench/README.md)
 
     def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int, int]]) -> None:
@@ -366,9 +370,17 @@ class NetlinkSource:
         finally:
             if walker is not None:
                 walker.join()
+        files_raw: dict[int, tuple[str, int, int, int]] = {}
+        if self.include_files:
+            try:
+                files_raw = self._unix.dump()
+            except (OSError, unix.UnixReplyError) as exc:
+                log.info("file sockets could not be read: %s", exc)
+                problems.append("The list of file sockets could not be read.")
         last = self._last
         if (
             not problems
+            and not self.include_files
             and last is not None
             and previous is last[0]
             and raw == self._last_raw
@@ -378,7 +390,9 @@ class NetlinkSource:
             self._last = (same, SourceResult(same, last[1].hidden_sockets, last[1].problems, SnapshotDiff()))
             return self._last[1]
         self._owners_read_at = self._clock()
-        owner = self._owners.refresh({inode for _, inode, _ in raw.values() if inode}, should_stop)
+        wanted = {inode for _, inode, _ in raw.values() if inode}
+        owner = self._owners.refresh(wanted | files_raw.keys() if files_raw else wanted, should_stop)
+        files = self._files.from_dump(files_raw, owner, now) if self.include_files else {}
         rows: dict[bytes, SocketRow] = {}
         hidden = 0
         build = self._build
@@ -412,7 +426,7 @@ class NetlinkSource:
         # every key is either kept or added: when as many were kept as there were before, none was removed
         removed = frozenset(previous.keys() - rows.keys()) if len(rows) - len(added) != len(previous) else frozenset()
         diff = SnapshotDiff(frozenset(added), removed, frozenset(changed))
-        result = SourceResult(rows, hidden, tuple(dict.fromkeys(problems)), diff)  # each notice once
+        result = SourceResult(rows, hidden, tuple(dict.fromkeys(problems)), diff, files)  # each notice once
         self._last_raw = raw
         self._last = (rows, result)
         return result

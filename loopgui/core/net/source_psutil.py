@@ -10,6 +10,8 @@ from typing import Any
 
 import psutil
 
+from loopgui.core.net import unix
+from loopgui.core.net.extra_rows import FileRows
 from loopgui.core.net.netlink import unique_key
 from loopgui.core.net.rows import RowBuilder, ScanCancelled, SourceResult, StopCheck
 from loopgui.core.net.sockets import TCP, UDP, SocketRow, make_key
@@ -24,6 +26,8 @@ class PsutilSource:
 
     def __init__(self) -> None:
         self._build = RowBuilder()
+        self.include_files = False  # also read listening file sockets (SourceResult.files)
+        self._files = FileRows()
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
         problems: list[str] = []
@@ -60,7 +64,8 @@ class PsutilSource:
             text = (proto, family, local, lport, remote, rport)
             rows[key] = build.row(key, state, pid, previous.get(key), now, text)
         build.finish(r.pid for r in rows.values() if r.pid is not None)
-        return SourceResult(rows, hidden, tuple(problems))
+        files = self._files.from_listeners(unix.unix_listeners(platform="psutil"), now) if self.include_files else {}
+        return SourceResult(rows, hidden, tuple(problems), files=files)
 
     @staticmethod
     def _per_process(should_stop: StopCheck) -> tuple[list[tuple[Any, int | None]], int]:

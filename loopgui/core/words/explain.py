@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from loopgui.core.explain.diagnosis import Diagnosis
+from loopgui.core.explain.elsewhere import Elsewhere
 from loopgui.core.explain.endpoints import ErrorKind
 from loopgui.core.explain.facts import Case, D, F, Fact, Problem, ProgramRef, Range, S, Verdict
 from loopgui.core.history.store import Span
 from loopgui.core.net.sockets import format_endpoint
 from loopgui.core.reach.assess import LocalBlock, ReachVerdict
 from loopgui.core.text.redact import redact_text
+from loopgui.core.words import elsewhere as elsewhere_words
 from loopgui.core.words import reach as reach_words
 from loopgui.core.words.i18n import N_, _, format_list, ngettext
 from loopgui.core.words.programs import closed_text, hidden_text, program_text
@@ -270,8 +272,9 @@ def headline(case: Fact[Case]) -> str:
         Case.LOCAL_FIREWALL: lambda: _(
             "This computer's firewall drops connections to port {port} on {address}, so nothing can answer."
         ).format(port=e("port"), address=e("address")),
-        Case.NOTHING_LISTENS: lambda: _("Nothing on this computer is listening on port {port} right now.").format(
-            port=e("port")
+        Case.NOTHING_LISTENS: lambda: (
+            _elsewhere_headline(e("elsewhere"))
+            or _("Nothing on this computer is listening on port {port} right now.").format(port=e("port"))
         ),
         Case.ADDRESS_NOT_HERE: lambda: (
             _("This computer does not have the address {address}.").format(address=e("address"))
@@ -566,6 +569,9 @@ def finding(f: Fact[F]) -> Line:
                 "runs in)."
             ).format(family=e("family"))
         )
+    if c is F.ELSEWHERE:
+        where = e("where")
+        return Line(*elsewhere_words.finding(where)) if isinstance(where, Elsewhere) else Line("")
     if c is F.PICKED_GONE:
         return Line(
             _("The socket you picked ({socket}) is gone: it closed, or its program ended.").format(socket=e("socket"))
@@ -740,6 +746,7 @@ def step(s: Fact[S]) -> str:
         ),
         S.TRY_AGAIN_WHEN_LISTENING: lambda: _("Then try again once the program has started."),
         S.REMOVE_FIREWALL_RULE: lambda: _remove_rule(e("block")),
+        S.ELSEWHERE_STEPS: lambda: " ".join(_step_lines(s)),
         S.LISTEN_ON_OWN_ADDRESS: lambda: _(
             "In the program's settings, replace {address} with one of this computer's addresses, or with 0.0.0.0 "
             "or 127.0.0.1."
@@ -752,12 +759,25 @@ def step(s: Fact[S]) -> str:
     return texts[c]()
 
 
+def _elsewhere_headline(where: object) -> str | None:
+    return elsewhere_words.headline(where) if isinstance(where, Elsewhere) else None
+
+
 def _remove_rule(block: object) -> str:
     if not isinstance(block, LocalBlock):
         return ""
     steps = reach_words.local_block_steps(block)
     lead = _("Remove or change that firewall rule (administrator rights needed).")
     return " ".join([lead, *steps])
+
+
+def _step_lines(s: Fact[S]) -> tuple[str, ...]:
+    """A step in words; a program found listening elsewhere may bring several."""
+    where = s.get("where")
+    if s.code is S.ELSEWHERE_STEPS and isinstance(where, Elsewhere):
+        return tuple(elsewhere_words.steps(where))
+    text = step(s)
+    return (text,) if text else ()
 
 
 # -- details ------------------------------------------------------------------------------------------------
@@ -848,7 +868,7 @@ def render(d: Diagnosis) -> Rendered:
         headline=headline(d.case),
         verdict=d.verdict,
         findings=tuple(_holder(f, named) if f.code is F.HOLDER else finding(f) for f in d.findings),
-        next_steps=tuple(step(s) for s in d.steps),
+        next_steps=tuple(text for s in d.steps for text in _step_lines(s)),
         do_it_yourself=command_text(d),
         details=tuple(detail(x) for x in d.details),
         problems=tuple(problem(p) for p in d.problems),
@@ -892,6 +912,7 @@ def as_json(d: Diagnosis) -> dict[str, object]:
     r = render(d)
     data = d.as_dict()
     data["reach"] = reach_words.as_dict(d.reach) if d.reach is not None else None
+    data["elsewhere"] = [{**e.as_dict(), "text": elsewhere_words.finding(e)[0]} for e in d.elsewhere]
     data["text"] = {
         "headline": r.headline,
         "findings": [{"text": f.text, "detail": f.detail or None} for f in r.findings],
