@@ -114,18 +114,12 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
         )
         return 0 if spans else 1
     if not reader.exists():
-        say(
-            out,
-            "No history recorded yet. loopgui records while its window is open (History tab), or run "
-            "“loopgui record” to record without a window.",
-        )
+        say(out, history_words.no_history_yet())
         return 1
-    what = f"port {port}" if port is not None else (address or "any port")
-    when = f" in the last {args.since}" if args.since else ""
     if not spans:
-        say(out, f"Nothing recorded for {what}{when}.")
+        say(out, history_words.nothing_recorded(port, address, args.since))
         return 1
-    write(out, report(spans, f"History of {what}{when}, newest first:"))
+    write(out, report(spans, history_words.history_title(port, address, args.since)))
     if copies:
         say(out, set_aside_text(len(copies), sum(c.bytes for c in copies)))
     return 0

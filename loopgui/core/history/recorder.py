@@ -24,6 +24,7 @@ from loopgui.core.history.store import (
     HEARTBEAT_EVERY,
     LISTENING,
     LOCK_NAME,
+    ORPHAN_CHECK_EVERY,
     PROGRAM_SWEEP_EVERY,
     PRUNE_CHUNK,
     PRUNE_EVERY,
@@ -169,6 +170,9 @@ class Recorder:
         self.status = "off"  # off, recording, other-writer, busy (another program holds the file), failed
         self._next_aside_check = 0.0
         self._aside_bytes = 0  # set-aside copies, counted within max_bytes
+        self._orphan_candidates: set[int] = set()  # programs that lost a socket to pruning (may have no other)
+        self._next_orphan_check = 0.0
+        self._orphans_due = False
         self.written = 0  # scans written (for ``loopgui record``)
         self.checkpoint_seconds = 0.0  # time the background checkpoints took (for the benchmark)
 
@@ -266,6 +270,7 @@ class Recorder:
         self._open = {}
         self._programs = {}
         self._prev_rows = None
+        self._orphan_candidates = set()
 
     def _start(self) -> bool:
         try:
@@ -552,6 +557,7 @@ class Recorder:
             )
         ]
         if not ids and self.used_bytes() + self._aside_bytes > self.max_bytes:
+            self._orphans_due = True  # over the size bound: programs go at once, not with the next batch
             ids = [
                 r[0]
                 for r in conn.execute(
@@ -569,13 +575,7 @@ class Recorder:
             ]
             conn.executemany("DELETE FROM changes WHERE socket=?", gone)
             conn.executemany("DELETE FROM sockets WHERE id=?", gone)
-            if owners:  # programs go with their last socket, so the size bound holds with a program per socket
-                conn.executemany(
-                    "DELETE FROM programs WHERE id=? AND NOT EXISTS (SELECT 1 FROM sockets WHERE program=?)",
-                    [(p, p) for p in owners],
-                )
-                forgotten = set(owners)
-                self._programs = {k: v for k, v in self._programs.items() if v[2] not in forgotten}
+            self._orphan_candidates.update(owners)  # programs go with their last socket (``_forget_programs``)
             # sessions are numbered in time order, like sockets: those older than the oldest socket's are empty
             conn.execute(
                 "DELETE FROM sessions WHERE id <> ? AND id < coalesce("
@@ -589,10 +589,37 @@ class Recorder:
         if now >= self._next_aside_check:
             self._next_aside_check = now + ASIDE_CHECK_EVERY
             self._bound_set_aside(now)
+        if self._orphan_candidates and (self._orphans_due or now >= self._next_orphan_check):
+            self._next_orphan_check = now + ORPHAN_CHECK_EVERY
+            self._orphans_due = False
+            self._forget_programs(conn)
         if now >= self._next_program_sweep:
             self._next_program_sweep = now + PROGRAM_SWEEP_EVERY
             self._sweep_programs(conn, now - self.max_age)
         self._give_back_space(conn)
+
+    def _forget_programs(self, conn: sqlite3.Connection) -> None:
+        """Delete the programs whose last socket was pruned, so the size bound holds even when every socket has a
+        program of its own (a batch every ORPHAN_CHECK_EVERY seconds, at once when over the size bound)."""
+        candidates = list(self._orphan_candidates)
+        self._orphan_candidates = set()
+        orphans: list[int] = []
+        for start in range(0, len(candidates), 500):
+            part = candidates[start : start + 500]
+            marks = ",".join("?" * len(part))
+            orphans += [
+                int(r[0])
+                for r in conn.execute(
+                    f"SELECT id FROM programs WHERE id IN ({marks}) "
+                    "AND NOT EXISTS (SELECT 1 FROM sockets WHERE program = programs.id)",
+                    part,
+                )
+            ]
+        if orphans:
+            with conn:
+                conn.executemany("DELETE FROM programs WHERE id=?", [(p,) for p in orphans])
+            gone = set(orphans)
+            self._programs = {k: v for k, v in self._programs.items() if v[2] not in gone}
 
     def _bound_set_aside(self, now: float) -> None:
         """Set-aside copies count within the bounds: those older than ``max_age`` go, then the oldest while

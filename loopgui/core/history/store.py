@@ -75,6 +75,7 @@ PROGRAM_SWEEP_EVERY = 6 * 3600.0  # seconds between two sweeps of programs no so
 VACUUM_PAGES = 256  # free pages given back to the file system per step at most
 REOPEN_EVERY = 30.0  # seconds between two attempts to start recording when another program records
 BUSY_RETRY = 1.0  # seconds between two attempts while a program other than loopgui holds the database's lock
+ORPHAN_CHECK_EVERY = 30.0  # seconds between two batches of forgetting programs whose last socket was pruned
 ASIDE_CHECK_EVERY = 60.0  # seconds between two looks at the set-aside copies (their size and age)
 CHECKPOINT_EVERY = 2.0  # seconds between two background checkpoints of the write-ahead log
 HEARTBEAT_EVERY = 30.0  # seconds between two writes while nothing changes (only the session's last-scan time)

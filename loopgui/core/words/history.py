@@ -88,3 +88,40 @@ def not_a_port(text: str) -> str:
     """``loopgui history ²``: the plain refusal (exit 2)."""
     shown = text if len(text) <= 12 else text[:12] + "…"
     return _("loopgui history: “{text}” is not a port number: ports go from 1 to 65535.").format(text=shown)
+
+
+def no_history_yet() -> str:
+    return _(
+        "No history recorded yet. loopgui records while its window is open (History tab), or run “loopgui record” to "
+        "record without a window."
+    )
+
+
+def nothing_recorded(port: int | None, address: str, since: str) -> str:
+    """``Nothing recorded for port 3000 in the last 1h.`` (``since`` as the user typed it, or empty)."""
+    if port is not None:
+        if since:
+            return _("Nothing recorded for port {port} in the last {since}.").format(port=port, since=since)
+        return _("Nothing recorded for port {port}.").format(port=port)
+    if address:
+        if since:
+            return _("Nothing recorded for {address} in the last {since}.").format(address=address, since=since)
+        return _("Nothing recorded for {address}.").format(address=address)
+    if since:
+        return _("Nothing recorded for any port in the last {since}.").format(since=since)
+    return _("Nothing recorded for any port.")
+
+
+def history_title(port: int | None, address: str, since: str) -> str:
+    """``History of port 3000 in the last 1h, newest first:``."""
+    if port is not None:
+        if since:
+            return _("History of port {port} in the last {since}, newest first:").format(port=port, since=since)
+        return _("History of port {port}, newest first:").format(port=port)
+    if address:
+        if since:
+            return _("History of {address} in the last {since}, newest first:").format(address=address, since=since)
+        return _("History of {address}, newest first:").format(address=address)
+    if since:
+        return _("History of any port in the last {since}, newest first:").format(since=since)
+    return _("History of any port, newest first:")
