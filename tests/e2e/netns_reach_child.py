@@ -461,6 +461,19 @@ def local_block_case(reach: Any, words: Any, check: Any, port: int) -> dict[str,
     out["cli_code"] = check.main([f"127.0.0.1:{port}", "--timeout", "0.5"], out=buf, err=errs)
     out["cli_text"] = buf.getvalue()
     out["gui"] = gui_rows(port, "127.0.0.1", own=False)
+    # the explanation of the same message, with this namespace's live sockets and rules
+    from loopgui.core.explain.diagnosis import Environment, diagnose
+    from loopgui.core.net.scanner import make_scanner
+    from loopgui.core.words import explain as explain_words
+
+    d = diagnose(f"connect ETIMEDOUT 127.0.0.1:{port}", make_scanner().scan().rows, env=Environment.current())
+    rendered = explain_words.render(d)
+    out["explain"] = {
+        "case": d.case.code.value,
+        "headline": rendered.headline,
+        "findings": [f.text for f in rendered.findings],
+        "steps": list(rendered.next_steps),
+    }
     return out
 
 

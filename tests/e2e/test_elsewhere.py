@@ -28,6 +28,7 @@ from loopgui.core.net.scanner import make_scanner
 from loopgui.core.programs import containers
 from loopgui.core.programs.managers import Manager
 from loopgui.core.words import elsewhere as words
+from loopgui.core.words import explain as explain_words
 
 pytestmark = [
     pytest.mark.e2e,
@@ -136,8 +137,11 @@ def test_the_explanation_says_where_postgres_listens(tmp_path: Path) -> None:
         )
     mine = _mine(d.elsewhere, child.pid)
     assert mine and mine[0].code is Where.FILE_SOCKET
-    assert not any(s.startswith("Start the program") for s in d.next_steps)
-    entry = next(x for x in d.as_dict()["elsewhere"] if x["pid"] == child.pid)  # type: ignore[union-attr]
+    assert "start_program" not in d.step_codes()  # it runs: no "start it"
+    rendered = explain_words.render(d)
+    assert rendered.headline.endswith("is running, but listens on a local file socket, not on port 5432.")
+    assert not any(s.startswith("Start the program") for s in rendered.next_steps)
+    entry = next(x for x in explain_words.as_json(d)["elsewhere"] if x["pid"] == child.pid)  # type: ignore[union-attr]
     assert entry["code"] == "file_socket" and entry["path"] == str(path)
 
 

@@ -193,3 +193,9 @@ def test_local_firewall_block_in_core_check_and_connectivity_tab() -> None:
     assert said in local["cli_text"] and "often a firewall" not in local["cli_text"]
     ((_, address, text),) = local["gui"]
     assert address == f"127.0.0.1:{port}" and text.startswith(said) and "often a firewall" not in text
+    # the explanation of `connect ETIMEDOUT 127.0.0.1:N` agrees with the connectivity test
+    explained = local["explain"]
+    assert explained["case"] == "local_firewall_drops"
+    assert explained["findings"][0].startswith(said)
+    assert any("sudo nft delete rule inet t c" in step for step in explained["steps"])
+    assert not any("busy or stuck" in step for step in explained["steps"])

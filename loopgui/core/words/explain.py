@@ -736,11 +736,7 @@ def step(s: Fact[S]) -> str:
             "Or make the program listen on both (for example on 0.0.0.0 and ::); then other computers on the "
             "network can connect to it too, so do that only if they should (a firewall may still block them)."
         ),
-        S.START_PROGRAM: lambda: (
-            _("Start the program that should answer here (usually {program}), and watch for errors when it starts.")
-            if e("usual")
-            else _("Start the program that should answer here, and watch for errors when it starts.")
-        ).format(program=e("usual")),
+        S.START_PROGRAM: lambda: _("Start the program that should answer here, and watch for errors when it starts."),
         S.CHECK_PORT_NUMBER: lambda: _("Check the port number: {port}. A single wrong digit is a common cause.").format(
             port=e("port")
         ),
