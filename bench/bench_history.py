@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loopgui.core.history.store import ProgramInfo, Recorder
+from loopgui.core.history.recorder import Recorder
+from loopgui.core.history.store import ProgramInfo
 from loopgui.core.net.sockets import Snapshot, SocketRow, diff_rows, make_key
 
 STATES = ("ESTABLISHED", "TIME_WAIT", "CLOSE_WAIT")

@@ -75,15 +75,20 @@ def connections(total: int, lifetime: float = 120.0) -> Iterator[list[int]]:
                 raise RuntimeError(f"fixture worker {w.pid} failed to open its connections")
         yield [w.pid for w in workers]
     finally:
-        for w in workers:
-            if w.stdin is not None:
-                w.stdin.close()
-        for w in workers:
-            try:
-                w.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                w.kill()
-                w.wait()
+        stop(workers)
+
+
+def stop(procs: list[subprocess.Popen[str]]) -> None:
+    """Close the helpers' standard input (their signal to end), wait for them, kill what does not end in 10 s."""
+    for p in procs:
+        if p.stdin is not None:
+            p.stdin.close()
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import logging.handlers
 import os
@@ -17,6 +18,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
 from loopgui import __version__
+from loopgui.core.paths import cache_dir, open_private, private_dir, tighten_files
+from loopgui.core.words.paths import os_error_text
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
@@ -119,6 +122,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="add loopgui to the desktop's application menu (in ~/.local/share) and exit",
     )
     parser.add_argument(
+        "--uninstall-desktop",
+        action="store_true",
+        help="remove loopgui from the application menu and from the programs started at login, then say where "
+        "its settings, log and history are, and exit",
+    )
+    parser.add_argument(
         "--background",
         action="store_true",
         help="start with only the tray icon (as “Start loopgui when I log in” does); the window opens from it",
@@ -127,8 +136,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class PrivateLogFile(logging.handlers.RotatingFileHandler):
+    """The log file, 0600 whatever the umask and never opened through a symbolic link (``core/paths.py``)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = open_private(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(folder: Path | None) -> Path | None:
-    """Log to stderr and, when possible, to ``folder/loopgui.log`` (kept small)."""
+    """Log to stderr and, when possible, to ``folder/loopgui.log`` (kept small, private: folder 0700, files 0600)."""
     global _log_path
     root = logging.getLogger("loopgui")
     root.setLevel(logging.INFO)
@@ -139,14 +156,15 @@ def setup_logging(folder: Path | None) -> Path | None:
         root.addHandler(stream)
     if folder is not None:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
+            tighten_files(folder, "loopgui.log")  # files an earlier loopgui left readable by others
             path = folder / "loopgui.log"
-            handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+            handler = PrivateLogFile(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
             handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
             root.addHandler(handler)
             _log_path = path
         except OSError as exc:
-            log.warning("cannot write a log file in %s: %s", folder, exc)
+            log.warning("cannot write a log file in %s: %s", folder, os_error_text(exc))
     return _log_path
 
 
@@ -217,17 +235,43 @@ def install_excepthook(*, interactive: bool = True) -> None:
     threading.excepthook = thread_hook
 
 
-def seconds_since_start() -> float:
-    """How long ago this process started, to the clock tick.
+def _start_ticks(pid: str) -> int:
+    """When process ``pid`` ("self" or a number) started, in clock ticks since boot (``/proc/PID/stat`` field 22)."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    return int(stat[stat.rindex(")") + 2 :].split()[19])  # fields[0] is field 3
 
-    Linux: the start time in ``/proc/self/stat`` (clock ticks since boot) against CLOCK_BOOTTIME; psutil's
+
+def launch_pid() -> str:
+    """The process the user launched: "self", or for a one-file bundle its bootloader.
+
+    A one-file bundle is started as a bootloader that unpacks the bundle to a temporary folder (``sys._MEIPASS``,
+    away from the program file) and then runs it as its child, the same program file: the user's launch is the
+    parent's start, so the unpacking is counted.  A one-folder bundle or a source run counts from its own start,
+    whatever started it (a shell, the desktop, a Python that runs the tests).
+    """
+    bundle = getattr(sys, "_MEIPASS", None)
+    if not getattr(sys, "frozen", False) or not bundle:
+        return "self"
+    if os.path.realpath(bundle) == os.path.dirname(os.path.realpath(sys.executable)):
+        return "self"  # one folder: nothing was unpacked
+    try:
+        parent = os.getppid()
+        if parent > 1 and os.path.realpath(f"/proc/{parent}/exe") == os.path.realpath(sys.executable):
+            return str(parent)
+    except OSError:
+        pass
+    return "self"
+
+
+def seconds_since_start() -> float:
+    """How long ago the user launched loopgui, to the clock tick (a one-file bundle's unpacking included).
+
+    Linux: the start time in ``/proc/PID/stat`` (clock ticks since boot) against CLOCK_BOOTTIME; psutil's
     create_time adds the boot time, which the kernel gives in whole seconds, and was up to a second off.
     Elsewhere: since loopgui was first imported.
     """
     try:
-        stat = Path("/proc/self/stat").read_text(encoding="ascii", errors="replace")
-        fields = stat[stat.rindex(")") + 2 :].split()
-        ticks = int(fields[19])  # field 22, "starttime"; fields[0] is field 3
+        ticks = _start_ticks(launch_pid())
         age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, AttributeError):
         return time.monotonic() - _IMPORTED
@@ -343,6 +387,41 @@ def configure_app(app: object) -> None:
     app.setWindowIcon(app_icon())
 
 
+def own_places(env: Mapping[str, str] | None = None) -> list[Path]:
+    """Where loopgui keeps the user's settings, log and history on Linux (Qt's and the XDG defaults)."""
+    from loopgui.core.paths import data_dir
+
+    env = os.environ if env is None else env
+    home = Path(env.get("HOME") or Path.home())
+
+    def xdg(name: str, default: str) -> Path:
+        value = env.get(name, "")
+        return Path(value) if value.startswith("/") else home / default
+
+    return [
+        xdg("XDG_CONFIG_HOME", ".config") / "loopgui",
+        xdg("XDG_CACHE_HOME", ".cache") / "loopgui",
+        data_dir(env),
+    ]
+
+
+def uninstall_desktop() -> int:
+    """``--uninstall-desktop``: the menu entry, icons and login item go; the user is told what stays."""
+    from loopgui.core import autostart
+    from loopgui.core.words.window import leftovers_text, uninstalled_text
+    from loopgui.desktop import uninstall_desktop_entry
+
+    try:
+        removed = uninstall_desktop_entry()
+        autostart.disable()
+    except OSError as exc:
+        print(f"loopgui: {exc}", file=sys.stderr)
+        return 1
+    print(uninstalled_text(len(removed)))
+    print(leftovers_text([str(p) for p in own_places() if p.exists()] or [str(p) for p in own_places()]))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     from loopgui.cli import run_verb
@@ -363,6 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"loopgui is now in the application menu ({len(files)} files in {files[0].parent.parent}).")
         return 0
 
+    if args.uninstall_desktop:
+        return uninstall_desktop()
+
     from loopgui.display import display_problem
 
     problem = display_problem(_with_qt_platform(os.environ, qt_arguments))
@@ -370,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"loopgui: {problem}", sys.stderr)
         return 1
 
-    from PySide6.QtCore import QStandardPaths, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from loopgui.core.net.scanner import make_scanner
@@ -379,8 +461,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([*sys.argv[:1], *qt_arguments])
     configure_app(app)
-    cache = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
-    setup_logging(Path(cache) if cache else None)
+    from loopgui.ui import language
+
+    language.apply(app)
+    setup_logging(cache_dir())
     install_excepthook(interactive=not args.self_test)
 
     window = MainWindow(make_scanner(args.scanner), start=False)

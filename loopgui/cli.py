@@ -1,14 +1,20 @@
 """The terminal face: ``loopgui VERB …`` verbs sharing loopgui.core with the window (no Qt here).
 
 Each verb lives in its own module under ``loopgui/commands/`` with ``main(argv, out=None, err=None) -> int``
-(exit 0 = yes/done, 1 = no, 2 = bad input).  The loaders below import them statically so that PyInstaller
+(exit 0 = yes/done, 1 = no, 2 = bad input; 141 when the output was closed, as for a program ended by SIGPIPE;
+130/143 when a long verb was stopped by Ctrl+C/SIGTERM).  The loaders below import them statically so that PyInstaller
 finds every verb.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import sys
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
+
+OUTPUT_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a program whose reader went away
 
 
 class VerbMain(Protocol):
@@ -71,8 +77,28 @@ def run_verb(arguments: Sequence[str]) -> int | None:
     """Run ``arguments[0]`` as a verb and return its exit code; None when it is not a verb (start the window)."""
     if not arguments or arguments[0] not in VERBS:
         return None
+    from loopgui.core.words import i18n
+
+    i18n.set_language(None)  # the terminal verbs speak the environment's language (LANGUAGE, LC_ALL, LANG, …)
     _, load = VERBS[arguments[0]]
-    return load()(list(arguments[1:]))
+    from loopgui.commands.output import OutputFailed, silence
+
+    try:
+        code = load()(list(arguments[1:]))
+        sys.stdout.flush()  # what argparse printed (--help) is still in the buffer
+        return code
+    except (OutputFailed, BrokenPipeError) as exc:  # the reader went away or the disk is full: end quietly
+        silence(sys.stdout)
+        if isinstance(exc, BrokenPipeError) or exc.closed_pipe:
+            return OUTPUT_CLOSED
+        with contextlib.suppress(OSError, ValueError):
+            print("loopgui: the output could not be written (the disk may be full).", file=sys.stderr)
+        return 1
+    except OSError as exc:  # argparse's own --help and messages, printed straight to a full or closed output
+        if exc.errno not in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise
+        silence(sys.stdout)
+        return OUTPUT_CLOSED if exc.errno == errno.EPIPE else 1
 
 
 def explain_main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:

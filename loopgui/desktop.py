@@ -13,11 +13,10 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
 def resources_dir() -> Path | None:
-    """The top-level resources/ folder: inside a bundle, or beside the package in a source checkout."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    candidates = [Path(bundle) / "resources"] if bundle else []
-    candidates.append(Path(__file__).resolve().parent.parent / "resources")
-    return next((c for c in candidates if (c / f"{APP_ID}.desktop").is_file()), None)
+    """The menu entry, icons and AppStream file (``loopgui/resources/desktop``): in a checkout, an installed package
+    (pip, pipx) and a bundle alike."""
+    folder = Path(__file__).resolve().parent / "resources" / "desktop"
+    return folder if (folder / f"{APP_ID}.desktop").is_file() else None
 
 
 # Desktop Entry Specification, "The Exec key": an argument holding any of these must be quoted.
@@ -68,7 +67,13 @@ def install_desktop_entry(
         raise FileNotFoundError("loopgui's desktop files are missing from this installation.")
     written: list[Path] = []
     entry = (source / f"{APP_ID}.desktop").read_text(encoding="utf-8")
-    entry = entry.replace("\nExec=loopgui\n", f"\nExec={exec_value(command or launch_command())}\n")
+    argv = list(command or launch_command())
+    exec_line = f"\nExec={exec_value(argv)}\n"
+    if os.path.isabs(argv[0]):
+        # The menu hides an entry whose program is gone (a deleted checkout or virtual environment) instead of
+        # showing one that fails when clicked.
+        exec_line += f"TryExec={exec_value(argv[:1])}\n"
+    entry = entry.replace("\nExec=loopgui\n", exec_line)
     apps = target / "applications"
     apps.mkdir(parents=True, exist_ok=True)
     desktop = apps / f"{APP_ID}.desktop"
@@ -93,3 +98,22 @@ def install_desktop_entry(
     info.write_bytes((source / f"{APP_ID}.metainfo.xml").read_bytes())
     written.append(info)
     return written
+
+
+def installed_files(target: Path | None = None) -> list[Path]:
+    """Every file :func:`install_desktop_entry` may have written under ``target`` (those that exist)."""
+    target = target or data_home()
+    candidates = [target / "applications" / f"{APP_ID}.desktop", target / "metainfo" / f"{APP_ID}.metainfo.xml"]
+    candidates += [target / "icons" / "hicolor" / f"{n}x{n}" / "apps" / f"{APP_ID}.png" for n in ICON_SIZES]
+    candidates.append(target / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg")
+    return [p for p in candidates if p.is_file() or p.is_symlink()]
+
+
+def uninstall_desktop_entry(target: Path | None = None) -> list[Path]:
+    """Remove the menu entry, icons and metainfo (and nothing else of the folders they are in); returns them.
+    Symlinks are removed, never followed."""
+    removed = []
+    for path in installed_files(target):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed

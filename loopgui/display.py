@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -51,9 +52,26 @@ NO_DISPLAY = (
     "loopgui is a desktop program: it needs a desktop session (a graphical login with X11 or Wayland) to show "
     "its window, and none was found here (DISPLAY and WAYLAND_DISPLAY are not set).\n"
     "Start it from your desktop's menu or a terminal inside the desktop. Over SSH, use `ssh -X`.\n"
-    'Without a window, the terminal commands still work, e.g.: loopgui explain "connect ECONNREFUSED '
+    'Without a window, the terminal commands still work, e.g.: {command} explain "connect ECONNREFUSED '
     '127.0.0.1:3000"'
 )
+
+
+def own_command(path: str | None = None) -> str:
+    """How to start this loopgui from a terminal: ``loopgui`` only when that name is on PATH and is this
+    installation (a checkout's virtual environment is usually not on PATH); else this Python with ``-m loopgui``."""
+
+    if getattr(sys, "frozen", False):
+        return shlex.quote(sys.executable)
+    found = shutil.which("loopgui", path=path)
+    if found is not None and Path(found).parent.resolve() == Path(sys.executable).parent.resolve():
+        return "loopgui"
+    return f"{shlex.quote(sys.executable)} -m loopgui"
+
+
+def no_display_text(path: str | None = None) -> str:
+    """The no-desktop message, with a terminal command that works from here."""
+    return NO_DISPLAY.format(command=own_command(path))
 
 
 # Qt's own libraries travel with PySide6 (or inside the bundle, where ldd may not find them from the plugin's
@@ -144,7 +162,7 @@ def display_problem(environ: Mapping[str, str] | None = None, platform: str = sy
     if not chosen and env.get("WAYLAND_DISPLAY"):
         return None
     if not env.get("DISPLAY"):
-        return NO_DISPLAY
+        return no_display_text(env.get("PATH"))
     gone = unreachable_display(env["DISPLAY"])
     if gone is not None:
         return gone

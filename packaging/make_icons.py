@@ -1,4 +1,4 @@
-"""Render resources/icons/loopgui.svg to PNGs (16–512), the window icon inside the package, and the
+"""Render loopgui/resources/desktop/icons/loopgui.svg to PNGs (16–512), the window icon inside the package, and the
 Windows .ico / macOS .icns used by the PyInstaller build.
 
     python packaging/make_icons.py          # PNGs (committed)
@@ -15,7 +15,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
-SVG = ROOT / "resources" / "icons" / "loopgui.svg"
+SVG = ROOT / "loopgui" / "resources" / "desktop" / "icons" / "loopgui.svg"
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 PACKAGE_ICON = ROOT / "loopgui" / "resources" / "loopgui-256.png"
 

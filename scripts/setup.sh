@@ -6,11 +6,23 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${LOOPGUI_VENV:-$ROOT/.venv}"
 
+# shellcheck disable=SC2034  # APT_PACKAGES and TEST_APT_PACKAGES are read by the scripts that source this file
 APT_PACKAGES=(
   libgl1 libegl1 libdbus-1-3 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
   libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 fonts-dejavu-core python3-venv
   libglib2.0-0  # Qt itself links GLib; minimal images lack it
   libwayland-cursor0  # Qt's Wayland platform plugin (a Wayland desktop)
+)
+# What the tests use besides (./scripts/test.sh installs them, so nothing is skipped on a fresh system):
+# shellcheck disable=SC2034
+TEST_APT_PACKAGES=(
+  openssl             # the HTTPS test makes a certificate
+  iproute2            # ip and ss: the network-namespace reach tests, the ss command loopgui offers
+  nftables iptables   # firewall rules inside a test's own network namespace; reading them
+  xvfb                # the first-run test starts a real X server
+  desktop-file-utils  # desktop-file-validate checks the menu entry
+  util-linux          # unshare, setpriv (already in every Debian system)
+  shellcheck          # actionlint checks the release workflow's scripts with it
 )
 
 install_apt() {
@@ -47,17 +59,18 @@ make_venv() {
   if [ "${have%% *}" = "$hash" ] && [ "$have" != "${have#* }" ]; then
     read -r -a installed <<< "$(tr ',' ' ' <<< "${have#* }")"
   fi
-  local missing=0
+  local reinstall=0
   IFS=',' read -r -a want <<< "$(tr -d '[] ' <<< "$extras")"
   for e in "${want[@]}"; do
     [ -n "$e" ] || continue
-    [[ " ${installed[*]} " == *" $e "* ]] || { missing=1; installed+=("$e"); }
+    [[ " ${installed[*]} " == *" $e "* ]] || { reinstall=1; installed+=("$e"); }
   done
-  if [ "${have%% *}" != "$hash" ] || [ "$missing" = 1 ]; then
+  if [ "${have%% *}" != "$hash" ] || [ "$reinstall" = 1 ]; then
     local all
     all="$(IFS=','; echo "${installed[*]}")"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip >/dev/null
     "$VENV/bin/python" -m pip install --quiet -e "$ROOT${all:+[$all]}"
     echo "$hash ${all:-none}" > "$stamp"
   fi
+  "$VENV/bin/python" "$ROOT/scripts/catalogs.py" compile >/dev/null  # the languages' .po -> .mo (a second or so)
 }

@@ -3,7 +3,7 @@
 # Arguments go to pytest, e.g. ./scripts/test.sh -k model
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
-install_apt "${APT_PACKAGES[@]}" openssl xvfb  # openssl: the HTTPS test makes a certificate; xvfb: a real display server to protect
+install_apt "${APT_PACKAGES[@]}" "${TEST_APT_PACKAGES[@]}"
 make_venv "[test]"
 cd "$ROOT"
 export QT_QPA_PLATFORM=offscreen

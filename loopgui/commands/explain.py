@@ -9,8 +9,9 @@ from typing import TextIO
 
 from loopgui.commands.output import argv_text, read_stdin, say, write, write_json
 from loopgui.core.explain.diagnosis import diagnose
-from loopgui.core.history.store import HistoryReader
+from loopgui.core.history.reader import HistoryReader
 from loopgui.core.net.scanner import make_scanner
+from loopgui.core.words import explain as words
 
 
 def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -44,7 +45,7 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
         rows = {}
     diagnosis = diagnose(text, rows, history=HistoryReader())
     if args.json:
-        write_json(out, diagnosis.as_dict())
+        write_json(out, words.as_json(diagnosis))
     else:
-        write(out, diagnosis.report(header=False))
+        write(out, words.report(diagnosis, header=False))
     return 0

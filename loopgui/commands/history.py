@@ -13,7 +13,10 @@ from typing import TextIO
 
 from loopgui.commands.output import say, write, write_json
 from loopgui.core.explain.endpoints import find_endpoints
-from loopgui.core.history.store import HistoryReader, HistoryUnavailable, Span, clock, duration_words
+from loopgui.core.history.reader import HistoryReader
+from loopgui.core.history.store import HistoryNotice, HistoryUnavailable, NoticeCode, Span, clock, duration_words
+from loopgui.core.words import history as history_words
+from loopgui.core.words.history import notice_text, set_aside_text
 
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(\d{1,9}(?:\.\d{1,6})?)\s*(min|s|m|h|d|w)?", re.IGNORECASE)
@@ -72,10 +75,10 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
     try:
         if not target:
             spans = reader.search("", since=since, limit=args.limit)
-        elif target.isdigit():
-            port = int(target)
-            if not 1 <= port <= 65535:
-                say(err, f"loopgui history: {target} is not a port number: ports go from 1 to 65535.")
+        elif target.isdigit() or target.lstrip("+-").isdigit():  # "²" and "٣" are digits too, and not ports
+            port = int(target) if target.isascii() and target.isdigit() and len(target) <= 5 else None
+            if port is None or not 1 <= port <= 65535:
+                say(err, history_words.not_a_port(target))
                 return 2
             spans = reader.port_history(port, since=since, limit=args.limit, include_remote=True)
         elif _is_address(target):
@@ -90,8 +93,11 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
             port = found[0].port
             spans = reader.port_history(port, since=since, limit=args.limit, include_remote=True)
     except HistoryUnavailable as exc:
-        say(err, f"loopgui history: {exc}")
+        say(err, f"loopgui history: {notice_text(exc.notice)}")
         return 1
+    if reader.skipped:
+        say(err, f"loopgui history: {notice_text(HistoryNotice(NoticeCode.DAMAGED_VALUES, count=reader.skipped))}")
+    copies = reader.set_aside()
     if args.json:
         write_json(
             out,
@@ -102,6 +108,8 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
                 "address": address or None,
                 "since": None if since is None else time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(since)),
                 "sockets": [s.as_dict() for s in spans],
+                "damaged_rows_left_out": reader.skipped,
+                "set_aside": [c.as_dict() for c in copies],
             },
         )
         return 0 if spans else 1
@@ -118,6 +126,8 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
         say(out, f"Nothing recorded for {what}{when}.")
         return 1
     write(out, report(spans, f"History of {what}{when}, newest first:"))
+    if copies:
+        say(out, set_aside_text(len(copies), sum(c.bytes for c in copies)))
     return 0
 
 

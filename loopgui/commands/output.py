@@ -9,7 +9,9 @@ crash on an odd locale.  ``read_stdin`` reads any bytes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import os
 import re
 import sys
 from typing import TextIO
@@ -32,15 +34,43 @@ def clean(text: str) -> str:
     return _ESCAPES.sub(lambda m: "\ufffd" if "\ud800" <= m.group()[0] <= "\udfff" else "", text)
 
 
+class OutputFailed(Exception):
+    """The verb's output cannot be written (the reader went away, the disk is full): the verb ends quietly."""
+
+    def __init__(self, error: int | None) -> None:
+        super().__init__(error)
+        self.errno = error
+
+    @property
+    def closed_pipe(self) -> bool:
+        return self.errno == errno.EPIPE
+
+
+def silence(out: TextIO) -> None:
+    """Point ``out``'s file descriptor at the null device, so that nothing left in its buffer fails again when
+    Python exits (which would print "Exception ignored … BrokenPipeError")."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fd = out.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, fd)
+        finally:
+            os.close(null)
+
+
 def write(out: TextIO, text: str) -> None:
-    """Write cleaned ``text``; characters the stream cannot encode become '?'; a closed pipe is not an error."""
+    """Write cleaned ``text``; characters the stream cannot encode become '?'.  A closed pipe or a full disk raises
+    :class:`OutputFailed` (``cli.run_verb`` ends the verb quietly), never a traceback."""
     text = clean(text)
     encoding = getattr(out, "encoding", None) or "utf-8"
     with contextlib.suppress(LookupError):
         text = text.encode(encoding, "replace").decode(encoding, "replace")
-    with contextlib.suppress(BrokenPipeError):
+    try:
         out.write(text)
         out.flush()
+    except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+        silence(out)
+        raise OutputFailed(exc.errno if isinstance(exc, OSError) else errno.EBADF) from exc
 
 
 def say(out: TextIO, text: str) -> None:

@@ -12,8 +12,10 @@ from types import FrameType
 from typing import TextIO
 
 from loopgui.commands.output import say, write_json
-from loopgui.core.history.store import Recorder, database_path
+from loopgui.core.history.recorder import Recorder
+from loopgui.core.history.store import database_path
 from loopgui.core.net.scanner import ScanCancelled, Scanner, make_scanner
+from loopgui.core.words.history import notice_text
 
 MIN_INTERVAL = 0.5
 MAX_INTERVAL = 60.0
@@ -67,7 +69,7 @@ def main(
             else:
                 recorder.record(snapshot)
             for notice in recorder.take_notices():
-                say(err, f"loopgui record: {notice}")
+                say(err, f"loopgui record: {notice_text(notice)}")
             if recorder.status == "other-writer":
                 break
             wait = args.interval

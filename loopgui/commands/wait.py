@@ -1,21 +1,30 @@
-"""``loopgui wait HOST:PORT [--timeout S] [--json]``: wait until a program answers there (exit 0), 1 on timeout."""
+"""``loopgui wait HOST:PORT [--closed] [--timeout S] [--json]``: wait until a program answers there (exit 0), or
+with ``--closed`` until nothing listens there any more; 1 when the time is up, 2 for bad input, 130 after Ctrl+C,
+143 after SIGTERM (the shell's numbers for a program ended by those signals)."""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import FrameType
 from typing import TextIO
 
 from loopgui.commands.output import say, write_json
-from loopgui.core.net.probes import BadInput, Cancel, Outcome, parse_target, tcp_probe
+from loopgui.core.net.probes import BadInput, Cancel, Cancelled, Outcome, parse_target, tcp_probe
+from loopgui.core.text.shellquote import safe_host
+from loopgui.core.words import wait as words
 
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 7 * 86400.0
 PAUSE = 0.2  # seconds between two attempts
 ATTEMPT = 1.0  # longest single connection attempt
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+_GONE = (Outcome.REFUSED,)  # nothing listens: the system refused the connection
 
 
 def main(
@@ -29,10 +38,12 @@ def main(
     err = err or sys.stderr
     parser = argparse.ArgumentParser(
         prog="loopgui wait",
-        description="Wait until a program answers on HOST:PORT (a TCP connection succeeds). "
-        "Exit 0 when it answers, 1 when the time is up, 2 for bad input.",
+        description="Wait until a program answers on HOST:PORT (a TCP connection succeeds), or with --closed until "
+        "nothing listens there any more. Exit 0 when that happened, 1 when the time is up, 2 for bad input, 130 "
+        "when stopped with Ctrl+C, 143 when stopped with SIGTERM.",
     )
     parser.add_argument("target", help="where to connect, for example 127.0.0.1:3000 or [::1]:8080")
+    parser.add_argument("--closed", action="store_true", help="wait until nothing listens there any more")
     parser.add_argument(
         "--timeout",
         type=float,
@@ -50,15 +61,20 @@ def main(
     except BadInput as exc:
         say(err, f"loopgui wait: {exc}")
         return 2
+    if safe_host(host) is None:  # control characters, spaces, shell syntax: not a computer's name or address
+        say(err, words.bad_host(host))
+        return 2
     if not 0 < args.timeout <= MAX_TIMEOUT:
         say(err, "loopgui wait: --timeout must be a number of seconds above 0 (at most a week).")
         return 2
     stop = stop or threading.Event()
+    stopped_by: list[int] = []
     cancel = Cancel()
+    restore = _on_signals(stop, stopped_by, cancel)
     start = time.monotonic()
     deadline = start + args.timeout
     last = ""
-    answered_at = ""
+    reached_at = ""
     attempts = 0
     try:
         while not stop.is_set():
@@ -71,32 +87,75 @@ def main(
             except BadInput as exc:  # a name that does not resolve (yet): keep trying until the time is up
                 last = str(exc)
                 results = []
-            hit = next((r for r in results if r.outcome == Outcome.CONNECTED), None)
-            if hit is not None:
-                answered_at = hit.target
+            except Cancelled:  # Ctrl+C or SIGTERM during an attempt
                 break
-            if results:
-                last = results[-1].verdict
+            if args.closed:
+                if results and all(r.outcome in _GONE for r in results):
+                    reached_at = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+                    break
+                hit = next((r for r in results if r.outcome == Outcome.CONNECTED), None)
+                if hit is not None:
+                    last = words.still_answers(hit.target)
+                elif results:
+                    last = results[-1].verdict
+            else:
+                hit = next((r for r in results if r.outcome == Outcome.CONNECTED), None)
+                if hit is not None:
+                    reached_at = hit.target
+                    break
+                if results:
+                    last = results[-1].verdict
             stop.wait(max(0.0, min(PAUSE, deadline - time.monotonic())))
     except KeyboardInterrupt:
-        last = "stopped (Ctrl+C)"
+        stopped_by.append(signal.SIGINT)
+    finally:
+        restore()
     took = time.monotonic() - start
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    interrupted = stopped_by[0] if stopped_by and not reached_at else None
     if args.json:
         write_json(
             out,
             {
                 "target": target,
-                "answered": bool(answered_at),
-                "address": answered_at or None,
+                "waited_for": "closed" if args.closed else "answer",
+                "answered": bool(reached_at) and not args.closed,
+                "closed": bool(reached_at) and args.closed,
+                "address": reached_at or None,
                 "seconds": round(took, 3),
                 "attempts": attempts,
-                "last_problem": None if answered_at else (last or None),
+                "stopped_by": None if interrupted is None else signal.Signals(interrupted).name,
+                "last_problem": None if reached_at else (last or None),
             },
         )
-    elif answered_at:
-        say(out, f"{answered_at} answers (after {took:.1f} s).")
+    elif reached_at:
+        say(out, words.closed(target, took) if args.closed else words.answers(reached_at, took))
+    elif interrupted is not None:
+        say(out, words.stopped(target, took, interrupted == signal.SIGTERM, closed=args.closed))
     else:
-        tail = f" Last attempt: {last}" if last else ""
-        say(out, f"Nothing answered on {target} within {args.timeout:g} s.{tail}")
-    return 0 if answered_at else 1
+        say(out, words.timed_out(target, args.timeout, last, closed=args.closed))
+    if reached_at:
+        return 0
+    if interrupted is not None:
+        return EXIT_TERMINATED if interrupted == signal.SIGTERM else EXIT_INTERRUPTED
+    return 1
+
+
+def _on_signals(stop: threading.Event, stopped_by: list[int], cancel: Cancel) -> Callable[[], None]:
+    """Ctrl+C (SIGINT) and SIGTERM end the wait with a plain message and the real time waited."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if not stopped_by:
+            stopped_by.append(signum)
+        stop.set()
+        cancel.cancel()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore

@@ -7,13 +7,15 @@ system, each for the platform it runs on.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import plistlib
+import stat
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from loopgui.core.paths import config_home, remove_file, write_private
 
 APP_ID = "io.github.loopgui.loopgui"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
@@ -76,12 +78,6 @@ def launch_agent(argv: Sequence[str]) -> bytes:
     )
 
 
-def config_home(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    value = env.get("XDG_CONFIG_HOME", "")
-    return Path(value) if os.path.isabs(value) else Path(env.get("HOME") or Path.home()) / ".config"
-
-
 def autostart_file(platform: str = sys.platform, env: Mapping[str, str] | None = None) -> Path | None:
     """Where the login item lives (None on Windows, which keeps it in the registry)."""
     env = os.environ if env is None else env
@@ -96,22 +92,26 @@ def is_enabled(platform: str = sys.platform) -> bool:
     if platform == "win32":
         return _windows_value() is not None
     path = autostart_file(platform)
-    return path is not None and path.is_file()
+    if path is None:
+        return False
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)  # a link is not loopgui's entry (and is never followed)
+    except OSError:
+        return False
 
 
 def enable(argv: Sequence[str] | None = None, platform: str = sys.platform) -> str:
-    """Write the login item; returns where, in plain words.  Raises OSError when it cannot."""
+    """Write the login item; returns where.  Raises OSError when it cannot, ``paths.UnsafePath`` when a symbolic
+    link (or anything but a file) stands where the entry goes: it is never written through."""
     argv = list(argv) if argv is not None else login_command()
     if platform == "win32":
         _windows_set(windows_run_value(argv))
         return f"the Windows registry (HKEY_CURRENT_USER\\{RUN_KEY}, value “{RUN_VALUE}”)"
     path = autostart_file(platform)
     assert path is not None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if platform == "darwin":
-        path.write_bytes(launch_agent(argv))
-    else:
-        path.write_text(desktop_entry(argv), encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)  # the autostart folder is shared with other programs: left as is
+    data = launch_agent(argv) if platform == "darwin" else desktop_entry(argv).encode("utf-8")
+    write_private(path, data, folder=False)  # 0600, a new file renamed into place; a link there is refused
     return str(path)
 
 
@@ -122,8 +122,7 @@ def disable(platform: str = sys.platform) -> None:
         return
     path = autostart_file(platform)
     if path is not None:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        remove_file(path)  # a link is removed itself, never what it points to
 
 
 # -- Windows registry (only imported there) ----------------------------------------------------------------------

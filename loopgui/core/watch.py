@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from loopgui.core.net.sockets import Snapshot, SocketRow, format_endpoint
+from loopgui.core.words.programs import program_text
 
 
 class WatchKind(str, enum.Enum):
@@ -23,17 +24,17 @@ class WatchKind(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class WatchEvent:
+    """A change worth a notification, as facts (``core/words/watch.py`` says it)."""
+
     kind: WatchKind
     port: int
-    title: str
-    text: str
     address: str  # what to investigate when the notification is clicked, e.g. "127.0.0.1:3000"
+    program: str = ""  # the program's name ("" when hidden, or for STOPPED)
+    pid: int | None = None
 
 
 def _who(row: SocketRow) -> str:
-    if row.pid is None:
-        return "A program of another user or of the system"
-    return f"{row.program or 'A program'} (PID {row.pid})"
+    return program_text(row.program, row.pid)
 
 
 def _name(row: SocketRow) -> str:
@@ -112,37 +113,14 @@ class Watcher:
             now = self._listeners[port]
             if before_count[port] == 0 and now:
                 row = next(iter(now.values()))
-                events.append(
-                    WatchEvent(
-                        WatchKind.STARTED,
-                        port,
-                        f"Port {port} is in use now",
-                        f"{_who(row)} started listening on {format_endpoint(row.local_addr, port)}.",
-                        format_endpoint(row.local_addr, port),
-                    )
-                )
+                where = format_endpoint(row.local_addr, port)
+                events.append(WatchEvent(WatchKind.STARTED, port, where, row.program, row.pid))
             elif before_count[port] and not now:
-                events.append(
-                    WatchEvent(
-                        WatchKind.STOPPED,
-                        port,
-                        f"Port {port} is free now",
-                        f"Nothing listens on port {port} any more: the program that had it stopped.",
-                        f"127.0.0.1:{port}",
-                    )
-                )
+                events.append(WatchEvent(WatchKind.STOPPED, port, f"127.0.0.1:{port}"))
         if self.new_programs:
             for name, row in newcomers.items():
                 if row.local_port in self._ports:
                     continue  # already told above
                 where = format_endpoint(row.local_addr, row.local_port)
-                events.append(
-                    WatchEvent(
-                        WatchKind.NEW_PROGRAM,
-                        row.local_port,
-                        f"{name} started listening",
-                        f"{_who(row)} started listening on {where}: other programs can connect to it there.",
-                        where,
-                    )
-                )
+                events.append(WatchEvent(WatchKind.NEW_PROGRAM, row.local_port, where, name, row.pid))
         return events

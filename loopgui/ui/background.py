@@ -21,6 +21,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from loopgui.core.net.probes import Cancelled
+from loopgui.core.net.scanner import ScanCancelled
+
+CANCELLED = (Cancelled, ScanCancelled)  # what a Cancel raises
+
 log = logging.getLogger("loopgui.background")
 
 _running: set[threading.Thread] = set()
@@ -102,7 +107,10 @@ class _Job:
         try:
             result = self._work()
         except Exception as exc:
-            log.exception("background work failed")
+            if isinstance(exc, CANCELLED):  # the user's Cancel is not an error: no ERROR line, no traceback
+                log.info("background work cancelled")
+            else:
+                log.exception("background work failed")
             self._send("error", exc)
         else:
             self._send("done", result)
@@ -112,6 +120,8 @@ class _Job:
 
 
 def _log_failure(exc: BaseException) -> None:
+    if isinstance(exc, CANCELLED):
+        return
     log.error("background work failed: %s", exc)
 
 
@@ -156,3 +166,68 @@ def wait_for_running(seconds: float = 1.0) -> bool:
             log.warning("quitting without waiting for %d background task(s)", len(threads))
             return False
         threads[0].join(min(left, 0.05))
+
+
+class LatestOnly:
+    """One worker per concern, where the newest request wins: at most one job of this concern runs at a time; a
+    request made while one runs waits, replacing any request that was already waiting; only the newest request's
+    result (or failure) is delivered.  So ten quick pastes run at most two diagnoses, not ten threads."""
+
+    def __init__(self, parent: QObject) -> None:
+        self._parent = parent
+        self._generation = 0
+        self._busy = False
+        self._pending: tuple[Callable[[], Any], Callable[[Any], None], Callable[[BaseException], None]] | None = None
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def forget(self) -> None:
+        """Drop the waiting request and any result still to come (the subject changed)."""
+        self._generation += 1
+        self._pending = None
+
+    def submit(
+        self,
+        work: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None] = _log_failure,
+    ) -> None:
+        """Run ``work`` after the job now running (if any); deliver its result only if no newer request came."""
+        self._generation += 1
+        generation = self._generation
+
+        def done(result: Any) -> None:
+            if generation == self._generation:
+                on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                on_error(exc)
+
+        self._pending = (work, done, failed)
+        if not self._busy:
+            self._next()
+
+    def _next(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            self._busy = False
+            return
+        work, done, failed = pending
+        self._busy = True
+
+        def finished_ok(result: Any) -> None:
+            try:
+                done(result)
+            finally:
+                self._next()
+
+        def finished_badly(exc: BaseException) -> None:
+            try:
+                failed(exc)
+            finally:
+                self._next()
+
+        BackgroundOp(self._parent, work, finished_ok).on_failure(finished_badly).start()

@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from loopgui.core.net.sockets import NO_PROGRAM, OTHER_USER
 from loopgui.core.words.labels import JARGON, STATE_NAMES, running_as_admin
+from loopgui.core.words.programs import closed_text, hidden_text
 from loopgui.ui.socket_model import GONE_COLOR, NEW_COLOR
 
 LEGEND_TITLE = "What the colours and words mean"
@@ -41,8 +41,8 @@ def legend_html() -> str:
 {_swatch(NEW_COLOR, "Green: the socket appeared in the last few seconds.")}
 {_swatch(GONE_COLOR, "Red: the socket has just closed; the row goes away after a few seconds.")}
 </table>
-<p>Grey, slanted program names: there is no program to show. <b>{html.escape(NO_PROGRAM)}</b> means the
-connection has ended and the system is clearing it. <b>{html.escape(OTHER_USER)}</b> means loopgui may not look
+<p>Grey, slanted program names: there is no program to show. <b>{html.escape(closed_text())}</b> means the
+connection has ended and the system is clearing it. <b>{html.escape(hidden_text())}</b> means loopgui may not look
 at that program{admin}.</p>
 <h3>Signs in the Explanation</h3>
 <ul>
@@ -69,8 +69,8 @@ def how_to_html() -> str:
     find = QKeySequence(QKeySequence.StandardKey.Find).toString(QKeySequence.SequenceFormat.NativeText)
     return f"""
 <ol>
-<li><b>Paste the error message</b> (or just the address, like 127.0.0.1:3000) into the box at the top and press
-Enter. {paste} takes you to that box.</li>
+<li><b>Paste the error message</b> (or just the address, like 127.0.0.1:3000, or a port number, like 3000) into
+the box at the top and press Enter. {paste} takes you to that box.</li>
 <li><b>Read the Explanation</b>: the first line says what is going on; “What you can do” lists the next steps.
 It stays until you paste something else. Picking a row in the table does not replace it: press
 “Explain this row” to see that row, and “Back to your message” to return.</li>
@@ -79,11 +79,13 @@ named there and says which answered.</li>
 <li><b>The Program tab</b> shows which program holds the socket you picked. “Close this program…” asks before it
 closes anything; the Delete key in the table does the same.</li>
 <li><b>The table</b> lists every socket of this computer and updates itself. Type in the filter ({find}) to find
-rows; several words must all match. Tab and Shift+Tab move between the parts of the window.</li>
+rows; several words must all match, and a number matches a whole port (3000 does not find 13000). Right-click
+a row for what you can do with it; Enter or a double-click shows all its Properties, to read or copy. Right-click
+a column title to choose the columns. Tab and Shift+Tab move between the parts of the window.</li>
 <li><b>The History tab</b> says which program used a port earlier, and when: the address in an error message is
 often gone by the time you look. The History menu switches the recording off and clears it.</li>
 <li><b>The Watch menu</b> tells you when a program starts or stops listening on a port, for example the one you
-are waiting for.</li>
+are waiting for; “Watch a port…” takes any number.</li>
 </ol>
 <p>Everything loopgui finds stays on this computer.</p>
 """

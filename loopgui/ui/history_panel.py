@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QTreeWidget,
@@ -27,17 +28,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from loopgui.core.history.reader import HistoryReader
+from loopgui.core.history.recorder import Recorder
 from loopgui.core.history.store import (
     DEFAULT_MAX_AGE,
-    HistoryReader,
+    HistoryNotice,
     HistoryUnavailable,
-    Recorder,
+    NoticeCode,
     Span,
     clear_history,
     clock,
     database_path,
     duration_words,
 )
+from loopgui.core.words.history import notice_text, set_aside_text
+from loopgui.core.words.i18n import _
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.plain import plain_message_box, plain_tooltip
 from loopgui.ui.settings import Settings
@@ -88,7 +93,7 @@ class HistoryPanel(QWidget):
         self.search_edit.returnPressed.connect(self.search)
         row.addWidget(self.search_edit, 1)
         self.since_box = QComboBox()
-        for label, _ in SINCE_CHOICES:
+        for label, _seconds in SINCE_CHOICES:
             self.since_box.addItem(label)
         self.since_box.setCurrentIndex(1)
         self.since_box.setAccessibleName("How far back")
@@ -115,7 +120,10 @@ class HistoryPanel(QWidget):
         self.tree.header().setAccessibleDescription("Click a column title to sort by it.")
         self.tree.itemActivated.connect(self._activated)
         layout.addWidget(self.tree, 1)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._show_row_menu)
         self.spans: list[Span] = []
+        self._searching = False
         self.set_recording_state("")
 
     # -- what is shown ---------------------------------------------------------------------------------------
@@ -131,25 +139,48 @@ class HistoryPanel(QWidget):
         self.search_edit.setText(str(port))
         self.search()
 
-    def search(self) -> None:
+    def search(self, *, quiet: bool = False) -> None:
+        """Search for what the box holds; ``quiet``: a refresh of what is shown (no "Looking…", the place in the
+        list kept)."""
         text = self.search_edit.text().strip()[:200]
         since_seconds = SINCE_CHOICES[max(0, self.since_box.currentIndex())][1]
         since = None if since_seconds is None else time.time() - since_seconds
         self._generation += 1
         generation = self._generation
         reader = self._reader
-        self.result_label.setText("Looking…")
+        self._searching = True
+        if not quiet:
+            self.result_label.setText("Looking…")
 
-        def work() -> tuple[bool, list[Span]]:
-            return reader.exists(), reader.search(text, since=since, limit=MAX_SHOWN)
+        def work() -> tuple[bool, list[Span], str]:
+            spans = reader.search(text, since=since, limit=MAX_SHOWN)
+            notes = []
+            if reader.skipped:
+                notes.append(notice_text(HistoryNotice(NoticeCode.DAMAGED_VALUES, count=reader.skipped)))
+            copies = reader.set_aside()
+            if copies:
+                notes.append(set_aside_text(len(copies), sum(c.bytes for c in copies)))
+            return reader.exists(), spans, " ".join(notes)
 
-        def done(result: tuple[bool, list[Span]]) -> None:
+        def done(result: tuple[bool, list[Span], str]) -> None:
             if generation == self._generation:
-                exists, spans = result
+                self._searching = False
+                exists, spans, notes = result
+                place = self.tree.verticalScrollBar().value()
+                item = self.tree.currentItem()
+                current = self.tree.indexOfTopLevelItem(item) if item is not None else -1
                 self._show(text, exists, spans)
+                if notes:  # damaged rows left out, set-aside copies kept: said, never hidden
+                    self.result_label.setText(f"{self.result_label.text()} {notes}")
+                if quiet:
+                    again = self.tree.topLevelItem(current) if current >= 0 else None
+                    if again is not None:
+                        self.tree.setCurrentItem(again)
+                    self.tree.verticalScrollBar().setValue(place)
 
         def failed(exc: BaseException) -> None:
             if generation == self._generation:
+                self._searching = False
                 self._show_error(exc)
 
         BackgroundOp(self, work, done).on_failure(failed).start()
@@ -201,9 +232,36 @@ class HistoryPanel(QWidget):
         self.spans = []
         self.tree.clear()
         if isinstance(exc, HistoryUnavailable):
-            self.result_label.setText(str(exc))
+            self.result_label.setText(notice_text(exc.notice))
         else:
             self.result_label.setText(f"The history could not be read ({type(exc).__name__}: {exc}).")
+
+    def refresh_if_shown(self) -> None:
+        """A new scan: while the tab is on screen, what it shows follows (no stale "still open")."""
+        if self.isVisible() and not self._searching:
+            self.search(quiet=True)
+
+    def row_menu(self, item: QTreeWidgetItem) -> QMenu | None:
+        """A History row's right-click menu: explain its address, copy the address or the row."""
+        index = self.tree.indexOfTopLevelItem(item)
+        if not 0 <= index < len(self.spans):
+            return None
+        span = self.spans[index]
+        menu = QMenu(self)
+        explain = menu.addAction(_("Explain this address"))
+        explain.triggered.connect(lambda: self.investigate_requested.emit(span.local_endpoint))
+        copy_address = menu.addAction(_("Copy the address"))
+        copy_address.triggered.connect(lambda: QGuiApplication.clipboard().setText(span.local_endpoint))
+        line = "\t".join(item.text(c) for c in range(len(COLUMNS)))
+        copy_row = menu.addAction(_("Copy the row"))
+        copy_row.triggered.connect(lambda: QGuiApplication.clipboard().setText(line + "\n"))
+        return menu
+
+    def _show_row_menu(self, pos: QPoint) -> None:
+        item = self.tree.itemAt(pos)
+        menu = self.row_menu(item) if item is not None else None
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
 
     def _activated(self, item: QTreeWidgetItem) -> None:
         index = self.tree.indexOfTopLevelItem(item)
@@ -249,6 +307,8 @@ class HistoryFeature(QObject):
         self.clear_action.triggered.connect(self.ask_clear)
         menu.addAction(self.clear_action)
         window.investigation.ports_changed.connect(self._on_ports_changed)
+        self._refreshed = 0.0
+        window.scan_thread.scanned.connect(self._on_scanned, Qt.ConnectionType.QueuedConnection)
         self._update_state()
 
     # -- recording on/off and clearing ---------------------------------------------------------------------------
@@ -303,6 +363,13 @@ class HistoryFeature(QObject):
         self.window.tabs.setCurrentIndex(self.tab_index)
 
     # -- reactions -------------------------------------------------------------------------------------------
+
+    def _on_scanned(self, _snapshot: object) -> None:
+        """The recorder wrote this scan before it was sent: the tab, while shown, follows it (at most every 2 s)."""
+        now = time.monotonic()
+        if now - self._refreshed >= 2.0:
+            self._refreshed = now
+            self.panel.refresh_if_shown()
 
     def _on_notice(self, text: str) -> None:
         self.window.show_message(text, 15000)

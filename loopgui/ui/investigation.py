@@ -24,16 +24,21 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal
 
-from loopgui.core.explain.diagnosis import Diagnosis, Finding, diagnose, explain_row
-from loopgui.core.explain.endpoints import FindResult, find_endpoints
-from loopgui.core.history.store import HistoryReader
+from loopgui.core.explain.diagnosis import Diagnosis, diagnose, explain_row, parse
+from loopgui.core.explain.endpoints import FindResult
+from loopgui.core.explain.facts import F, fact
+from loopgui.core.history.reader import HistoryReader
 from loopgui.core.net.sockets import Snapshot, SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, process_facts
+from loopgui.core.words.i18n import _
 from loopgui.core.words.labels import owner_text, row_summary
-from loopgui.ui.background import BackgroundOp
+from loopgui.core.words.table import bar_text
+from loopgui.ui.background import BackgroundOp, LatestOnly
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
+
+PARSE_HERE_LIMIT = 2000  # characters parsed on the GUI thread (well under a millisecond); longer pastes off it
 
 TextDiagnoser = Callable[[str, Mapping[bytes, SocketRow]], Diagnosis]
 RowDiagnoser = Callable[[SocketRow, Mapping[bytes, SocketRow]], Diagnosis]
@@ -105,8 +110,9 @@ class Investigation(QObject):
         self.showing = Showing.NOTHING
         self.ports: frozenset[int] = frozenset()
         self.banner_text = ""
-        self._generation = 0
-        self._program_generation = 0
+        self._explaining = LatestOnly(self)  # one worker per concern; the newest request wins
+        self._reading_program = LatestOnly(self)
+        self._parse_generation = 0  # the newest paste being parsed (an older one finishing later is dropped)
         self._rerun_on_next_scan = False
         self._holder: SocketRow | None = None  # the socket whose program the Program tab shows for the diagnosis
         explain.explain_row_requested.connect(self.explain_picked_row)
@@ -128,27 +134,30 @@ class Investigation(QObject):
         if not text.strip():
             self.clear()
             return
-        found = find_endpoints(text)
+        self._parse_generation += 1
+        if len(text) > PARSE_HERE_LIMIT:  # a long paste is parsed off the GUI thread; only the newest one counts
+            generation = self._parse_generation
+
+            def parsed(found: FindResult) -> None:
+                if generation == self._parse_generation:
+                    self._investigate_found(text, found)
+
+            BackgroundOp(self, lambda: parse(text), parsed).start()
+            return
+        self._investigate_found(text, parse(text))
+
+    def _investigate_found(self, text: str, found: FindResult) -> None:
         if self.row is not None and (self._row_gone() or not {self.row.local_port, self.row.remote_port} & found.ports):
             self.row = None  # a pick from before that has closed, or is off the new port, is not offered any more
         self.pasted = text
         self.found = found
         self.showing = Showing.PASTED
+        self.explain.start_subject()
         self.ports = found.ports
+        self.banner_text = bar_text(found, None)
         if found.endpoints:
-            names = ", ".join(e.display for e in found.endpoints[:5])
-            ports = ", ".join(str(p) for p in sorted(found.ports))
-            word = "port" if len(found.ports) == 1 else "ports"
-            also = f" (found: {names})" if any(e.host for e in found.endpoints) else ""
-            self.banner_text = f"Showing what uses {word} {ports}{also}."
             first = found.endpoints[0]
             self.connectivity.set_target(first.host, first.port)
-        elif found.host_only:
-            self.banner_text = f"The text names the computer “{found.host_only}”, but no port number."
-        else:
-            lines = ["No address or port number found in that text.", *found.problems]
-            lines.append("Paste text that contains something like 127.0.0.1:62893 or “port 5432”.")
-            self.banner_text = " ".join(lines)
         self.ports_changed.emit()
         self._update_switch()
         self.run()
@@ -169,7 +178,7 @@ class Investigation(QObject):
         self.banner_text = ""
         if self.showing is Showing.PASTED:
             self.showing = Showing.NOTHING
-            self._generation += 1
+            self._explaining.forget()
             self.explain.show_welcome()
         self._update_switch()
         if had_ports:
@@ -195,6 +204,7 @@ class Investigation(QObject):
         row = self.row
         if row is None:
             return
+        self.explain.start_subject()
         self.showing = Showing.ROW
         self.connectivity.set_target(*row_target(row))
         self._update_switch()
@@ -205,6 +215,7 @@ class Investigation(QObject):
         if self.pasted is None:
             return
         self.showing = Showing.PASTED
+        self.explain.start_subject()
         if self.found is not None and self.found.endpoints:
             first = self.found.endpoints[0]
             self.connectivity.set_target(first.host, first.port)
@@ -290,28 +301,24 @@ class Investigation(QObject):
             work = lambda: self._diagnose_text(text, rows)  # noqa: E731
         else:
             return
-        self._generation += 1
-        generation = self._generation
         if not quiet:
             self.explain.set_busy(True)
 
         def done(diagnosis: Diagnosis) -> None:
-            if generation == self._generation:
-                self.explain.show_diagnosis(diagnosis)
-                self._follow_holder(diagnosis)
-                self.diagnosis_shown.emit(diagnosis)
+            self.explain.show_diagnosis(diagnosis)
+            self._follow_holder(diagnosis)
+            self.diagnosis_shown.emit(diagnosis)
 
         def failed(exc: BaseException) -> None:
-            if generation == self._generation:
-                self.explain.set_busy(False)
-                self.message.emit(f"The explanation could not be made: {exc}")
+            self.explain.set_busy(False)
+            self.message.emit(_("The explanation could not be made: {error}").format(error=exc))
 
-        BackgroundOp(self, work, done).on_failure(failed).start()
+        self._explaining.submit(work, done, failed)
 
     def _gone_row(self, row: SocketRow, rows: Mapping[bytes, SocketRow]) -> Diagnosis:
         """The picked socket is gone (closed, or its program ended): explain its port as it is now."""
         d = self._diagnose_text(format_endpoint(row.local_addr, row.local_port), rows)
-        note = Finding(f"The socket you picked ({row_summary(row)}) is gone: it closed, or its program ended.")
+        note = fact(F.PICKED_GONE, socket=row_summary(row))
         return dataclasses.replace(d, findings=(note, *d.findings))
 
     # -- the Program tab -------------------------------------------------------------------------------------------
@@ -332,10 +339,9 @@ class Investigation(QObject):
 
     def show_program(self, row: SocketRow) -> None:
         """Read the program's facts off the GUI thread and show them in the Program tab."""
-        self._program_generation += 1
-        generation = self._program_generation
         pid = row.pid
         if pid is None:
+            self._reading_program.forget()
             self.program.show_no_program(owner_text(row))
             return
         snap = self.snapshot
@@ -344,10 +350,9 @@ class Investigation(QObject):
         reader = self._read_facts
 
         def done(facts: ProcessFacts) -> None:
-            if generation == self._program_generation:
-                self.program.show_facts(facts, sockets)
+            self.program.show_facts(facts, sockets)
 
-        BackgroundOp(self, lambda: reader(pid), done).start()
+        self._reading_program.submit(lambda: reader(pid), done)
 
     # -- read by the panels (from any thread: they read only the immutable snapshot) ---------------------------------
 

@@ -6,36 +6,52 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QResizeEvent, QShowEvent
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDialog,
+    QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from loopgui import __version__
-from loopgui.core.explain.endpoints import find_endpoints
+from loopgui.core.explain.endpoints import MAX_TEXT, FindResult, find_endpoints
 from loopgui.core.net.scanner import Scanner, make_scanner
-from loopgui.core.net.sockets import ORPHAN_STATES, RowFilter, Snapshot, cells_to_tsv, rows_to_csv, rows_to_json
-from loopgui.core.programs.processes import ProcessFacts
+from loopgui.core.net.sockets import (
+    ORPHAN_STATES,
+    RowFilter,
+    Snapshot,
+    SocketRow,
+    cells_to_tsv,
+    rows_to_csv,
+    rows_to_json,
+)
+from loopgui.core.programs.processes import ProcessFacts, process_facts
+from loopgui.core.words import table as table_words
+from loopgui.core.words.i18n import _
 from loopgui.core.words.labels import owner_text, running_as_admin
-from loopgui.ui import background
+from loopgui.core.words.window import properties_text, properties_title
+from loopgui.ui import background, language
+from loopgui.ui.background import BackgroundOp
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
 from loopgui.ui.help import HOW_TO_TITLE, LEGEND_TITLE, HelpDialog, HelpPages
-from loopgui.ui.investigation import Investigation
+from loopgui.ui.investigation import Investigation, row_target
+from loopgui.ui.page_tabs import PageTabs
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from loopgui.ui.panels.explain_panel import ExplainPanel
 from loopgui.ui.panels.process_panel import ProcessPanel
@@ -192,7 +208,7 @@ class MainWindow(QMainWindow):
             return
         panel = self.explain_panel
         chrome = sizes[0] - panel.height() if 0 < panel.height() <= sizes[0] else self.tabs.tabBar().sizeHint().height()
-        page = self.tabs.currentWidget()
+        page = self.tabs.current_page()
         if page is panel or page is None:
             wanted = panel.content_height(max(100, panel.scroll_area.width())) + chrome + 2
         else:  # the other tabs (tests, program, history): what their layouts ask for at this width
@@ -216,11 +232,43 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._wrap_tools()
+        self._place_clip_banner()
         if hasattr(self, "_split_timer"):
             self._split_timer.start()
 
+    def _wrap_tools(self) -> None:
+        """Filter and the boxes on one row when they fit, on two when the window is narrow."""
+        grid = self.tools_grid
+        central = self.centralWidget()
+        room = (central.width() if central is not None else self.width()) - 20
+        need = self._filter_room + grid.horizontalSpacing() + self.tools_right.sizeHint().width()
+        wrapped = grid.itemAtPosition(1, 0) is not None
+        if (room < need) != wrapped:
+            grid.removeWidget(self.tools_right)
+            if room < need:
+                grid.addWidget(self.tools_right, 1, 0)
+            else:
+                grid.addWidget(self.tools_right, 0, 1)
+
+    def _place_clip_banner(self) -> None:
+        """The clipboard offer lies over the bar's reserved place (no layout moves under the mouse)."""
+        place = self.banner.geometry()
+        height = max(place.height(), self.clip_banner.sizeHint().height())
+        self.clip_banner.setGeometry(place.x(), place.y(), place.width(), height)
+        self.clip_banner.raise_()
+        self.idle_hint.setGeometry(place)
+        self.idle_hint.setVisible(self.banner.isHidden())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.banner and event.type() in (QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Move):
+            self._place_clip_banner()
+        return super().eventFilter(watched, event)
+
     def _colour_notice(self) -> None:
         self.notice_label.setStyleSheet(f"color: {warning_colour(self.palette())};")
+        if hasattr(self, "idle_hint"):
+            self.idle_hint.setStyleSheet(f"color: {self.palette().color(QPalette.ColorRole.PlaceholderText).name()};")
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -231,6 +279,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._fitted:
             self._fitted = True
+            self._place_clip_banner()
             self.fit_to_screen()
             # Once more when the window manager has added its frame: the title bar must be on the screen.
             QTimer.singleShot(500, self._fit_framed)
@@ -253,6 +302,7 @@ class MainWindow(QMainWindow):
         self.investigate_edit = QLineEdit()
         self.investigate_edit.setPlaceholderText("Paste the error message or address")
         self.investigate_edit.setClearButtonEnabled(True)
+        self.investigate_edit.setMaxLength(MAX_TEXT)  # Qt's default, 32,767, cut long pastes silently
         self.investigate_edit.setAccessibleName("Error message or address to investigate")
         self.investigate_edit.setToolTip("For example: connect ECONNREFUSED 127.0.0.1:62893")
         self.investigate_edit.returnPressed.connect(self.investigate)
@@ -271,7 +321,11 @@ class MainWindow(QMainWindow):
         self.show_all_button = QPushButton("Show all sockets")
         self.show_all_button.clicked.connect(self.show_all_sockets)
         self.show_all_button.setToolTip("Show every socket in the table again; the explanation stays.")
-        self.banner, self.banner_label = _banner(self.show_all_button)
+        self.clear_filter_button = QPushButton("Clear filter")
+        self.clear_filter_button.clicked.connect(self._clear_filter)
+        self.clear_filter_button.setToolTip("Empty the filter box and show listening and other sockets, TCP and UDP.")
+        self.clear_filter_button.hide()
+        self.banner, self.banner_label = _banner(self.clear_filter_button, self.show_all_button)
         layout.addWidget(self.banner)
 
         self.clip_yes = QPushButton("Investigate")
@@ -281,9 +335,23 @@ class MainWindow(QMainWindow):
         self.clip_no.setToolTip("Hide this offer.")
         self.clip_banner, self.clip_label = _banner(self.clip_yes, self.clip_no)
         self.clip_no.clicked.connect(self.clip_banner.hide)
-        layout.addWidget(self.clip_banner)
+        # No layout jumps: the bar above keeps its place while hidden, and the clipboard offer lies over it
+        # instead of pushing the table down under the user's mouse.
+        keep = self.banner.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.banner.setSizePolicy(keep)
+        self.clip_banner.setParent(central)
+        self.clip_banner.setAutoFillBackground(True)
+        # While the bar is hidden its place shows a quiet tip instead of a blank band.
+        self.idle_hint = QLabel(
+            _("Tip: right-click a row for what you can do with it; Enter or a double-click shows all its details."),
+            central,
+        )
+        self.idle_hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.idle_hint.setAccessibleName(_("Tip"))
+        self.idle_hint.setIndent(10)
+        self.banner.installEventFilter(self)
 
-        tools = QHBoxLayout()
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter: port, address or program")
         self.filter_edit.setClearButtonEnabled(True)
@@ -297,11 +365,17 @@ class MainWindow(QMainWindow):
         self.udp_check.setToolTip("Single messages: name lookups, games, video calls.")
         for box in (self.listening_check, self.tcp_check, self.udp_check):
             box.toggled.connect(self._apply_filter)
-        tools.addWidget(self.filter_edit, 1)
+        # Below this width the filter goes on a row of its own (its minimum stays small, so the window can narrow).
+        self._filter_room = self.filter_edit.fontMetrics().horizontalAdvance("Filter: port, address") + 40
+        self.filter_edit.setMinimumWidth(60)
+        self.tools_right = QWidget()
+        tools = QHBoxLayout(self.tools_right)
+        tools.setContentsMargins(0, 0, 0, 0)
         tools.addWidget(self.listening_check)
         tools.addWidget(self.tcp_check)
         tools.addWidget(self.udp_check)
         tools.addSpacing(16)
+        tools.addStretch(1)
         interval_label = QLabel("Refresh every")
         self.interval_spin = QDoubleSpinBox()
         self.interval_spin.setAccessibleName("Refresh interval in seconds")
@@ -323,16 +397,28 @@ class MainWindow(QMainWindow):
         tools.addWidget(self.interval_spin)
         tools.addWidget(self.pause_button)
         tools.addWidget(self.refresh_button)
-        layout.addLayout(tools)
+        # The filter row wraps: on a narrow (or scaled) window the boxes and buttons go below the filter.
+        self.tools_grid = QGridLayout()
+        self.tools_grid.setContentsMargins(0, 0, 0, 0)
+        self.tools_grid.setHorizontalSpacing(12)
+        self.tools_grid.setVerticalSpacing(4)
+        self.tools_grid.addWidget(self.filter_edit, 0, 0)
+        self.tools_grid.addWidget(self.tools_right, 0, 1)
+        layout.addLayout(self.tools_grid)
 
         self.table = SocketTableView(self.model)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._show_context_menu)
+        self.table.doubleClicked.connect(lambda _index: self.show_properties())
+        header = self.table.horizontalHeader()
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(lambda pos: self.column_menu().exec(header.mapToGlobal(pos)))
+        self.properties_dialogs: list[QDialog] = []
 
         self.explain_panel = ExplainPanel()
-        self.tabs = QTabWidget()
+        self.tabs = PageTabs()  # the pages scroll: a small or scaled screen keeps the table on it
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.explain_panel, "Explanation")
+        self.tabs.addTab(self.explain_panel, _("Explanation"), scroll=False)  # it scrolls by itself
         # The investigation is made after the panels, so these look it up when called.
         self.connectivity_panel = ConnectivityPanel(
             used_ports=lambda: self.investigation.used_ports(),  # noqa: PLW0108
@@ -409,6 +495,13 @@ class MainWindow(QMainWindow):
         self.close_action.triggered.connect(self.close_selected_program)
         self.table.addAction(self.close_action)
         edit_menu.addAction(self.close_action)
+        self.properties_action = QAction(_("&Properties"), self)
+        self.properties_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        self.properties_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.properties_action.setToolTip(_("Every fact of the socket and its program, to read or copy (Enter)"))
+        self.properties_action.triggered.connect(self.show_properties)
+        self.table.addAction(self.properties_action)
+        edit_menu.addAction(self.properties_action)
         select_all = edit_menu.addAction("Select &all rows")
         select_all.triggered.connect(self.table.selectAll)
         self.paste_box_action = edit_menu.addAction("Go to the &paste box")
@@ -428,6 +521,8 @@ class MainWindow(QMainWindow):
         refresh_action = view_menu.addAction("&Refresh now")
         refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
         refresh_action.triggered.connect(self.refresh_now)
+        view_menu.addSeparator()
+        self.language_menu = language.add_menu(view_menu, self, self.show_message)
 
         self.help_menu = help_menu = menu.addMenu("&Help")
         self.how_to_action = help_menu.addAction("&How to use loopgui")
@@ -443,12 +538,14 @@ class MainWindow(QMainWindow):
         s = self._settings
         restore_window_place(self, s.window_place)  # every value checked in ui/settings.py
         restore_table_layout(self.table, s.table_layout(self.model.columnCount()))
+        hidden = [c for c in s.hidden_columns if 0 <= c < self.model.columnCount()]
+        for column in hidden[: self.model.columnCount() - 1]:  # one column always shows
+            self.table.horizontalHeader().setSectionHidden(column, True)
         if s.splitter_sizes is not None:  # the user dragged the handle once: keep their split
             restore_splitter(self.splitter, s.splitter_sizes)
             self._split_by_user = True
         for widget in (self.filter_edit, self.listening_check, self.tcp_check, self.udp_check, self.interval_spin):
             widget.blockSignals(True)
-        self.filter_edit.setText(s.filter_text)
         self.listening_check.setChecked(s.listening_only)
         self.tcp_check.setChecked(s.show_tcp)
         self.udp_check.setChecked(s.show_udp)
@@ -462,7 +559,6 @@ class MainWindow(QMainWindow):
         s.set_table_layout(table_layout_of(self.table))
         if self._split_by_user:
             s.splitter_sizes = splitter_sizes_of(self.splitter)
-        s.filter_text = self.filter_edit.text()
         s.listening_only = self.listening_check.isChecked()
         s.show_tcp = self.tcp_check.isChecked()
         s.show_udp = self.udp_check.isChecked()
@@ -534,14 +630,27 @@ class MainWindow(QMainWindow):
 
     # -- filtering and investigating ---------------------------------------------------------------------------
 
-    def current_filter(self) -> RowFilter:
+    def current_filter(self, *, with_ports: bool = True) -> RowFilter:
         return RowFilter(
             text=self.filter_edit.text(),
             listening_only=self.listening_check.isChecked(),
             tcp=self.tcp_check.isChecked(),
             udp=self.udp_check.isChecked(),
-            ports=self.investigation.ports,
+            ports=self.investigation.ports if with_ports else frozenset(),
         )
+
+    @Slot()
+    def _clear_filter(self) -> None:
+        """The bar's "Clear filter": every row on the investigated ports shows again."""
+        for widget in (self.filter_edit, self.listening_check, self.tcp_check, self.udp_check):
+            widget.blockSignals(True)
+        self.filter_edit.clear()
+        self.listening_check.setChecked(False)
+        self.tcp_check.setChecked(True)
+        self.udp_check.setChecked(True)
+        for widget in (self.filter_edit, self.listening_check, self.tcp_check, self.udp_check):
+            widget.blockSignals(False)
+        self._apply_filter()
 
     @Slot()
     def _apply_filter(self) -> None:
@@ -556,6 +665,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def investigate(self) -> None:
         """Start investigating the text in the paste box (it replaces the previous investigation)."""
+        self.tabs.setCurrentWidget(self.explain_panel)
         self.investigation.investigate(self.investigate_edit.text())
 
     @Slot()
@@ -574,12 +684,16 @@ class MainWindow(QMainWindow):
         self._split_timer.start()
 
     def _update_banner(self) -> None:
-        text = self.investigation.banner_text
-        if not text:
+        """The bar above the table: counted over every socket, so a filter never makes it contradict the
+        explanation; it says how many rows the filter hides, with a button to clear the filter."""
+        inv = self.investigation
+        if not inv.banner_text:
             return
-        if self.investigation.ports and self.model.rowCount() == 0 and self.investigation.snapshot is not None:
-            text += " Nothing on this computer uses it right now."
-        self.banner_label.setText(text)
+        use = None
+        if inv.ports and inv.snapshot is not None:
+            use = table_words.port_use(inv.snapshot.rows, inv.ports, self.current_filter(with_ports=False))
+        self.banner_label.setText(table_words.bar_text(inv.found, use) if inv.found is not None else inv.banner_text)
+        self.clear_filter_button.setVisible(bool(use and use.hidden))
 
     def _pick_current_row(self) -> None:
         row = self.model.row_at(self.table.currentIndex().row())
@@ -594,19 +708,24 @@ class MainWindow(QMainWindow):
     def offer_clipboard(self) -> None:
         """If the clipboard holds text with an address, offer to investigate it."""
         text = QGuiApplication.clipboard().text()
-        if not text.strip() or text == self._offered_clipboard or len(text) > 100_000:
+        if not text.strip() or text == self._offered_clipboard or len(text) > MAX_TEXT:
             return
-        found = find_endpoints(text)
-        if not found.endpoints:
-            return
-        self._offered_clipboard = text
-        self.clip_label.setText(f"Investigate {found.endpoints[0].display} from your clipboard?")
-        self.clip_banner.show()
+
+        def found(result: FindResult) -> None:  # parsed off the GUI thread: 100,000 characters stalled it
+            if not result.endpoints or QGuiApplication.clipboard().text() != text:
+                return
+            self._offered_clipboard = text
+            self.clip_label.setText(f"Investigate {result.endpoints[0].display} from your clipboard?")
+            self._place_clip_banner()
+            self.clip_banner.show()
+
+        background.BackgroundOp(self, lambda: find_endpoints(text), found).start()
 
     def _accept_clipboard(self) -> None:
+        """Explain exactly the text that was offered (the box holds all of it: no cut at 32,767 characters)."""
         self.clip_banner.hide()
         self.investigate_edit.setText(self._offered_clipboard)
-        self.investigate()
+        self.investigation.investigate(self._offered_clipboard)
 
     def _on_investigate_text_changed(self, text: str) -> None:
         if not text and self.investigation.pasted is not None:
@@ -669,7 +788,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def copy_selection(self) -> None:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        self._copy_rows(sorted({i.row() for i in self.table.selectionModel().selectedRows()}))
+
+    def _copy_rows(self, rows: list[int]) -> None:
         if not rows:
             return
         cells = [
@@ -701,21 +822,110 @@ class MainWindow(QMainWindow):
                 "Choose another folder or name and try again.",
             )
 
-    def _show_context_menu(self, pos: QPoint) -> None:
-        if not self.table.indexAt(pos).isValid():
-            return
+    def row_menu(self, index: QModelIndex) -> QMenu | None:
+        """The right-click menu of a row: explain, test, watch, copy, close, properties."""
+        row = self.model.row_at(index.row())
+        if row is None:
+            return None
         menu = QMenu(self)
-        explain = menu.addAction("Explain this port")
+        menu.setToolTipsVisible(True)
+        explain = menu.addAction(_("Explain this port"))
         explain.triggered.connect(self._explain_current_row)
-        details = menu.addAction("Show the program")
+        test = menu.addAction(_("Test this port"))
+        test.setToolTip(_("Open the Connectivity tests tab on this address."))
+        test.triggered.connect(lambda: self.test_row(row))
+        details = menu.addAction(_("Show the program"))
         details.triggered.connect(lambda: self.tabs.setCurrentWidget(self.process_panel))
-        menu.addAction(self.close_action)
-        self.close_flow.add_menu_actions(menu, self.model.row_at(self.table.indexAt(pos).row()))
-        for action in self._row_actions:
+        for action in self._row_actions:  # "Watch this port", from the Watch feature
             menu.addAction(action)
         menu.addSeparator()
+        copy_address = menu.addAction(_("Copy the address"))
+        copy_address.triggered.connect(lambda: self._copy(row.local_endpoint))
+        cell = str(self.model.data(index) or "")
+        copy_cell = menu.addAction(_("Copy this cell"))
+        copy_cell.setEnabled(bool(cell))
+        copy_cell.triggered.connect(lambda: self._copy(cell))
+        copy_row = menu.addAction(_("Copy the row"))
+        copy_row.triggered.connect(lambda: self._copy_rows([index.row()]))
         menu.addAction(self.copy_action)
-        menu.exec(self.table.viewport().mapToGlobal(pos))
+        menu.addSeparator()
+        menu.addAction(self.close_action)
+        self.close_flow.add_menu_actions(menu, row)
+        menu.addSeparator()
+        menu.addAction(self.properties_action)
+        return menu
+
+    def _show_context_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        menu = self.row_menu(index) if index.isValid() else None
+        if menu is not None:
+            menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def column_menu(self) -> QMenu:
+        """The header's right-click menu: which columns show (remembered; one always stays)."""
+        menu = QMenu(self)
+        header = self.table.horizontalHeader()
+        shown = [c for c in range(self.model.columnCount()) if not header.isSectionHidden(c)]
+        for column, title in enumerate(HEADERS):
+            action = menu.addAction(_(title))
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.setEnabled(not (len(shown) == 1 and column in shown))
+            action.toggled.connect(lambda on, c=column: self.set_column_shown(c, on))
+        return menu
+
+    def set_column_shown(self, column: int, shown: bool) -> None:
+        header = self.table.horizontalHeader()
+        if not shown and header.count() - header.hiddenSectionCount() <= 1:
+            return  # the last column stays
+        header.setSectionHidden(column, not shown)
+        self._settings.hidden_columns = tuple(c for c in range(header.count()) if header.isSectionHidden(c))
+
+    def test_row(self, row: SocketRow) -> None:
+        """Open the Connectivity tests tab on the row's address (its own for a listener, else the other side)."""
+        self.connectivity_panel.set_target(*row_target(row))
+        self.tabs.setCurrentWidget(self.connectivity_panel)
+
+    def _copy(self, text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.show_message(_("Copied: {text}").format(text=text[:80]), 5000)
+
+    def show_properties(self) -> QDialog | None:
+        """Enter or double-click: every fact of the current row's socket and program, as plain text to copy."""
+        row = self.model.row_at(self.table.currentIndex().row())
+        if row is None:
+            return None
+        dialog = QDialog(self)
+        dialog.setWindowTitle(properties_title(row))
+        box = QVBoxLayout(dialog)
+        text = QPlainTextEdit()
+        text.setReadOnly(True)
+        text.setAccessibleName(_("Properties"))
+        text.setAccessibleDescription(_("Every fact loopgui read about the socket and its program, as plain text."))
+        text.setPlainText(properties_text(row, None))
+        box.addWidget(text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        copy = buttons.addButton(_("Copy all"), QDialogButtonBox.ButtonRole.ActionRole)
+        copy.setToolTip(_("Copy every line to the clipboard."))
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text.toPlainText()))
+        buttons.rejected.connect(dialog.close)
+        box.addWidget(buttons)
+        metrics = text.fontMetrics()
+        dialog.resize(metrics.horizontalAdvance("x" * 100), metrics.height() * 30)
+        make_plain(dialog)
+        if row.pid is not None:
+            pid = row.pid
+
+            def done(facts: ProcessFacts) -> None:
+                text.setPlainText(properties_text(row, facts))
+
+            BackgroundOp(dialog, lambda: process_facts(pid, with_cpu=True), done).start()
+        for old in [d for d in self.properties_dialogs if not d.isVisible()]:
+            old.deleteLater()  # closed ones go (with them any program facts still being read for them)
+        self.properties_dialogs = [d for d in self.properties_dialogs if d.isVisible()] + [dialog]
+        dialog.show()
+        fit_to_screen(dialog)
+        return dialog
 
     def _about(self) -> None:
         QMessageBox.about(

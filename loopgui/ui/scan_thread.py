@@ -7,9 +7,10 @@ import math
 
 from PySide6.QtCore import QDeadlineTimer, QMutex, QMutexLocker, QObject, QThread, QWaitCondition, Signal
 
-from loopgui.core.history.store import Recorder
+from loopgui.core.history.recorder import Recorder
 from loopgui.core.net.scanner import ScanCancelled, Scanner
 from loopgui.core.net.sockets import Snapshot
+from loopgui.core.words.history import notice_text
 
 log = logging.getLogger("loopgui.scan")
 
@@ -21,7 +22,9 @@ class ScanThread(QThread):
     """Runs ``scanner.scan()`` every ``interval`` seconds until :meth:`stop`.
 
     Signals:
-        scanned(Snapshot): after every successful scan.
+        scanned(Snapshot): after a scan that found something new: the first one, any with changed rows, another
+            number of hidden sockets, other notices or another source, and the first after :meth:`refresh_now`.
+            A scan that found everything as it was emits nothing, so an idle window does no work.
         failed(str): a scan raised; the message is in plain words, details are in the log.
         history_notice(str): the history recorder has something to say (in plain words).
 
@@ -44,6 +47,8 @@ class ScanThread(QThread):
         self._now = False
         self._interval = clamp_interval(interval)
         self._recorder: Recorder | None = None
+        self._shown: Snapshot | None = None  # the last snapshot emitted
+        self._emit_next = True  # the next scan is emitted even when nothing changed (refresh_now)
 
     # -- control (any thread) --------------------------------------------------------------------------------
 
@@ -71,6 +76,7 @@ class ScanThread(QThread):
         """Scan at once, even when paused."""
         with QMutexLocker(self._mutex):
             self._now = True
+            self._emit_next = True
             self._wake.wakeAll()
 
     def set_recorder(self, recorder: Recorder | None) -> None:
@@ -106,6 +112,8 @@ class ScanThread(QThread):
 
     def _loop(self) -> None:
         while not self._should_stop():
+            with QMutexLocker(self._mutex):  # taken before the scan: a refresh asked for during it gets the next
+                forced, self._emit_next = self._emit_next, False
             try:
                 snapshot = self._scanner.scan(self._should_stop)
             except ScanCancelled:
@@ -113,10 +121,26 @@ class ScanThread(QThread):
             except Exception as exc:  # a failed scan must never end scanning
                 log.exception("scan failed")
                 self.failed.emit(f"Reading the list of connections failed ({type(exc).__name__}: {exc}).")
+                self._shown = None  # the next good scan is shown (it clears the failure from the status bar)
             else:
                 self._record(snapshot)
-                self.scanned.emit(snapshot)
+                if self._worth_emitting(snapshot, forced):
+                    self.scanned.emit(snapshot)
             self._sleep()
+
+    def _worth_emitting(self, snapshot: Snapshot, forced: bool) -> bool:
+        shown = self._shown
+        if (
+            forced
+            or shown is None
+            or not snapshot.diff.empty
+            or snapshot.hidden_sockets != shown.hidden_sockets
+            or snapshot.problems != shown.problems
+            or snapshot.source != shown.source
+        ):
+            self._shown = snapshot
+            return True
+        return False
 
     def _record(self, snapshot: Snapshot) -> None:
         recorder = self.recorder
@@ -127,7 +151,7 @@ class ScanThread(QThread):
         except Exception:  # the recorder turns its own troubles into notices; anything else must not stop scans
             log.exception("recording the history failed")
         for notice in recorder.take_notices():
-            self.history_notice.emit(notice)
+            self.history_notice.emit(notice_text(notice))
 
     def _sleep(self) -> None:
         with QMutexLocker(self._mutex):

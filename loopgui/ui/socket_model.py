@@ -82,6 +82,7 @@ _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
 _BACKGROUND_ROLE = Qt.ItemDataRole.BackgroundRole
+_DISPLAY_ROLE = Qt.ItemDataRole.DisplayRole
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
@@ -113,6 +114,10 @@ NEW_COLOR = QColor(46, 160, 67)  # the hues; drawn translucent over the palette'
 GONE_COLOR = QColor(218, 54, 51)
 DARK_NEW_COLOR = QColor(87, 200, 110)  # lighter hues for a dark palette, so light text stays readable on them
 DARK_GONE_COLOR = QColor(240, 100, 95)
+
+
+def _counts_down(row: SocketRow) -> bool:
+    return row.state == "TIME_WAIT" and row.expires_at is not None
 
 
 def tint_colors(palette: QPalette) -> tuple[QColor, QColor]:
@@ -177,6 +182,11 @@ class SocketTableModel(QAbstractTableModel):
         self._timer = QTimer(self)
         self._timer.setInterval(250)
         self._timer.timeout.connect(self.tick)
+        # Leftovers (TIME_WAIT) with the kernel's timer: their State cells count down, redrawn every second.
+        self._countdown: set[bytes] = set()
+        self._count_timer = QTimer(self)
+        self._count_timer.setInterval(1000)
+        self._count_timer.timeout.connect(self.redraw_countdowns)
 
     # -- Qt model interface ------------------------------------------------------------------------------------
 
@@ -363,6 +373,7 @@ class SocketTableModel(QAbstractTableModel):
         self._keys = [k for k, _ in keyed]
         self._rows = [r for _, r in keyed]
         self._shown = {r.key: r for r in self._rows}
+        self._countdown = {r.key for r in self._rows if _counts_down(r)}
 
     def _find(self, key: SortKey) -> int:
         """Binary search for the first position whose key is not before ``key`` in display order."""
@@ -385,6 +396,8 @@ class SocketTableModel(QAbstractTableModel):
         self._rows.insert(at, row)
         self._keys.insert(at, key)
         self._shown[row.key] = row
+        if _counts_down(row):
+            self._countdown.add(row.key)
         self.endInsertRows()
 
     def _remove(self, key: bytes) -> None:
@@ -395,6 +408,7 @@ class SocketTableModel(QAbstractTableModel):
         del self._rows[at]
         del self._keys[at]
         del self._shown[key]
+        self._countdown.discard(key)
         self.endRemoveRows()
         self._fresh.pop(key, None)
         self._gone.pop(key, None)
@@ -408,6 +422,10 @@ class SocketTableModel(QAbstractTableModel):
         if not accepts(row):
             self._remove(row.key)
             return
+        if _counts_down(row):
+            self._countdown.add(row.key)
+        else:
+            self._countdown.discard(row.key)
         old_key = self._sort_key(before)
         new_key = self._sort_key(row)
         at = self._find(old_key)
@@ -472,12 +490,31 @@ class SocketTableModel(QAbstractTableModel):
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(HEADERS) - 1))
 
+    def redraw_countdowns(self) -> None:
+        """Redraw the State cells of the leftovers that count down (one signal over their span, State column only;
+        the view repaints only the cells it shows)."""
+        at = [self.row_index(key) for key in self._countdown]
+        at = [r for r in at if r >= 0]
+        if at:
+            column = int(Column.STATE)
+            self.dataChanged.emit(self.index(min(at), column), self.index(max(at), column), [_DISPLAY_ROLE])
+
+    @property
+    def counting_down(self) -> bool:
+        """Whether the once-a-second redraw runs (only while a shown leftover counts down)."""
+        return self._count_timer.isActive()
+
     def _after_change(self) -> None:
         if self._fresh or self._gone:
             if not self._timer.isActive():
                 self._timer.start()
         elif self._timer.isActive():
             self._timer.stop()
+        if self._countdown:
+            if not self._count_timer.isActive():
+                self._count_timer.start()
+        elif self._count_timer.isActive():
+            self._count_timer.stop()
         self.counts_changed.emit(len(self._rows) - len(self._gone), len(self._all))
 
     def _background(self, key: bytes) -> QColor | None:

@@ -12,13 +12,13 @@ from loopgui.ui.socket_model import Column, SocketTableModel
 # window's first size (1100 pixels wide); addresses longer than "::ffff:127.0.0.1" are cut with "…" (tooltip).
 DEFAULT_WIDTHS = {
     Column.PROTOCOL: 64,
-    Column.LOCAL_ADDRESS: 122,
+    Column.LOCAL_ADDRESS: 110,
     Column.LOCAL_PORT: 80,
-    Column.REMOTE_ADDRESS: 122,
+    Column.REMOTE_ADDRESS: 110,
     Column.REMOTE_PORT: 86,
-    Column.STATE: 265,  # "Closing (leftover, clears in 55 s) (TIME_WAIT)"
+    Column.STATE: 215,  # "Waiting for connections (LISTEN)"; a leftover's longer text is cut with "…" (tooltip)
     Column.PID: 62,
-    Column.PROGRAM: 230,  # "python3 -m http.server 8000"
+    Column.PROGRAM: 260,  # "python -m http.server 8000 --bind 127.0.0.1"; First seen still fits in 1100 pixels
 }
 FIRST_WINDOW_WIDTH = 1100  # MainWindow's first size
 FOCUS_FRAME = 2  # pixels of the highlight-coloured frame while the table has the keyboard focus
@@ -59,9 +59,10 @@ class SocketTableView(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in DEFAULT_WIDTHS.items():
             self.setColumnWidth(column, width)
-        # The longest state text, in this font (fonts differ between themes and scales).
-        longest = self.fontMetrics().horizontalAdvance("Closing (leftover, clears in 55 s) (TIME_WAIT)") + 16
-        self.setColumnWidth(Column.STATE, max(DEFAULT_WIDTHS[Column.STATE], longest))
+        # The usual state texts, in this font (fonts differ between themes and scales); the Program column, the one
+        # a user looks for, gets the room a leftover's countdown would have taken.
+        usual = self.fontMetrics().horizontalAdvance("Waiting for connections (LISTEN)") + 16
+        self.setColumnWidth(Column.STATE, max(DEFAULT_WIDTHS[Column.STATE], usual))
         self.setSortingEnabled(True)
         self.sortByColumn(Column.LOCAL_PORT, Qt.SortOrder.AscendingOrder)
 

@@ -14,11 +14,15 @@ from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QSystemTrayIcon
 
 from loopgui.core import autostart
 from loopgui.core.net.sockets import Snapshot
 from loopgui.core.watch import Watcher, WatchEvent
+from loopgui.core.words import watch as watch_words
+from loopgui.core.words.i18n import _
+from loopgui.core.words.paths import os_error_text
+from loopgui.core.words.window import watch_port_question
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.settings import Settings
 
@@ -132,6 +136,9 @@ class TrayFeature(QObject):
         self.watch_action.setCheckable(True)
         self.watch_action.setToolTip("Tell me when a program starts or stops listening on this port")
         self.watch_action.toggled.connect(self._toggle_current_port)
+        self.watch_any_action = QAction(_("Watch a &port…"), self)
+        self.watch_any_action.setToolTip(_("Type any port number to watch, whatever the window shows"))
+        self.watch_any_action.triggered.connect(self.ask_port_to_watch)
         self.row_watch_action = QAction("Watch this port", self)
         self.row_watch_action.triggered.connect(self._watch_current_row)
         w.add_row_action(self.row_watch_action)
@@ -153,6 +160,7 @@ class TrayFeature(QObject):
         self.menu = w.add_menu("&Watch")
         self.menu.setToolTipsVisible(True)  # a greyed-out item says why on hover (no tray on this desktop)
         self.menu.addAction(self.watch_action)
+        self.menu.addAction(self.watch_any_action)
         self.watched_menu = self.menu.addMenu("Watched ports")
         self.menu.addAction(self.new_programs_action)
         self.menu.addSeparator()
@@ -164,6 +172,7 @@ class TrayFeature(QObject):
             show = tray_menu.addAction("Show loopgui")
             show.triggered.connect(self.show_window)
             tray_menu.addSeparator()
+            tray_menu.addAction(self.watch_any_action)
             tray_menu.addAction(self.new_programs_action)
             tray_menu.addAction(self.keep_action)
             tray_menu.addAction(self.login_action)
@@ -206,6 +215,14 @@ class TrayFeature(QObject):
         if self.new_programs_action.isChecked() != on:
             self.new_programs_action.setChecked(on)
 
+    def ask_port_to_watch(self) -> None:
+        """ "Watch a port…": any number, not only the port being investigated."""
+        title, question = watch_port_question()
+        current = self.window.investigation.port
+        port, ok = QInputDialog.getInt(self.window, title, question, current or 8080, 1, 65535)
+        if ok and 1 <= port <= 65535:
+            self.watch(port)
+
     def _toggle_current_port(self, on: bool) -> None:
         port = self.window.investigation.port
         if port is None:
@@ -234,15 +251,23 @@ class TrayFeature(QObject):
             self.events.append(event)
             del self.events[:-50]
             self.last_event = event
-            self.notifier.notify(event.title, event.text)
+            self.notifier.notify(watch_words.title(event), watch_words.text(event))
 
     def open_last_event(self) -> None:
-        """The notification was clicked: show the window with the explanation of that address."""
+        """The notification was clicked: show the window with the explanation of that address, on the Explanation
+        tab.  What the user pasted stays in the box (they may still be working on it): the notice's address is
+        put there only when the box is empty; otherwise it is explained without touching the box."""
         event = self.last_event
         self.show_window()
-        if event is not None:
-            self.window.investigate_edit.setText(event.address)
-            self.window.investigate()
+        w = self.window
+        w.tabs.setCurrentWidget(w.explain_panel)
+        if event is None:
+            return
+        if not w.investigate_edit.text().strip():
+            w.investigate_edit.setText(event.address)
+            w.investigate()
+        else:
+            w.investigation.investigate(event.address)
 
     # -- window, background, login ---------------------------------------------------------------------------
 
@@ -318,7 +343,8 @@ class TrayFeature(QObject):
 
         def failed(exc: BaseException) -> None:
             log.warning("start at login: %s", exc)
-            self.window.show_message(f"That did not work: {exc}", 12000)
+            reason = os_error_text(exc) if isinstance(exc, OSError) else str(exc)  # a link there: a plain refusal
+            self.window.show_message(f"That did not work: {reason}", 12000)
             self._sync_login_action()
 
         BackgroundOp(self, work, done).on_failure(failed).start()

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from loopgui.core.net import netclose
@@ -21,7 +22,7 @@ from loopgui.core.net.scanner import make_scanner
 from loopgui.core.net.sockets import SocketRow
 from loopgui.core.words.close import connection_text
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_netns]  # sees only its own sockets (tests/netns.py)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -69,9 +70,20 @@ def test_close_a_real_connection_and_the_scanner_no_longer_shows_it(
         pytest.skip(why)
     server, client, _accepted = pair
     lport, rport = client.getsockname()[1], server.getsockname()[1]
-    rows = make_scanner().scan().rows.values()
-    row = next(r for r in rows if r.local_port == lport and r.remote_port == rport and r.state == "ESTABLISHED")
-    assert row.pid == os.getpid()
+    ends = ("127.0.0.1", lport, "127.0.0.1", rport)
+
+    def ours(rows: object) -> list[object]:
+        """This test's connection only: both ends, the state and the program (this process)."""
+        return [
+            r
+            for r in rows  # type: ignore[attr-defined]
+            if (r.local_addr, r.local_port, r.remote_addr, r.remote_port) == ends
+            and r.state == "ESTABLISHED"
+            and r.pid == os.getpid()
+            and r.program == psutil.Process().name()
+        ]
+
+    [row] = ours(make_scanner().scan().rows.values())
     conn = Connection(row.family, row.local_addr, row.local_port, row.remote_addr, row.remote_port)
     result = close_connection(conn)
     assert (
@@ -80,8 +92,7 @@ def test_close_a_real_connection_and_the_scanner_no_longer_shows_it(
     )
     with pytest.raises(ConnectionAbortedError):  # ECONNABORTED, as the kernel reports a destroyed socket
         client.recv(1)
-    after = make_scanner().scan().rows.values()
-    assert not [r for r in after if r.local_port == lport and r.remote_port == rport and r.state == "ESTABLISHED"]
+    assert not ours(make_scanner().scan().rows.values())
     again = close_connection(conn)
     assert not again.closed and again.gone and connection_text(again) == "That connection has already closed."
     # the listener on the other end is untouched: a new connection still works

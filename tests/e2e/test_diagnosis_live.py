@@ -16,6 +16,7 @@ import pytest
 from loopgui.commands.explain import main as explain_main
 from loopgui.core.explain.diagnosis import Verdict, diagnose
 from loopgui.core.net.scanner import make_scanner
+from loopgui.core.words.explain import render
 
 pytestmark = pytest.mark.e2e
 
@@ -53,28 +54,28 @@ def free_port() -> int:
 
 def test_listening_on_ipv6_only_but_client_used_ipv4(v6_only: int) -> None:
     d = diagnose(f"connect ECONNREFUSED 127.0.0.1:{v6_only}", live_rows())
-    assert d.verdict == Verdict.PROBLEM and "different address" in d.headline
+    assert d.verdict == Verdict.PROBLEM and "different address" in render(d).headline
     assert d.holders[0].row.pid == os.getpid()
-    assert f"[::1]:{v6_only}" in d.next_steps[0]
+    assert f"[::1]:{v6_only}" in render(d).next_steps[0]
 
 
 def test_listening_on_ipv4_only_but_client_used_ipv6(v4_only: int) -> None:
     d = diagnose(f"connect ECONNREFUSED ::1:{v4_only}", live_rows())
     assert d.verdict == Verdict.PROBLEM
-    assert f"127.0.0.1:{v4_only}" in d.next_steps[0]
+    assert f"127.0.0.1:{v4_only}" in render(d).next_steps[0]
 
 
 def test_listening_and_reachable(v4_only: int) -> None:
     d = diagnose(f"http://127.0.0.1:{v4_only}/", live_rows())
     assert d.verdict == Verdict.OK and d.holders[0].row.pid == os.getpid()
     assert d.holders[0].facts is not None and d.holders[0].facts.create_time is not None
-    assert "Only this computer: it listens on 127.0.0.1." in [f.text for f in d.findings]  # the reach verdict
+    assert "Only this computer: it listens on 127.0.0.1." in [f.text for f in render(d).findings]  # the reach verdict
     assert d.reach is not None and d.reach.answer.value == "no"
 
 
 def test_in_use_by_this_test(v4_only: int) -> None:
     d = diagnose(f"Error: listen EADDRINUSE: address already in use 127.0.0.1:{v4_only}", live_rows())
-    assert d.verdict == Verdict.PROBLEM and f"(PID {os.getpid()})" in d.headline
+    assert d.verdict == Verdict.PROBLEM and f"(PID {os.getpid()})" in render(d).headline
 
 
 def test_time_wait_leftover_frees_itself() -> None:
@@ -97,13 +98,13 @@ def test_time_wait_leftover_frees_itself() -> None:
         time.sleep(0.05)
     assert states == {"TIME_WAIT"}
     d = diagnose(f"EADDRINUSE 127.0.0.1:{port}", rows)
-    assert d.headline == f"Port {port} is free now."  # as closing the program says; leftovers are a finding
+    assert render(d).headline == f"Port {port} is free now."  # as closing the program says; leftovers are a finding
 
 
 def test_nothing_listens() -> None:
     port = free_port()
     d = diagnose(f"connect ECONNREFUSED 127.0.0.1:{port}", live_rows())
-    assert d.headline == f"Nothing on this computer is listening on port {port} right now."
+    assert render(d).headline == f"Nothing on this computer is listening on port {port} right now."
 
 
 def test_cli_text_and_json(v4_only: int) -> None:
@@ -114,7 +115,8 @@ def test_cli_text_and_json(v4_only: int) -> None:
     out = io.StringIO()
     assert explain_main(["--json", f"127.0.0.1:{v4_only}"], out=out) == 0
     data = json.loads(out.getvalue())
-    assert data["verdict"] == "ok" and data["holders"][0]["pid"] == os.getpid()
+    assert data["verdict"] == "ok" and data["holders"][0]["program"]["pid"] == os.getpid()
+    assert data["case"]["code"] == "listening" and data["case"]["port"] == v4_only
 
 
 def test_cli_bad_input_gives_a_message_not_a_traceback() -> None:

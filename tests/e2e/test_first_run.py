@@ -106,7 +106,24 @@ def test_missing_qt_libraries_are_named_with_their_packages(monkeypatch: pytest.
     assert display.display_problem({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, "linux") is None
     assert display.display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
     assert display.display_problem({}, "win32") is None
-    assert display.display_problem({}, "linux") == display.NO_DISPLAY
+    assert display.display_problem({}, "linux") == display.no_display_text()
+
+
+def test_the_no_desktop_message_suggests_a_command_that_exists(tmp_path: Path) -> None:
+    """From a checkout whose virtual environment is not on PATH, "loopgui explain …" would fail: the message names
+    this Python with -m loopgui instead; with this installation's loopgui on PATH, the short name."""
+    import shlex
+    import sys
+
+    text = display.display_problem({"PATH": str(tmp_path)}, "linux")
+    assert text is not None
+    command = next(line for line in text.splitlines() if "explain" in line).split(": ", 1)[1]
+    words = shlex.split(command)
+    assert words[:3] == [sys.executable, "-m", "loopgui"] and words[3] == "explain"
+    here = str(Path(sys.executable).parent)
+    if shutil.which("loopgui", path=here):  # the virtual environment's own script
+        text = display.display_problem({"PATH": here}, "linux")
+        assert text is not None and 'e.g.: loopgui explain "connect' in text
 
 
 @pytest.mark.skipif(shutil.which("ldd") is None, reason="ldd (libc-bin) is not installed")

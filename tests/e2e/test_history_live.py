@@ -18,9 +18,9 @@ import pytest
 from loopgui.commands.explain import main as explain_main
 from loopgui.commands.history import main as history_main
 from loopgui.commands.wait import main as wait_main
-from loopgui.core.history.store import HistoryReader, writer_active
+from loopgui.core.history.reader import HistoryReader, writer_active
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_netns]  # records only its own sockets (tests/netns.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from loopgui.core.net.sockets import SocketRow
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.settings import Settings
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_netns]  # sees only its own sockets (tests/netns.py)
 
 HAS_NETLINK = hasattr(socket, "AF_NETLINK")
 
@@ -102,3 +102,33 @@ def test_netlink_agrees_with_psutil(listeners: tuple[socket.socket, socket.socke
     finally:
         for s in (client, server, udp):
             s.close()
+
+
+def test_a_leftover_counts_down_from_the_kernels_timer() -> None:
+    """A connection this test closes first lingers in TIME_WAIT; the scan reads when the kernel's timer frees it."""
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    client = socket.create_connection(server.getsockname())
+    accepted, _ = server.accept()
+    ends = (client.getsockname()[1], server.getsockname()[1])
+    client.close()  # the side that closes first keeps the leftover
+    accepted.close()
+    server.close()
+    deadline = time.time() + 5
+    while True:
+        before = time.time()
+        snap = Scanner(NetlinkSource()).scan()
+        mine = [
+            r
+            for r in snap.rows.values()
+            if (r.local_port, r.remote_port) == ends and r.local_addr == r.remote_addr == "127.0.0.1"
+        ]
+        if (mine and mine[0].state == "TIME_WAIT") or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    assert mine and mine[0].state == "TIME_WAIT"
+    expires_at = mine[0].expires_at
+    assert expires_at is not None and before + 30 < expires_at <= time.time() + 61  # Linux: 60 s from the close

@@ -20,6 +20,7 @@ import pytest
 from loopgui.core.explain import knowledge
 from loopgui.core.explain.diagnosis import Environment, Verdict, diagnose
 from loopgui.core.net.scanner import make_scanner
+from loopgui.core.words.explain import render, report
 
 pytestmark = pytest.mark.e2e
 
@@ -55,19 +56,23 @@ def env_with(localhost: tuple[str, ...]) -> Environment:
 
 
 def texts(d: object) -> str:
-    return d.report()  # type: ignore[attr-defined,no-any-return]
+    return report(d)  # type: ignore[attr-defined,no-any-return]
 
 
 def test_v6_first_and_program_on_127_only_is_explained(v4_only: int) -> None:
     d = diagnose(f"Error: connect ECONNREFUSED localhost:{v4_only}", make_scanner().scan().rows, env=env_with(V6_FIRST))
     assert d.verdict == Verdict.PROBLEM
-    assert d.headline.startswith("“localhost” means ::1 first on this computer, but ")
+    assert render(d).headline.startswith("“localhost” means ::1 first on this computer, but ")
     report = texts(d)
     assert "On this computer “localhost” means ::1 first, then 127.0.0.1." in report
     assert f"Nothing listens on [::1]:{v4_only}: programs that try only the first address" in report
     assert "connect there and are refused" in report
-    assert d.next_steps[0].startswith(f"In the program that connects, use 127.0.0.1:{v4_only} instead of localhost")
-    assert "listen on ::1 too" in d.next_steps[1] and d.next_steps[2].startswith("Or do both")
+    assert (
+        render(d)
+        .next_steps[0]
+        .startswith(f"In the program that connects, use 127.0.0.1:{v4_only} instead of localhost")
+    )
+    assert "listen on ::1 too" in render(d).next_steps[1] and render(d).next_steps[2].startswith("Or do both")
     assert d.holders[0].row.pid == os.getpid()
     assert "Nothing is wrong" not in report and "started (or restarted) since" not in report
 
@@ -77,23 +82,23 @@ def test_v6_first_and_the_error_names_the_address(v4_only: int) -> None:
     assert d.verdict == Verdict.PROBLEM
     report = texts(d)
     assert "“localhost” means ::1 first, then 127.0.0.1" in report
-    assert d.next_steps[0] == f"Connect to 127.0.0.1:{v4_only} instead of [::1]:{v4_only}."
-    assert "listen on ::1 too" in d.next_steps[1]
+    assert render(d).next_steps[0] == f"Connect to 127.0.0.1:{v4_only} instead of [::1]:{v4_only}."
+    assert "listen on ::1 too" in render(d).next_steps[1]
 
 
 def test_v4_first_and_program_on_v6_only_is_explained(v6_only: int) -> None:
     d = diagnose(f"connect ECONNREFUSED localhost:{v6_only}", make_scanner().scan().rows, env=env_with(V4_FIRST))
     assert d.verdict == Verdict.PROBLEM
-    assert d.headline.startswith("“localhost” means 127.0.0.1 first on this computer, but ")
-    assert f"use [::1]:{v6_only} instead of localhost" in d.next_steps[0]
-    assert "listen on 127.0.0.1 too" in d.next_steps[1]
+    assert render(d).headline.startswith("“localhost” means 127.0.0.1 first on this computer, but ")
+    assert f"use [::1]:{v6_only} instead of localhost" in render(d).next_steps[0]
+    assert "listen on 127.0.0.1 too" in render(d).next_steps[1]
 
 
 def test_v4_only_localhost_and_program_on_v6_only(v6_only: int) -> None:
     d = diagnose(f"connect ECONNREFUSED 127.0.0.1:{v6_only}", make_scanner().scan().rows, env=env_with(("127.0.0.1",)))
     assert d.verdict == Verdict.PROBLEM
     assert "“localhost” means only 127.0.0.1" in texts(d)
-    assert d.next_steps[0] == f"Connect to [::1]:{v6_only} instead of 127.0.0.1:{v6_only}."
+    assert render(d).next_steps[0] == f"Connect to [::1]:{v6_only} instead of 127.0.0.1:{v6_only}."
 
 
 def test_same_listener_right_order_is_fine(v4_only: int) -> None:
@@ -113,30 +118,34 @@ def test_injected_resolver_decides_the_order(v4_only: int) -> None:
     env = Environment.current(resolver=getaddrinfo)
     assert env.localhost == V6_FIRST
     d = diagnose(f"connect ECONNREFUSED localhost:{v4_only}", make_scanner().scan().rows, env=env)
-    assert "means ::1 first" in d.headline
+    assert "means ::1 first" in render(d).headline
 
 
 # -- end to end: `python -m loopgui explain` in a private mount namespace with its own /etc/hosts ---------------
 
 
-def _namespace_prefix() -> list[str] | None:
-    """The command that runs a child in a private mount namespace, or None where that is not allowed."""
-    if sys.platform != "linux" or shutil.which("unshare") is None:
-        return None
+def _namespace_prefix() -> tuple[list[str], str]:
+    """(the command that runs a child in a private mount namespace, "") or ([], why that is not possible here)."""
+    if sys.platform != "linux":
+        return [], "mount namespaces exist on Linux only"
+    if shutil.which("unshare") is None:
+        return [], "unshare (util-linux) is not installed"
+    prefix = ["unshare", "-m", "--propagation", "private"]
     try:
-        probe = subprocess.run(
-            ["unshare", "-m", "--propagation", "private", "true"], capture_output=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return ["unshare", "-m", "--propagation", "private"] if probe.returncode == 0 else None
+        probe = subprocess.run([*prefix, "true"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return [], f"unshare -m failed: {exc}"
+    if probe.returncode == 0:
+        return prefix, ""
+    # In a chroot whose / is not a mount point, making / private fails (EINVAL): bind-mount the tree onto itself.
+    return [], f"no private mount namespace here (unshare -m --propagation private: {probe.stderr.strip()[-160:]})"
 
 
 def _run_in_namespace(tmp_path: Path, hosts: str, args: list[str], *, prefer_v4: bool = False) -> str:
     """Standard output of ``python -m loopgui ARGS`` run with its own /etc/hosts (and address preferences)."""
-    prefix = _namespace_prefix()
-    if prefix is None:
-        pytest.skip("cannot make a private mount namespace here (needs root or unshare permission)")
+    prefix, why = _namespace_prefix()
+    if not prefix:
+        pytest.skip(why)
     hosts_file = tmp_path / "hosts"
     hosts_file.write_text(hosts, encoding="ascii")
     mounts = f'mount --bind "{hosts_file}" /etc/hosts'
@@ -174,16 +183,25 @@ def _explain_with_hosts(tmp_path: Path, hosts: str, text: str, *, prefer_v4: boo
     return data
 
 
+def _detail(data: dict[str, object], code: str) -> dict[str, object]:
+    found = [d for d in data["details"] if d["code"] == code]  # type: ignore[attr-defined, index]
+    assert len(found) == 1, data["details"]
+    return found[0]  # type: ignore[no-any-return]
+
+
 def test_end_to_end_debian_hosts_file(tmp_path: Path, v4_only: int) -> None:
     data = _explain_with_hosts(
         tmp_path,
         "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n",
         f"Error: connect ECONNREFUSED localhost:{v4_only}",
     )
-    assert data["details"]["“localhost” on this computer means"] == "::1, 127.0.0.1"  # type: ignore[index]
+    assert _detail(data, "localhost_means")["addresses"] == ["::1", "127.0.0.1"]
     assert data["verdict"] == "problem"
-    assert str(data["headline"]).startswith("“localhost” means ::1 first on this computer, but ")
-    assert any(f"use 127.0.0.1:{v4_only}" in s for s in data["next_steps"])  # type: ignore[attr-defined]
+    case = data["case"]
+    assert case["code"] == "localhost_first_address_missed" and case["address"] == "::1"  # type: ignore[index]
+    assert str(data["text"]["headline"]).startswith("“localhost” means ::1 first on this computer, but ")  # type: ignore[index]
+    steps = data["next_steps"]
+    assert {"code": "use_address_not_name", "where": f"127.0.0.1:{v4_only}", "given": f"localhost:{v4_only}"} in steps  # type: ignore[operator]
     # The same in words, as a person reads it in a terminal: plain sentences, no control sequences.
     words = _run_in_namespace(
         tmp_path, "127.0.0.1 localhost\n::1 localhost\n", ["explain", f"connect ECONNREFUSED localhost:{v4_only}"]
@@ -197,14 +215,16 @@ def test_end_to_end_ipv4_preferred(tmp_path: Path, v6_only: int) -> None:
     data = _explain_with_hosts(
         tmp_path, "127.0.0.1 localhost\n::1 localhost\n", f"connect ECONNREFUSED localhost:{v6_only}", prefer_v4=True
     )
-    assert data["details"]["“localhost” on this computer means"] == "127.0.0.1, ::1"  # type: ignore[index]
-    assert str(data["headline"]).startswith("“localhost” means 127.0.0.1 first on this computer, but ")
+    assert _detail(data, "localhost_means")["addresses"] == ["127.0.0.1", "::1"]
+    assert data["case"]["address"] == "127.0.0.1"  # type: ignore[index]
+    assert str(data["text"]["headline"]).startswith("“localhost” means 127.0.0.1 first on this computer, but ")  # type: ignore[index]
 
 
 def test_end_to_end_name_lookup_fails(tmp_path: Path) -> None:
     data = _explain_with_hosts(tmp_path, "# no localhost here\n", "Error: getaddrinfo ENOTFOUND localhost")
-    assert data["headline"] == "The name “localhost” could not be looked up."
-    assert data["details"]["“localhost” on this computer means"] == "(not found)"  # type: ignore[index]
+    assert data["case"] == {"code": "localhost_not_found", "host": "localhost"}
+    assert data["text"]["headline"] == "The name “localhost” could not be looked up."  # type: ignore[index]
+    assert _detail(data, "localhost_means")["addresses"] == []
     text = json.dumps(data, ensure_ascii=False)
     assert "hosts file" in text and "listening" not in text
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.netns import netns_prefix
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="network namespaces are a Linux feature"),
@@ -26,25 +28,13 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _unshare() -> list[str] | None:
-    """The command prefix that gives a private network namespace here: root may use -n; others need -rn."""
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return None
-    for prefix in (["unshare", "-n"], ["unshare", "-rn"]):
-        try:
-            ok = subprocess.run([*prefix, "true"], capture_output=True, timeout=10, check=False).returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            ok = False
-        if ok:
-            return prefix
-    return None
-
-
 @functools.cache
 def netns_result() -> dict[str, Any]:
-    prefix = _unshare()
-    if prefix is None:
-        pytest.skip("cannot create a private network namespace here (unshare -n / -rn not allowed or missing)")
+    prefix, why = netns_prefix()  # root may use unshare -n; others need -rn
+    if not prefix:
+        pytest.skip(why)
+    if shutil.which("ip") is None:
+        pytest.skip("ip (iproute2) is not installed: the namespace's interfaces cannot be set up")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(
         [*prefix, sys.executable, "-m", "tests.e2e.netns_reach_child"],

@@ -18,6 +18,7 @@ from loopgui.commands.explain import main as explain_main
 from loopgui.core.explain.diagnosis import diagnose
 from loopgui.core.net.scanner import make_scanner
 from loopgui.core.programs.processes import ProcessFacts, process_facts
+from loopgui.core.words import explain as words
 from tests.helpers import row
 from tests.unit.test_diagnosis import env
 
@@ -47,7 +48,7 @@ def test_report_and_json_hide_secrets_of_a_holder() -> None:
     d = diagnose("connect ECONNREFUSED 127.0.0.1:3000 (password=hunter2)", rows, env=env(), facts=facts)
     assert d.holders and d.holders[0].facts is not None
     assert "hunter2" in d.holders[0].facts.command  # the Program panel still gets the full line
-    report = d.report()
+    report = words.report(d)
     assert "command: node server.js --password (hidden) --token=(hidden) postgres://app:(hidden)@db/x" in report
     assert_clean(report)
     assert_clean(json.dumps(d.as_dict()))

@@ -22,9 +22,10 @@ from loopgui.core.programs.actions import ClosePlan, Member, Spared
 from loopgui.core.programs.managers import from_cgroup
 from loopgui.core.programs.processes import Identity, process_facts
 from loopgui.core.programs.protection import Guard, Protection
+from loopgui.core.words.programs import hidden_text
 from loopgui.ui.close_flow import CloseFlow, DialogAsker, confirm_box, connection_texts, plan_texts
 from loopgui.ui.main_window import MainWindow
-from loopgui.ui.panels.process_panel import HIDDEN, ProcessPanel
+from loopgui.ui.panels.process_panel import ProcessPanel
 from loopgui.ui.settings import Settings
 from tests.e2e.test_close_program import Child
 from tests.helpers import row, scripted_scanner
@@ -246,8 +247,8 @@ def test_process_panel_shows_facts_and_hidden_fields(qtbot: QtBot, tmp_path: Pat
     print(f"\nscreenshot: {path}")
     hidden = type(facts)(pid=1, name="", hidden=("everything",))
     panel.show_facts(hidden, [])
-    assert panel.values["exe"].text() == HIDDEN
-    assert "belongs to another user" in panel.intro.text()
+    assert panel.values["exe"].text() == f"hidden ({hidden_text()})"
+    assert "of another user or of the system" in panel.intro.text()
 
 
 # -- issue 12 ----------------------------------------------------------------------------------------------------
@@ -472,7 +473,10 @@ def test_stop_waiting_says_so_not_did_not_close_within(qtbot: QtBot) -> None:
             owner_start=child.identity.create_time,
             exe=child.identity.exe,
         )
-        QTimer.singleShot(300, flow._on_stop_waiting)  # the person presses Stop waiting
+        presser = QTimer(parent)  # the person presses Stop waiting as soon as the progress shows
+        presser.setInterval(50)
+        presser.timeout.connect(lambda: flow._ticker is not None and flow._on_stop_waiting())
+        presser.start()
         with qtbot.waitSignal(flow.finished, timeout=10000) as blocker:
             flow.start_row(r)
         text = str(blocker.args[0])

@@ -208,3 +208,16 @@ def test_chart_has_axes_units_and_palette_colours(qtbot: QtBot) -> None:
     colours = {image.pixelColor(x, y).rgb() for x in range(0, 300, 3) for y in range(0, 100, 3)}
     assert QColor(230, 230, 230).rgb() in colours  # axes and the line in the text colour: visible on dark
     assert chart.accessibleName() and "milliseconds" in chart.accessibleDescription()
+
+
+def test_a_waiting_test_says_how_long_it_has_waited(panel: ConnectivityPanel, qtbot: QtBot) -> None:
+    """A port that never answers keeps a test waiting up to its timeout: the status counts the time meanwhile."""
+    with full_backlog() as port:
+        panel.set_target("127.0.0.1", port)
+        panel.timeout_spin.setValue(30)
+        panel.tcp_button.click()
+        qtbot.waitUntil(lambda: "so far" in panel.status.text(), timeout=4000)
+        assert "second" in panel.status.text() and panel.running
+        panel.cancel_button.click()
+        wait_done(qtbot, panel)
+    assert panel.status.text() == "Cancelled."

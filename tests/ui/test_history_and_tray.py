@@ -9,8 +9,11 @@ import pytest
 from PySide6.QtWidgets import QLabel, QSystemTrayIcon, QWidget
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.history.store import HistoryReader, Recorder, database_path
+from loopgui.core.history.reader import HistoryReader
+from loopgui.core.history.recorder import Recorder
+from loopgui.core.history.store import database_path
 from loopgui.core.net.sockets import SocketRow
+from loopgui.core.words.explain import report
 from loopgui.ui.history_panel import HistoryFeature
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.settings import Settings
@@ -90,7 +93,7 @@ def test_history_records_on_the_scan_thread_and_the_tab_shows_a_timeline(
     qtbot.waitUntil(
         lambda: (
             win.explain_panel.diagnosis is not None
-            and "node (PID 812) listened on 3000 until" in win.explain_panel.diagnosis.report()
+            and "node (PID 812) listened on 3000 until" in report(win.explain_panel.diagnosis)
         ),
         timeout=5000,
     )
@@ -149,9 +152,17 @@ def test_watching_a_port_notifies_through_the_tray_and_a_click_explains_it(
     assert tray.messages[1][0] == "Port 3000 is free now"
     win.investigate_edit.setText("")
     win.hide()
+    win.tabs.setCurrentWidget(win.connectivity_panel)
     tray.click()
     assert win.isVisible()
     assert win.investigate_edit.text() == "127.0.0.1:3000"
+    assert win.tabs.current_page() is win.explain_panel  # the notice is about the explanation
+    # with the user's own message in the box, a click explains the notice's address and leaves the box alone
+    win.investigate_edit.setText("my own error message 127.0.0.1:5432")
+    win.tabs.setCurrentWidget(win.connectivity_panel)
+    tray.click()
+    assert win.investigate_edit.text() == "my own error message 127.0.0.1:5432"
+    assert win.investigation.port == 3000 and win.tabs.current_page() is win.explain_panel
     feature.unwatch(3000)
     assert settings.watched_ports == ()
     # from the table's context menu: the current row's port
@@ -260,3 +271,79 @@ def test_a_socket_still_open_says_how_long_so_far() -> None:
 
     assert _how_long(span(True), now=1040.0) == "40 s so far"  # the last note in the database said 1 s
     assert _how_long(span(False), now=1040.0) == "1 s"  # a closed one keeps its own length
+
+
+def test_watch_a_port_takes_any_number_from_the_watch_menu_and_the_tray_menu(
+    win: MainWindow, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    feature = TrayFeature(win, settings, notifier=FakeTray())
+    assert feature.watch_any_action in feature.menu.actions()
+    if feature.tray_icon is not None:  # a real tray (not offscreen): its menu has the same item
+        assert feature.watch_any_action in feature.tray_menu.actions()
+    asked: list[tuple[int, int, int]] = []
+
+    def answer(_parent: object, _title: str, _question: str, value: int, low: int, high: int) -> tuple[int, bool]:
+        asked.append((value, low, high))
+        return 27017, True
+
+    monkeypatch.setattr(QInputDialog, "getInt", staticmethod(answer))
+    assert win.investigation.port is None  # nothing investigated: "Watch this port" has no port, this one asks
+    feature.watch_any_action.trigger()
+    assert asked == [(8080, 1, 65535)] and settings.watched_ports == (27017,)
+    monkeypatch.setattr(QInputDialog, "getInt", staticmethod(lambda *_a: (0, False)))  # Cancel
+    feature.watch_any_action.trigger()
+    assert settings.watched_ports == (27017,)
+
+
+@pytest.mark.qt_log_ignore("QSystemTrayIcon", "systemTrayWindowChanged")  # offscreen has no real tray
+def test_the_tray_menu_offers_watch_a_port(qtbot: QtBot, settings: Settings) -> None:
+    """With a system tray (a fake icon here), the tray's menu holds "Watch a port…" too."""
+    scanner, _ = scripted_scanner(list)
+    window = MainWindow(scanner, settings, start=False)
+    qtbot.addWidget(window)
+    import loopgui.ui.tray as tray_module
+
+    real = tray_module.QSystemTrayIcon.isSystemTrayAvailable
+    tray_module.QSystemTrayIcon.isSystemTrayAvailable = staticmethod(lambda: True)  # type: ignore[method-assign]
+    try:
+        from PySide6.QtGui import QIcon, QPixmap
+
+        pixmap = QPixmap(16, 16)
+        pixmap.fill()
+        feature = TrayFeature(window, settings, icon=QIcon(pixmap))
+    finally:
+        tray_module.QSystemTrayIcon.isSystemTrayAvailable = real  # type: ignore[method-assign]
+    assert feature.tray_icon is not None
+    assert feature.watch_any_action in feature.tray_menu.actions()
+    feature.tray_icon.hide()
+
+
+def test_the_history_tab_follows_the_scans_while_it_is_shown(
+    win: MainWindow, qtbot: QtBot, settings: Settings, current: list[SocketRow]
+) -> None:
+    """No stale "still open": after the program stops, the visible History tab says until when, without Search."""
+    feature = HistoryFeature(win, settings)
+    start(win, qtbot)
+    current.append(row(3000, program="node", pid=812))
+    win.tabs.setCurrentIndex(feature.tab_index)
+    feature.panel.show_port(3000)
+    tree = feature.panel.tree
+
+    def to_column() -> str:
+        item = tree.topLevelItem(0)
+        return item.text(1) if item is not None else ""
+
+    qtbot.waitUntil(lambda: to_column() == "still open", timeout=5000)
+    current.pop()
+    qtbot.waitUntil(lambda: to_column() not in ("", "still open"), timeout=8000)
+    # its rows have a menu: explain, copy the address, copy the row
+    item = tree.topLevelItem(0)
+    assert item is not None
+    menu = feature.panel.row_menu(item)
+    assert menu is not None
+    texts = [a.text() for a in menu.actions()]
+    assert texts == ["Explain this address", "Copy the address", "Copy the row"]
+    menu.actions()[0].trigger()
+    assert win.investigation.port == 3000

@@ -125,7 +125,7 @@ def test_settings_are_remembered(window: MainWindow, qtbot: QtBot, settings: Set
     scanner, _ = scripted_scanner(lambda: ROWS)
     again = MainWindow(scanner, settings, start=False)
     qtbot.addWidget(again)
-    assert again.filter_edit.text() == "post"
+    assert again.filter_edit.text() == ""  # a filter left from last time would hide rows without a word
     assert again.listening_check.isChecked() and not again.udp_check.isChecked() and again.tcp_check.isChecked()
     assert again.interval_spin.value() == 2.5 and again.scan_thread.interval == 2.5
     assert again.table.columnWidth(1) == 333
@@ -209,3 +209,40 @@ def test_excepthook_shows_a_plain_dialog_and_logs(qapp: object, caplog: pytest.L
     assert "Something went wrong inside loopgui" in text and "ValueError: bad thing" in text
     assert "Traceback" in details and "bad thing" in details
     assert any("unexpected error" in r.message for r in caplog.records)
+
+
+def test_the_bar_counts_every_socket_and_never_contradicts_the_headline_under_a_filter(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """With text in the filter box, the bar used to count the filtered rows and say "Nothing on this computer uses
+    it right now" while the headline said "Port 5432 is taken by postgres"."""
+    window.filter_edit.setText("zzz")  # matches no row
+    window._apply_filter()
+    window.investigate_edit.setText("listen EADDRINUSE: address already in use :::5432")
+    window.investigate()
+    qtbot.waitUntil(lambda: window.explain_panel.diagnosis is not None, timeout=5000)
+    assert window.explain_panel.headline.text() == "Port 5432 is taken by postgres (PID 77)."
+    qtbot.waitUntil(lambda: "hidden by your filter" in window.banner_label.text(), timeout=3000)
+    text = window.banner_label.text()
+    assert "Nothing on this computer uses it" not in text
+    assert text == "Showing what uses port 5432 (found: [::]:5432). 1 row is hidden by your filter."
+    assert window.clear_filter_button.isVisibleTo(window)
+    qtbot.mouseClick(window.clear_filter_button, Qt.MouseButton.LeftButton)
+    assert window.filter_edit.text() == "" and shown_ports(window) == {5432}
+    assert window.banner_label.text() == "Showing what uses port 5432 (found: [::]:5432)."
+    assert not window.clear_filter_button.isVisibleTo(window)
+
+
+def test_one_wording_for_a_program_of_another_user_on_every_surface() -> None:
+    """The table, the explanation, History, watch notices and the Program tab name a hidden program alike."""
+    from loopgui.core.explain.diagnosis import Holder
+    from loopgui.core.history.store import Span
+    from loopgui.core.watch import _who
+    from loopgui.core.words.explain import who
+    from loopgui.core.words.labels import owner_text
+    from loopgui.core.words.programs import hidden_text
+
+    hidden = row(8000, pid=None, program="")
+    span = Span("TCP", "127.0.0.1", 8000, "", 0, 1.0, 2.0, True, "LISTEN", "LISTEN", True)
+    one = hidden_text()
+    assert {owner_text(hidden), who(Holder(hidden).ref), span.who, _who(hidden)} == {one}

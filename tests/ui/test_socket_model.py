@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
+import time
 from collections.abc import Mapping
 
 from hypothesis import given, settings
@@ -190,10 +192,12 @@ def test_selection_and_current_row_survive_refreshes_and_moves(qapp: QApplicatio
 def test_owner_texts_in_plain_words(qapp: QApplication) -> None:
     model = SocketTableModel()
     hidden = row(5, pid=None, program="")
-    waiting = row(6, state="TIME_WAIT", remote="127.0.0.1", rport=7, pid=None, program="")
+    waiting = dataclasses.replace(
+        row(6, state="TIME_WAIT", remote="127.0.0.1", rport=7, pid=None, program=""), expires_at=time.time() + 30
+    )
     model.apply_snapshot(snapshot([hidden, waiting]))
     texts = {model.data(model.index(i, Column.PROGRAM)) for i in range(2)}
-    assert texts == {"belongs to another user or the system", "no program (connection already closed)"}
+    assert texts == {"a program of another user or of the system", "no program (connection already closed)"}
     tip = model.data(model.index(model.row_index(hidden.key), Column.PID), Qt.ItemDataRole.ToolTipRole)
     assert "system" in tip and ("administrator" in tip) == (os.geteuid() != 0)
     tip = model.data(model.index(model.row_index(waiting.key), Column.PROGRAM), Qt.ItemDataRole.ToolTipRole)
@@ -275,3 +279,28 @@ def test_tints_and_dimmed_text_follow_the_palette(qtbot: QtBot) -> None:
     assert tint().rgb() == DARK_NEW_COLOR.rgb()
     dim = model.data(model.index(fresh, Column.PROGRAM), Qt.ItemDataRole.ForegroundRole)
     assert isinstance(dim, QColor) and dim.rgb() == QColor(170, 170, 170).rgb()
+
+
+def test_leftovers_count_down_every_second_and_only_their_state_cells_are_redrawn(qtbot: QtBot) -> None:
+    """The countdown comes from the kernel's timer (expires_at); once a second the State cells of the TIME_WAIT
+    rows are redrawn (dataChanged on that column only); with no leftover shown the timer does not run."""
+    model = SocketTableModel()
+    model.highlight_seconds = 0  # no green tint fading: only the countdown redraws
+    listener = row(80)
+    leftover = dataclasses.replace(
+        row(40000, remote="127.0.0.1", rport=80, state="TIME_WAIT", pid=None, program=""), expires_at=time.time() + 42.5
+    )
+    model.apply_snapshot(snapshot([listener]))
+    assert not model.counting_down  # nothing counts down: no work
+    first = snapshot([listener, leftover], snapshot([listener]).rows)
+    model.apply_snapshot(first)
+    assert model.counting_down
+    cell = model.index(model.row_index(leftover.key), Column.STATE)
+    assert model.data(cell) in {f"Closing (leftover, clears in {n} s) (TIME_WAIT)" for n in (41, 42)}
+    with qtbot.waitSignal(model.dataChanged, timeout=2500) as blocker:
+        pass
+    top, bottom = blocker.args[0], blocker.args[1]
+    assert top.column() == bottom.column() == Column.STATE
+    assert top.row() == bottom.row() == model.row_index(leftover.key)
+    model.set_filter(RowFilter(listening_only=True))  # the leftover is not shown any more
+    assert not model.counting_down

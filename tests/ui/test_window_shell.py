@@ -200,7 +200,7 @@ def test_the_window_matches_the_launcher_entry() -> None:
     installed entry."""
     from pathlib import Path
 
-    entry = Path(__file__).resolve().parents[2] / "resources" / f"{DESKTOP_FILE_NAME}.desktop"
+    entry = Path(__file__).resolve().parents[2] / "loopgui" / "resources" / "desktop" / f"{DESKTOP_FILE_NAME}.desktop"
     lines = dict(line.split("=", 1) for line in entry.read_text(encoding="utf-8").splitlines() if "=" in line)
     app = QApplication.instance()
     assert isinstance(app, QApplication)
@@ -211,3 +211,36 @@ def test_the_window_matches_the_launcher_entry() -> None:
         assert QGuiApplication.desktopFileName() == entry.stem
     finally:
         app.setApplicationName(name)
+
+
+def test_at_twice_the_size_on_a_1366_by_768_screen_every_control_is_on_the_screen(tmp_path: object) -> None:
+    """QT_SCALE_FACTOR=2 on 1366×768 leaves 683×384 pixels: the window fits (pages scroll, the filter row wraps)
+    and no button, box, tab or table lies off the screen, maximised, while an explanation is shown."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    screen = Path(str(tmp_path)) / "screen.json"
+    screen.write_text(
+        json.dumps({"screens": [{"name": "s", "x": 0, "y": 0, "width": 1366, "height": 768, "logicalDpi": 96}]}),
+        encoding="utf-8",
+    )
+    env = dict(os.environ, QT_SCALE_FACTOR="2", QT_QPA_PLATFORM=f"offscreen:configfile={screen}")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.ui.fit_probe"],
+        check=False,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["screen"] == [0, 0, 683, 384]
+    assert report["maximized"] == [] and report["investigating"] == []
+    width, height = report["minimum"]
+    assert width <= 683 and height <= 384 - 20  # room for a title bar

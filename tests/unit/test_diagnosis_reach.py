@@ -10,6 +10,7 @@ from loopgui.core.programs.processes import ProcessFacts
 from loopgui.core.reach import assess as reach
 from loopgui.core.reach.assess import Interface, Listener, ReachVerdict
 from loopgui.core.reach.firewall import FirewallAnswer, Inbound
+from loopgui.core.words.explain import render, report
 from tests.helpers import as_map, row
 from tests.unit.test_diagnosis import env
 
@@ -39,13 +40,13 @@ def test_wildcard_listener_gets_the_wifi_verdict_and_the_safety_note() -> None:
     rows = as_map([row(8000, local="0.0.0.0", program="python3", pid=9), row(9000, local="0.0.0.0")])
     d = diagnose("127.0.0.1:8000", rows, env=env(reach=reader(allowed, asked)), facts=facts)
     assert asked == [(8000, "tcp", ["0.0.0.0"])]
-    texts = [f.text for f in d.findings]
+    texts = [f.text for f in render(d).findings]
     assert (
         "Other computers on your Wi-Fi (192.168.1.0/24) can probably connect: it listens on all IPv4 addresses "
         "(0.0.0.0) and the firewall has no rule against it."
     ) in texts
     assert any(t.startswith("Listening on all addresses exposes the program to the network") for t in texts)
-    assert "Through your Wi-Fi (192.168.1.0/24) at 192.168.1.20:8000 (wlan0)" in d.report()
+    assert "Through your Wi-Fi (192.168.1.0/24) at 192.168.1.20:8000 (wlan0)" in report(d)
     data = d.as_dict()
     assert data["reach"]["answer"] == "probably" and data["reach"]["firewall"]["source"] == "nftables"  # type: ignore[index]
 
@@ -55,21 +56,21 @@ def test_loopback_listener_says_only_this_computer() -> None:
     unused = FirewallAnswer(Inbound.UNKNOWN, "", "not read")
     rows = as_map([row(3000, local="127.0.0.1", program="node", pid=7)])
     d = diagnose("connect ECONNREFUSED 127.0.0.1:3000", rows, env=env(reach=reader(unused, asked)), facts=facts)
-    assert "Only this computer: it listens on 127.0.0.1." in [f.text for f in d.findings]
+    assert "Only this computer: it listens on 127.0.0.1." in [f.text for f in render(d).findings]
     assert d.reach is not None and d.reach.answer == reach.Answer.NO
-    assert not any("exposes" in f.text for f in d.findings)
+    assert not any("exposes" in f.text for f in render(d).findings)
 
 
 def test_blocked_and_unknown_firewall_in_the_explanation() -> None:
     blocked = FirewallAnswer(Inbound.BLOCKED, "ufw", "The firewall ufw blocks new connections to port 8000/tcp.")
     rows = as_map([row(8000, local="::", program="python3", pid=9)])
     d = diagnose("localhost:8000", rows, env=env(reach=reader(blocked, [])), facts=facts)
-    assert any(f.text.startswith("Other computers probably cannot connect") for f in d.findings)
+    assert any(f.text.startswith("Other computers probably cannot connect") for f in render(d).findings)
     unknown = FirewallAnswer(
         Inbound.UNKNOWN, "", "Reading the firewall needs administrator rights.", "sudo nft list ruleset"
     )
     d = diagnose("localhost:8000", rows, env=env(reach=reader(unknown, [])), facts=facts)
-    verdict = next(f for f in d.findings if f.text.startswith("Unknown:"))
+    verdict = next(f for f in render(d).findings if f.text.startswith("Unknown:"))
     assert "How to check yourself: sudo nft list ruleset" in verdict.detail
 
 
@@ -87,4 +88,4 @@ def test_a_failing_reader_leaves_the_bind_address_sentence() -> None:
 
     rows = as_map([row(8000, local="0.0.0.0", program="python3", pid=9)])
     d = diagnose("127.0.0.1:8000", rows, env=env(reach=broken), facts=facts)
-    assert d.reach is None and any("192.168.1.20:8000" in f.text for f in d.findings)
+    assert d.reach is None and any("192.168.1.20:8000" in f.text for f in render(d).findings)

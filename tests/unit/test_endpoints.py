@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bench.shapes import ADVERSARIAL
 from loopgui.core.explain.endpoints import ErrorKind, find_endpoints
+from loopgui.core.words import explain as words
 
 R, U, P, T, X, N, F = (
     ErrorKind.REFUSED,
@@ -330,7 +331,7 @@ def test_most_likely_endpoint_first() -> None:
 )
 def test_bad_input_gets_a_plain_problem(text: str, problem: str) -> None:
     result = find_endpoints(text)
-    assert any(problem in p for p in result.problems)
+    assert any(problem in words.problem(p) for p in result.problems)
 
 
 def test_empty_and_junk() -> None:
@@ -680,3 +681,177 @@ def test_class_names_after_connect_to_are_not_hosts() -> None:
     # a class-like name needs "connect to" before it; "NetworkClient:725" alone stays out
     assert find_endpoints("[NetworkClient:725] Connection refused").endpoints == ()
     assert find_endpoints("Failed to connect to events.js:292").endpoints == ()
+
+
+# -- issue 26: the long tail (messages from tests/data/fresh_errors.tsv, each with its source) -------------------------
+NA, FA = ErrorKind.NOT_AVAILABLE, ErrorKind.FAMILY
+
+# (message, (host, port) of the answer: endpoints[0], or (host_only, None); kind)
+ISSUE_26_SHAPES: list[tuple[str, tuple[str, int | None], ErrorKind | None]] = [
+    # "HOST port N" without "connect to host" (github.com/verygenericname/SSHRD_Script/issues/269,
+    # PowerShell/Win32-OpenSSH/issues/1249, a Jenkins-style "127.0.1.1 port 9000 connect failed")
+    (
+        "kex_exchange_identification: read: Connection reset by peer\nConnection reset by ::1 port 2222",
+        ("::1", 2222),
+        X,
+    ),
+    ("Connection reset by 127.0.0.1 port 22 on Windows Server 2012 R2", ("127.0.0.1", 22), X),
+    (
+        "kex_exchange_identification: Connection closed by remote host\nConnection closed by 159.89.214.31 port 22",
+        ("159.89.214.31", 22),
+        None,
+    ),
+    # ...and quoted before "(port N)" (the same ssh wrapper shape)
+    ("Could not connect to '106.14.201.122' (port 22): Connection failed", ("106.14.201.122", 22), None),
+    # Windows' timeout sentence without its number (github.com/shadowsocks/shadowsocks-windows, perl, .NET)
+    (
+        "couldn't connect: A connection attempt failed because the connected party did not properly respond after a"
+        " period of time, or established connection failed because connected host has failed to respond",
+        ("", None),
+        T,
+    ),
+    (
+        "A connection attempt failed because the connected party did not properly respond after a period of time, or"
+        " established connection failed because connected host has failed to respond 109.68.33.64:80",
+        ("109.68.33.64", 80),
+        T,
+    ),
+    # "Host is down" (ssh in a Korean sentence)
+    (
+        "쓰다보면 가끔씩 ssh: connect to host 192.168.1.119 port 22: Host is down 메세지 뜨면서 ssh 연결이 안된다.",
+        ("192.168.1.119", 22),
+        N,
+    ),
+    # the resolver's "server misbehaving": the name looked up, not the name server
+    (
+        "dial tcp: lookup mailserver.fred3riksberg.dk on 192.168.0.20:53: server misbehaving",
+        ("mailserver.fred3riksberg.dk", None),
+        F,
+    ),
+    # a lookup that timed out at the name server: the name looked up
+    (
+        "Error response from daemon: Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io on"
+        " 10.0.2.3:53: read udp 10.0.2.15:54567->10.0.2.3:53: i/o timeout",
+        ("registry-1.docker.io", None),
+        F,
+    ),
+    # ...but a resolver socket timing out with no name looked up is the name server's timeout
+    ("2022/04/09 19:25:57 read udp 192.168.19.131:46187->8.8.4.4:53: i/o timeout", ("8.8.4.4", 53), T),
+    # a kind phrase broken across a line
+    (
+        "[WinError 10060] A connection attempt failed because the connected party did not properly respond after a"
+        " period of time, or established connection failed because connected host has failed to\nrespond",
+        ("", None),
+        T,
+    ),
+    (
+        "pi@raspberrypi:~ $ ssh -p 64295 -l tsec -N -L8080:127.0.0.1:64296\n46.127.202.235ssh: connect to host"
+        " 46.127.202.235 port 64295: Connection\nrefused",
+        ("46.127.202.235", 64295),
+        R,
+    ),
+    # port ranges
+    ("OSError: Cannot find empty port in range: 7860-7860. You can specify a different port", ("", 7860), U),
+    ('error message "OSError: Cannot find empty port in range: 7865-7964"', ("", 7865), U),
+    (
+        "python main.py --listen :: --port 8080\nError starting the server: Ports 8080 to 8090 are all in use.",
+        ("::", 8080),
+        U,
+    ),
+    # a port after a slash (OkHttp)
+    ("java.net.ConnectException: Failed to connect to 127.0.0.1/7912", ("127.0.0.1", 7912), None),
+    # a name followed by the address dialled, in brackets
+    (
+        "HttpHostConnectException: Connect to localhost:8080 [localhost/127.0.0.1] failed: Connection refused",
+        ("127.0.0.1", 8080),
+        R,
+    ),
+    ("dial tcp localhost:8400 ([::1]:8400): connect: connection refused", ("::1", 8400), R),
+    # an ssh -L forward: its target when the forwarded channel failed...
+    (
+        "$ ssh username@134.173.191.241 -p 5055 -L 8080:localhost:5000\nchannel 3: open failed: connect failed:"
+        " Connection refused",
+        ("localhost", 5000),
+        R,
+    ),
+    # ...and never above the error's own address when no kind is recognised
+    (
+        "ssh -N -L8080:127.0.0.1:64296 example.org\nssh: connect to host 203.0.113.9 port 64295: failure",
+        ("203.0.113.9", 64295),
+        None,
+    ),
+    # EADDRNOTAVAIL and EAFNOSUPPORT
+    ("listen tcp 192.168.60.222:8181: bind: cannot assign requested address", ("192.168.60.222", 8181), NA),
+    ("ERROR: [Errno 99] error while attempting to bind on address ('::1', 8000, 0, 0)", ("::1", 8000), NA),
+    ("2025/06/18 22:19:32 [emerg] 1#1: socket() [::]:8080 failed (97: Address family not supported", ("::", 8080), FA),
+    ("Error: Address family not supported by protocol (os error 97)", ("", None), FA),
+    # a firewall log line: the destination
+    (
+        "refused connection: IN=wlp0s20f3 OUT= MAC=dc:1b:a1:45:ee:e9:00:06:91:7e:28:bf:08:00 SRC=188.81.128.126"
+        " DST=192.168.1.115 LEN=60 PROTO=TCP SPT=22000 DPT=22000 WINDOW=64240",
+        ("192.168.1.115", 22000),
+        R,
+    ),
+    # .NET: the inner exception (after " ---> ") is the cause
+    (
+        "System.Exception: Port already in use 0 ---> System.Net.Sockets.SocketException: An attempt was made to"
+        " access a socket in a way forbidden by its access permissions",
+        ("", None),
+        P,
+    ),
+    # Chrome's "HOST refused to connect" names the host among others
+    (
+        'i get a "localhost refused to connect." - I have tried 127.0.0.1:8080 & localhost:8080',
+        ("localhost", 8080),
+        R,
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "want", "kind"), ISSUE_26_SHAPES, ids=[c[0][:40] for c in ISSUE_26_SHAPES])
+def test_issue_26_shapes(text: str, want: tuple[str, int | None], kind: ErrorKind | None) -> None:
+    result = find_endpoints(text)
+    if result.host_only:
+        got: tuple[str, int | None] = (result.host_only, None)
+    elif result.endpoints:
+        got = (result.endpoints[0].host, result.endpoints[0].port)
+    else:
+        got = ("", None)
+    assert got == want
+    assert result.kind == kind
+
+
+def test_a_json_key_is_not_a_host_but_a_port_key_is_a_port() -> None:
+    assert find_endpoints('{"file_line":3218,"description":"failed to connect"}').endpoints == ()
+    assert find_endpoints('Socket error: {"error":"read ECONNRESET","port":40667}').endpoints[0].port == 40667
+
+
+def test_ssh_per_address_attempt_does_not_outrank_the_host_asked_for() -> None:
+    text = (
+        "debug1: connect to address ::1 port 22: Connection refused\n"
+        "ssh: connect to host localhost port 22: Connection refused"
+    )
+    assert find_endpoints(text).endpoints[0].host == "localhost"
+
+
+def test_a_name_with_several_addresses_in_brackets_stays_the_name() -> None:
+    text = "Connect to localhost:8443 [localhost/127.0.0.1, localhost/0:0:0:0:0:0:0:1] failed: Connection refused"
+    assert find_endpoints(text).endpoints[0].host == "localhost"
+
+
+def test_a_network_prefix_is_not_a_port() -> None:
+    assert find_endpoints("route 10.0.0.0/24 via 10.0.0.1: connection refused").endpoints == ()
+
+
+def test_a_kind_phrase_broken_across_lines_is_shown_as_written() -> None:
+    result = find_endpoints("ssh: connect to host example.org port 22: Connection\r\n   refused\n\nnext line")
+    assert result.kind == R
+    assert result.kind_text == "Connection\r\n   refused"
+
+
+def test_a_bare_port_number_is_a_port() -> None:
+    """Help says "or just the address": "8080" alone names port 8080; out of range or inside a sentence it does not."""
+    found = find_endpoints(" 8080\n")
+    assert [(e.host, e.port) for e in found.endpoints] == [("", 8080)]
+    assert find_endpoints("65536").endpoints == () and find_endpoints("0").endpoints == ()
+    assert find_endpoints("١٢٣").endpoints == ()  # digits of other scripts are not a port number

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loopgui.core.explain import knowledge
+from loopgui.core.net import netlink
 from loopgui.core.net import scanner as scanner_mod
 from loopgui.core.net.scanner import NetlinkSource, PsutilSource, Scanner, parse_diag_messages
 from loopgui.core.programs.processes import ProcessNames
@@ -26,7 +27,7 @@ def netlink_with(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, messages: byte
     source = NetlinkSource(proc=str(tmp_path))
 
     def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int, int]]) -> None:
-        if family == socket.AF_INET and protocol == 6:
+        if family in (socket.AF_UNSPEC, socket.AF_INET) and protocol == 6:
             parse_diag_messages(messages + DONE, 6, out)
 
     monkeypatch.setattr(source, "dump", dump)
@@ -42,7 +43,7 @@ def test_process_exits_between_socket_and_owner_lookup(monkeypatch: pytest.Monke
             raise FileNotFoundError(errno.ENOENT, "No such file or directory")
         return real_readlink(path, *a, **k)
 
-    monkeypatch.setattr(scanner_mod.os, "readlink", vanishing)
+    monkeypatch.setattr(os, "readlink", vanishing)
     msgs = diag_msg(socket.AF_INET, 10, 80, 0, "0.0.0.0", "0.0.0.0", 111) + diag_msg(
         socket.AF_INET, 10, 81, 0, "0.0.0.0", "0.0.0.0", 222
     )
@@ -114,8 +115,8 @@ def test_unreadable_owner_is_counted_as_hidden(monkeypatch: pytest.MonkeyPatch, 
             raise PermissionError(errno.EACCES, "Permission denied")
         return real_listdir(path)
 
-    monkeypatch.setattr(scanner_mod.os, "open", deny)
-    monkeypatch.setattr(scanner_mod.os, "listdir", deny_list)
+    monkeypatch.setattr(os, "open", deny)
+    monkeypatch.setattr(os, "listdir", deny_list)
     monkeypatch.setattr(ProcessNames, "name", lambda self, pid: "web")
     msgs = diag_msg(socket.AF_INET, 10, 80, 0, "0.0.0.0", "0.0.0.0", 111) + diag_msg(
         socket.AF_INET, 10, 81, 0, "0.0.0.0", "0.0.0.0", 222
@@ -148,8 +149,8 @@ def test_netlink_parser_on_damaged_replies(messages: list[bytes], cut: int, junk
         out: dict[bytes, tuple[int, int, int]] = {}
         with contextlib.suppress(scanner_mod.NetlinkReplyError):
             parse_diag_messages(buf, 6, out)
-        for key, (state, inode, cookie) in out.items():
-            assert key[0] == 6 and 0 <= state <= 255 and inode >= 0 and 0 <= cookie < 1 << 64
+        for key, (state, inode, _cookie) in out.items():
+            assert key[0] == 6 and 0 <= state <= 255 and inode >= 0
             scanner_mod.decode_key(key[:38])
 
 
@@ -177,4 +178,5 @@ def test_port_range_parsers_on_number_pairs(a: int, b: int) -> None:
 
 
 def test_struct_sizes_match_the_kernel() -> None:
-    assert scanner_mod._MSG.size == 72 and scanner_mod._REQ.size == 56 and struct.calcsize("=IHHII") == 16
+    assert netlink.DIAG_MSG_SIZE == struct.calcsize("=BB2x48s5I") == 72 and len(netlink.build_request(2, 6, 1)) == 72
+    assert netlink.NLMSGHDR.size == 16 and netlink._SCAN_MSG.size == 16 + 72

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
@@ -10,18 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from loopgui.core.history import store as history
+from loopgui.core.history import recorder as history
+from loopgui.core.history.reader import HistoryReader, writer_active
+from loopgui.core.history.recorder import Recorder
 from loopgui.core.history.store import (
-    HistoryReader,
     HistoryUnavailable,
+    NoticeCode,
     ProgramInfo,
-    Recorder,
     clear_history,
     data_dir,
     database_path,
-    writer_active,
 )
 from loopgui.core.net.sockets import Snapshot, SocketRow, diff_rows
+from loopgui.core.words.history import notice_text
 from tests.helpers import row
 
 T0 = 1_750_000_000.0
@@ -119,15 +121,31 @@ def test_a_crashed_session_is_closed_at_its_last_scan_by_the_next_recorder(db: P
     first = recorder(db)
     feed = Feed(first)
     feed([row(3000, pid=812, program="node")], T0)
-    feed([row(3000, pid=812, program="node")], T0 + 5)
+    feed([row(3000, pid=812, program="node")], T0 + 5)  # nothing changed: not written (see the next test)
+    feed([row(3000, pid=812, program="node")], T0 + 5 + history.HEARTBEAT_EVERY)  # the heartbeat is written
     first._lock.release()  # the process died: the OS drops its lock, nothing else is written
     assert first._conn is not None
     first._conn.close()
     second = recorder(db)
     Feed(second)([], T0 + 100)
     (span,) = HistoryReader(db).port_history(3000)
-    assert (span.open, span.last_seen) == (False, T0 + 5)
+    assert (span.open, span.last_seen) == (False, T0 + 5 + history.HEARTBEAT_EVERY)
     second.close()
+
+
+def test_scans_that_change_nothing_write_nothing_but_date_a_later_close(db: Path) -> None:
+    rec = recorder(db)
+    feed = Feed(rec)
+    feed([row(3000, pid=812, program="node")], T0)
+    assert rec._conn is not None
+    writes = rec._conn.total_changes
+    for i in range(1, 10):
+        feed([row(3000, pid=812, program="node")], T0 + i)
+    assert rec._conn.total_changes == writes and rec.written == 10  # idle: no history write
+    feed([], T0 + 10)
+    rec.close()
+    (span,) = HistoryReader(db).port_history(3000)
+    assert span.last_seen == T0 + 9  # the last scan that saw it, though that scan wrote nothing
 
 
 def test_a_damaged_file_is_moved_aside_with_a_notice_and_recording_goes_on(db: Path) -> None:
@@ -136,7 +154,7 @@ def test_a_damaged_file_is_moved_aside_with_a_notice_and_recording_goes_on(db: P
     rec = recorder(db)
     Feed(rec)([row(3000, pid=812, program="node")], T0)
     notices = rec.take_notices()
-    assert any("damaged" in n for n in notices), notices
+    assert any(n.code is NoticeCode.DAMAGED_SET_ASIDE for n in notices), notices
     kept = [p for p in db.parent.iterdir() if p.name.startswith("history.sqlite3.damaged-")]
     assert len(kept) == 1 and kept[0].read_bytes().startswith(b"this is not")
     assert rec.status == "recording"
@@ -152,7 +170,7 @@ def test_a_file_damaged_while_recording_is_moved_aside_and_a_new_one_started(db:
     rec._conn.close()
     rec._conn = _Broken()  # type: ignore[assignment]
     feed([row(3000, pid=812, program="node"), row(3001)], T0 + 1)  # must not raise
-    assert any("damaged" in n for n in rec.take_notices())
+    assert any(n.code is NoticeCode.DAMAGED_SET_ASIDE for n in rec.take_notices())
     feed([row(3000, pid=812, program="node")], T0 + 2)
     assert rec.status == "recording"
     assert [s.program for s in HistoryReader(db).port_history(3000)] == ["node"]
@@ -173,25 +191,37 @@ class _Broken:
         return None
 
 
-def test_a_file_locked_by_another_program_is_moved_aside_never_a_crash(db: Path) -> None:
+def test_a_file_locked_by_another_program_is_waited_for_never_set_aside(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database browser or a backup tool holding the write lock for a few seconds is not damage: loopgui says it
+    waits, keeps the whole history, and records again once the lock is gone (issue 21)."""
+    monkeypatch.setattr(history, "BUSY_RETRY", 0.0)
     rec = recorder(db, busy_ms=50)
     feed = Feed(rec)
     feed([row(3000, pid=812, program="node")], T0)
     rec.close()
     other = sqlite3.connect(db, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")  # a program other than loopgui holds the write lock and keeps it
+    other.execute("BEGIN EXCLUSIVE")  # a program other than loopgui holds the write lock for a while
+    rec2 = recorder(db, busy_ms=50)
+    feed2 = Feed(rec2)
     try:
-        rec2 = recorder(db, busy_ms=50)
-        Feed(rec2)([row(4000, pid=9, program="late")], T0 + 10)
+        feed2([row(4000, pid=9, program="late")], T0 + 10)
         notices = rec2.take_notices()
-        assert any("held by another program" in n for n in notices), notices
-        assert rec2.status == "recording"
-        assert [s.program for s in HistoryReader(db).port_history(4000)] == ["late"]
-        assert any(p.name.startswith("history.sqlite3.locked-") for p in db.parent.iterdir())
-        rec2.close()
+        assert [n.code for n in notices] == [NoticeCode.BUSY], notices
+        assert rec2.status == "busy"
+        feed2([row(4000, pid=9, program="late")], T0 + 11)
+        assert rec2.take_notices() == []  # said once
     finally:
         other.rollback()
         other.close()
+    feed2([row(4000, pid=9, program="late")], T0 + 12)
+    assert rec2.status == "recording"
+    assert [n.code for n in rec2.take_notices()] == [NoticeCode.BUSY_OVER]
+    assert [p.name for p in db.parent.iterdir() if ".locked-" in p.name or ".damaged-" in p.name] == []
+    assert [s.program for s in HistoryReader(db).port_history(3000)] == ["node"]  # the old history is all there
+    assert [s.program for s in HistoryReader(db).port_history(4000)] == ["late"]
+    rec2.close()
 
 
 def test_a_lock_taken_while_recording_costs_one_notice_not_a_crash(db: Path) -> None:
@@ -202,13 +232,18 @@ def test_a_lock_taken_while_recording_costs_one_notice_not_a_crash(db: Path) -> 
     other.execute("BEGIN EXCLUSIVE")
     try:
         feed([row(3000, pid=812, program="node"), row(3001, program="x")], T0 + 1)
-        assert rec.take_notices()
-        feed([row(3000, pid=812, program="node"), row(3001, program="x")], T0 + 2)
-        assert rec.status == "recording"
-        assert [s.program for s in HistoryReader(db).port_history(3001)] == ["x"]
+        assert [n.code for n in rec.take_notices()] == [NoticeCode.BUSY]
+        assert rec.status == "busy"
     finally:
         other.rollback()
         other.close()
+    try:
+        rec._next_open = 0.0  # the retry moment has come
+        feed([row(3000, pid=812, program="node"), row(3001, program="x")], T0 + 2)
+        assert rec.status == "recording"
+        assert [s.program for s in HistoryReader(db).port_history(3001)] == ["x"]
+        assert [s.program for s in HistoryReader(db).port_history(3000)] == ["node", "node"]  # nothing set aside
+    finally:
         rec.close()
 
 
@@ -221,14 +256,14 @@ def test_two_recorders_one_writes_the_other_says_so_and_the_file_stays_sound(db:
         f2(rows, T0 + i)
     assert first.status == "recording"
     assert second.status == "other-writer"
-    assert len([n for n in second.take_notices() if "already recording" in n]) == 1
+    assert len([n for n in second.take_notices() if n.code is NoticeCode.OTHER_WRITER]) == 1
     assert writer_active(db)
     first.close()
     assert not writer_active(db)
     second._next_open = 0  # (it tries again every 30 s)
     f2([row(3000)], T0 + 30)
     assert second.status == "recording"
-    assert second.take_notices() == ["The other loopgui stopped recording; this one records the history now."]
+    assert [n.code for n in second.take_notices()] == [NoticeCode.OTHER_WRITER_STOPPED]
     second.close()
     check = sqlite3.connect(db)
     assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -270,8 +305,9 @@ def test_clearing_forgets_everything(db: Path) -> None:
 def test_clearing_is_refused_while_another_loopgui_records(db: Path) -> None:
     rec = recorder(db)
     Feed(rec)([row(3000)], T0)
-    with pytest.raises(HistoryUnavailable, match="Another loopgui"):
+    with pytest.raises(HistoryUnavailable, match="Another loopgui") as refused:
         clear_history(db)
+    assert refused.value.notice.code is NoticeCode.RECORDING_ELSEWHERE
     assert db.exists()
     rec.close()
     clear_history(db)
@@ -322,7 +358,7 @@ def test_reader_of_a_missing_or_damaged_history(tmp_path: Path) -> None:
     assert not (tmp_path / "none").exists()  # reading never creates anything
     bad = tmp_path / "bad.sqlite3"
     bad.write_bytes(b"garbage" * 1000)
-    with pytest.raises(HistoryUnavailable, match="cannot be read"):
+    with pytest.raises(HistoryUnavailable, match="cannot be read"):  # the English sentence, from words/history.py
         HistoryReader(bad).port_history(3000)
 
 
@@ -383,7 +419,8 @@ def test_an_unusable_data_folder_is_a_notice_not_a_crash(tmp_path: Path) -> None
     Feed(rec)([row(3000)], T0)  # must not raise
     assert rec.status == "failed"
     (notice,) = rec.take_notices()
-    assert notice.startswith("History is not recorded: loopgui cannot create its folder")
+    assert notice.code is NoticeCode.FOLDER_UNUSABLE and notice.path == str(blocker / "loopgui")
+    assert notice_text(notice).startswith("History is not recorded: loopgui cannot create its folder")
     rec.close()
 
 
@@ -411,3 +448,132 @@ def test_a_span_names_its_program_as_the_table_does() -> None:
     assert span("node", "node 'unpaired").who == "node 'unpaired (PID 7)"  # quotes that do not pair: plain words
     assert span("postgres", "/usr/lib/postgresql/15/bin/postgres -D /var/lib/x").who == "postgres (PID 7)"
     assert span("", "").who == "a program (PID 7)"
+
+
+# -- issue 21: data kept and lost, damaged values --------------------------------------------------------------------
+
+
+def _aside(db: Path, name: str, size: int, age_days: float, now: float) -> Path:
+    path = db.with_name(f"history.sqlite3.{name}")
+    path.write_bytes(b"\0" * size)
+    os.utime(path, (now - age_days * 86400, now - age_days * 86400))
+    return path
+
+
+def test_set_aside_copies_are_counted_listed_expired_and_cleared(db: Path) -> None:
+    now = time.time()
+    rec = recorder(db, max_bytes=10**9)
+    feed = Feed(rec)
+    feed([row(3000, pid=812, program="node")], now)
+    old = _aside(db, "damaged-20260101-000000", 5000, 8, now)  # older than 7 days: goes
+    kept = _aside(db, "damaged-20260110-000000", 7000, 1, now)
+    locked = _aside(db, "locked-20260111-000000", 3000, 0.5, now)  # left by an earlier version
+    locked.with_name(locked.name + "-wal").write_bytes(b"\0" * 1000)
+    listed = HistoryReader(db).summary()
+    assert [Path(str(c["file"])).name for c in listed["set_aside"]] == [old.name, kept.name, locked.name]  # type: ignore[union-attr]
+    assert listed["set_aside_bytes"] == 16000
+    rec._next_aside_check = 0.0
+    rec.prune_step(now)
+    assert not old.exists() and kept.exists() and locked.exists()
+    assert rec._aside_bytes == 11000  # counted within the bound
+    rec.max_bytes = rec.used_bytes() + 5000  # the copies no longer fit: the oldest goes first
+    rec._next_aside_check = 0.0
+    rec.prune_step(now)
+    assert not kept.exists() and locked.exists()
+    rec.request_clear()
+    feed([row(3000, pid=812, program="node")], now + 1)
+    assert [p.name for p in db.parent.iterdir() if ".locked-" in p.name or ".damaged-" in p.name] == []
+    rec.close()
+
+
+def test_clear_while_not_recording_removes_set_aside_copies(db: Path) -> None:
+    rec = recorder(db)
+    Feed(rec)([row(3000)], T0)
+    rec.close()
+    copy = _aside(db, "damaged-20260101-000000", 100, 0, time.time())
+    clear_history(db)
+    assert not db.exists() and not copy.exists()
+
+
+def test_the_size_bound_holds_when_every_socket_has_its_own_program(db: Path) -> None:
+    """The programs table goes with the sockets: 252.7 MB for a 200 MB bound before (issue 21), here at 1 MB."""
+
+    def own(pid: int) -> ProgramInfo:
+        return ProgramInfo(start_time=T0, command=f"/opt/app/worker-{pid} " + "--flag=value " * 20, user="alice")
+
+    rec = Recorder(db, lookup=own, max_bytes=1_000_000)
+    feed = Feed(rec)
+    pid = 1000
+    for i in range(60):
+        rows = []
+        for j in range(100):
+            pid += 1
+            rows.append(row(10000 + j, pid=pid, program=f"worker{pid}", first_seen=T0 + i))
+        feed(rows, T0 + i)
+        feed([], T0 + i + 0.5)  # every socket closes: its program is used by nobody else
+        rec.prune_step(T0 + i + 0.6)
+    for _ in range(40):
+        if rec.used_bytes() <= rec.max_bytes:
+            break
+        rec.prune_step(T0 + 100)
+    assert rec.used_bytes() <= rec.max_bytes
+    conn = sqlite3.connect(db)
+    try:
+        (programs,) = conn.execute("SELECT count(*) FROM programs").fetchone()
+        (named,) = conn.execute("SELECT count(DISTINCT program) FROM sockets").fetchone()
+    finally:
+        conn.close()
+    assert programs == named  # no program is kept without a socket
+    rec.close()
+
+
+def _damage(db: Path, sql: str) -> None:
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(sql)
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE sockets SET first_seen='yesterday' WHERE local_port=3001",
+        "UPDATE sockets SET last_seen=1e300 WHERE local_port=3001",
+        "UPDATE sockets SET local_port='x' WHERE local_port=3001",
+        "UPDATE programs SET start_time=-1e308 WHERE pid=2",
+        "UPDATE programs SET pid='many' WHERE pid=2",
+    ],
+)
+def test_a_damaged_value_leaves_one_row_out_not_the_history(db: Path, damage: str) -> None:
+    rec = recorder(db)
+    feed = Feed(rec)
+    feed([row(3000, pid=1, program="node"), row(3001, pid=2, program="bad")], T0)
+    feed([], T0 + 1)
+    rec.close()
+    _damage(db, damage)
+    reader = HistoryReader(db)
+    spans = reader.search("")
+    assert [s.program for s in spans] == ["node"]
+    assert reader.skipped == 1
+    for s in spans:  # and what is kept reads as words
+        assert s.sentence()
+
+
+def test_history_of_a_folder_that_cannot_be_looked_into_is_unavailable_not_an_exception(tmp_path: Path) -> None:
+    folder = tmp_path / "loopgui"
+    folder.mkdir()
+    rec = recorder(folder / "history.sqlite3")
+    Feed(rec)([row(3000)], T0)
+    rec.close()
+
+    def refuse(path: object, *args: object, **kw: object) -> os.stat_result:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    reader = HistoryReader(folder / "history.sqlite3")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "stat", refuse)
+        with pytest.raises(HistoryUnavailable) as refused:
+            reader.port_history(3000)
+        assert refused.value.notice.code is NoticeCode.UNREADABLE
+        assert "Permission denied" in str(refused.value)
+        assert not reader.exists()

@@ -14,7 +14,9 @@ from loopgui.cli import VERBS, run_verb
 from loopgui.commands.history import main as history_main
 from loopgui.commands.history import parse_duration
 from loopgui.commands.record import main as record_main
-from loopgui.core.history.store import HistoryReader, ProgramInfo, Recorder
+from loopgui.core.history.reader import HistoryReader
+from loopgui.core.history.recorder import Recorder
+from loopgui.core.history.store import ProgramInfo
 from loopgui.core.net.scanner import Scanner
 from tests.helpers import ScriptedSource, row, snapshot
 

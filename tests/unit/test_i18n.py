@@ -54,3 +54,55 @@ def test_numbers_lists_and_times_follow_the_language() -> None:
     assert i18n.format_number(20040) == "20,040"
     assert i18n.format_list(["a", "b"], style="or") == "a or b"
     assert i18n.format_duration(180) == "3 minutes"
+
+
+def _sentences() -> list[str]:
+    """Every kind of explanation rendered: a wide sample of cases, findings and steps."""
+    from loopgui.core.explain.diagnosis import diagnose, explain_row
+    from loopgui.core.words import explain as words
+    from tests.helpers import as_map, row
+    from tests.unit.test_diagnosis import env, facts
+
+    rows = as_map(
+        [
+            row(3000, local="::1", program="node", pid=7),
+            row(5432, program="postgres", pid=77),
+            row(62839, program="python3", pid=5),
+            row(8080, remote="127.0.0.1", rport=50000, state="TIME_WAIT", pid=None, program=""),
+            row(50111, remote="127.0.0.1", rport=5432, program="psql", pid=9),
+        ]
+    )
+    texts = [
+        "connect ECONNREFUSED 127.0.0.1:3000",
+        "connect ECONNREFUSED localhost:3000",
+        "EADDRINUSE :::5432",
+        "EADDRINUSE 127.0.0.1:8080",
+        "ECONNREFUSED 127.0.0.1:62893",
+        "listen EACCES: permission denied 0.0.0.0:80",
+        "ssh: connect to host 10.1.1.1 port 22: Connection timed out",
+        "getaddrinfo ENOTFOUND localhost",
+        "getaddrinfo ENOTFOUND db.internal",
+        "Can't connect to MySQL server on 'localhost' (10061)",
+        "connection refused",
+        "nothing here at all, port 70000",
+        "",
+        "ETIMEDOUT 127.0.0.1:5432",
+    ]
+    out = []
+    for text in texts:
+        r = words.render(diagnose(text, rows, env=env(), facts=facts))
+        out += [r.headline, *(f.text for f in r.findings), *r.next_steps, *r.problems]
+        out += [d for f in r.findings for d in [f.detail] if d] + [label for label, _v in r.details]
+    for picked in rows.values():
+        r = words.render(explain_row(picked, rows, env=env(), facts=facts))
+        out += [r.headline, *(f.text for f in r.findings)]
+    return out
+
+
+def test_every_sentence_of_an_explanation_goes_through_gettext() -> None:
+    """In the pseudo-language every sentence starts with its mark: English glued outside _() would not."""
+    i18n.set_pseudo()
+    sentences = _sentences()
+    assert len(sentences) > 80
+    for text in sentences:
+        assert text.startswith(i18n.Pseudo.MARK), text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
@@ -44,7 +45,7 @@ def test_owner_words_and_advice_only_when_it_helps() -> None:
     gone = row(40000, remote="127.0.0.1", rport=8000, state="TIME_WAIT", pid=None, program="")
     hidden = row(631, pid=None, program="")
     assert owner_text(gone) == "no program (connection already closed)"
-    assert owner_text(hidden) == "belongs to another user or the system"
+    assert owner_text(hidden) == "a program of another user or of the system"
     assert "administrator" not in owner_explanation(gone, admin=False)
     assert "administrator" in owner_explanation(hidden, admin=False)
     assert "administrator" not in owner_explanation(hidden, admin=True)
@@ -62,9 +63,11 @@ def test_running_as_admin_follows_the_user() -> None:
 def test_state_names_are_human_first() -> None:
     assert state_text(row(1)) == "Waiting for connections (LISTEN)"
     assert state_text(row(2, remote="127.0.0.1", rport=3)) == "Connected (ESTABLISHED)"
-    tw = row(4, remote="127.0.0.1", rport=5, state="TIME_WAIT", first_seen=1000.0)
-    assert state_text(tw, now=1020.0) == "Closing (leftover, clears in 40 s) (TIME_WAIT)"
+    tw = dataclasses.replace(row(4, remote="127.0.0.1", rport=5, state="TIME_WAIT", first_seen=1.0), expires_at=1060.0)
+    assert state_text(tw, now=1020.0) == "Closing (leftover, clears in 40 s) (TIME_WAIT)"  # the kernel's timer
     assert "clears any moment" in state_text(tw, now=1100.0)
+    unknown = dataclasses.replace(tw, expires_at=None)  # a source that cannot tell: no guessed countdown
+    assert state_text(unknown, now=1020.0) == "Closing (leftover) (TIME_WAIT)"
     assert state_text(row(53, proto="UDP")) == "Open for messages"
     assert "waiting for connections" in row_summary(row(8000, program="python3", pid=9))
 
@@ -121,7 +124,8 @@ def test_the_explanation_names_the_program_as_the_table_does() -> None:
     from dataclasses import replace
 
     from loopgui.core.explain.diagnosis import Holder
+    from loopgui.core.words.explain import who
 
     server = replace(row(8000, program="python3", pid=42), label="python3 -m http.server 8000")
-    assert Holder(server).name == "python3 -m http.server 8000 (PID 42)"
-    assert Holder(row(8000, program="python3", pid=42)).name == "python3 (PID 42)"
+    assert who(Holder(server).ref) == "python3 -m http.server 8000 (PID 42)"
+    assert who(Holder(row(8000, program="python3", pid=42)).ref) == "python3 (PID 42)"

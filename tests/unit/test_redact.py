@@ -106,6 +106,19 @@ def test_secret_names() -> None:
 
 
 FRAGMENTS = [
+    "curl -u ",
+    "smbclient -U a%",
+    "htpasswd -b ",
+    " | ",
+    "echo ",
+    "--passwd-on-stdin",
+    "docker login -u x -p ",
+    "https://t@github.com/",
+    "https://hooks.slack.com/services/T/B/",
+    "Cookie: a=1; ",
+    "--cookie ",
+    "sh -c '",
+    "%",
     "password",
     "--password",
     "-p",

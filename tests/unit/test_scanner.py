@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loopgui.core.net import scanner as scanner_mod
 from loopgui.core.net.scanner import (
     InodeOwners,
     NetlinkReplyError,
@@ -31,7 +30,9 @@ from loopgui.core.net.sockets import make_key
 from tests.helpers import ScriptedSource, row
 
 
-def diag_msg(family: int, state: int, sport: int, dport: int, src: str, dst: str, inode: int, kind: int = 20) -> bytes:
+def diag_msg(
+    family: int, state: int, sport: int, dport: int, src: str, dst: str, inode: int, kind: int = 20, expires: int = 0
+) -> bytes:
     src_b = socket.inet_pton(family, src).ljust(16, b"\0")
     dst_b = socket.inet_pton(family, dst).ljust(16, b"\0")
     payload = (
@@ -40,7 +41,7 @@ def diag_msg(family: int, state: int, sport: int, dport: int, src: str, dst: str
         + src_b
         + dst_b
         + bytes(12)
-        + struct.pack("=IIIII", 0, 0, 0, 1000, inode)
+        + struct.pack("=IIIII", expires, 0, 0, 1000, inode)
     )
     return struct.pack("=IHHII", 16 + len(payload), kind, 2, 1, 0) + payload
 
@@ -67,6 +68,18 @@ def test_parse_reads_rows_and_stops_at_done() -> None:
     assert first == make_key("TCP", 4, "127.0.0.1", 8080, "", 0)
     assert decode_key(first) == ("TCP", 4, "127.0.0.1", 8080, "", 0)
     assert decode_key(second) == ("TCP", 6, "::1", 40000, "::1", 443)
+
+
+def test_the_kernels_timer_of_a_leftover_is_read() -> None:
+    """idiag_expires (ms left) of TIME_WAIT sockets only: the countdown comes from the kernel, not a guess."""
+    buf = diag_msg(socket.AF_INET, 6, 40000, 8080, "127.0.0.1", "127.0.0.1", 0, expires=41_500) + diag_msg(
+        socket.AF_INET, 1, 40001, 8080, "127.0.0.1", "127.0.0.1", 7, expires=200
+    )
+    out: dict[bytes, tuple[int, int, int]] = {}
+    expires: dict[bytes, int] = {}
+    parse_diag_messages(buf, 6, out, expires)
+    leftover = make_key("TCP", 4, "127.0.0.1", 40000, "127.0.0.1", 8080)
+    assert expires == {leftover: 41_500} and len(out) == 2
 
 
 def test_duplicate_addresses_get_distinct_keys() -> None:
@@ -174,7 +187,7 @@ def test_unreadable_process_is_counted(tmp_path: Path, monkeypatch: pytest.Monke
         return call
 
     for name in ("stat", "listdir", "open"):
-        monkeypatch.setattr(scanner_mod.os, name, refusing(getattr(os, name)))
+        monkeypatch.setattr(os, name, refusing(getattr(os, name)))
     owners = InodeOwners(str(tmp_path))
     assert owners.refresh({111, 222}) == {111: 10}
     assert owners.unreadable == {20}
@@ -268,7 +281,7 @@ def test_netlink_source_reports_incomplete_reply(monkeypatch: pytest.MonkeyPatch
     source = NetlinkSource(proc=str(tmp_path))
 
     def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int, int]]) -> None:
-        if family == socket.AF_INET and protocol == 6:
+        if family in (socket.AF_UNSPEC, socket.AF_INET) and protocol == 6:
             parse_diag_messages(diag_msg(socket.AF_INET, 10, 22, 0, "0.0.0.0", "0.0.0.0", 0), 6, out)
             raise NetlinkReplyError("cut short")
 

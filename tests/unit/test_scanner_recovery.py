@@ -69,7 +69,7 @@ def kernel(monkeypatch: pytest.MonkeyPatch) -> FakeKernel:
             buf[: len(reply)] = reply
             return len(reply)
 
-    monkeypatch.setattr(scanner_mod.socket, "socket", FakeSocket)
+    monkeypatch.setattr(socket, "socket", FakeSocket)
     return fake
 
 
@@ -100,19 +100,19 @@ def test_error_text_takes_any_int(code: int) -> None:
 
 
 def test_odd_error_code_in_every_reply_gives_one_notice(kernel: FakeKernel, scanner: Scanner) -> None:
-    kernel.plan = [[error_reply(-(2**31))] for _ in range(4)]
+    kernel.plan = [[error_reply(-(2**31))] for _ in range(3)]
     snap = scanner.scan()
     assert snap.source == "netlink"
     assert snap.problems == ("The system's list of connections arrived incomplete; some may be missing.",)
-    assert ports(scanner.scan()) == [8080, 8080, 8080, 8080]  # the next scan is whole again
+    assert ports(scanner.scan()) == [8080, 8080, 8080]  # the next scan is whole again (one answer per query)
 
 
 def test_enobufs_is_retried_not_a_switch(kernel: FakeKernel, scanner: Scanner) -> None:
     kernel.plan = [[OSError(errno.ENOBUFS, "No buffer space available")], [error_reply(-errno.ENOBUFS)]]
     snap = scanner.scan()
     assert snap.source == "netlink" and snap.problems == ()
-    assert len(snap.rows) == 4  # every query answered in the end
-    assert kernel.opened == 6  # two retries
+    assert len(snap.rows) == 3  # every query answered in the end: TCP of both families, UDP of each
+    assert kernel.opened == 5  # two retries
 
 
 def test_timeout_falls_back_for_one_scan_then_netlink_again(kernel: FakeKernel, scanner: Scanner) -> None:
@@ -121,7 +121,7 @@ def test_timeout_falls_back_for_one_scan_then_netlink_again(kernel: FakeKernel, 
     assert first.source == "psutil" and first.rows == {}
     assert first.problems == (Scanner.FALLBACK_NOTICE,)
     second = scanner.scan()
-    assert second.source == "netlink" and second.problems == () and len(second.rows) == 4
+    assert second.source == "netlink" and second.problems == () and len(second.rows) == 3
 
 
 def test_lasting_failure_backs_off_and_recovers(kernel: FakeKernel, scanner: Scanner) -> None:
@@ -135,3 +135,14 @@ def test_lasting_failure_backs_off_and_recovers(kernel: FakeKernel, scanner: Sca
     later = [scanner.scan().source for _ in range(16)]
     assert later[-1] == "netlink" and later.count("psutil") <= 15
     assert scanner.scan().problems == ()
+
+
+def test_where_one_tcp_dump_for_both_families_is_refused_each_family_is_asked(
+    kernel: FakeKernel, scanner: Scanner
+) -> None:
+    kernel.plan = [[error_reply(-errno.EOPNOTSUPP)]]
+    snap = scanner.scan()
+    assert snap.source == "netlink" and snap.problems == ()
+    assert len(snap.rows) == 4 and kernel.opened == 5  # refused, then TCP per family and UDP per family
+    scanner.scan()
+    assert kernel.opened == 9  # from then on four dumps a scan, the refused one not asked again

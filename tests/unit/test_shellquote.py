@@ -15,6 +15,7 @@ from loopgui.core.explain.endpoints import Endpoint, ErrorKind, FindResult
 from loopgui.core.programs.managers import from_windows_service
 from loopgui.core.text import shellquote
 from loopgui.core.text.shellquote import safe_host
+from loopgui.core.words.explain import render
 from tests.unit.test_diagnosis import env, facts
 
 HOSTILE = [
@@ -112,7 +113,7 @@ def diy_for(host: str, platform: str, monkeypatch: pytest.MonkeyPatch) -> str:
     found = FindResult((Endpoint(host, 80, f"{host}:80"),), kind=ErrorKind.REFUSED)
     monkeypatch.setattr(diagnosis, "find_endpoints", lambda text: found)
     d = diagnose(f"connect ECONNREFUSED {host}:80", {}, env=env(platform), facts=facts)
-    return d.do_it_yourself
+    return render(d).do_it_yourself
 
 
 @pytest.mark.parametrize("host", [*HOSTILE[:-3], "fe80::1%$(id)", "1.2.3.4;id"])
@@ -167,7 +168,7 @@ KNOWN_FORMS = [
 def test_hostile_pastes_end_to_end(text: str) -> None:
     for platform in ("linux", "win32", "darwin"):
         d = diagnose(text, {}, env=env(platform), facts=facts)
-        command = d.do_it_yourself.partition("   (")[0]
+        command = render(d).do_it_yourself.partition("   (")[0]
         assert any(re.fullmatch(form, command) for form in KNOWN_FORMS), command
 
 

@@ -83,6 +83,23 @@ def test_filter_by_text_protocol_listening_and_ports() -> None:
     assert shown(RowFilter(text="   ")) == rows
 
 
+def test_a_number_in_the_filter_matches_whole_ports() -> None:
+    """Filtering "8080" finds port 8080, not 48080 nor 18080; other words still match parts of any column."""
+    exact = row(8080, program="node", pid=4242)
+    longer = row(48080, program="python3", pid=9)
+    remote = row(50000, remote="127.0.0.1", rport=8080, program="curl", pid=10)
+    listener = row(5000, program="x", pid=8)  # remote port 0: "0" must not match every listener
+
+    def shown(text: str) -> list[SocketRow]:
+        return [r for r in (exact, longer, remote, listener) if RowFilter(text=text).accepts(r)]
+
+    assert shown("8080") == [exact, remote]
+    assert shown("4242") == [exact]  # a PID is a whole number too
+    assert shown("0") == []
+    assert shown("8080 node") == [exact]
+    assert shown("127.0.0") == [exact, longer, remote, listener]  # not a plain number: part of an address
+
+
 def test_csv_and_json_exports_round_trip() -> None:
     rows = [row(80, program='we,ird "name"'), row(53, proto="UDP", pid=None, program="")]
     parsed = list(csv.DictReader(io.StringIO(rows_to_csv(rows))))

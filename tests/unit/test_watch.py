@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from loopgui.core.net.sockets import Snapshot, SocketRow
 from loopgui.core.watch import Watcher, WatchKind
+from loopgui.core.words import watch as watch_words
 from tests.helpers import row, snapshot
 
 
@@ -17,7 +18,7 @@ class Feed:
     def __call__(self, rows: Iterable[SocketRow]) -> list[tuple[WatchKind, int, str]]:
         snap: Snapshot = snapshot(rows, self.rows)
         self.rows = snap.rows
-        return [(e.kind, e.port, e.text) for e in self.watcher.update(snap)]
+        return [(e.kind, e.port, watch_words.text(e)) for e in self.watcher.update(snap)]
 
 
 def test_start_and_stop_on_a_watched_port() -> None:

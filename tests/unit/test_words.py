@@ -7,6 +7,7 @@ from pathlib import Path
 
 from loopgui.core.explain import knowledge
 from loopgui.core.explain.knowledge import PortRange
+from loopgui.core.words.explain import report
 
 CORE = Path(__file__).resolve().parents[2] / "loopgui" / "core"
 
@@ -78,6 +79,6 @@ def test_a_diagnosis_shows_one_range() -> None:
         is_local=lambda h: h in ("127.0.0.1", "localhost"),
     )
     d = diagnose("connect ECONNREFUSED 127.0.0.1:62893", {}, env=env)
-    text = d.report()
+    text = report(d)
     assert "32768–60999" in text
     assert "49152–65535" not in text

@@ -1,25 +1,44 @@
-"""From an error message (or a socket) and the live snapshot to findings and next steps in plain words."""
+"""From an error message (or a socket) and the live snapshot to an explanation, as facts.
+
+:func:`diagnose` and :func:`explain_row` return a :class:`Diagnosis`: a :class:`Case` (what the headline says),
+findings, next steps and details, each a code with typed evidence (``core/explain/facts.py``).  No sentence is made
+here: ``core/words/explain.py`` renders them, for every surface alike.
+"""
 
 from __future__ import annotations
 
-import enum
+import functools
 import ipaddress
 import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from loopgui.core.explain import knowledge
 from loopgui.core.explain.endpoints import Endpoint, ErrorKind, FindResult, find_endpoints
-from loopgui.core.history.store import HistorySource, HistoryUnavailable, Span, ago, clock
-from loopgui.core.net.sockets import TCP, SocketRow, format_endpoint
-from loopgui.core.programs.processes import ProcessFacts, process_facts, started_ago
+from loopgui.core.explain.facts import (
+    Case,
+    D,
+    F,
+    Fact,
+    Problem,
+    ProgramRef,
+    Range,
+    S,
+    Verdict,
+    fact,
+    to_json,
+)
+from loopgui.core.history.store import HistorySource, HistoryUnavailable
+from loopgui.core.net.sockets import CLOSING_STATES, ORPHAN_STATES, TCP, SocketRow, format_endpoint
+from loopgui.core.programs.processes import ProcessFacts, process_facts
 from loopgui.core.reach.assess import ReachVerdict, live_verdict
 from loopgui.core.text import shellquote
-from loopgui.core.text.redact import redact_command, redact_text
+from loopgui.core.text.redact import redact_command
 from loopgui.core.words.labels import running_as_admin
+
+__all__ = ["Case", "Diagnosis", "Environment", "Holder", "Verdict", "diagnose", "explain_row"]
 
 MAX_HOLDERS = 5
 log = logging.getLogger("loopgui.diagnosis")
@@ -27,19 +46,11 @@ log = logging.getLogger("loopgui.diagnosis")
 # "Can other computers reach it?" for a port's listeners: (port, protocol, listeners) -> verdict (core/reach/assess.py)
 ReachReader = Callable[[int, str, Sequence[SocketRow]], ReachVerdict]
 MAX_EARLIER = 3  # earlier holders of a port named from the history
+MAX_COMMAND = 300  # characters of a command line kept as evidence
 
-
-class Verdict(str, enum.Enum):
-    PROBLEM = "problem"  # something is wrong and we know what
-    OK = "ok"  # all is as it should be
-    INFO = "info"  # facts, nothing wrong found
-    UNKNOWN = "unknown"  # not enough to go on
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    text: str
-    detail: str = ""
+Finding = Fact[F]
+Step = Fact[S]
+Detail = Fact[D]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +61,27 @@ class Holder:
     facts: ProcessFacts | None = None
 
     @property
-    def name(self) -> str:
-        if self.row.pid is None:
-            return "a program of another user or of the system"
-        # The label tells one python3 from another ("python3 -m http.server 8000"), as the table does.
-        name = self.row.label or self.row.program or (self.facts.name if self.facts else "")
-        return f"{name or 'a program'} (PID {self.row.pid})"
+    def ref(self) -> ProgramRef:
+        """The program as evidence, named as the table names it ("python3 -m http.server 8000")."""
+        r, f = self.row, self.facts
+        if r.pid is None:
+            return ProgramRef("", None, closed=r.state in ORPHAN_STATES)
+        name = r.label or r.program or (f.name if f else "")
+        if f is None:
+            return ProgramRef(name, r.pid)
+        command = redact_command(f.cmdline)  # evidence goes into reports: secrets hidden
+        command = command if len(command) <= MAX_COMMAND else command[:MAX_COMMAND] + "…"
+        return ProgramRef(
+            name,
+            r.pid,
+            user=f.username,
+            started=f.create_time,
+            command=command,
+            exe=f.exe,
+            parent=f.parent_name,
+            ppid=f.ppid,
+            hidden=f.hidden,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,86 +120,96 @@ def _live_reach(port: int, proto: str, listeners: Sequence[SocketRow]) -> ReachV
 
 
 @dataclass(frozen=True, slots=True)
+class Command:
+    """A command a person can type to see the same.  ``shell``: posix, powershell or cmd.  ``placeholder``: the text
+    held no valid computer name, so COMPUTER stands in its place."""
+
+    text: str
+    shell: str = "posix"
+    placeholder: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {"command": self.text, "shell": self.shell, "placeholder": self.placeholder}
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnosis:
-    headline: str
+    """An explanation as facts: the case (the headline's code and evidence), the verdict, findings, next steps,
+    the command to check it yourself, technical details.  Render it with ``core.words.explain``."""
+
+    case: Fact[Case]
     verdict: Verdict
     endpoint: Endpoint | None = None
     kind: ErrorKind | None = None
+    kind_text: str = ""
     findings: tuple[Finding, ...] = ()
-    next_steps: tuple[str, ...] = ()
-    do_it_yourself: str = ""
-    details: tuple[tuple[str, str], ...] = ()
+    steps: tuple[Step, ...] = ()
+    command: Command | None = None
+    details: tuple[Detail, ...] = ()
     other_endpoints: tuple[Endpoint, ...] = ()
     holders: tuple[Holder, ...] = ()
-    problems: tuple[str, ...] = ()
+    problems: tuple[Fact[Problem], ...] = ()
     text: str = ""
     reach: ReachVerdict | None = None  # can other computers connect? (core/reach/assess.py)
     made_at: float = field(default_factory=time.time)
 
-    def report(self, *, header: bool = True) -> str:
-        """The whole diagnosis as plain text, for the clipboard or a support e-mail."""
-        stamp = datetime.fromtimestamp(self.made_at).strftime("%Y-%m-%d %H:%M:%S")
-        lines = [f"loopgui report, {stamp}"] if header else []
-        if self.text:
-            pasted = redact_text(" ".join(self.text.split()))
-            lines.append(f"Pasted: {pasted[:300]}{'…' if len(pasted) > 300 else ''}")
-        if lines:
-            lines.append("")
-        lines.append(self.headline)
-        if self.findings:
-            lines += ["", "What loopgui found:"]
-            lines += [f"- {f.text}" for f in self.findings]
-        if self.next_steps:
-            lines += ["", "What you can do:"]
-            lines += [f"{i}. {s}" for i, s in enumerate(self.next_steps, 1)]
-        if self.problems:
-            lines += ["", *self.problems]
-        if self.other_endpoints:
-            lines += ["", "Other addresses in the text: " + ", ".join(e.display for e in self.other_endpoints)]
-        if self.do_it_yourself:
-            lines += ["", f"Do it yourself: {self.do_it_yourself}"]
-        if self.details:
-            lines += ["", "Technical details:"]
-            lines += [f"  {k}: {v}" for k, v in self.details]
-        details = [f.detail for f in self.findings if f.detail]
-        if details:
-            lines += [f"  {d}" for d in details]
-        return "\n".join(lines) + "\n"
+    def codes(self) -> list[str]:
+        """Every finding's code, in order (what tests and scripts look at)."""
+        return [f.code.value for f in self.findings]
+
+    def has(self, code: F) -> bool:
+        return any(f.code is code for f in self.findings)
+
+    def finding(self, code: F) -> Finding | None:
+        return next((f for f in self.findings if f.code is code), None)
+
+    def step_codes(self) -> list[str]:
+        return [s.code.value for s in self.steps]
 
     def as_dict(self) -> dict[str, object]:
+        """Codes and evidence, as ``--json`` prints them (the words are added by the caller)."""
         return {
-            "headline": self.headline,
+            "case": self.case.as_dict(),
             "verdict": self.verdict.value,
             "endpoint": _endpoint_dict(self.endpoint),
             "error_kind": self.kind.value if self.kind else None,
-            "findings": [{"text": f.text, "detail": f.detail or None} for f in self.findings],
-            "next_steps": list(self.next_steps),
-            "do_it_yourself": self.do_it_yourself or None,
-            "details": dict(self.details),
+            "error_words": self.kind_text or None,
+            "findings": [f.as_dict() for f in self.findings],
+            "next_steps": [s.as_dict() for s in self.steps],
+            "do_it_yourself": self.command.as_dict() if self.command else None,
+            "details": [d.as_dict() for d in self.details],
             "other_endpoints": [_endpoint_dict(e) for e in self.other_endpoints],
             "holders": [
                 {
-                    "pid": h.row.pid,
-                    "program": h.row.program or None,
                     "protocol": h.row.proto,
                     "local_address": h.row.local_addr,
                     "local_port": h.row.local_port,
                     "state": h.row.state,
-                    "user": h.facts.username or None if h.facts else None,
-                    "command": redact_command(h.facts.cmdline) or None if h.facts else None,
+                    "program": to_json(h.ref),
                 }
                 for h in self.holders
             ],
-            "problems": list(self.problems),
+            "problems": [p.as_dict() for p in self.problems],
             "reach": self.reach.as_dict() if self.reach is not None else None,
         }
 
 
 def _endpoint_dict(e: Endpoint | None) -> dict[str, object] | None:
-    return None if e is None else {"host": e.host or None, "port": e.port, "text": e.text}
+    return None if e is None else {"host": e.host or None, "port": e.port, "text": e.text, "name": e.named or None}
 
 
 # ---------------------------------------------------------------------------------------------------------------
+
+
+# The paste is parsed once: the window parses it to narrow the table, then the diagnosis reads the same result.
+def parse(text: str) -> FindResult:
+    return _parse(find_endpoints, text)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(finder: Callable[[str], FindResult], text: str) -> FindResult:
+    return finder(text)
+
 
 FactsReader = Callable[[int], ProcessFacts]
 
@@ -188,7 +224,8 @@ def diagnose(
 ) -> Diagnosis:
     """Read ``text`` (an error message or an address) and explain it against the live sockets in ``rows``
     (and, when ``history`` is given, what held the port earlier)."""
-    found = find_endpoints(text)
+    found = parse(text) if isinstance(text, str) else find_endpoints(text)
+    text = text if isinstance(text, str) else ""
     env = env or Environment.current()
     named = found.kind == ErrorKind.NOT_FOUND and found.lookup_host
     if named and (not found.endpoints or found.endpoints[0].host.lower() != found.lookup_host.lower()):
@@ -198,14 +235,14 @@ def diagnose(
     if not found.endpoints:
         return _no_endpoint(found, text)
     endpoint = found.endpoints[0]
-    d = _Builder(endpoint, found.kind, rows, env, facts, history=history, kind_text=found.kind_text).build()
-    return d.diagnosis(
+    r = _Builder(endpoint, found.kind, rows, env, facts, history=history, kind_text=found.kind_text).build()
+    return r.diagnosis(
         endpoint,
         kind=found.kind,
-        extra_details=(("Error words", found.kind_text),) if found.kind_text else (),
+        kind_text=found.kind_text,
         other_endpoints=found.endpoints[1:],
         problems=found.problems,
-        text=text if isinstance(text, str) else "",
+        text=text,
     )
 
 
@@ -228,69 +265,54 @@ def explain_row(
 def _no_endpoint(found: FindResult, text: str) -> Diagnosis:
     if found.kind is not None:
         return Diagnosis(
-            headline=f"The message says {found.kind.plain}, but not which port.",
+            case=fact(Case.KIND_WITHOUT_PORT, kind=found.kind),
             verdict=Verdict.UNKNOWN,
             kind=found.kind,
-            findings=(Finding(_KIND_MEANING[found.kind]),),
-            next_steps=(
-                "Paste the whole error message: the address often stands a few lines further down.",
-                "Or type the address and port yourself, for example 127.0.0.1:3000.",
-            ),
-            details=(("Error words", found.kind_text),),
+            kind_text=found.kind_text,
+            findings=(fact(F.KIND_MEANING, kind=found.kind),),
+            steps=(fact(S.PASTE_WHOLE_MESSAGE), fact(S.TYPE_ADDRESS)),
+            details=(fact(D.ERROR_WORDS, value=found.kind_text),),
             problems=found.problems,
-            text=text if isinstance(text, str) else "",
+            text=text,
         )
-    empty = not (isinstance(text, str) and text.strip())
+    empty = not text.strip()
     return Diagnosis(
-        headline="Paste an error message or an address to get an explanation."
-        if empty
-        else "No address or port number found in that text.",
+        case=fact(Case.EMPTY if empty else Case.NO_ADDRESS),
         verdict=Verdict.UNKNOWN,
-        next_steps=()
-        if empty
-        else ("Paste text that contains something like 127.0.0.1:62893, localhost:3000 or “port 5432”.",),
+        steps=() if empty else (fact(S.PASTE_SOMETHING),),
         problems=found.problems,
-        text=text if isinstance(text, str) else "",
+        text=text,
     )
 
 
 def _host_without_port(found: FindResult, text: str) -> Diagnosis:
     """The message names the computer ("Can't connect to MySQL server on 'localhost' (10061)") but no port."""
     host = found.host_only
-    what = f"{found.kind.plain[0].upper()}{found.kind.plain[1:]}" if found.kind else "The connection failed"
-    findings = [
-        Finding(f"{what} when connecting to the computer “{host}”. The message names the computer but not the port."),
-    ]
+    findings = [fact(F.HOST_WITHOUT_PORT, host=host, kind=found.kind)]
     if found.kind is not None:
-        findings.append(Finding(_KIND_MEANING[found.kind]))
+        findings.append(fact(F.KIND_MEANING, kind=found.kind))
     program, usual = found.port_hint
-    steps = ["Look in the program's settings or the full error output for the port it tried to use."]
-    if program:
-        findings.append(
-            Finding(
-                f"The message mentions {program}, which normally uses port {usual}. That is a hint, not something "
-                "the message says: the program may be set to another port."
-            )
-        )
-        first = usual.split(" ", 1)[0]
-        steps.append(f"If it is the usual port, you can check it here by typing {host}:{first} (or just port {first}).")
-    else:
-        steps.append(f"When you know the port, type {host}:PORT here to check it (for example {host}:3000).")
-    details: list[tuple[str, str]] = [("Computer", host)]
+    steps = [fact(S.FIND_PORT_IN_SETTINGS)]
+    details = [fact(D.COMPUTER, value=host)]
     if found.kind_text:
-        details.append(("Error words", found.kind_text))
+        details.append(fact(D.ERROR_WORDS, value=found.kind_text))
     if program:
-        details.append(("Usual port of " + program, usual))
+        findings.append(fact(F.USUAL_PORT_HINT, program=program, usual=usual))
+        steps.append(fact(S.CHECK_USUAL_PORT, host=host, port=usual.split(" ", 1)[0]))
+        details.append(fact(D.USUAL_PORT, program=program, value=usual))
+    else:
+        steps.append(fact(S.TYPE_HOST_PORT, host=host))
     return Diagnosis(
-        headline=f"The message names the computer “{host}” but not the port.",
+        case=fact(Case.HOST_WITHOUT_PORT, host=host),
         verdict=Verdict.UNKNOWN,
         kind=found.kind,
+        kind_text=found.kind_text,
         findings=tuple(findings),
-        next_steps=tuple(steps),
+        steps=tuple(steps),
         details=tuple(details),
         other_endpoints=found.endpoints,
         problems=found.problems,
-        text=text if isinstance(text, str) else "",
+        text=text,
     )
 
 
@@ -299,122 +321,61 @@ def _is_localhost(host: str) -> bool:
     return h == "localhost" or h.endswith(".localhost")
 
 
-def _means(addresses: tuple[str, ...]) -> str:
-    """ "::1 first, then 127.0.0.1" / "only 127.0.0.1" / "nothing at all"."""
-    if not addresses:
-        return "nothing at all (the name cannot be looked up)"
-    if len(addresses) == 1:
-        return f"only {addresses[0]}"
-    return f"{addresses[0]} first, then " + ", ".join(addresses[1:])
-
-
 _HOSTS_FILE = {
     "win32": r"C:\Windows\System32\drivers\etc\hosts",
     "darwin": "/etc/hosts",
 }
 
 
-def _name_lookup_findings(host: str, env: Environment, kind_text: str = "") -> tuple[str, list[Finding], list[str]]:
-    """Headline, findings and next steps for a name that could not be looked up ("getaddrinfo ENOTFOUND")."""
+def _name_lookup(host: str, env: Environment, kind_text: str = "") -> tuple[Fact[Case], list[Finding], list[Step]]:
+    """Case, findings and next steps for a name that could not be looked up ("getaddrinfo ENOTFOUND")."""
     hosts_file = _HOSTS_FILE.get(env.platform, "/etc/hosts")
     if "://" in host:
         name = host.split("://", 1)[1].split("/", 1)[0]
-        findings = [
-            Finding(
-                f"The program was given the web address “{host}” where only a computer name belongs, and tried to "
-                "look up the whole address as a name. No computer has such a name."
-            )
-        ]
-        steps = [
-            f"In the program's settings, give the computer's name or address alone (“{name}”), without “http://” "
-            "or “https://”; the port goes in its own setting if there is one.",
-        ]
-        return f"A web address was used as a computer name: “{host}”.", findings, steps
-    if _is_localhost(host):
-        findings = [
-            Finding(
-                f"The program could not look up the name “{host}”, so it did not even try to connect: the problem is "
-                "the name, not the port or the program that should answer.",
-            ),
-            Finding(
-                f"Every computer should know “localhost” from its hosts file ({hosts_file}): the line for it may be "
-                "missing or damaged, or the program runs somewhere with its own hosts file (a container, WSL or a "
-                "virtual machine)."
-            ),
-        ]
-        if env.localhost:
-            findings.append(
-                Finding(f"For loopgui, “localhost” means {_means(env.localhost)} on this computer right now.")
-            )
-        steps = [
-            f"Check that the hosts file ({hosts_file}) has the lines “127.0.0.1 localhost” and “::1 localhost” "
-            "(changing it needs administrator rights).",
-            "Or use 127.0.0.1 instead of localhost in the program's settings.",
-        ]
-        return f"The name “{host}” could not be looked up.", findings, steps
-    findings = [
-        Finding(
-            f"The program could not find the computer named “{host}”, so it did not even try to connect.",
-        ),
-        Finding(_KIND_MEANING[ErrorKind.NOT_FOUND]),
-    ]
-    if kind_text.lower() in ("eai_again", "temporary failure in name"):
-        findings.append(
-            Finding(
-                "This time the name service did not answer at all (a temporary failure): the network, the VPN or "
-                "the computer's name server may be down. The name itself may be right."
-            )
+        return (
+            fact(Case.URL_AS_NAME, host=host),
+            [fact(F.URL_AS_NAME, host=host)],
+            [fact(S.NAME_WITHOUT_SCHEME, name=name)],
         )
-    steps = [
-        f"Check the spelling of “{host}”.",
-        "If it is a computer of your company's network, connect to that network or VPN first.",
-        "If it is the name of a service in Docker Compose (such as “db”), it only works inside that project's "
-        "containers; from this computer use localhost and the published port.",
-    ]
-    return f"The computer name “{host}” could not be found.", findings, steps
+    if _is_localhost(host):
+        findings = [fact(F.NAME_NOT_LOOKED_UP, host=host), fact(F.LOCALHOST_HOSTS_FILE, hosts_file=hosts_file)]
+        if env.localhost:
+            findings.append(fact(F.LOCALHOST_MEANS, addresses=env.localhost))
+        steps = [fact(S.FIX_HOSTS_FILE, hosts_file=hosts_file), fact(S.USE_LOOPBACK_NUMBER, name=host)]
+        return fact(Case.LOCALHOST_NOT_FOUND, host=host), findings, steps
+    findings = [fact(F.COMPUTER_NOT_FOUND, host=host), fact(F.KIND_MEANING, kind=ErrorKind.NOT_FOUND)]
+    if kind_text.lower() in ("eai_again", "temporary failure in name"):
+        findings.append(fact(F.NAME_SERVICE_SILENT))
+    steps = [fact(S.CHECK_SPELLING, host=host), fact(S.CONNECT_VPN), fact(S.COMPOSE_SERVICE_NAME)]
+    return fact(Case.NAME_NOT_FOUND, host=host), findings, steps
 
 
 def _name_not_found(found: FindResult, text: str, env: Environment) -> Diagnosis:
-    headline, findings, steps = _name_lookup_findings(found.lookup_host, env, found.kind_text)
-    details: list[tuple[str, str]] = [("Name", found.lookup_host), ("Error words", found.kind_text)]
+    case, findings, steps = _name_lookup(found.lookup_host, env, found.kind_text)
+    details = [fact(D.NAME, value=found.lookup_host), fact(D.ERROR_WORDS, value=found.kind_text)]
     if _is_localhost(found.lookup_host):
-        details.append(("“localhost” on this computer means", ", ".join(env.localhost) or "(not found)"))
+        details.append(fact(D.LOCALHOST_MEANS, addresses=env.localhost))
     return Diagnosis(
-        headline=headline,
+        case=case,
         verdict=Verdict.PROBLEM,
         kind=found.kind,
+        kind_text=found.kind_text,
         findings=tuple(findings),
-        next_steps=tuple(steps),
+        steps=tuple(steps),
         details=tuple(details),
         problems=found.problems,
-        text=text if isinstance(text, str) else "",
+        text=text,
     )
-
-
-_KIND_MEANING = {
-    ErrorKind.REFUSED: "“Refused” means the computer answered, but no program was waiting for connections on that "
-    "port.",
-    ErrorKind.IN_USE: "“In use” means a program wanted to start listening on a port that another program already has.",
-    ErrorKind.PERMISSION: "The system did not allow the program to use that port: it may need administrator rights, "
-    "or the port is reserved.",
-    ErrorKind.TIMEOUT: "“Timed out” means there was no answer at all. Often a firewall silently drops the attempt, or "
-    "the address is wrong.",
-    ErrorKind.RESET: "“Reset” means the connection was made, then the other side hung up abruptly (it may have "
-    "crashed or rejected the request).",
-    ErrorKind.UNREACHABLE: "“Unreachable” means the network could not find a way to the other computer.",
-    ErrorKind.NOT_FOUND: "The computer name could not be turned into an address: it may be misspelled, or the network "
-    "(or VPN) that knows it is not connected.",
-}
 
 
 @dataclass(slots=True)
 class _Result:
-    headline: str = ""
+    case: Fact[Case]
     verdict: Verdict = Verdict.INFO
     findings: tuple[Finding, ...] = ()
-    next_steps: tuple[str, ...] = ()
-    do_it_yourself: str = ""
-    details: tuple[tuple[str, str], ...] = ()
+    steps: tuple[Step, ...] = ()
+    command: Command | None = None
+    details: tuple[Detail, ...] = ()
     holders: tuple[Holder, ...] = ()
     reach: ReachVerdict | None = None
 
@@ -423,20 +384,24 @@ class _Result:
         endpoint: Endpoint,
         *,
         kind: ErrorKind | None = None,
-        extra_details: tuple[tuple[str, str], ...] = (),
+        kind_text: str = "",
         other_endpoints: tuple[Endpoint, ...] = (),
-        problems: tuple[str, ...] = (),
+        problems: tuple[Fact[Problem], ...] = (),
         text: str = "",
     ) -> Diagnosis:
+        details = self.details
+        if kind_text:
+            details = (*details, fact(D.ERROR_WORDS, value=kind_text))
         return Diagnosis(
-            headline=self.headline,
+            case=self.case,
             verdict=self.verdict,
             endpoint=endpoint,
             kind=kind,
+            kind_text=kind_text,
             findings=self.findings,
-            next_steps=self.next_steps,
-            do_it_yourself=self.do_it_yourself,
-            details=(*self.details, *extra_details),
+            steps=self.steps,
+            command=self.command,
+            details=details,
             other_endpoints=other_endpoints,
             holders=self.holders,
             problems=problems,
@@ -476,7 +441,7 @@ class _Builder:
         self.all_listening = [r for r in rows.values() if r.proto == TCP and r.state == "LISTEN"]
         self.used = {r.local_port for r in rows.values()}
         self.findings: list[Finding] = []
-        self.steps: list[str] = []
+        self.steps: list[Step] = []
         self._facts: dict[int, ProcessFacts] = {}
 
     # -- helpers ---------------------------------------------------------------------------------------------
@@ -524,39 +489,17 @@ class _Builder:
                 return True  # IPv6 wildcard also takes IPv4 unless the program turned that off
         return False
 
-    def holder_sentence(self, h: Holder) -> str:
+    def holder(self, h: Holder) -> Finding:
+        """One program on the port: who, where, since when, as whom (all evidence; words say it)."""
         r = h.row
-        where = format_endpoint(r.local_addr, r.local_port)
-        parts = [f"{h.name} is listening on {where}" if r.is_listening else f"{h.name} uses {where}"]
-        f = h.facts
-        if f is not None:
-            extra = []
-            if f.create_time:
-                extra.append(started_ago(f.create_time))
-            if f.username:
-                extra.append(f"running as {f.username}")
-            if extra:
-                parts.append(f"({', '.join(extra)})")
-        kind = knowledge.describe_address(r.local_addr)
-        sentence = " ".join(parts) + "."
-        return f"{sentence} {kind}" if kind else sentence
-
-    def holder_detail(self, h: Holder) -> str:
-        f = h.facts
-        if f is None:
-            return ""
-        bits = []
-        if f.cmdline:
-            command = redact_command(f.cmdline)  # this detail goes into reports: secrets hidden
-            command = command if len(command) <= 300 else command[:300] + "…"
-            bits.append(f"command: {command}")
-        if f.exe:
-            bits.append(f"program file: {f.exe}")
-        if f.parent_name:
-            bits.append(f"started by: {f.parent_name} (PID {f.ppid})")
-        if f.hidden:
-            bits.append("hidden by permissions: " + ", ".join(f.hidden))
-        return "; ".join(bits)
+        return fact(
+            F.HOLDER,
+            program=h.ref,
+            address=r.local_addr,
+            port=r.local_port,
+            listening=r.is_listening,
+            address_kind=knowledge.address_kind(r.local_addr),
+        )
 
     def earlier(self) -> list[Finding]:
         """What held the port before, from the history: the latest listeners, else the latest users."""
@@ -565,7 +508,10 @@ class _Builder:
         try:
             spans = [s for s in self.history.port_history(self.port, limit=50) if s.local_port == self.port]
         except HistoryUnavailable as exc:
-            return [Finding("loopgui could not read its history of this port.", str(exc))]
+            return [fact(F.HISTORY_UNREADABLE, error=str(exc))]
+        except Exception as exc:  # the history is optional: a damaged one never stops an explanation
+            log.warning("the history of port %s could not be read: %s", self.port, exc)
+            return [fact(F.HISTORY_UNREADABLE, error=str(exc))]
         # ended ones; a closed connection the system alone held (TIME_WAIT, owner unknown) names nobody
         ended = [s for s in spans if s.ended and not (s.pid is None and s.first_state in _CLOSED_STATES)]
         listened = [s for s in ended if s.listened]
@@ -576,52 +522,59 @@ class _Builder:
             if (span.pid, span.program) in seen:
                 continue
             seen.add((span.pid, span.program))
-            out.append(Finding(_earlier_sentence(span, self.port, first=i == 0), _span_detail(span)))
+            if span.listened:
+                out.append(fact(F.EARLIER_LISTENER, span=span, port=self.port))
+            else:
+                out.append(fact(F.EARLIER_USER, span=span, port=self.port, first=i == 0))
             if len(out) >= MAX_EARLIER:
                 break
         return out
 
-    def port_words(self) -> str:
-        label = self.info.label
-        return f"port {self.port} ({label})" if label else f"port {self.port}"
-
-    def diy(self) -> str:
+    def diy(self) -> Command:
         """The command a person can type to see the same.  Text from the paste is never shell syntax here: a host
         appears only as an IP address or a valid host name (``shellquote.safe_host``), quoted for the shell the
-        command is for; anything else gets a placeholder and a sentence."""
+        command is for; anything else gets a placeholder."""
         p = int(self.port)
+        windows = self.env.platform == "win32"
         if self.host and not self.env.is_local(self.host):
             host = shellquote.safe_host(self.host)
-            windows = self.env.platform == "win32"
             if host is None:
-                command = f"Test-NetConnection COMPUTER -Port {p}" if windows else f"nc -vz COMPUTER {p}"
-                return (
-                    f"{command}   ({'in PowerShell; ' if windows else ''}put the computer's name or address in "
-                    "place of COMPUTER: the text did not hold a valid one)"
-                )
+                if windows:
+                    return Command(f"Test-NetConnection COMPUTER -Port {p}", "powershell", placeholder=True)
+                return Command(f"nc -vz COMPUTER {p}", "posix", placeholder=True)
             if windows:
-                return f"Test-NetConnection {shellquote.powershell(host)} -Port {p}   (in PowerShell)"
-            return f"nc -vz {shellquote.posix(host)} {p}"
-        if self.env.platform == "win32":
-            return f"netstat -ano | findstr :{p}"
+                return Command(f"Test-NetConnection {shellquote.powershell(host)} -Port {p}", "powershell")
+            return Command(f"nc -vz {shellquote.posix(host)} {p}", "posix")
+        if windows:
+            return Command(f"netstat -ano | findstr :{p}", "cmd")
         if self.env.platform == "darwin":
-            return f"lsof -nP -i :{p}"
-        return f"ss -tulpn | grep :{p}"
+            return Command(f"lsof -nP -i :{p}", "posix")
+        return Command(f"ss -tulpn | grep :{p}", "posix")
 
-    def details(self) -> tuple[tuple[str, str], ...]:
-        port_range = knowledge.port_range_sentence(self.port, self.env.ephemeral)
-        out = [("Address", self.ep.display), ("Port range", port_range)]
+    def details(self) -> tuple[Detail, ...]:
+        eph = self.env.ephemeral
+        out = [
+            fact(D.ADDRESS, value=self.ep.display),
+            fact(D.PORT_RANGE, port=self.port, ephemeral=Range(eph.first, eph.last)),
+        ]
         if self.ep.named:
-            out.insert(1, ("Name in the message", self.ep.named))
+            out.insert(1, fact(D.NAME_IN_MESSAGE, value=self.ep.named))
         if self.info.iana_name or self.info.iana_description:
-            out.append(("IANA registration", f"{self.info.iana_name} — {self.info.iana_description}".strip(" —")))
+            out.append(fact(D.IANA, name=self.info.iana_name, description=self.info.iana_description))
         if self.info.common_use:
-            out.append(("Commonly used for", f"{self.info.common_name}: {self.info.common_use}"))
+            out.append(fact(D.COMMON_USE, name=self.info.common_name, use=self.info.common_use))
         if self.host.lower() == "localhost":
-            out.append(("“localhost” on this computer means", ", ".join(self.env.localhost)))
+            out.append(fact(D.LOCALHOST_MEANS, addresses=self.env.localhost))
         for r in self.listeners[:MAX_HOLDERS]:
-            owner = f"PID {r.pid} {r.program}".strip() if r.pid is not None else "owner hidden"
-            out.append(("Listening", f"{r.proto} {format_endpoint(r.local_addr, r.local_port)} ({owner})"))
+            out.append(
+                fact(
+                    D.LISTENING,
+                    proto=r.proto,
+                    address=r.local_addr,
+                    port=r.local_port,
+                    program=Holder(r).ref,
+                )
+            )
         return tuple(out)
 
     def neighbours(self) -> list[SocketRow]:
@@ -630,15 +583,10 @@ class _Builder:
         return [r for r in self.all_listening if r.local_port in near]
 
     def add_known_use(self) -> None:
+        """What the port is commonly used for (curated); IANA's registration stays in the details."""
         if self.info.common_use:
             self.findings.append(
-                Finding(f"Port {self.port} is commonly used by {self.info.common_name}: {self.info.common_use}")
-            )
-        elif self.info.iana_description:
-            self.findings.append(
-                Finding(
-                    f"Port {self.port} is registered for “{self.info.iana_description}”, but any program may use it."
-                )
+                fact(F.COMMON_USE, port=self.port, name=self.info.common_name, use=self.info.common_use)
             )
 
     def add_remote_access(self, listeners: list[SocketRow]) -> None:
@@ -648,26 +596,19 @@ class _Builder:
             return
         kinds = {knowledge.address_kind(r.local_addr) for r in listeners}
         if kinds == {knowledge.LOOPBACK}:
-            self.findings.append(
-                Finding(
-                    "Only this computer can connect to it: it listens on a loopback address. To let other computers "
-                    "connect, the program has to listen on 0.0.0.0 (all network connections) instead; "
-                    + knowledge.OPEN_TO_NETWORK,
-                    "This computer's network addresses: " + (", ".join(self.env.own_addresses) or "none found"),
-                )
-            )
+            self.findings.append(fact(F.LISTENS_LOOPBACK_ONLY, own_addresses=self.env.own_addresses))
         elif knowledge.WILDCARD in kinds and self.env.own_addresses:
-            first = self.env.own_addresses[0]
             self.findings.append(
-                Finding(
-                    "Other computers can try to connect too (a firewall may still stop them), "
-                    f"for example at {format_endpoint(first, self.port)}.",
-                    "This computer's network addresses: " + ", ".join(self.env.own_addresses),
+                fact(
+                    F.OTHERS_MAY_CONNECT,
+                    address=self.env.own_addresses[0],
+                    port=self.port,
+                    own_addresses=self.env.own_addresses,
                 )
             )
 
     def add_reach(self, proto: str) -> bool:
-        """The "can other computers connect?" verdict for the port's listeners, as two findings."""
+        """The "can other computers connect?" verdict for the port's listeners."""
         assert self.env.reach is not None
         listeners = [r for r in self.listeners if r.proto == proto]
         try:
@@ -676,19 +617,18 @@ class _Builder:
             log.exception("the reach verdict failed")
             return False
         self.reach = v
-        detail = [*v.reasons, f"How to check yourself: {v.how_to_check}"] if v.how_to_check else list(v.reasons)
-        self.findings.append(Finding(v.headline, " ".join(detail)))
+        self.findings.append(fact(F.REACH, verdict=v))
         if v.safety:
-            self.findings.append(Finding(v.safety))
+            self.findings.append(fact(F.REACH_SAFETY, verdict=v))
         return True
 
-    def result(self, headline: str, verdict: Verdict, holders: tuple[Holder, ...] = ()) -> _Result:
+    def result(self, case: Fact[Case], verdict: Verdict, holders: tuple[Holder, ...] = ()) -> _Result:
         return _Result(
-            headline=headline,
+            case=case,
             verdict=verdict,
             findings=tuple(self.findings),
-            next_steps=tuple(self.steps),
-            do_it_yourself=self.diy(),
+            steps=tuple(self.steps),
+            command=self.diy(),
             details=self.details(),
             holders=holders,
             reach=self.reach,
@@ -705,31 +645,29 @@ class _Builder:
             return self.in_use()
         if self.kind == ErrorKind.PERMISSION:
             return self.permission()
+        not_available = getattr(ErrorKind, "NOT_AVAILABLE", None)
+        if not_available is not None and self.kind == not_available and self.selected is None:
+            return self.address_not_here()
+        family = getattr(ErrorKind, "FAMILY", None)
+        if family is not None and self.kind == family and self.selected is None:
+            return self.family_off()
         return self.who_listens()
 
     def name_lookup(self) -> _Result:
-        headline, findings, steps = _name_lookup_findings(self.host, self.env, self.kind_text)
+        case, findings, steps = _name_lookup(self.host, self.env, self.kind_text)
         self.findings += findings
         self.steps += steps
-        return self.result(headline, Verdict.PROBLEM)
+        return self.result(case, Verdict.PROBLEM)
 
     def remote(self) -> _Result:
-        self.findings.append(
-            Finding(
-                f"{self.host} is another computer. loopgui can only see the programs on this one, so it cannot "
-                f"tell which program should answer on {self.port_words()} there."
-            )
-        )
+        self.findings.append(fact(F.REMOTE_COMPUTER, host=self.host, port=self.port, service=self.info.label))
         if self.kind is not None:
-            self.findings.append(Finding(_KIND_MEANING[self.kind]))
+            self.findings.append(fact(F.KIND_MEANING, kind=self.kind))
         self.add_known_use()
-        self.steps += [
-            f"Check that the address {self.ep.display} is right (a typing error in a name or number is common).",
-            "Check that the program you expect is running on that computer.",
-        ]
+        self.steps += [fact(S.CHECK_ADDRESS, address=self.ep.display), fact(S.CHECK_REMOTE_PROGRAM)]
         if self.kind in (ErrorKind.TIMEOUT, ErrorKind.UNREACHABLE):
-            self.steps.append("Check the network or VPN connection, and whether a firewall lets the port through.")
-        return self.result(f"{self.ep.display} is on another computer.", Verdict.INFO)
+            self.steps.append(fact(S.CHECK_NETWORK))
+        return self.result(fact(Case.REMOTE, address=self.ep.display), Verdict.INFO)
 
     def in_use(self) -> _Result:
         takers = [r for r in self.listeners + self.connected if r.state != "TIME_WAIT"]
@@ -737,88 +675,66 @@ class _Builder:
             holders = self.holders(takers)
             main = holders[0]
             for h in holders:
-                self.findings.append(Finding(self.holder_sentence(h), self.holder_detail(h)))
+                self.findings.append(self.holder(h))
             if main.row.pid is None:
-                self.findings.append(Finding("Its name is hidden because it belongs to another user or to the system."))
+                self.findings.append(fact(F.HIDDEN_OWNER))
                 if not self.env.admin:
-                    self.steps.append("Run loopgui as administrator to see which program it is.")
+                    self.steps.append(fact(S.ADMIN_TO_SEE))
             else:
-                self.steps.append(
-                    f"If you do not need {main.name}, close it (“Close this program…”), then start yours again."
-                )
-            self.steps.append(
-                f"Or start your program on another port (for example {_suggest_port(self.port, self.used)}) "
-                "if it lets you choose."
-            )
-            return self.result(f"Port {self.port} is taken by {main.name}.", Verdict.PROBLEM, holders)
+                self.steps.append(fact(S.CLOSE_HOLDER, program=main.ref))
+            self.steps.append(fact(S.OTHER_PORT, port=_suggest_port(self.port, self.used)))
+            return self.result(fact(Case.PORT_TAKEN, port=self.port, program=main.ref), Verdict.PROBLEM, holders)
         if self.time_wait:
             # Agrees with what closing a program reports ("Port N is free now."): nobody holds the port; only
             # leftovers of closed connections remain, which most servers ignore (SO_REUSEADDR).
-            self.findings.append(
-                Finding(
-                    f"Nobody holds port {self.port} now. {len(self.time_wait)} closed connection(s) on it are "
-                    "leftovers that the system clears by itself within a minute; most programs can start anyway.",
-                    "TIME_WAIT; servers that set SO_REUSEADDR before bind() can listen at once.",
-                )
-            )
-            self.steps.append("Start your program again.")
-            self.steps.append("If it still says the port is in use, wait a minute for the leftovers to clear.")
-            return self.result(f"Port {self.port} is free now.", Verdict.OK)
-        self.findings.append(
-            Finding(f"Nothing uses port {self.port} now: the program that had it has closed since the error.")
-        )
+            self.findings.append(fact(F.LEFTOVERS_ONLY, port=self.port, count=len(self.time_wait)))
+            self.steps += [fact(S.START_AGAIN), fact(S.WAIT_LEFTOVERS)]
+            return self.result(fact(Case.PORT_FREE_NOW, port=self.port), Verdict.OK)
+        self.findings.append(fact(F.FREE_SINCE_ERROR, port=self.port))
         self.findings += self.earlier()
-        self.steps.append("Start your program again: the port is free.")
-        return self.result(f"Port {self.port} is free now.", Verdict.OK)
+        self.steps.append(fact(S.START_AGAIN_FREE))
+        return self.result(fact(Case.PORT_FREE_NOW, port=self.port), Verdict.OK)
 
     def permission(self) -> _Result:
         p = self.port
         if self.env.platform == "win32":
             for rng in self.env.excluded:
                 if p in rng:
-                    self.findings.append(
-                        Finding(
-                            f"Windows has reserved ports {rng} for itself (often for Hyper-V, WSL or Docker), so no "
-                            "program may use them.",
-                            "netsh int ipv4 show excludedportrange protocol=tcp",
-                        )
-                    )
+                    self.findings.append(fact(F.WINDOWS_RESERVED, range=Range(rng.first, rng.last)))
                     self.steps += [
-                        f"Use a port outside {rng}, for example "
-                        f"{_suggest_port(p, self.used, avoid=self.env.excluded)}.",
-                        "Restarting the “Windows NAT” service (net stop winnat, then net start winnat, as "
-                        "administrator) often releases the reservation.",
+                        fact(
+                            S.PORT_OUTSIDE_RESERVED,
+                            range=Range(rng.first, rng.last),
+                            port=_suggest_port(p, self.used, avoid=self.env.excluded),
+                        ),
+                        fact(S.RESTART_WINNAT),
                     ]
-                    return self.result(f"Windows reserves port {p}.", Verdict.PROBLEM)
-            self.findings.append(
-                Finding(
-                    "Windows refused the port. It may be reserved by the system, or a security program blocks it.",
-                    "netsh int ipv4 show excludedportrange protocol=tcp",
-                )
-            )
-            self.steps.append(f"Try another port, for example {_suggest_port(p, self.used)}.")
-            return self.result(f"Windows did not allow port {p}.", Verdict.PROBLEM)
+                    return self.result(fact(Case.WINDOWS_RESERVED, port=p), Verdict.PROBLEM)
+            self.findings.append(fact(F.WINDOWS_DENIED))
+            self.steps.append(fact(S.TRY_OTHER_PORT, port=_suggest_port(p, self.used)))
+            return self.result(fact(Case.WINDOWS_DENIED, port=p), Verdict.PROBLEM)
         if p < self.env.unprivileged_start:
-            self.findings.append(
-                Finding(
-                    f"Ports below {self.env.unprivileged_start} are kept for system services: only an administrator "
-                    "may start listening on them.",
-                    "Linux alternatives: setcap cap_net_bind_service=+ep on the program, or a higher port behind a "
-                    "redirect.",
-                )
-            )
-            self.steps += [
-                f"Use a port of 1024 or above, for example {_suggest_port(p, self.used)}.",
-                "Or start the program with administrator rights (sudo) if it really must use this port.",
-            ]
-            return self.result(f"Port {p} needs administrator rights.", Verdict.PROBLEM)
-        self.findings.append(
-            Finding(
-                "The system did not allow the port although it needs no special rights: security software "
-                "(SELinux, AppArmor, an antivirus) may block it."
-            )
-        )
-        return self.result(f"The system did not allow port {p}.", Verdict.PROBLEM)
+            self.findings.append(fact(F.PRIVILEGED_PORT, start=self.env.unprivileged_start))
+            self.steps += [fact(S.HIGHER_PORT, port=_suggest_port(p, self.used)), fact(S.RUN_AS_ADMIN)]
+            return self.result(fact(Case.PRIVILEGED_PORT, port=p), Verdict.PROBLEM)
+        self.findings.append(fact(F.SECURITY_SOFTWARE))
+        return self.result(fact(Case.PORT_NOT_ALLOWED, port=p), Verdict.PROBLEM)
+
+    def address_not_here(self) -> _Result:
+        """EADDRNOTAVAIL: a program asked to listen on (or connect from) an address this computer does not have."""
+        address = self.host or ""
+        self.findings.append(fact(F.ADDRESS_NOT_HERE, address=address, own_addresses=self.env.own_addresses))
+        if address:
+            self.steps.append(fact(S.LISTEN_ON_OWN_ADDRESS, address=address))
+        self.steps.append(fact(S.CHECK_PORT_NUMBER, port=self.port))
+        return self.result(fact(Case.ADDRESS_NOT_HERE, address=address, port=self.port), Verdict.PROBLEM)
+
+    def family_off(self) -> _Result:
+        """EAFNOSUPPORT: the address family (almost always IPv6) is switched off on this computer."""
+        family = "IPv6" if knowledge.ip_version(self.host) != 4 else "IPv4"
+        self.findings.append(fact(F.FAMILY_OFF, family=family))
+        self.steps.append(fact(S.USE_IPV4))
+        return self.result(fact(Case.FAMILY_OFF, family=family, port=self.port), Verdict.PROBLEM)
 
     def who_listens(self) -> _Result:
         targets = self.targets()
@@ -833,28 +749,21 @@ class _Builder:
         if reachable:
             holders = self.holders(reachable)
             for h in holders:
-                self.findings.append(Finding(self.holder_sentence(h), self.holder_detail(h)))
+                self.findings.append(self.holder(h))
             self.add_remote_access(reachable)
             self.add_known_use()
             main = holders[0]
+            case_ev = {"program": main.ref, "port": self.port}
             if self.kind == ErrorKind.REFUSED:
-                self.findings.insert(
-                    0,
-                    Finding("It was not listening when the error happened: it has started (or restarted) since."),
-                )
-                self.steps.append("Try again now: the program is there.")
-                return self.result(f"{main.name} is listening on port {self.port} now.", Verdict.INFO, holders)
+                self.findings.insert(0, fact(F.STARTED_SINCE))
+                self.steps.append(fact(S.TRY_AGAIN_NOW))
+                return self.result(fact(Case.LISTENING_NOW, **case_ev), Verdict.INFO, holders)
             if self.kind in (ErrorKind.TIMEOUT, ErrorKind.RESET):
-                self.findings.insert(0, Finding(_KIND_MEANING[self.kind]))
-                self.steps += [
-                    f"{main.name} may be busy or stuck: wait a little and try again.",
-                    "If it keeps happening, restart that program.",
-                ]
-                return self.result(
-                    f"{main.name} listens on port {self.port}, but did not answer properly.", Verdict.PROBLEM, holders
-                )
-            self.steps.append("Nothing is wrong here: connect to this address to reach it.")
-            return self.result(f"{main.name} is listening on port {self.port}.", Verdict.OK, holders)
+                self.findings.insert(0, fact(F.KIND_MEANING, kind=self.kind))
+                self.steps += [fact(S.WAIT_BUSY, program=main.ref), fact(S.RESTART_PROGRAM)]
+                return self.result(fact(Case.NOT_ANSWERING, **case_ev), Verdict.PROBLEM, holders)
+            self.steps.append(fact(S.NOTHING_WRONG))
+            return self.result(fact(Case.LISTENING, **case_ev), Verdict.OK, holders)
         if self.tcp_listeners:
             return self.near_miss(targets)
         return self.nothing_listens()
@@ -863,32 +772,22 @@ class _Builder:
         holders = self.holders([row])
         h = holders[0]
         if row.state == "TIME_WAIT":
-            self.findings.append(
-                Finding(
-                    "This connection has closed. Nobody holds it; the system frees the port within a minute.",
-                )
-            )
-            return self.result(
-                f"A closed connection on port {row.local_port} is being cleaned up.", Verdict.INFO, holders
-            )
+            self.findings.append(fact(F.CONNECTION_CLOSED))
+            return self.result(fact(Case.CONNECTION_CLOSING, port=row.local_port), Verdict.INFO, holders)
         self.findings.append(
-            Finding(
-                f"{h.name} is connected from {format_endpoint(row.local_addr, row.local_port)} to "
-                f"{format_endpoint(row.remote_addr, row.remote_port)}.",
-                self.holder_detail(h),
+            fact(
+                F.CONNECTED,
+                program=h.ref,
+                local=format_endpoint(row.local_addr, row.local_port),
+                remote=format_endpoint(row.remote_addr, row.remote_port),
             )
         )
         if row.local_port in self.env.ephemeral:
-            self.findings.append(
-                Finding(
-                    f"Port {row.local_port} is a temporary port that the system handed out for this one connection; "
-                    "it goes away when the connection closes."
-                )
-            )
+            self.findings.append(fact(F.TEMPORARY_PORT, port=row.local_port))
         remote_info = knowledge.port_info(row.remote_port)
         if remote_info.label:
-            self.findings.append(Finding(f"The other side, port {row.remote_port}, is usually {remote_info.label}."))
-        return self.result(f"{h.name} has a connection on port {row.local_port}.", Verdict.INFO, holders)
+            self.findings.append(fact(F.REMOTE_SERVICE, port=row.remote_port, service=remote_info.label))
+        return self.result(fact(Case.CONNECTION, program=h.ref, port=row.local_port), Verdict.INFO, holders)
 
     def served(self, addresses: Iterable[str]) -> list[str]:
         """Those of ``addresses`` on which some TCP listener of the port answers."""
@@ -908,31 +807,23 @@ class _Builder:
         first = order[0]
         holders = self.holders([r for r in self.tcp_listeners if self.accepts(r.local_addr, (served[0],))])
         main = holders[0]
-        refused = "are refused" if self.kind == ErrorKind.REFUSED else "would be refused"
-        self.findings.append(Finding(f"On this computer “localhost” means {_means(order)}."))
+        self.findings.append(fact(F.LOCALHOST_MEANS, addresses=order))
         for h in holders:
-            self.findings.append(Finding(self.holder_sentence(h), self.holder_detail(h)))
+            self.findings.append(self.holder(h))
         self.findings.append(
-            Finding(
-                f"Nothing listens on {format_endpoint(first, self.port)}: programs that try only the first address "
-                f"of “localhost” (for example Node.js 17 to 19, and many others) connect there and {refused}.",
-                "Which address comes first is decided by this computer's hosts file and address preferences "
-                "(getaddrinfo).",
-            )
+            fact(F.ADDRESS_NOT_SERVED, address=first, port=self.port, refused=self.kind == ErrorKind.REFUSED)
         )
         self.steps += self.family_fixes(main, served[0], first)
         verdict = Verdict.PROBLEM if self.kind == ErrorKind.REFUSED else Verdict.INFO
-        headline = f"“localhost” means {first} first on this computer, but {main.name} does not listen there."
-        return self.result(headline, verdict, holders)
+        case = fact(Case.LOCALHOST_FIRST_MISSED, address=first, program=main.ref, port=self.port, name=self.host)
+        return self.result(case, verdict, holders)
 
-    def family_fixes(self, main: Holder, served: str, missing: str) -> list[str]:
-        where = format_endpoint(served, self.port)
+    def family_fixes(self, main: Holder, served: str, missing: str) -> list[Step]:
         wildcard = knowledge.address_kind(main.row.local_addr) == knowledge.WILDCARD
-        example = "on “::” as well as “0.0.0.0”" if wildcard else f"on both {served} and {missing}"
         return [
-            f"In the program that connects, use {where} instead of {self.ep.display} (the address, not the name).",
-            f"Or make {main.name} listen on {missing} too (for example {example}, if its settings allow it).",
-            "Or do both: then it works whichever address is tried first.",
+            fact(S.USE_ADDRESS_NOT_NAME, where=format_endpoint(served, self.port), given=self.ep.display),
+            fact(S.LISTEN_ON_MISSING, program=main.ref, missing=missing, served=served, wildcard=wildcard),
+            fact(S.DO_BOTH),
         ]
 
     def localhost_hint(self) -> Finding | None:
@@ -945,125 +836,78 @@ class _Builder:
             return None
         if h != order[0] and not named_localhost:
             return None
-        return Finding(
-            f"On this computer “localhost” means {_means(order)}: a program given “localhost” tries {order[0]} "
-            "first, and many programs (for example Node.js 17 to 19) try nothing else.",
-        )
+        return fact(F.LOCALHOST_FIRST_ONLY, addresses=order)
 
     def near_miss(self, targets: tuple[str, ...] | None) -> _Result:
         holders = self.holders(self.tcp_listeners)
         main = holders[0]
-        where = ", ".join(format_endpoint(r.local_addr, r.local_port) for r in self.tcp_listeners[:3])
-        wanted = ", ".join(targets or ())
-        versions = {knowledge.ip_version(t) for t in targets or ()}
+        where = tuple(format_endpoint(r.local_addr, r.local_port) for r in self.tcp_listeners[:3])
+        wanted = tuple(targets or ())
+        versions = {knowledge.ip_version(t) for t in wanted}
         listen_versions = {knowledge.ip_version(r.local_addr) for r in self.tcp_listeners}
         if versions and listen_versions and not (versions & listen_versions):
-            v_have = "IPv6" if 6 in listen_versions else "IPv4"
-            v_want = "IPv4" if 4 in versions else "IPv6"
             self.findings.append(
-                Finding(
-                    f"{main.name} listens on {where} ({v_have}), but the connection went to {wanted} ({v_want}). "
-                    "They are both “this computer”, yet they are different addresses.",
-                    "Which address “localhost” stands for first depends on the computer's hosts file; some programs "
-                    "(for example Node.js 17 to 19) try only that first address. " + self.holder_detail(main),
+                fact(
+                    F.FAMILY_MISMATCH,
+                    program=main.ref,
+                    where=where,
+                    have="IPv6" if 6 in listen_versions else "IPv4",
+                    wanted=wanted,
+                    want="IPv4" if 4 in versions else "IPv6",
                 )
             )
             hint = self.localhost_hint()
             if hint is not None:
                 self.findings.append(hint)
             listen_addr = self.tcp_listeners[0].local_addr
-            missing = (targets or ("",))[0]
-            self.steps.append(f"Connect to {format_endpoint(listen_addr, self.port)} instead of {self.ep.given}.")
+            missing = wanted[0] if wanted else ""
+            self.steps.append(
+                fact(S.CONNECT_INSTEAD, where=format_endpoint(listen_addr, self.port), given=self.ep.given)
+            )
             if missing:
                 self.steps += self.family_fixes(main, _normal(listen_addr), missing)[1:]
             else:
-                self.steps.append(
-                    "Or make the program listen on both (for example on 0.0.0.0 and ::); " + knowledge.OPEN_TO_NETWORK
-                )
+                self.steps.append(fact(S.LISTEN_ON_BOTH))
         else:
             self.findings.append(
-                Finding(
-                    f"{main.name} listens on {where}, but the connection went to {wanted or self.ep.display}: "
-                    "a program only answers on the address it listens on."
-                )
+                fact(F.WRONG_ADDRESS, program=main.ref, where=where, wanted=wanted or (self.ep.display,))
             )
-            self.steps.append(f"Connect to {where.split(', ')[0]} instead.")
+            self.steps.append(fact(S.CONNECT_INSTEAD, where=where[0], given=self.ep.given))
         for h in holders[1:]:
-            self.findings.append(Finding(self.holder_sentence(h), self.holder_detail(h)))
-        return self.result(
-            f"{main.name} listens on port {self.port}, but on a different address.", Verdict.PROBLEM, holders
-        )
+            self.findings.append(self.holder(h))
+        return self.result(fact(Case.OTHER_ADDRESS, program=main.ref, port=self.port), Verdict.PROBLEM, holders)
 
     def nothing_listens(self) -> _Result:
         p = self.port
-        headline = f"Nothing on this computer is listening on port {p} right now."
         self.findings += self.earlier()
         if self.kind in (ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.UNREACHABLE):
-            self.findings.append(Finding(_KIND_MEANING[self.kind]))
+            self.findings.append(fact(F.KIND_MEANING, kind=self.kind))
         hidden = [r for r in self.listeners if r.pid is None]
         if self.listeners and not self.tcp_listeners:
             udp = self.holders(self.listeners)
-            self.findings.append(
-                Finding(f"Only UDP (single messages) is open on port {p}, by {udp[0].name}; connections use TCP.")
-            )
+            self.findings.append(fact(F.UDP_ONLY, port=p, program=udp[0].ref))
         if hidden:
-            self.findings.append(Finding("Some sockets on this port belong to other users or the system."))
+            self.findings.append(fact(F.OTHER_USERS_SOCKETS))
         if p in self.env.ephemeral:
-            self.findings.append(
-                Finding(
-                    f"Port {p} is one of the temporary ports this computer hands out ({self.env.ephemeral}). "
-                    "Programs get such a port for a short while, so the program you want has probably restarted "
-                    "on a new port: look for the new number in its window or log."
-                )
-            )
+            eph = self.env.ephemeral
+            self.findings.append(fact(F.EPHEMERAL_PORT, port=p, range=Range(eph.first, eph.last)))
         elif p >= knowledge.IANA_DYNAMIC[0]:
-            self.findings.append(Finding(knowledge.port_range_sentence(p, self.env.ephemeral)))
+            self.findings.append(fact(F.DYNAMIC_PORT, port=p))
         for r in self.neighbours()[:3]:
-            owner = r.program or "a program"
-            self.findings.append(
-                Finding(
-                    f"Did you mean port {r.local_port}? {owner} is listening on "
-                    f"{format_endpoint(r.local_addr, r.local_port)}."
-                )
-            )
+            self.findings.append(fact(F.DID_YOU_MEAN, port=r.local_port, program=Holder(r).ref, address=r.local_addr))
         if self.time_wait or self.connected:
-            self.findings.append(
-                Finding("A connection on this port closed recently: the program that used it has stopped.")
-            )
+            self.findings.append(fact(F.CLOSED_RECENTLY))
         self.add_known_use()
-        name = self.info.common_name
-        self.steps.append(
-            f"Start the program that should answer here{f' (usually {name})' if name else ''}, "
-            "and watch for errors when it starts."
-        )
-        self.steps.append(f"Check the port number: {p}. A single wrong digit is a common cause.")
-        self.steps.append("Then try again: loopgui updates this page as soon as something starts listening.")
+        self.steps += [
+            fact(S.START_PROGRAM, usual=self.info.common_name),
+            fact(S.CHECK_PORT_NUMBER, port=p),
+            fact(S.TRY_AGAIN_WHEN_LISTENING),
+        ]
         verdict = Verdict.PROBLEM if self.kind is not None else Verdict.INFO
-        return self.result(headline, verdict, self.holders(self.listeners))
+        return self.result(fact(Case.NOTHING_LISTENS, port=p), verdict, self.holders(self.listeners))
 
 
-_CLOSED_STATES = frozenset(("TIME_WAIT", "CLOSE", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2", "LAST_ACK", "CLOSING"))
-
-
-def _earlier_sentence(span: Span, port: int, *, first: bool) -> str:
-    """ "node (PID 812) listened on 3000 until 10:04:55 (3 minutes ago); it stopped." or
-    "Nothing listens on 62893 now. code (PID 4411) used it from 10:02:11 to 10:02:15, connected to …"."""
-    if span.listened:
-        return f"{span.who} listened on {port} until {clock(span.last_seen)} ({ago(span.last_seen)}); it stopped."
-    peer = f", connected to {span.remote_endpoint}" if span.remote_endpoint else ""
-    lead = f"Nothing listens on {port} now. " if first else ""
-    return f"{lead}{span.who} used it from {clock(span.first_seen)} to {clock(span.used_until)}{peer}."
-
-
-def _span_detail(span: Span) -> str:
-    bits = [f"recorded {span.proto} {span.local_endpoint}", f"first state {span.first_state}"]
-    if span.last_state != span.first_state:
-        bits.append(f"last state {span.last_state}")
-    if span.user:
-        bits.append(f"user {span.user}")
-    if span.command:
-        bits.append(f"command: {redact_text(span.command)}")
-    return "; ".join(bits)
+_CLOSED_STATES = CLOSING_STATES
 
 
 def _normal(addr: str) -> str:

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import bisect
 import enum
+import functools
 import ipaddress
+import itertools
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib import resources
+
+from loopgui.core.explain.facts import Fact, Problem, fact
 
 MAX_TEXT = 1_000_000  # characters read from a paste; the rest is ignored (and said so)
 MAX_MATCHES = 10_000  # matches read per pattern: a paste with more addresses than that is not an error message
@@ -27,6 +33,8 @@ class ErrorKind(str, enum.Enum):
     RESET = "reset"
     UNREACHABLE = "unreachable"
     NOT_FOUND = "not_found"
+    NOT_AVAILABLE = "not_available"  # EADDRNOTAVAIL: an address this computer does not have
+    FAMILY = "family"  # EAFNOSUPPORT: an address family (usually IPv6) the system does not support
 
     @property
     def plain(self) -> str:
@@ -41,6 +49,8 @@ _KIND_PLAIN = {
     ErrorKind.RESET: "the connection was cut off",
     ErrorKind.UNREACHABLE: "the other computer could not be reached",
     ErrorKind.NOT_FOUND: "a computer name could not be found",
+    ErrorKind.NOT_AVAILABLE: "the address is not one of this computer's",
+    ErrorKind.FAMILY: "the kind of address is not supported",
 }
 
 # -- error kinds ---------------------------------------------------------------------------------------------------
@@ -61,13 +71,35 @@ _ERRNO_KINDS: dict[str, ErrorKind] = {
     **dict.fromkeys(("113", "101", "65", "51", "10065", "10051", "-113", "-101", "-65", "-51"), ErrorKind.UNREACHABLE),
     **dict.fromkeys(("11001", "-2", "-3", "-5", "-3008", "-3001"), ErrorKind.NOT_FOUND),
 }
+
+
+def _load_words(name: str) -> dict[str, object]:
+    data = json.loads(resources.files("loopgui.resources").joinpath(name).read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+# Generated from the catalogs in resources/error_words/ (resources/generate_error_words.py) and from glibc's own
+# translations (resources/make_strerror_table.py): names, numbers and texts of each kind as the software prints them.
+_ERROR_WORDS = _load_words("error_words.json")
+_STRERROR = _load_words("strerror_l10n.json")
+
+
+def _catalog_numbers() -> dict[str, ErrorKind]:
+    numbers = _ERROR_WORDS["numbers"]
+    assert isinstance(numbers, dict)
+    return {n: ErrorKind(kind) for kind, ns in numbers.items() for n in ns}
+
+
+for _number, _kind in _catalog_numbers().items():
+    _ERRNO_KINDS.setdefault(_number, _kind)  # the list above decides where it says otherwise
 _SHORT_NOT_FOUND = frozenset(("-2", "-3", "-5"))  # only after "errno": "code -2" alone says too little
 # Patterns whose group "n" is an error number: "[Errno 111]", "os error 98", "(111: Connection refused)", "(10061)",
 # and the distinctive Windows numbers standing alone.
 _ERRNO_RES: tuple[re.Pattern[str], ...] = (
     *(re.compile(w + r"[ :=#]{0,3}(?P<n>-?\d{1,5})(?![\d.:])") for w in _ERRNO_WORDS),
     re.compile(r"\((?P<n>\d{2,5})(?:\)|:)"),
-    re.compile(r"(?P<n>100(?:48|61|13|60|54|65|51)|11001)(?![\w:.])"),
+    re.compile(r"(?P<n>100(?:48|61|13|60|54|65|51|49|47)|11001)(?![\w:.])"),
 )
 
 
@@ -84,7 +116,10 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         r"|dirección ya (?:está )?en uso|被占用|已占用|使用中です|既に使用されています|wird bereits verwendet"
         r"|уже используется|está en uso"
         r"|solo se permite un uso de cada dirección|une seule utilisation de chaque adresse"
-        r"|jede socketadresse",
+        r"|jede socketadresse"
+        # no free port to listen on: "Cannot find empty port in range: 7860-7860", "Ports 8080 to 8090 are all in use"
+        r"|cannot find (?:an? )?(?:empty|free|available|unused) port|no (?:empty|free|available|unused) ports?"
+        r"|are all in use",
     ),
     (ErrorKind.PERMISSION, 3, r"eacces\b|wsaeacces\b|eperm\b"),
     (
@@ -105,7 +140,7 @@ _KIND_WORDS: tuple[tuple[ErrorKind, int, str], ...] = (
         r"connection refused|no connection could be made because the target machine|connect call failed"
         r"|actively refused|actively rejected|refused to connect"
         r"|refused the connection|refused connection|connection (?:to|with) [^\n]{1,200}? (?:was )?refused"
-        r"|connection was refused|connection was actively refused"
+        r"|connection was refused|connection was actively refused|connection (?:was )?rejected"
         # Chrome's "HOST refused to connect" page in other languages
         r"|n'autorise pas la connexion|a refusé la connexion|hat die verbindung abgelehnt|rechazó la conexión"
         r"|ha rifiutato la connessione|recusou a conexão|не позволяет установить соединение|接続が拒否"
@@ -200,6 +235,76 @@ _KIND_RES: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
 _KIND_ORDER = list(ErrorKind)
 
 
+def _catalog_phrases() -> tuple[tuple[str, ErrorKind, int], ...]:
+    """(words, kind, strength) from the catalogs: names are as strong as an error code, texts as words; glibc's
+    texts in every language it is translated to.  Lower case, one space for any white space, straight apostrophes."""
+    out: dict[str, tuple[ErrorKind, int]] = {}
+    for part, strength in (("names", 3), ("texts", 2)):
+        table = _ERROR_WORDS[part]
+        assert isinstance(table, dict)
+        for kind, words in table.items():
+            for word in words:
+                out.setdefault(_squeeze(word), (ErrorKind(kind), strength))
+    kinds = _STRERROR["kinds"]
+    assert isinstance(kinds, dict)
+    for kind, entries in kinds.items():
+        for entry in entries:
+            # lower-cased as the text is (_lower): Turkish "İ" stays as it is
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in str(entry["text"]))
+            out.setdefault(_squeeze(low).rstrip("."), (ErrorKind(kind), 2))
+    # words that hold shorter words of the same kind and strength add nothing ("java.net.connectexception:
+    # connection refused" after "connection refused")
+    kept = [(w, k, st) for w, (k, st) in sorted(out.items()) if w]
+    return tuple(
+        (w, k, st)
+        for w, k, st in kept
+        if not any(o != w and (k, st) == (k2, s2) and _holds(w, o) for o, k2, s2 in kept)
+    )
+
+
+def _holds(longer: str, shorter: str) -> bool:
+    """``shorter`` occurs in ``longer`` as whole words (as _catalog_hits would find it)."""
+
+    def wordy(ch: str) -> bool:  # as _wordy, defined further down
+        return ch.isascii() and (ch.isalnum() or ch == "_")
+
+    at = longer.find(shorter)
+    while at >= 0:
+        end = at + len(shorter)
+        if not (at and wordy(longer[at - 1]) and wordy(shorter[0])) and not (
+            end < len(longer) and wordy(longer[end]) and wordy(shorter[-1])
+        ):
+            return True
+        at = longer.find(shorter, at + 1)
+    return False
+
+
+_SPACES = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\f": " ", "\v": " ", "\xa0": " ", "\u2019": "'"})
+_SPACE_RUN = re.compile(r"  +")
+
+
+def _squeeze(text: str) -> str:
+    """``text`` with every run of white space as one space: a kind phrase broken across lines is still found."""
+    return _SPACE_RUN.sub(" ", text.translate(_SPACES))
+
+
+def _squeeze_map(text: str) -> tuple[list[int], list[int]]:
+    """The map from ``_squeeze(text)`` back to ``text``: where each removed run starts in the squeezed text, and the
+    characters removed up to there (made only when words were found: a paste of many short lines pays nothing)."""
+    spans = [m.span() for m in _SPACE_RUN.finditer(text.translate(_SPACES))]
+    removed = list(itertools.accumulate(end - start - 1 for start, end in spans))
+    at = [start + 1 - gone + (end - start - 1) for (start, end), gone in zip(spans, removed, strict=True)]
+    return at, removed
+
+
+def _unsqueeze(pos: int, at: list[int], removed: list[int]) -> int:
+    i = bisect.bisect_right(at, pos)
+    return pos + (removed[i - 1] if i else 0)
+
+
+_CATALOG_PHRASES = _catalog_phrases()
+
+
 @dataclass(frozen=True, slots=True)
 class _KindHit:
     kind: ErrorKind
@@ -208,8 +313,36 @@ class _KindHit:
     end: int
 
 
+def _catalog_hits(lowered: str) -> Iterator[_KindHit]:
+    """The catalogs' words, found with plain searches in the text with its white space squeezed."""
+    squeezed = _squeeze(lowered)
+    ascii_only = squeezed.isascii()
+    found: list[tuple[int, int, ErrorKind, int]] = []
+    for words, kind, strength in _CATALOG_PHRASES:
+        if ascii_only and not words.isascii():
+            continue
+        first, last = words[0], words[-1]
+        edge_start = first.isascii() and first.isalnum()
+        edge_end = last.isascii() and last.isalnum()
+        start = squeezed.find(words)
+        count = 0
+        while start >= 0 and count < MAX_KIND_MATCHES:
+            end = start + len(words)
+            count += 1
+            if not (edge_start and start and _wordy(squeezed[start - 1])) and not (
+                edge_end and end < len(squeezed) and _wordy(squeezed[end])
+            ):
+                found.append((start, end, kind, strength))
+            start = squeezed.find(words, end)
+    if not found:
+        return
+    at, removed = _squeeze_map(lowered) if len(squeezed) != len(lowered) else ([], [])
+    for start, end, kind, strength in found:
+        yield _KindHit(kind, strength, _unsqueeze(start, at, removed), _unsqueeze(end - 1, at, removed) + 1)
+
+
 def _kind_hits(lowered: str) -> list[_KindHit]:
-    hits: list[_KindHit] = []
+    hits: list[_KindHit] = list(_catalog_hits(lowered))
     for index, m in _kind_matches(lowered):
         start = m.start()
         prev = lowered[start - 1] if start else ""
@@ -241,10 +374,12 @@ def _kind_matches(lowered: str) -> Iterator[tuple[int, re.Match[str]]]:
             yield index, m
 
 
-def _choose_kind(hits: list[_KindHit]) -> ErrorKind | None:
+def _choose_kind(hits: list[_KindHit], inner: int = -1) -> ErrorKind | None:
+    """The strongest words' kind; among equally strong words, those of the cause (after .NET's " ---> ", which
+    starts the inner exception, at ``inner``) win over the wrapper's, then the earlier kind in the list."""
     if not hits:
         return None
-    best = max(hits, key=lambda h: (h.strength, -_KIND_ORDER.index(h.kind)))
+    best = max(hits, key=lambda h: (h.strength, 0 <= inner <= h.start, -_KIND_ORDER.index(h.kind)))
     return best.kind
 
 
@@ -286,7 +421,7 @@ class FindResult:
     the text names a well-known program, such as ("MySQL", "3306"); a hint, never what the text said."""
 
     endpoints: tuple[Endpoint, ...]
-    problems: tuple[str, ...] = ()
+    problems: tuple[Fact[Problem], ...] = ()
     kind: ErrorKind | None = None
     kind_text: str = ""
     lookup_host: str = ""
@@ -329,6 +464,7 @@ _FILE_ENDINGS_TEXT = (
 _FILE_ENDINGS = frozenset(_FILE_ENDINGS_TEXT.split())
 
 
+@functools.lru_cache(maxsize=4096)  # a paste repeats the same few addresses thousands of times
 def _valid_ipv4(host: str) -> bool:
     try:
         ipaddress.IPv4Address(host)
@@ -337,6 +473,7 @@ def _valid_ipv4(host: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)
 def _valid_ipv6(host: str) -> bool:
     if ":" not in host:
         return False
@@ -465,6 +602,14 @@ def _f_generic(groups: tuple[str, str], points: int = 3) -> _Handler:
     return handler
 
 
+def _f_quoted_host(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # `localhost`:`5432`, "db":5432; not a JSON key such as "file_line":3218 (a word joined by "_", no dot)
+    raw = m.group("qh")
+    if "_" in raw and "." not in raw:
+        return
+    yield from _f_generic(("qh", "qp"))(text, m)
+
+
 def _f_port_on(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     # "Unable to connect to port 22 on 127.0.0.1": only an address or a dotted name counts as the host
     host = _clean_host(text[m.start("oh") : m.end("oh")])
@@ -516,6 +661,8 @@ def _f_paren_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     end = m.start()
     if end > 0 and text[end - 1] == " ":
         end -= 1
+    if end > 1 and text[end - 1] in "'\"`" and text[end - 2] in _HOST_CHARS:
+        end -= 1  # "Could not connect to '106.14.201.122' (port 22)": the host in quotes
     start = _walk_back(text, end, _IP_CHARS, 64)
     name_end = end > 0 and text[end - 1] in _HOST_CHARS  # "github.com (port 9418)": ends in a letter of no address
     if start == end and not name_end:
@@ -629,10 +776,29 @@ def _f_errno6(text: str, m: re.Match[str]) -> Iterator[_Cand]:
 
 
 def _f_v4(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # One pattern for every IPv4 shape (one pass over the text instead of four): "1.2.3.4:80"; an address with some
+    # numbers hidden, "xxx.181.86.189:6697", still the endpoint; OkHttp's "127.0.0.1/7912" (a number above 128 is
+    # no network prefix such as "/24"); a command given an address and a port as two words, "agent.jar 10.0.3.1
+    # 3366" (a weak hint)
     start = m.start()
-    if start > 0 and (_wordy(text[start - 1]) or text[start - 1] in "."):
+    prev = text[start - 1] if start > 0 else ""
+    if prev and (_wordy(prev) or prev == "."):
         return
-    yield _Cand(start, m.end(), m.group("v4"), _int(m.group("v4port")), 3, port_text=m.group("v4port"))
+    raw = m.group("v4")
+    strict = bool(_IPV4_RE.fullmatch(raw))
+    port_text = m.group("v4port")
+    if port_text is not None:
+        if strict or (prev not in ":/" and sum(p.isdigit() for p in raw.split(".")) >= 2):
+            yield _Cand(start, m.end(), raw, _int(port_text), 3, port_text=port_text)
+        return
+    if not strict or prev in ":/" or not _valid_ipv4(raw):
+        return
+    if m.group("slp") is not None:
+        port = _int(m.group("slp"))
+        if port is not None and port > 128:
+            yield _Cand(start, m.end(), raw, port, 3, port_text=m.group("slp"))
+    else:
+        yield _Cand(start, m.end(), raw, _int(m.group("tap")), 1, port_text=m.group("tap"))
 
 
 def _f_bare6(text: str, m: re.Match[str]) -> Iterator[_Cand]:
@@ -657,6 +823,10 @@ def _f_name(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     name = text[i:start]
     prev = text[i - 1] if i > 0 else ""
     if not name or name.lower() in _PROTOCOLS or name in _NO_HOST:
+        if not name and prev in "'\"`" and i > 1 and _wordy(text[i - 2]):
+            key = text[_walk_back(text, i - 1, _HOST_CHARS, 64) : i - 1].lower()
+            if "port" not in key:
+                return  # a quoted key of JSON or a dict: "file_line":3218 (but "port":40667 is a port)
         if name or prev == "" or prev in " \t\n'\"([=`":  # "listen tcp :8080", adb's "tcp:5037"
             yield _Cand(i, m.end(), "", _int(port_text), 2, port_text=port_text)
         return
@@ -708,6 +878,74 @@ def _f_quoted_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
     yield _Cand(m.start(group), m.end(group), "", _int(m.group(group)), 1, port_text=m.group(group))
 
 
+def _f_host_port(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # ssh "Connection reset by ::1 port 2222", "Connection closed by 159.89.214.31 port 22", "127.0.1.1 port 9000
+    # connect failed", nc's "connectx to 127.0.0.1 port 4999": an address, "localhost" or a dotted name right before
+    # "port N" (found by its " port N"; the walk back stops at the space before the previous match)
+    end = m.start()
+    start = _walk_back(text, end, _HOST_CHARS | _IP_CHARS, 253)
+    if start == end or (start > 0 and text[start - 1] in "/@"):
+        return
+    raw = text[start:end]
+    host = _phrase_host(raw)
+    if not host or host == "*":
+        return
+    if _is_address(host) or _is_local_name(host) or ("." in host and _plausible_name(host)):
+        # ssh -v's "connect to address ::1 port 22" is one attempt of several; its last line names the host asked for
+        points = 2 if text[max(0, start - 8) : start].lower() == "address " else 3
+        yield _Cand(start, m.end(), host, _int(m.group("hpp")), points, port_text=m.group("hpp"))
+
+
+def _f_dialled_after(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # A name and port followed by the address dialled for it: Apache HttpClient "Connect to localhost:8080
+    # [localhost/127.0.0.1] failed", "localhost:8400 ([::1]:8400)" (found by its ":port [" or ":port (")
+    name_start = _walk_back(text, m.start(), _HOST_CHARS, 253)
+    name = _phrase_host(text[name_start : m.start()])
+    ip = _clean_host(m.group("dip"))
+    port = _int(m.group("dp"))
+    if not name or _is_address(name) or not ip or not _is_address(ip):
+        return
+    if name_start > 0 and (_wordy(text[name_start - 1]) or text[name_start - 1] in ".:/-\\"):
+        return
+    if m.group("dname") and m.group("dname").lower() != name.lower():
+        return  # "[other/10.0.0.1]": not the address of this name
+    if m.group("dipp") and _int(m.group("dipp")) != port:
+        return
+    if _IPV4_RE.fullmatch(ip) and not _valid_ipv4(ip):
+        return
+    yield _Cand(name_start, m.end(), ip, port, 3, named=name, port_text=m.group("dp"))
+    yield _Cand(name_start, m.start() + 1 + len(m.group("dp")), name, port, 2)
+
+
+def _f_forward(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # ssh "-L 8080:localhost:5000" / "-L8080:127.0.0.1:64296": the forward's target is what a failed "channel N:
+    # open failed" is about; otherwise it is only an address on a command line, below the error's own address
+    host = _phrase_host(m.group("fh").strip("[]"))
+    if not host:
+        return
+    failed = "open failed" in text[m.end() : m.end() + 2000].lower()
+    yield _Cand(m.start(), m.end(), host, _int(m.group("fp")), 3 if failed else 1, port_text=m.group("fp"))
+
+
+def _f_range(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # "Cannot find empty port in range: 7860-7860": the first port of the range
+    yield _Cand(m.start(), m.end(), "", _int(m.group("rp")), 2, port_text=m.group("rp"))
+
+
+def _f_netfilter(text: str, m: re.Match[str]) -> Iterator[_Cand]:
+    # the kernel's firewall log: "... SRC=192.168.1.2 DST=192.168.1.115 ... DPT=22000": the destination
+    # (worth more than the other fields of the line: "MAC=dc:1b:..." is no endpoint)
+    line_end = text.find("\n", m.end(), m.end() + 300)
+    at = text.find(" DPT=", m.end() - 1, line_end if line_end >= 0 else m.end() + 300)
+    if at < 0:
+        return
+    end = at + 5
+    while end < len(text) and end - at < 10 and text[end].isdigit():
+        end += 1
+    port_text = text[at + 5 : end]
+    yield _Cand(m.start(), end, m.group("nfh"), _int(port_text), 4, port_text=port_text)
+
+
 @dataclass(frozen=True, slots=True)
 class _Finder:
     pattern: re.Pattern[str]
@@ -754,6 +992,31 @@ _FINDERS: tuple[_Finder, ...] = (
         _f_generic(("ch", "cp")),
         lowered=True,
     ),
+    _Finder(re.compile(r" port " + _PORTTOK.format("hpp")), _f_host_port, lowered=True),
+    _Finder(
+        re.compile(
+            r":(?P<dp>\d{1,6}+) [\[(](?:(?P<dname>[\w.-]{1,253}+)/)?\[?(?P<dip>[0-9A-Fa-f:.]{2,45}+)\]?"
+            r"(?::(?P<dipp>\d{1,6}+))?[\])]"
+        ),
+        _f_dialled_after,
+    ),
+    _Finder(
+        re.compile(
+            r"(?<!\S)-L ?(?:[\w.*-]{1,64}+:|\[[0-9A-Fa-f:.]{2,45}+\]:)?\d{1,6}+:"
+            r"(?P<fh>\[[0-9A-Fa-f:.%]{2,45}+\]|[\w.-]{1,253}+):(?P<fp>\d{1,6}+)(?!\.?\d)"
+        ),
+        _f_forward,
+    ),
+    _Finder(
+        re.compile(r"SRC=[\d.]{7,15}+ DST=(?P<nfh>" + _IPV4 + r") "),
+        _f_netfilter,
+        word_start=True,
+    ),
+    _Finder(
+        re.compile(r"range:? ?\[?(?P<rp>\d{1,5}+) ?[-–~] ?\d{1,5}+(?!\.?\d)"),
+        _f_range,
+        lowered=True,
+    ),
     _Finder(
         re.compile(r"for \"" + _QHOST.format("rh") + r"\" port " + _PORTTOK.format("rp")),
         _f_generic(("rh", "rp")),
@@ -776,7 +1039,7 @@ _FINDERS: tuple[_Finder, ...] = (
     ),
     _Finder(
         re.compile(
-            r"(?<!\S)(?:-h ?|--host[= ])"
+            r"(?<!\S)(?:-h ?|--host[= ]|--listen[= ])"
             + _HOSTTOK.format("mh")
             + r"[^\n]{0,80}? (?:-[pP] ?|--port[= ])"
             + _PORTTOK.format("mp")
@@ -785,7 +1048,7 @@ _FINDERS: tuple[_Finder, ...] = (
     ),
     _Finder(
         re.compile(r"[`'\"]" + _QHOST.format("qh") + r"[`'\"]:[`'\"]?" + _PORTTOK.format("qp")),
-        _f_generic(("qh", "qp")),
+        _f_quoted_host,
     ),
     _Finder(
         # SQL Server's JDBC driver: "The TCP/IP connection to the host localhost, port 1433 has failed"
@@ -853,7 +1116,16 @@ _FINDERS: tuple[_Finder, ...] = (
         lowered=True,
         word_start=True,
     ),
-    _Finder(re.compile(r"(?P<v4>" + _IPV4 + r")\.?:" + _PORTTOK.format("v4port")), _f_v4),
+    _Finder(
+        re.compile(
+            r"(?P<v4>[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3})(?:\.?:"
+            + _PORTTOK.format("v4port")
+            + r"|/"
+            + _PORTTOK.format("slp")
+            + r"(?![/.\w])| (?P<tap>\d{2,5}+)(?![\d.:\w]))"
+        ),
+        _f_v4,
+    ),
     _Finder(re.compile(r"(?P<bare6>::(?:1)?|::ffff:" + _IPV4 + r"):" + _PORTTOK.format("b6p")), _f_bare6),
     _Finder(re.compile(r"\*:" + _PORTTOK.format("starport")), _f_star),
     _Finder(re.compile(r":(?:\[(?P<npb>\d{1,6}+)\]|(?P<np>\d{1,6}+)(?![.:]\d|\d))"), _f_name),
@@ -917,11 +1189,29 @@ def detect_kind(text: str, lowered: str | None = None) -> tuple[ErrorKind | None
     if lowered is None:
         lowered = _lower(_normal(text))
     hits = _kind_hits(lowered)
-    kind = _choose_kind(hits)
+    kind, kind_text = _resolve_kind(text, lowered, hits)
     if kind is None:
         return None, "", -1
-    first = next(h for h in hits if h.kind == kind)
-    return kind, _kind_text(text, hits, kind), first.start
+    first = next((h for h in hits if h.kind == kind), None)
+    return kind, kind_text, first.start if first else lowered.find(kind_text.lower())
+
+
+# Go: "lookup registry-1.docker.io on 10.0.2.3:53: read udp ...: i/o timeout": the name server did not answer, so
+# the name could not be looked up.
+_LOOKUP_ON_RE = re.compile(r"lookup [\w.-]{1,253}+ on ")
+
+
+def _resolve_kind(text: str, lowered: str, hits: list[_KindHit]) -> tuple[ErrorKind | None, str]:
+    """(kind, the words that show it).  A timeout of a name lookup at its name server is a name not found."""
+    kind = _choose_kind(hits, lowered.find(" ---> "))
+    kind_text = _kind_text(text, hits, kind)
+    if kind == ErrorKind.TIMEOUT:
+        first = next(h for h in hits if h.kind == kind)
+        line_start = lowered.rfind("\n", 0, first.start) + 1
+        lookup = _LOOKUP_ON_RE.search(lowered, max(line_start, first.start - 1000), first.start)
+        if lookup is not None:
+            return ErrorKind.NOT_FOUND, text[lookup.start() : first.end]
+    return kind, kind_text
 
 
 def _kind_text(text: str, hits: list[_KindHit], kind: ErrorKind | None) -> str:
@@ -1042,17 +1332,19 @@ def find_endpoints(text: str) -> FindResult:
 
     Never raises: odd input gives no endpoints and a plain-language problem.
     """
-    problems: list[str] = []
+    problems: list[Fact[Problem]] = []
     if not isinstance(text, str):
-        return FindResult((), ("That is not text.",))
+        return FindResult((), (fact(Problem.NOT_TEXT),))
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT]
-        problems.append("The text is very long; only its first million characters were read.")
+        problems.append(fact(Problem.TOO_LONG, limit=MAX_TEXT))
     text = _normal(text)
+    bare = text.strip()
+    if bare.isascii() and bare.isdigit() and len(bare) <= 5 and 1 <= int(bare) <= 65535:
+        return FindResult((Endpoint("", int(bare), bare),))  # just a port number: "8080"
     lowered = _lower(text)
     hits = _kind_hits(lowered)
-    kind = _choose_kind(hits)
-    kind_text = _kind_text(text, hits, kind)
+    kind, kind_text = _resolve_kind(text, lowered, hits)
     found: list[_Cand] = []
     covered = _Spans()
     bad_ports: set[str] = set()
@@ -1101,25 +1393,31 @@ def find_endpoints(text: str) -> FindResult:
             name = min(names, key=lambda c: abs(c.start - first.start)).host
             endpoints[0] = Endpoint(first.host, first.port or 0, text[first.start : first.end], name)
     for p in sorted((p for p in bad_ports if p), key=len):
-        problems.append(f"{p} is not a port number: ports go from 1 to 65535.")
+        problems.append(fact(Problem.BAD_PORT, value=p))
     for h in sorted(bad_hosts):
-        problems.append(f"{h} is not a valid address: each of its four numbers must be between 0 and 255.")
+        problems.append(fact(Problem.BAD_IPV4, value=h))
     lookup = _lookup_host(text, lowered) if kind == ErrorKind.NOT_FOUND else ""
     host_only = ""
     if lookup:
         name = lookup.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0] if "://" in lookup else lookup
         same = [e for e in endpoints if e.host.lower() == name.lower()]
-        if same:
+        if same and ("://" in lookup or not _default_port_only(same[0])):
             endpoints.remove(same[0])
             endpoints.insert(0, same[0])
         else:
-            host_only = lookup
+            host_only = lookup  # "Get https://index.docker.io/v1/...: lookup index.docker.io": no port was written
     else:
         named, name_of = _named_host(text, lowered)
-        if not named and not endpoints and kind in _CONNECT_KINDS:
+        if not named and not endpoints and kind in _BARE_KINDS:
             named = _bare_host(text, lowered)
+        before_kind = False
+        if not named and endpoints and kind in _CONNECT_KINDS:
+            named = _host_before_kind(text, lowered, positions)
+            before_kind = bool(named)
         if named:
             same = [e for e in endpoints if named.lower() in (e.host.lower(), e.named.lower())]
+            if before_kind:  # the host the error sentence names, as written, before an address of it
+                same.sort(key=lambda e: e.host.lower() != named.lower())
             by_name = [e for e in endpoints if e.host and not _is_address(e.host)]
             given = [e for e in by_name if name_of and e.host.lower() == name_of.lower()]
             if not given and not name_of and len(by_name) == 1 and endpoints[0] is by_name[0]:
@@ -1139,6 +1437,11 @@ def find_endpoints(text: str) -> FindResult:
     return FindResult(tuple(endpoints), tuple(problems), kind, kind_text, lookup, host_only, hint)
 
 
+def _default_port_only(endpoint: Endpoint) -> bool:
+    """A web address without a port ("https://index.docker.io/v1/"): its port is the scheme's, not written."""
+    return "://" in endpoint.text and not endpoint.text.endswith(f":{endpoint.port}")
+
+
 def _is_address(host: str) -> bool:
     return bool(_IPV4_RE.fullmatch(host)) or _valid_ipv6(host)
 
@@ -1147,12 +1450,20 @@ def _is_address(host: str) -> bool:
 # rsync's "failed to connect to localhost: Connection refused (61)", WinRM's "Connecting to remote server localhost
 # failed".  Only an address, "localhost" or a dotted name counts ("connect to MySQL" names a program).
 _CONNECT_HOST_RE = re.compile(
-    r"(?:connect|connecting|connection) to (?:(?:the |a )?(?:[\w-]{1,20} ){0,2}?server (?:on |at )?)?[\"'`]?"
+    r"(?:(?:connect|connecting|connection) to|connection failed for:?) (?:(?:the |a )?(?:[\w-]{1,20} ){0,2}?server "
+    r"(?:on |at )?)?[\"'`/]?"
     r"(?P<ch>[\w.:%-]{1,253}+)"
 )
 # A bare address in a failure with no port at all: Chrome's "127.0.0.1 refused to connect" in any language.
-_BARE_HOST_RE = re.compile(r"(?<![\d./:])(?:" + _IPV4 + r"|localhost)(?![a-z0-9_.:/-])")  # CJK may follow
+# ("localhost:port" with the word "port": a host, no port)
+_BARE_HOST_RE = re.compile(r"(?<![\d./:@])(?:" + _IPV4 + r"|localhost)(?![a-z0-9_./-]|:[\d\[/])")  # CJK may follow
+# Chrome's "localhost refused to connect": the host the error sentence itself names
+_HOST_BEFORE_KIND_RE = re.compile(r"(?<![\w./:-])(?:" + _IPV4 + r"|localhost) $")
+
 _CONNECT_KINDS = (ErrorKind.REFUSED, ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.UNREACHABLE)
+# A failure naming one address and no port at all is about that address, whether connecting or listening
+# ("app.run(host='0.0.0.0') ... Address already in use").
+_BARE_KINDS = (*_CONNECT_KINDS, ErrorKind.IN_USE, ErrorKind.NOT_AVAILABLE)
 
 
 _DIALLED_AFTER = re.compile(r" ?\((?P<ip>" + _IPV4 + r"|[0-9a-f:]{2,39}+)\)")
@@ -1184,6 +1495,17 @@ def _named_host(text: str, lowered: str) -> tuple[str, str]:
                 return ip, host
             first = first if first[0] else (host, "")
     return first
+
+
+def _host_before_kind(text: str, lowered: str, positions: list[_KindHit]) -> str:
+    """The address or "localhost" right before the error's words ("localhost refused to connect")."""
+    for h in positions[:MAX_KIND_MATCHES]:
+        m = _HOST_BEFORE_KIND_RE.search(lowered, max(0, h.start - 40), h.start)
+        if m is not None:
+            host = text[m.start() : m.end() - 1]
+            if host.lower() == "localhost" or _valid_ipv4(host):
+                return host
+    return ""
 
 
 def _bare_host(text: str, lowered: str) -> str:

@@ -27,30 +27,10 @@ import sys
 from dataclasses import dataclass
 
 from loopgui.core.net import netlink
-from loopgui.core.net.netlink import (
-    NLM_F_ACK,
-    NLM_F_DUMP,
-    NLM_F_REQUEST,
-    NLMSG_DONE,
-    NLMSG_ERROR,
-    SOCK_DESTROY,
-    SOCK_DIAG_BY_FAMILY,
-)
-from loopgui.core.net.netlink import (
-    NLMSGHDR as _NLMSGHDR,
-)
+from loopgui.core.net.netlink import INET_DIAG_NOCOOKIE, TCP_ESTABLISHED
 from loopgui.core.net.sockets import format_endpoint
 
 log = logging.getLogger("loopgui.netclose")
-
-TCP_ESTABLISHED = 1
-INET_DIAG_NOCOOKIE = 0xFFFFFFFF
-
-# struct inet_diag_req_v2 {u8 family, protocol, ext, pad; u32 states; struct inet_diag_sockid id}
-# struct inet_diag_sockid {be16 sport, dport; be32 src[4], dst[4]; u32 if; u32 cookie[2]}
-_REQ_HEAD = struct.Struct("=BBBBI")
-_PORTS = struct.Struct("!HH")
-_IF_COOKIE = struct.Struct("=III")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,33 +135,30 @@ def elevated_command(conn: Connection) -> str:
 
 
 def _packed(conn: Connection, address: str) -> bytes:
-    return socket.inet_pton(conn.af, address.split("%", 1)[0]).ljust(16, b"\0")
+    return socket.inet_pton(conn.af, address.split("%", 1)[0])
 
 
-def build_sockid(conn: Connection, cookie: bytes = b"\xff" * 8, ifindex: int = 0) -> bytes:
+def build_sockid(conn: Connection, cookie: bytes = INET_DIAG_NOCOOKIE, ifindex: int = 0) -> bytes:
     """The 48-byte ``inet_diag_sockid`` naming this connection (src/sport = this computer's end)."""
-    return (
-        _PORTS.pack(conn.local_port, conn.remote_port)
-        + _packed(conn, conn.local)
-        + _packed(conn, conn.remote)
-        + struct.pack("=I", ifindex)
-        + cookie
+    return netlink.sockid(
+        conn.local_port, conn.remote_port, _packed(conn, conn.local), _packed(conn, conn.remote), ifindex, cookie
     )
 
 
 def build_destroy(conn: Connection, cookie: bytes, seq: int = 1, ifindex: int = 0) -> bytes:
-    payload = _REQ_HEAD.pack(conn.af, socket.IPPROTO_TCP, 0, 0, 1 << TCP_ESTABLISHED) + build_sockid(
-        conn, cookie, ifindex
+    return netlink.request(
+        netlink.SOCK_DESTROY,
+        netlink.NLM_F_REQUEST | netlink.NLM_F_ACK,
+        conn.af,
+        socket.IPPROTO_TCP,
+        1 << TCP_ESTABLISHED,
+        seq,
+        build_sockid(conn, cookie, ifindex),
     )
-    header = _NLMSGHDR.pack(_NLMSGHDR.size + len(payload), SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, seq, 0)
-    return header + payload
 
 
 def build_established_dump(family: int, seq: int = 1) -> bytes:
-    payload = _REQ_HEAD.pack(family, socket.IPPROTO_TCP, 0, 0, 1 << TCP_ESTABLISHED) + bytes(48)
-    return _NLMSGHDR.pack(_NLMSGHDR.size + len(payload), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + (
-        payload
-    )
+    return netlink.build_request(family, socket.IPPROTO_TCP, seq, 1 << TCP_ESTABLISHED)
 
 
 def find_in_dump(buf: bytes, conn: Connection) -> tuple[bytes, int] | bool | None:
@@ -189,34 +166,10 @@ def find_in_dump(buf: bytes, conn: Connection) -> tuple[bytes, int] | bool | Non
 
     Returns (cookie, interface index) when found, True when the dump ended without it, None to read on.
     """
-    want = build_sockid(conn)[:36]
-    off, end = 0, len(buf)
-    while off + 16 <= end:
-        length, kind, _flags, _seq, _pid = _NLMSGHDR.unpack_from(buf, off)
-        if length < 16 or off + length > end:
-            raise OSError(errno.EBADMSG, "cut-short netlink message")
-        if kind == NLMSG_DONE:
-            return True
-        if kind == NLMSG_ERROR:
-            code = struct.unpack_from("=i", buf, off + 16)[0] if length >= 20 else -errno.EIO
-            raise OSError(-code, os.strerror(-code))
-        if kind == SOCK_DIAG_BY_FAMILY and length >= 16 + 4 + 48:
-            sockid = buf[off + 20 : off + 68]
-            if sockid[:36] == want:
-                ifindex = struct.unpack_from("=I", sockid, 36)[0]
-                return bytes(sockid[40:48]), ifindex
-        off += (length + 3) & ~3
-    return None
+    return netlink.find_socket(buf, build_sockid(conn)[:36])
 
 
-def _ack_error(buf: bytes) -> int:
-    """The error number of a netlink acknowledgement (0 = done)."""
-    if len(buf) < 20:
-        return errno.EIO
-    _length, kind, _flags, _seq, _pid = _NLMSGHDR.unpack_from(buf, 0)
-    if kind != NLMSG_ERROR:
-        return errno.EIO
-    return -int(struct.unpack_from("=i", buf, 16)[0])
+_ack_error = netlink.ack_error
 
 
 def _not_allowed(conn: Connection) -> ConnectionResult:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
+from loopgui.core.words.programs import closed_text, hidden_text
+
 TCP = "TCP"
 UDP = "UDP"
 
@@ -61,9 +63,8 @@ STATE_LABELS: Mapping[str, str] = MappingProxyType(
 
 # A connection without a program: the program closed it and the system finishes the goodbye by itself.
 # (FIN_WAIT1 and CLOSE_WAIT without an owner: the program closed it between the two reads of a scan.)
-ORPHAN_STATES = frozenset({"TIME_WAIT", "FIN_WAIT1", "FIN_WAIT2", "CLOSE_WAIT", "LAST_ACK", "CLOSING", "CLOSE"})
-NO_PROGRAM = "no program (connection already closed)"
-OTHER_USER = "belongs to another user or the system"
+CLOSING_STATES = frozenset({"TIME_WAIT", "FIN_WAIT1", "FIN_WAIT2", "CLOSE_WAIT", "LAST_ACK", "CLOSING", "CLOSE"})
+ORPHAN_STATES = CLOSING_STATES  # the one list of closing states (history and the diagnosis use it too)
 
 _PORTS = struct.Struct("!HH")
 
@@ -114,8 +115,8 @@ class SocketRow(EndpointText):
 
     ``owner_start`` (the owner's start time, None when unreadable) and ``exe`` (its program file, "" when hidden)
     are read in the scan with ``pid``, the start time checked again each scan: with them a row names exactly the
-    program the user saw, even after that program has ended and another one got its PID.  ``cookie`` likewise
-    names exactly the socket the user saw, not a later one with the same addresses and ports.
+    program the user saw, even after that program has ended and another one got its PID.  ``expires_at``: for a
+    TIME_WAIT leftover, the moment the kernel's timer clears it (None when the source cannot tell).
     """
 
     key: bytes
@@ -133,7 +134,8 @@ class SocketRow(EndpointText):
     path: str = ""  # the program file, when it can be read
     owner_start: float | None = None
     exe: str = ""
-    cookie: int | None = None  # the kernel's socket cookie from the scan (Linux netlink); None when not read
+    expires_at: float | None = None  # a leftover (TIME_WAIT): when the kernel's timer frees it (time.time() clock)
+    cookie: int = 0  # the kernel's socket cookie from the scan (Linux): names this very socket, never a later one
 
     @property
     def is_listening(self) -> bool:
@@ -265,8 +267,9 @@ def cells_to_tsv(headers: list[str], cells: list[list[str]]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RowFilter:
-    """Which rows the table shows.  ``text`` matches any column (case-insensitive); ``ports`` keeps rows
-    whose local or remote port is one of them (the investigate bar sets it)."""
+    """Which rows the table shows.  Each word of ``text`` matches any column (case-insensitive), except that a
+    number matches a whole port or PID ("8080" does not find 48080); ``ports`` keeps rows whose local or remote port
+    is one of them (the investigate bar sets it)."""
 
     text: str = ""
     listening_only: bool = False
@@ -290,8 +293,15 @@ class RowFilter:
             return False
         words = self.text.casefold().split()
         if words:
-            haystack = search_text(row)
-            return all(word in haystack for word in words)
+            haystack = ""
+            for word in words:
+                if word.isascii() and word.isdigit():  # a number is a whole port (or PID): "8080" is not 48080
+                    if int(word) not in (row.local_port, row.remote_port or -1, row.pid):
+                        return False
+                    continue
+                haystack = haystack or search_text(row)
+                if word not in haystack:
+                    return False
         return True
 
 
@@ -316,6 +326,6 @@ def search_text(row: SocketRow) -> str:
             row.label,
             ""
             if row.pid is not None
-            else (NO_PROGRAM + " nobody" if row.state in ORPHAN_STATES else OTHER_USER + " hidden"),
+            else (closed_text() + " nobody" if row.state in ORPHAN_STATES else hidden_text() + " hidden"),
         )
     ).casefold()

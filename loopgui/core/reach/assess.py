@@ -18,7 +18,6 @@ import ipaddress
 import os
 import select
 import socket
-import struct
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -145,11 +144,6 @@ def interfaces(
 
 # -- IPV6_V6ONLY --------------------------------------------------------------------------------------------------
 
-INET_DIAG_SKV6ONLY = 11
-_NLMSG = struct.Struct("=IHHII")
-_RTA = struct.Struct("=HH")
-_DIAG_MSG_SIZE = 72
-
 
 def bindv6only_default(path: str = "/proc/sys/net/ipv6/bindv6only") -> bool | None:
     """Linux's default for new IPv6 sockets (0: ``::`` takes IPv4 too); None where it cannot be read."""
@@ -162,48 +156,18 @@ def bindv6only_default(path: str = "/proc/sys/net/ipv6/bindv6only") -> bool | No
         return None
 
 
-def parse_v6only(buf: bytes, protocol: int, out: dict[tuple[str, str, int], bool]) -> bool:
-    """Read one netlink datagram of an AF_INET6 sock_diag dump: (proto, address, port) -> IPV6_V6ONLY.
-
-    Returns True at the end of the dump.  Bounded by the datagram's length; malformed parts end the read.
-    """
-    off = 0
-    end = len(buf)
-    proto = "tcp" if protocol == 6 else "udp"
-    while off + 16 <= end:
-        length, kind = _NLMSG.unpack_from(buf, off)[:2]
-        if length < 16 or off + length > end:
-            return True
-        if kind in (2, 3):  # NLMSG_ERROR, NLMSG_DONE
-            return True
-        if kind == 20 and length >= 16 + _DIAG_MSG_SIZE:
-            msg = off + 16
-            port = struct.unpack_from("!H", buf, msg + 4)[0]
-            addr = socket.inet_ntop(socket.AF_INET6, buf[msg + 8 : msg + 24])
-            attr = msg + _DIAG_MSG_SIZE
-            stop = off + length
-            while attr + 4 <= stop:
-                alen, atype = _RTA.unpack_from(buf, attr)
-                if alen < 4:
-                    break
-                if atype == INET_DIAG_SKV6ONLY and alen >= 5:
-                    out[(proto, addr, port)] = buf[attr + 4] != 0
-                attr += (alen + 3) & ~3
-        off += (length + 3) & ~3
-    return False
+parse_v6only = netlink.parse_v6only
 
 
 def v6only_flags() -> dict[tuple[str, str, int], bool]:
     """Linux: the IPV6_V6ONLY flag of every listening IPv6 socket, from the kernel; {} where not available."""
     if not sys.platform.startswith("linux"):
         return {}
-    from loopgui.core.net.scanner import build_request  # noqa: PLC0415
-
     out: dict[tuple[str, str, int], bool] = {}
     for protocol in (6, 17):
         try:
             netlink.exchange(
-                build_request(socket.AF_INET6, protocol, 1),
+                netlink.build_request(socket.AF_INET6, protocol, 1),
                 functools.partial(parse_v6only, protocol=protocol, out=out),
                 timeout=2.0,
                 buf=bytearray(1 << 17),

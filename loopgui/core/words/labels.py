@@ -17,15 +17,15 @@ from collections.abc import Iterable, Sequence
 import psutil
 
 from loopgui.core.net.sockets import (
-    NO_PROGRAM,
     ORPHAN_STATES,
-    OTHER_USER,
     STATE_HELP,
     STATE_LABELS,
     SocketRow,
     format_endpoint,
 )
 from loopgui.core.text.redact import HIDDEN, redact_word, redact_words
+from loopgui.core.words.i18n import _
+from loopgui.core.words.programs import closed_text, hidden_text
 
 # Linux keeps a closed connection for 60 s (TCP_TIMEWAIT_LEN); other systems use 30–240 s.
 TIME_WAIT_SECONDS = 60
@@ -71,8 +71,8 @@ def owner_text(row: SocketRow) -> str:
     if row.pid is not None:
         return row.label or row.program or f"PID {row.pid}"
     if row.state in ORPHAN_STATES:
-        return NO_PROGRAM
-    return OTHER_USER
+        return closed_text()
+    return hidden_text()
 
 
 def owner_explanation(row: SocketRow, *, admin: bool | None = None) -> str:
@@ -94,14 +94,18 @@ def owner_explanation(row: SocketRow, *, admin: bool | None = None) -> str:
 
 
 def state_text(row: SocketRow, now: float | None = None) -> str:
-    """``"Waiting for connections (LISTEN)"``; a leftover says when it clears."""
+    """``"Waiting for connections (LISTEN)"``; a leftover says when the kernel's timer clears it (when known)."""
     name = STATE_NAMES.get(row.state, row.state.replace("_", " ").capitalize())
     if row.proto == "UDP" or row.state == "NONE":
         return name
     if row.state == "TIME_WAIT":
-        left = TIME_WAIT_SECONDS - ((time.time() if now is None else now) - row.first_seen)
-        when = f"clears in {int(left)} s" if left >= 1 else "clears any moment"
-        return f"Closing (leftover, {when}) (TIME_WAIT)"
+        if row.expires_at is None:  # the source does not tell (not the netlink one): no guessed countdown
+            return _("Closing (leftover) (TIME_WAIT)")
+        left = row.expires_at - (time.time() if now is None else now)
+        if left < 1:
+            return _("Closing (leftover, clears any moment) (TIME_WAIT)")
+        seconds = int(left)  # under 1,000: the same digits in every language
+        return _("Closing (leftover, clears in {seconds} s) (TIME_WAIT)").format(seconds=seconds)
     return f"{name} ({row.state})"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QSize, Qt, QTimer, QUrl, Signal
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from loopgui.core.net import probes
 from loopgui.core.net.probes import BadInput, Cancel, Cancelled, LatencyHistory, Outcome, ProbeResult
+from loopgui.core.words.window import waiting_text
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.panels import own_address_test
 from loopgui.ui.plain import plain_tooltip
@@ -317,6 +319,10 @@ class ConnectivityPanel(QWidget):
         header.setStretchLastSection(True)
         layout.addWidget(self.results, 1)
 
+        self._waiting = ("", 0.0)
+        self._elapsed_timer = QTimer(self)
+        self._elapsed_timer.setInterval(1000)
+        self._elapsed_timer.timeout.connect(self._show_elapsed)
         self._repeat_timer = QTimer(self)
         self._repeat_timer.setInterval(1000)
         self._repeat_timer.timeout.connect(self._repeat_once)
@@ -474,6 +480,8 @@ class ConnectivityPanel(QWidget):
         if not repeat:
             self.browser_button.setEnabled(False)
             self.status.setText(message)
+            self._waiting = (message, time.monotonic())
+            self._elapsed_timer.start()
 
         def done(results: list[ProbeResult]) -> None:
             self._finish()
@@ -505,7 +513,15 @@ class ConnectivityPanel(QWidget):
 
         BackgroundOp(self, lambda: work(cancel), done).on_failure(failed).start()
 
+    def _show_elapsed(self) -> None:
+        """While a test waits (a silent port waits for its whole timeout), the status says for how long."""
+        message, started = self._waiting
+        seconds = time.monotonic() - started
+        if self._running and seconds >= 1:
+            self.status.setText(f"{message} {waiting_text(seconds)}")
+
     def _finish(self) -> None:
+        self._elapsed_timer.stop()
         self._running = False
         self._cancel = None
         for b in self._buttons():

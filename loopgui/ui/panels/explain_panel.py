@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from loopgui.core.explain.diagnosis import Diagnosis, Verdict
+from loopgui.core.words import explain as words
 
 _ICONS = {
     Verdict.PROBLEM: QStyle.StandardPixmap.SP_MessageBoxWarning,
@@ -70,6 +71,7 @@ class ExplainPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.diagnosis: Diagnosis | None = None
+        self._to_top = False
         self.closing_enabled = False  # the window turns it on when it can close programs
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -184,7 +186,14 @@ class ExplainPanel(QWidget):
 
     # -- public ------------------------------------------------------------------------------------------------
 
+    def start_subject(self) -> None:
+        """A new subject (a message, a row, back to the message): its explanation starts at the top, where the
+        headline is (quiet re-runs for the same subject keep the reader's place)."""
+        self._to_top = True
+        self.scroll_area.verticalScrollBar().setValue(0)
+
     def show_welcome(self) -> None:
+        self.start_subject()
         self.diagnosis = None
         self.headline.setFont(self.font())
         self.headline.setText(WELCOME)
@@ -224,20 +233,24 @@ class ExplainPanel(QWidget):
         self.busy.setVisible(busy)
 
     def show_diagnosis(self, d: Diagnosis) -> None:
+        if self._to_top:
+            self._to_top = False
+            self.scroll_area.verticalScrollBar().setValue(0)
         self.diagnosis = d
+        r = words.render(d)
         self.set_busy(False)
         self.headline.setFont(self.headline_font)
-        self.headline.setText(d.headline)
+        self.headline.setText(r.headline)
         self.icon.setPixmap(self.style().standardIcon(_ICONS[d.verdict]).pixmap(32, 32))
         self.icon.setAccessibleName(VERDICT_WORDS[d.verdict])
         self.headline.setAccessibleDescription(f"Verdict: {VERDICT_WORDS[d.verdict]} ({d.verdict.value})")
-        findings = [f"• {f.text}" for f in d.findings] + list(d.problems)
-        if d.other_endpoints:
-            findings.append("• The text also mentions " + ", ".join(e.display for e in d.other_endpoints) + ".")
+        findings = [f"• {f.text}" for f in r.findings] + list(r.problems)
+        if r.others:
+            findings.append(f"• {r.others}")
         self._set(self.findings_title, self.findings, "\n".join(findings))
-        self._set(self.steps_title, self.steps, "\n".join(f"{i}. {s}" for i, s in enumerate(d.next_steps, 1)))
-        self._set(self.diy_title, self.diy, d.do_it_yourself)
-        technical = [f"{k}: {v}" for k, v in d.details] + [f.detail for f in d.findings if f.detail]
+        self._set(self.steps_title, self.steps, "\n".join(f"{i}. {s}" for i, s in enumerate(r.next_steps, 1)))
+        self._set(self.diy_title, self.diy, r.do_it_yourself)
+        technical = r.technical()
         self.details.setPlainText("\n".join(technical))
         self.details_button.setVisible(bool(technical))
         self.details.setVisible(bool(technical) and self.details_button.isChecked())
@@ -255,7 +268,7 @@ class ExplainPanel(QWidget):
 
     def copy_report(self) -> None:
         if self.diagnosis is not None:
-            QGuiApplication.clipboard().setText(self.diagnosis.report())
+            QGuiApplication.clipboard().setText(words.report(self.diagnosis))
 
     # -- internals ---------------------------------------------------------------------------------------------
 

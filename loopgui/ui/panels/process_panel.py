@@ -10,9 +10,10 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVB
 
 from loopgui.core.net.sockets import SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, started_ago
+from loopgui.core.words.i18n import _
 from loopgui.core.words.labels import program_label
+from loopgui.core.words.programs import hidden_text
 
-HIDDEN = "hidden: it belongs to another user or to the system"
 EMPTY = "Pick a row in the table to see the program behind it."
 
 
@@ -112,7 +113,9 @@ class ProcessPanel(QWidget):
             self.intro.setText(EMPTY)
             return
         if "everything" in facts.hidden:
-            self.intro.setText(f"PID {facts.pid} belongs to another user or to the system: its details are hidden.")
+            self.intro.setText(
+                _("PID {pid} is {owner}: its details are hidden.").format(pid=facts.pid, owner=hidden_text())
+            )
         else:
             self.intro.setText("")
         hidden = set(facts.hidden)
@@ -120,7 +123,11 @@ class ProcessPanel(QWidget):
             hidden |= {"name", "program file", "command line", "user", "start time", "parent", "memory"}
 
         def show(key: str, value: str, hidden_as: str = "") -> None:
-            self.values[key].setText(HIDDEN if hidden_as and hidden_as in hidden else (value or "—"))
+            self.values[key].setText(
+                _("hidden ({owner})").format(owner=hidden_text())
+                if hidden_as and hidden_as in hidden
+                else (value or "—")
+            )
 
         show("name", program_label(facts.name, facts.cmdline) if facts.name else "", "name")  # which python3
         show("pid", str(facts.pid))

@@ -1,0 +1,418 @@
+"""The Linux scanner source: every TCP/UDP socket from the kernel over ``NETLINK_SOCK_DIAG``, owners from the
+``/proc/<pid>/fd`` links.
+
+Owners are kept up to date cheaply between scans (:class:`InodeOwners`): only processes whose number of open
+descriptors changed are read again.  A socket whose owner is still unknown is looked for in the processes most
+likely to hold it first (those that changed lately, those that hold sockets, small ones before big ones), and the
+search stops as soon as every such socket is found.  Every process is read only for a socket still unknown at the
+next scan, at most every few seconds (sockets that close at once, or are held outside this system's view, would
+otherwise make every scan read everything).  When
+the kernel's list is the same as in the previous scan the owners are not looked up again for a few seconds.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from loopgui.core.net import netlink
+from loopgui.core.net.netlink import (
+    ATTEMPTS,
+    TCP_STATE_NAMES,
+    TIME_WAIT_CODE,
+    TRANSIENT,
+    NetlinkReplyError,
+    build_request,
+    parse_diag_messages,
+    unique_key,
+)
+from loopgui.core.net.rows import RowBuilder, ScanCancelled, SourceResult, StopCheck, never
+from loopgui.core.net.sockets import SnapshotDiff, SocketRow
+
+log = logging.getLogger("loopgui.scanner")
+
+RECENT_SCANS = 30  # a process whose descriptors changed within this many scans is looked at first
+QUICK_BUDGET = 1000  # descriptors the quick search for a new socket's owner reads at most
+FULL_WALK_GAP = 5.0  # seconds between two full walks for sockets no walk could find an owner for (at first)
+
+
+class InodeOwners:
+    """Which process holds each socket inode, kept up to date cheaply between scans."""
+
+    def __init__(self, proc: str = "/proc", clock: Callable[[], float] = time.monotonic) -> None:
+        self._proc = proc
+        self._clock = clock
+        self._fd_counts: dict[int, int] = {}
+        self._inodes_of: dict[int, list[int]] = {}
+        self._start_of: dict[int, str | None] = {}  # when the process walked under each number started
+        self._active: dict[int, int] = {}  # pid -> the scan in which its descriptor count last changed
+        self._scans = 0
+        self._pending: set[int] = set()  # sockets the quick search missed in the previous scan
+        self._next_full = float("-inf")  # no full walk before this time
+        self._full_gap = FULL_WALK_GAP
+        self.owner: dict[int, int] = {}
+        self._unresolved: set[int] = set()
+        self.unreadable: set[int] = set()
+        self.pids: set[int] = set()
+        self.walks = 0  # descriptor tables read, for tests and benchmarks
+        self._counts: dict[int, int] = {}  # this scan's descriptor counts
+        self._stat_counts = _stat_counts_fds(proc)
+
+    def walk_all(self, should_stop: StopCheck = never) -> None:
+        """Read every process's descriptors (what the first :meth:`refresh` does), so that it can run beside the
+        kernel's dump; the refresh after it then finds every count as it was read here."""
+        for name in os.listdir(self._proc):
+            if should_stop():
+                return
+            if _plain_number(name, 10):
+                pid = int(name)
+                if pid not in self._fd_counts and pid not in self.unreadable:
+                    self._walk(pid)
+
+    def refresh(self, wanted: set[int], should_stop: StopCheck = never) -> dict[int, int]:
+        self._scans += 1
+        self.pids = pids = {int(n) for n in os.listdir(self._proc) if _plain_number(n, 10)}
+        for pid in [p for p in self._inodes_of if p not in pids]:
+            self._forget(pid)
+        for pid in [p for p in self._active if p not in pids]:
+            del self._active[pid]
+        self.unreadable &= pids
+        walked: set[int] = set()
+        first = self._scans == 1
+        self._counts = counts = {}
+        for pid in pids:
+            if pid in self.unreadable:
+                continue
+            if should_stop():
+                raise ScanCancelled
+            count = self._fd_count(pid)
+            if count is None:
+                continue
+            counts[pid] = count
+            if self._fd_counts.get(pid) != count:
+                # Read again only processes that hold sockets: one that held none and now holds a new one is
+                # found by the search below (it looks at recently changed processes first).
+                if first or self._inodes_of.get(pid):
+                    self._walk(pid)
+                    walked.add(pid)
+                if not first:
+                    self._active[pid] = self._scans
+        # A number whose process ended and went to another program between two scans, with as many descriptors:
+        # the count alone would keep the ended program's sockets on the newcomer's number (and the table would
+        # name the newcomer, and Delete close it).  Socket owners are few; their start time is one short read.
+        owner = self.owner
+        for pid in {owner[i] for i in wanted if i in owner} - walked:
+            if _start_token(self._proc, pid) != self._start_of.get(pid):
+                self._walk(pid)
+                walked.add(pid)
+        missing = wanted - owner.keys() - self._unresolved
+        if missing:
+            # A new socket whose owner kept its descriptor count (closed one, opened another): look for it.
+            self._search(missing, pids - walked - self.unreadable, should_stop)
+        else:
+            self._pending = set()
+        self._unresolved &= wanted
+        return owner
+
+    def _search(self, missing: set[int], candidates: set[int], should_stop: StopCheck) -> None:
+        """Find the owners of ``missing`` sockets, likeliest processes first, stopping when all are found.
+
+        The quick search reads processes that changed lately or hold sockets, at most QUICK_BUDGET descriptors.
+        Only a socket still there and still unknown at the next scan (not one that closed at once, as churning
+        programs' sockets do) makes every process be read, and not more often than every few seconds
+        (FULL_WALK_GAP, doubled each time a full walk finds not all of them, up to a minute).
+        """
+        if not candidates:  # every process was read in this scan: nobody here holds them
+            self._unresolved |= missing
+            self._pending = set()
+            return
+        recent = self._scans - RECENT_SCANS
+        holders = {pid for pid, inodes in self._inodes_of.items() if inodes}
+        counts = self._counts
+        active = self._active
+
+        def likely(pid: int) -> tuple[int, int, int]:
+            tier = 0 if active.get(pid, recent - 1) >= recent else 1 if pid in holders else 2
+            return tier, counts.get(pid, 0), -pid  # small before big; newer before older
+
+        ordered = sorted(candidates, key=likely)
+        budget = QUICK_BUDGET
+        quick: list[int] = []
+        for pid in ordered:
+            if likely(pid)[0] == 2 or budget <= 0:
+                break
+            quick.append(pid)
+            budget -= counts.get(pid, 0)
+        if self._walk_until_found(quick, missing, should_stop):
+            self._pending = set()
+            return
+        if len(quick) == len(ordered):  # the quick search read everyone
+            self._unresolved |= missing
+            self._pending = set()
+            return
+        persistent = missing & self._pending
+        self._pending = set(missing)
+        if not persistent or self._clock() < self._next_full:
+            return
+        done = set(quick)
+        if self._walk_until_found([p for p in ordered if p not in done], persistent, should_stop):
+            self._full_gap = FULL_WALK_GAP
+            self._pending -= self.owner.keys()
+        else:
+            self._next_full = self._clock() + self._full_gap
+            self._full_gap = min(self._full_gap * 2, 60.0)
+            self._unresolved |= persistent  # not looked for again while they stay
+            self._pending -= persistent
+
+    def _walk_until_found(self, pids: list[int], missing: set[int], should_stop: StopCheck) -> bool:
+        for pid in pids:
+            if not missing:
+                break
+            if should_stop():
+                raise ScanCancelled
+            self._walk(pid)
+            missing.difference_update(self._inodes_of.get(pid, ()))
+        return not missing
+
+    def _fd_count(self, pid: int) -> int | None:
+        path = f"{self._proc}/{pid}/fd"
+        try:
+            if self._stat_counts:
+                size = os.stat(path).st_size
+                if size > 0:
+                    return size
+            return len(os.listdir(path))
+        except PermissionError:
+            self.unreadable.add(pid)
+        except OSError:
+            self._forget(pid)
+        return None
+
+    def _walk(self, pid: int) -> None:
+        self.walks += 1
+        start = _start_token(self._proc, pid)
+        try:
+            dfd = os.open(f"{self._proc}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY)
+        except PermissionError:
+            self.unreadable.add(pid)
+            self._forget(pid)
+            return
+        except OSError:
+            self._forget(pid)
+            return
+        inodes: list[int] = []
+        try:
+            names = os.listdir(dfd)
+            readlink = os.readlink
+            for name in names:
+                try:
+                    link = readlink(name, dir_fd=dfd)
+                except OSError:
+                    continue
+                if link[:8] == "socket:[" and link[-1:] == "]" and _plain_number(link[8:-1], 20):
+                    inodes.append(int(link[8:-1]))
+        except OSError:
+            self._forget(pid)
+            return
+        finally:
+            os.close(dfd)
+        self._forget(pid)
+        self._fd_counts[pid] = len(names)
+        self._inodes_of[pid] = inodes
+        self._start_of[pid] = start
+        owner = self.owner
+        for inode in inodes:
+            owner.setdefault(inode, pid)
+
+    def _forget(self, pid: int) -> None:
+        self._fd_counts.pop(pid, None)
+        self._start_of.pop(pid, None)
+        owner = self.owner
+        for inode in self._inodes_of.pop(pid, ()):
+            if owner.get(inode) == pid:
+                del owner[inode]
+
+
+def _start_token(proc: str, pid: int) -> str | None:
+    """When process ``pid`` started (field 22 of /proc/<pid>/stat, as text); None when unreadable."""
+    try:
+        with open(f"{proc}/{pid}/stat", "rb") as f:
+            data = f.read(4096)
+    except OSError:
+        return None
+    fields = data[data.rfind(b")") + 1 :].split()  # the name in brackets may hold spaces and brackets
+    return fields[19].decode("ascii", "replace") if len(fields) > 19 else None
+
+
+def _plain_number(text: str, digits: int) -> bool:
+    """ASCII digits only, at most ``digits`` of them (``str.isdigit`` also accepts "²" and other scripts)."""
+    return 0 < len(text) <= digits and text.isascii() and text.isdigit()
+
+
+def _stat_counts_fds(proc: str) -> bool:
+    """Whether ``stat`` of ``/proc/<pid>/fd`` gives the number of open descriptors (Linux 6.2 and later)."""
+    try:
+        path = f"{proc}/self/fd"
+        before = os.stat(path).st_size
+        return before > 0 and before == len(os.listdir(path)) - 1  # listdir opens one descriptor itself
+    except OSError:
+        return False
+
+
+_NO_COMPAT = frozenset({errno.EOPNOTSUPP, errno.ENOENT, errno.EINVAL})  # the older request is not there
+
+_STATE_OF = tuple(TCP_STATE_NAMES[i] or "NONE" for i in range(len(TCP_STATE_NAMES))) + ("NONE",) * 243
+
+
+class NetlinkSource:
+    name = "netlink"
+
+    # TCP of both families in one dump (the kernel walks its whole connection table for each TCP dump, however
+    # few of the sockets are this system's own); where the older request is refused, one dump per family
+    _QUERIES = (
+        (socket.AF_UNSPEC, 6),
+        (socket.AF_INET, 17),
+        (socket.AF_INET6, 17),
+    )
+    _TCP_BY_FAMILY = ((socket.AF_INET, 6), (socket.AF_INET6, 6))
+
+    def __init__(
+        self, proc: str = "/proc", owner_recheck: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """``owner_recheck``: while the kernel's list stays the same, look the owners up again only after this
+        many seconds (0: every scan)."""
+        self._owners = InodeOwners(proc, clock)
+        self._build = RowBuilder()
+        self._seq = 0
+        self._queries: tuple[tuple[int, int], ...] = self._QUERIES
+        self._buf = bytearray(1 << 18)
+        self._clock = clock
+        self.owner_recheck = owner_recheck
+        self._last_raw: dict[bytes, tuple[int, int, int]] | None = None
+        self._expires: dict[bytes, int] = {}  # TIME_WAIT key -> ms left, from the latest dump
+        self._last: tuple[dict[bytes, SocketRow], SourceResult] | None = None
+        self._owners_read_at = float("-inf")
+        self._first = True
+        self.parallel_first_walk = False  # beside the dump: not measurably faster on 2 busy cores (bench/README.md)
+
+    def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int, int]]) -> None:
+        """Ask the kernel for every socket of one family and protocol (one socket per dump: a broken dump
+        never leaves its rest to be read as the start of the next one)."""
+        self._seq += 1
+        netlink.exchange(
+            build_request(family, protocol, self._seq),
+            lambda data: parse_diag_messages(data, protocol, out, self._expires),
+            timeout=5.0,
+            buf=self._buf,
+            rcvbuf=1 << 20,
+        )
+
+    def _dump_all(self, should_stop: StopCheck) -> tuple[dict[bytes, tuple[int, int, int]], list[str]]:
+        raw: dict[bytes, tuple[int, int, int]] = {}
+        self._expires = {}
+        problems: list[str] = []
+        queries = list(self._queries)
+        while queries:
+            family, protocol = queries.pop(0)
+            if should_stop():
+                raise ScanCancelled
+            for attempt in range(1, ATTEMPTS + 1):
+                part: dict[bytes, tuple[int, int, int]] = raw if not raw else {}
+                try:
+                    self.dump(family, protocol, part)
+                except NetlinkReplyError as exc:
+                    if family == socket.AF_UNSPEC and not part and exc.code in _NO_COMPAT:
+                        log.info("one TCP dump for both families refused (%s); one per family", exc)
+                        self._queries = self._TCP_BY_FAMILY + self._QUERIES[1:]
+                        queries[:0] = self._TCP_BY_FAMILY
+                        break
+                    if exc.code in TRANSIENT and attempt < ATTEMPTS:
+                        if part is raw:
+                            raw.clear()
+                        continue
+                    log.warning("incomplete socket list: %s", exc)
+                    problems.append("The system's list of connections arrived incomplete; some may be missing.")
+                except TimeoutError:
+                    raise  # already waited long: this scan reads the slower way
+                except OSError as exc:
+                    if part is raw:
+                        raw.clear()
+                    if exc.errno in (errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT, errno.ENOENT):
+                        break  # e.g. IPv6 or UDP diagnostics not built into this kernel
+                    if exc.errno in TRANSIENT and attempt < ATTEMPTS:
+                        continue
+                    raise
+                if part is not raw:
+                    for key, value in part.items():
+                        raw[unique_key(key, raw) if key in raw else key] = value
+                break
+        return raw, problems
+
+    def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
+        walker = None
+        if self._first and self.parallel_first_walk:
+            # the first scan reads every process: do it while the kernel builds its dump (its work and the reads
+            # of the descriptor links both run outside the GIL)
+            walker = threading.Thread(target=self._owners.walk_all, args=(should_stop,), name="loopgui-fd-walk")
+            walker.start()
+        self._first = False
+        try:
+            raw, problems = self._dump_all(should_stop)
+        finally:
+            if walker is not None:
+                walker.join()
+        last = self._last
+        if (
+            not problems
+            and last is not None
+            and previous is last[0]
+            and raw == self._last_raw
+            and self._clock() - self._owners_read_at < self.owner_recheck
+        ):
+            same = dict(previous)  # nothing changed
+            self._last = (same, SourceResult(same, last[1].hidden_sockets, last[1].problems, SnapshotDiff()))
+            return self._last[1]
+        self._owners_read_at = self._clock()
+        owner = self._owners.refresh({inode for _, inode, _ in raw.values() if inode}, should_stop)
+        rows: dict[bytes, SocketRow] = {}
+        hidden = 0
+        build = self._build
+        build.start()
+        state_of = _STATE_OF
+        get_previous = previous.get
+        make = build.row
+        added: list[bytes] = []
+        changed: list[bytes] = []
+        expires = self._expires
+        for key, (state_code, inode, cookie) in raw.items():
+            pid = owner.get(inode) if inode else None
+            state = state_of[state_code] if key[0] == 6 else "NONE"
+            if pid is None and inode:
+                hidden += 1
+            before = get_previous(key)
+            if before is None:
+                added.append(key)
+            elif before.pid == pid and before.state == state and before.cookie == cookie:
+                rows[key] = before
+                continue
+            else:
+                changed.append(key)
+            left = expires.get(key) if state_code == TIME_WAIT_CODE else None
+            rows[key] = make(
+                key, state, pid, before, now, cookie=cookie, expires_at=None if left is None else now + left / 1000
+            )
+        build.finish(self._owners.pids)
+        if not self._owners.unreadable:
+            hidden = 0  # sockets closed between the two reads, not hidden ones
+        # every key is either kept or added: when as many were kept as there were before, none was removed
+        removed = frozenset(previous.keys() - rows.keys()) if len(rows) - len(added) != len(previous) else frozenset()
+        diff = SnapshotDiff(frozenset(added), removed, frozenset(changed))
+        result = SourceResult(rows, hidden, tuple(dict.fromkeys(problems)), diff)  # each notice once
+        self._last_raw = raw
+        self._last = (rows, result)
+        return result

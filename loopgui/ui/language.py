@@ -1,0 +1,62 @@
+"""The user's language in the window: loopgui's own catalogs and Qt's (standard buttons, context menus), chosen
+from the system or from View ▸ Language (remembered; it takes effect when loopgui starts again)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QSettings, QTranslator
+from PySide6.QtGui import QActionGroup
+from PySide6.QtWidgets import QMenu, QWidget
+
+from loopgui.core.words import i18n
+from loopgui.core.words.i18n import _
+
+KEY = "ui/language"  # "" = the system's language
+SYSTEM = ""
+
+
+def chosen(settings: QSettings | None = None) -> str:
+    """The language the user chose in the menu ("" for the system's); anything unknown counts as the system's."""
+    q = settings if settings is not None else QSettings("loopgui", "loopgui")
+    raw = q.value(KEY, SYSTEM)
+    if not isinstance(raw, str) or len(raw) > 16:
+        return SYSTEM
+    return i18n.match_language(raw) or SYSTEM
+
+
+def apply(app: QCoreApplication, settings: QSettings | None = None) -> str:
+    """Speak the chosen (or the system's) language: loopgui's texts and Qt's own.  Returns the code in use."""
+    code = i18n.set_language(chosen(settings) or None)
+    if code != i18n.SOURCE:
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        for name in ("qtbase", "qt"):
+            translator = QTranslator(app)
+            if translator.load(f"{name}_{code}", folder):
+                app.installTranslator(translator)
+                break
+    return code
+
+
+def add_menu(parent_menu: QMenu, window: QWidget, notify: object = None) -> QMenu:
+    """View ▸ Language: the system's language or one of loopgui's, remembered for the next start."""
+    menu = parent_menu.addMenu(_("&Language"))
+    group = QActionGroup(menu)
+    group.setExclusive(True)
+    current = chosen()
+    entries = [(SYSTEM, _("The system's language"))] + [(code, name) for code, name in i18n.LANGUAGES.items()]
+    for code, name in entries:
+        action = menu.addAction(name)
+        action.setCheckable(True)
+        action.setChecked(code == current)
+        action.setData(code)
+        group.addAction(action)
+
+    def picked(action: object) -> None:
+        code = getattr(action, "data", lambda: SYSTEM)()
+        q = QSettings("loopgui", "loopgui")
+        q.setValue(KEY, code if isinstance(code, str) else SYSTEM)
+        q.sync()
+        if callable(notify):
+            notify(_("The language changes when loopgui starts again."))
+
+    group.triggered.connect(picked)
+    return menu

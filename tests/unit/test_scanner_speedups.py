@@ -1,0 +1,259 @@
+"""The scanner's shortcuts give the same answers as the long way: cheap rows, cached address text, runs of equal
+messages, the owner search that stops early, full walks rate-limited, and no owner lookup while nothing changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import struct
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from loopgui.core.net import netlink
+from loopgui.core.net.rows import AddressText, RowBuilder, new_row
+from loopgui.core.net.scanner import InodeOwners, NetlinkSource, Scanner
+from loopgui.core.net.sockets import SocketRow, diff_rows, make_key
+from loopgui.core.programs.processes import Owner
+from tests.unit.test_scanner import DONE, diag_msg, fake_proc
+
+FIELDS = {
+    "key": b"k" * 38,
+    "proto": "TCP",
+    "family": 4,
+    "local_addr": "127.0.0.1",
+    "local_port": 8000,
+    "remote_addr": "127.0.0.1",
+    "remote_port": 40000,
+    "state": "ESTABLISHED",
+    "pid": 42,
+    "program": "python3",
+    "first_seen": 1000.5,
+    "label": "python3 -m http.server",
+    "path": "/usr/bin/python3",
+    "owner_start": 99.0,
+    "exe": "/usr/bin/python3.11",
+}
+
+
+def test_a_cheap_row_is_a_real_frozen_socket_row() -> None:
+    cheap = new_row(**FIELDS)
+    slow = SocketRow(**FIELDS)  # type: ignore[arg-type]
+    assert type(cheap) is SocketRow and cheap == slow and hash(cheap) == hash(slow) and repr(cheap) == repr(slow)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cheap.pid = 7  # type: ignore[misc]
+    assert dataclasses.replace(cheap, pid=7).pid == 7
+    # every field SocketRow has is filled, defaults included
+    short = {k: v for k, v in FIELDS.items() if k not in ("label", "path", "owner_start", "exe")}
+    assert new_row(**short) == SocketRow(**short)  # type: ignore[arg-type]
+    assert {f.name for f in dataclasses.fields(SocketRow)} <= set(dir(new_row(**short)))
+
+
+@given(st.binary(min_size=4, max_size=4), st.binary(min_size=16, max_size=16), st.integers(0, 65535))
+def test_cached_address_text_is_inet_ntop(v4: bytes, v6: bytes, port: int) -> None:
+    text = AddressText(limit=4)
+    key4 = bytes((6, socket.AF_INET)) + struct.pack("!HH", port, 1) + v4.ljust(16, b"\0") + v4.ljust(16, b"\0")
+    key6 = bytes((17, socket.AF_INET6)) + struct.pack("!HH", port, 0) + v6 + v6
+    for _ in range(2):  # the second time from the cache
+        a4 = socket.inet_ntop(socket.AF_INET, v4)
+        assert text.decode(key4) == ("TCP", 4, a4, port, a4, 1)
+        assert text.decode(key6) == ("UDP", 6, socket.inet_ntop(socket.AF_INET6, v6), port, "", 0)
+    assert len(text._v4) <= 4 and len(text._v6) <= 4
+
+
+def test_owner_facts_are_read_once_per_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    build = RowBuilder()
+    asked: list[int] = []
+    monkeypatch.setattr(build.names, "owner", lambda pid: (asked.append(pid), Owner("web", 5.0, "/bin/web"))[1])
+    monkeypatch.setattr(build.labels, "label", lambda pid, name: (f"{name} --port 80", "/bin/web"))
+    build.start()
+    rows = [build.row(make_key("TCP", 4, "127.0.0.1", port, "", 0), "LISTEN", 7, None, 1.0) for port in range(80, 90)]
+    assert asked == [7] and {r.label for r in rows} == {"web --port 80"} and rows[0].owner_start == 5.0
+    assert build.row(rows[0].key, "LISTEN", 7, rows[0], 2.0) is rows[0]  # unchanged: the same object
+    moved = build.row(rows[0].key, "LISTEN", None, rows[0], 2.0)
+    assert moved.pid is None and moved.program == "" and moved.first_seen == 1.0
+    build.finish([7])
+    build.start()
+    build.row(make_key("TCP", 4, "127.0.0.1", 91, "", 0), "LISTEN", 7, None, 3.0)
+    assert asked == [7, 7]  # a new scan asks again (the PID may be another program's now)
+
+
+def _reference_parse(buf: bytes, protocol: int) -> dict[bytes, tuple[int, int]]:
+    out: dict[bytes, tuple[int, int]] = {}
+    off = 0
+    while off + 16 <= len(buf):
+        length, kind = struct.unpack_from("=IH", buf, off)
+        if kind == 3:
+            break
+        family, state = buf[off + 16], buf[off + 17]
+        key = bytes((protocol, family)) + buf[off + 20 : off + 56]
+        out[netlink.unique_key(key, out) if key in out else key] = (state, struct.unpack_from("=I", buf, off + 84)[0])
+        off += (length + 3) & ~3
+    return out
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(1, 65535), st.sampled_from([0, 1, 2, 3, 5])), max_size=40))
+def test_runs_of_equal_messages_read_as_one_at_a_time(plan: list[tuple[int, int, int]]) -> None:
+    # messages with 0-12 bytes of attributes after them (lengths that are and are not multiples of 4), and
+    # repeated keys (numbered), in any order
+    buf = b""
+    for extra_words, port, inode in plan:
+        msg = diag_msg(socket.AF_INET, 1, port % 7, 80, "127.0.0.1", "127.0.0.1", inode)
+        pad = bytes(4 * extra_words)
+        buf += struct.pack("=I", len(msg) + len(pad)) + msg[4:] + pad
+    odd = diag_msg(socket.AF_INET6, 10, 9, 0, "::1", "::", 77)
+    odd = struct.pack("=I", len(odd) + 2) + odd[4:] + b"\0\0" + b"\0\0"  # 2 bytes past the end, padded to 4
+    buf += odd
+    out: dict[bytes, tuple[int, int]] = {}
+    assert netlink.parse_diag_messages(buf + DONE, 6, out) is True
+    assert out == _reference_parse(buf, 6)
+
+
+# -- owners ------------------------------------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_search_for_a_new_sockets_owner_stops_when_found(tmp_path: Path) -> None:
+    table = {pid: {3: f"socket:[{pid}00]", 4: "/dev/null"} for pid in range(10, 60)}
+    fake_proc(tmp_path, table)
+    owners = InodeOwners(str(tmp_path))
+    wanted = {pid * 100 for pid in table}
+    owners.refresh(wanted)
+    # pid 42 swaps a socket for another with the same descriptor count
+    fake_proc(tmp_path, {42: {3: "socket:[999]", 4: "/dev/null"}})
+    before = owners.walks
+    assert owners.refresh((wanted - {4200}) | {999})[999] == 42
+    assert owners.walks - before < len(table)  # socket holders first, not every process
+
+
+def test_sockets_nobody_holds_trigger_a_full_walk_at_most_every_few_seconds(tmp_path: Path) -> None:
+    table = {pid: {3: f"socket:[{pid}00]"} for pid in range(10, 30)}
+    table.update({pid: {3: "/dev/null"} for pid in range(30, 50)})  # programs without sockets
+    fake_proc(tmp_path, table)
+    clock = Clock()
+    owners = InodeOwners(str(tmp_path), clock)
+    held = {pid * 100 for pid in range(10, 30)}
+    owners.refresh(held)
+    walks = []
+    for n in range(40):  # sockets nobody here holds (another system's view), each there for two scans
+        clock.now += 1.0
+        before = owners.walks
+        owners.refresh(held | {5000 + n // 2})
+        walks.append(owners.walks - before)
+    full = [w for w in walks if w > 20]
+    assert 1 <= len(full) <= 4  # at 0 s, then after 5, 10, 20 s: not every scan
+    assert all(w <= 20 for w in walks if w not in full)  # otherwise the quick search: socket holders only
+
+
+def test_a_socket_that_closes_at_once_never_makes_every_process_be_read(tmp_path: Path) -> None:
+    table = {pid: {3: f"socket:[{pid}00]"} for pid in range(10, 20)}
+    table.update({pid: {3: "/dev/null"} for pid in range(30, 50)})
+    fake_proc(tmp_path, table)
+    owners = InodeOwners(str(tmp_path), Clock())
+    held = {pid * 100 for pid in range(10, 20)}
+    owners.refresh(held)
+    before = owners.walks
+    for n in range(10):  # a churning program's connection caught by the dump, closed before the owners are read
+        owners.refresh(held | {7000 + n})
+    assert owners.walks - before <= 10 * 10  # only the 10 socket holders, never the 20 others
+
+
+def _source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, messages: list[bytes], clock: Clock) -> NetlinkSource:
+    source = NetlinkSource(proc=str(tmp_path), clock=clock)
+
+    def dump(family: int, protocol: int, out: dict[bytes, tuple[int, int]]) -> None:
+        if family in (socket.AF_UNSPEC, socket.AF_INET) and protocol == 6:
+            netlink.parse_diag_messages(b"".join(messages) + DONE, 6, out)
+
+    monkeypatch.setattr(source, "dump", dump)
+    monkeypatch.setattr(source._build.names, "owner", lambda pid: Owner(f"p{pid}", 1.0, ""))
+    monkeypatch.setattr(source._build.labels, "label", lambda pid, name: (name, ""))
+    return source
+
+
+def test_owners_are_not_looked_up_while_the_kernels_list_is_unchanged(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake_proc(tmp_path, {10: {3: "socket:[111]"}})
+    clock = Clock()
+    messages = [diag_msg(socket.AF_INET, 10, 80, 0, "127.0.0.1", "0.0.0.0", 111)]
+    source = _source(monkeypatch, tmp_path, messages, clock)
+    scanner = Scanner(source)
+    refreshes: list[int] = []
+    real = source._owners.refresh
+    monkeypatch.setattr(source._owners, "refresh", lambda wanted, stop: (refreshes.append(1), real(wanted, stop))[1])
+    first = scanner.scan()
+    for _ in range(3):
+        clock.now += 1.0
+        again = scanner.scan()
+        assert again.diff.empty and dict(again.rows) == dict(first.rows)
+    assert len(refreshes) == 1
+    clock.now += source.owner_recheck
+    scanner.scan()
+    assert len(refreshes) == 2  # looked again after owner_recheck seconds
+    messages.append(diag_msg(socket.AF_INET, 1, 80, 5000, "127.0.0.1", "127.0.0.1", 112))
+    fake_proc(tmp_path, {10: {3: "socket:[111]", 4: "socket:[112]"}})
+    changed = scanner.scan()
+    assert len(refreshes) == 3 and len(changed.diff.added) == 1  # a change: looked up at once
+    assert {r.pid for r in changed.rows.values()} == {10}
+
+
+def test_the_sources_own_diff_is_the_keyed_diff(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake_proc(tmp_path, {10: {3: "socket:[111]", 4: "socket:[112]"}, 20: {3: "socket:[113]"}})
+    clock = Clock()
+    a = diag_msg(socket.AF_INET, 10, 80, 0, "127.0.0.1", "0.0.0.0", 111)
+    b = diag_msg(socket.AF_INET, 1, 80, 5000, "127.0.0.1", "127.0.0.1", 112)
+    c = diag_msg(socket.AF_INET, 1, 81, 5001, "127.0.0.1", "127.0.0.1", 113)
+    messages = [a, b, c]
+    source = _source(monkeypatch, tmp_path, messages, clock)
+    scanner = Scanner(source)
+    previous = dict(scanner.scan().rows)
+    messages[:] = [a, diag_msg(socket.AF_INET, 8, 80, 5000, "127.0.0.1", "127.0.0.1", 112)]  # b changes, c goes
+    messages.append(diag_msg(socket.AF_INET, 1, 82, 5002, "127.0.0.1", "127.0.0.1", 114))  # a new one, no owner
+    snap = scanner.scan()
+    assert snap.diff == diff_rows(previous, dict(snap.rows))
+    assert len(snap.diff.added) == len(snap.diff.removed) == len(snap.diff.changed) == 1
+
+
+@pytest.mark.parametrize("pattern", [[0] * 30, [0] * 12 + [2] + [0] * 20 + [1] * 9, [1, 0] * 20, [3] * 9 + [0] * 9])
+def test_long_runs_and_interleaved_lengths_read_the_same(pattern: list[int]) -> None:
+    buf = b""
+    for i, extra_words in enumerate(pattern):
+        msg = diag_msg(socket.AF_INET, 1 + i % 6, 1000 + i, 80, "127.0.0.1", "127.0.0.1", 500 + i)
+        buf += struct.pack("=I", len(msg) + 4 * extra_words) + msg[4:] + bytes(4 * extra_words)
+    out: dict[bytes, tuple[int, int]] = {}
+    assert netlink.parse_diag_messages(buf, 6, out) is False
+    assert out == _reference_parse(buf, 6) and len(out) == len(pattern)
+    with pytest.raises(netlink.NetlinkReplyError):
+        netlink.parse_diag_messages(buf + buf[:50], 6, {})  # cut short after a run: still noticed
+
+
+def test_one_tcp_request_for_both_families() -> None:
+    req = netlink.build_request(socket.AF_UNSPEC, 6, 9)
+    length, kind, flags, seq, _ = struct.unpack_from("=IHHII", req)
+    assert (length, kind, flags, seq) == (len(req), netlink.TCPDIAG_GETSOCK, 0x301, 9) and length == 16 + 60
+    assert req[16] == socket.AF_UNSPEC and struct.unpack_from("=I", req, 16 + 52)[0] == netlink.ALL_STATES
+    # its replies (message type 18) read like the others
+    reply = diag_msg(socket.AF_INET6, 10, 443, 0, "::", "::", 5, kind=netlink.TCPDIAG_GETSOCK)
+    out: dict[bytes, tuple[int, int]] = {}
+    assert netlink.parse_diag_messages(reply + DONE, 6, out) is True and list(out.values()) == [(10, 5)]
+
+
+def test_a_socketless_process_whose_descriptors_change_is_not_read(tmp_path: Path) -> None:
+    fake_proc(tmp_path, {10: {3: "socket:[111]"}, 20: {3: "/dev/null"}})
+    owners = InodeOwners(str(tmp_path))
+    owners.refresh({111})
+    before = owners.walks
+    fake_proc(tmp_path, {20: {3: "/dev/null", 4: "/dev/zero"}})
+    assert owners.refresh({111}) == {111: 10} and owners.walks == before  # nothing new to look for: no read
+    fake_proc(tmp_path, {20: {3: "/dev/null", 4: "/dev/zero", 5: "socket:[222]"}})
+    assert owners.refresh({111, 222})[222] == 20  # it opened a socket: found at once (it changed lately)
