@@ -294,7 +294,7 @@ class CloseFlow(QObject):
             # The cookie the scan read names the very socket the user saw: a newer connection with the same
             # addresses and ports is never cut in its place.
             conn = Connection(
-                row.family, row.local_addr, row.local_port, row.remote_addr, row.remote_port, cookie=row.cookie
+                row.family, row.local_addr, row.local_port, row.remote_addr, row.remote_port, cookie=row.cookie or None
             )
         except ValueError as exc:
             self._finish_with(

@@ -473,7 +473,10 @@ def test_stop_waiting_says_so_not_did_not_close_within(qtbot: QtBot) -> None:
             owner_start=child.identity.create_time,
             exe=child.identity.exe,
         )
-        QTimer.singleShot(300, flow._on_stop_waiting)  # the person presses Stop waiting
+        presser = QTimer(parent)  # the person presses Stop waiting as soon as the progress shows
+        presser.setInterval(50)
+        presser.timeout.connect(lambda: flow._ticker is not None and flow._on_stop_waiting())
+        presser.start()
         with qtbot.waitSignal(flow.finished, timeout=10000) as blocker:
             flow.start_row(r)
         text = str(blocker.args[0])
