@@ -13,15 +13,14 @@ def ago(t: float, now: float | None = None) -> str:
     seconds = max(0.0, (time.time() if now is None else now) - t)
     if seconds < 60:
         return _("less than a minute ago")
-    for size, singular, plural in (
-        (86400, "{n} day ago", "{n} days ago"),
-        (3600, "{n} hour ago", "{n} hours ago"),
-        (60, "{n} minute ago", "{n} minutes ago"),
-    ):
-        if seconds >= size:
-            n = int(seconds // size)
-            return ngettext(singular, plural, n).format(n=n)
-    return _("just now")
+    if seconds >= 86400:
+        n = int(seconds // 86400)
+        return ngettext("{n} day ago", "{n} days ago", n).format(n=n)
+    if seconds >= 3600:
+        n = int(seconds // 3600)
+        return ngettext("{n} hour ago", "{n} hours ago", n).format(n=n)
+    n = int(seconds // 60)
+    return ngettext("{n} minute ago", "{n} minutes ago", n).format(n=n)
 
 
 def started_ago(create_time: float, now: float | None = None) -> str:
@@ -29,15 +28,14 @@ def started_ago(create_time: float, now: float | None = None) -> str:
     seconds = max(0.0, (time.time() if now is None else now) - create_time)
     if seconds < 60:
         return _("started less than a minute ago")
-    for size, singular, plural in (
-        (86400, "started {n} day ago", "started {n} days ago"),
-        (3600, "started {n} hour ago", "started {n} hours ago"),
-        (60, "started {n} minute ago", "started {n} minutes ago"),
-    ):
-        if seconds >= size:
-            n = int(seconds // size)
-            return ngettext(singular, plural, n).format(n=n)
-    return _("started just now")
+    if seconds >= 86400:
+        n = int(seconds // 86400)
+        return ngettext("started {n} day ago", "started {n} days ago", n).format(n=n)
+    if seconds >= 3600:
+        n = int(seconds // 3600)
+        return ngettext("started {n} hour ago", "started {n} hours ago", n).format(n=n)
+    n = int(seconds // 60)
+    return ngettext("started {n} minute ago", "started {n} minutes ago", n).format(n=n)
 
 
 def clock(t: float, now: float | None = None) -> str:
