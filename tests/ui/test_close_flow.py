@@ -356,8 +356,20 @@ def test_close_a_real_connection_from_the_window(make_window, qtbot: QtBot) -> N
         win = make_window(asker)
         lport = client.getsockname()[1]
 
-        def find() -> SocketRow | None:
-            return next((r for r in win.model.rows() if r.local_port == lport and r.state == "ESTABLISHED"), None)
+        rport = server.getsockname()[1]
+
+        def find() -> SocketRow | None:  # this test's own connection: both ends and this program
+            return next(
+                (
+                    r
+                    for r in win.model.rows()
+                    if (r.local_port, r.remote_port) == (lport, rport)
+                    and r.state == "ESTABLISHED"
+                    and r.pid == os.getpid()
+                    and not win.model.is_gone(r.key)
+                ),
+                None,
+            )
 
         qtbot.waitUntil(lambda: find() is not None, timeout=10000)
         found = find()
