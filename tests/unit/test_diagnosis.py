@@ -344,3 +344,23 @@ def test_a_long_command_line_is_named_once_per_page() -> None:
     page = " ".join([r.headline, *(f.text for f in r.findings), *r.next_steps])
     assert page.count("python3 -m http.server 8765 --bind 127.0.0.1") == 1
     assert "It is listening on 127.0.0.1:8765 (running as sam)." in page
+
+
+def test_cannot_assign_requested_address_has_its_own_diagnosis() -> None:
+    d = diagnose(
+        "Error: listen EADDRNOTAVAIL: address not available 192.168.5.7:3000", {}, env=env(), facts=facts
+    )
+    assert d.kind is ErrorKind.NOT_AVAILABLE and d.case.code.value == "address_not_on_this_computer"
+    assert d.case["address"] == "192.168.5.7" and d.codes() == ["address_not_here"]
+    r = render(d)
+    assert r.headline == "This computer does not have the address 192.168.5.7."
+    assert "replace 192.168.5.7 with one of this computer's addresses" in r.next_steps[0]
+
+
+def test_address_family_not_supported_has_its_own_diagnosis() -> None:
+    d = diagnose("socket.error: [Errno 97] Address family not supported by protocol [::1]:8080", {}, env=env())
+    assert d.kind is ErrorKind.FAMILY and d.case.code.value == "address_family_off"
+    assert d.case["family"] == "IPv6"
+    r = render(d)
+    assert r.headline == "IPv6 is switched off on this computer."
+    assert "IPv4 address (such as 127.0.0.1)" in r.next_steps[0]

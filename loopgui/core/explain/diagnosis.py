@@ -653,18 +653,16 @@ class _Builder:
     def build(self) -> _Result:
         if self.kind == ErrorKind.NOT_FOUND and self.selected is None and self.host:
             return self.name_lookup()
+        if self.selected is None and self.kind == ErrorKind.NOT_AVAILABLE:
+            return self.address_not_here()  # the address is not this computer's: that is the finding itself
+        if self.selected is None and self.kind == ErrorKind.FAMILY:
+            return self.family_off()
         if self.host and not self.env.is_local(self.host):
             return self.remote()
         if self.kind == ErrorKind.IN_USE:
             return self.in_use()
         if self.kind == ErrorKind.PERMISSION:
             return self.permission()
-        not_available = getattr(ErrorKind, "NOT_AVAILABLE", None)
-        if not_available is not None and self.kind == not_available and self.selected is None:
-            return self.address_not_here()
-        family = getattr(ErrorKind, "FAMILY", None)
-        if family is not None and self.kind == family and self.selected is None:
-            return self.family_off()
         return self.who_listens()
 
     def name_lookup(self) -> _Result:
