@@ -64,6 +64,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         pytest.skip(message)
     if outcome != "passed":
         pytest.fail(f"in its own network namespace ({' '.join(prefix)}):\n{message}", pytrace=False)
+    if message:
+        print(message)  # what the test printed inside (the soak test's figures), for -rP / -s
     return True
 
 
