@@ -41,8 +41,11 @@ def bring_loopback_up() -> None:
 
 
 @functools.cache
-def netns_prefix() -> tuple[tuple[str, ...], str]:
-    """(the command prefix that gives a private network namespace, "") or ((), why none can be made here)."""
+def netns_prefix(own_pids: bool = True) -> tuple[tuple[str, ...], str]:
+    """(the command prefix that gives a private network namespace, "") or ((), why none can be made here).
+
+    ``own_pids=False``: no PID namespace (the test's process must not be PID 1, e.g. to be told apart from init).
+    """
     if not sys.platform.startswith("linux"):
         return (), "network namespaces exist on Linux only"
     if shutil.which("unshare") is None:
@@ -54,14 +57,14 @@ def netns_prefix() -> tuple[tuple[str, ...], str]:
     # udp_child_hash_entries are set gets tables of its own (Linux 6.1/6.2; the machine's settings stay untouched:
     # they are set in the first namespace only).  Its own /proc: finding the owners of its sockets walks only its
     # own processes, not the descriptors of every program on the machine.
-    nested = ("unshare", "-n", "-p", "-f", "--mount-proc")
-    for prefix in (
+    nested = ("unshare", "-n", "-p", "-f", "--mount-proc") if own_pids else ("unshare", "-n")
+    candidates = [
         ("unshare", "-n", "sh", "-c", OWN_TABLES, "sh", *nested),
         ("unshare", "-rn", "sh", "-c", OWN_TABLES, "sh", *nested),
-        ("unshare", "-n", "-p", "-f", "--mount-proc"),
-        ("unshare", "-n"),
-        ("unshare", "-rn"),
-    ):
+    ]
+    if own_pids:
+        candidates.append(("unshare", "-n", "-p", "-f", "--mount-proc"))
+    for prefix in (*candidates, ("unshare", "-n"), ("unshare", "-rn")):
         try:
             done = subprocess.run([*prefix, "true"], capture_output=True, text=True, timeout=10, check=False)
         except (OSError, subprocess.SubprocessError) as exc:
