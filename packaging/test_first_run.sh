@@ -35,7 +35,7 @@ mkdir -p "$logs"
 roots=()
 cleanup() {
   for r in "${roots[@]}"; do umount -R "$r" 2>/dev/null || true; done
-  rm -rf "$work"
+  rm -rf --one-file-system "$work"  # never into a mount that is still there (/dev of the machine)
 }
 trap cleanup EXIT
 

@@ -16,6 +16,9 @@ install_apt "${APT_PACKAGES[@]}" binutils icu-devtools patchelf
 make_venv "[test,build]"
 cd "$ROOT"
 export QT_QPA_PLATFORM=offscreen
+# PyInstaller's cache of stripped libraries, for this checkout only: the machine-wide one is shared with the builds
+# of every other checkout (and other specs) on the machine, which may be running at the same time.
+export PYINSTALLER_CONFIG_DIR="$ROOT/build/pyinstaller-config"
 "$VENV/bin/python" packaging/make_icons.py --ico --icns build/icons >/dev/null
 if [ "${ONEFILE:-0}" = "1" ]; then
   LOOPGUI_ONEFILE=1 "$VENV/bin/pyinstaller" --noconfirm --log-level WARN --distpath dist/onefile \

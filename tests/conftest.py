@@ -53,7 +53,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     marker = pyfuncitem.get_closest_marker("own_netns")
     if marker is None or os.environ.get(INSIDE) == "1":
         return None
-    prefix, why = netns_prefix()
+    prefix, why = netns_prefix(own_pids=marker.kwargs.get("pids", True))
     if not prefix:
         if marker.kwargs.get("required"):
             pytest.skip(why)
@@ -64,6 +64,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         pytest.skip(message)
     if outcome != "passed":
         pytest.fail(f"in its own network namespace ({' '.join(prefix)}):\n{message}", pytrace=False)
+    if message:
+        print(message)  # what the test printed inside (the soak test's figures), for -rP / -s
     return True
 
 

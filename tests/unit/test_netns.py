@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,9 @@ def test_an_own_netns_test_runs_in_a_namespace_of_its_own_with_loopback_up() -> 
     if "-p" in prefix:  # a PID namespace with its own /proc: only this test's processes are there to walk
         assert os.getpid() == 1
         assert len([d for d in os.listdir("/proc") if d.isdigit()]) < 5
+    tables = Path("/proc/sys/net/ipv4/tcp_ehash_entries")
+    if "sh" in prefix and tables.exists():  # TCP sockets in a hash table of its own (negative: the machine's)
+        assert int(tables.read_text()) > 0
 
 
 def test_without_a_namespace_the_reason_is_the_real_one() -> None:
