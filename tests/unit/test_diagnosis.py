@@ -347,9 +347,7 @@ def test_a_long_command_line_is_named_once_per_page() -> None:
 
 
 def test_cannot_assign_requested_address_has_its_own_diagnosis() -> None:
-    d = diagnose(
-        "Error: listen EADDRNOTAVAIL: address not available 192.168.5.7:3000", {}, env=env(), facts=facts
-    )
+    d = diagnose("Error: listen EADDRNOTAVAIL: address not available 192.168.5.7:3000", {}, env=env(), facts=facts)
     assert d.kind is ErrorKind.NOT_AVAILABLE and d.case.code.value == "address_not_on_this_computer"
     assert d.case["address"] == "192.168.5.7" and d.codes() == ["address_not_here"]
     r = render(d)
