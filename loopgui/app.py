@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from loopgui import __version__
 from loopgui.core.paths import cache_dir, open_private, private_dir, tighten_files
+from loopgui.core.words.i18n import _
 from loopgui.core.words.paths import os_error_text
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ def _show_crash_dialog(text: str, details: str) -> None:
 
     from loopgui.ui.plain import plain_message_box
 
-    box = QMessageBox(QMessageBox.Icon.Critical, "loopgui hit a problem", text, QMessageBox.StandardButton.Ok)
+    box = QMessageBox(QMessageBox.Icon.Critical, _("loopgui hit a problem"), text, QMessageBox.StandardButton.Ok)
     plain_message_box(box)
     box.setDetailedText(details)
     parent = QApplication.activeWindow()

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
+from loopgui.core.words.i18n import _
 from loopgui.core.words.labels import JARGON, STATE_NAMES, running_as_admin
 from loopgui.core.words.programs import closed_text, hidden_text
 from loopgui.ui.socket_model import GONE_COLOR, NEW_COLOR
@@ -103,13 +104,13 @@ class HelpDialog(QDialog):
         self.browser.setOpenExternalLinks(False)
         self.browser.setHtml(body)
         self.browser.setAccessibleName(title)
-        self.browser.setAccessibleDescription("Help text; use the arrow keys to read it.")
+        self.browser.setAccessibleDescription(_("Help text; use the arrow keys to read it."))
         layout.addWidget(self.browser)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         close = buttons.button(QDialogButtonBox.StandardButton.Close)
-        close.setAccessibleName("Close")
-        close.setAccessibleDescription("Close this help window.")
+        close.setAccessibleName(_("Close"))
+        close.setAccessibleDescription(_("Close this help window."))
         layout.addWidget(buttons)
         self.resize(560, 520)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)

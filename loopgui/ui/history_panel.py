@@ -87,22 +87,22 @@ class HistoryPanel(QWidget):
         layout.addWidget(self.state_label)
         row = QHBoxLayout()
         self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("Port, address or program, for example 3000")
+        self.search_edit.setPlaceholderText(_("Port, address or program, for example 3000"))
         self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setAccessibleName("Search the history")
+        self.search_edit.setAccessibleName(_("Search the history"))
         self.search_edit.returnPressed.connect(self.search)
         row.addWidget(self.search_edit, 1)
         self.since_box = QComboBox()
         for label, _seconds in SINCE_CHOICES:
             self.since_box.addItem(label)
         self.since_box.setCurrentIndex(1)
-        self.since_box.setAccessibleName("How far back")
-        self.since_box.setToolTip("How far back in the history to search.")
+        self.since_box.setAccessibleName(_("How far back"))
+        self.since_box.setToolTip(_("How far back in the history to search."))
         self.since_box.currentIndexChanged.connect(lambda _: self.search())
         row.addWidget(self.since_box)
-        self.search_button = QPushButton("Search")
+        self.search_button = QPushButton(_("Search"))
         self.search_button.clicked.connect(self.search)
-        self.search_button.setToolTip("Search the history for the port, address or program typed on the left.")
+        self.search_button.setToolTip(_("Search the history for the port, address or program typed on the left."))
         row.addWidget(self.search_button)
         layout.addLayout(row)
         self.result_label = QLabel()
@@ -114,10 +114,10 @@ class HistoryPanel(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
-        self.tree.setAccessibleName("History of the sockets found")
-        self.tree.setAccessibleDescription("One line per socket loopgui saw: when, where and which program.")
-        self.tree.header().setAccessibleName("History columns")
-        self.tree.header().setAccessibleDescription("Click a column title to sort by it.")
+        self.tree.setAccessibleName(_("History of the sockets found"))
+        self.tree.setAccessibleDescription(_("One line per socket loopgui saw: when, where and which program."))
+        self.tree.header().setAccessibleName(_("History columns"))
+        self.tree.header().setAccessibleDescription(_("Click a column title to sort by it."))
         self.tree.itemActivated.connect(self._activated)
         layout.addWidget(self.tree, 1)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -150,7 +150,7 @@ class HistoryPanel(QWidget):
         reader = self._reader
         self._searching = True
         if not quiet:
-            self.result_label.setText("Looking…")
+            self.result_label.setText(_("Looking…"))
 
         def work() -> tuple[bool, list[Span], str]:
             spans = reader.search(text, since=since, limit=MAX_SHOWN)
@@ -191,7 +191,7 @@ class HistoryPanel(QWidget):
         period = self.since_box.currentText()
         if not exists:
             self.result_label.setText(
-                "No history recorded yet. loopgui records while it runs when “Record history” is on (History menu)."
+                _("No history recorded yet. loopgui records while it runs when “Record history” is on (History menu).")
             )
             return
         if not spans:
@@ -293,17 +293,17 @@ class HistoryFeature(QObject):
         self.tab_index = window.add_tab(self.panel, "History")
         menu = window.add_menu("Hi&story")
         self.menu = menu
-        self.record_action = QAction("&Record history", self)
+        self.record_action = QAction(_("&Record history"), self)
         self.record_action.setCheckable(True)
         self.record_action.setChecked(settings.history_recording)
-        self.record_action.setToolTip("Remember which program used which port, for 7 days, on this computer only")
+        self.record_action.setToolTip(_("Remember which program used which port, for 7 days, on this computer only"))
         self.record_action.toggled.connect(self.set_recording)
         menu.addAction(self.record_action)
-        self.show_action = QAction("&Show the history of this port", self)
+        self.show_action = QAction(_("&Show the history of this port"), self)
         self.show_action.triggered.connect(self.show_current_port)
         menu.addAction(self.show_action)
         menu.addSeparator()
-        self.clear_action = QAction("&Clear history…", self)
+        self.clear_action = QAction(_("&Clear history…"), self)
         self.clear_action.triggered.connect(self.ask_clear)
         menu.addAction(self.clear_action)
         window.investigation.ports_changed.connect(self._on_ports_changed)
@@ -328,8 +328,8 @@ class HistoryFeature(QObject):
     def ask_clear(self) -> None:
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Clear history",
-            "Forget everything loopgui has recorded about which program used which port?",
+            _("Clear history"),
+            _("Forget everything loopgui has recorded about which program used which port?"),
             QMessageBox.StandardButton.Cancel,
             self.window,
         )
