@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 
 from PySide6.QtCore import Qt
@@ -182,10 +183,10 @@ def main() -> int:
             app.processEvents()
         window.investigate_edit.setText("connect ECONNREFUSED 127.0.0.1:8003")
         window.investigate()
-        for _ in range(200):
+        deadline = time.monotonic() + 20  # the explanation is made off the GUI thread: wait for it, under load too
+        while window.explain_panel.diagnosis is None and time.monotonic() < deadline:
             app.processEvents()
-            if window.explain_panel.diagnosis is not None:
-                break
+            time.sleep(0.01)
         for _ in range(40):
             app.processEvents()
         report: dict[str, object] = {"explained": window.explain_panel.diagnosis is not None, "tabs": []}
