@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from loopgui import __version__
 from loopgui.core.paths import cache_dir, open_private, private_dir, tighten_files
+from loopgui.core.words.i18n import _, ngettext
 from loopgui.core.words.paths import os_error_text
 
 if TYPE_CHECKING:
@@ -101,36 +102,38 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
     parser = argparse.ArgumentParser(
         prog="loopgui",
-        description="See which program uses which network port, and what an error message about one means.",
-        epilog="In a terminal:\n" + verbs_help(),
+        description=_("See which program uses which network port, and what an error message about one means."),
+        epilog=_("In a terminal:") + "\n" + verbs_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("text", nargs="*", help="an error message or address to investigate at start")
+    parser.add_argument("text", nargs="*", help=_("an error message or address to investigate at start"))
     parser.add_argument(
-        "--interval", type=float, default=None, metavar="SECONDS", help="refresh interval, 0.5 to 10 seconds"
+        "--interval", type=float, default=None, metavar="SECONDS", help=_("refresh interval, 0.5 to 10 seconds")
     )
     parser.add_argument("--scanner", choices=("auto", "netlink", "psutil"), default="auto", help=argparse.SUPPRESS)
     parser.add_argument(
         "--self-test",
         metavar="PNG",
         default=None,
-        help="open the window, wait for one scan, save a picture of the window to PNG and exit (0 = all well)",
+        help=_("open the window, wait for one scan, save a picture of the window to PNG and exit (0 = all well)"),
     )
     parser.add_argument(
         "--install-desktop",
         action="store_true",
-        help="add loopgui to the desktop's application menu (in ~/.local/share) and exit",
+        help=_("add loopgui to the desktop's application menu (in ~/.local/share) and exit"),
     )
     parser.add_argument(
         "--uninstall-desktop",
         action="store_true",
-        help="remove loopgui from the application menu and from the programs started at login, then say where "
-        "its settings, log and history are, and exit",
+        help=_(
+            "remove loopgui from the application menu and from the programs started at login, then say where "
+            "its settings, log and history are, and exit"
+        ),
     )
     parser.add_argument(
         "--background",
         action="store_true",
-        help="start with only the tray icon (as “Start loopgui when I log in” does); the window opens from it",
+        help=_("start with only the tray icon (as “Start loopgui when I log in” does); the window opens from it"),
     )
     parser.add_argument("--version", action="version", version=f"loopgui {__version__}")
     return parser.parse_args(argv)
@@ -169,12 +172,12 @@ def setup_logging(folder: Path | None) -> Path | None:
 
 
 def crash_message(exc_type: type[BaseException], exc: BaseException, log_path: Path | None) -> str:
-    where = f"\n\nThe details were saved in {log_path}." if log_path else ""
-    return (
-        "Something went wrong inside loopgui. It keeps running, but what you just did may not have finished."
-        f"{where}\n\nIf it happens again, please send the details below to whoever helps you with your computer."
-        f"\n\n({exc_type.__name__}: {exc})"
-    )
+    parts = [_("Something went wrong inside loopgui. It keeps running, but what you just did may not have finished.")]
+    if log_path:
+        parts.append(_("The details were saved in {path}.").format(path=log_path))
+    parts.append(_("If it happens again, please send the details below to whoever helps you with your computer."))
+    parts.append(f"({exc_type.__name__}: {exc})")
+    return "\n\n".join(parts)
 
 
 def _show_crash_dialog(text: str, details: str) -> None:
@@ -182,7 +185,7 @@ def _show_crash_dialog(text: str, details: str) -> None:
 
     from loopgui.ui.plain import plain_message_box
 
-    box = QMessageBox(QMessageBox.Icon.Critical, "loopgui hit a problem", text, QMessageBox.StandardButton.Ok)
+    box = QMessageBox(QMessageBox.Icon.Critical, _("loopgui hit a problem"), text, QMessageBox.StandardButton.Ok)
     plain_message_box(box)
     box.setDetailedText(details)
     parent = QApplication.activeWindow()
@@ -298,10 +301,10 @@ def font_problem() -> str | None:
     letters_known = all(metrics.inFont(c) for c in "Aa0")
     if QFontDatabase.families() and letters_known and picture("A") != picture("B"):
         return None
-    return (
+    return _(
         "text cannot be drawn: no usable font was found, so every letter would show as a box. "
-        "Install a font, e.g. on Debian or Ubuntu: sudo apt-get install fonts-dejavu-core"
-    )
+        "Install a font, e.g. on Debian or Ubuntu: {command}"
+    ).format(command="sudo apt-get install fonts-dejavu-core")
 
 
 def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
@@ -314,7 +317,7 @@ def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
     assert isinstance(window, MainWindow)
     fonts = font_problem()
     if fonts is not None:
-        _say(f"self-test: {fonts}", sys.stderr)
+        _say(_("self-test: {problem}").format(problem=fonts), sys.stderr)
         window.close()
         return 1
     loop = QEventLoop()
@@ -325,23 +328,35 @@ def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
         QTimer.singleShot(1200, loop.quit)  # let the table paint and an explanation arrive
 
     window.scan_thread.scanned.connect(done)
-    window.scan_thread.failed.connect(lambda msg: _say(f"self-test: scan failed: {msg}", sys.stderr))
+    window.scan_thread.failed.connect(
+        lambda msg: _say(_("self-test: scan failed: {problem}").format(problem=msg), sys.stderr)
+    )
     QTimer.singleShot(timeout_ms, loop.quit)
     window.show()
     QApplication.processEvents()
-    _say(f"self-test: window shown {seconds_since_start():.2f} s after the program started")
+    _say(
+        _("self-test: window shown {seconds} s after the program started").format(
+            seconds=f"{seconds_since_start():.2f}"
+        )
+    )
     loop.exec()
     QApplication.processEvents()
     saved = window.grab().save(png, "PNG")
     window.close()
     if not got:
-        _say("self-test: no scan finished in time", sys.stderr)
+        _say(_("self-test: no scan finished in time"), sys.stderr)
         return 1
     if not saved:
-        _say(f"self-test: could not write {png}", sys.stderr)
+        _say(_("self-test: could not write {path}").format(path=png), sys.stderr)
         return 1
     rows = len(getattr(got[0], "rows", ()))
-    _say(f"self-test: ok, {rows} sockets, picture saved to {png}")
+    _say(
+        ngettext(
+            "self-test: ok, {count} socket, picture saved to {path}",
+            "self-test: ok, {count} sockets, picture saved to {path}",
+            rows,
+        ).format(count=rows, path=png)
+    )
     return 0
 
 
@@ -437,9 +452,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             files = install_desktop_entry()
         except (OSError, ValueError) as exc:
-            print(f"loopgui: could not add the menu entry: {exc}", file=sys.stderr)
+            print(_("loopgui: could not add the menu entry: {reason}").format(reason=exc), file=sys.stderr)
             return 1
-        print(f"loopgui is now in the application menu ({len(files)} files in {files[0].parent.parent}).")
+        print(
+            ngettext(
+                "loopgui is now in the application menu ({count} file in {folder}).",
+                "loopgui is now in the application menu ({count} files in {folder}).",
+                len(files),
+            ).format(count=len(files), folder=files[0].parent.parent)
+        )
+
         return 0
 
     if args.uninstall_desktop:

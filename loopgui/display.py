@@ -17,6 +17,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from loopgui.core.words.i18n import N_, _
+
 # Shared libraries Qt's xcb platform plugin loads, and the Debian/Ubuntu package that provides each.
 DEBIAN_PACKAGES = {
     "libxcb-cursor.so.0": "libxcb-cursor0",
@@ -48,7 +50,8 @@ DEBIAN_PACKAGES = {
 
 _NOT_FOUND = re.compile(r"^\s*(\S+) => not found\s*$", re.MULTILINE)
 
-NO_DISPLAY = (
+# Marked here, translated in no_display_text(): the language is chosen after import.
+NO_DISPLAY = N_(
     "loopgui is a desktop program: it needs a desktop session (a graphical login with X11 or Wayland) to show "
     "its window, and none was found here (DISPLAY and WAYLAND_DISPLAY are not set).\n"
     "Start it from your desktop's menu or a terminal inside the desktop. Over SSH, use `ssh -X`.\n"
@@ -71,7 +74,7 @@ def own_command(path: str | None = None) -> str:
 
 def no_display_text(path: str | None = None) -> str:
     """The no-desktop message, with a terminal command that works from here."""
-    return NO_DISPLAY.format(command=own_command(path))
+    return _(NO_DISPLAY).format(command=own_command(path))
 
 
 # Qt's own libraries travel with PySide6 (or inside the bundle, where ldd may not find them from the plugin's
@@ -100,10 +103,10 @@ def unreachable_display(display: str) -> str | None:
                 return None
         except OSError:
             continue
-    return (
-        f"loopgui cannot open its window: the desktop session it was given (DISPLAY={display}) is not running. "
+    return _(
+        "loopgui cannot open its window: the desktop session it was given (DISPLAY={display}) is not running. "
         "Start loopgui from your desktop's menu or a terminal inside the desktop."
-    )
+    ).format(display=display)
 
 
 def missing_libraries(ldd_output: str) -> list[str]:
@@ -119,14 +122,18 @@ def install_advice(missing: list[str]) -> str:
     """Plain words naming the missing libraries and, where known, the packages to install."""
     packages = sorted({DEBIAN_PACKAGES[m] for m in missing if m in DEBIAN_PACKAGES})
     unknown = [m for m in missing if m not in DEBIAN_PACKAGES]
-    text = (
+    text = _(
         "loopgui cannot open its window: Qt's support for this desktop (X11) needs system libraries that are "
-        f"missing: {', '.join(missing)}."
-    )
+        "missing: {libraries}."
+    ).format(libraries=", ".join(missing))
     if packages:
-        text += f"\nOn Debian or Ubuntu install them with:\n  sudo apt-get install {' '.join(packages)}"
+        command = "sudo apt-get install " + " ".join(packages)
+        text += "\n" + _("On Debian or Ubuntu install them with:") + "\n  " + command
     if unknown and packages:
-        text += f"\n(Also missing, find the package that has them: {', '.join(unknown)}.)"
+        text += "\n" + _("(Also missing, find the package that has them: {libraries}.)").format(
+            libraries=", ".join(unknown)
+        )
+
     return text
 
 

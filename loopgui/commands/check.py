@@ -27,22 +27,27 @@ from loopgui.core.net.scanner import make_scanner
 from loopgui.core.reach import assess as reach
 from loopgui.core.text.shellquote import safe_host
 from loopgui.core.words import reach as reach_words
+from loopgui.core.words.i18n import N_, _
 from loopgui.core.words.labels import owner_text
 
+# Marked here, translated where shown: the language is chosen after import.
 HELP = {
-    "http": "is it a web page (HTTP GET /)",
-    "https": "is it a secure web page (HTTPS GET /, the certificate described)",
-    "udp": "does a program answer a UDP message",
-    "listen": "could a program listen there (on this computer)",
-    "from-network": "can other computers connect to this port: bind address, firewall, and a test from this "
-    "computer's own network addresses (TCP)",
+    "http": N_("is it a web page (HTTP GET /)"),
+    "https": N_("is it a secure web page (HTTPS GET /, the certificate described)"),
+    "udp": N_("does a program answer a UDP message"),
+    "listen": N_("could a program listen there (on this computer)"),
+    "from-network": N_(
+        "can other computers connect to this port: bind address, firewall, and a test from this "
+        "computer's own network addresses (TCP)"
+    ),
 }
+# The question the answer lines follow, one whole sentence per mode.
 QUESTION = {
-    "tcp": "Does a program answer on",
-    "http": "Is there a web page (HTTP) at",
-    "https": "Is there a secure web page (HTTPS) at",
-    "udp": "Does a program answer a UDP message on",
-    "listen": "Could a program listen on",
+    "tcp": N_("Does a program answer on {target}? (time limit {seconds} s)"),
+    "http": N_("Is there a web page (HTTP) at {target}? (time limit {seconds} s)"),
+    "https": N_("Is there a secure web page (HTTPS) at {target}? (time limit {seconds} s)"),
+    "udp": N_("Does a program answer a UDP message on {target}? (time limit {seconds} s)"),
+    "listen": N_("Could a program listen on {target}? (time limit {seconds} s)"),
 }
 
 
@@ -54,8 +59,9 @@ def parse_timeout(text: str) -> float:
         value = math.nan
     if not (math.isfinite(value) and 0 < value <= probes.MAX_TIMEOUT):
         raise BadInput(
-            f"--timeout must be a number of seconds above 0 and at most {probes.MAX_TIMEOUT:g}, for example "
-            "--timeout 3."
+            _("--timeout must be a number of seconds above 0 and at most {most}, for example --timeout 3.").format(
+                most=f"{probes.MAX_TIMEOUT:g}"
+            )
         )
     return value
 
@@ -70,7 +76,12 @@ def _holders(end: float) -> Callable[[int], str]:
             return ""
         for r in snapshot.rows.values():
             if r.local_port == port and r.is_listening:
-                return f"{r.program or 'a program'} (PID {r.pid})" if r.pid is not None else owner_text(r)
+                if r.pid is None:
+                    return owner_text(r)
+                if r.program:
+                    return _("{program} (PID {pid})").format(program=r.program, pid=r.pid)
+                return _("a program (PID {pid})").format(pid=r.pid)
+
         return ""
 
     return who
@@ -85,8 +96,10 @@ def _listen_addresses(host: str) -> Sequence[tuple[str, int]]:
     if version:
         return ((host, socket.AF_INET),)
     raise BadInput(
-        "--listen tests this computer: give localhost or one of its addresses, for example 127.0.0.1:8080, "
-        "[::1]:8080 or 0.0.0.0:8080."
+        _(
+            "--listen tests this computer: give localhost or one of its addresses, for example 127.0.0.1:8080, "
+            "[::1]:8080 or 0.0.0.0:8080."
+        )
     )
 
 
@@ -112,16 +125,29 @@ def succeeded(mode: str, results: list[ProbeResult]) -> bool:
 
 
 def summary(mode: str, host: str, port: int, ok: bool, timeout: float) -> str:
-    where = f"{host} port {port}"
     if mode == "listen":
-        return f"Yes: a program could listen on {where}." if ok else f"No: a program could not listen on {where}."
-    if mode == "tcp":
-        return f"Yes: a program answers on {where}." if ok else f"No: nothing answered on {where}."
-    if mode in ("http", "https"):
-        return f"Yes: a web server answers on {where}." if ok else f"No: no web page came from {where}."
-    if ok:
-        return f"Yes: a program answered a UDP message on {where}."
-    return f"No: no program answered a UDP message on {where} within {timeout:g} s."
+        text = (
+            _("Yes: a program could listen on {host} port {port}.")
+            if ok
+            else _("No: a program could not listen on {host} port {port}.")
+        )
+    elif mode == "tcp":
+        text = (
+            _("Yes: a program answers on {host} port {port}.")
+            if ok
+            else _("No: nothing answered on {host} port {port}.")
+        )
+    elif mode in ("http", "https"):
+        text = (
+            _("Yes: a web server answers on {host} port {port}.")
+            if ok
+            else _("No: no web page came from {host} port {port}.")
+        )
+    elif ok:
+        text = _("Yes: a program answered a UDP message on {host} port {port}.")
+    else:
+        text = _("No: no program answered a UDP message on {host} port {port} within {seconds} s.")
+    return text.format(host=host, port=port, seconds=f"{timeout:g}")
 
 
 def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -129,30 +155,33 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
     err = err or sys.stderr
     parser = argparse.ArgumentParser(
         prog="loopgui check",
-        description="Test one computer and port, as the Connectivity tests tab does: does a program answer there "
-        "(TCP, the default), is it a web page (--http, --https), does it answer a UDP message (--udp), or could a "
-        "program listen there (--listen). Everything ends within the time limit. "
-        "Exit 0 = yes, 1 = no, 2 = bad input; with --from-network also 3 = cannot tell (for example the firewall's "
-        "rules could not be read: run it as administrator).",
+        description=_(
+            "Test one computer and port, as the Connectivity tests tab does: does a program answer there "
+            "(TCP, the default), is it a web page (--http, --https), does it answer a UDP message (--udp), or could a "
+            "program listen there (--listen). Everything ends within the time limit. "
+            "Exit 0 = yes, 1 = no, 2 = bad input; with --from-network also 3 = cannot tell (for example the firewall's "
+            "rules could not be read: run it as administrator)."
+        ),
     )
-    parser.add_argument("target", help="HOST:PORT, for example 127.0.0.1:3000, localhost:8080 or [::1]:5432")
+    parser.add_argument("target", help=_("HOST:PORT, for example 127.0.0.1:3000, localhost:8080 or [::1]:5432"))
     modes = parser.add_mutually_exclusive_group()
     modes.set_defaults(mode="tcp")
     for name, about in HELP.items():
-        modes.add_argument(f"--{name}", dest="mode", action="store_const", const=name, help=about)
+        modes.add_argument(f"--{name}", dest="mode", action="store_const", const=name, help=_(about))
     parser.add_argument(
         "--timeout",
         default=str(probes.DEFAULT_TIMEOUT),
         metavar="S",
-        help=f"one time limit in seconds for the whole test, every address included ({probes.DEFAULT_TIMEOUT:g}; "
-        f"at most {probes.MAX_TIMEOUT:g})",
+        help=_(
+            "one time limit in seconds for the whole test, every address included ({default}; at most {most})"
+        ).format(default=f"{probes.DEFAULT_TIMEOUT:g}", most=f"{probes.MAX_TIMEOUT:g}"),
     )
     parser.add_argument(
         "--no-own-test",
         action="store_true",
-        help="with --from-network: do not connect to this computer's own network addresses",
+        help=_("with --from-network: do not connect to this computer's own network addresses"),
     )
-    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    parser.add_argument("--json", action="store_true", help=_("print the outcome as JSON"))
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:  # argparse has printed its message
@@ -162,13 +191,15 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
         typed_host, port = probes.parse_target(argv_text([args.target]))
         host = safe_host(typed_host)
         if host is None:
-            raise BadInput(f"“{typed_host[:60]}” is not a computer name or address.")
+            raise BadInput(_("“{host}” is not a computer name or address.").format(host=typed_host[:60]))
         if args.mode == "listen":
             _listen_addresses(host)
         if args.mode == "from-network" and not knowledge.is_this_computer(host):
             raise BadInput(
-                f"--from-network looks at the programs on this computer, and {host} is not this computer: give "
-                "localhost, 127.0.0.1 or one of this computer's addresses, for example localhost:8080."
+                _(
+                    "--from-network looks at the programs on this computer, and {host} is not this computer: give "
+                    "localhost, 127.0.0.1 or one of this computer's addresses, for example localhost:8080."
+                ).format(host=host)
             )
     except BadInput as exc:
         say(err, f"loopgui check: {exc}")
@@ -184,7 +215,8 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
     except LookupFailed as exc:
         problem = str(exc)
     except KeyboardInterrupt:
-        problem = "Stopped (Ctrl+C)."
+        problem = _("Stopped (Ctrl+C).")
+
     took = time.monotonic() - start
     ok = succeeded(mode, results)
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -212,7 +244,7 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
             },
         )
         return 0 if ok else 1
-    lines = [f"{QUESTION[mode]} {target}? (time limit {timeout:g} s)"]
+    lines = [_(QUESTION[mode]).format(target=target, seconds=f"{timeout:g}")]
     if problem:
         lines.append(f"  {problem}")
     for r in results:
@@ -240,13 +272,14 @@ def from_network(
     try:
         rows = list(make_scanner().scan().rows.values())
     except Exception as exc:  # without the socket list there is nothing to judge
-        say(err, f"loopgui check: could not read this computer's connections ({exc}).")
+        say(err, _("loopgui check: could not read this computer's connections ({reason}).").format(reason=exc))
+
         return CANNOT_TELL
     start = time.monotonic()
     try:
         verdict = reach.live_verdict(port, "tcp", rows, own_test=own_test, timeout=timeout, cancel=Cancel())
     except KeyboardInterrupt:
-        say(err, "loopgui check: stopped (Ctrl+C).")
+        say(err, _("loopgui check: stopped (Ctrl+C)."))
         return CANNOT_TELL
     took = time.monotonic() - start
     code = from_network_exit(verdict)
@@ -264,7 +297,12 @@ def from_network(
             },
         )
         return code
-    lines = [f"Can other computers connect to port {port} on this computer? (time limit {timeout:g} s)", ""]
+    lines = [
+        _("Can other computers connect to port {port} on this computer? (time limit {seconds} s)").format(
+            port=port, seconds=f"{timeout:g}"
+        ),
+        "",
+    ]
     lines += reach_words.lines(verdict)
     write(out, "\n".join(lines) + "\n")
     return code

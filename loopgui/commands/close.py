@@ -43,6 +43,7 @@ from loopgui.core.programs.processes import (
     started_text,
 )
 from loopgui.core.words import close as words
+from loopgui.core.words.i18n import _
 
 MAX_WAIT = 3600.0
 _PORT = re.compile(r"^:(\d{1,5})$")
@@ -57,21 +58,23 @@ class BadInput(ValueError):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="loopgui close",
-        description="Close the program that holds a port, or the program with a PID, after showing what closes. "
-        "Exit 0 when it closed and its ports are free, 1 when not, 2 for bad input.",
+        description=_(
+            "Close the program that holds a port, or the program with a PID, after showing what closes. "
+            "Exit 0 when it closed and its ports are free, 1 when not, 2 for bad input."
+        ),
     )
-    parser.add_argument("target", nargs="?", help="a port (3000 or :3000) or a program's PID (pid:812)")
-    parser.add_argument("--pid", type=int, help="the program's PID (with --started: exactly that program)")
-    parser.add_argument("--started", help="its start time, as loopgui printed it (seconds since 1970)")
-    parser.add_argument("--children", action="store_true", help="also close the programs it started")
+    parser.add_argument("target", nargs="?", help=_("a port (3000 or :3000) or a program's PID (pid:812)"))
+    parser.add_argument("--pid", type=int, help=_("the program's PID (with --started: exactly that program)"))
+    parser.add_argument("--started", help=_("its start time, as loopgui printed it (seconds since 1970)"))
+    parser.add_argument("--children", action="store_true", help=_("also close the programs it started"))
     parser.add_argument(
         "--force-after",
         type=float,
         metavar="S",
-        help="force it to close when it has not closed S seconds after being asked (0: force at once)",
+        help=_("force it to close when it has not closed S seconds after being asked (0: force at once)"),
     )
-    parser.add_argument("--yes", action="store_true", help="do not ask before closing")
-    parser.add_argument("--json", action="store_true", help="print what happened as JSON (codes and evidence)")
+    parser.add_argument("--yes", action="store_true", help=_("do not ask before closing"))
+    parser.add_argument("--json", action="store_true", help=_("print what happened as JSON (codes and evidence)"))
     return parser
 
 

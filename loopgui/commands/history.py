@@ -17,6 +17,7 @@ from loopgui.core.history.reader import HistoryReader
 from loopgui.core.history.store import HistoryNotice, HistoryUnavailable, NoticeCode, Span, clock, duration_words
 from loopgui.core.words import history as history_words
 from loopgui.core.words.history import notice_text, set_aside_text
+from loopgui.core.words.i18n import _
 
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(\d{1,9}(?:\.\d{1,6})?)\s*(min|s|m|h|d|w)?", re.IGNORECASE)
@@ -26,19 +27,21 @@ def parse_duration(text: str) -> float:
     """``90``, ``90s``, ``10m``, ``1h30m``, ``2d``: seconds.  Raises ValueError in plain words."""
     rest = text.strip().lower()
     if not rest or len(rest) > 40:
-        raise ValueError(f"“{text[:40]}” is not a length of time; write for example 30m, 1h or 2d.")
+        raise ValueError(_("“{text}” is not a length of time; write for example 30m, 1h or 2d.").format(text=text[:40]))
     total = 0.0
     pos = 0
     while pos < len(rest):
         m = _DURATION.match(rest, pos)
         if not m or m.end() == pos:
-            raise ValueError(f"“{text[:40]}” is not a length of time; write for example 30m, 1h or 2d.")
+            raise ValueError(
+                _("“{text}” is not a length of time; write for example 30m, 1h or 2d.").format(text=text[:40])
+            )
         total += float(m.group(1)) * _UNITS[m.group(2) or "s"]
         pos = m.end()
         while pos < len(rest) and rest[pos] == " ":
             pos += 1
     if total <= 0:
-        raise ValueError("The length of time must be above zero.")
+        raise ValueError(_("The length of time must be above zero."))
     return total
 
 
@@ -47,13 +50,17 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
     err = err or sys.stderr
     parser = argparse.ArgumentParser(
         prog="loopgui history",
-        description="Show which programs used a port (or an address) earlier, from when to when, as recorded "
-        "while loopgui ran (or by “loopgui record”). Exit 0 when something was found, 1 when not.",
+        description=_(
+            "Show which programs used a port (or an address) earlier, from when to when, as recorded "
+            "while loopgui ran (or by “loopgui record”). Exit 0 when something was found, 1 when not."
+        ),
     )
-    parser.add_argument("target", nargs="?", default="", help="a port (3000), an address (127.0.0.1:3000) or nothing")
-    parser.add_argument("--since", default="", metavar="TIME", help="only the last TIME, e.g. 10m, 1h, 2d")
-    parser.add_argument("--limit", type=int, default=100, help="at most this many sockets (100)")
-    parser.add_argument("--json", action="store_true", help="print the history as JSON")
+    parser.add_argument(
+        "target", nargs="?", default="", help=_("a port (3000), an address (127.0.0.1:3000) or nothing")
+    )
+    parser.add_argument("--since", default="", metavar="TIME", help=_("only the last TIME, e.g. 10m, 1h, 2d"))
+    parser.add_argument("--limit", type=int, default=100, help=_("at most this many sockets (100)"))
+    parser.add_argument("--json", action="store_true", help=_("print the history as JSON"))
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
@@ -66,7 +73,7 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
             say(err, f"loopgui history: {exc}")
             return 2
     if not 1 <= args.limit <= 100_000:
-        say(err, "loopgui history: --limit must be between 1 and 100000.")
+        say(err, _("loopgui history: --limit must be between 1 and 100000."))
         return 2
     reader = HistoryReader(path)
     target = args.target.strip()
@@ -88,7 +95,12 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
         else:
             found = find_endpoints(target).endpoints
             if not found:
-                say(err, f"loopgui history: “{target[:60]}” is not a port or an address; try 3000 or 127.0.0.1:3000.")
+                say(
+                    err,
+                    _("loopgui history: “{target}” is not a port or an address; try 3000 or 127.0.0.1:3000.").format(
+                        target=target[:60]
+                    ),
+                )
                 return 2
             port = found[0].port
             spans = reader.port_history(port, since=since, limit=args.limit, include_remote=True)
@@ -136,7 +148,7 @@ def _is_address(text: str) -> bool:
 def report(spans: Sequence[Span], title: str) -> str:
     lines = [title]
     for s in spans:
-        end = clock(s.used_until) if s.ended else "still open"
+        end = clock(s.used_until) if s.ended else _("still open")
         lines.append(f"  {clock(s.first_seen)} – {end}  ({duration_words(s.duration)})  {s.what()}")
         extra = [f"user {s.user}" if s.user else "", f"command: {s.command}" if s.command else ""]
         extra_text = "; ".join(e for e in extra if e)

@@ -16,6 +16,7 @@ from loopgui.core.history.recorder import Recorder
 from loopgui.core.history.store import database_path
 from loopgui.core.net.scanner import ScanCancelled, Scanner, make_scanner
 from loopgui.core.words.history import notice_text
+from loopgui.core.words.i18n import _, ngettext
 
 MIN_INTERVAL = 0.5
 MAX_INTERVAL = 60.0
@@ -34,21 +35,28 @@ def main(
     err = err or sys.stderr
     parser = argparse.ArgumentParser(
         prog="loopgui record",
-        description="Record which programs use which ports (the History tab) without opening a window. "
-        "Stops after --for seconds, or on Ctrl+C / SIGTERM.",
+        description=_(
+            "Record which programs use which ports (the History tab) without opening a window. "
+            "Stops after --for seconds, or on Ctrl+C / SIGTERM."
+        ),
     )
-    parser.add_argument("--for", dest="seconds", type=float, default=None, metavar="SECONDS", help="stop after this")
-    parser.add_argument("--interval", type=float, default=1.0, metavar="S", help="seconds between two looks (1)")
-    parser.add_argument("--json", action="store_true", help="print a summary as JSON when it stops")
+    parser.add_argument("--for", dest="seconds", type=float, default=None, metavar="SECONDS", help=_("stop after this"))
+    parser.add_argument("--interval", type=float, default=1.0, metavar="S", help=_("seconds between two looks (1)"))
+    parser.add_argument("--json", action="store_true", help=_("print a summary as JSON when it stops"))
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
     if not MIN_INTERVAL <= args.interval <= MAX_INTERVAL:
-        say(err, f"loopgui record: --interval must be between {MIN_INTERVAL:g} and {MAX_INTERVAL:g} seconds.")
+        say(
+            err,
+            _("loopgui record: --interval must be between {least} and {most} seconds.").format(
+                least=f"{MIN_INTERVAL:g}", most=f"{MAX_INTERVAL:g}"
+            ),
+        )
         return 2
     if args.seconds is not None and not 0 < args.seconds <= 366 * 86400:
-        say(err, "loopgui record: --for must be a number of seconds above 0.")
+        say(err, _("loopgui record: --for must be a number of seconds above 0."))
         return 2
     stop = stop or threading.Event()
     recorder = recorder or Recorder(database_path())
@@ -58,14 +66,24 @@ def main(
     try:
         scanner = scanner or make_scanner()
         if not args.json:
-            say(out, f"Recording the history in {recorder.path} every {args.interval:g} s. Ctrl+C stops.")
+            say(
+                out,
+                _("Recording the history in {path} every {seconds} s. Ctrl+C stops.").format(
+                    path=recorder.path, seconds=f"{args.interval:g}"
+                ),
+            )
         while not stop.is_set():
             try:
                 snapshot = scanner.scan(stop.is_set)
             except ScanCancelled:
                 break
             except Exception as exc:  # a failed look is reported and the next one tried
-                say(err, f"loopgui record: reading the connections failed ({type(exc).__name__}: {exc}).")
+                say(
+                    err,
+                    _("loopgui record: reading the connections failed ({error}).").format(
+                        error=f"{type(exc).__name__}: {exc}"
+                    ),
+                )
             else:
                 recorder.record(snapshot)
             for notice in recorder.take_notices():
@@ -92,7 +110,15 @@ def main(
     if args.json:
         write_json(out, summary)
     else:
-        say(out, f"Stopped after {summary['seconds']} s: {recorder.written} looks recorded.")
+        say(
+            out,
+            ngettext(
+                "Stopped after {seconds} s: {count} look recorded.",
+                "Stopped after {seconds} s: {count} looks recorded.",
+                recorder.written,
+            ).format(seconds=summary["seconds"], count=recorder.written),
+        )
+
     return 1 if other else 0
 
 

@@ -17,6 +17,7 @@ from loopgui.commands.output import say, write_json
 from loopgui.core.net.probes import BadInput, Cancel, Cancelled, Outcome, parse_target, tcp_probe
 from loopgui.core.text.shellquote import safe_host
 from loopgui.core.words import wait as words
+from loopgui.core.words.i18n import _
 
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 7 * 86400.0
@@ -38,20 +39,22 @@ def main(
     err = err or sys.stderr
     parser = argparse.ArgumentParser(
         prog="loopgui wait",
-        description="Wait until a program answers on HOST:PORT (a TCP connection succeeds), or with --closed until "
-        "nothing listens there any more. Exit 0 when that happened, 1 when the time is up, 2 for bad input, 130 "
-        "when stopped with Ctrl+C, 143 when stopped with SIGTERM.",
+        description=_(
+            "Wait until a program answers on HOST:PORT (a TCP connection succeeds), or with --closed until "
+            "nothing listens there any more. Exit 0 when that happened, 1 when the time is up, 2 for bad input, 130 "
+            "when stopped with Ctrl+C, 143 when stopped with SIGTERM."
+        ),
     )
-    parser.add_argument("target", help="where to connect, for example 127.0.0.1:3000 or [::1]:8080")
-    parser.add_argument("--closed", action="store_true", help="wait until nothing listens there any more")
+    parser.add_argument("target", help=_("where to connect, for example 127.0.0.1:3000 or [::1]:8080"))
+    parser.add_argument("--closed", action="store_true", help=_("wait until nothing listens there any more"))
     parser.add_argument(
         "--timeout",
         type=float,
         default=DEFAULT_TIMEOUT,
         metavar="S",
-        help=f"give up after S seconds ({DEFAULT_TIMEOUT:g})",
+        help=_("give up after S seconds ({default})").format(default=f"{DEFAULT_TIMEOUT:g}"),
     )
-    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    parser.add_argument("--json", action="store_true", help=_("print the outcome as JSON"))
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
@@ -65,7 +68,7 @@ def main(
         say(err, words.bad_host(host))
         return 2
     if not 0 < args.timeout <= MAX_TIMEOUT:
-        say(err, "loopgui wait: --timeout must be a number of seconds above 0 (at most a week).")
+        say(err, _("loopgui wait: --timeout must be a number of seconds above 0 (at most a week)."))
         return 2
     stop = stop or threading.Event()
     stopped_by: list[int] = []

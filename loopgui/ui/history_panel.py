@@ -42,7 +42,7 @@ from loopgui.core.history.store import (
     duration_words,
 )
 from loopgui.core.words.history import notice_text, set_aside_text
-from loopgui.core.words.i18n import _
+from loopgui.core.words.i18n import N_, _, ngettext
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.plain import plain_message_box, plain_tooltip
 from loopgui.ui.settings import Settings
@@ -50,7 +50,12 @@ from loopgui.ui.settings import Settings
 if TYPE_CHECKING:
     from loopgui.ui.main_window import MainWindow
 
-SINCE_CHOICES = (("the last hour", 3600.0), ("the last 24 hours", 86400.0), ("everything kept", None))
+# Marked here, translated where shown: the language is chosen after import.
+SINCE_CHOICES = (
+    (N_("the last hour"), 3600.0),
+    (N_("the last 24 hours"), 86400.0),
+    (N_("everything kept"), None),
+)
 MAX_SHOWN = 500
 
 
@@ -59,10 +64,10 @@ def _how_long(span: Span, now: float) -> str:
     a listener of 40 s showed "1 s")."""
     if span.ended or not span.open:
         return duration_words(span.duration)
-    return f"{duration_words(max(span.duration, now - span.first_seen))} so far"
+    return _("{duration} so far").format(duration=duration_words(max(span.duration, now - span.first_seen)))
 
 
-COLUMNS = ("From", "To", "How long", "Program", "What", "User")
+COLUMNS = (N_("From"), N_("To"), N_("How long"), N_("Program"), N_("What"), N_("User"))
 
 
 class HistoryPanel(QWidget):
@@ -87,22 +92,22 @@ class HistoryPanel(QWidget):
         layout.addWidget(self.state_label)
         row = QHBoxLayout()
         self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("Port, address or program, for example 3000")
+        self.search_edit.setPlaceholderText(_("Port, address or program, for example 3000"))
         self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setAccessibleName("Search the history")
+        self.search_edit.setAccessibleName(_("Search the history"))
         self.search_edit.returnPressed.connect(self.search)
         row.addWidget(self.search_edit, 1)
         self.since_box = QComboBox()
         for label, _seconds in SINCE_CHOICES:
-            self.since_box.addItem(label)
+            self.since_box.addItem(_(label))
         self.since_box.setCurrentIndex(1)
-        self.since_box.setAccessibleName("How far back")
-        self.since_box.setToolTip("How far back in the history to search.")
+        self.since_box.setAccessibleName(_("How far back"))
+        self.since_box.setToolTip(_("How far back in the history to search."))
         self.since_box.currentIndexChanged.connect(lambda _: self.search())
         row.addWidget(self.since_box)
-        self.search_button = QPushButton("Search")
+        self.search_button = QPushButton(_("Search"))
         self.search_button.clicked.connect(self.search)
-        self.search_button.setToolTip("Search the history for the port, address or program typed on the left.")
+        self.search_button.setToolTip(_("Search the history for the port, address or program typed on the left."))
         row.addWidget(self.search_button)
         layout.addLayout(row)
         self.result_label = QLabel()
@@ -110,14 +115,14 @@ class HistoryPanel(QWidget):
         self.result_label.setWordWrap(True)
         layout.addWidget(self.result_label)
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setHeaderLabels([_(title) for title in COLUMNS])
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
-        self.tree.setAccessibleName("History of the sockets found")
-        self.tree.setAccessibleDescription("One line per socket loopgui saw: when, where and which program.")
-        self.tree.header().setAccessibleName("History columns")
-        self.tree.header().setAccessibleDescription("Click a column title to sort by it.")
+        self.tree.setAccessibleName(_("History of the sockets found"))
+        self.tree.setAccessibleDescription(_("One line per socket loopgui saw: when, where and which program."))
+        self.tree.header().setAccessibleName(_("History columns"))
+        self.tree.header().setAccessibleDescription(_("Click a column title to sort by it."))
         self.tree.itemActivated.connect(self._activated)
         layout.addWidget(self.tree, 1)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -150,7 +155,7 @@ class HistoryPanel(QWidget):
         reader = self._reader
         self._searching = True
         if not quiet:
-            self.result_label.setText("Looking…")
+            self.result_label.setText(_("Looking…"))
 
         def work() -> tuple[bool, list[Span], str]:
             spans = reader.search(text, since=since, limit=MAX_SHOWN)
@@ -191,30 +196,53 @@ class HistoryPanel(QWidget):
         period = self.since_box.currentText()
         if not exists:
             self.result_label.setText(
-                "No history recorded yet. loopgui records while it runs when “Record history” is on (History menu)."
+                _("No history recorded yet. loopgui records while it runs when “Record history” is on (History menu).")
             )
             return
         if not spans:
-            what = f"“{text}”" if text else "any port"
-            self.result_label.setText(f"Nothing recorded for {what} in {period}.")
+            self.result_label.setText(
+                _("Nothing recorded for “{search}” in {period}.").format(search=text, period=period)
+                if text
+                else _("Nothing recorded for any port in {period}.").format(period=period)
+            )
             return
-        more = f" (the newest {MAX_SHOWN})" if len(spans) >= MAX_SHOWN else ""
-        what = f"“{text}”" if text else "all ports"
-        found = "1 socket" if len(spans) == 1 else f"{len(spans)} sockets"
-        self.result_label.setText(f"{found} found for {what} in {period}{more}, newest first.")
+        count = len(spans)
+        if count >= MAX_SHOWN and text:
+            found = _("{count} sockets found for “{search}” in {period} (the newest {limit}), newest first.").format(
+                count=count, search=text, period=period, limit=MAX_SHOWN
+            )
+        elif count >= MAX_SHOWN:
+            found = _("{count} sockets found for all ports in {period} (the newest {limit}), newest first.").format(
+                count=count, period=period, limit=MAX_SHOWN
+            )
+        elif text:
+            found = ngettext(
+                "{count} socket found for “{search}” in {period}, newest first.",
+                "{count} sockets found for “{search}” in {period}, newest first.",
+                count,
+            ).format(count=count, search=text, period=period)
+        else:
+            found = ngettext(
+                "{count} socket found for all ports in {period}, newest first.",
+                "{count} sockets found for all ports in {period}, newest first.",
+                count,
+            ).format(count=count, period=period)
+        self.result_label.setText(found)
         items = []
         now = time.time()
         for s in spans:
             if s.listened:
-                doing = f"listened on {s.local_endpoint} ({s.proto})"
+                doing = _("listened on {address} ({protocol})").format(address=s.local_endpoint, protocol=s.proto)
             elif s.remote_endpoint:
-                doing = f"{s.local_endpoint} connected to {s.remote_endpoint} ({s.proto})"
+                doing = _("{address} connected to {remote} ({protocol})").format(
+                    address=s.local_endpoint, remote=s.remote_endpoint, protocol=s.proto
+                )
             else:
-                doing = f"used {s.local_endpoint} ({s.proto})"
+                doing = _("used {address} ({protocol})").format(address=s.local_endpoint, protocol=s.proto)
             item = QTreeWidgetItem(
                 [
                     clock(s.first_seen),
-                    clock(s.used_until) if s.ended else "still open",
+                    clock(s.used_until) if s.ended else _("still open"),
                     _how_long(s, now),
                     s.who,
                     doing,
@@ -234,7 +262,9 @@ class HistoryPanel(QWidget):
         if isinstance(exc, HistoryUnavailable):
             self.result_label.setText(notice_text(exc.notice))
         else:
-            self.result_label.setText(f"The history could not be read ({type(exc).__name__}: {exc}).")
+            self.result_label.setText(
+                _("The history could not be read ({error}).").format(error=f"{type(exc).__name__}: {exc}")
+            )
 
     def refresh_if_shown(self) -> None:
         """A new scan: while the tab is on screen, what it shows follows (no stale "still open")."""
@@ -290,20 +320,20 @@ class HistoryFeature(QObject):
         window.scan_thread.history_notice.connect(self._on_notice, Qt.ConnectionType.QueuedConnection)
         self.panel = HistoryPanel(HistoryReader(self.path))
         self.panel.investigate_requested.connect(self._investigate)
-        self.tab_index = window.add_tab(self.panel, "History")
-        menu = window.add_menu("Hi&story")
+        self.tab_index = window.add_tab(self.panel, _("History"))
+        menu = window.add_menu(_("Hi&story"))
         self.menu = menu
-        self.record_action = QAction("&Record history", self)
+        self.record_action = QAction(_("&Record history"), self)
         self.record_action.setCheckable(True)
         self.record_action.setChecked(settings.history_recording)
-        self.record_action.setToolTip("Remember which program used which port, for 7 days, on this computer only")
+        self.record_action.setToolTip(_("Remember which program used which port, for 7 days, on this computer only"))
         self.record_action.toggled.connect(self.set_recording)
         menu.addAction(self.record_action)
-        self.show_action = QAction("&Show the history of this port", self)
+        self.show_action = QAction(_("&Show the history of this port"), self)
         self.show_action.triggered.connect(self.show_current_port)
         menu.addAction(self.show_action)
         menu.addSeparator()
-        self.clear_action = QAction("&Clear history…", self)
+        self.clear_action = QAction(_("&Clear history…"), self)
         self.clear_action.triggered.connect(self.ask_clear)
         menu.addAction(self.clear_action)
         window.investigation.ports_changed.connect(self._on_ports_changed)
@@ -323,18 +353,18 @@ class HistoryFeature(QObject):
             self.record_action.setChecked(on)
         self.window.scan_thread.refresh_now()  # switches at once, even while the table is paused
         self._update_state()
-        self.window.show_message("History recording is on." if on else "History recording is off.")
+        self.window.show_message(_("History recording is on.") if on else _("History recording is off."))
 
     def ask_clear(self) -> None:
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Clear history",
-            "Forget everything loopgui has recorded about which program used which port?",
+            _("Clear history"),
+            _("Forget everything loopgui has recorded about which program used which port?"),
             QMessageBox.StandardButton.Cancel,
             self.window,
         )
         plain_message_box(box)
-        clear = box.addButton("Clear history", QMessageBox.ButtonRole.DestructiveRole)
+        clear = box.addButton(_("Clear history"), QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         if box.clickedButton() is clear:
@@ -345,17 +375,19 @@ class HistoryFeature(QObject):
         if self.recorder.status == "recording":
             self.recorder.request_clear()
             self.window.scan_thread.refresh_now()
-            self.window.show_message("History cleared.")
+            self.window.show_message(_("History cleared."))
             self.panel.search()
             return
         path = self.path
 
-        def done(_: object) -> None:
-            self.window.show_message("History cleared.")
+        def done(_result: object) -> None:
+            self.window.show_message(_("History cleared."))
             self.panel.search()
 
         def failed(exc: BaseException) -> None:
-            self.window.show_message(str(exc) if isinstance(exc, HistoryUnavailable) else f"Not cleared: {exc}")
+            self.window.show_message(
+                str(exc) if isinstance(exc, HistoryUnavailable) else _("Not cleared: {reason}").format(reason=exc)
+            )
 
         BackgroundOp(self, lambda: clear_history(path), done).on_failure(failed).start()
 
@@ -398,14 +430,17 @@ class HistoryFeature(QObject):
     def _update_state(self, notice: str = "") -> None:
         days = round(DEFAULT_MAX_AGE / 86400)
         if not self.recorder.enabled:
-            text = (
+            text = _(
                 "History is off: loopgui records nothing. What was recorded before stays until you clear it. "
                 "Switch it on in the History menu."
             )
         elif self.recorder.status == "other-writer":
-            text = "Another loopgui is recording the history; what it records shows here."
+            text = _("Another loopgui is recording the history; what it records shows here.")
         else:
-            text = (
-                f"loopgui remembers which program used which port for {days} days, on this computer only ({self.path})."
-            )
+            text = ngettext(
+                "loopgui remembers which program used which port for {days} day, on this computer only ({path}).",
+                "loopgui remembers which program used which port for {days} days, on this computer only ({path}).",
+                days,
+            ).format(days=days, path=self.path)
+
         self.panel.set_recording_state(f"{text} {notice}".strip() if notice and notice not in text else text)

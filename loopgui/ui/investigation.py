@@ -228,14 +228,19 @@ class Investigation(QObject):
     def _update_switch(self) -> None:
         row = self.row
         if self.showing is Showing.PASTED and row is not None:
-            picked = (
-                f"The socket you picked in the table ({row_summary(row)}) has closed since."
+            text = (
+                _(
+                    "The socket you picked in the table ({row}) has closed since. "
+                    "The explanation below is still about your message."
+                )
                 if self._row_gone()
-                else f"You picked a row in the table: {row_summary(row)}."
+                else _("You picked a row in the table: {row}. The explanation below is still about your message.")
             )
-            self.explain.offer_switch(f"{picked} The explanation below is still about your message.", "row")
+            self.explain.offer_switch(text.format(row=row_summary(row)), "row")
         elif self.showing is Showing.ROW and self.pasted is not None:
-            self.explain.offer_switch(f"This explains the row you picked: {row_summary(row) if row else ''}.", "pasted")
+            self.explain.offer_switch(
+                _("This explains the row you picked: {row}.").format(row=row_summary(row) if row else ""), "pasted"
+            )
         else:
             self.explain.offer_switch("", "")
 
@@ -366,7 +371,12 @@ class Investigation(QObject):
             return ""
         for r in snap.rows.values():
             if r.local_port == port and r.is_listening:
-                return f"{r.program or 'a program'} (PID {r.pid})" if r.pid is not None else owner_text(r)
+                if r.pid is None:
+                    return owner_text(r)
+                if r.program:
+                    return _("{program} (PID {pid})").format(program=r.program, pid=r.pid)
+                return _("a program (PID {pid})").format(pid=r.pid)
+
         return ""
 
     def listening_addresses(self, port: int) -> list[str]:

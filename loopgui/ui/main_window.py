@@ -43,7 +43,7 @@ from loopgui.core.net.sockets import (
 )
 from loopgui.core.programs.processes import ProcessFacts, process_facts
 from loopgui.core.words import table as table_words
-from loopgui.core.words.i18n import _
+from loopgui.core.words.i18n import _, ngettext
 from loopgui.core.words.labels import owner_text, running_as_admin
 from loopgui.core.words.window import properties_text, properties_title
 from loopgui.ui import background, language
@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         asker: Asker | None = None,
     ) -> None:
         super().__init__()
-        self.setWindowTitle("loopgui — who uses which port")
+        self.setWindowTitle(_("loopgui — who uses which port"))
         self.setObjectName("loopgui-main")
         self._settings = settings or Settings()
         self._scan_error = ""
@@ -300,39 +300,41 @@ class MainWindow(QMainWindow):
 
         bar = QHBoxLayout()
         self.investigate_edit = QLineEdit()
-        self.investigate_edit.setPlaceholderText("Paste the error message or address")
+        self.investigate_edit.setPlaceholderText(_("Paste the error message or address"))
         self.investigate_edit.setClearButtonEnabled(True)
         self.investigate_edit.setMaxLength(MAX_TEXT)  # Qt's default, 32,767, cut long pastes silently
-        self.investigate_edit.setAccessibleName("Error message or address to investigate")
-        self.investigate_edit.setToolTip("For example: connect ECONNREFUSED 127.0.0.1:62893")
+        self.investigate_edit.setAccessibleName(_("Error message or address to investigate"))
+        self.investigate_edit.setToolTip(_("For example: connect ECONNREFUSED 127.0.0.1:62893"))
         self.investigate_edit.returnPressed.connect(self.investigate)
         self.investigate_edit.textChanged.connect(self._on_investigate_text_changed)
         font = self.investigate_edit.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.investigate_edit.setFont(font)
-        self.investigate_button = QPushButton("Investigate")
+        self.investigate_button = QPushButton(_("Investigate"))
         self.investigate_button.setDefault(True)
-        self.investigate_button.setToolTip("Explain the message or address in the box (Enter).")
+        self.investigate_button.setToolTip(_("Explain the message or address in the box (Enter)."))
         self.investigate_button.clicked.connect(self.investigate)
         bar.addWidget(self.investigate_edit, 1)
         bar.addWidget(self.investigate_button)
         layout.addLayout(bar)
 
-        self.show_all_button = QPushButton("Show all sockets")
+        self.show_all_button = QPushButton(_("Show all sockets"))
         self.show_all_button.clicked.connect(self.show_all_sockets)
-        self.show_all_button.setToolTip("Show every socket in the table again; the explanation stays.")
-        self.clear_filter_button = QPushButton("Clear filter")
+        self.show_all_button.setToolTip(_("Show every socket in the table again; the explanation stays."))
+        self.clear_filter_button = QPushButton(_("Clear filter"))
         self.clear_filter_button.clicked.connect(self._clear_filter)
-        self.clear_filter_button.setToolTip("Empty the filter box and show listening and other sockets, TCP and UDP.")
+        self.clear_filter_button.setToolTip(
+            _("Empty the filter box and show listening and other sockets, TCP and UDP.")
+        )
         self.clear_filter_button.hide()
         self.banner, self.banner_label = _banner(self.clear_filter_button, self.show_all_button)
         layout.addWidget(self.banner)
 
-        self.clip_yes = QPushButton("Investigate")
+        self.clip_yes = QPushButton(_("Investigate"))
         self.clip_yes.clicked.connect(self._accept_clipboard)
-        self.clip_yes.setToolTip("Explain the address that is on your clipboard.")
-        self.clip_no = QPushButton("No, thanks")
-        self.clip_no.setToolTip("Hide this offer.")
+        self.clip_yes.setToolTip(_("Explain the address that is on your clipboard."))
+        self.clip_no = QPushButton(_("No, thanks"))
+        self.clip_no.setToolTip(_("Hide this offer."))
         self.clip_banner, self.clip_label = _banner(self.clip_yes, self.clip_no)
         self.clip_no.clicked.connect(self.clip_banner.hide)
         # No layout jumps: the bar above keeps its place while hidden, and the clipboard offer lies over it
@@ -353,20 +355,21 @@ class MainWindow(QMainWindow):
         self.banner.installEventFilter(self)
 
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter: port, address or program")
+        self.filter_edit.setPlaceholderText(_("Filter: port, address or program"))
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setAccessibleName("Filter the table")
+        self.filter_edit.setAccessibleName(_("Filter the table"))
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
-        self.listening_check = QCheckBox("Listening only")
-        self.listening_check.setToolTip("Show only programs waiting for others to connect (servers).")
-        self.tcp_check = QCheckBox("TCP")
-        self.tcp_check.setToolTip("Connections: web, databases, most programs.")
-        self.udp_check = QCheckBox("UDP")
-        self.udp_check.setToolTip("Single messages: name lookups, games, video calls.")
+        self.listening_check = QCheckBox(_("Listening only"))
+        self.listening_check.setToolTip(_("Show only programs waiting for others to connect (servers)."))
+        self.tcp_check = QCheckBox(_("TCP"))
+        self.tcp_check.setToolTip(_("Connections: web, databases, most programs."))
+        self.udp_check = QCheckBox(_("UDP"))
+        self.udp_check.setToolTip(_("Single messages: name lookups, games, video calls."))
         for box in (self.listening_check, self.tcp_check, self.udp_check):
             box.toggled.connect(self._apply_filter)
         # Below this width the filter goes on a row of its own (its minimum stays small, so the window can narrow).
-        self._filter_room = self.filter_edit.fontMetrics().horizontalAdvance("Filter: port, address") + 40
+        self._filter_room = self.filter_edit.fontMetrics().horizontalAdvance(_("Filter: port, address")) + 40
+
         self.filter_edit.setMinimumWidth(60)
         self.tools_right = QWidget()
         tools = QHBoxLayout(self.tools_right)
@@ -377,22 +380,22 @@ class MainWindow(QMainWindow):
         self._add_elsewhere_switch(tools)
         tools.addSpacing(16)
         tools.addStretch(1)
-        interval_label = QLabel("Refresh every")
+        interval_label = QLabel(_("Refresh every"))
         self.interval_spin = QDoubleSpinBox()
-        self.interval_spin.setAccessibleName("Refresh interval in seconds")
+        self.interval_spin.setAccessibleName(_("Refresh interval in seconds"))
         self.interval_spin.setRange(MIN_INTERVAL, MAX_INTERVAL)
         self.interval_spin.setSingleStep(0.5)
         self.interval_spin.setDecimals(1)
         self.interval_spin.setSuffix(" s")
-        self.interval_spin.setToolTip("How often the table is updated: from 0.5 to 10 seconds.")
+        self.interval_spin.setToolTip(_("How often the table is updated: from 0.5 to 10 seconds."))
         interval_label.setBuddy(self.interval_spin)
         self.interval_spin.valueChanged.connect(self._on_interval_changed)
-        self.pause_button = QPushButton("Pause")
+        self.pause_button = QPushButton(_("Pause"))
         self.pause_button.setCheckable(True)
-        self.pause_button.setToolTip("Stop updating the table (Ctrl+P)")
+        self.pause_button.setToolTip(_("Stop updating the table (Ctrl+P)"))
         self.pause_button.toggled.connect(self.set_paused)
-        self.refresh_button = QPushButton("Refresh now")
-        self.refresh_button.setToolTip("Read the list of connections again now (F5)")
+        self.refresh_button = QPushButton(_("Refresh now"))
+        self.refresh_button.setToolTip(_("Read the list of connections again now (F5)"))
         self.refresh_button.clicked.connect(self.refresh_now)
         tools.addWidget(interval_label)
         tools.addWidget(self.interval_spin)
@@ -426,9 +429,9 @@ class MainWindow(QMainWindow):
             who_holds=lambda p: self.investigation.who_holds(p),  # noqa: PLW0108
             listening_on=lambda p: self.investigation.listening_addresses(p),  # noqa: PLW0108
         )
-        self.tabs.addTab(self.connectivity_panel, "Connectivity tests")
+        self.tabs.addTab(self.connectivity_panel, _("Connectivity tests"))
         self.process_panel = ProcessPanel()
-        self.tabs.addTab(self.process_panel, "Program")
+        self.tabs.addTab(self.process_panel, _("Program"))
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.tabs)
@@ -451,13 +454,13 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         self.count_label = QLabel()
         self.count_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.scan_label = QLabel("Reading the list of connections…")
+        self.scan_label = QLabel(_("Reading the list of connections…"))
         self.scan_label.setTextFormat(Qt.TextFormat.PlainText)
         # Messages go to a label of their own: QStatusBar.showMessage() draws in the space its normal widgets
         # leave, and a stretching permanent widget leaves none, so its messages never appeared.
         self.message_label = QLabel()
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.message_label.setAccessibleName("Latest message")
+        self.message_label.setAccessibleName(_("Latest message"))
         self._message_timer = QTimer(self)
         self._message_timer.setSingleShot(True)
         self._message_timer.timeout.connect(self.message_label.clear)
@@ -472,27 +475,27 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        self.export_csv_action = file_menu.addAction("Export table as &CSV…")
+        file_menu = menu.addMenu(_("&File"))
+        self.export_csv_action = file_menu.addAction(_("Export table as &CSV…"))
         self.export_csv_action.triggered.connect(lambda: self._ask_export("csv"))
-        self.export_json_action = file_menu.addAction("Export table as &JSON…")
+        self.export_json_action = file_menu.addAction(_("Export table as &JSON…"))
         self.export_json_action.triggered.connect(lambda: self._ask_export("json"))
         file_menu.addSeparator()
-        quit_action = file_menu.addAction("&Quit")
+        quit_action = file_menu.addAction(_("&Quit"))
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
 
-        edit_menu = menu.addMenu("&Edit")
-        self.copy_action = QAction("&Copy selected rows", self)
+        edit_menu = menu.addMenu(_("&Edit"))
+        self.copy_action = QAction(_("&Copy selected rows"), self)
         self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.copy_action.triggered.connect(self.copy_selection)
         self.table.addAction(self.copy_action)
         edit_menu.addAction(self.copy_action)
-        self.close_action = QAction("C&lose this program…", self)
+        self.close_action = QAction(_("C&lose this program…"), self)
         self.close_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
         self.close_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.close_action.setToolTip("Close the program that holds the selected socket (asks first)")
+        self.close_action.setToolTip(_("Close the program that holds the selected socket (asks first)"))
         self.close_action.triggered.connect(self.close_selected_program)
         self.table.addAction(self.close_action)
         edit_menu.addAction(self.close_action)
@@ -503,36 +506,36 @@ class MainWindow(QMainWindow):
         self.properties_action.triggered.connect(self.show_properties)
         self.table.addAction(self.properties_action)
         edit_menu.addAction(self.properties_action)
-        select_all = edit_menu.addAction("Select &all rows")
+        select_all = edit_menu.addAction(_("Select &all rows"))
         select_all.triggered.connect(self.table.selectAll)
-        self.paste_box_action = edit_menu.addAction("Go to the &paste box")
+        self.paste_box_action = edit_menu.addAction(_("Go to the &paste box"))
         self.paste_box_action.setShortcut(QKeySequence("Ctrl+L"))
         self.paste_box_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.paste_box_action.triggered.connect(self.focus_paste_box)
-        find_action = edit_menu.addAction("&Filter…")
+        find_action = edit_menu.addAction(_("&Filter…"))
         find_action.setShortcut(QKeySequence.StandardKey.Find)
         find_action.triggered.connect(lambda: self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason))
 
-        view_menu = menu.addMenu("&View")
-        self.pause_action = view_menu.addAction("&Pause updates")
+        view_menu = menu.addMenu(_("&View"))
+        self.pause_action = view_menu.addAction(_("&Pause updates"))
         self.pause_action.setCheckable(True)
         self.pause_action.setShortcut(QKeySequence("Ctrl+P"))
         self.pause_action.toggled.connect(self.pause_button.setChecked)
         self.pause_button.toggled.connect(self.pause_action.setChecked)
-        refresh_action = view_menu.addAction("&Refresh now")
+        refresh_action = view_menu.addAction(_("&Refresh now"))
         refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
         refresh_action.triggered.connect(self.refresh_now)
         view_menu.addSeparator()
         self.language_menu = language.add_menu(view_menu, self, self.show_message)
 
-        self.help_menu = help_menu = menu.addMenu("&Help")
-        self.how_to_action = help_menu.addAction("&How to use loopgui")
+        self.help_menu = help_menu = menu.addMenu(_("&Help"))
+        self.how_to_action = help_menu.addAction(_("&How to use loopgui"))
         self.how_to_action.setShortcut(QKeySequence.StandardKey.HelpContents)
         self.how_to_action.triggered.connect(lambda: self.show_help(HOW_TO_TITLE))
-        self.legend_action = help_menu.addAction("&What the colours and words mean")
+        self.legend_action = help_menu.addAction(_("&What the colours and words mean"))
         self.legend_action.triggered.connect(lambda: self.show_help(LEGEND_TITLE))
         help_menu.addSeparator()
-        about = help_menu.addAction("&About loopgui")
+        about = help_menu.addAction(_("&About loopgui"))
         about.triggered.connect(self._about)
 
     def _restore_settings(self) -> None:
@@ -574,14 +577,19 @@ class MainWindow(QMainWindow):
         self.model.apply_snapshot(snapshot)
         self.investigation.set_snapshot(snapshot)
         stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
-        self.scan_label.setText(f"Updated {stamp} (took {snapshot.duration * 1000:.0f} ms)")
-        self.scan_label.setToolTip(f"Read with {snapshot.source or 'the system'}.")
+        self.scan_label.setText(
+            _("Updated {clock} (took {ms} ms)").format(clock=stamp, ms=f"{snapshot.duration * 1000:.0f}")
+        )
+        if snapshot.source:
+            self.scan_label.setToolTip(_("Read with {source}.").format(source=snapshot.source))
+        else:
+            self.scan_label.setToolTip(_("Read with the system."))
         self._update_notice()
         self._update_banner()
 
     @Slot(str)
     def _on_scan_failed(self, message: str) -> None:
-        self._scan_error = message + " loopgui keeps trying."
+        self._scan_error = _("{problem} loopgui keeps trying.").format(problem=message)
         self._update_notice()
 
     def _update_notice(self) -> None:
@@ -592,28 +600,36 @@ class MainWindow(QMainWindow):
         if snap is not None:
             if snap.hidden_sockets:
                 n = snap.hidden_sockets
-                advice = "" if running_as_admin() else " Run loopgui as administrator to see it."
                 parts.append(
-                    f"{n:,} {'socket belongs' if n == 1 else 'sockets belong'} to other users or the system, "
-                    f"so the program is hidden.{advice}"
+                    ngettext(
+                        "{count} socket belongs to other users or the system, so the program is hidden.",
+                        "{count} sockets belong to other users or the system, so the program is hidden.",
+                        n,
+                    ).format(count=f"{n:,}")
                 )
+                if not running_as_admin():
+                    parts.append(_("Run loopgui as administrator to see it."))
             parts.extend(snap.problems)
         if self.scan_thread.paused:
-            parts.insert(0, "Updates paused.")
+            parts.insert(0, _("Updates paused."))
         self.notice_label.setText(" ".join(parts))
         self.notice_label.setToolTip(plain_tooltip("\n".join(parts)))
 
     @Slot(int, int)
     def _update_counts(self, shown: int, total: int) -> None:
         if shown == total:
-            self.count_label.setText(f"{total:,} socket" + ("" if total == 1 else "s"))
+            self.count_label.setText(ngettext("{count} socket", "{count} sockets", total).format(count=f"{total:,}"))
         else:
-            self.count_label.setText(f"{shown:,} of {total:,} sockets shown")
+            self.count_label.setText(
+                ngettext("{shown} of {count} socket shown", "{shown} of {count} sockets shown", total).format(
+                    shown=f"{shown:,}", count=f"{total:,}"
+                )
+            )
 
     @Slot(bool)
     def set_paused(self, paused: bool) -> None:
         self.scan_thread.set_paused(paused)
-        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setText(_("Resume") if paused else _("Pause"))
         self._update_notice()
 
     @Slot()
@@ -644,12 +660,14 @@ class MainWindow(QMainWindow):
     def _add_elsewhere_switch(self, tools: QHBoxLayout) -> None:
         """File sockets and other networks' sockets (issue 27): off at each start; the scanner reads them only
         while the switch is on."""
-        self.elsewhere_check = QCheckBox("Files, containers")
+        self.elsewhere_check = QCheckBox(_("Files, containers"))
         self.elsewhere_check.setToolTip(
-            "Also show local file sockets (programs on this computer connect to a file instead of a port) and what "
-            "programs in other networks, such as containers, listen on."
+            _(
+                "Also show local file sockets (programs on this computer connect to a file instead of a port) and what "
+                "programs in other networks, such as containers, listen on."
+            )
         )
-        self.elsewhere_check.setAccessibleName("Show file sockets and containers")
+        self.elsewhere_check.setAccessibleName(_("Show file sockets and containers"))
         # The row's other boxes set the window's narrowest width; this one gives way (its text is cut there) rather
         # than widening every window.
         self.elsewhere_check.setMinimumWidth(self.elsewhere_check.minimumSizeHint().height() + 8)
@@ -737,7 +755,9 @@ class MainWindow(QMainWindow):
             if not result.endpoints or QGuiApplication.clipboard().text() != text:
                 return
             self._offered_clipboard = text
-            self.clip_label.setText(f"Investigate {result.endpoints[0].display} from your clipboard?")
+            self.clip_label.setText(
+                _("Investigate {address} from your clipboard?").format(address=result.endpoints[0].display)
+            )
             self._place_clip_banner()
             self.clip_banner.show()
 
@@ -775,9 +795,9 @@ class MainWindow(QMainWindow):
         if row.pid is None:
             why = owner_text(row)
             self.show_message(
-                f"This socket has {why}: loopgui cannot close it."
+                _("This socket has {owner}: loopgui cannot close it.").format(owner=why)
                 if row.state in ORPHAN_STATES
-                else f"This socket {why}: loopgui cannot close it."
+                else _("This socket {owner}: loopgui cannot close it.").format(owner=why)
             )
             return
         self.close_flow.start_row(row)
@@ -818,20 +838,27 @@ class MainWindow(QMainWindow):
         cells = [
             [str(self.model.data(self.model.index(r, c)) or "") for c in range(self.model.columnCount())] for r in rows
         ]
-        QGuiApplication.clipboard().setText(cells_to_tsv(list(HEADERS), cells))
-        self.show_message(f"Copied {len(rows):,} row" + ("" if len(rows) == 1 else "s"), 5000)
+        QGuiApplication.clipboard().setText(cells_to_tsv([_(title) for title in HEADERS], cells))
+        self.show_message(
+            ngettext("Copied {count} row", "Copied {count} rows", len(rows)).format(count=f"{len(rows):,}"), 5000
+        )
 
     def export_to(self, path: str | Path, fmt: str) -> None:
         """Write the rows the table shows now to ``path`` as ``csv`` or ``json``."""
         rows = [r for r in self.model.rows() if not self.model.is_gone(r.key)]
         text = rows_to_csv(rows) if fmt == "csv" else rows_to_json(rows)
         Path(path).write_text(text, encoding="utf-8")
-        self.show_message(f"Saved {len(rows):,} rows to {path}", 8000)
+        self.show_message(
+            ngettext("Saved {count} row to {path}", "Saved {count} rows to {path}", len(rows)).format(
+                count=f"{len(rows):,}", path=path
+            ),
+            8000,
+        )
 
     def _ask_export(self, fmt: str) -> None:
         name = f"loopgui-sockets-{time.strftime('%Y%m%d-%H%M%S')}.{fmt}"
-        kind = "CSV spreadsheet (*.csv)" if fmt == "csv" else "JSON (*.json)"
-        path, _ = QFileDialog.getSaveFileName(self, "Export the table", str(Path.home() / name), kind)
+        kind = _("CSV spreadsheet (*.csv)") if fmt == "csv" else _("JSON (*.json)")
+        path, _kind = QFileDialog.getSaveFileName(self, _("Export the table"), str(Path.home() / name), kind)
         if not path:
             return
         try:
@@ -839,9 +866,10 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             plain_warning(
                 self,
-                "Could not save",
-                f"loopgui could not save the file {path}.\n\n{exc.strerror or exc}. "
-                "Choose another folder or name and try again.",
+                _("Could not save"),
+                _(
+                    "loopgui could not save the file {path}.\n\n{reason}. Choose another folder or name and try again."
+                ).format(path=path, reason=exc.strerror or exc),
             )
 
     def row_menu(self, index: QModelIndex) -> QMenu | None:
@@ -952,9 +980,12 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         QMessageBox.about(
             self,
-            "About loopgui",
-            f"loopgui {__version__}\n\nShows which program uses which network port on this computer, "
-            "and explains error messages such as “connection refused 127.0.0.1:62893” in plain words.",
+            _("About loopgui"),
+            f"loopgui {__version__}\n\n"
+            + _(
+                "Shows which program uses which network port on this computer, "
+                "and explains error messages such as “connection refused 127.0.0.1:62893” in plain words."
+            ),
         )
 
     # -- closing -----------------------------------------------------------------------------------------------

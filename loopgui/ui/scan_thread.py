@@ -11,6 +11,7 @@ from loopgui.core.history.recorder import Recorder
 from loopgui.core.net.scanner import ScanCancelled, Scanner
 from loopgui.core.net.sockets import Snapshot
 from loopgui.core.words.history import notice_text
+from loopgui.core.words.i18n import _
 
 log = logging.getLogger("loopgui.scan")
 
@@ -127,7 +128,9 @@ class ScanThread(QThread):
                 return
             except Exception as exc:  # a failed scan must never end scanning
                 log.exception("scan failed")
-                self.failed.emit(f"Reading the list of connections failed ({type(exc).__name__}: {exc}).")
+                self.failed.emit(
+                    _("Reading the list of connections failed ({error}).").format(error=f"{type(exc).__name__}: {exc}")
+                )
                 self._shown = None  # the next good scan is shown (it clears the failure from the status bar)
             else:
                 self._record(snapshot)

@@ -31,6 +31,7 @@ from loopgui.core.explain.knowledge import describe_address
 from loopgui.core.net.sockets import STATE_HELP, STATE_LABELS, UNIX, RowFilter, Snapshot, SocketRow, diff_rows
 from loopgui.core.words.elsewhere import address_cell as elsewhere_address
 from loopgui.core.words.elsewhere import row_tooltip as elsewhere_tooltip
+from loopgui.core.words.i18n import N_, _
 from loopgui.core.words.labels import JARGON, owner_explanation, owner_text, state_text
 from loopgui.ui.plain import plain_tooltip
 
@@ -49,27 +50,29 @@ class Column(IntEnum):
     FIRST_SEEN = 8
 
 
+# Marked here, translated where shown (``_(HEADERS[i])``): the language is chosen after import.
 HEADERS = (
-    "Protocol",
-    "Local address",
-    "Local port",
-    "Remote address",
-    "Remote port",
-    "State",
-    "PID",
-    "Program",
-    "First seen",
+    N_("Protocol"),
+    N_("Local address"),
+    N_("Local port"),
+    N_("Remote address"),
+    N_("Remote port"),
+    N_("State"),
+    N_("PID"),
+    N_("Program"),
+    N_("First seen"),
 )
-HEADER_TIPS = (
-    JARGON["TCP/UDP"],
-    "The address on this computer that the socket uses. " + JARGON["IPv4/IPv6"],
-    "The port number on this computer: a program's door number, from 1 to 65535.",
-    "The other side of the connection, if there is one.",
-    "The port number on the other side.",
-    "What the connection is doing now, in plain words, with the technical name in brackets.",
-    JARGON["PID"],
-    "The program that holds the socket, with what tells it apart from others of the same name. " + JARGON["socket"],
-    "When loopgui first saw this socket.",
+# Each tip is one or two whole sentences, each translated on its own and joined with a space when shown.
+HEADER_TIPS: tuple[tuple[str, ...], ...] = (
+    (JARGON["TCP/UDP"],),
+    (N_("The address on this computer that the socket uses."), JARGON["IPv4/IPv6"]),
+    (N_("The port number on this computer: a program's door number, from 1 to 65535."),),
+    (N_("The other side of the connection, if there is one."),),
+    (N_("The port number on the other side."),),
+    (N_("What the connection is doing now, in plain words, with the technical name in brackets."),),
+    (JARGON["PID"],),
+    (N_("The program that holds the socket, with what tells it apart from others of the same name."), JARGON["socket"]),
+    (N_("When loopgui first saw this socket."),),
 )
 
 
@@ -202,9 +205,9 @@ class SocketTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
             return None
         if role == _DISPLAY:
-            return HEADERS[section]
+            return _(HEADERS[section])
         if role == _TOOLTIP:
-            return HEADER_TIPS[section]
+            return " ".join(_(text) for text in HEADER_TIPS[section])
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -554,26 +557,36 @@ class SocketTableModel(QAbstractTableModel):
 
     def _tooltip(self, row: SocketRow, col: int) -> str | None:
         if row.key in self._gone:
-            return "This socket has just closed."
+            return _("This socket has just closed.")
         if row.elsewhere:
             return elsewhere_tooltip(row)
         if col == Column.PROTOCOL:
-            kind = "a connection" if row.proto == "TCP" else "single messages"
-            return f"{row.proto} over IPv{row.family}: carries {kind}."
+            if row.proto == "TCP":
+                return _("{protocol} over IPv{version}: carries a connection.").format(
+                    protocol=row.proto, version=row.family
+                )
+            return _("{protocol} over IPv{version}: carries single messages.").format(
+                protocol=row.proto, version=row.family
+            )
         if col == Column.LOCAL_ADDRESS:
             return describe_address(row.local_addr) or None
         if col == Column.REMOTE_ADDRESS:
             return describe_address(row.remote_addr) or None
         if col == Column.STATE:
-            return f"{state_text(row)}: {STATE_HELP[row.state]}" if row.state in STATE_HELP else row.state
+            if row.state in STATE_HELP:
+                return _("{state}: {meaning}").format(state=state_text(row), meaning=_(STATE_HELP[row.state]))
+            return row.state
         if col in (Column.PID, Column.PROGRAM) and row.pid is None:
             return owner_explanation(row)
         if col == Column.PROGRAM:
-            where = f"\nProgram file: {row.path}" if row.path else ""
-            return plain_tooltip(f"{row.label or row.program} (PID {row.pid}){where}")  # untrusted: never markup
+            tip = _("{program} (PID {pid})").format(program=row.label or row.program, pid=row.pid)
+            if row.path:
+                tip += "\n" + _("Program file: {path}").format(path=row.path)
+            return plain_tooltip(tip)  # untrusted: never markup
         if col == Column.FIRST_SEEN:
             stamp = datetime.fromtimestamp(row.first_seen).strftime("%A %d %B %Y, %H:%M:%S")
-            return f"loopgui first saw this socket on {stamp}. It may be older than that."
+            return _("loopgui first saw this socket on {when}. It may be older than that.").format(when=stamp)
+
         return None
 
 

@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFocusEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from loopgui.core.words.i18n import _
 from loopgui.ui.socket_model import Column, SocketTableModel
 
 # Narrow enough that the Program column, the one a user looks for, is on screen without scrolling sideways in the
@@ -31,14 +32,16 @@ class SocketTableView(QTableView):
         super().__init__(parent)
         self.setModel(model)
         model.use_palette(self.palette())
-        self.setAccessibleName("Sockets on this computer")
+        self.setAccessibleName(_("Sockets on this computer"))
         self.setAccessibleDescription(
-            "Every network socket of this computer, one per row: protocol, addresses, ports, state and program. "
-            "Arrow keys move between rows; Tab leaves the table."
+            _(
+                "Every network socket of this computer, one per row: protocol, addresses, ports, state and program. "
+                "Arrow keys move between rows; Tab leaves the table."
+            )
         )
         header_view = self.horizontalHeader()
-        header_view.setAccessibleName("Columns")
-        header_view.setAccessibleDescription("Click a column title to sort the table by it; drag to reorder.")
+        header_view.setAccessibleName(_("Columns"))
+        header_view.setAccessibleDescription(_("Click a column title to sort the table by it; drag to reorder."))
         self.setTabKeyNavigation(False)  # Tab moves on to the next part of the window, not to the next cell
         # The focus must show: a frame in the highlight colour while the table has it (painted in paintEvent;
         # a style sheet would do it too, but it makes Qt paint every cell through its slower style-sheet style).

@@ -113,7 +113,7 @@ class TrayFeature(QObject):
         if notifier is None:
             if QSystemTrayIcon.isSystemTrayAvailable():
                 self.tray_icon = QSystemTrayIcon(icon or window.windowIcon(), self)
-                self.tray_icon.setToolTip("loopgui: who uses which port")
+                self.tray_icon.setToolTip(_("loopgui: who uses which port"))
                 self.tray_icon.activated.connect(self._on_icon_activated)
                 notifier = TrayNotifier(self.tray_icon)
             else:
@@ -132,36 +132,36 @@ class TrayFeature(QObject):
 
     def _build_actions(self) -> None:
         w = self.window
-        self.watch_action = QAction("&Watch this port", self)
+        self.watch_action = QAction(_("&Watch this port"), self)
         self.watch_action.setCheckable(True)
-        self.watch_action.setToolTip("Tell me when a program starts or stops listening on this port")
+        self.watch_action.setToolTip(_("Tell me when a program starts or stops listening on this port"))
         self.watch_action.toggled.connect(self._toggle_current_port)
         self.watch_any_action = QAction(_("Watch a &port…"), self)
         self.watch_any_action.setToolTip(_("Type any port number to watch, whatever the window shows"))
         self.watch_any_action.triggered.connect(self.ask_port_to_watch)
-        self.row_watch_action = QAction("Watch this port", self)
+        self.row_watch_action = QAction(_("Watch this port"), self)
         self.row_watch_action.triggered.connect(self._watch_current_row)
         w.add_row_action(self.row_watch_action)
-        self.new_programs_action = QAction("Tell me when a &new program starts listening", self)
+        self.new_programs_action = QAction(_("Tell me when a &new program starts listening"), self)
         self.new_programs_action.setCheckable(True)
         self.new_programs_action.setChecked(self.watcher.new_programs)
         self.new_programs_action.toggled.connect(self.set_watch_new_programs)
-        self.keep_action = QAction("&Keep running in the background when the window closes", self)
+        self.keep_action = QAction(_("&Keep running in the background when the window closes"), self)
         self.keep_action.setCheckable(True)
         self.keep_action.setChecked(self.settings.keep_running and self.notifier.is_tray)
         self.keep_action.setEnabled(self.notifier.is_tray)
         if not self.notifier.is_tray:
-            self.keep_action.setToolTip("This desktop shows no tray icons, so loopgui could not be found again.")
+            self.keep_action.setToolTip(_("This desktop shows no tray icons, so loopgui could not be found again."))
         self.keep_action.toggled.connect(self.set_keep_running)
-        self.login_action = QAction("Start loopgui when I &log in", self)
+        self.login_action = QAction(_("Start loopgui when I &log in"), self)
         self.login_action.setCheckable(True)
         self.login_action.setChecked(self._login_enabled())
         self.login_action.toggled.connect(self.set_start_at_login)
-        self.menu = w.add_menu("&Watch")
+        self.menu = w.add_menu(_("&Watch"))
         self.menu.setToolTipsVisible(True)  # a greyed-out item says why on hover (no tray on this desktop)
         self.menu.addAction(self.watch_action)
         self.menu.addAction(self.watch_any_action)
-        self.watched_menu = self.menu.addMenu("Watched ports")
+        self.watched_menu = self.menu.addMenu(_("Watched ports"))
         self.menu.addAction(self.new_programs_action)
         self.menu.addSeparator()
         self.menu.addAction(self.keep_action)
@@ -169,7 +169,7 @@ class TrayFeature(QObject):
         self._fill_watched_menu()
         if self.tray_icon is not None:
             tray_menu = QMenu(w)
-            show = tray_menu.addAction("Show loopgui")
+            show = tray_menu.addAction(_("Show loopgui"))
             show.triggered.connect(self.show_window)
             tray_menu.addSeparator()
             tray_menu.addAction(self.watch_any_action)
@@ -177,7 +177,7 @@ class TrayFeature(QObject):
             tray_menu.addAction(self.keep_action)
             tray_menu.addAction(self.login_action)
             tray_menu.addSeparator()
-            quit_action = tray_menu.addAction("Quit loopgui")
+            quit_action = tray_menu.addAction(_("Quit loopgui"))
             quit_action.triggered.connect(self.quit)
             self.tray_menu = tray_menu
             self.tray_icon.setContextMenu(tray_menu)
@@ -186,10 +186,10 @@ class TrayFeature(QObject):
         self.watched_menu.clear()
         ports = sorted(self.watcher.ports)
         if not ports:
-            none = self.watched_menu.addAction("No port is watched")
+            none = self.watched_menu.addAction(_("No port is watched"))
             none.setEnabled(False)
         for port in ports:
-            action = self.watched_menu.addAction(f"Stop watching port {port}")
+            action = self.watched_menu.addAction(_("Stop watching port {port}").format(port=port))
             action.triggered.connect(lambda _=False, p=port: self.unwatch(p))
 
     # -- watching --------------------------------------------------------------------------------------------
@@ -197,12 +197,14 @@ class TrayFeature(QObject):
     def watch(self, port: int) -> None:
         self.watcher.watch(port)
         self._save_watched()
-        self.window.show_message(f"Watching port {port}: loopgui tells you when a program starts or stops there.")
+        self.window.show_message(
+            _("Watching port {port}: loopgui tells you when a program starts or stops there.").format(port=port)
+        )
 
     def unwatch(self, port: int) -> None:
         self.watcher.unwatch(port)
         self._save_watched()
-        self.window.show_message(f"Port {port} is not watched any more.")
+        self.window.show_message(_("Port {port} is not watched any more.").format(port=port))
 
     def _save_watched(self) -> None:
         self.settings.watched_ports = tuple(sorted(self.watcher.ports))
@@ -242,7 +244,9 @@ class TrayFeature(QObject):
         port = self.window.investigation.port
         self.watch_action.blockSignals(True)
         self.watch_action.setEnabled(port is not None)
-        self.watch_action.setText(f"&Watch port {port}" if port is not None else "&Watch this port")
+        self.watch_action.setText(
+            _("&Watch port {port}").format(port=port) if port is not None else _("&Watch this port")
+        )
         self.watch_action.setChecked(port is not None and port in self.watcher.ports)
         self.watch_action.blockSignals(False)
 
@@ -311,8 +315,8 @@ class TrayFeature(QObject):
             if not self._told_background:
                 self._told_background = True
                 self.notifier.notify(
-                    "loopgui keeps running",
-                    "It still watches your ports and records the history. Use the tray icon to open it or to quit.",
+                    _("loopgui keeps running"),
+                    _("It still watches your ports and records the history. Use the tray icon to open it or to quit."),
                 )
             return True
         return super().eventFilter(watched, event)
@@ -336,15 +340,18 @@ class TrayFeature(QObject):
 
         def done(where: str) -> None:
             if on:
-                self.window.show_message(f"loopgui starts when you log in (written to {where}).", 12000)
+                self.window.show_message(
+                    _("loopgui starts when you log in (written to {path}).").format(path=where), 12000
+                )
             else:
-                self.window.show_message("loopgui no longer starts when you log in.")
+                self.window.show_message(_("loopgui no longer starts when you log in."))
             self._sync_login_action()
 
         def failed(exc: BaseException) -> None:
             log.warning("start at login: %s", exc)
             reason = os_error_text(exc) if isinstance(exc, OSError) else str(exc)  # a link there: a plain refusal
-            self.window.show_message(f"That did not work: {reason}", 12000)
+            self.window.show_message(_("That did not work: {reason}").format(reason=reason), 12000)
+
             self._sync_login_action()
 
         BackgroundOp(self, work, done).on_failure(failed).start()

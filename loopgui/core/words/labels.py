@@ -24,7 +24,7 @@ from loopgui.core.net.sockets import (
     format_endpoint,
 )
 from loopgui.core.text.redact import HIDDEN, redact_word, redact_words
-from loopgui.core.words.i18n import _
+from loopgui.core.words.i18n import N_, _
 from loopgui.core.words.programs import closed_text, hidden_text
 
 # Linux keeps a closed connection for 60 s (TCP_TIMEWAIT_LEN); other systems use 30–240 s.
@@ -35,14 +35,21 @@ STATE_NAMES = STATE_LABELS
 
 # Words explained once, in tooltips.
 JARGON = {
-    "PID": "PID (process ID): the number the system gives each running program, so that two copies of the same "
-    "program can be told apart.",
-    "socket": "A socket is one program's end of a network connection, or its open door waiting for connections "
-    "(listening).",
-    "IPv4/IPv6": "IPv4 addresses look like 127.0.0.1; IPv6 addresses look like ::1. Both can mean “this computer”, "
-    "but a program listening on one does not answer on the other.",
-    "TCP/UDP": "TCP carries connections (web pages, databases, most programs). UDP carries single messages (name "
-    "lookups, games, video calls) and has no connection state.",
+    "PID": N_(
+        "PID (process ID): the number the system gives each running program, so that two copies of the same "
+        "program can be told apart."
+    ),
+    "socket": N_(
+        "A socket is one program's end of a network connection, or its open door waiting for connections (listening)."
+    ),
+    "IPv4/IPv6": N_(
+        "IPv4 addresses look like 127.0.0.1; IPv6 addresses look like ::1. Both can mean “this computer”, "
+        "but a program listening on one does not answer on the other."
+    ),
+    "TCP/UDP": N_(
+        "TCP carries connections (web pages, databases, most programs). UDP carries single messages (name "
+        "lookups, games, video calls) and has no connection state."
+    ),
 }
 
 _INTERPRETERS = ("python", "node", "nodejs", "ruby", "perl", "php", "java", "deno", "bun", "dotnet", "pwsh")

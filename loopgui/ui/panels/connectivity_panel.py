@@ -30,6 +30,7 @@ from loopgui.core.net import probes
 from loopgui.core.net.probes import BadInput, Cancel, Cancelled, LatencyHistory, Outcome, ProbeResult
 from loopgui.core.reach.assess import local_block
 from loopgui.core.words import reach as reach_words
+from loopgui.core.words.i18n import N_, _, ngettext
 from loopgui.core.words.window import waiting_text
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.panels import own_address_test
@@ -41,7 +42,7 @@ _GOOD = QStyle.StandardPixmap.SP_DialogApplyButton
 _BAD = QStyle.StandardPixmap.SP_MessageBoxWarning
 _NEUTRAL = QStyle.StandardPixmap.SP_MessageBoxInformation
 _NEUTRAL_OUTCOMES = {Outcome.NO_ANSWER}
-IDLE = "Pick a test. loopgui only tests the computer and port written above."
+IDLE = N_("Pick a test. loopgui only tests the computer and port written above.")
 
 
 def _button(text: str, tip: str) -> QPushButton:
@@ -74,9 +75,9 @@ class Sparkline(QWidget):
         super().__init__(parent)
         self.history = history
         self.setMinimumHeight(90)
-        self.setAccessibleName("Connection time chart")
+        self.setAccessibleName(_("Connection time chart"))
         self.setAccessibleDescription(
-            "Time to connect, in milliseconds, for each try of the last minute; failed tries are marked in red."
+            _("Time to connect, in milliseconds, for each try of the last minute; failed tries are marked in red.")
         )
 
     def sizeHint(self) -> QSize:
@@ -86,7 +87,11 @@ class Sparkline(QWidget):
         """(top of the vertical axis, bottom axis left end, bottom axis right end)."""
         ok = [v for v in self.history.values if v is not None]
         top = max(ok) * 1000 if ok else 1.0
-        return f"{top:.1f} ms", f"{self.history.size} s ago", "now"
+        return (
+            _("{ms} ms").format(ms=f"{top:.1f}"),
+            _("{seconds} s ago").format(seconds=self.history.size),
+            _("now"),
+        )
 
     def paintEvent(self, event: QPaintEvent) -> None:
         values = self.history.values
@@ -105,7 +110,8 @@ class Sparkline(QWidget):
         painter.drawLine(plot.bottomLeft(), plot.topLeft())  # y axis: milliseconds
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         painter.drawText(0, plot.top(), margin_left - 4, metrics.height(), right, top_text)
-        painter.drawText(0, plot.bottom() - metrics.height(), margin_left - 4, metrics.height(), right, "0 ms")
+        zero = _("{ms} ms").format(ms=0)
+        painter.drawText(0, plot.bottom() - metrics.height(), margin_left - 4, metrics.height(), right, zero)
         below = plot.bottom() + 2
         painter.drawText(plot.left(), below, plot.width(), metrics.height(), Qt.AlignmentFlag.AlignLeft, left_text)
         painter.drawText(plot.left(), below, plot.width(), metrics.height(), Qt.AlignmentFlag.AlignRight, right_text)
@@ -145,30 +151,44 @@ def other_family_note(result: ProbeResult, listening: list[str]) -> ProbeResult:
     shown = f"[{connect}]" if ":" in connect else connect
     return dataclasses.replace(
         result,
-        verdict=f"Refused here ({want}), but a program listens on this port at {listens} ({have}): connect to "
-        f"{shown} instead, or make the program listen on both.",
+        verdict=_(
+            "Refused here ({tried_family}), but a program listens on this port at {listens} ({listen_family}): "
+            "connect to {address} instead, or make the program listen on both."
+        ).format(tried_family=want, listens=listens, listen_family=have, address=shown),
     )
 
 
 def summary(results: list[ProbeResult]) -> str:
     """``"1 of 2 succeeded: [::1]:8000 answered; 127.0.0.1:8000 refused."``"""
     good = [r for r in results if r.good]
-    parts = [f"{r.target} {_SHORT.get(r.outcome, r.outcome.value.replace('_', ' '))}" for r in results if r.target]
-    return f"Done: {len(good)} of {len(results)} succeeded" + (": " + "; ".join(parts) + "." if parts else ".")
+    parts = [
+        _(_SHORT[r.outcome]).format(address=r.target)
+        if r.outcome in _SHORT
+        else f"{r.target} {r.outcome.value.replace('_', ' ')}"
+        for r in results
+        if r.target
+    ]
+    if not parts:
+        done = ngettext("Done: {good} of {count} succeeded.", "Done: {good} of {count} succeeded.", len(results))
+        return done.format(good=len(good), count=len(results))
+    return ngettext(
+        "Done: {good} of {count} succeeded: {details}.", "Done: {good} of {count} succeeded: {details}.", len(results)
+    ).format(good=len(good), count=len(results), details="; ".join(parts))
 
 
+# One clause per outcome, about the address tried (joined with "; " in the summary).
 _SHORT = {
-    Outcome.CONNECTED: "answered",
-    Outcome.ANSWERED: "answered",
-    Outcome.REFUSED: "refused",
-    Outcome.TIMEOUT: "gave no answer in time",
-    Outcome.UNREACHABLE: "unreachable",
-    Outcome.PERMISSION: "blocked",
-    Outcome.ERROR: "failed",
-    Outcome.NO_ANSWER: "no answer",
-    Outcome.CLOSED: "closed",
-    Outcome.FREE: "free",
-    Outcome.IN_USE: "in use",
+    Outcome.CONNECTED: N_("{address} answered"),
+    Outcome.ANSWERED: N_("{address} answered"),
+    Outcome.REFUSED: N_("{address} refused"),
+    Outcome.TIMEOUT: N_("{address} gave no answer in time"),
+    Outcome.UNREACHABLE: N_("{address} unreachable"),
+    Outcome.PERMISSION: N_("{address} blocked"),
+    Outcome.ERROR: N_("{address} failed"),
+    Outcome.NO_ANSWER: N_("{address} no answer"),
+    Outcome.CLOSED: N_("{address} closed"),
+    Outcome.FREE: N_("{address} free"),
+    Outcome.IN_USE: N_("{address} in use"),
 }
 
 
@@ -218,25 +238,25 @@ class ConnectivityPanel(QWidget):
 
         form = QHBoxLayout()
         self.host_edit = QLineEdit("localhost")
-        self.host_edit.setPlaceholderText("localhost, 127.0.0.1 or a name")
-        self.host_edit.setAccessibleName("Computer to test")
-        self.host_edit.setToolTip("The computer to test: its name (localhost means this one) or its address.")
+        self.host_edit.setPlaceholderText(_("localhost, 127.0.0.1 or a name"))
+        self.host_edit.setAccessibleName(_("Computer to test"))
+        self.host_edit.setToolTip(_("The computer to test: its name (localhost means this one) or its address."))
         self.port_spin = QSpinBox()
         self.port_spin.setRange(1, 65535)
         self.port_spin.setValue(80)
-        self.port_spin.setAccessibleName("Port to test")
-        self.port_spin.setToolTip("The port number to test, from 1 to 65535.")
+        self.port_spin.setAccessibleName(_("Port to test"))
+        self.port_spin.setToolTip(_("The port number to test, from 1 to 65535."))
         self.timeout_spin = QDoubleSpinBox()
         self.timeout_spin.setRange(0.2, probes.MAX_TIMEOUT)
         self.timeout_spin.setValue(probes.DEFAULT_TIMEOUT)
         self.timeout_spin.setSuffix(" s")
         self.timeout_spin.setDecimals(1)
-        self.timeout_spin.setToolTip("How long each test waits for an answer.")
-        self.timeout_spin.setAccessibleName("Time limit in seconds")
+        self.timeout_spin.setToolTip(_("How long each test waits for an answer."))
+        self.timeout_spin.setAccessibleName(_("Time limit in seconds"))
         for text, widget in (
-            ("Computer:", self.host_edit),
-            ("Port:", self.port_spin),
-            ("Wait up to:", self.timeout_spin),
+            (_("Computer:"), self.host_edit),
+            (_("Port:"), self.port_spin),
+            (_("Wait up to:"), self.timeout_spin),
         ):
             label = QLabel(text)
             label.setBuddy(widget)
@@ -246,26 +266,29 @@ class ConnectivityPanel(QWidget):
 
         grid = QGridLayout()
         self.tcp_button = _button(
-            "Does it answer?", "Connect to every address the computer has, and read what the program says first."
+            _("Does it answer?"), _("Connect to every address the computer has, and read what the program says first.")
         )
         self.http_button = _button(
-            "Open as a web page", "Ask for the main page (HTTP, or HTTPS on 443/8443) and show the answer."
+            _("Open as a web page"), _("Ask for the main page (HTTP, or HTTPS on 443/8443) and show the answer.")
         )
-        self.https_button = _button("…securely (HTTPS)", "Ask for the main page over HTTPS and show the certificate.")
+        self.https_button = _button(
+            _("…securely (HTTPS)"), _("Ask for the main page over HTTPS and show the certificate.")
+        )
         self.udp_button = _button(
-            "Send a message (UDP)", "Send an empty UDP message: useful for DNS, games and video calls."
+            _("Send a message (UDP)"), _("Send an empty UDP message: useful for DNS, games and video calls.")
         )
         self.bind_button = _button(
-            "Could a program listen here?", "Try to start listening on this port on this computer, and stop at once."
+            _("Could a program listen here?"),
+            _("Try to start listening on this port on this computer, and stop at once."),
         )
         self.self_test_button = _button(
-            "Loopback self-test", "loopgui talks to itself over 127.0.0.1 and ::1 to prove they work."
+            _("Loopback self-test"), _("loopgui talks to itself over 127.0.0.1 and ::1 to prove they work.")
         )
         self.free_button = _button(
-            "Find a free port", "Suggest a port that no program uses and that both 127.0.0.1 and ::1 allow."
+            _("Find a free port"), _("Suggest a port that no program uses and that both 127.0.0.1 and ::1 allow.")
         )
         self.repeat_button = _button(
-            "Repeat every second", "Keep testing the connection every second until you press it again."
+            _("Repeat every second"), _("Keep testing the connection every second until you press it again.")
         )
         self.repeat_button.setCheckable(True)
         self.own_address_button = own_address_test.make_button()
@@ -285,16 +308,16 @@ class ConnectivityPanel(QWidget):
         self.repeat_button.toggled.connect(self.set_repeat)
 
         status = QHBoxLayout()
-        self.status = QLabel(IDLE)
+        self.status = QLabel(_(IDLE))
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(_("Cancel"))
         self.cancel_button.setEnabled(False)
-        self.cancel_button.setToolTip("Stop the test that is running.")
+        self.cancel_button.setToolTip(_("Stop the test that is running."))
         self.cancel_button.clicked.connect(self.cancel)
-        self.browser_button = QPushButton("Open in browser")
+        self.browser_button = QPushButton(_("Open in browser"))
         self.browser_button.setEnabled(False)
-        self.browser_button.setToolTip("Open the page that answered in your web browser.")
+        self.browser_button.setToolTip(_("Open the page that answered in your web browser."))
         self.browser_button.clicked.connect(self.open_in_browser)
         status.addWidget(self.status, 1)
         status.addWidget(self.browser_button)
@@ -313,14 +336,14 @@ class ConnectivityPanel(QWidget):
 
         self.results = QTreeWidget()
         self.results.setColumnCount(3)
-        self.results.setHeaderLabels(["Test", "Address", "Result"])
+        self.results.setHeaderLabels([_("Test"), _("Address"), _("Result")])
         self.results.setRootIsDecorated(True)
         self.results.setWordWrap(True)
-        self.results.setAccessibleName("Test results")
-        self.results.setAccessibleDescription("Each test, the address it tried and what happened.")
+        self.results.setAccessibleName(_("Test results"))
+        self.results.setAccessibleDescription(_("Each test, the address it tried and what happened."))
         header = self.results.header()
-        header.setAccessibleName("Result columns")
-        header.setAccessibleDescription("Test, address tried, and result.")
+        header.setAccessibleName(_("Result columns"))
+        header.setAccessibleDescription(_("Test, address tried, and result."))
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)  # test names are never cut off
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -365,7 +388,7 @@ class ConnectivityPanel(QWidget):
         self.sparkline_label.hide()
         self._web_url = ""
         self.browser_button.setEnabled(False)
-        self.status.setText(IDLE)
+        self.status.setText(_(IDLE))
 
     def _on_port_edited(self) -> None:
         self.clear_results()
@@ -384,7 +407,7 @@ class ConnectivityPanel(QWidget):
     def run_tcp(self) -> None:
         host, port, timeout = self._inputs()
         self._start(
-            f"Connecting to {host} port {port}…",
+            _("Connecting to {host} port {port}…").format(host=host, port=port),
             lambda c: reach_words.explain_timeouts(
                 probes.tcp_probe(host, port, timeout, c, resolver=self._resolver), port, self._local_block
             ),
@@ -395,22 +418,25 @@ class ConnectivityPanel(QWidget):
         scheme = "https" if (https or (https is None and port in (443, 8443))) else "http"
         self._web_url = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}/"
         self._start(
-            f"Asking {self._web_url} for its main page…",
+            _("Asking {url} for its main page…").format(url=self._web_url),
             lambda c: [probes.http_probe(host, port, timeout, c, https=https)],
         )
 
     def run_udp(self) -> None:
         host, port, timeout = self._inputs()
-        self._start(f"Sending a UDP message to {host} port {port}…", lambda c: probes.udp_probe(host, port, timeout, c))
+        self._start(
+            _("Sending a UDP message to {host} port {port}…").format(host=host, port=port),
+            lambda c: probes.udp_probe(host, port, timeout, c),
+        )
 
     def run_bind(self) -> None:
-        _, port, _ = self._inputs()
+        _host, port, _timeout = self._inputs()
         who = self._who_holds
-        self._start(f"Trying to listen on port {port}…", lambda c: probes.bind_test(port, who))
+        self._start(_("Trying to listen on port {port}…").format(port=port), lambda c: probes.bind_test(port, who))
 
     def run_self_test(self) -> None:
-        _, _, timeout = self._inputs()
-        self._start("Testing this computer's loopback…", lambda c: probes.loopback_self_test(timeout, c))
+        _host, _port, timeout = self._inputs()
+        self._start(_("Testing this computer's loopback…"), lambda c: probes.loopback_self_test(timeout, c))
 
     def run_free_port(self) -> None:
         used = self._used_ports()
@@ -418,20 +444,22 @@ class ConnectivityPanel(QWidget):
         def work(cancel: Cancel) -> list[ProbeResult]:
             port = probes.find_free_port(used)
             if port is None:
-                return [ProbeResult("Find a free port", "", Outcome.ERROR, "No free port found; try again.")]
+                return [ProbeResult(_("Find a free port"), "", Outcome.ERROR, _("No free port found; try again."))]
             return [
                 ProbeResult(
-                    "Find a free port",
-                    f"port {port}",
+                    _("Find a free port"),
+                    _("port {port}").format(port=port),
                     Outcome.FREE,
-                    f"Port {port} is free on both 127.0.0.1 and ::1, and no well-known program uses it.",
+                    _("Port {port} is free on both 127.0.0.1 and ::1, and no well-known program uses it.").format(
+                        port=port
+                    ),
                 )
             ]
 
-        self._start("Looking for a free port…", work)
+        self._start(_("Looking for a free port…"), work)
 
     def run_own_addresses(self) -> None:
-        _, port, timeout = self._inputs()
+        _host, port, timeout = self._inputs()
         self._start(own_address_test.message(port), lambda c: own_address_test.work(port, timeout, c))
 
     def set_repeat(self, on: bool) -> None:
@@ -439,18 +467,20 @@ class ConnectivityPanel(QWidget):
             self.history.values.clear()
             self.sparkline.show()
             self.sparkline_label.show()
-            self.repeat_button.setText("Stop repeating")
+            self.repeat_button.setText(_("Stop repeating"))
             self._repeat_once()
             self._repeat_timer.start()
         else:
             self._repeat_timer.stop()
-            self.repeat_button.setText("Repeat every second")
+            self.repeat_button.setText(_("Repeat every second"))
             self.cancel_button.setEnabled(self._running)
 
     def open_in_browser(self) -> None:
         if self._web_url and not self._open_url(QUrl(self._web_url)):
             self.status.setText(
-                f"loopgui could not open a web browser. Copy this address into your browser: {self._web_url}"
+                _("loopgui could not open a web browser. Copy this address into your browser: {url}").format(
+                    url=self._web_url
+                )
             )
 
     # -- internals ---------------------------------------------------------------------------------------------
@@ -506,16 +536,16 @@ class ConnectivityPanel(QWidget):
             if len(results) == 1:
                 self.status.setText(results[0].verdict)
             else:
-                self.status.setText(summary(results) if results else "Done.")
+                self.status.setText(summary(results) if results else _("Done."))
 
         def failed(exc: BaseException) -> None:
             self._finish()
             if isinstance(exc, Cancelled):
-                self.status.setText("Cancelled.")
+                self.status.setText(_("Cancelled."))
             elif isinstance(exc, BadInput):
                 self.status.setText(str(exc))
             else:
-                self.status.setText(f"The test failed: {exc}")
+                self.status.setText(_("The test failed: {reason}").format(reason=exc))
             if repeat and not isinstance(exc, Cancelled):
                 self.history.add(None)
                 self.sparkline.update()

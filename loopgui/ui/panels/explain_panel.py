@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from loopgui.core.explain.diagnosis import Diagnosis, Verdict
 from loopgui.core.words import explain as words
+from loopgui.core.words.i18n import N_, _
 
 _ICONS = {
     Verdict.PROBLEM: QStyle.StandardPixmap.SP_MessageBoxWarning,
@@ -30,13 +31,14 @@ _ICONS = {
 
 # The sign beside the headline, in words (for screen readers and the legend).
 VERDICT_WORDS = {
-    Verdict.PROBLEM: "Problem found",
-    Verdict.OK: "All is well",
-    Verdict.INFO: "Information",
-    Verdict.UNKNOWN: "Cannot tell",
+    Verdict.PROBLEM: N_("Problem found"),
+    Verdict.OK: N_("All is well"),
+    Verdict.INFO: N_("Information"),
+    Verdict.UNKNOWN: N_("Cannot tell"),
 }
 
-WELCOME = (
+# Marked here, translated where shown: the language is chosen after import.
+WELCOME = N_(
     "Paste an error message in the box above and press Investigate — or pick a row in the table — "
     "to learn what the address and port mean and which program uses them."
 )
@@ -94,12 +96,12 @@ class ExplainPanel(QWidget):
         switch_row = QHBoxLayout(self.switch_bar)
         switch_row.setContentsMargins(8, 4, 8, 4)
         self.switch_label = _plain_label(selectable=False)
-        self.switch_label.setAccessibleName("What this explanation is about")
-        self.explain_row_button = QPushButton("Explain this row")
-        self.explain_row_button.setToolTip("Show the explanation of the row you picked in the table instead.")
+        self.switch_label.setAccessibleName(_("What this explanation is about"))
+        self.explain_row_button = QPushButton(_("Explain this row"))
+        self.explain_row_button.setToolTip(_("Show the explanation of the row you picked in the table instead."))
         self.explain_row_button.clicked.connect(self.explain_row_requested)
-        self.back_button = QPushButton("Back to your message")
-        self.back_button.setToolTip("Show the explanation of the message you pasted again.")
+        self.back_button = QPushButton(_("Back to your message"))
+        self.back_button.setToolTip(_("Show the explanation of the message you pasted again."))
         self.back_button.clicked.connect(self.back_requested)
         switch_row.addWidget(self.switch_label, 1)
         switch_row.addWidget(self.explain_row_button)
@@ -110,8 +112,8 @@ class ExplainPanel(QWidget):
         top = QHBoxLayout()
         self.icon = QLabel()
         self.icon.setFixedSize(32, 32)
-        self.headline = _plain_label(WELCOME)
-        self.headline.setAccessibleName("Verdict")
+        self.headline = _plain_label(_(WELCOME))
+        self.headline.setAccessibleName(_("Verdict"))
         font = self.headline.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
@@ -122,17 +124,17 @@ class ExplainPanel(QWidget):
         self.headline.setContentsMargins(0, max(0, (32 - QFontMetrics(font).height()) // 2), 0, 0)
         top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.headline, 1)
-        self.busy = QLabel("Looking…")
+        self.busy = QLabel(_("Looking…"))
         self.busy.hide()
         top.addWidget(self.busy, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
 
-        self.findings_title = QLabel("What loopgui found")
+        self.findings_title = QLabel(_("What loopgui found"))
         self.findings = _plain_label()
-        self.findings.setAccessibleName("What loopgui found")
-        self.steps_title = QLabel("What you can do")
+        self.findings.setAccessibleName(_("What loopgui found"))
+        self.steps_title = QLabel(_("What you can do"))
         self.steps = _plain_label()
-        self.steps.setAccessibleName("What you can do")
+        self.steps.setAccessibleName(_("What you can do"))
         for title in (self.findings_title, self.steps_title):
             f = title.font()
             f.setBold(True)
@@ -143,29 +145,29 @@ class ExplainPanel(QWidget):
         layout.addWidget(self.steps)
 
         diy_row = QHBoxLayout()
-        self.diy_title = QLabel("Do it yourself:")
+        self.diy_title = QLabel(_("Do it yourself:"))
         self.diy = _plain_label()
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.TypeWriter)
         self.diy.setFont(mono)
-        self.diy.setToolTip("The command that shows the same facts in a terminal on this computer.")
+        self.diy.setToolTip(_("The command that shows the same facts in a terminal on this computer."))
         diy_row.addWidget(self.diy_title)
         diy_row.addWidget(self.diy, 1)
         layout.addLayout(diy_row)
 
         buttons = QHBoxLayout()
         self.details_button = QToolButton()
-        self.details_button.setText("Technical details")
+        self.details_button.setText(_("Technical details"))
         self.details_button.setCheckable(True)
-        self.details_button.setToolTip("Show or hide the technical facts behind the explanation.")
+        self.details_button.setToolTip(_("Show or hide the technical facts behind the explanation."))
         self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.details_button.setArrowType(Qt.ArrowType.RightArrow)
         self.details_button.toggled.connect(self._toggle_details)
-        self.close_button = QPushButton("Close this program…")
-        self.close_button.setToolTip("Close the program that holds this port, after asking you.")
+        self.close_button = QPushButton(_("Close this program…"))
+        self.close_button.setToolTip(_("Close the program that holds this port, after asking you."))
         self.close_button.clicked.connect(self._request_close)
-        self.copy_button = QPushButton("Copy report")
-        self.copy_button.setToolTip("Put the whole explanation on the clipboard, to send to whoever helps you.")
+        self.copy_button = QPushButton(_("Copy report"))
+        self.copy_button.setToolTip(_("Put the whole explanation on the clipboard, to send to whoever helps you."))
         self.copy_button.clicked.connect(self.copy_report)
         buttons.addWidget(self.details_button)
         buttons.addStretch(1)
@@ -176,8 +178,8 @@ class ExplainPanel(QWidget):
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setFont(mono)
-        self.details.setAccessibleName("Technical details")
-        self.details.setAccessibleDescription("The facts behind the explanation, for whoever helps you.")
+        self.details.setAccessibleName(_("Technical details"))
+        self.details.setAccessibleDescription(_("The facts behind the explanation, for whoever helps you."))
         self.details.setMinimumHeight(120)
         self.details.hide()
         layout.addWidget(self.details)
@@ -196,7 +198,7 @@ class ExplainPanel(QWidget):
         self.start_subject()
         self.diagnosis = None
         self.headline.setFont(self.font())
-        self.headline.setText(WELCOME)
+        self.headline.setText(_(WELCOME))
         self.icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation).pixmap(32, 32))
         for w in (
             self.findings_title,
@@ -242,8 +244,11 @@ class ExplainPanel(QWidget):
         self.headline.setFont(self.headline_font)
         self.headline.setText(r.headline)
         self.icon.setPixmap(self.style().standardIcon(_ICONS[d.verdict]).pixmap(32, 32))
-        self.icon.setAccessibleName(VERDICT_WORDS[d.verdict])
-        self.headline.setAccessibleDescription(f"Verdict: {VERDICT_WORDS[d.verdict]} ({d.verdict.value})")
+        self.icon.setAccessibleName(_(VERDICT_WORDS[d.verdict]))
+        self.headline.setAccessibleDescription(
+            _("Verdict: {verdict} ({code})").format(verdict=_(VERDICT_WORDS[d.verdict]), code=d.verdict.value)
+        )
+
         findings = [f"• {f.text}" for f in r.findings] + list(r.problems)
         if r.others:
             findings.append(f"• {r.others}")

@@ -14,10 +14,12 @@ from PySide6.QtWidgets import QPushButton
 from loopgui.core.net.probes import Cancel, ProbeResult
 from loopgui.core.reach import assess as reach
 from loopgui.core.words import reach as reach_words
+from loopgui.core.words.i18n import N_, _
 
-TEXT = "Test own network addresses"  # short: the tab's buttons share a grid (and the window's minimum width)
-NAME = "Test from this computer's own network addresses"
-TIP = (
+# Marked here, translated in make_button(): the language is chosen after import.
+TEXT = N_("Test own network addresses")  # short: the tab's buttons share a grid (and the window's minimum width)
+NAME = N_("Test from this computer's own network addresses")
+TIP = N_(
     "Connect to this port on each of this computer's own network addresses (Wi-Fi, cable, VPN…) and show which "
     "answered: that shows whether the program takes connections there. The test goes over loopback, so it does "
     "not show what the firewall does to other computers. Nothing else is contacted."
@@ -25,14 +27,14 @@ TIP = (
 
 
 def make_button() -> QPushButton:
-    button = QPushButton(TEXT)
-    button.setToolTip(TIP)
-    button.setAccessibleName(NAME)
+    button = QPushButton(_(TEXT))
+    button.setToolTip(_(TIP))
+    button.setAccessibleName(_(NAME))
     return button
 
 
 def message(port: int) -> str:
-    return f"Connecting to port {port} on this computer's own network addresses…"
+    return _("Connecting to port {port} on this computer's own network addresses…").format(port=port)
 
 
 def work(port: int, timeout: float, cancel: Cancel, targets: list[tuple[str, str]] | None = None) -> list[ProbeResult]:

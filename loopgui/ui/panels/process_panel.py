@@ -10,11 +10,11 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVB
 
 from loopgui.core.net.sockets import SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, started_ago
-from loopgui.core.words.i18n import _
+from loopgui.core.words.i18n import N_, _, ngettext
 from loopgui.core.words.labels import program_label
 from loopgui.core.words.programs import hidden_text
 
-EMPTY = "Pick a row in the table to see the program behind it."
+EMPTY = N_("Pick a row in the table to see the program behind it.")  # translated where shown
 
 
 def _value_label() -> QLabel:
@@ -28,7 +28,7 @@ def _value_label() -> QLabel:
 def _size(n: int) -> str:
     """1536 -> "1.5 KB"."""
     if n < 1024:
-        return f"{n} bytes"
+        return ngettext("{count} byte", "{count} bytes", n).format(count=n)
     value = n / 1024
     for unit in ("KB", "MB"):
         if value < 1024:
@@ -47,17 +47,17 @@ class ProcessPanel(QWidget):
     close_requested = Signal(object)
 
     FIELDS = (
-        ("name", "Program"),
-        ("pid", "Process ID (PID)"),
-        ("exe", "Program file"),
-        ("command", "Command line"),
-        ("user", "Runs as user"),
-        ("started", "Started"),
-        ("parent", "Started by"),
-        ("children", "Programs it started"),
-        ("usage", "Processor and memory"),
-        ("manager", "Who brings it back"),
-        ("sockets", "Its network sockets"),
+        ("name", N_("Program")),
+        ("pid", N_("Process ID (PID)")),
+        ("exe", N_("Program file")),
+        ("command", N_("Command line")),
+        ("user", N_("Runs as user")),
+        ("started", N_("Started")),
+        ("parent", N_("Started by")),
+        ("children", N_("Programs it started")),
+        ("usage", N_("Processor and memory")),
+        ("manager", N_("Who brings it back")),
+        ("sockets", N_("Its network sockets")),
     )
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -65,7 +65,7 @@ class ProcessPanel(QWidget):
         self.facts: ProcessFacts | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
-        self.intro = QLabel(EMPTY)
+        self.intro = QLabel(_(EMPTY))
         self.intro.setTextFormat(Qt.TextFormat.PlainText)
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
@@ -73,14 +73,14 @@ class ProcessPanel(QWidget):
         self.values: dict[str, QLabel] = {}
         for key, title in self.FIELDS:
             label = _value_label()
-            label.setAccessibleName(title)
+            label.setAccessibleName(_(title))
             self.values[key] = label
-            self.form.addRow(title + ":", label)
+            self.form.addRow(_("{field}:").format(field=_(title)), label)
         layout.addLayout(self.form)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.close_button = QPushButton("Close this program…")
-        self.close_button.setToolTip("Ask the program to close, after you confirm (Delete in the table).")
+        self.close_button = QPushButton(_("Close this program…"))
+        self.close_button.setToolTip(_("Ask the program to close, after you confirm (Delete in the table)."))
         self.close_button.clicked.connect(lambda: self.close_requested.emit(self.facts))
         buttons.addWidget(self.close_button)
         layout.addLayout(buttons)
@@ -90,7 +90,11 @@ class ProcessPanel(QWidget):
     def show_no_program(self, why: str) -> None:
         """A row is picked but has no program to show: say why (``why`` comes from ``core.labels``)."""
         self.show_facts(None, ())
-        self.intro.setText(f"This socket has {why}." if why.startswith("no ") else f"This socket {why}.")
+        self.intro.setText(
+            _("This socket has {owner}.").format(owner=why)
+            if why.startswith("no ")
+            else _("This socket {owner}.").format(owner=why)
+        )
 
     def show_facts(self, facts: ProcessFacts | None, sockets: Sequence[SocketRow], now: float | None = None) -> None:
         before = self.facts
@@ -99,18 +103,21 @@ class ProcessPanel(QWidget):
             # Nothing more can be read about it: one sentence, not a column of dashes.  Its name from before.
             known = facts.name or (before.name if before is not None and before.pid == facts.pid else "")
             name = program_label(known, before.cmdline if before is not None and before.pid == facts.pid else ())
-            who = f"{name} (PID {facts.pid})" if known else f"The program with PID {facts.pid}"
             for i in range(self.form.rowCount()):
                 self.form.setRowVisible(i, False)
             self.close_button.setVisible(False)
-            self.intro.setText(f"{who} has closed.")
+            self.intro.setText(
+                _("{program} (PID {pid}) has closed.").format(program=name, pid=facts.pid)
+                if known
+                else _("The program with PID {pid} has closed.").format(pid=facts.pid)
+            )
             return
         visible = facts is not None
         for i in range(self.form.rowCount()):
             self.form.setRowVisible(i, visible)
         self.close_button.setVisible(visible and not facts.gone if facts else False)
         if facts is None:
-            self.intro.setText(EMPTY)
+            self.intro.setText(_(EMPTY))
             return
         if "everything" in facts.hidden:
             self.intro.setText(
@@ -140,14 +147,17 @@ class ProcessPanel(QWidget):
         else:
             show("started", "", "start time")
         show("parent", f"{facts.parent_name} (PID {facts.ppid})" if facts.ppid else "", "parent")
-        show("children", ", ".join(f"{n} (PID {p})" for p, n in facts.children[:8]) or "none")
+        show("children", ", ".join(f"{n} (PID {p})" for p, n in facts.children[:8]) or _("none"))
         usage = []
         if facts.cpu_percent is not None:
-            usage.append(f"{facts.cpu_percent:.0f}% of one processor")
+            usage.append(_("{percent}% of one processor").format(percent=f"{facts.cpu_percent:.0f}"))
         if facts.memory_rss is not None:
-            usage.append(f"{_size(facts.memory_rss)} of memory")
+            usage.append(_("{size} of memory").format(size=_size(facts.memory_rss)))
         show("usage", ", ".join(usage), "memory" if not usage else "")
-        show("manager", facts.manager or "Nothing known: once closed, it stays closed unless someone starts it again.")
+        show(
+            "manager",
+            facts.manager or _("Nothing known: once closed, it stays closed unless someone starts it again."),
+        )
         lines = [
             f"{r.proto} {format_endpoint(r.local_addr, r.local_port)}"
             + (f" → {format_endpoint(r.remote_addr, r.remote_port)}" if r.remote_port else "")
@@ -155,5 +165,5 @@ class ProcessPanel(QWidget):
             for r in sockets[:12]
         ]
         if len(sockets) > 12:
-            lines.append(f"… and {len(sockets) - 12} more")
-        show("sockets", "\n".join(lines) or "none")
+            lines.append(_("… and {count} more").format(count=len(sockets) - 12))
+        show("sockets", "\n".join(lines) or _("none"))
