@@ -82,8 +82,9 @@ carried="$(find "$pkg/opt/loopgui" \( -type f -o -type l \) -printf '%f\n' | sor
 needed="$(objdump -p "${elves[@]}" 2>/dev/null | awk '/^ *NEEDED/ {print $2}' | sort -u)"
 packages=()
 for soname in $(comm -23 <(echo "$needed") <(echo "$carried")); do
-  path="$(ldconfig -p | awk -v n="$soname" '$1 == n && /x86-64|AArch64|64bit/ {print $NF; exit}')"
-  [ -n "$path" ] || path="$(ldconfig -p | awk -v n="$soname" '$1 == n {print $NF; exit}')"
+  # awk reads all of ldconfig's output (no early exit): under pipefail a SIGPIPE'd ldconfig would end the build (141)
+  path="$(ldconfig -p | awk -v n="$soname" '$1 == n && /x86-64|AArch64|64bit/ && !f {print $NF; f = 1}')"
+  [ -n "$path" ] || path="$(ldconfig -p | awk -v n="$soname" '$1 == n && !f {print $NF; f = 1}')"
   [ -n "$path" ] || { echo "build_deb: $soname is needed but neither in the bundle nor on this system" >&2; exit 1; }
   owner="$(dpkg -S "$path" 2>/dev/null || dpkg -S "$(readlink -f "$path")" 2>/dev/null || true)"
   [ -n "$owner" ] || { echo "build_deb: no package holds $path ($soname)" >&2; exit 1; }
