@@ -106,3 +106,19 @@ def test_every_sentence_of_an_explanation_goes_through_gettext() -> None:
     assert len(sentences) > 80
     for text in sentences:
         assert text.startswith(i18n.Pseudo.MARK), text
+
+
+def test_the_catalogs_are_complete_and_keep_every_placeholder() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "catalogs.py"
+    spec = importlib.util.spec_from_file_location("catalogs", script)
+    assert spec is not None and spec.loader is not None
+    catalogs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(catalogs)
+    fresh = catalogs.extract()
+    template = catalogs._read(catalogs.TEMPLATE)
+    assert {m.id for m in fresh if m.id} == {m.id for m in template if m.id}, "run scripts/catalogs.py extract"
+    problems = [p for lang in catalogs.LANGUAGES for p in catalogs.problems(lang)]
+    assert not problems, "\n".join(problems[:40])

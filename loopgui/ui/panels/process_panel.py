@@ -12,7 +12,7 @@ from loopgui.core.net.sockets import SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, started_ago
 from loopgui.core.words.i18n import N_, _, ngettext
 from loopgui.core.words.labels import program_label
-from loopgui.core.words.programs import hidden_text
+from loopgui.core.words.programs import closed_text, hidden_text
 
 EMPTY = N_("Pick a row in the table to see the program behind it.")  # translated where shown
 
@@ -90,11 +90,10 @@ class ProcessPanel(QWidget):
     def show_no_program(self, why: str) -> None:
         """A row is picked but has no program to show: say why (``why`` comes from ``core.labels``)."""
         self.show_facts(None, ())
-        self.intro.setText(
-            _("This socket has {owner}.").format(owner=why)
-            if why.startswith("no ")
-            else _("This socket {owner}.").format(owner=why)
-        )
+        if why == closed_text():  # decided on the fact, never on the words of one language
+            self.intro.setText(_("No program holds this socket any more: the connection is already closed."))
+        else:
+            self.intro.setText(_("This socket is held by {owner}.").format(owner=why))
 
     def show_facts(self, facts: ProcessFacts | None, sockets: Sequence[SocketRow], now: float | None = None) -> None:
         before = self.facts
