@@ -27,10 +27,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont, QPalette
 
-from loopgui.core.explain.knowledge import describe_address
+from loopgui.core.explain.knowledge import address_kind
 from loopgui.core.net.sockets import STATE_HELP, STATE_LABELS, UNIX, RowFilter, Snapshot, SocketRow, diff_rows
 from loopgui.core.words.elsewhere import address_cell as elsewhere_address
 from loopgui.core.words.elsewhere import row_tooltip as elsewhere_tooltip
+from loopgui.core.words.explain import address_kind_sentence
 from loopgui.core.words.i18n import N_, _
 from loopgui.core.words.labels import JARGON, owner_explanation, owner_text, state_text
 from loopgui.ui.plain import plain_tooltip
@@ -569,9 +570,9 @@ class SocketTableModel(QAbstractTableModel):
                 protocol=row.proto, version=row.family
             )
         if col == Column.LOCAL_ADDRESS:
-            return describe_address(row.local_addr) or None
+            return address_kind_sentence(address_kind(row.local_addr)) or None
         if col == Column.REMOTE_ADDRESS:
-            return describe_address(row.remote_addr) or None
+            return address_kind_sentence(address_kind(row.remote_addr)) or None
         if col == Column.STATE:
             if row.state in STATE_HELP:
                 return _("{state}: {meaning}").format(state=state_text(row), meaning=_(STATE_HELP[row.state]))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
+from loopgui.core.words.i18n import N_, _
 from loopgui.core.words.programs import closed_text, hidden_text
 
 TCP = "TCP"
@@ -29,36 +30,36 @@ FAMILY_CODES = {4: socket.AF_INET, 6: socket.AF_INET6}
 # Plain-language meaning of each connection state, for tooltips and reports.
 STATE_HELP: Mapping[str, str] = MappingProxyType(
     {
-        "LISTEN": "Waiting for connections: a program offers a service on this port.",
-        "ESTABLISHED": "Connected: the two sides can exchange data.",
-        "SYN_SENT": "Trying to connect: no answer from the other side yet.",
-        "SYN_RECV": "A new connection is being set up.",
-        "FIN_WAIT1": "Closing: this side has said goodbye.",
-        "FIN_WAIT2": "Closing: waiting for the other side to say goodbye.",
-        "TIME_WAIT": "Recently closed. Nobody holds it; the system frees it within a minute.",
-        "CLOSE": "Closed.",
-        "CLOSE_WAIT": "The other side closed the connection; the program here has not closed it yet.",
-        "LAST_ACK": "Closing: waiting for the last confirmation from the other side.",
-        "CLOSING": "Closing: both sides said goodbye at the same time.",
-        "NONE": "UDP has no connections: the program sends and receives single messages on this port.",
+        "LISTEN": N_("Waiting for connections: a program offers a service on this port."),
+        "ESTABLISHED": N_("Connected: the two sides can exchange data."),
+        "SYN_SENT": N_("Trying to connect: no answer from the other side yet."),
+        "SYN_RECV": N_("A new connection is being set up."),
+        "FIN_WAIT1": N_("Closing: this side has said goodbye."),
+        "FIN_WAIT2": N_("Closing: waiting for the other side to say goodbye."),
+        "TIME_WAIT": N_("Recently closed. Nobody holds it; the system frees it within a minute."),
+        "CLOSE": N_("Closed."),
+        "CLOSE_WAIT": N_("The other side closed the connection; the program here has not closed it yet."),
+        "LAST_ACK": N_("Closing: waiting for the last confirmation from the other side."),
+        "CLOSING": N_("Closing: both sides said goodbye at the same time."),
+        "NONE": N_("UDP has no connections: the program sends and receives single messages on this port."),
     }
 )
 
 # How a state is shown in the table, human name first (the technical name follows it there; see core.labels).
 STATE_LABELS: Mapping[str, str] = MappingProxyType(
     {
-        "LISTEN": "Waiting for connections",
-        "ESTABLISHED": "Connected",
-        "SYN_SENT": "Connecting",
-        "SYN_RECV": "Connecting",
-        "FIN_WAIT1": "Closing",
-        "FIN_WAIT2": "Closing",
-        "TIME_WAIT": "Closing (leftover)",
-        "CLOSE": "Closed",
-        "CLOSE_WAIT": "Closing (other side left)",
-        "LAST_ACK": "Closing",
-        "CLOSING": "Closing",
-        "NONE": "Open for messages",
+        "LISTEN": N_("Waiting for connections"),
+        "ESTABLISHED": N_("Connected"),
+        "SYN_SENT": N_("Connecting"),
+        "SYN_RECV": N_("Connecting"),
+        "FIN_WAIT1": N_("Closing"),
+        "FIN_WAIT2": N_("Closing"),
+        "TIME_WAIT": N_("Closing (leftover)"),
+        "CLOSE": N_("Closed"),
+        "CLOSE_WAIT": N_("Closing (other side left)"),
+        "LAST_ACK": N_("Closing"),
+        "CLOSING": N_("Closing"),
+        "NONE": N_("Open for messages"),
     }
 )
 
@@ -364,6 +365,7 @@ def search_text(row: SocketRow) -> str:
             row.remote_endpoint,
             row.state,
             STATE_LABELS.get(row.state, ""),
+            _(STATE_LABELS[row.state]) if row.state in STATE_LABELS else "",
             _STATE_SYNONYMS.get(row.state, ""),
             "" if row.pid is None else str(row.pid),
             row.program,

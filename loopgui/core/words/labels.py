@@ -102,7 +102,7 @@ def owner_explanation(row: SocketRow, *, admin: bool | None = None) -> str:
 
 def state_text(row: SocketRow, now: float | None = None) -> str:
     """``"Waiting for connections (LISTEN)"``; a leftover says when the kernel's timer clears it (when known)."""
-    name = STATE_NAMES.get(row.state, row.state.replace("_", " ").capitalize())
+    name = _(STATE_NAMES[row.state]) if row.state in STATE_NAMES else row.state.replace("_", " ").capitalize()
     if row.proto == "UDP" or row.state == "NONE":
         return name
     if row.state == "TIME_WAIT":
@@ -117,7 +117,7 @@ def state_text(row: SocketRow, now: float | None = None) -> str:
 
 
 def state_tooltip(row: SocketRow) -> str:
-    return STATE_HELP.get(row.state, row.state)
+    return _(STATE_HELP[row.state]) if row.state in STATE_HELP else row.state
 
 
 def _is_secret(arg: str) -> bool:

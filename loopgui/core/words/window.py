@@ -59,7 +59,7 @@ def socket_properties(row: SocketRow) -> list[tuple[str, str]]:
         "Remote address": row.remote_addr,
         "Remote port": str(row.remote_port) if row.remote_port else "",
         "State": state_text(row),
-        "What the state means": STATE_HELP.get(row.state, ""),
+        "What the state means": _(STATE_HELP[row.state]) if row.state in STATE_HELP else "",
         "Clears at": _when(row.expires_at) if row.expires_at is not None else "",
         "First seen": _when(row.first_seen),
         "PID": str(row.pid) if row.pid is not None else "",
