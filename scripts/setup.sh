@@ -23,6 +23,7 @@ TEST_APT_PACKAGES=(
   xvfb                # the first-run test starts a real X server
   desktop-file-utils  # desktop-file-validate checks the menu entry
   util-linux          # unshare, setpriv (already in every Debian system)
+  procps              # pkill: the close tests stop a supervisor's children (a minbase system lacks it)
   shellcheck          # actionlint checks the release workflow's scripts with it
 )
 
