@@ -7,7 +7,7 @@ with named placeholders, through gettext.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -918,12 +918,3 @@ def as_json(d: Diagnosis) -> dict[str, object]:
         "problems": list(r.problems),
     }
     return data
-
-
-def summary(d: Diagnosis) -> str:
-    """One line for the status bar and tray notices: the headline."""
-    return headline(d.case)
-
-
-def bullet_lines(lines: Sequence[str]) -> str:
-    return "\n".join(f"• {x}" for x in lines)
