@@ -4,6 +4,7 @@ messages, the owner search that stops early, full walks rate-limited, and no own
 from __future__ import annotations
 
 import dataclasses
+import os
 import socket
 import struct
 from pathlib import Path
@@ -259,3 +260,86 @@ def test_a_socketless_process_whose_descriptors_change_is_not_read(tmp_path: Pat
     assert owners.refresh({111}) == {111: 10} and owners.walks == before  # nothing new to look for: no read
     fake_proc(tmp_path, {20: {3: "/dev/null", 4: "/dev/zero", 5: "socket:[222]"}})
     assert owners.refresh({111, 222})[222] == 20  # it opened a socket: found at once (it changed lately)
+
+
+def test_a_row_from_the_builder_is_the_row_socket_row_would_make(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the builder passes fields by position (_ROW_ORDER): every one must land in its own field
+    builder = RowBuilder()
+    monkeypatch.setattr(
+        builder, "owner", lambda pid: ("python3", "python3 -m http.server", "/usr/bin/python3", 99.0, "x")
+    )
+    builder.start()
+    key = make_key("TCP", 4, "127.0.0.1", 8000, "127.0.0.2", 40000)
+    row = builder.row(key, "TIME_WAIT", 42, None, 1000.5, cookie=77, expires_at=1060.0)
+    want = SocketRow(
+        key=key,
+        proto="TCP",
+        family=4,
+        local_addr="127.0.0.1",
+        local_port=8000,
+        remote_addr="127.0.0.2",
+        remote_port=40000,
+        state="TIME_WAIT",
+        pid=42,
+        program="python3",
+        first_seen=1000.5,
+        label="python3 -m http.server",
+        path="/usr/bin/python3",
+        owner_start=99.0,
+        exe="x",
+        expires_at=1060.0,
+        cookie=77,
+    )
+    assert type(row) is SocketRow and row == want and repr(row) == repr(want)
+    later = builder.row(key, "CLOSE_WAIT", 42, row, 2000.0)
+    assert later.first_seen == 1000.5 and later.state == "CLOSE_WAIT" and later.cookie is None
+
+
+def test_the_positional_row_order_must_name_socket_rows_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loopgui.core.net import rows
+
+    monkeypatch.setattr(rows, "_ROW_ORDER", (*rows._ROW_ORDER[:-1], "no_such_field"))
+    with pytest.raises(TypeError):
+        rows._positional_twin()
+    monkeypatch.setattr(rows, "_ROW_ORDER", rows._ROW_ORDER[:5])  # required fields left out
+    with pytest.raises(TypeError):
+        rows._positional_twin()
+
+
+def test_the_threaded_first_walk_finds_what_the_plain_walk_finds(tmp_path: Path) -> None:
+    table = {
+        pid: {fd: (f"socket:[{pid * 1000 + fd}]" if fd % 3 else "pipe:[5]") for fd in range(700)} for pid in (10, 20)
+    }
+    table[30] = {0: "/dev/null"}
+    table[40] = {3: "socket:[ 12]", 4: "socket:[²]", 5: "socket:[999999999999999999999]", 6: "socket:[7]"}
+    fake_proc(tmp_path, table)
+    (tmp_path / "self").mkdir()
+    (tmp_path / "50").mkdir()  # a process that ended between the listing and the walk: no fd folder
+    plain, threaded = InodeOwners(str(tmp_path)), InodeOwners(str(tmp_path))
+    plain.walk_all()
+    threaded.walk_all(threads=3)
+    assert threaded.owner == plain.owner and len(plain.owner) == 2 * 466 + 1
+    assert threaded.owner[7] == 40 and threaded.owner[20001] == 20
+    wanted = set(plain.owner)
+    assert threaded.refresh(wanted) == plain.refresh(wanted)
+    assert threaded.walks == plain.walks  # the refresh after the walk read nobody again
+
+
+def test_the_threaded_walk_stops_when_asked(tmp_path: Path) -> None:
+    fake_proc(tmp_path, {pid: {fd: f"socket:[{pid * 1000 + fd}]" for fd in range(50)} for pid in range(10, 20)})
+    owners = InodeOwners(str(tmp_path))
+    owners.walk_all(lambda: True, threads=2)
+    assert owners.owner == {}
+
+
+def test_the_first_scan_reads_owners_beside_the_dump(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a real scan of this process's own listening socket, with the walk in threads, names this process
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        source = NetlinkSource()
+        source.first_walk_threads = 2
+        snap = Scanner(source).scan()
+        mine = [r for r in snap.rows.values() if r.local_port == port and r.state == "LISTEN"]
+        assert [r.pid for r in mine] == [os.getpid()]
