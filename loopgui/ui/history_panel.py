@@ -341,7 +341,7 @@ class HistoryFeature(QObject):
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.timeout.connect(self._refresh_now)
-        window.scan_thread.scanned.connect(self._on_scanned, Qt.ConnectionType.QueuedConnection)
+        window.scan_thread.recorded.connect(self._on_scanned, Qt.ConnectionType.QueuedConnection)
         self._update_state()
 
     # -- recording on/off and clearing ---------------------------------------------------------------------------
@@ -400,7 +400,7 @@ class HistoryFeature(QObject):
     # -- reactions -------------------------------------------------------------------------------------------
 
     def _on_scanned(self, _snapshot: object) -> None:
-        """The recorder wrote this scan before it was sent: the tab, while shown, follows it (at most every 2 s; a
+        """The recorder has written this scan (``recorded``): the tab, while shown, follows it (at most every 2 s; a
         change inside those 2 s is shown when they are over, since an unchanged table sends no further scan)."""
         now = time.monotonic()
         wait = 2.0 - (now - self._refreshed)

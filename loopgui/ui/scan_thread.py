@@ -8,7 +8,7 @@ import math
 from PySide6.QtCore import QDeadlineTimer, QMutex, QMutexLocker, QObject, QThread, QWaitCondition, Signal
 
 from loopgui.core.history.recorder import Recorder
-from loopgui.core.net.scanner import ScanCancelled, Scanner
+from loopgui.core.net.scanner import FirstScan, ScanCancelled, Scanner
 from loopgui.core.net.sockets import Snapshot
 from loopgui.core.words.history import notice_text
 from loopgui.core.words.i18n import _
@@ -29,11 +29,16 @@ class ScanThread(QThread):
         failed(str): a scan raised; the message is in plain words, details are in the log.
         history_notice(str): the history recorder has something to say (in plain words).
 
+        recorded(Snapshot): after ``scanned``, once the history recorder has written that snapshot (the History tab
+            follows this one: what it reads is then in the history).
+
     With a :class:`Recorder` (:meth:`set_recorder`), each snapshot's changes are written to the history on this
-    thread, before ``scanned`` is emitted; the recorder is closed here when the thread ends.
+    thread, after ``scanned`` is emitted (the table does not wait for the history); the recorder is closed here
+    when the thread ends.  With a :class:`FirstScan` (:meth:`use_first_scan`), the first snapshot is that one.
     """
 
     scanned = Signal(object)
+    recorded = Signal(object)
     failed = Signal(str)
     history_notice = Signal(str)
 
@@ -50,6 +55,13 @@ class ScanThread(QThread):
         self._recorder: Recorder | None = None
         self._shown: Snapshot | None = None  # the last snapshot emitted
         self._emit_next = True  # the next scan is emitted even when nothing changed (refresh_now)
+        self._first: FirstScan | None = None
+
+    def use_first_scan(self, first: FirstScan) -> None:
+        """Take ``first`` (started with this thread's scanner) as the first snapshot; call before :meth:`start`."""
+        if first.scanner is not self._scanner:
+            raise ValueError("the first scan must use this thread's scanner")
+        self._first = first
 
     # -- control (any thread) --------------------------------------------------------------------------------
 
@@ -102,6 +114,8 @@ class ScanThread(QThread):
         with QMutexLocker(self._mutex):
             self._abort = True
             self._wake.wakeAll()
+        if self._first is not None:
+            self._first.cancel()  # not started yet: its first scan stops too
         return self.wait(QDeadlineTimer(wait_ms))
 
     def _should_stop(self) -> bool:
@@ -122,8 +136,10 @@ class ScanThread(QThread):
         while not self._should_stop():
             with QMutexLocker(self._mutex):  # taken before the scan: a refresh asked for during it gets the next
                 forced, self._emit_next = self._emit_next, False
+            first, self._first = self._first, None
             try:
-                snapshot = self._scanner.scan(self._should_stop)
+                early = first.take(self._should_stop) if first is not None else None
+                snapshot = early if early is not None else self._scanner.scan(self._should_stop)
             except ScanCancelled:
                 return
             except Exception as exc:  # a failed scan must never end scanning
@@ -133,9 +149,12 @@ class ScanThread(QThread):
                 )
                 self._shown = None  # the next good scan is shown (it clears the failure from the status bar)
             else:
-                self._record(snapshot)
-                if self._worth_emitting(snapshot, forced):
+                worth = self._worth_emitting(snapshot, forced)
+                if worth:
                     self.scanned.emit(snapshot)
+                self._record(snapshot)
+                if worth:
+                    self.recorded.emit(snapshot)
             self._sleep()
 
     def _worth_emitting(self, snapshot: Snapshot, forced: bool) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,7 @@ def test_self_test_opens_the_window_and_saves_a_picture(tmp_path: Path) -> None:
     result = run("--self-test", str(png), "connect ECONNREFUSED 127.0.0.1:9", home=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "self-test: ok" in result.stdout and "window shown" in result.stdout
+    assert re.search(r"first table \(\d+ rows?\) shown [0-9.]+ s after the program started", result.stdout)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert list((tmp_path / "cache").rglob("loopgui.log"))  # the log file lives in the user's cache folder
 

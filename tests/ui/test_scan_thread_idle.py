@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from loopgui.core.net.scanner import FirstScan
 from loopgui.core.net.sockets import Snapshot, SocketRow
 from loopgui.ui.scan_thread import ScanThread
 from tests.helpers import row, scripted_scanner
@@ -33,5 +36,81 @@ def test_scans_that_change_nothing_are_not_emitted(qtbot: QtBot) -> None:
         source.fail_next = OSError("boom")
         qtbot.waitUntil(lambda: bool(failures) and len(got) == 4, timeout=5000)  # the scan after a failure
         assert source.calls >= calls + 2 and got[-1].diff.empty
+    finally:
+        assert thread.stop()
+
+
+def test_the_first_scan_started_early_is_the_first_snapshot(qtbot: QtBot) -> None:
+    rows: list[SocketRow] = [row(8000)]
+    scanner, source = scripted_scanner(lambda: rows)
+    first = FirstScan(scanner)  # as the app starts it, before Qt loads
+    thread = ScanThread(scanner, interval=0.5)
+    thread.use_first_scan(first)
+    got: list[Snapshot] = []
+    thread.scanned.connect(got.append)
+    thread.start()
+    try:
+        qtbot.waitUntil(lambda: len(got) == 1, timeout=5000)
+        assert [r.local_port for r in got[0].rows.values()] == [8000]
+        assert source.calls == 1  # the early scan was used, not repeated
+        rows.append(row(8001))
+        qtbot.waitUntil(lambda: len(got) == 2, timeout=5000)
+        assert got[1].diff.added  # later scans go on from the first one
+    finally:
+        assert thread.stop()
+
+
+def test_a_first_scan_that_failed_is_shown_as_a_failed_scan(qtbot: QtBot) -> None:
+    scanner, source = scripted_scanner(lambda: [row(8000)])
+    source.fail_next = OSError("boom")
+    first = FirstScan(scanner)
+    thread = ScanThread(scanner, interval=0.5)
+    thread.use_first_scan(first)
+    got: list[Snapshot] = []
+    failures: list[str] = []
+    thread.scanned.connect(got.append)
+    thread.failed.connect(failures.append)
+    thread.start()
+    try:
+        qtbot.waitUntil(lambda: bool(failures) and len(got) == 1, timeout=5000)  # then the next scan is shown
+        assert "boom" in failures[0]
+    finally:
+        assert thread.stop()
+
+
+def test_a_first_scan_must_use_the_threads_scanner() -> None:
+    scanner, _ = scripted_scanner(lambda: [])
+    other, _ = scripted_scanner(lambda: [])
+    first = FirstScan(other)
+    assert first.take() is not None
+    with pytest.raises(ValueError):
+        ScanThread(scanner).use_first_scan(first)
+
+
+def test_the_table_gets_a_scan_before_the_history_has_written_it(qtbot: QtBot) -> None:
+    # the table does not wait for the history; the History tab follows "recorded", sent once it is written
+    order: list[str] = []
+
+    class SlowRecorder:
+        enabled = True
+
+        def record(self, snapshot: Snapshot) -> None:
+            order.append("written")
+
+        def take_notices(self) -> list[object]:
+            return []
+
+        def close(self) -> None:
+            pass
+
+    scanner, _ = scripted_scanner(lambda: [row(8000)])
+    thread = ScanThread(scanner, interval=0.5)
+    thread.set_recorder(SlowRecorder())  # type: ignore[arg-type]
+    thread.scanned.connect(lambda s: order.append("scanned"), Qt.ConnectionType.DirectConnection)
+    thread.recorded.connect(lambda s: order.append("recorded"), Qt.ConnectionType.DirectConnection)
+    thread.start()
+    try:
+        qtbot.waitUntil(lambda: "recorded" in order, timeout=5000)
+        assert order[:3] == ["scanned", "written", "recorded"]
     finally:
         assert thread.stop()

@@ -255,11 +255,10 @@ def _catalog_phrases() -> tuple[tuple[str, ErrorKind, int], ...]:
     # words that hold shorter words of the same kind and strength add nothing ("java.net.connectexception:
     # connection refused" after "connection refused")
     kept = [(w, k, st) for w, (k, st) in sorted(out.items()) if w]
-    return tuple(
-        (w, k, st)
-        for w, k, st in kept
-        if not any(o != w and (k, st) == (k2, s2) and _holds(w, o) for o, k2, s2 in kept)
-    )
+    alike: dict[tuple[ErrorKind, int], list[str]] = {}
+    for w, k, st in kept:
+        alike.setdefault((k, st), []).append(w)
+    return tuple((w, k, st) for w, k, st in kept if not any(o != w and o in w and _holds(w, o) for o in alike[(k, st)]))
 
 
 def _holds(longer: str, shorter: str) -> bool:

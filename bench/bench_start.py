@@ -1,0 +1,104 @@
+"""From launch to the first table on screen, with N loopback connections on the machine.
+
+    python bench/bench_start.py --sizes 10000 --rounds 5 [--command dist/loopgui/loopgui]
+
+Runs in network and PID namespaces of its own (as root; ``unshare -n -p -f --mount-proc``) holding the benchmark's
+connections (``fixture.py``).  Each round starts loopgui's window with ``--self-test`` (offscreen, a fresh home
+folder), which prints when the window was shown and when the first table (the first scan, owners included) was
+painted, both counted from launch: the process's start time in ``/proc``, so a one-file bundle's unpacking counts.
+``--command`` measures a bundle (``dist/loopgui/loopgui`` or the one file) instead of this checkout's Python.
+Target (issue 25): first table ≤ 0.5 s at 10k connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench import fixture  # noqa: E402
+
+_SHOWN = re.compile(r"window shown ([0-9.]+) s")
+_TABLE = re.compile(r"first table \((\d+) rows?\) shown ([0-9.]+) s")
+
+
+def one_start(cmd: list[str], repo: str) -> tuple[float, float, int]:
+    """(window shown, first table painted, rows in it) in seconds from launch."""
+    with tempfile.TemporaryDirectory() as home:
+        env = {
+            **os.environ,
+            "HOME": home,
+            "XDG_CONFIG_HOME": f"{home}/config",
+            "XDG_DATA_HOME": f"{home}/data",
+            "XDG_CACHE_HOME": f"{home}/cache",
+            "QT_QPA_PLATFORM": "offscreen",
+            "PYTHONPATH": repo,
+            "LANGUAGE": "en",
+        }
+        out = subprocess.run(
+            [*cmd, "--self-test", f"{home}/shot.png"],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    shown, table = _SHOWN.search(out.stdout), _TABLE.search(out.stdout)
+    if out.returncode != 0 or shown is None or table is None:
+        raise SystemExit(f"{' '.join(cmd)} --self-test failed ({out.returncode}):\n{out.stdout}{out.stderr}")
+    return float(shown.group(1)), float(table.group(2)), int(table.group(1))
+
+
+def inside(args: argparse.Namespace) -> None:
+    repo = os.path.abspath(args.repo)
+    cmd = args.command.split() if args.command else [sys.executable, "-m", "loopgui"]
+    load = os.getloadavg()[0]
+    print(f"{' '.join(cmd)}; {os.cpu_count()} cores; load {load:.1f}; times from launch, median (min-max)")
+    for size in args.sizes:
+        with fixture.connections(size) as pids:
+            shown: list[float] = []
+            table: list[float] = []
+            rows = 0
+            for _ in range(args.rounds):
+                s, t, rows = one_start(cmd, repo)
+                shown.append(s)
+                table.append(t)
+            if rows < 2 * size:
+                raise SystemExit(f"the first table had {rows} rows; the fixture holds {2 * size} connection ends")
+            print(
+                f"-- {size:,} connections ({len(pids)} holders): first table {rows:,} rows\n"
+                f"   window shown  {statistics.median(shown):.2f} s ({min(shown):.2f}-{max(shown):.2f})\n"
+                f"   first table   {statistics.median(table):.2f} s ({min(table):.2f}-{max(table):.2f})",
+                flush=True,
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10000])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--command", default="", help="the program to start (default: this checkout's Python)")
+    parser.add_argument("--repo", default=str(HERE.parent))
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inside or os.geteuid() != 0 or not shutil.which("unshare"):
+        inside(args)
+        return
+    own = [a for a in sys.argv[1:] if a != "--inside"]
+    script = 'ip link set lo up && exec "$@"'
+    cmd = [sys.executable, os.path.abspath(__file__), "--inside", *own]
+    subprocess.run(["unshare", "-n", "-p", "-f", "--mount-proc", "sh", "-c", script, "sh", *cmd], check=True)
+
+
+if __name__ == "__main__":
+    main()
