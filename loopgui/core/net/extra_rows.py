@@ -8,9 +8,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from loopgui.core.net import unix
+from loopgui.core.net.rows import RowBuilder
 from loopgui.core.net.sockets import UNIX, SocketRow
-from loopgui.core.programs.processes import NO_OWNER, ProcessNames
-from loopgui.core.words.labels import ProgramLabels
 
 
 def file_key(inode: int) -> bytes:
@@ -28,39 +27,17 @@ class FileRows:
     socket, same owner) is the previous object."""
 
     def __init__(self) -> None:
-        self._names = ProcessNames()
-        self._labels = ProgramLabels()
+        self._build = RowBuilder()
         self._before: dict[bytes, SocketRow] = {}
         self._before_by_inode: dict[int, SocketRow] = {}
 
     def _rows(self, listeners: Iterable[Any], now: float) -> dict[bytes, SocketRow]:
         out: dict[bytes, SocketRow] = {}
+        build = self._build
+        build.start()
         for u in listeners:
             key = file_key(u.inode)
-            pid = u.pid
-            before = self._before.get(key)
-            if before is not None and before.pid == pid:
-                out[key] = before
-                continue
-            holder = self._names.owner(pid) if pid is not None else NO_OWNER
-            label, path = self._labels.label(pid, holder.name) if pid is not None else ("", "")
-            out[key] = SocketRow(
-                key=key,
-                proto=UNIX,
-                family=0,
-                local_addr=u.path,
-                local_port=0,
-                remote_addr="",
-                remote_port=0,
-                state="LISTEN",
-                pid=pid,
-                program=holder.name,
-                first_seen=before.first_seen if before is not None else now,
-                label=label,
-                path=path,
-                owner_start=holder.start,
-                exe=holder.exe,
-            )
+            out[key] = build.listener(key, UNIX, 0, u.path, 0, "LISTEN", u.pid, self._before.get(key), now)
         return out
 
     def from_listeners(self, listeners: Iterable[Any], now: float) -> dict[bytes, SocketRow]:
@@ -92,9 +69,7 @@ class FileRows:
     def _finish(self, rows: dict[bytes, SocketRow]) -> None:
         self._before = rows
         self._before_by_inode = {int.from_bytes(k[2:], "big", signed=True): r for k, r in rows.items()}
-        alive = [r.pid for r in rows.values() if r.pid is not None]
-        self._names.forget_except(alive)
-        self._labels.forget_except(alive)
+        self._build.finish(r.pid for r in rows.values() if r.pid is not None)
 
     def clear(self) -> None:
         self._finish({})

@@ -255,6 +255,47 @@ class RowBuilder:
             cookie,
         )
 
+    def listener(
+        self,
+        key: bytes,
+        proto: str,
+        family: int,
+        address: str,
+        port: int,
+        state: str,
+        pid: int | None,
+        previous: SocketRow | None,
+        now: float,
+        namespace: int = 0,
+    ) -> SocketRow:
+        """The row for a listener shown on request only (a file socket, another network namespace's socket):
+        ``previous`` itself when the same program holds it, else a new row with the owner's facts."""
+        if previous is not None and previous.pid == pid:
+            return previous
+        if pid is not None:
+            found = self._owners.get(pid)
+            name, label, path, start, exe = found if found is not None else self.owner(pid)
+        else:
+            name, label, path, start, exe = NO_OWNER.name, "", "", NO_OWNER.start, NO_OWNER.exe
+        return new_row(
+            key=key,
+            proto=proto,
+            family=family,
+            local_addr=address,
+            local_port=port,
+            remote_addr="",
+            remote_port=0,
+            state=state,
+            pid=pid,
+            program=name,
+            first_seen=previous.first_seen if previous is not None else now,
+            label=label,
+            path=path,
+            owner_start=start,
+            exe=exe,
+            namespace=namespace,
+        )
+
     def finish(self, alive: Iterable[int]) -> None:
         keep = set(alive)
         self.names.forget_except(keep)

@@ -31,12 +31,10 @@ from loopgui.core.net.netlink import (
     parse_diag_messages,
     unique_key,
 )
-from loopgui.core.net.rows import ScanCancelled, SocketSource, SourceResult, StopCheck, decode_key, never
+from loopgui.core.net.rows import RowBuilder, ScanCancelled, SocketSource, SourceResult, StopCheck, decode_key, never
 from loopgui.core.net.sockets import TCP, Snapshot, SocketRow, diff_rows, make_key
 from loopgui.core.net.source_netlink import InodeOwners, NetlinkSource
 from loopgui.core.net.source_psutil import PsutilSource
-from loopgui.core.programs.processes import NO_OWNER, ProcessNames
-from loopgui.core.words.labels import ProgramLabels
 
 __all__ = [
     "TCP_STATE_NAMES",
@@ -85,9 +83,8 @@ class Scanner:
         self._other_networks = other_networks or _live_other_networks
         self._previous_extra: dict[bytes, SocketRow] = {}
         self._show_elsewhere = False
-        self._ns_names = ProcessNames()
+        self._ns_build = RowBuilder()  # rows of other namespaces' listeners
         self._ns_owners: InodeOwners | None = None  # made when first needed (its first walk reads every process)
-        self._ns_labels = ProgramLabels()
         self._failures = 0  # consecutive failures of ``source``
         self._skip = 0  # scans left before ``source`` is tried again
 
@@ -126,7 +123,8 @@ class Scanner:
     def _namespace_rows(self, now: float) -> dict[bytes, SocketRow]:
         """Listeners of the other network namespaces (as root read inside each, else what /proc allows)."""
         out: dict[bytes, SocketRow] = {}
-        names, labels, before = self._ns_names, self._ns_labels, self._previous_extra
+        build, before = self._ns_build, self._previous_extra
+        build.start()
         if self._ns_owners is None:
             self._ns_owners = InodeOwners()
         for ns in self._other_networks(self._ns_owners.refresh):
@@ -138,33 +136,11 @@ class Scanner:
                 key = namespace_key(ns.ns_id, inner)
                 if key in out:
                     key = unique_key(key, out)
-                old = before.get(key)
-                if old is not None and old.pid == x.pid:
-                    out[key] = old
-                    continue
-                holder = names.owner(x.pid) if x.pid is not None else NO_OWNER
-                label, path = labels.label(x.pid, holder.name) if x.pid is not None else ("", "")
-                out[key] = SocketRow(
-                    key=key,
-                    proto=x.proto,
-                    family=x.family,
-                    local_addr=x.address,
-                    local_port=x.port,
-                    remote_addr="",
-                    remote_port=0,
-                    state="LISTEN" if x.proto == TCP else "NONE",
-                    pid=x.pid,
-                    program=holder.name,
-                    first_seen=old.first_seen if old is not None else now,
-                    label=label,
-                    path=path,
-                    owner_start=holder.start,
-                    exe=holder.exe,
-                    namespace=ns.ns_id,
+                state = "LISTEN" if x.proto == TCP else "NONE"
+                out[key] = build.listener(
+                    key, x.proto, x.family, x.address, x.port, state, x.pid, before.get(key), now, ns.ns_id
                 )
-        alive = [r.pid for r in out.values() if r.pid is not None]
-        names.forget_except(alive)
-        labels.forget_except(alive)
+        build.finish(r.pid for r in out.values() if r.pid is not None)
         return out
 
     def scan(self, should_stop: StopCheck | None = None) -> Snapshot:

@@ -102,23 +102,10 @@ class InodeOwners:
             for pid in pids:
                 if should_stop():
                     break
-                self.walks += 1
-                start = _start_token(self._proc, pid)
-                try:
-                    dfd = os.open(f"{self._proc}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY)
-                except PermissionError:
-                    self.unreadable.add(pid)
-                    self._forget(pid)
+                listing = self._open(pid)
+                if listing is None:
                     continue
-                except OSError:
-                    self._forget(pid)
-                    continue
-                try:
-                    names = os.listdir(dfd)
-                except OSError:
-                    os.close(dfd)
-                    self._forget(pid)
-                    continue
+                dfd, start, names = listing
                 index = len(opened)
                 opened.append((pid, dfd, start, names))
                 for i in range(0, len(names), _WALK_CHUNK):
@@ -264,20 +251,31 @@ class InodeOwners:
             self._forget(pid)
         return None
 
-    def _walk(self, pid: int) -> None:
+    def _open(self, pid: int) -> tuple[int, str | None, list[str]] | None:
+        """Open ``/proc/<pid>/fd``: (directory fd, start time, descriptor names); None (and the process
+        forgotten) when it cannot be read.  Counts as one walk."""
         self.walks += 1
         start = _start_token(self._proc, pid)
         try:
             dfd = os.open(f"{self._proc}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY)
-        except PermissionError:
-            self.unreadable.add(pid)
+        except OSError as exc:
+            if isinstance(exc, PermissionError):
+                self.unreadable.add(pid)
             self._forget(pid)
-            return
-        except OSError:
-            self._forget(pid)
-            return
+            return None
         try:
-            names = os.listdir(dfd)
+            return dfd, start, os.listdir(dfd)
+        except OSError:
+            os.close(dfd)
+            self._forget(pid)
+            return None
+
+    def _walk(self, pid: int) -> None:
+        listing = self._open(pid)
+        if listing is None:
+            return
+        dfd, start, names = listing
+        try:
             inodes = _socket_inodes(dfd, names)
         except OSError:
             self._forget(pid)
