@@ -295,15 +295,15 @@ def test_a_row_from_the_builder_is_the_row_socket_row_would_make(monkeypatch: py
     assert later.first_seen == 1000.5 and later.state == "CLOSE_WAIT" and later.cookie is None
 
 
-def test_the_positional_row_order_must_name_socket_rows_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_positional_row_order_must_name_socket_rows_fields() -> None:
     from loopgui.core.net import rows
 
-    monkeypatch.setattr(rows, "_ROW_ORDER", (*rows._ROW_ORDER[:-1], "no_such_field"))
     with pytest.raises(TypeError):
-        rows._positional_twin()
-    monkeypatch.setattr(rows, "_ROW_ORDER", rows._ROW_ORDER[:5])  # required fields left out
+        rows._unfrozen_twin((*rows._ROW_ORDER[:-1], "no_such_field"))
     with pytest.raises(TypeError):
-        rows._positional_twin()
+        rows._unfrozen_twin(rows._ROW_ORDER[:5])  # required fields left out
+    with pytest.raises(TypeError):
+        rows._unfrozen_twin((*rows._ROW_ORDER, "key"))  # twice
 
 
 def test_the_threaded_first_walk_finds_what_the_plain_walk_finds(tmp_path: Path) -> None:

@@ -50,38 +50,6 @@ class SocketSource(Protocol):
 # -- building rows cheaply -----------------------------------------------------------------------------------------
 
 
-def _unfrozen_twin() -> type:
-    """A sibling of SocketRow with the same slots that assigns fields the plain way.  ``new_row`` fills one and then
-    makes it a real SocketRow (``__class__`` assignment, allowed because the two have the same layout): the same
-    object ``SocketRow(...)`` would give, frozen from then on, at a fifth of the cost (the generated frozen
-    ``__init__`` calls ``object.__setattr__`` once per field).  Written from the dataclass's own fields, so a field
-    added to SocketRow is filled here too (with its default when not given)."""
-    params: list[str] = []
-    body: list[str] = []
-    defaults: dict[str, Any] = {}
-    for f in fields(SocketRow):
-        if f.default is not MISSING:
-            defaults[f"_d_{f.name}"] = f.default
-            params.append(f"{f.name}=_d_{f.name}")
-        elif f.default_factory is not MISSING:
-            raise TypeError("new_row does not handle default factories")  # pragma: no cover - none today
-        else:
-            params.append(f.name)
-        body.append(f"    self.{f.name} = {f.name}")
-    source = f"def __init__(self, *, {', '.join(params)}):\n" + "\n".join(body) + "\n    self.__class__ = _Row\n"
-    namespace: dict[str, Any] = {"_Row": SocketRow, **defaults}
-    exec(source, namespace)  # the source is built above from the dataclass's field names only
-    # Same bases and the same slots, in the same order, as SocketRow: the layouts match, so the class can change.
-    return type(
-        "_RowUnderConstruction",
-        SocketRow.__bases__,
-        {"__slots__": SocketRow.__slots__, "__init__": namespace["__init__"]},
-    )
-
-
-new_row: Callable[..., SocketRow] = _unfrozen_twin()
-"""Build a SocketRow from keyword arguments, about five times faster than ``SocketRow(...)``; same result."""
-
 # The order in which :class:`RowBuilder` passes a row's fields to ``_make_row`` (positional arguments cost about half
 # of keyword ones, and a scan builds tens of thousands of rows at first).  Checked against SocketRow's fields when
 # this module loads, so a field added there cannot be filled with the wrong value.
@@ -106,19 +74,34 @@ _ROW_ORDER = (
 )
 
 
-def _positional_twin() -> Callable[..., SocketRow]:
-    """Like :data:`new_row`, with the fields of ``_ROW_ORDER`` as positional parameters (the others: defaults)."""
+def _unfrozen_twin(positional: tuple[str, ...] = ()) -> type:
+    """A sibling of SocketRow with the same slots that assigns fields the plain way.  ``new_row`` fills one and then
+    makes it a real SocketRow (``__class__`` assignment, allowed because the two have the same layout): the same
+    object ``SocketRow(...)`` would give, frozen from then on, at a fifth of the cost (the generated frozen
+    ``__init__`` calls ``object.__setattr__`` once per field).  Written from the dataclass's own fields, so a field
+    added to SocketRow is filled here too (with its default when not given).  ``positional``: these fields are
+    positional parameters, in this order, and every other field takes its default."""
     every = {f.name: f for f in fields(SocketRow)}
-    if len(set(_ROW_ORDER)) != len(_ROW_ORDER) or not set(_ROW_ORDER) <= every.keys():
-        raise TypeError("_ROW_ORDER does not match SocketRow's fields")
-    rest = [f for name, f in every.items() if name not in _ROW_ORDER]
-    if any(f.default is MISSING for f in rest):
-        raise TypeError(f"SocketRow fields without a default missing from _ROW_ORDER: {[f.name for f in rest]}")
-    body = [f"    self.{name} = {name}" for name in _ROW_ORDER]
-    body += [f"    self.{f.name} = _d_{f.name}" for f in rest]
-    source = f"def __init__(self, {', '.join(_ROW_ORDER)}):\n" + "\n".join(body) + "\n    self.__class__ = _Row\n"
-    namespace: dict[str, Any] = {"_Row": SocketRow, **{f"_d_{f.name}": f.default for f in rest}}
-    exec(source, namespace)  # built above from the dataclass's field names only
+    if len(set(positional)) != len(positional) or not set(positional) <= every.keys():
+        raise TypeError("the positional fields do not match SocketRow's fields")
+    params: list[str] = []
+    body: list[str] = []
+    defaults: dict[str, Any] = {}
+    for f in every.values():
+        if f.default_factory is not MISSING:
+            raise TypeError("new_row does not handle default factories")  # pragma: no cover - none today
+        if f.default is not MISSING:
+            defaults[f"_d_{f.name}"] = f.default
+        elif positional and f.name not in positional:
+            raise TypeError(f"SocketRow's field {f.name} has no default and is not given")
+        if not positional:
+            params.append(f"{f.name}=_d_{f.name}" if f.default is not MISSING else f.name)
+        body.append(f"    self.{f.name} = {f.name if f.name in positional or not positional else f'_d_{f.name}'}")
+    head = ", ".join(positional) if positional else f"*, {', '.join(params)}"
+    source = f"def __init__(self, {head}):\n" + "\n".join(body) + "\n    self.__class__ = _Row\n"
+    namespace: dict[str, Any] = {"_Row": SocketRow, **defaults}
+    exec(source, namespace)  # the source is built above from the dataclass's field names only
+    # Same bases and the same slots, in the same order, as SocketRow: the layouts match, so the class can change.
     return type(
         "_RowUnderConstruction",
         SocketRow.__bases__,
@@ -126,7 +109,9 @@ def _positional_twin() -> Callable[..., SocketRow]:
     )
 
 
-_make_row = _positional_twin()
+new_row: Callable[..., SocketRow] = _unfrozen_twin()
+"""Build a SocketRow from keyword arguments, about five times faster than ``SocketRow(...)``; same result."""
+_make_row: Callable[..., SocketRow] = _unfrozen_twin(_ROW_ORDER)
 
 
 _PORTS = struct.Struct("!HH")
@@ -146,35 +131,17 @@ class AddressText:
     def decode(self, key: bytes) -> tuple[str, int, str, int, str, int]:
         """(protocol, ip version, local address, local port, remote address, remote port) from a row key."""
         lport, rport = _unpack_ports(key, 2)
+        proto = _TCP if key[0] == 6 else _UDP
         if key[1] == _AF_INET:
-            cache = self._v4
-            raw = key[6:10]
-            local = cache.get(raw) or self._add(cache, _AF_INET, raw)
-            if not rport:
-                return (_TCP if key[0] == 6 else _UDP), 4, local, lport, "", 0
-            raw = key[22:26]
-            return (
-                (_TCP if key[0] == 6 else _UDP),
-                4,
-                local,
-                lport,
-                cache.get(raw) or self._add(cache, _AF_INET, raw),
-                rport,
-            )
-        cache = self._v6
-        raw = key[6:22]
-        local = cache.get(raw) or self._add(cache, _AF_INET6, raw)
+            cache, af, version, end, rstart, rend = self._v4, _AF_INET, 4, 10, 22, 26
+        else:
+            cache, af, version, end, rstart, rend = self._v6, _AF_INET6, 6, 22, 22, 38
+        raw = key[6:end]
+        local = cache.get(raw) or self._add(cache, af, raw)
         if not rport:
-            return (_TCP if key[0] == 6 else _UDP), 6, local, lport, "", 0
-        raw = key[22:38]
-        return (
-            (_TCP if key[0] == 6 else _UDP),
-            6,
-            local,
-            lport,
-            cache.get(raw) or self._add(cache, _AF_INET6, raw),
-            rport,
-        )
+            return proto, version, local, lport, "", 0
+        raw = key[rstart:rend]
+        return proto, version, local, lport, cache.get(raw) or self._add(cache, af, raw), rport
 
     def _add(self, cache: dict[bytes, str], af: int, raw: bytes) -> str:
         if len(cache) >= self._limit:
