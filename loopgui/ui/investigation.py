@@ -32,6 +32,7 @@ from loopgui.core.net.sockets import Snapshot, SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, process_facts
 from loopgui.core.words.i18n import _
 from loopgui.core.words.labels import owner_text, row_summary
+from loopgui.core.words.programs import program_text
 from loopgui.core.words.table import bar_text
 from loopgui.ui.background import BackgroundOp, LatestOnly
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
@@ -323,7 +324,7 @@ class Investigation(QObject):
     def _gone_row(self, row: SocketRow, rows: Mapping[bytes, SocketRow]) -> Diagnosis:
         """The picked socket is gone (closed, or its program ended): explain its port as it is now."""
         d = self._diagnose_text(format_endpoint(row.local_addr, row.local_port), rows)
-        note = fact(F.PICKED_GONE, socket=row_summary(row))
+        note = fact(F.PICKED_GONE, socket=row)
         return dataclasses.replace(d, findings=(note, *d.findings))
 
     # -- the Program tab -------------------------------------------------------------------------------------------
@@ -373,9 +374,7 @@ class Investigation(QObject):
             if r.local_port == port and r.is_listening:
                 if r.pid is None:
                     return owner_text(r)
-                if r.program:
-                    return _("{program} (PID {pid})").format(program=r.program, pid=r.pid)
-                return _("a program (PID {pid})").format(pid=r.pid)
+                return program_text(r.program, r.pid)
 
         return ""
 

@@ -797,7 +797,7 @@ class MainWindow(QMainWindow):
             self.show_message(
                 _("This socket has {owner}: loopgui cannot close it.").format(owner=why)
                 if row.state in ORPHAN_STATES
-                else _("This socket {owner}: loopgui cannot close it.").format(owner=why)
+                else _("This socket belongs to {owner}: loopgui cannot close it.").format(owner=why)
             )
             return
         self.close_flow.start_row(row)

@@ -34,6 +34,7 @@ from loopgui.core.words.elsewhere import row_tooltip as elsewhere_tooltip
 from loopgui.core.words.explain import address_kind_sentence
 from loopgui.core.words.i18n import N_, _
 from loopgui.core.words.labels import JARGON, owner_explanation, owner_text, state_text
+from loopgui.core.words.programs import program_text
 from loopgui.ui.plain import plain_tooltip
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -580,7 +581,7 @@ class SocketTableModel(QAbstractTableModel):
         if col in (Column.PID, Column.PROGRAM) and row.pid is None:
             return owner_explanation(row)
         if col == Column.PROGRAM:
-            tip = _("{program} (PID {pid})").format(program=row.label or row.program, pid=row.pid)
+            tip = program_text(row.label or row.program, row.pid)
             if row.path:
                 tip += "\n" + _("Program file: {path}").format(path=row.path)
             return plain_tooltip(tip)  # untrusted: never markup

@@ -69,7 +69,9 @@ def test_state_names_are_human_first() -> None:
     unknown = dataclasses.replace(tw, expires_at=None)  # a source that cannot tell: no guessed countdown
     assert state_text(unknown, now=1020.0) == "Closing (leftover) (TIME_WAIT)"
     assert state_text(row(53, proto="UDP")) == "Open for messages"
-    assert "waiting for connections" in row_summary(row(8000, program="python3", pid=9))
+    assert row_summary(row(8000, program="python3", pid=9)) == (
+        "TCP 127.0.0.1:8000, python3 (PID 9), Waiting for connections (LISTEN)"
+    )
 
 
 def test_filter_matches_what_is_on_screen_and_every_word() -> None:

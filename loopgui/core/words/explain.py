@@ -16,12 +16,13 @@ from loopgui.core.explain.elsewhere import Elsewhere
 from loopgui.core.explain.endpoints import ErrorKind
 from loopgui.core.explain.facts import Case, D, F, Fact, Problem, ProgramRef, Range, S, Verdict
 from loopgui.core.history.store import Span
-from loopgui.core.net.sockets import format_endpoint
+from loopgui.core.net.sockets import SocketRow, format_endpoint
 from loopgui.core.reach.assess import LocalBlock, ReachVerdict
 from loopgui.core.text.redact import redact_text
 from loopgui.core.words import elsewhere as elsewhere_words
 from loopgui.core.words import reach as reach_words
 from loopgui.core.words.i18n import N_, _, format_list, ngettext
+from loopgui.core.words.labels import row_summary
 from loopgui.core.words.programs import closed_text, hidden_text, program_text
 from loopgui.core.words.times import ago, clock, started_ago
 
@@ -574,7 +575,9 @@ def finding(f: Fact[F]) -> Line:
         return Line(*elsewhere_words.finding(where)) if isinstance(where, Elsewhere) else Line("")
     if c is F.PICKED_GONE:
         return Line(
-            _("The socket you picked ({socket}) is gone: it closed, or its program ended.").format(socket=e("socket"))
+            _("The socket you picked ({socket}) is gone: it closed, or its program ended.").format(
+                socket=_socket_text(e("socket"))
+            )
         )
     if c is F.LOCAL_FIREWALL_DROP:
         block = e("block")
@@ -918,3 +921,8 @@ def as_json(d: Diagnosis) -> dict[str, object]:
         "problems": list(r.problems),
     }
     return data
+
+
+def _socket_text(row: object) -> str:
+    """A socket the user picked, in one line (the evidence is the row itself)."""
+    return row_summary(row) if isinstance(row, SocketRow) else str(row)

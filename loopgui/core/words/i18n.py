@@ -207,6 +207,13 @@ def format_number(n: int | float) -> str:
     return str(format_decimal(n, locale=babel_locale()))
 
 
+def format_percent(fraction: float) -> str:
+    """``12%`` / ``12 %`` / ``12 %``, as the user's language writes a share (0.12), whole percents."""
+    from babel.numbers import format_percent as babel_percent
+
+    return str(babel_percent(fraction, locale=babel_locale()))
+
+
 def format_list(items: Sequence[str], style: str = "standard") -> str:
     """``a, b and c`` in the user's language (``style="or"`` for alternatives)."""
     from babel.lists import format_list as babel_list

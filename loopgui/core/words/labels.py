@@ -25,7 +25,7 @@ from loopgui.core.net.sockets import (
 )
 from loopgui.core.text.redact import HIDDEN, redact_word, redact_words
 from loopgui.core.words.i18n import N_, _
-from loopgui.core.words.programs import closed_text, hidden_text
+from loopgui.core.words.programs import closed_text, hidden_text, program_text
 
 # Linux keeps a closed connection for 60 s (TCP_TIMEWAIT_LEN); other systems use 30–240 s.
 TIME_WAIT_SECONDS = 60
@@ -87,17 +87,17 @@ def owner_explanation(row: SocketRow, *, admin: bool | None = None) -> str:
     if row.pid is not None:
         return ""
     if row.state in ORPHAN_STATES:
-        return (
+        return _(
             "No program holds it: the connection is already closed and the system clears it by itself "
             "(nobody needs to do anything)."
         )
     if admin is None:
         admin = running_as_admin()
     if admin:
-        return (
+        return _(
             "It belongs to the system (for example the kernel or a container), so there is no program to show or close."
         )
-    return "It belongs to another user or the system. Run loopgui as administrator to see which program it is."
+    return _("It belongs to another user or the system. Run loopgui as administrator to see which program it is.")
 
 
 def state_text(row: SocketRow, now: float | None = None) -> str:
@@ -195,14 +195,15 @@ def command_label(name: str, command: str) -> str:
 
 
 def row_summary(row: SocketRow) -> str:
-    """``TCP 127.0.0.1:8000, python3 -m http.server, waiting for connections``: a row in one line."""
+    """``TCP 127.0.0.1:8000, python3 -m http.server (PID 812), Waiting for connections (LISTEN)``: a row in one
+    line, in the user's language."""
     where = format_endpoint(row.local_addr, row.local_port)
     if row.remote_port:
-        where += " → " + format_endpoint(row.remote_addr, row.remote_port)
-    who = owner_text(row)
-    if row.pid is not None:
-        who += f" (PID {row.pid})"
-    return f"{row.proto} {where}, {who}, {STATE_NAMES.get(row.state, row.state).lower()}"
+        where = _("{local} → {remote}").format(local=where, remote=format_endpoint(row.remote_addr, row.remote_port))
+    who = program_text(row.label or row.program, row.pid) if row.pid is not None else owner_text(row)
+    return _("{protocol} {endpoint}, {owner}, {state}").format(
+        protocol=row.proto, endpoint=where, owner=who, state=state_text(row)
+    )
 
 
 class ProgramLabels:

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVB
 
 from loopgui.core.net.sockets import SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, started_ago
-from loopgui.core.words.i18n import N_, _, ngettext
+from loopgui.core.words.i18n import N_, _, format_list, format_percent, ngettext
 from loopgui.core.words.labels import program_label
-from loopgui.core.words.programs import closed_text, hidden_text
+from loopgui.core.words.programs import closed_text, hidden_text, program_text
 
 EMPTY = N_("Pick a row in the table to see the program behind it.")  # translated where shown
 
@@ -106,7 +106,7 @@ class ProcessPanel(QWidget):
                 self.form.setRowVisible(i, False)
             self.close_button.setVisible(False)
             self.intro.setText(
-                _("{program} (PID {pid}) has closed.").format(program=name, pid=facts.pid)
+                _("{program} has closed.").format(program=program_text(name, facts.pid))
                 if known
                 else _("The program with PID {pid} has closed.").format(pid=facts.pid)
             )
@@ -145,11 +145,11 @@ class ProcessPanel(QWidget):
             show("started", f"{started_ago(facts.create_time, now)} ({stamp})")
         else:
             show("started", "", "start time")
-        show("parent", f"{facts.parent_name} (PID {facts.ppid})" if facts.ppid else "", "parent")
-        show("children", ", ".join(f"{n} (PID {p})" for p, n in facts.children[:8]) or _("none"))
+        show("parent", program_text(facts.parent_name, facts.ppid) if facts.ppid else "", "parent")
+        show("children", format_list([program_text(n, p) for p, n in facts.children[:8]]) or _("none"))
         usage = []
         if facts.cpu_percent is not None:
-            usage.append(_("{percent}% of one processor").format(percent=f"{facts.cpu_percent:.0f}"))
+            usage.append(_("{percent} of one processor").format(percent=format_percent(facts.cpu_percent / 100)))
         if facts.memory_rss is not None:
             usage.append(_("{size} of memory").format(size=_size(facts.memory_rss)))
         show("usage", ", ".join(usage), "memory" if not usage else "")
