@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFocusEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from loopgui.core.net.sockets import STATE_LABELS
 from loopgui.core.words.i18n import _
 from loopgui.ui.socket_model import Column, SocketTableModel
 
@@ -64,7 +65,7 @@ class SocketTableView(QTableView):
             self.setColumnWidth(column, width)
         # The usual state texts, in this font (fonts differ between themes and scales); the Program column, the one
         # a user looks for, gets the room a leftover's countdown would have taken.
-        usual = self.fontMetrics().horizontalAdvance("Waiting for connections (LISTEN)") + 16
+        usual = self.fontMetrics().horizontalAdvance(_(STATE_LABELS["LISTEN"]) + " (LISTEN)") + 16  # as state_text
         self.setColumnWidth(Column.STATE, max(DEFAULT_WIDTHS[Column.STATE], usual))
         self.setSortingEnabled(True)
         self.sortByColumn(Column.LOCAL_PORT, Qt.SortOrder.AscendingOrder)

@@ -10,7 +10,16 @@ from __future__ import annotations
 from loopgui.core.net.sockets import STATE_HELP, SocketRow
 from loopgui.core.programs.processes import ProcessFacts
 from loopgui.core.text.redact import redact_command
-from loopgui.core.words.i18n import N_, _, format_datetime, format_duration, format_number, ngettext
+from loopgui.core.words.i18n import (
+    N_,
+    _,
+    format_datetime,
+    format_duration,
+    format_list,
+    format_number,
+    format_percent,
+    ngettext,
+)
 from loopgui.core.words.labels import owner_explanation, state_text
 from loopgui.core.words.programs import program_text
 
@@ -74,7 +83,7 @@ def program_properties(facts: ProcessFacts) -> list[tuple[str, str]]:
     """(field, value) for what could be read about the program; what permissions hid is named, not guessed."""
     if facts.gone:
         return [(_("Name"), _("The program has ended since (PID {pid}).").format(pid=facts.pid))]
-    children = ", ".join(program_text(name, pid) for pid, name in facts.children)
+    children = format_list([program_text(name, pid) for pid, name in facts.children])
     values = {
         "Name": facts.name,
         "Command line": redact_command(facts.cmdline) if facts.cmdline else "",
@@ -85,9 +94,7 @@ def program_properties(facts: ProcessFacts) -> list[tuple[str, str]]:
         "Memory": _("{megabytes} MB").format(megabytes=format_number(round(facts.memory_rss / 1_048_576, 1)))
         if facts.memory_rss is not None
         else "",
-        "CPU": _("{percent} %").format(percent=format_number(round(facts.cpu_percent, 1)))
-        if facts.cpu_percent is not None
-        else "",
+        "CPU": format_percent(facts.cpu_percent / 100) if facts.cpu_percent is not None else "",
         "Brought back by": facts.manager,
         "Not readable": ", ".join(facts.hidden),
     }
