@@ -343,3 +343,32 @@ def test_the_first_scan_reads_owners_beside_the_dump(monkeypatch: pytest.MonkeyP
         snap = Scanner(source).scan()
         mine = [r for r in snap.rows.values() if r.local_port == port and r.state == "LISTEN"]
         assert [r.pid for r in mine] == [os.getpid()]
+
+
+def test_with_file_sockets_shown_an_unchanged_scan_still_skips_the_owners(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake_proc(tmp_path, {10: {3: "socket:[111]", 4: "socket:[900]"}})
+    clock = Clock()
+    messages = [diag_msg(socket.AF_INET, 10, 80, 0, "127.0.0.1", "0.0.0.0", 111)]
+    source = _source(monkeypatch, tmp_path, messages, clock)
+    files = {900: ("/run/postgresql/.s.PGSQL.5432", 1, 0, 0)}
+    monkeypatch.setattr(source._unix, "dump", lambda: dict(files))
+    source.include_files = True
+    refreshes: list[int] = []
+    real = source._owners.refresh
+    monkeypatch.setattr(source._owners, "refresh", lambda wanted, stop: (refreshes.append(1), real(wanted, stop))[1])
+    first = source.read({}, 0.0, lambda: False)
+    assert [(r.local_addr, r.pid) for r in first.files.values()] == [("/run/postgresql/.s.PGSQL.5432", 10)]
+    clock.now += 1.0
+    again = source.read(first.rows, 1.0, lambda: False)
+    assert len(refreshes) == 1 and again.files == first.files  # nothing changed: the file rows are kept
+    files[901] = ("/run/mysqld/mysqld.sock", 1, 0, 0)
+    fake_proc(tmp_path, {10: {3: "socket:[111]", 4: "socket:[900]", 5: "socket:[901]"}})
+    clock.now += 1.0
+    changed = source.read(again.rows, 2.0, lambda: False)
+    assert len(refreshes) == 2 and len(changed.files) == 2  # a new file socket: looked up at once
+    source.include_files = False
+    monkeypatch.setattr(source._unix, "dump", lambda: {})
+    off = source.read(changed.rows, 3.0, lambda: False)
+    assert off.files == {}

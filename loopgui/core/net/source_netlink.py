@@ -372,6 +372,7 @@ class NetlinkSource:
         self._clock = clock
         self.owner_recheck = owner_recheck
         self._last_raw: dict[bytes, tuple[int, int, int]] | None = None
+        self._last_files_raw: dict[int, tuple[str, int, int, int]] = {}
         self._expires: dict[bytes, int] = {}  # TIME_WAIT key -> ms left, from the latest dump
         self._last: tuple[dict[bytes, SocketRow], SourceResult] | None = None
         self._owners_read_at = float("-inf")
@@ -461,14 +462,15 @@ class NetlinkSource:
         last = self._last
         if (
             not problems
-            and not self.include_files
             and last is not None
             and previous is last[0]
             and raw == self._last_raw
+            and files_raw == self._last_files_raw
             and self._clock() - self._owners_read_at < self.owner_recheck
         ):
             same = dict(previous)  # nothing changed
-            self._last = (same, SourceResult(same, last[1].hidden_sockets, last[1].problems, SnapshotDiff()))
+            kept = last[1]
+            self._last = (same, SourceResult(same, kept.hidden_sockets, kept.problems, SnapshotDiff(), kept.files))
             return self._last[1]
         self._owners_read_at = self._clock()
         wanted = {inode for _, inode, _ in raw.values() if inode}
@@ -509,5 +511,6 @@ class NetlinkSource:
         diff = SnapshotDiff(frozenset(added), removed, frozenset(changed))
         result = SourceResult(rows, hidden, tuple(dict.fromkeys(problems)), diff, files)  # each notice once
         self._last_raw = raw
+        self._last_files_raw = files_raw
         self._last = (rows, result)
         return result
