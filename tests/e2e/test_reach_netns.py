@@ -177,6 +177,12 @@ def test_check_from_network_exit_codes_and_text() -> None:
     assert cli["loopback"]["code"] == 1 and cli["loopback"]["json"]["code"] == "only_this_computer"
     blocked = case("nft input drop")["cli"]["any4"]
     assert blocked["code"] == 1 and blocked["json"]["code"] == "blocked_by_firewall"
+    # `check --from-network --json`: the firewall's reason code and evidence, the sentence beside them
+    fw = blocked["json"]["firewall"]
+    assert (fw["reason"], fw["source"], fw["protocol"]) == ("blocked_by_rule", "nftables", "tcp")
+    assert fw["port"] == matrix()["ports"]["any4"] and fw["rule"]["reader"] == "nft" and fw["conditions"] == []
+    assert blocked["json"]["text"]["firewall"].startswith("The firewall (nftables) blocks new connections to port")
+    assert cli["any4"]["json"]["firewall"]["reason"] == "no_inbound_rules"
 
 
 def test_own_address_button_says_what_the_loopback_test_can_show() -> None:
