@@ -143,3 +143,11 @@ def test_a_blocked_by_rule_reason_in_german_is_german(tmp_path: Path) -> None:
         "Die Firewall (nftables) blockiert neue Verbindungen zu Port 8000/tcp mit der Regel "
         "„filter input: tcp dport == 8000 drop“."
     )
+
+
+def test_a_limit_without_conditions_leaves_no_empty_parentheses() -> None:
+    rich = FirewallAnswer(Inbound.LIMITED, "firewalld", Reason.FIREWALLD_RICH_RULE, port=8000, proto="tcp", zone="home")
+    v = reach.verdict(8000, "tcp", [Listener("0.0.0.0", 8000)], [WIFI], rich)
+    said = words.reasons(v)
+    assert "IPv4 192.168.1.20:8000 on your Wi-Fi (wlan0): only some other computers can connect." in said
+    assert "firewalld has a special rule for port 8000 (zone “home”)." in said and not any("()" in s for s in said)

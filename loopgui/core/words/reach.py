@@ -338,8 +338,13 @@ def _path_sentence(p: PathFact, port: int) -> str:
             family=family, endpoint=at, network=net
         )
     if p.code == ReachCode.REACHABLE_FROM_SOME:
+        limit = conditions_text(p.firewall) if p.firewall else ""
+        if not limit:  # (firewalld's rich rules: the rule is in the firewall's own sentence)
+            return _("{family} {endpoint} on {network}: only some other computers can connect.").format(
+                family=family, endpoint=at, network=net
+            )
         return _("{family} {endpoint} on {network}: only some other computers can connect ({limit}).").format(
-            family=family, endpoint=at, network=net, limit=conditions_text(p.firewall) if p.firewall else ""
+            family=family, endpoint=at, network=net, limit=limit
         )
     if p.code == ReachCode.BLOCKED_BY_FIREWALL:
         return _("{family} {endpoint} on {network}: the firewall blocks it ({rule}).").format(
