@@ -60,13 +60,19 @@ def test_loopback_listener_is_only_this_computer() -> None:
 
 def test_exit_codes_can_cannot_and_cannot_tell() -> None:
     from loopgui.core.reach import assess as reach
-    from loopgui.core.reach.firewall import FirewallAnswer, Inbound
+    from loopgui.core.reach.firewall import FirewallAnswer, Inbound, Reason
 
+    reasons = {
+        Inbound.ALLOWED: Reason.ALLOWED_BY_RULE,
+        Inbound.LIMITED: Reason.DEPENDS_ON_SENDER,
+        Inbound.BLOCKED: Reason.BLOCKED_BY_RULE,
+        Inbound.UNKNOWN: Reason.RULES_UNREADABLE,
+    }
     lan = reach.Interface("eth0", reach.WIRED, ("10.0.0.5/24",))
     listeners = [reach.Listener("0.0.0.0", 8000)]
 
     def exit_for(inbound: Inbound) -> int:
-        v = reach.verdict(8000, "tcp", listeners, [lan], FirewallAnswer(inbound, "nftables", ""))
+        v = reach.verdict(8000, "tcp", listeners, [lan], FirewallAnswer(inbound, "nftables", reasons[inbound]))
         return check.from_network_exit(v)
 
     assert exit_for(Inbound.ALLOWED) == 0 and exit_for(Inbound.LIMITED) == 0

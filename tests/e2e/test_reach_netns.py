@@ -140,6 +140,11 @@ def test_rules_read_right_without_the_own_address_test() -> None:
         assert v["paths"][0]["firewall"]["rule"] is not None
     legacy = case("iptables-legacy reject")["without_own_test"]["any4"]["firewall"]
     assert legacy["source"] == "iptables (legacy)" and legacy["rule"]["reader"] == "iptables-legacy"
+    assert legacy["reason"] == "blocked_by_rule" and (legacy["port"], legacy["protocol"]) == (
+        matrix()["ports"]["any4"],
+        "tcp",
+    )
+    assert "-j REJECT" in legacy["rule"]["rule"]  # the rule as iptables-legacy-save printed it
     readers = {r["reader"]: r for r in case("no rules")["without_own_test"]["any4"]["firewall_readers"]}
     assert readers["iptables-legacy-save"]["command"].startswith("/") and readers["nft"]["status"] == "read"
 
@@ -147,7 +152,7 @@ def test_rules_read_right_without_the_own_address_test() -> None:
 def test_policy_drop_without_loopback_accept_follows_the_rules_not_the_test() -> None:
     """Wrong "no" before: the own-address test's reply is dropped on loopback; others still connect."""
     v = case("nft policy drop, port accept only")["with_own_test"]["any4"]
-    assert v["code"] == "reachable"
+    assert v["code"] == "reachable" and v["firewall"]["reason"] == "allowed_by_rule"
     own = v["paths"][0]["own_address_test"]
     assert own["outcome"] == "no_answer" and own["code"] in ("filtered", "inconclusive")
     assert any("over loopback" in r for r in v["text"]["reasons"])
@@ -158,6 +163,11 @@ def test_sender_port_rules_are_read() -> None:
     assert privileged["code"] == "reachable"  # senders use unprivileged ports
     some = case("nft tcp sport port drop")["without_own_test"]["any4"]
     assert some["code"] == "reachable_from_some" and "could not read" not in json.dumps(some["text"])
+    assert some["firewall"]["reason"] == "blocked_for_some"
+    assert (
+        some["firewall"]["conditions"][0]["code"] == "from_ports"
+        and some["firewall"]["conditions"][0]["kind"] == "sender"
+    )
 
 
 def test_check_from_network_exit_codes_and_text() -> None:
@@ -167,6 +177,12 @@ def test_check_from_network_exit_codes_and_text() -> None:
     assert cli["loopback"]["code"] == 1 and cli["loopback"]["json"]["code"] == "only_this_computer"
     blocked = case("nft input drop")["cli"]["any4"]
     assert blocked["code"] == 1 and blocked["json"]["code"] == "blocked_by_firewall"
+    # `check --from-network --json`: the firewall's reason code and evidence, the sentence beside them
+    fw = blocked["json"]["firewall"]
+    assert (fw["reason"], fw["source"], fw["protocol"]) == ("blocked_by_rule", "nftables", "tcp")
+    assert fw["port"] == matrix()["ports"]["any4"] and fw["rule"]["reader"] == "nft" and fw["conditions"] == []
+    assert blocked["json"]["text"]["firewall"].startswith("The firewall (nftables) blocks new connections to port")
+    assert cli["any4"]["json"]["firewall"]["reason"] == "no_inbound_rules"
 
 
 def test_own_address_button_says_what_the_loopback_test_can_show() -> None:
@@ -184,6 +200,7 @@ def test_local_firewall_block_in_core_check_and_connectivity_tab() -> None:
     block = local["block"]
     port = matrix()["ports"]["loopback"]
     assert block is not None and block["inbound"] == "blocked" and block["port"] == port
+    assert block["reason"] == "blocked_by_rule" and block["protocol"] == "tcp"
     assert block["rule"]["reader"] == "nft" and isinstance(block["rule"]["handle"], int)
     assert "iif == lo" in block["rule"]["rule"]
     assert local["free_port_block"] is False  # UDP port 1: no rule, no block

@@ -9,7 +9,7 @@ from loopgui.core.net.sockets import SocketRow
 from loopgui.core.programs.processes import ProcessFacts
 from loopgui.core.reach import assess as reach
 from loopgui.core.reach.assess import Interface, Listener, ReachVerdict
-from loopgui.core.reach.firewall import FirewallAnswer, Inbound
+from loopgui.core.reach.firewall import FirewallAnswer, Inbound, Reason
 from loopgui.core.words import explain as words
 from loopgui.core.words.explain import render, report
 from tests.helpers import as_map, row
@@ -35,9 +35,7 @@ def reader(firewall: FirewallAnswer, asked: list[tuple[int, str, list[str]]]):  
 
 def test_wildcard_listener_gets_the_wifi_verdict_and_the_safety_note() -> None:
     asked: list[tuple[int, str, list[str]]] = []
-    allowed = FirewallAnswer(
-        Inbound.ALLOWED, "nftables", "The firewall (nftables) has no rules for incoming connections."
-    )
+    allowed = FirewallAnswer(Inbound.ALLOWED, "nftables", Reason.NO_INBOUND_RULES, "sudo nft list ruleset")
     rows = as_map([row(8000, local="0.0.0.0", program="python3", pid=9), row(9000, local="0.0.0.0")])
     d = diagnose("127.0.0.1:8000", rows, env=env(reach=reader(allowed, asked)), facts=facts)
     assert asked == [(8000, "tcp", ["0.0.0.0"])]
@@ -48,12 +46,15 @@ def test_wildcard_listener_gets_the_wifi_verdict_and_the_safety_note() -> None:
     assert "192.168.1.20 is in the network 192.168.1.0/24." in report(d)  # the prefix is in the details
     data = words.as_json(d)
     assert data["reach"]["code"] == "reachable" and data["reach"]["firewall"]["source"] == "nftables"  # type: ignore[index]
+    assert data["reach"]["firewall"]["reason"] == "no_inbound_rules"  # type: ignore[index]
+    said = "The firewall (nftables) has no rules for incoming connections."
+    assert data["reach"]["text"]["firewall"] == said and said in data["reach"]["text"]["reasons"]  # type: ignore[index]
     assert data["reach"]["text"]["headline"].startswith("⚠ Other computers")  # type: ignore[index]
 
 
 def test_loopback_listener_says_only_this_computer() -> None:
     asked: list[tuple[int, str, list[str]]] = []
-    unused = FirewallAnswer(Inbound.UNKNOWN, "", "not read")
+    unused = FirewallAnswer(Inbound.UNKNOWN, "", Reason.NOT_READ)
     rows = as_map([row(3000, local="127.0.0.1", program="node", pid=7)])
     d = diagnose("connect ECONNREFUSED 127.0.0.1:3000", rows, env=env(reach=reader(unused, asked)), facts=facts)
     assert "Only this computer can connect: it listens on 127.0.0.1." in [f.text for f in render(d).findings]
@@ -62,24 +63,26 @@ def test_loopback_listener_says_only_this_computer() -> None:
 
 
 def test_blocked_and_unknown_firewall_in_the_explanation() -> None:
-    blocked = FirewallAnswer(Inbound.BLOCKED, "ufw", "The firewall ufw blocks new connections to port 8000/tcp.")
+    blocked = FirewallAnswer(Inbound.BLOCKED, "ufw", Reason.BLOCKED_BY_RULE, port=8000, proto="tcp")
     rows = as_map([row(8000, local="::", program="python3", pid=9)])
     d = diagnose("localhost:8000", rows, env=env(reach=reader(blocked, [])), facts=facts)
     assert d.reach is not None and d.reach.code == reach.ReachCode.BLOCKED_BY_FIREWALL
     texts = [f.text for f in render(d).findings]
     assert "Other computers cannot connect: ufw on this computer blocks port 8000 (TCP)." in texts
-    unknown = FirewallAnswer(
-        Inbound.UNKNOWN, "", "Reading the firewall needs administrator rights.", "sudo nft list ruleset"
-    )
+    unknown = FirewallAnswer(Inbound.UNKNOWN, "", Reason.KERNEL_RULES_UNREADABLE, "sudo nft list ruleset")
     d = diagnose("localhost:8000", rows, env=env(reach=reader(unknown, [])), facts=facts)
     assert d.reach is not None and d.reach.code == reach.ReachCode.UNKNOWN
     verdict = next(f for f in render(d).findings if f.text.startswith("Cannot tell"))
     assert "How to check yourself: sudo nft list ruleset" in verdict.detail
+    assert "reading the system's own firewall rules needs administrator rights" in verdict.detail
+    data = words.as_json(d)
+    assert data["reach"]["firewall"]["reason"] == "kernel_rules_unreadable"  # type: ignore[index]
+    assert data["reach"]["firewall"]["how_to_check"] == "sudo nft list ruleset"  # type: ignore[index]
 
 
 def test_selected_udp_row_asks_about_udp() -> None:
     asked: list[tuple[int, str, list[str]]] = []
-    allowed = FirewallAnswer(Inbound.ALLOWED, "nftables", "ok")
+    allowed = FirewallAnswer(Inbound.ALLOWED, "nftables", Reason.ALLOWED_BY_RULE)
     udp = row(5353, proto="UDP", local="0.0.0.0", program="avahi", pid=3)
     explain_row(udp, as_map([udp]), env=env(reach=reader(allowed, asked)), facts=facts)
     assert asked == [(5353, "udp", ["0.0.0.0"])]
@@ -101,10 +104,10 @@ def test_a_timeout_to_this_computer_names_the_firewall_rule_that_drops_it() -> N
 
     from loopgui.core.explain.facts import Case, F, S
     from loopgui.core.reach.assess import LocalBlock
-    from loopgui.core.reach.rules import FirewallAnswer, Inbound, RuleRef
+    from loopgui.core.reach.rules import RuleRef
 
     rule = RuleRef("nft", "inet", "filter", "input", 'iif "lo" tcp dport 8005 drop', handle=7)
-    answer = FirewallAnswer(Inbound.BLOCKED, "nftables", "the rule drops it", rule=rule)
+    answer = FirewallAnswer(Inbound.BLOCKED, "nftables", Reason.BLOCKED_BY_RULE, rule=rule, port=8005, proto="tcp")
     asked: list[tuple[int, str, str]] = []
 
     def local(port: int, proto: str, address: str) -> LocalBlock | None:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loopgui.core.reach import firewall as fw
-from loopgui.core.reach.firewall import Inbound
+from loopgui.core.reach.firewall import Condition, ConditionCode, Inbound, Reason
 
 DATA = Path(__file__).parent.parent / "data" / "firewall"
 
@@ -32,21 +32,28 @@ def test_every_data_file_is_listed_with_its_source() -> None:
 # -- nftables (generated here inside a private network namespace) ------------------------------------------------
 
 
+ON_WLAN0 = Condition(ConditionCode.ON_INTERFACES, ("wlan0",))
+FROM_LAN = Condition(ConditionCode.FROM_ADDRESSES, ("192.168.1.0/24",))
+
+
 @pytest.mark.parametrize(
-    ("port", "proto", "inbound", "words"),
+    ("port", "proto", "inbound", "reason", "conditions"),
     [
-        (22, "tcp", Inbound.ALLOWED, "lets new connections to port 22/tcp in"),
-        (8080, "tcp", Inbound.ALLOWED, "lets new connections"),
-        (5353, "udp", Inbound.ALLOWED, "5353/udp"),
-        (5353, "tcp", Inbound.BLOCKED, "blocks"),
-        (3000, "tcp", Inbound.BLOCKED, "blocks new connections to port 3000/tcp"),
-        (9000, "tcp", Inbound.LIMITED, "only on wlan0"),
-        (5432, "tcp", Inbound.LIMITED, "only from 192.168.1.0/24"),
+        (22, "tcp", Inbound.ALLOWED, Reason.ALLOWED_BY_RULE, ()),
+        (8080, "tcp", Inbound.ALLOWED, Reason.ALLOWED_BY_RULE, ()),
+        (5353, "udp", Inbound.ALLOWED, Reason.ALLOWED_BY_RULE, ()),
+        (5353, "tcp", Inbound.BLOCKED, Reason.BLOCKED_BY_RULE, ()),
+        (3000, "tcp", Inbound.BLOCKED, Reason.BLOCKED_BY_RULE, ()),
+        (9000, "tcp", Inbound.LIMITED, Reason.DEPENDS_ON_SENDER, (ON_WLAN0,)),
+        (5432, "tcp", Inbound.LIMITED, Reason.DEPENDS_ON_SENDER, (FROM_LAN,)),
     ],
 )
-def test_nft_default_drop(port: int, proto: str, inbound: Inbound, words: str) -> None:
+def test_nft_default_drop(
+    port: int, proto: str, inbound: Inbound, reason: Reason, conditions: tuple[Condition, ...]
+) -> None:
     answer = fw.nft_inbound(data("generated_nft_default_drop.json"), port, proto, 4)
-    assert answer.inbound == inbound and words in answer.reason
+    assert (answer.inbound, answer.reason, answer.conditions) == (inbound, reason, conditions)
+    assert (answer.port, answer.proto) == (port, proto)
     assert answer.source == "nftables" and answer.how_to_check == "sudo nft list ruleset"
 
 
@@ -56,10 +63,11 @@ def test_nft_family_matters_for_an_ipv4_only_rule() -> None:
 
 
 def test_nft_empty_ruleset_and_unreadable_output() -> None:
-    assert fw.nft_inbound(data("generated_nft_empty.json"), 22).inbound == Inbound.ALLOWED
+    empty = fw.nft_inbound(data("generated_nft_empty.json"), 22)
+    assert (empty.inbound, empty.reason) == (Inbound.ALLOWED, Reason.NO_INBOUND_RULES)
     for text in ("", "Error: Operation not permitted", "[1, 2]", '{"nftables": 3}'):
         answer = fw.nft_inbound(text, 22)
-        assert answer.inbound == Inbound.UNKNOWN and answer.how_to_check
+        assert (answer.inbound, answer.reason) == (Inbound.UNKNOWN, Reason.RULES_UNREADABLE) and answer.how_to_check
 
 
 def test_nft_sees_iptables_nft_rules_as_opaque_but_follows_plain_ones() -> None:
@@ -67,7 +75,8 @@ def test_nft_sees_iptables_nft_rules_as_opaque_but_follows_plain_ones() -> None:
     assert fw.nft_inbound(text, 22).inbound == Inbound.ALLOWED
     assert fw.nft_inbound(text, 6379).inbound == Inbound.BLOCKED  # jump blocklist -> tcp dport 6379 drop
     unknown = fw.nft_inbound(text, 3000)
-    assert unknown.inbound == Inbound.UNKNOWN and "cannot interpret" in unknown.reason
+    assert (unknown.inbound, unknown.reason) == (Inbound.UNKNOWN, Reason.UNINTERPRETABLE)
+    assert unknown.conditions == (Condition(ConditionCode.IPTABLES_IN_NFTABLES),)
 
 
 def test_nft_jump_loops_and_deep_chains_end() -> None:
@@ -82,7 +91,7 @@ def test_nft_jump_loops_and_deep_chains_end() -> None:
     import json
 
     answer = fw.nft_inbound(json.dumps(looping), 80)
-    assert answer.inbound == Inbound.UNKNOWN and "too involved" in answer.reason
+    assert (answer.inbound, answer.reason) == (Inbound.UNKNOWN, Reason.TOO_INVOLVED)
 
 
 # -- iptables ----------------------------------------------------------------------------------------------------
@@ -103,9 +112,11 @@ def test_iptables_algo_vpn_server() -> None:
     assert fw.iptables_inbound(text, 22).inbound == Inbound.ALLOWED  # --dport 22 --ctstate NEW
     assert fw.iptables_inbound(text, 4500, "udp").inbound == Inbound.ALLOWED  # multiport 500,4500
     limited = fw.iptables_inbound(text, 8080)  # only to the VPN's own address 172.16.0.1
-    assert limited.inbound == Inbound.LIMITED and "to 172.16.0.1/32" in limited.reason
+    assert (limited.inbound, limited.reason) == (Inbound.LIMITED, Reason.DEPENDS_ON_SENDER)
+    assert limited.conditions == (Condition(ConditionCode.TO_ADDRESSES, ("172.16.0.1/32",)),)
     blocked = fw.iptables_inbound(text, 3000)
-    assert blocked.inbound == Inbound.BLOCKED and "INPUT policy DROP" in blocked.details
+    assert (blocked.inbound, blocked.reason) == (Inbound.BLOCKED, Reason.POLICY_DROP)
+    assert "INPUT policy DROP" in blocked.details and blocked.rule is not None and blocked.rule.policy
 
 
 def test_iptables_setup_ipsec_vpn() -> None:
@@ -115,7 +126,8 @@ def test_iptables_setup_ipsec_vpn() -> None:
     # the syn-flood chain returns (its limit lets a first SYN through), then "-j REJECT"; the accept for
     # 192.168.42.0/24 makes it "only from there"; the -s 127.0.0.1 rule can never match another computer
     assert answer.inbound == Inbound.LIMITED
-    assert "192.168.42.0/24" in answer.reason and "127.0.0.1" not in answer.reason
+    assert answer.reason == Reason.DEPENDS_ON_SENDER
+    assert answer.conditions == (Condition(ConditionCode.FROM_ADDRESSES, ("192.168.42.0/24",)),)
 
 
 def test_iptables_unreadable() -> None:
@@ -146,7 +158,8 @@ def test_ufw_verbose_from_ufw_docker() -> None:
     assert allowed.inbound == Inbound.ALLOWED and allowed.source == "ufw"
     assert fw.ufw_inbound(text, 22, "tcp", 6).inbound == Inbound.ALLOWED  # the (v6) rule
     blocked = fw.ufw_inbound(text, 80, "tcp")  # ALLOW FWD is for routed traffic, not for this computer
-    assert blocked.inbound == Inbound.BLOCKED and "Default: deny (incoming)" in blocked.details
+    assert (blocked.inbound, blocked.reason) == (Inbound.BLOCKED, Reason.POLICY_DROP)
+    assert blocked.details[0] == "Default: deny (incoming)"  # as ufw prints it
     assert fw.ufw_inbound(text, 22, "udp").inbound == Inbound.BLOCKED
 
 
@@ -154,12 +167,15 @@ def test_ufw_numbered_without_default_from_cloudflare_ufw() -> None:
     text = data("public_ufw_status_numbered_cloudflare_ufw_3.txt")
     assert fw.ufw_inbound(text, 22).inbound == Inbound.ALLOWED  # [ 2] 22/tcp ALLOW IN Anywhere
     answer = fw.ufw_inbound(text, 8080)  # only rules for some senders, and the default is not shown
-    assert answer.inbound == Inbound.UNKNOWN and "default" in answer.reason
+    assert (answer.inbound, answer.reason) == (Inbound.UNKNOWN, Reason.NO_RULE_DEFAULT_UNKNOWN)
+    assert (answer.port, answer.proto) == (8080, "tcp")
 
 
 def test_ufw_inactive_and_files() -> None:
-    assert fw.ufw_inbound("Status: inactive\n", 22).inbound == Inbound.ALLOWED
-    assert fw.ufw_inbound("ERROR: You need to be root to run this script\n", 22).inbound == Inbound.UNKNOWN
+    off = fw.ufw_inbound("Status: inactive\n", 22)
+    assert (off.inbound, off.reason, off.source) == (Inbound.ALLOWED, Reason.SWITCHED_OFF, "ufw")
+    unread = fw.ufw_inbound("ERROR: You need to be root to run this script\n", 22)
+    assert (unread.inbound, unread.reason) == (Inbound.UNKNOWN, Reason.RULES_UNREADABLE)
     assert fw.ufw_enabled("# /etc/ufw/ufw.conf\nENABLED=yes\nLOGLEVEL=low\n") is True
     assert fw.ufw_enabled("ENABLED=no\n") is False and fw.ufw_enabled("") is None
     assert fw.ufw_default_input('IPV6=yes\nDEFAULT_INPUT_POLICY="DROP"\n') == "drop"
@@ -177,10 +193,13 @@ def test_ufw_interface_and_application_rules() -> None:
         ]
     )
     limited = fw.ufw_inbound(text, 8050)
-    assert limited.inbound == Inbound.LIMITED and "only on wlan0" in limited.reason
+    assert (limited.inbound, limited.reason) == (Inbound.LIMITED, Reason.DEPENDS_ON_SENDER)
+    assert limited.conditions == (ON_WLAN0,)
     assert fw.ufw_inbound(text, 8200).inbound == Inbound.BLOCKED
     app = text + "\nApache Full                ALLOW IN    Anywhere\n"
-    assert fw.ufw_inbound(app, 80).inbound == Inbound.UNKNOWN  # which ports "Apache Full" has is not shown
+    profile = fw.ufw_inbound(app, 80)  # which ports "Apache Full" has is not shown
+    assert (profile.inbound, profile.reason) == (Inbound.UNKNOWN, Reason.UNINTERPRETABLE)
+    assert profile.conditions == (Condition(ConditionCode.APPLICATION_PROFILE, ("Apache Full",)),)
 
 
 # -- firewalld ---------------------------------------------------------------------------------------------------
@@ -188,11 +207,21 @@ def test_ufw_interface_and_application_rules() -> None:
 
 def test_firewalld_ports_services_and_default_target() -> None:
     text = data("public_firewalld_list_all_firewalld_641.txt")
-    assert fw.firewalld_inbound(text, 2002).inbound == Inbound.ALLOWED  # 2001-2003/tcp
+    port = fw.firewalld_inbound(text, 2002)  # 2001-2003/tcp
+    assert (port.inbound, port.reason, port.details[-1]) == (
+        Inbound.ALLOWED,
+        Reason.FIREWALLD_PORT_OPEN,
+        "ports: 2001-2003/tcp",
+    )
     cockpit = fw.firewalld_inbound(text, 9090)
-    assert cockpit.inbound == Inbound.ALLOWED and "cockpit" in cockpit.reason
+    assert (cockpit.inbound, cockpit.reason, cockpit.services) == (
+        Inbound.ALLOWED,
+        Reason.FIREWALLD_SERVICE_OPEN,
+        ("cockpit",),
+    )
     blocked = fw.firewalld_inbound(text, 8080)
-    assert blocked.inbound == Inbound.BLOCKED and "home" in blocked.reason and "br0" in blocked.reason
+    assert (blocked.inbound, blocked.reason) == (Inbound.BLOCKED, Reason.FIREWALLD_BLOCKS)
+    assert blocked.zone == "home" and "br0" in blocked.interfaces and (blocked.port, blocked.proto) == (8080, "tcp")
     assert fw.firewalld_inbound(data("public_firewalld_list_all_ginger_107.txt"), 22).inbound == Inbound.ALLOWED
     assert fw.firewalld_inbound(data("public_firewalld_list_all_ginger_107.txt"), 3000).inbound == Inbound.BLOCKED
     assert fw.firewalld_running("running\n") is True and fw.firewalld_running("not running\n") is False
@@ -202,6 +231,7 @@ def test_firewalld_unknown_service_is_not_guessed() -> None:
     text = "public (active)\n  target: default\n  services: ssh my-app\n  ports: \n"
     answer = fw.firewalld_inbound(text, 7000)
     assert answer.inbound == Inbound.UNKNOWN and answer.how_to_check == "firewall-cmd --info-service=my-app"
+    assert answer.reason == Reason.FIREWALLD_UNKNOWN_SERVICES and answer.services == ("my-app",)
 
 
 # -- Windows -----------------------------------------------------------------------------------------------------
@@ -221,20 +251,26 @@ def test_netsh_rules_for_port_and_program() -> None:
     assert ok.inbound == Inbound.ALLOWED
     other_program = fw.netsh_inbound(profile, rules, 8080, "tcp", program=r"C:\Other\server.exe")
     assert other_program.inbound == Inbound.BLOCKED
-    assert fw.netsh_inbound(profile, rules, 6379).inbound == Inbound.BLOCKED  # a block rule
+    rule = fw.netsh_inbound(profile, rules, 6379)  # a block rule
+    assert (rule.inbound, rule.reason, rule.source) == (Inbound.BLOCKED, Reason.BLOCKED_BY_RULE, fw.WINDOWS_FIREWALL)
+    assert (other_program.reason, other_program.details) == (Reason.POLICY_DROP, ("Firewall Policy BlockInbound",))
     assert fw.netsh_inbound(profile, rules, 9000).inbound == Inbound.BLOCKED  # its allow rule is disabled
     assert fw.netsh_inbound(profile, rules, 5050).inbound == Inbound.BLOCKED  # that rule is for "Private" only
     private = profile.replace("Public Profile", "Private Profile")
     limited = fw.netsh_inbound(private, rules, 5050)
-    assert limited.inbound == Inbound.LIMITED and "LocalSubnet" in limited.reason
+    assert (limited.inbound, limited.reason) == (Inbound.LIMITED, Reason.DEPENDS_ON_SENDER)
+    assert limited.conditions == (Condition(ConditionCode.FROM_ADDRESSES, ("LocalSubnet",)),)
 
 
 def test_netsh_off_and_unreadable() -> None:
     off = data("public_netsh_currentprofile_datacadamia.txt").replace("ON", "OFF")
-    assert fw.netsh_inbound(off, "", 8080).inbound == Inbound.ALLOWED
-    assert fw.netsh_inbound("Der Befehl wurde nicht gefunden.", "", 8080).inbound == Inbound.UNKNOWN
+    assert fw.netsh_inbound(off, "", 8080).reason == Reason.SWITCHED_OFF
+    assert fw.netsh_inbound("Der Befehl wurde nicht gefunden.", "", 8080).reason == Reason.RULES_UNREADABLE
     unread = fw.netsh_inbound(data("public_netsh_currentprofile_datacadamia.txt"), "", 8080)
-    assert unread.inbound == Inbound.UNKNOWN and "Windows Security" in unread.how_to_check
+    assert (unread.inbound, unread.reason) == (Inbound.UNKNOWN, Reason.DEFAULT_DENY_UNREADABLE)
+    assert unread.how_to_check == "netsh advfirewall show currentprofile"  # a command, never translated
+    block_all = data("public_netsh_currentprofile_datacadamia.txt").replace("BlockInbound,", "BlockInboundAlways,")
+    assert fw.netsh_inbound(block_all, "", 8080).reason == Reason.BLOCK_ALL
 
 
 # -- macOS -------------------------------------------------------------------------------------------------------
@@ -248,13 +284,16 @@ def test_socketfilterfw_real_lines() -> None:
         assert state in expected
         assert fw.macos_app_firewall(output).inbound == expected[state]
     assert fw.macos_app_firewall("").inbound == Inbound.UNKNOWN
-    assert "System Settings" in fw.macos_app_firewall("Firewall is enabled. (State = 1)").how_to_check
+    on = fw.macos_app_firewall("Firewall is enabled. (State = 1)")
+    assert (on.reason, on.source) == (Reason.ALLOWED_PROGRAMS_ONLY, fw.MACOS_FIREWALL)
+    assert on.how_to_check == fw.MACOS_CHECK
 
 
 def test_pf_rules() -> None:
     assert fw.pf_inbound(data("public_pfctl_macos_security_353.txt"), 22).inbound == Inbound.BLOCKED
     opnsense = fw.pf_inbound(data("public_pfctl_opnsense_2866.txt"), 22)
-    assert opnsense.inbound == Inbound.LIMITED and "igb3" in opnsense.reason
+    assert opnsense.inbound == Inbound.LIMITED
+    assert Condition(ConditionCode.ON_INTERFACES, ("igb3",)) in opnsense.conditions
     last_wins = "block drop in all\npass in proto tcp from any to any port = 22 flags S/SA keep state\n"
     assert fw.pf_inbound(last_wins, 22).inbound == Inbound.ALLOWED
     assert fw.pf_inbound(last_wins, 23).inbound == Inbound.BLOCKED
@@ -292,9 +331,15 @@ def test_linux_reader_without_admin_rights_says_unknown_and_how_to_check() -> No
     run = FakeRun({"nft": (1, ""), "iptables-legacy-save": (1, ""), "iptables-nft-save": (1, "")})
     answer = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, which=which, read=lambda p: None)
     assert answer.inbound == Inbound.UNKNOWN and answer.how_to_check == "sudo nft list ruleset"
+    assert (answer.reason, answer.source, answer.port) == (Reason.KERNEL_RULES_UNREADABLE, "", 8080)
     files = {"/etc/ufw/ufw.conf": "ENABLED=yes\n", "/etc/default/ufw": 'DEFAULT_INPUT_POLICY="DROP"\n'}
     ufw = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, which=which, read=files.get)
     assert ufw.inbound == Inbound.UNKNOWN and ufw.source == "ufw" and "sudo ufw status verbose" in ufw.how_to_check
+    assert ufw.reason == Reason.DEFAULT_DENY_UNREADABLE
+    accept = {**files, "/etc/default/ufw": 'DEFAULT_INPUT_POLICY="ACCEPT"\n'}
+    partial = fw.read_firewall(8080, "tcp", (4,), platform="linux", run=run, which=which, read=accept.get)
+    assert (partial.inbound, partial.reason) == (Inbound.UNKNOWN, Reason.OTHERS_UNREADABLE)
+    assert partial.seen is not None and (partial.seen.source, partial.seen.reason) == ("ufw", Reason.ALLOWS_ALL)
 
 
 def test_linux_reader_reads_ufw_status_only_without_the_kernel_rules() -> None:
@@ -326,7 +371,8 @@ def test_other_platforms_readers() -> None:
     assert fw.read_firewall(6379, platform="win32", run=win, which=which).inbound == Inbound.BLOCKED
     mac = FakeRun({"socketfilterfw": (0, "Firewall is disabled. (State = 0)\n")})
     assert fw.read_firewall(22, platform="darwin", run=mac, which=which).inbound == Inbound.ALLOWED
-    assert fw.read_firewall(22, platform="sunos5", run=mac).inbound == Inbound.UNKNOWN
+    other = fw.read_firewall(22, platform="sunos5", run=mac)
+    assert (other.inbound, other.reason) == (Inbound.UNKNOWN, Reason.UNSUPPORTED_SYSTEM)
 
 
 def test_commands_stop_when_the_time_is_used_up() -> None:
@@ -348,7 +394,7 @@ def test_cached_reader_asks_once_within_its_time() -> None:
 
     def reader(port: int, proto: str, versions: Sequence[int], program: str = "") -> fw.FirewallAnswer:
         calls.append(port)
-        return fw.FirewallAnswer(Inbound.ALLOWED, "x", "y")
+        return fw.FirewallAnswer(Inbound.ALLOWED, "x", Reason.ALLOWED_BY_RULE)
 
     cached = fw.CachedFirewall(ttl=60, reader=reader)
     cached(80)
@@ -413,7 +459,9 @@ def test_large_rulesets_are_followed_to_the_end() -> None:
     b = fw.nft_inbound(json.dumps({"nftables": items}), 22)
     assert time.perf_counter() - start < 10  # linear; catches blow-ups only
     for answer in (a, b):  # let in, but the blocklist stops some senders: "limited", with the first few named
-        assert answer.inbound == Inbound.LIMITED and "but blocks it from 10.0.0.0" in answer.reason
+        assert (answer.inbound, answer.reason) == (Inbound.LIMITED, Reason.BLOCKED_FOR_SOME)
+        first = answer.conditions[0]  # (iptables writes "10.0.0.0/32", nft "10.0.0.0")
+        assert first.code == ConditionCode.FROM_ADDRESSES and first.values[0] in ("10.0.0.0/32", "10.0.0.0")
 
 
 # -- running a reader: absolute paths, output capped while it streams, the whole process group killed ------------

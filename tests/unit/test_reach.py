@@ -11,7 +11,7 @@ import pytest
 from loopgui.core.net.probes import Cancel, Cancelled
 from loopgui.core.reach import assess as reach
 from loopgui.core.reach.assess import Answer, FixedView, Interface, Listener, OwnOutcome, OwnResult, OwnTest, ReachCode
-from loopgui.core.reach.firewall import FirewallAnswer, Inbound, Packet, RuleRef
+from loopgui.core.reach.firewall import Condition, ConditionCode, FirewallAnswer, Inbound, Packet, Reason, RuleRef
 from loopgui.core.words import reach as words
 from tests.helpers import row
 
@@ -20,13 +20,9 @@ Stats = namedtuple("Stats", "isup")
 
 WIFI = Interface("wlan0", reach.WIFI, ("192.168.1.20/24", "fe80::1/64"))
 DOCKER = Interface("docker0", reach.CONTAINER, ("172.17.0.1/16",))
-ALLOWED = FirewallAnswer(
-    Inbound.ALLOWED, "nftables", "The firewall (nftables) lets new connections to port 8000/tcp in."
-)
-BLOCKED = FirewallAnswer(Inbound.BLOCKED, "ufw", "The firewall ufw blocks new connections to port 8000/tcp.")
-UNKNOWN = FirewallAnswer(
-    Inbound.UNKNOWN, "", "Reading the firewall needs administrator rights.", "sudo nft list ruleset"
-)
+ALLOWED = FirewallAnswer(Inbound.ALLOWED, "nftables", Reason.ALLOWED_BY_RULE, port=8000, proto="tcp")
+BLOCKED = FirewallAnswer(Inbound.BLOCKED, "ufw", Reason.BLOCKED_BY_RULE, port=8000, proto="tcp")
+UNKNOWN = FirewallAnswer(Inbound.UNKNOWN, "", Reason.KERNEL_RULES_UNREADABLE, "sudo nft list ruleset")
 
 
 @pytest.mark.parametrize(
@@ -124,7 +120,10 @@ def test_ipv6_wildcard_and_the_v6only_flag() -> None:
 def test_families_are_alternatives_one_open_path_is_enough() -> None:
     """A dual-stack listener and a rule that drops the port for IPv6 only: IPv4 stays open (issue: wrong "no")."""
     drop6 = FirewallAnswer(
-        Inbound.BLOCKED, "nftables", "", rule=RuleRef("nft", "ip6", "t", "in", "tcp dport 8000 drop")
+        Inbound.BLOCKED,
+        "nftables",
+        Reason.BLOCKED_BY_RULE,
+        rule=RuleRef("nft", "ip6", "t", "in", "tcp dport 8000 drop"),
     )
 
     class PerFamily:
@@ -161,10 +160,22 @@ def test_firewall_decides_between_yes_no_and_cannot_tell() -> None:
     unknown = reach.verdict(8000, "tcp", listeners, [WIFI], UNKNOWN)
     assert unknown.code == ReachCode.UNKNOWN and words.headline(unknown).startswith("Cannot tell")
     assert words.how_to_check(unknown) == "sudo nft list ruleset"
-    limited = FirewallAnswer(Inbound.LIMITED, "ufw", "The firewall ufw lets port 8000/tcp in only from 10.0.0.0/8.")
+    lan = Condition(ConditionCode.FROM_ADDRESSES, ("10.0.0.0/8",))
+    limited = FirewallAnswer(
+        Inbound.LIMITED, "ufw", Reason.DEPENDS_ON_SENDER, port=8000, proto="tcp", conditions=(lan,)
+    )
     some = reach.verdict(8000, "tcp", listeners, [WIFI], limited)
     assert some.code == ReachCode.REACHABLE_FROM_SOME and some.answer == Answer.PROBABLY
     assert words.headline(some).startswith("⚠ Some other computers on your Wi-Fi (wlan0) can reach it")
+    # the reason and its condition in whole sentences (never the firewall's own words spliced in)
+    said = words.reasons(some)
+    assert "The firewall (ufw) lets port 8000/tcp in only from 10.0.0.0/8." in said
+    assert (
+        "IPv4 192.168.1.20:8000 on your Wi-Fi (wlan0): only some other computers can connect (from 10.0.0.0/8)." in said
+    )
+    fw_json = words.as_dict(some)["firewall"]
+    assert isinstance(fw_json, dict) and fw_json["reason"] == "depends_on_sender"
+    assert fw_json["conditions"] == [{"code": "from_addresses", "kind": "sender", "values": ["10.0.0.0/8"]}]
 
 
 def test_specific_address_and_missing_address() -> None:
@@ -194,7 +205,9 @@ def test_own_address_results_are_read_knowing_they_run_over_loopback() -> None:
     assert v.code == ReachCode.NOT_LISTENING_HERE and v.paths[0].own_test == OwnTest.NOT_LISTENING
     # the loopback traffic is rejected by a rule: the refusal is the firewall's, not the program's (no "nothing
     # takes connections there"), and the verdict follows the rules for other computers
-    reject = FirewallAnswer(Inbound.BLOCKED, "nftables", "", rule=RuleRef("nft", "inet", "t", "in", "reject"))
+    reject = FirewallAnswer(
+        Inbound.BLOCKED, "nftables", Reason.BLOCKED_BY_RULE, rule=RuleRef("nft", "inet", "t", "in", "reject")
+    )
     v = reach.verdict(8000, "tcp", listeners, [WIFI], FixedView(ALLOWED, reject), own=refused)
     assert v.code == ReachCode.REACHABLE and v.paths[0].own_test == OwnTest.FILTERED
     text = " ".join(words.reasons(v))
@@ -222,7 +235,7 @@ def test_own_address_results_are_read_knowing_they_run_over_loopback() -> None:
 
 def test_local_block_fact_and_words() -> None:
     rule = RuleRef("nft", "inet", "filter", "input", "filter input: iif == lo tcp dport == 8005 drop", handle=7)
-    drop = FirewallAnswer(Inbound.BLOCKED, "nftables", "", "sudo nft list ruleset", rule=rule)
+    drop = FirewallAnswer(Inbound.BLOCKED, "nftables", Reason.BLOCKED_BY_RULE, "sudo nft list ruleset", rule=rule)
     view = FixedView(ALLOWED, drop)
     b = reach.local_block(8005, "tcp", "127.0.0.1", view=view)
     assert b is not None and b.firewall.rule == rule and b.address == "127.0.0.1"
@@ -242,7 +255,7 @@ def test_connectivity_rows_name_the_local_firewall_instead_of_guessing() -> None
     from loopgui.core.net.probes import Outcome, ProbeResult
 
     rule = RuleRef("nft", "inet", "f", "input", "f input: iif == lo tcp dport == 8005 drop", handle=3)
-    drop = FirewallAnswer(Inbound.BLOCKED, "nftables", "", rule=rule)
+    drop = FirewallAnswer(Inbound.BLOCKED, "nftables", Reason.BLOCKED_BY_RULE, rule=rule)
     timeout = ProbeResult("TCP", "127.0.0.1:8005", Outcome.TIMEOUT, "No answer in time: … often a firewall …")
 
     def find(port: int, proto: str, address: str) -> reach.LocalBlock | None:
@@ -332,10 +345,10 @@ def test_program_file_of_a_listener() -> None:
 
 def test_under_ufw_check_yourself_with_ufw_status_verbose() -> None:
     rule = RuleRef("iptables", "ipv4", "filter", "INPUT", "-A INPUT policy DROP", policy=True)
-    ufw_on = FirewallAnswer(Inbound.BLOCKED, "iptables", "", "sudo ufw status verbose", rule=rule)
+    ufw_on = FirewallAnswer(Inbound.BLOCKED, "iptables", Reason.BLOCKED_BY_RULE, "sudo ufw status verbose", rule=rule)
     v = reach.verdict(8000, "tcp", [Listener("0.0.0.0", 8000)], [WIFI], ufw_on)
     assert words.how_to_check(v) == "sudo ufw status verbose"
-    plain = FirewallAnswer(Inbound.BLOCKED, "nftables", "", "sudo nft list ruleset",
+    plain = FirewallAnswer(Inbound.BLOCKED, "nftables", Reason.BLOCKED_BY_RULE, "sudo nft list ruleset",
                            rule=RuleRef("nft", "inet", "filter", "input", "x", handle=4))  # fmt: skip
     v = reach.verdict(8000, "tcp", [Listener("0.0.0.0", 8000)], [WIFI], plain)
     assert words.how_to_check(v) == "sudo nft -a list chain inet filter input"

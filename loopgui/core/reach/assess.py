@@ -40,6 +40,7 @@ from loopgui.core.reach.firewall import (
     Inbound,
     Packet,
     ReaderResult,
+    Reason,
     Rulesets,
     read_firewall,
     read_rulesets,
@@ -539,7 +540,7 @@ class FixedView:
 
     def answer(self, packet: Packet) -> FirewallAnswer:
         if packet.loopback:
-            return self.local or FirewallAnswer(Inbound.ALLOWED, self.fixed.source, "")
+            return self.local or FirewallAnswer(Inbound.ALLOWED, self.fixed.source, Reason.NO_INBOUND_RULES)
         return self.fixed
 
 
@@ -552,7 +553,7 @@ class _PerVersion:
 
     def answer(self, packet: Packet) -> FirewallAnswer:
         if packet.loopback:
-            return FirewallAnswer(Inbound.UNKNOWN, "", "")
+            return FirewallAnswer(Inbound.UNKNOWN, "", Reason.NOT_READ)
         if packet.version not in self._cache:
             self._cache[packet.version] = read_firewall(
                 self._port, self._proto, (packet.version,), program=self._program
@@ -711,7 +712,7 @@ class LocalBlock:
     firewall: FirewallAnswer  # with the rule that decides (``firewall.rule``)
 
     def as_dict(self) -> dict[str, object]:
-        return {"port": self.port, "protocol": self.proto, "address": self.address, **self.firewall.as_dict()}
+        return {**self.firewall.as_dict(), "port": self.port, "protocol": self.proto, "address": self.address}
 
 
 def local_block(

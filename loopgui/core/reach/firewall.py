@@ -36,15 +36,25 @@ from loopgui.core.reach.firewalld import (
     firewalld_running,
 )
 from loopgui.core.reach.iptables import IPTABLES_CHECK, iptables_inbound, iptables_tables
-from loopgui.core.reach.netsh import WINDOWS_CHECK, WindowsProfile, netsh_inbound, netsh_profiles
+from loopgui.core.reach.netsh import WINDOWS_CHECK, WINDOWS_FIREWALL, WindowsProfile, netsh_inbound, netsh_profiles
 from loopgui.core.reach.nft import NFT_CHECK, nft_inbound
-from loopgui.core.reach.pf import MACOS_CHECK, PF_CHECK, macos_app_firewall, pf_inbound, socketfilterfw_state
+from loopgui.core.reach.pf import (
+    MACOS_CHECK,
+    MACOS_FIREWALL,
+    PF_CHECK,
+    macos_app_firewall,
+    pf_inbound,
+    socketfilterfw_state,
+)
 from loopgui.core.reach.rules import (
     COMMAND_TIMEOUT,
     TOTAL_BUDGET,
+    Condition,
+    ConditionCode,
     FirewallAnswer,
     Inbound,
     Packet,
+    Reason,
     RuleRef,
     new_connection,
 )
@@ -185,7 +195,7 @@ def combine(answers: Sequence[FirewallAnswer]) -> FirewallAnswer:
         for a in answers:
             if a.inbound == level:
                 return a
-    return FirewallAnswer(Inbound.UNKNOWN, "", "loopgui could not read this computer's firewall.")
+    return FirewallAnswer(Inbound.UNKNOWN, "", Reason.NOT_READ)
 
 
 class ReaderStatus(str, enum.Enum):
@@ -329,7 +339,7 @@ def _linux_answer(rs: Rulesets, pkt: Packet) -> FirewallAnswer:
     if rs.kernel_read:
         if not answers:  # every reader ran and found no tables at all
             return FirewallAnswer(
-                Inbound.ALLOWED, "nftables", "The firewall has no rules for incoming connections.", NFT_CHECK
+                Inbound.ALLOWED, "nftables", Reason.NO_INBOUND_RULES, NFT_CHECK, port=port, proto=pkt.proto
             )
         return _mention_ufw(combine(answers), rs)
     return _without_kernel(rs, pkt, port)
@@ -345,6 +355,7 @@ def _mention_ufw(answer: FirewallAnswer, rs: Rulesets) -> FirewallAnswer:
 
 def _without_kernel(rs: Rulesets, pkt: Packet, port: int) -> FirewallAnswer:
     answers: list[FirewallAnswer] = []
+    facts: dict[str, Any] = {"port": port, "proto": pkt.proto}
     ufw = rs.text("ufw")
     if ufw is not None and "Status:" in ufw:
         answers.append(ufw_inbound(ufw, port, pkt.proto, pkt.version, packet=pkt))
@@ -353,18 +364,10 @@ def _without_kernel(rs: Rulesets, pkt: Packet, port: int) -> FirewallAnswer:
         if conf is not None and ufw_enabled(conf):
             policy = ufw_default_input(rs.files.get("/etc/default/ufw") or "")
             if policy == "accept":
-                answers.append(
-                    FirewallAnswer(Inbound.ALLOWED, "ufw", "ufw is on and lets incoming connections in.", UFW_CHECK)
-                )
+                answers.append(FirewallAnswer(Inbound.ALLOWED, "ufw", Reason.ALLOWS_ALL, UFW_CHECK, **facts))
             else:
                 answers.append(
-                    FirewallAnswer(
-                        Inbound.UNKNOWN,
-                        "ufw",
-                        "The firewall ufw is on and blocks incoming connections unless a rule allows them; "
-                        "reading its rules needs administrator rights.",
-                        UFW_CHECK,
-                    )
+                    FirewallAnswer(Inbound.UNKNOWN, "ufw", Reason.DEFAULT_DENY_UNREADABLE, UFW_CHECK, **facts)
                 )
     state = rs.get("firewall-cmd")
     if state is not None and state.status == ReaderStatus.READ and firewalld_running(state.output):
@@ -373,27 +376,13 @@ def _without_kernel(rs: Rulesets, pkt: Packet, port: int) -> FirewallAnswer:
             answers.append(firewalld_inbound(listed, port, pkt.proto))
         else:
             answers.append(
-                FirewallAnswer(
-                    Inbound.UNKNOWN,
-                    "firewalld",
-                    "The firewall firewalld is running; loopgui could not read its rules.",
-                    FIREWALLD_CHECK,
-                )
+                FirewallAnswer(Inbound.UNKNOWN, "firewalld", Reason.RULES_UNREADABLE, FIREWALLD_CHECK, **facts)
             )
     if not answers:
-        return FirewallAnswer(
-            Inbound.UNKNOWN,
-            "",
-            "Neither ufw nor firewalld is switched on, but reading the system's own firewall rules needs "
-            "administrator rights.",
-            NFT_CHECK,
-        )
+        return FirewallAnswer(Inbound.UNKNOWN, "", Reason.KERNEL_RULES_UNREADABLE, NFT_CHECK, **facts)
     if all(a.inbound == Inbound.ALLOWED for a in answers):
         return FirewallAnswer(
-            Inbound.UNKNOWN,
-            answers[0].source,
-            answers[0].reason + " Other firewall rules could not be read without administrator rights.",
-            NFT_CHECK,
+            Inbound.UNKNOWN, answers[0].source, Reason.OTHERS_UNREADABLE, NFT_CHECK, seen=answers[0], **facts
         )
     return combine(answers)
 
@@ -424,12 +413,12 @@ def read_firewall(
         netsh = which("netsh")
         if netsh is None:
             return FirewallAnswer(
-                Inbound.UNKNOWN, "Windows Defender Firewall", "loopgui could not read the firewall.", WINDOWS_CHECK
+                Inbound.UNKNOWN, WINDOWS_FIREWALL, Reason.RULES_UNREADABLE, WINDOWS_CHECK, port=port, proto=proto
             )
         profiles = budgeted([netsh, "advfirewall", "show", "currentprofile"])
         if profiles is None or profiles[0] != 0:
             return FirewallAnswer(
-                Inbound.UNKNOWN, "Windows Defender Firewall", "loopgui could not read the firewall.", WINDOWS_CHECK
+                Inbound.UNKNOWN, WINDOWS_FIREWALL, Reason.RULES_UNREADABLE, WINDOWS_CHECK, port=port, proto=proto
             )
         rules = budgeted([netsh, "advfirewall", "firewall", "show", "rule", "name=all", "dir=in", "verbose"])
         return netsh_inbound(profiles[1], rules[1] if rules and rules[0] == 0 else "", port, proto, program)
@@ -441,7 +430,7 @@ def read_firewall(
         if pf is not None and pf[0] == 0:
             answers += [pf_inbound(pf[1], port, proto, v) for v in versions]
         return combine(answers)
-    return FirewallAnswer(Inbound.UNKNOWN, "", "loopgui cannot read the firewall on this system.")
+    return FirewallAnswer(Inbound.UNKNOWN, "", Reason.UNSUPPORTED_SYSTEM, port=port, proto=proto)
 
 
 class CachedFirewall:
@@ -472,16 +461,21 @@ __all__ = [
     "FIREWALLD_SERVICES",
     "IPTABLES_CHECK",
     "MACOS_CHECK",
+    "MACOS_FIREWALL",
     "NFT_CHECK",
     "PF_CHECK",
     "UFW_CHECK",
     "WINDOWS_CHECK",
+    "WINDOWS_FIREWALL",
     "CachedFirewall",
+    "Condition",
+    "ConditionCode",
     "FirewallAnswer",
     "Inbound",
     "Packet",
     "ReaderResult",
     "ReaderStatus",
+    "Reason",
     "RuleRef",
     "Rulesets",
     "WindowsProfile",

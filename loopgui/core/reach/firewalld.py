@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from loopgui.core.reach.rules import FirewallAnswer, Inbound, _in_ports
+from loopgui.core.reach.rules import FirewallAnswer, Inbound, Reason, _in_ports
 
 # ---------------------------------------------------------------------------------------------------------------
 # firewalld: `firewall-cmd --state`, `firewall-cmd --list-all`
@@ -64,14 +65,13 @@ def firewalld_inbound(text: str, port: int, proto: str = "tcp", version: int = 4
             continue
         if in_rich:
             rich.append(line.strip())
+    facts: dict[str, Any] = {"port": port, "proto": proto}
     if "target" not in fields and "ports" not in fields and "services" not in fields:
-        return FirewallAnswer(
-            Inbound.UNKNOWN, "firewalld", "loopgui could not read firewalld's settings.", FIREWALLD_CHECK
-        )
-    zone_name = zone.split()[0] if zone else "default"
-    where = f"zone “{zone_name}”"
-    if fields.get("interfaces"):
-        where += f" (network connections {fields['interfaces']})"
+        return FirewallAnswer(Inbound.UNKNOWN, "firewalld", Reason.RULES_UNREADABLE, FIREWALLD_CHECK, **facts)
+    where: dict[str, Any] = {
+        "zone": zone.split()[0] if zone else "default",
+        "interfaces": tuple(fields.get("interfaces", "").split()),
+    }
     details = [f"{zone}: target {fields.get('target', 'default')}"]
     for spec in fields.get("ports", "").split():
         m = re.fullmatch(r"(\d+(?:-\d+)?)/(\w+)", spec)
@@ -79,9 +79,11 @@ def firewalld_inbound(text: str, port: int, proto: str = "tcp", version: int = 4
             return FirewallAnswer(
                 Inbound.ALLOWED,
                 "firewalld",
-                f"firewalld lets port {port}/{proto} in ({where}).",
+                Reason.FIREWALLD_PORT_OPEN,
                 FIREWALLD_CHECK,
                 (*details, f"ports: {spec}"),
+                **facts,
+                **where,
             )
     unknown_services = []
     for service in fields.get("services", "").split():
@@ -94,40 +96,39 @@ def firewalld_inbound(text: str, port: int, proto: str = "tcp", version: int = 4
                 return FirewallAnswer(
                     Inbound.ALLOWED,
                     "firewalld",
-                    f"firewalld lets port {port}/{proto} in as the service “{service}” ({where}).",
+                    Reason.FIREWALLD_SERVICE_OPEN,
                     FIREWALLD_CHECK,
                     (*details, f"services: {service}"),
+                    services=(service,),
+                    **facts,
+                    **where,
                 )
     target = fields.get("target", "default").upper()
     if target == "ACCEPT":
         return FirewallAnswer(
-            Inbound.ALLOWED,
-            "firewalld",
-            f"firewalld lets every connection in ({where}).",
-            FIREWALLD_CHECK,
-            tuple(details),
+            Inbound.ALLOWED, "firewalld", Reason.ALLOWS_ALL, FIREWALLD_CHECK, tuple(details), **facts, **where
         )
     if any(f'port="{port}"' in r or f"port={port}" in r for r in rich):
         return FirewallAnswer(
             Inbound.LIMITED,
             "firewalld",
-            f"firewalld has a special rule for port {port} ({where}).",
+            Reason.FIREWALLD_RICH_RULE,
             FIREWALLD_CHECK,
             (*details, *rich[:3]),
+            **facts,
+            **where,
         )
     if unknown_services:
-        names = ", ".join(unknown_services[:4])
         return FirewallAnswer(
             Inbound.UNKNOWN,
             "firewalld",
-            f"firewalld blocks what it does not allow, and allows services loopgui does not know ({names}).",
+            Reason.FIREWALLD_UNKNOWN_SERVICES,
             f"firewall-cmd --info-service={unknown_services[0]}",
             tuple(details),
+            services=tuple(unknown_services[:4]),
+            **facts,
+            **where,
         )
     return FirewallAnswer(
-        Inbound.BLOCKED,
-        "firewalld",
-        f"firewalld blocks port {port}/{proto}: no rule allows it ({where}).",
-        FIREWALLD_CHECK,
-        tuple(details),
+        Inbound.BLOCKED, "firewalld", Reason.FIREWALLD_BLOCKS, FIREWALLD_CHECK, tuple(details), **facts, **where
     )

@@ -4,6 +4,7 @@ PREROUTING, mangle INPUT, filter INPUT)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import re
 import shlex
@@ -14,20 +15,20 @@ from loopgui.core.reach.rules import (
     ACCEPT,
     DROP,
     MAX_DEPTH,
-    OPAQUE,
-    SENDER,
     Cond,
+    ConditionCode,
     FirewallAnswer,
     Inbound,
     Packet,
+    Reason,
     RuleRef,
     _address_in,
     _and,
     _conclude,
+    _cond,
     _iface_matches,
     _in_ports,
     _is_any_address,
-    _Maybe,
     _not,
     _source,
     _TooComplex,
@@ -95,7 +96,7 @@ def iptables_inbound(
     pkt = packet or new_connection(port, proto, version)
     tables = iptables_tables(text)
     if not tables:
-        return FirewallAnswer(Inbound.UNKNOWN, source, f"loopgui could not read the {source} rules.", check)
+        return FirewallAnswer(Inbound.UNKNOWN, source, Reason.RULES_UNREADABLE, check, port=port, proto=proto)
     walk = _Walk()
     final, decided, any_rules = ACCEPT, "", False
     refs: dict[str, RuleRef] = {}
@@ -117,18 +118,16 @@ def iptables_inbound(
             if table == "filter" or not decided:
                 decided = rule
     except _TooComplex:
-        return FirewallAnswer(Inbound.UNKNOWN, source, f"The {source} rules are too involved to follow.", check)
+        return FirewallAnswer(Inbound.UNKNOWN, source, Reason.TOO_INVOLVED, check, port=port, proto=proto)
     if not any_rules and final == ACCEPT:
-        return FirewallAnswer(
-            Inbound.ALLOWED, source, f"The firewall ({source}) has no rules for incoming connections.", check
-        )
-    answer = _conclude(final, walk, source, decided, check, port, proto, f"The firewall ({source})")
+        return FirewallAnswer(Inbound.ALLOWED, source, Reason.NO_INBOUND_RULES, check, port=port, proto=proto)
     ref = refs.get(decided)
+    answer = _conclude(final, walk, source, decided, check, port, proto, policy=ref is not None and ref.policy)
     if ref is not None:
         reader = source.replace(" (legacy)", "-legacy")
         ref = RuleRef(reader, "ipv4" if version == 4 else "ipv6", ref.table, ref.chain, ref.text, None, ref.spec,
                       ref.policy)  # fmt: skip
-    return FirewallAnswer(answer.inbound, answer.source, answer.reason, answer.how_to_check, answer.details, ref)
+    return dataclasses.replace(answer, rule=ref)
 
 
 def _ipt_walk(
@@ -145,7 +144,7 @@ def _ipt_walk(
         if cond is False or not target:
             continue
         sure = certain and cond is True
-        why = cond if isinstance(cond, _Maybe) else _Maybe(SENDER, "in some cases")
+        why = cond if not isinstance(cond, bool) else _cond(ConditionCode.IN_SOME_CASES)
         if target in ("ACCEPT", "DROP", "REJECT"):
             outcome = ACCEPT if target == "ACCEPT" else DROP
             if sure:
@@ -157,7 +156,7 @@ def _ipt_walk(
             if sure:
                 return None, text
         elif target in ("NFQUEUE", "QUEUE"):
-            walk.maybe(DROP, _Maybe(OPAQUE, "a program decides each connection"), text)
+            walk.maybe(DROP, _cond(ConditionCode.PROGRAM_DECIDES), text)
         elif target in _IPT_NONTERMINAL or target not in rules:
             continue
         else:
@@ -178,18 +177,22 @@ def _ipt_address(spec: str, known: str | None, direction: str) -> Cond:
     if known is None and "," not in spec:  # the usual case, kept cheap: blocklists hold many thousands
         if direction == "from":
             return _source(spec)
-        return True if _is_any_address(spec) else _Maybe(SENDER, f"to {spec}")
+        return True if _is_any_address(spec) else _cond(ConditionCode.TO_ADDRESSES, spec)
     if known is not None:
         hits = [_address_in(known, part) for part in spec.split(",") if part]
         if any(h is True for h in hits):
             return True
-        return False if hits and all(h is False for h in hits) else _Maybe(OPAQUE, f"addresses {spec}")
+        return False if hits and all(h is False for h in hits) else _cond(ConditionCode.ADDRESSES, spec)
     if direction == "from":
         conds = [_source(part) for part in spec.split(",") if part]
         if any(c is True for c in conds):
             return True
-        return False if conds and all(c is False for c in conds) else _Maybe(SENDER, f"from {spec}")
-    return True if _is_any_address(spec) else _Maybe(SENDER, f"to {spec}")
+        return (
+            False
+            if conds and all(c is False for c in conds)
+            else _cond(ConditionCode.FROM_ADDRESSES, *[p for p in spec.split(",") if p][:3])
+        )
+    return True if _is_any_address(spec) else _cond(ConditionCode.TO_ADDRESSES, spec)
 
 
 def _port_values(spec: str) -> list[Any] | None:
@@ -230,7 +233,7 @@ def _ipt_rule(words: Sequence[str], pkt: Packet) -> tuple[Cond, str, bool]:
             if pkt.iif is not None:
                 c = _iface_matches(value, pkt.iif)
             else:
-                c = False if value == "lo" else _Maybe(SENDER, f"on {value}")
+                c = False if value == "lo" else _cond(ConditionCode.ON_INTERFACES, value)
         elif w in ("-s", "--source", "--src"):
             c = _ipt_address(value, pkt.saddr, "from")
         elif w in ("-d", "--destination", "--dst"):
@@ -240,11 +243,11 @@ def _ipt_rule(words: Sequence[str], pkt: Packet) -> tuple[Cond, str, bool]:
             known = pkt.dport if "d" in w.lstrip("-")[:1] else pkt.sport
             if known is not None:
                 hit = _in_ports(known, value)
-                c = _Maybe(OPAQUE, f"ports {value}") if hit is None else hit
+                c = _cond(ConditionCode.PORTS, value) if hit is None else hit
             else:
                 c = _unknown_port(_port_values(value), "to" if w.startswith("--d") else "from")
         elif w == "--ports":
-            c = _Maybe(OPAQUE, "ports of either side")
+            c = _cond(ConditionCode.PORTS_EITHER_SIDE)
         elif w in ("--state", "--ctstate"):
             c = pkt.state.upper() in value.upper().split(",")
         elif w == "--dst-type":
@@ -262,7 +265,7 @@ def _ipt_rule(words: Sequence[str], pkt: Packet) -> tuple[Cond, str, bool]:
                 mask = set(_TCP_FLAGS)
             if "NONE" in comp:
                 comp = set()
-            c, step = (({"SYN"} & mask) == comp) if pkt.syn else _Maybe(OPAQUE, "tcp flags"), 3
+            c, step = (({"SYN"} & mask) == comp) if pkt.syn else _cond(ConditionCode.MATCH, "tcp flags"), 3
         elif w in ("--icmp-type", "--icmpv6-type"):
             c = False
         elif w in ("--rt-type", "--rt-segsleft", "--rt-len", "--fragid", "--fraglen"):
@@ -272,13 +275,13 @@ def _ipt_rule(words: Sequence[str], pkt: Packet) -> tuple[Cond, str, bool]:
         elif w in ("--update", "--rcheck"):
             c, step = False, 1  # "recent" matches repeat visitors, not a first connection
         elif w in ("--match-set",):
-            c, step = _Maybe(SENDER, f"depending on the list “{value}”"), 3
+            c, step = _cond(ConditionCode.IN_SET, value), 3
         elif w in ("-j", "--jump", "-g", "--goto"):
             target = value
             goto = w in ("-g", "--goto")
         elif w in ("-m", "--match"):
             if value in ("policy", "mark", "connmark", "owner", "bpf", "u32", "string", "geoip", "time"):
-                c = _Maybe(OPAQUE, f"a “{value}” match")
+                c = _cond(ConditionCode.MATCH, value)
         elif w in ("-c", "--set-counters"):
             step = 3
         elif w.startswith("-"):

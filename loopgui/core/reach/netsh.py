@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from loopgui.core.reach.rules import (
     ACCEPT,
     DROP,
-    OPAQUE,
-    SENDER,
     Cond,
+    Condition,
+    ConditionCode,
     FirewallAnswer,
     Inbound,
+    Reason,
     _and,
     _conclude,
+    _cond,
     _in_ports,
-    _Maybe,
     _Walk,
 )
 
@@ -24,7 +26,8 @@ from loopgui.core.reach.rules import (
 # Windows Defender Firewall: `netsh advfirewall show currentprofile`, `… firewall show rule name=all dir=in verbose`
 # ---------------------------------------------------------------------------------------------------------------
 
-WINDOWS_CHECK = "Windows Security → Firewall & network protection (or: netsh advfirewall show currentprofile)"
+WINDOWS_FIREWALL = "Windows Defender Firewall"
+WINDOWS_CHECK = "netsh advfirewall show currentprofile"  # (the words add the place in Windows Security)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +64,18 @@ def netsh_inbound(
     profiles_text: str, rules_text: str, port: int, proto: str = "tcp", program: str = ""
 ) -> FirewallAnswer:
     """Decide from the active profile(s) and the inbound rules (block rules win over allow rules)."""
-    source = "Windows Defender Firewall"
+    source = WINDOWS_FIREWALL
     profiles = netsh_profiles(profiles_text)
+    facts: dict[str, Any] = {"port": port, "proto": proto}
     if not profiles:
-        return FirewallAnswer(Inbound.UNKNOWN, source, "loopgui could not read the firewall's state.", WINDOWS_CHECK)
+        return FirewallAnswer(Inbound.UNKNOWN, source, Reason.RULES_UNREADABLE, WINDOWS_CHECK, **facts)
     active = [p for p in profiles if p.on]
     if not active:
-        return FirewallAnswer(Inbound.ALLOWED, source, f"{source} is switched off.", WINDOWS_CHECK)
+        return FirewallAnswer(Inbound.ALLOWED, source, Reason.SWITCHED_OFF, WINDOWS_CHECK, **facts)
     if any(p.inbound == "blockinboundalways" for p in active):
-        return FirewallAnswer(
-            Inbound.BLOCKED, source, f"{source} blocks all incoming connections (“Block all”).", WINDOWS_CHECK
-        )
+        return FirewallAnswer(Inbound.BLOCKED, source, Reason.BLOCK_ALL, WINDOWS_CHECK, **facts)
     if all(p.inbound == "allowinbound" for p in active):
-        return FirewallAnswer(Inbound.ALLOWED, source, f"{source} lets all incoming connections in.", WINDOWS_CHECK)
+        return FirewallAnswer(Inbound.ALLOWED, source, Reason.ALLOWS_ALL, WINDOWS_CHECK, **facts)
     names = {p.name.lower() for p in active}
     allow: list[tuple[Cond, str]] = []
     block: list[tuple[Cond, str]] = []
@@ -95,42 +97,33 @@ def netsh_inbound(
         c: Cond = True
         if lport.lower() != "any":
             hit = _in_ports(port, lport)
-            c = _Maybe(OPAQUE, f"ports {lport}") if hit is None else hit
+            c = _cond(ConditionCode.PORTS, lport) if hit is None else hit
         prog = rule.get("program", "")
         if prog and prog.lower() != "any":
-            c = _and((c, prog.lower() == program.lower() if program else _Maybe(OPAQUE, f"a rule for {prog}")))
+            c = _and((c, prog.lower() == program.lower() if program else _cond(ConditionCode.PROGRAM_RULE, prog)))
         remote = rule.get("remoteip", "any")
         if remote.lower() != "any":
-            c = _and((c, _Maybe(SENDER, f"from {remote}")))
+            c = _and((c, _cond(ConditionCode.FROM_ADDRESSES, *(r.strip() for r in remote.split(",") if r.strip()))))
         if c is False:
             continue
         label = f"{rule['rule name']}: {rule.get('action', '')} {rproto} {lport}"
         (allow if rule.get("action", "").lower() == "allow" else block).append((c, label))
     if not read_any:
-        return FirewallAnswer(
-            Inbound.UNKNOWN,
-            source,
-            f"{source} is on and blocks what no rule allows; loopgui could not read its rules.",
-            WINDOWS_CHECK,
-        )
+        return FirewallAnswer(Inbound.UNKNOWN, source, Reason.DEFAULT_DENY_UNREADABLE, WINDOWS_CHECK, **facts)
     sure_block = [label for c, label in block if c is True]
     if sure_block:
         return FirewallAnswer(
-            Inbound.BLOCKED,
-            source,
-            f"{source} has a rule that blocks port {port}.",
-            WINDOWS_CHECK,
-            tuple(sure_block[:3]),
+            Inbound.BLOCKED, source, Reason.BLOCKED_BY_RULE, WINDOWS_CHECK, tuple(sure_block[:3]), **facts
         )
     sure_allow = [label for c, label in allow if c is True]
-    maybe = [(c, label) for c, label in allow + block if isinstance(c, _Maybe)]
+    maybe = [(c, label) for c, label in allow + block if isinstance(c, Condition)]
     walk = _Walk()
     for c, label in maybe:
-        assert isinstance(c, _Maybe)
+        assert isinstance(c, Condition)
         walk.maybe(ACCEPT if (c, label) in allow else DROP, c, label)
     final = ACCEPT if sure_allow else DROP
-    decided = sure_allow[0] if sure_allow else "no rule allows it (Firewall Policy BlockInbound)"
-    return _conclude(final, walk, source, decided, WINDOWS_CHECK, port, proto)
+    decided = sure_allow[0] if sure_allow else "Firewall Policy BlockInbound"  # as netsh shows the profile
+    return _conclude(final, walk, source, decided, WINDOWS_CHECK, port, proto, policy=not sure_allow)
 
 
 def _netsh_fields(block: str) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable, Sequence
@@ -12,19 +13,19 @@ from loopgui.core.reach.rules import (
     ACCEPT,
     DROP,
     MAX_DEPTH,
-    OPAQUE,
-    SENDER,
     Cond,
+    ConditionCode,
     FirewallAnswer,
     Inbound,
     Packet,
+    Reason,
     RuleRef,
     _address_in,
     _and,
     _conclude,
+    _cond,
     _iface_matches,
     _is_any_address,
-    _Maybe,
     _not,
     _source,
     _TooComplex,
@@ -49,7 +50,7 @@ def nft_inbound(
     """Decide from ``nft -j list ruleset`` output.  ``skip_tables``: (family, table) read by another reader."""
     tables = _nft_tables(text, version, tuple(sorted(set(skip_tables))))
     if tables is None:
-        return FirewallAnswer(Inbound.UNKNOWN, "nftables", "loopgui could not read the nftables rules.", NFT_CHECK)
+        return FirewallAnswer(Inbound.UNKNOWN, "nftables", Reason.RULES_UNREADABLE, NFT_CHECK, port=port, proto=proto)
     pkt = packet or new_connection(port, proto, version)
     return _Nft(tables, pkt).answer()
 
@@ -134,7 +135,7 @@ class _Nft:
             for key, chain in base:
                 outcome, rule = self.walk(key, walk, certain=True, depth=0)
                 if outcome == "queue":
-                    walk.maybe(DROP, _Maybe(OPAQUE, "a program decides each connection"), rule)
+                    walk.maybe(DROP, _cond(ConditionCode.PROGRAM_DECIDES), rule)
                     outcome = None
                 if outcome is None:  # fell through: the chain's policy decides
                     outcome = DROP if str(chain.get("policy", "accept")) == "drop" else ACCEPT
@@ -146,21 +147,18 @@ class _Nft:
                 decided = decided or rule
         except _TooComplex:
             return FirewallAnswer(
-                Inbound.UNKNOWN, "nftables", "The nftables rules are too involved to follow.", NFT_CHECK
+                Inbound.UNKNOWN, "nftables", Reason.TOO_INVOLVED, NFT_CHECK, port=self.port, proto=self.proto
             )
         if not base:
             return FirewallAnswer(
-                Inbound.ALLOWED, "nftables", "The firewall (nftables) has no rules for incoming connections.", NFT_CHECK
+                Inbound.ALLOWED, "nftables", Reason.NO_INBOUND_RULES, NFT_CHECK, port=self.port, proto=self.proto
             )
-        answer = _conclude(
-            final, walk, "nftables", decided, NFT_CHECK, self.port, self.proto, "The firewall (nftables)"
-        )
         ref = self.refs.get(decided)
-        if walk.saw_xt:
-            return FirewallAnswer(
-                answer.inbound, "nftables", answer.reason, answer.how_to_check, (*answer.details, "xt"), ref
-            )
-        return FirewallAnswer(answer.inbound, "nftables", answer.reason, answer.how_to_check, answer.details, ref)
+        answer = _conclude(
+            final, walk, "nftables", decided, NFT_CHECK, self.port, self.proto, policy=ref is not None and ref.policy
+        )
+        details = (*answer.details, "xt") if walk.saw_xt else answer.details
+        return dataclasses.replace(answer, details=details, rule=ref)
 
     def walk(self, key: tuple[str, str, str], walk: _Walk, *, certain: bool, depth: int) -> tuple[str | None, str]:
         """Run one chain: (ACCEPT | DROP | "queue" | None for "fell through or returned", the deciding rule)."""
@@ -186,25 +184,25 @@ class _Nft:
                     break
                 elif name == "xt":
                     walk.saw_xt = True
-                    cond = _and((cond, _Maybe(OPAQUE, "an iptables rule inside nftables")))
+                    cond = _and((cond, _cond(ConditionCode.IPTABLES_IN_NFTABLES)))
                 elif name in ("counter", "log", "limit", "quota", "mangle", "set", "notrack", "meta", "ct", "comment"):
                     continue  # does not decide
                 else:
-                    cond = _and((cond, _Maybe(OPAQUE, f"a “{name}” rule")))
+                    cond = _and((cond, _cond(ConditionCode.STATEMENT, name)))
                 if cond is False:
                     break
             if cond is False or verdict is None:
                 continue
             kind, target = verdict
             sure = certain and cond is True
-            why = cond if isinstance(cond, _Maybe) else None
+            why = cond if not isinstance(cond, bool) else None
             if kind in ("accept", "drop", "reject", "queue"):
                 outcome = ACCEPT if kind == "accept" else ("queue" if kind == "queue" else DROP)
                 if sure:
                     label = text()
                     self.refs[label] = RuleRef("nft", key[0], key[1], key[2], label, self.handles.get(id(expr)))
                     return outcome, label
-                walk.maybe(DROP if outcome == "queue" else outcome, why or _Maybe(SENDER, "in some cases"), text)
+                walk.maybe(DROP if outcome == "queue" else outcome, why or _cond(ConditionCode.IN_SOME_CASES), text)
                 continue
             if kind == "return":
                 if sure:
@@ -215,7 +213,7 @@ class _Nft:
             if inner is not None and sure:
                 return inner, rule
             if inner is not None:
-                walk.maybe(DROP if inner == "queue" else inner, why or _Maybe(SENDER, "in some cases"), rule)
+                walk.maybe(DROP if inner == "queue" else inner, why or _cond(ConditionCode.IN_SOME_CASES), rule)
             if kind == "goto" and sure:
                 return None, text()
         return None, ""
@@ -223,11 +221,11 @@ class _Nft:
     def vmap(self, value: Any, cond: Cond, walk: _Walk, text: Callable[[], str]) -> tuple[Cond, tuple[str, str] | None]:
         """A verdict map: pick the entry for our connection (e.g. ``ct state vmap { established : accept }``)."""
         if not isinstance(value, dict):
-            return _and((cond, _Maybe(OPAQUE, "a verdict map"))), None
+            return _and((cond, _cond(ConditionCode.VERDICT_MAP))), None
         entries = value.get("data", {})
         entries = entries.get("set") if isinstance(entries, dict) else None
         if not isinstance(entries, list):
-            return _and((cond, _Maybe(OPAQUE, "a verdict map"))), None
+            return _and((cond, _cond(ConditionCode.VERDICT_MAP))), None
         for entry in entries:
             if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], dict) and entry[1]):
                 continue
@@ -244,7 +242,7 @@ class _Nft:
 
     def match(self, m: Any) -> Cond:
         if not isinstance(m, dict):
-            return _Maybe(OPAQUE, "a rule loopgui cannot read")
+            return _cond(ConditionCode.UNREADABLE_RULE)
         return self.compare(m.get("left"), str(m.get("op", "==")), m.get("right"))
 
     def compare(self, left: Any, op: str, right: Any) -> Cond:
@@ -253,12 +251,12 @@ class _Nft:
             return _not(result)
         if op in ("==", "in"):
             return result
-        return _Maybe(OPAQUE, f"a comparison “{op}”")
+        return _cond(ConditionCode.COMPARISON, op)
 
     def _compare(self, left: Any, right: Any) -> Cond:
         pkt = self.packet
         if not isinstance(left, dict) or not left:
-            return _Maybe(OPAQUE, "a rule loopgui cannot read")
+            return _cond(ConditionCode.UNREADABLE_RULE)
         kind, what = next(iter(left.items()))
         if kind == "payload" and isinstance(what, dict):
             protocol = what.get("protocol")
@@ -271,7 +269,7 @@ class _Nft:
                     if value is not None:
                         return self.values_contain(right, value)
                     return _unknown_port(self.expand(right), "to" if fld == "dport" else "from")
-                return _Maybe(OPAQUE, f"{protocol} {fld}")
+                return _cond(ConditionCode.MATCH, f"{protocol} {fld}")
             if protocol in ("ip", "ip6"):
                 if (protocol == "ip") != (self.version == 4):
                     return False
@@ -281,10 +279,10 @@ class _Nft:
                     return self.address(right, "to", pkt.daddr)
                 if fld in ("protocol", "nexthdr"):
                     return self.values_contain(right, self.proto, names=True)
-                return _Maybe(OPAQUE, f"{protocol} {fld}")
+                return _cond(ConditionCode.MATCH, f"{protocol} {fld}")
             if protocol in ("icmp", "icmpv6", "ah", "esp", "igmp"):
                 return False
-            return _Maybe(OPAQUE, f"{protocol} {fld}")
+            return _cond(ConditionCode.MATCH, f"{protocol} {fld}")
         if kind == "meta" and isinstance(what, dict):
             key = what.get("key")
             if key == "l4proto":
@@ -296,7 +294,7 @@ class _Nft:
             if key in ("iif", "iifname", "iiftype"):
                 names = _flat_values(right)
                 if names is None:
-                    return _Maybe(SENDER, "on some network connections")
+                    return _cond(ConditionCode.ON_SOME_INTERFACES)
                 if key == "iiftype":
                     return ("loopback" in names) == pkt.loopback
                 if pkt.iif is not None:
@@ -304,21 +302,25 @@ class _Nft:
                 others = [str(n) for n in names if str(n) != "lo"]
                 if not others:
                     return False
-                return _Maybe(SENDER, "on " + ", ".join(others[:3]))
+                return _cond(ConditionCode.ON_INTERFACES, *others[:3])
             if key == "pkttype":
                 names = _flat_values(right)
-                return _Maybe(OPAQUE, "packet type") if names is None else bool({"host", "unicast"} & set(names))
-            return _Maybe(OPAQUE, f"meta {key}")
+                return (
+                    _cond(ConditionCode.MATCH, "meta pkttype")
+                    if names is None
+                    else bool({"host", "unicast"} & set(names))
+                )
+            return _cond(ConditionCode.MATCH, f"meta {key}")
         if kind == "ct" and isinstance(what, dict):
             if what.get("key") == "state":
                 names = _flat_values(right)
                 if names is None:
-                    return _Maybe(OPAQUE, "connection state")
+                    return _cond(ConditionCode.MATCH, "ct state")
                 return pkt.state in names
             if what.get("key") == "status":
                 names = _flat_values(right)
-                return False if names is not None and "dnat" in names else _Maybe(OPAQUE, "connection status")
-            return _Maybe(OPAQUE, f"ct {what.get('key')}")
+                return False if names is not None and "dnat" in names else _cond(ConditionCode.MATCH, "ct status")
+            return _cond(ConditionCode.MATCH, f"ct {what.get('key')}")
         if kind == "&" and isinstance(what, list) and what:
             first = what[0]
             if isinstance(first, dict) and first.get("payload", {}).get("field") == "flags":
@@ -328,19 +330,19 @@ class _Nft:
                 names = _flat_values(right)
                 if names is not None:
                     return (names == ["syn"]) == pkt.syn
-            return _Maybe(OPAQUE, "tcp flags")
+            return _cond(ConditionCode.MATCH, "tcp flags")
         if kind == "fib" and isinstance(what, dict):
             flags = what.get("flags")
             names = _flat_values(right)
             if what.get("result") == "type" and flags in ("daddr", ["daddr"]) and names is not None:
                 return "local" in names  # a packet for this computer: its destination is a local address
-            return _Maybe(OPAQUE, "a routing check")
-        return _Maybe(OPAQUE, f"{kind}")
+            return _cond(ConditionCode.MATCH, "fib")
+        return _cond(ConditionCode.MATCH, kind)
 
     def values_contain(self, right: Any, value: int | str, *, names: bool = False) -> Cond:
         values = self.expand(right)
         if values is None:
-            return _Maybe(OPAQUE, "a list loopgui cannot read")
+            return _cond(ConditionCode.UNREADABLE_LIST)
         aliases: set[object] = {value}
         if names and isinstance(value, str):
             aliases |= {"tcp": {6}, "udp": {17}}.get(value, set())
@@ -392,24 +394,25 @@ class _Nft:
             elif isinstance(v, str):
                 texts.append(v)
         if values is None or not texts:
-            return _Maybe(SENDER, f"{direction} some addresses")
+            some = ConditionCode.FROM_SOME_ADDRESSES if direction == "from" else ConditionCode.TO_SOME_ADDRESSES
+            return _cond(some)
         if known is not None:
             hits = [_address_in(known, t) for t in texts]
             if any(h is True for h in hits):
                 return True
             if all(h is False for h in hits):
                 return False
-            return _Maybe(OPAQUE, f"addresses {texts[0]}")
+            return _cond(ConditionCode.ADDRESSES, texts[0])
         if direction == "from":
             conds = [_source(t) for t in texts]
             if any(c is True for c in conds):
                 return True
             if all(c is False for c in conds):
                 return False
-            return _Maybe(SENDER, "from " + ", ".join(texts[:3]))
+            return _cond(ConditionCode.FROM_ADDRESSES, *texts[:3])
         if any(_is_any_address(t) for t in texts):
             return True
-        return _Maybe(SENDER, f"{direction} " + ", ".join(texts[:3]))
+        return _cond(ConditionCode.FROM_ADDRESSES if direction == "from" else ConditionCode.TO_ADDRESSES, *texts[:3])
 
 
 def _prio(value: Any) -> int:

@@ -7,15 +7,15 @@ import re
 from loopgui.core.reach.rules import (
     ACCEPT,
     DROP,
-    OPAQUE,
-    SENDER,
     Cond,
+    ConditionCode,
     FirewallAnswer,
     Inbound,
+    Reason,
     _and,
     _conclude,
+    _cond,
     _in_ports,
-    _Maybe,
     _Walk,
 )
 
@@ -23,7 +23,8 @@ from loopgui.core.reach.rules import (
 # macOS: application firewall and pf
 # ---------------------------------------------------------------------------------------------------------------
 
-MACOS_CHECK = "System Settings → Network → Firewall (Options… lists the programs it lets in)"
+MACOS_CHECK = "/usr/libexec/ApplicationFirewall/socketfilterfw --getglobalstate"  # (the words add the Settings)
+MACOS_FIREWALL = "macOS application firewall"
 
 
 def socketfilterfw_state(text: str) -> int | None:
@@ -37,24 +38,14 @@ def socketfilterfw_state(text: str) -> int | None:
 
 
 def macos_app_firewall(text: str) -> FirewallAnswer:
-    source = "the macOS application firewall"
     state = socketfilterfw_state(text)
     if state is None:
-        return FirewallAnswer(
-            Inbound.UNKNOWN, "macOS firewall", "loopgui could not read the firewall's state.", MACOS_CHECK
-        )
+        return FirewallAnswer(Inbound.UNKNOWN, MACOS_FIREWALL, Reason.RULES_UNREADABLE, MACOS_CHECK)
     if state == 0:
-        return FirewallAnswer(Inbound.ALLOWED, "macOS firewall", "The macOS firewall is switched off.", MACOS_CHECK)
+        return FirewallAnswer(Inbound.ALLOWED, MACOS_FIREWALL, Reason.SWITCHED_OFF, MACOS_CHECK)
     if state >= 2:
-        return FirewallAnswer(
-            Inbound.BLOCKED, "macOS firewall", "The macOS firewall blocks all incoming connections.", MACOS_CHECK
-        )
-    return FirewallAnswer(
-        Inbound.UNKNOWN,
-        "macOS firewall",
-        f"{source[0].upper()}{source[1:]} is on: it lets in only programs you allowed (it asks the first time).",
-        MACOS_CHECK,
-    )
+        return FirewallAnswer(Inbound.BLOCKED, MACOS_FIREWALL, Reason.BLOCK_ALL, MACOS_CHECK)
+    return FirewallAnswer(Inbound.UNKNOWN, MACOS_FIREWALL, Reason.ALLOWED_PROGRAMS_ONLY, MACOS_CHECK)
 
 
 PF_CHECK = "sudo pfctl -sr"
@@ -64,7 +55,7 @@ def pf_inbound(text: str, port: int, proto: str = "tcp", version: int = 4) -> Fi
     """Decide from ``pfctl -sr``: the last matching rule wins, unless a ``quick`` rule matched first."""
     walk = _Walk()
     final = ACCEPT
-    decided = "no rule matches (pf lets it in)"
+    decided = ""  # no rule matches: pf lets it in
     read_any = False
     for raw in text.splitlines():
         line = raw.strip()
@@ -85,8 +76,8 @@ def pf_inbound(text: str, port: int, proto: str = "tcp", version: int = 4) -> Fi
         else:
             walk.maybe(action, cond, line)
     if not read_any:
-        return FirewallAnswer(Inbound.ALLOWED, "pf", "The packet filter (pf) has no filter rules.", PF_CHECK)
-    return _conclude(final, walk, "pf", decided, PF_CHECK, port, proto, "The packet filter (pf)")
+        return FirewallAnswer(Inbound.ALLOWED, "pf", Reason.NO_INBOUND_RULES, PF_CHECK, port=port, proto=proto)
+    return _conclude(final, walk, "pf", decided, PF_CHECK, port, proto)
 
 
 def _pf_rule(rest: str, port: int, proto: str, version: int) -> Cond:
@@ -98,7 +89,7 @@ def _pf_rule(rest: str, port: int, proto: str, version: int) -> Cond:
         iface = words[words.index("on") + 1] if words.index("on") + 1 < len(words) else ""
         if iface.startswith("lo"):
             return False
-        conds.append(_Maybe(SENDER, f"on {iface}"))
+        conds.append(_cond(ConditionCode.ON_INTERFACES, iface))
     if ("inet" in words and version == 6) or ("inet6" in words and version == 4):
         return False
     if "proto" in words:
@@ -110,7 +101,9 @@ def _pf_rule(rest: str, port: int, proto: str, version: int) -> Cond:
             k = words.index(side) + 1
             host = words[k] if k < len(words) else "any"
             if host not in ("any", "(self)", "self") and not host.startswith("port"):
-                conds.append(_Maybe(SENDER, f"{side} {host}"))
+                conds.append(
+                    _cond(ConditionCode.FROM_ADDRESSES if side == "from" else ConditionCode.TO_ADDRESSES, host)
+                )
     if "to" in words:
         after = words[words.index("to") :]
         if "port" in after:
@@ -122,7 +115,7 @@ def _pf_rule(rest: str, port: int, proto: str, version: int) -> Cond:
             for v in values:
                 r = _in_ports(port, v)
                 if r is None:
-                    hit = _Maybe(OPAQUE, f"port {v}")
+                    hit = _cond(ConditionCode.PORTS, v)
                 elif r:
                     hit = True
                     break

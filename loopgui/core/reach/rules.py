@@ -82,55 +82,160 @@ class RuleRef:
         }
 
 
+class Reason(str, enum.Enum):
+    """Why a firewall answers as it does: stable codes (``--json``, docs/JSON.md "Firewall reasons")."""
+
+    NO_INBOUND_RULES = "no_inbound_rules"  # the firewall has no rules for incoming connections
+    NOT_READ = "not_read"  # loopgui did not (or could not) read any firewall for this question
+    RULES_UNREADABLE = "rules_unreadable"  # a reader ran but its output could not be read
+    TOO_INVOLVED = "too_involved"  # the rules are too involved to follow within loopgui's limits
+    ALLOWED_BY_RULE = "allowed_by_rule"  # a rule (or an accepting policy) lets new connections in
+    BLOCKED_BY_RULE = "blocked_by_rule"  # a rule stops them
+    POLICY_DROP = "policy_drop"  # no rule decided: the chain's (or the default) policy drops them
+    UNINTERPRETABLE = "uninterpretable"  # a rule loopgui cannot interpret may decide (``conditions``)
+    DEPENDS_ON_SENDER = "depends_on_sender"  # blocked, except for the senders in ``conditions``
+    BLOCKED_FOR_SOME = "blocked_for_some"  # allowed, except for the senders in ``conditions``
+    SWITCHED_OFF = "switched_off"  # the firewall is switched off
+    BLOCK_ALL = "block_all"  # it blocks every incoming connection ("Block all")
+    ALLOWS_ALL = "allows_all"  # it lets every incoming connection in
+    DEFAULT_DENY_UNREADABLE = "default_deny_unreadable"  # on, blocks what no rule allows; rules not readable
+    NO_RULE_DEFAULT_UNKNOWN = "no_rule_default_unknown"  # no rule for the port, the default was not shown
+    ALLOWED_PROGRAMS_ONLY = "allowed_programs_only"  # macOS: only programs the person allowed
+    FIREWALLD_PORT_OPEN = "firewalld_port_open"  # the zone lists the port (``ports``)
+    FIREWALLD_SERVICE_OPEN = "firewalld_service_open"  # the zone lists a service with the port (``services``)
+    FIREWALLD_RICH_RULE = "firewalld_rich_rule"  # a rich rule names the port (``details``)
+    FIREWALLD_UNKNOWN_SERVICES = "firewalld_unknown_services"  # allowed services loopgui does not know
+    FIREWALLD_BLOCKS = "firewalld_blocks"  # no setting of the zone allows the port
+    KERNEL_RULES_UNREADABLE = "kernel_rules_unreadable"  # neither ufw nor firewalld on; kernel rules need rights
+    OTHERS_UNREADABLE = "others_unreadable"  # ``seen`` lets it in; the kernel's own rules could not be read
+    UNSUPPORTED_SYSTEM = "unsupported_system"  # loopgui has no reader for this operating system
+
+
+class ConditionCode(str, enum.Enum):
+    """What an answer depends on: who sends (``kind`` "sender") or a rule loopgui cannot follow ("opaque")."""
+
+    # the sender or the way in (loopgui does not know who will connect)
+    FROM_ADDRESSES = "from_addresses"  # values: addresses / networks / ranges as the rule writes them
+    TO_ADDRESSES = "to_addresses"  # values: this computer's addresses the rule names
+    FROM_SOME_ADDRESSES = "from_some_addresses"  # an address list loopgui cannot read
+    TO_SOME_ADDRESSES = "to_some_addresses"
+    ON_INTERFACES = "on_interfaces"  # values: network connection names (eth0, wlan*)
+    ON_SOME_INTERFACES = "on_some_interfaces"
+    FROM_PORTS = "from_ports"  # values: the sender's ports
+    TO_PORTS = "to_ports"
+    IN_SET = "in_set"  # values: the set's (ipset's) name
+    IN_SOME_CASES = "in_some_cases"
+    # a rule loopgui cannot follow
+    UNREADABLE_RULE = "unreadable_rule"
+    UNREADABLE_LIST = "unreadable_list"
+    PROGRAM_DECIDES = "program_decides"  # queue / NFQUEUE: a program decides each connection
+    IPTABLES_IN_NFTABLES = "iptables_in_nftables"  # an "xt" expression
+    STATEMENT = "statement"  # values: the nft statement's name
+    VERDICT_MAP = "verdict_map"
+    COMPARISON = "comparison"  # values: the operator
+    MATCH = "match"  # values: the expression or match as the rules name it ("ct helper", "mark", "tcp flags")
+    ADDRESSES = "addresses"  # values: an address spec loopgui cannot compare
+    PORTS = "ports"  # values: a port spec loopgui cannot read
+    PORTS_EITHER_SIDE = "ports_either_side"  # iptables ``--ports``
+    APPLICATION_PROFILE = "application_profile"  # values: the ufw application profile
+    PROGRAM_RULE = "program_rule"  # values: the program a Windows rule is for
+
+
+SENDER = "sender"
+OPAQUE = "opaque"
+_SENDER_CODES = frozenset(
+    {
+        ConditionCode.FROM_ADDRESSES,
+        ConditionCode.TO_ADDRESSES,
+        ConditionCode.FROM_SOME_ADDRESSES,
+        ConditionCode.TO_SOME_ADDRESSES,
+        ConditionCode.ON_INTERFACES,
+        ConditionCode.ON_SOME_INTERFACES,
+        ConditionCode.FROM_PORTS,
+        ConditionCode.TO_PORTS,
+        ConditionCode.IN_SET,
+        ConditionCode.IN_SOME_CASES,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """What a "maybe" depends on, as facts: a code and the values the rule names (addresses, interfaces, …)."""
+
+    code: ConditionCode
+    values: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return SENDER if self.code in _SENDER_CODES else OPAQUE
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code.value, "kind": self.kind, "values": list(self.values)}
+
+
 @dataclass(frozen=True, slots=True)
 class FirewallAnswer:
+    """One firewall's answer for one packet: a verdict, the reason code and the evidence behind it."""
+
     inbound: Inbound
-    source: str  # which firewall said so ("nftables", "ufw", "Windows Defender Firewall", …); "" when none
-    reason: str  # plain words
-    how_to_check: str = ""  # a command or a place in the settings where a person can look
-    details: tuple[str, ...] = ()  # the rules that decided, technical
+    source: str  # which firewall said so ("nftables", "iptables (legacy)", "ufw", "firewalld", "pf", …); "" none
+    reason: Reason
+    how_to_check: str = ""  # the command a person can run to look (never translated)
+    details: tuple[str, ...] = ()  # the rules that decided, as the tool printed them
     rule: RuleRef | None = None  # the rule that decided, where the reader can name it
+    port: int | None = None
+    proto: str = ""
+    conditions: tuple[Condition, ...] = ()  # what a limited or unknown answer depends on
+    zone: str = ""  # firewalld's zone
+    interfaces: tuple[str, ...] = ()  # firewalld: the zone's network connections
+    services: tuple[str, ...] = ()  # firewalld: the service that allows the port, or the unknown ones
+    seen: FirewallAnswer | None = None  # OTHERS_UNREADABLE: what the readable firewall said
 
     def as_dict(self) -> dict[str, object]:
         return {
             "inbound": self.inbound.value,
             "source": self.source or None,
-            "reason": self.reason,
+            "reason": self.reason.value,
+            "port": self.port,
+            "protocol": self.proto or None,
+            "conditions": [c.as_dict() for c in self.conditions],
+            "zone": self.zone or None,
+            "interfaces": list(self.interfaces),
+            "services": list(self.services),
             "how_to_check": self.how_to_check or None,
             "details": list(self.details),
             "rule": self.rule.as_dict() if self.rule else None,
+            "seen": self.seen.as_dict() if self.seen else None,
         }
 
 
 # -- shared rule-walk bookkeeping ------------------------------------------------------------------------------
 
-# A condition is True (matches the connection), False (does not) or a _Maybe: it depends on what loopgui does
-# not know — who sends (an address, a network connection) or a rule it cannot read.
-SENDER = "sender"
-OPAQUE = "opaque"
+# A condition is True (matches the connection), False (does not) or a _Maybe (a :class:`Condition`): it depends
+# on what loopgui does not know — who sends (an address, a network connection) or a rule it cannot read.
+_Maybe = Condition
 
 
-@dataclass(frozen=True, slots=True)
-class _Maybe:
-    kind: str  # SENDER or OPAQUE
-    what: str  # plain words: "from 192.168.1.0/24", "on eth0", "a rule loopgui cannot read"
+def _cond(code: ConditionCode, *values: object) -> Condition:
+    return Condition(code, tuple(str(v) for v in values))
 
 
-Cond = bool | _Maybe
+Cond = bool | Condition
 
 
 def _and(conds: Iterable[Cond]) -> Cond:
-    maybe: _Maybe | None = None
+    maybe: Condition | None = None
     for c in conds:
         if c is False:
             return False
-        if isinstance(c, _Maybe) and (maybe is None or (maybe.kind == SENDER and c.kind == OPAQUE)):
+        if isinstance(c, Condition) and (maybe is None or (maybe.kind == SENDER and c.kind == OPAQUE)):
             maybe = c
     return True if maybe is None else maybe
 
 
 def _not(c: Cond) -> Cond:
-    return c if isinstance(c, _Maybe) else not c
+    return c if isinstance(c, Condition) else not c
 
 
 class _TooComplex(Exception):
@@ -141,7 +246,7 @@ class _TooComplex(Exception):
 class _Walk:
     """What a walk through the rules found: the certain outcome and what might have happened on the way."""
 
-    maybes: list[tuple[str, _Maybe, str]] = field(default_factory=list)  # (verdict, why, rule text)
+    maybes: list[tuple[str, Condition, str]] = field(default_factory=list)  # (verdict, why, rule text)
     steps: int = 0
     saw_xt: bool = False
 
@@ -150,7 +255,7 @@ class _Walk:
         if self.steps > MAX_STEPS:
             raise _TooComplex
 
-    def maybe(self, verdict: str, why: _Maybe, rule: str | Callable[[], str]) -> None:
+    def maybe(self, verdict: str, why: Condition, rule: str | Callable[[], str]) -> None:
         if len(self.maybes) < 50:  # (the rule's text is only made for the ones kept)
             self.maybes.append((verdict, why, rule if isinstance(rule, str) else rule()))
 
@@ -160,35 +265,30 @@ DROP = "drop"
 
 
 def _conclude(
-    final: str, walk: _Walk, source: str, decided_by: str, how_to_check: str, port: int, proto: str, label: str = ""
-) -> FirewallAnswer:
-    """Turn a walk's certain outcome plus its "maybe" branches into an answer in plain words."""
-    who = label or source
+    final: str, walk: _Walk, source: str, decided_by: str, how_to_check: str, port: int, proto: str,
+    *, policy: bool = False,
+) -> FirewallAnswer:  # fmt: skip
+    """Turn a walk's certain outcome plus its "maybe" branches into an answer (a reason code and evidence).
+    ``policy``: a chain's policy (or the default), not a rule, decided."""
     other = [(v, m, r) for v, m, r in walk.maybes if v != final]
-    pp = f"port {port}/{proto}"
     details = tuple([decided_by] if decided_by else []) + tuple(r for _, _, r in other[:5])
+    facts: dict[str, Any] = {"port": port, "proto": proto}
     if not other:
         if final == ACCEPT:
-            return FirewallAnswer(
-                Inbound.ALLOWED, source, f"{who} lets new connections to {pp} in.", how_to_check, details
-            )
-        return FirewallAnswer(Inbound.BLOCKED, source, f"{who} blocks new connections to {pp}.", how_to_check, details)
-    if any(m.kind == OPAQUE for _, m, _ in other):
-        opaque = next(m for _, m, _ in other if m.kind == OPAQUE)
+            return FirewallAnswer(Inbound.ALLOWED, source, Reason.ALLOWED_BY_RULE, how_to_check, details, **facts)
+        reason = Reason.POLICY_DROP if policy else Reason.BLOCKED_BY_RULE
+        return FirewallAnswer(Inbound.BLOCKED, source, reason, how_to_check, details, **facts)
+    opaque = next((m for _, m, _ in other if m.kind == OPAQUE), None)
+    if opaque is not None:
         return FirewallAnswer(
-            Inbound.UNKNOWN,
-            source,
-            f"{who} has rules loopgui cannot interpret for {pp} ({opaque.what}).",
-            how_to_check,
-            details,
+            Inbound.UNKNOWN, source, Reason.UNINTERPRETABLE, how_to_check, details, conditions=(opaque,), **facts
         )
-    whats = []
+    whats: list[Condition] = []
     for _, m, _ in other:
-        if m.what not in whats:
-            whats.append(m.what)
-    said = ", ".join(whats[:3])
-    reason = f"{who} lets {pp} in, but blocks it {said}." if final == ACCEPT else f"{who} lets {pp} in only {said}."
-    return FirewallAnswer(Inbound.LIMITED, source, reason, how_to_check, details)
+        if m not in whats:
+            whats.append(m)
+    reason = Reason.BLOCKED_FOR_SOME if final == ACCEPT else Reason.DEPENDS_ON_SENDER
+    return FirewallAnswer(Inbound.LIMITED, source, reason, how_to_check, details, conditions=tuple(whats[:3]), **facts)
 
 
 def _in_ports(port: int, spec: str) -> bool | None:
@@ -221,7 +321,7 @@ def _source(text: str) -> Cond:
         return True
     if t.startswith("127.") or t.partition("/")[0] == "::1":
         return False
-    return _Maybe(SENDER, f"from {t}")
+    return _cond(ConditionCode.FROM_ADDRESSES, t)
 
 
 def _address_in(address: str, spec: str) -> bool | None:
@@ -250,7 +350,7 @@ EPHEMERAL_LOW = 1024  # a sender's own port: any unprivileged port (operating sy
 def _unknown_port(values: list[Any] | None, direction: str) -> Cond:
     """A port rule for a port loopgui does not know (the sender's): never for privileged-only lists."""
     if values is None:
-        return _Maybe(OPAQUE, "a list loopgui cannot read")
+        return _cond(ConditionCode.UNREADABLE_LIST)
     shown: list[str] = []
     for v in values:
         lo, hi = v if isinstance(v, tuple) else (v, v)
@@ -261,4 +361,5 @@ def _unknown_port(values: list[Any] | None, direction: str) -> Cond:
             shown.append(str(v))
     if not shown:
         return False
-    return _Maybe(SENDER, f"{direction} port " + ", ".join(shown[:3]))
+    code = ConditionCode.TO_PORTS if direction == "to" else ConditionCode.FROM_PORTS
+    return Condition(code, tuple(shown[:3]))

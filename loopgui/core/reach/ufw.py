@@ -7,18 +7,19 @@ import re
 from loopgui.core.reach.rules import (
     ACCEPT,
     DROP,
-    OPAQUE,
-    SENDER,
     Cond,
+    Condition,
+    ConditionCode,
     FirewallAnswer,
     Inbound,
     Packet,
+    Reason,
     _and,
     _conclude,
+    _cond,
     _iface_matches,
     _in_ports,
     _is_any_address,
-    _Maybe,
     _Walk,
 )
 
@@ -47,9 +48,9 @@ def ufw_inbound(
     """Decide from ``ufw status verbose`` (or plain ``ufw status``, which lacks the default policy)."""
     status = re.search(r"^Status:\s*(\w+)", text, re.MULTILINE)
     if status is None:
-        return FirewallAnswer(Inbound.UNKNOWN, "ufw", "loopgui could not read ufw's status.", UFW_CHECK)
+        return FirewallAnswer(Inbound.UNKNOWN, "ufw", Reason.RULES_UNREADABLE, UFW_CHECK, port=port, proto=proto)
     if status.group(1).lower() != "active":
-        return FirewallAnswer(Inbound.ALLOWED, "ufw", "The firewall ufw is switched off.", UFW_CHECK)
+        return FirewallAnswer(Inbound.ALLOWED, "ufw", Reason.SWITCHED_OFF, UFW_CHECK, port=port, proto=proto)
     default = re.search(r"^Default:\s*(\w+)\s*\(incoming\)", text, re.MULTILINE)
     walk = _Walk()
     in_rules = False
@@ -74,37 +75,31 @@ def ufw_inbound(
             continue
         cond = _ufw_to(to, port, proto, packet.iif if packet else None)
         if not re.match(r"^Anywhere(\s|$)", frm):
-            cond = _and((cond, _Maybe(SENDER, f"from {frm.replace(' (v6)', '')}")))
+            cond = _and((cond, _cond(ConditionCode.FROM_ADDRESSES, frm.replace(" (v6)", ""))))
         if cond is False:
             continue
         verdict = ACCEPT if action.startswith(("ALLOW", "LIMIT")) else DROP
         text_rule = f"{to}  {action}  {frm}"
         if cond is True:
-            return _conclude(verdict, walk, "ufw", text_rule, UFW_CHECK, port, proto, "The firewall ufw")
+            return _conclude(verdict, walk, "ufw", text_rule, UFW_CHECK, port, proto)
         walk.maybe(verdict, cond, text_rule)
     if default is None:
-        return FirewallAnswer(
-            Inbound.UNKNOWN,
-            "ufw",
-            f"ufw is on and has no rule for port {port}/{proto}; its default for incoming connections was not shown.",
-            UFW_CHECK,
-        )
+        return FirewallAnswer(Inbound.UNKNOWN, "ufw", Reason.NO_RULE_DEFAULT_UNKNOWN, UFW_CHECK, port=port, proto=proto)
     final = ACCEPT if default.group(1).lower() == "allow" else DROP
-    return _conclude(
-        final, walk, "ufw", f"Default: {default.group(1)} (incoming)", UFW_CHECK, port, proto, "The firewall ufw"
-    )
+    shown = f"Default: {default.group(1)} (incoming)"  # as ``ufw status verbose`` prints it
+    return _conclude(final, walk, "ufw", shown, UFW_CHECK, port, proto, policy=True)
 
 
 def _ufw_to(to: str, port: int, proto: str, iif: str | None = None) -> Cond:
     """The "To" column: ``22/tcp``, ``80,443/tcp``, ``8000:8100/udp``, ``Anywhere``, ``22 on eth0``, an address
     and port, or an application profile such as ``OpenSSH`` (verbose shows its ports: ``22/tcp (OpenSSH)``)."""
     words = to.replace("(v6)", "").strip()
-    iface: _Maybe | None = None
+    iface: Condition | None = None
     m = re.search(r"\son\s+(\S+)$", words)
     if m:
         if iif is not None and not _iface_matches(m.group(1), iif):
             return False
-        iface = None if iif is not None else _Maybe(SENDER, f"on {m.group(1)}")
+        iface = None if iif is not None else _cond(ConditionCode.ON_INTERFACES, m.group(1))
         words = words[: m.start()].strip()
     words = re.sub(r"\s*\([^)]*\)\s*$", "", words).strip()  # "(OpenSSH)" after the ports
     parts = words.split()
@@ -119,11 +114,11 @@ def _ufw_to(to: str, port: int, proto: str, iif: str | None = None) -> Cond:
             if pm.group(2) and pm.group(2) != proto:
                 return False
             hit = _in_ports(port, pm.group(1))
-            conds.append(_Maybe(OPAQUE, part) if hit is None else hit)
+            conds.append(_cond(ConditionCode.PORTS, part) if hit is None else hit)
         elif re.fullmatch(r"[0-9a-fA-F.:/]+", part):
-            conds.append(True if _is_any_address(part) else _Maybe(SENDER, f"to {part}"))
+            conds.append(True if _is_any_address(part) else _cond(ConditionCode.TO_ADDRESSES, part))
         else:
-            return _Maybe(OPAQUE, f"the application profile “{words}”")
+            return _cond(ConditionCode.APPLICATION_PROFILE, words)
     if not spec and not parts:
         return _and(conds)
     return _and(conds)

@@ -29,9 +29,20 @@ from loopgui.core.reach.assess import (
     ReachCode,
     ReachVerdict,
 )
-from loopgui.core.reach.firewall import UFW_CHECK, FirewallAnswer, Inbound, ReaderStatus, RuleRef
+from loopgui.core.reach.firewall import (
+    MACOS_FIREWALL,
+    UFW_CHECK,
+    WINDOWS_FIREWALL,
+    Condition,
+    ConditionCode,
+    FirewallAnswer,
+    Inbound,
+    ReaderStatus,
+    Reason,
+    RuleRef,
+)
 from loopgui.core.text.shellquote import posix
-from loopgui.core.words.i18n import N_, _, format_list
+from loopgui.core.words.i18n import N_, _, format_list, ngettext
 
 WARNING = "⚠"  # put before a sentence that says the program is open to other computers
 
@@ -96,6 +107,163 @@ def _networks(paths: Sequence[PathFact]) -> str:
 
 def _firewall_name(answer: FirewallAnswer | None) -> str:
     return answer.source if answer and answer.source else _("the firewall")
+
+
+# -- one firewall's answer in words ------------------------------------------------------------------------------
+
+# What an answer depends on, as words that follow "lets port 8000/tcp in only …" / "… but blocks it …" and stand
+# in parentheses after "only some other computers can connect".
+_CONDITION_WORDS = {
+    # TRANSLATORS: a condition of a firewall rule, put into "lets port 8000/tcp in only {conditions}."; values are
+    # addresses or networks as the rule writes them (192.168.1.0/24, LocalSubnet)
+    ConditionCode.FROM_ADDRESSES: N_("from {values}"),
+    ConditionCode.TO_ADDRESSES: N_("to {values}"),
+    ConditionCode.FROM_SOME_ADDRESSES: N_("from some addresses"),
+    ConditionCode.TO_SOME_ADDRESSES: N_("to some addresses"),
+    # TRANSLATORS: a firewall rule's condition: on the network connection(s) named (eth0, wlan0)
+    ConditionCode.ON_INTERFACES: N_("on {values}"),
+    ConditionCode.ON_SOME_INTERFACES: N_("on some network connections"),
+    ConditionCode.FROM_PORTS: N_("from port {values}"),
+    ConditionCode.TO_PORTS: N_("to port {values}"),
+    ConditionCode.IN_SET: N_("depending on the list “{values}”"),
+    ConditionCode.IN_SOME_CASES: N_("in some cases"),
+    ConditionCode.UNREADABLE_RULE: N_("a rule loopgui cannot read"),
+    ConditionCode.UNREADABLE_LIST: N_("a list loopgui cannot read"),
+    ConditionCode.PROGRAM_DECIDES: N_("a program decides each connection"),
+    ConditionCode.IPTABLES_IN_NFTABLES: N_("an iptables rule inside nftables"),
+    ConditionCode.STATEMENT: N_("a “{values}” rule"),
+    ConditionCode.VERDICT_MAP: N_("a verdict map"),
+    ConditionCode.COMPARISON: N_("a comparison “{values}”"),
+    ConditionCode.MATCH: N_("the match “{values}”"),
+    ConditionCode.ADDRESSES: N_("the addresses {values}"),
+    ConditionCode.PORTS: N_("the ports {values}"),
+    ConditionCode.PORTS_EITHER_SIDE: N_("ports of either side"),
+    ConditionCode.APPLICATION_PROFILE: N_("the application profile “{values}”"),
+    ConditionCode.PROGRAM_RULE: N_("a rule for {values}"),
+}
+
+
+def condition_text(c: Condition) -> str:
+    """ "from 192.168.1.0/24", "on eth0", "a “queue” rule": what a limited or unknown answer depends on."""
+    return _(_CONDITION_WORDS[c.code]).format(values=", ".join(c.values))
+
+
+def conditions_text(answer: FirewallAnswer) -> str:
+    return format_list([condition_text(c) for c in answer.conditions[:3]])
+
+
+def firewalld_where(answer: FirewallAnswer) -> str:
+    """ "zone “public”, network connections eth0" — where firewalld's setting applies."""
+    if answer.interfaces:
+        return ngettext(
+            "zone “{zone}”, network connection {interfaces}",
+            "zone “{zone}”, network connections {interfaces}",
+            len(answer.interfaces),
+        ).format(zone=answer.zone, interfaces=format_list(list(answer.interfaces)))
+    return _("zone “{zone}”").format(zone=answer.zone)
+
+
+def firewall_text(answer: FirewallAnswer) -> str:
+    """One firewall's answer as whole sentences, from its reason code and evidence."""
+    r = answer.reason
+    fw, port, proto = answer.source, answer.port, answer.proto
+    if r == Reason.NOT_READ:
+        return _("loopgui could not read this computer's firewall.")
+    if r == Reason.UNSUPPORTED_SYSTEM:
+        return _("loopgui cannot read the firewall on this system.")
+    if r == Reason.KERNEL_RULES_UNREADABLE:
+        return _(
+            "Neither ufw nor firewalld is switched on, but reading the system's own firewall rules needs "
+            "administrator rights."
+        )
+    if r == Reason.OTHERS_UNREADABLE:
+        first = firewall_text(answer.seen) if answer.seen is not None else ""
+        rest = _("Other firewall rules could not be read without administrator rights.")
+        return f"{first} {rest}".strip()
+    if r == Reason.NO_INBOUND_RULES:
+        if not fw:
+            return _("The firewall has no rules for incoming connections.")
+        return _("The firewall ({firewall}) has no rules for incoming connections.").format(firewall=fw)
+    if r == Reason.RULES_UNREADABLE:
+        return _("loopgui could not read the rules of the firewall ({firewall}).").format(firewall=fw)
+    if r == Reason.TOO_INVOLVED:
+        return _("The rules of the firewall ({firewall}) are too involved to follow.").format(firewall=fw)
+    if r == Reason.ALLOWED_BY_RULE:
+        return _("The firewall ({firewall}) lets new connections to port {port}/{proto} in.").format(
+            firewall=fw, port=port, proto=proto
+        )
+    if r == Reason.BLOCKED_BY_RULE:
+        rule = rule_text(answer)
+        if rule:
+            return _(
+                "The firewall ({firewall}) blocks new connections to port {port}/{proto} with the rule “{rule}”."
+            ).format(firewall=fw, port=port, proto=proto, rule=rule)
+        return _("The firewall ({firewall}) blocks new connections to port {port}/{proto}.").format(
+            firewall=fw, port=port, proto=proto
+        )
+    if r == Reason.POLICY_DROP:
+        return _(
+            "The firewall ({firewall}) blocks new connections to port {port}/{proto}: no rule lets them in, and "
+            "its default (“{rule}”) drops them."
+        ).format(firewall=fw, port=port, proto=proto, rule=rule_text(answer))
+    if r == Reason.UNINTERPRETABLE:
+        return _(
+            "The firewall ({firewall}) has rules loopgui cannot interpret for port {port}/{proto} ({what})."
+        ).format(firewall=fw, port=port, proto=proto, what=conditions_text(answer))
+    if r == Reason.DEPENDS_ON_SENDER:
+        # TRANSLATORS: conditions: a list of phrases such as "from 192.168.1.0/24" and "on eth0"
+        return _("The firewall ({firewall}) lets port {port}/{proto} in only {conditions}.").format(
+            firewall=fw, port=port, proto=proto, conditions=conditions_text(answer)
+        )
+    if r == Reason.BLOCKED_FOR_SOME:
+        return _("The firewall ({firewall}) lets port {port}/{proto} in, but blocks it {conditions}.").format(
+            firewall=fw, port=port, proto=proto, conditions=conditions_text(answer)
+        )
+    if r == Reason.SWITCHED_OFF:
+        return _("The firewall ({firewall}) is switched off.").format(firewall=fw)
+    if r == Reason.BLOCK_ALL:
+        return _("The firewall ({firewall}) blocks all incoming connections (“Block all”).").format(firewall=fw)
+    if r == Reason.ALLOWS_ALL:
+        if answer.zone:
+            return _("The firewall ({firewall}) lets every incoming connection in ({where}).").format(
+                firewall=fw, where=firewalld_where(answer)
+            )
+        return _("The firewall ({firewall}) lets every incoming connection in.").format(firewall=fw)
+    if r == Reason.DEFAULT_DENY_UNREADABLE:
+        return _(
+            "The firewall ({firewall}) is on and blocks incoming connections unless a rule allows them; reading its "
+            "rules needs administrator rights."
+        ).format(firewall=fw)
+    if r == Reason.NO_RULE_DEFAULT_UNKNOWN:
+        return _(
+            "The firewall ({firewall}) is on and has no rule for port {port}/{proto}; its default for incoming "
+            "connections was not shown."
+        ).format(firewall=fw, port=port, proto=proto)
+    if r == Reason.ALLOWED_PROGRAMS_ONLY:
+        return _(
+            "The firewall ({firewall}) is on: it lets in only programs you allowed (it asks the first time)."
+        ).format(firewall=fw)
+    if r == Reason.FIREWALLD_PORT_OPEN:
+        return _("firewalld lets port {port}/{proto} in ({where}).").format(
+            port=port, proto=proto, where=firewalld_where(answer)
+        )
+    if r == Reason.FIREWALLD_SERVICE_OPEN:
+        return _("firewalld lets port {port}/{proto} in as the service “{service}” ({where}).").format(
+            port=port, proto=proto, service=", ".join(answer.services), where=firewalld_where(answer)
+        )
+    if r == Reason.FIREWALLD_RICH_RULE:
+        return _("firewalld has a special rule for port {port} ({where}).").format(
+            port=port, where=firewalld_where(answer)
+        )
+    if r == Reason.FIREWALLD_UNKNOWN_SERVICES:
+        return _(
+            "firewalld blocks what it does not allow, and allows services loopgui does not know ({services})."
+        ).format(services=format_list(list(answer.services)))
+    if r == Reason.FIREWALLD_BLOCKS:
+        return _("firewalld blocks port {port}/{proto}: no rule allows it ({where}).").format(
+            port=port, proto=proto, where=firewalld_where(answer)
+        )
+    return ""
 
 
 def _unknown_why(v: ReachVerdict) -> str:
@@ -170,8 +338,13 @@ def _path_sentence(p: PathFact, port: int) -> str:
             family=family, endpoint=at, network=net
         )
     if p.code == ReachCode.REACHABLE_FROM_SOME:
+        limit = conditions_text(p.firewall) if p.firewall else ""
+        if not limit:  # (firewalld's rich rules: the rule is in the firewall's own sentence)
+            return _("{family} {endpoint} on {network}: only some other computers can connect.").format(
+                family=family, endpoint=at, network=net
+            )
         return _("{family} {endpoint} on {network}: only some other computers can connect ({limit}).").format(
-            family=family, endpoint=at, network=net, limit=p.firewall.reason if p.firewall else ""
+            family=family, endpoint=at, network=net, limit=limit
         )
     if p.code == ReachCode.BLOCKED_BY_FIREWALL:
         return _("{family} {endpoint} on {network}: the firewall blocks it ({rule}).").format(
@@ -262,8 +435,10 @@ def reasons(v: ReachVerdict) -> list[str]:
             seen.append(s)
     out += seen
     fw = v.firewall()
-    if fw is not None and fw.reason:
-        out.append(fw.reason)
+    if fw is not None:
+        said = firewall_text(fw)
+        if said:
+            out.append(said)
     if v.code == ReachCode.UNKNOWN:
         for r in v.readers:
             if r.status in (ReaderStatus.FAILED, ReaderStatus.NOT_RUN):
@@ -311,6 +486,19 @@ def how_to_check(v: ReachVerdict) -> str:
         return UFW_CHECK
     if fw.rule is not None:
         return check_command(fw.rule) or fw.how_to_check
+    return check_place(fw)
+
+
+def check_place(fw: FirewallAnswer) -> str:
+    """The answer's command to look, with the place in the system's settings where it has one."""
+    if not fw.how_to_check:
+        return ""
+    if fw.source == WINDOWS_FIREWALL:
+        return _("Windows Security → Firewall & network protection (or: {command})").format(command=fw.how_to_check)
+    if fw.source == MACOS_FIREWALL:
+        return _("System Settings → Network → Firewall (Options… lists the programs it lets in; or: {command})").format(
+            command=fw.how_to_check
+        )
     return fw.how_to_check
 
 
@@ -361,6 +549,7 @@ def as_dict(v: ReachVerdict) -> dict[str, object]:
             "reasons": reasons(v),
             "safety": safety(v) or None,
             "how_to_check": how_to_check(v) or None,
+            "firewall": firewall_text(fw) if (fw := v.firewall()) else None,
         },
     }
 
@@ -380,7 +569,7 @@ def local_block_steps(b: LocalBlock) -> list[str]:
     """How to look at the rule and remove it."""
     out: list[str] = []
     ref = b.firewall.rule
-    look = check_command(ref) if ref is not None else b.firewall.how_to_check
+    look = check_command(ref) if ref is not None else check_place(b.firewall)
     if look:
         out.append(_("See the rule: {command}").format(command=look))
     remove = remove_command(ref) if ref is not None else ""
@@ -481,7 +670,11 @@ __all__ = [
     "WARNING",
     "as_dict",
     "check_command",
+    "check_place",
+    "condition_text",
+    "conditions_text",
     "explain_timeouts",
+    "firewall_text",
     "headline",
     "how_to_check",
     "how_to_check_text",
