@@ -239,10 +239,11 @@ def test_one_wording_for_a_program_of_another_user_on_every_surface() -> None:
     from loopgui.core.history.store import Span
     from loopgui.core.watch import _who
     from loopgui.core.words.explain import who
+    from loopgui.core.words.history import span_program
     from loopgui.core.words.labels import owner_text
     from loopgui.core.words.programs import hidden_text
 
     hidden = row(8000, pid=None, program="")
     span = Span("TCP", "127.0.0.1", 8000, "", 0, 1.0, 2.0, True, "LISTEN", "LISTEN", True)
     one = hidden_text()
-    assert {owner_text(hidden), who(Holder(hidden).ref), span.who, _who(hidden)} == {one}
+    assert {owner_text(hidden), who(Holder(hidden).ref), span_program(span), _who(hidden)} == {one}
