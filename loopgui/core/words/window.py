@@ -12,6 +12,7 @@ from loopgui.core.programs.processes import ProcessFacts
 from loopgui.core.text.redact import redact_command
 from loopgui.core.words.i18n import N_, _, format_datetime, format_duration, format_number, ngettext
 from loopgui.core.words.labels import owner_explanation, state_text
+from loopgui.core.words.managers import manager_text
 from loopgui.core.words.programs import program_text
 
 # Field names of Properties, in the order shown (translated where shown).
@@ -88,7 +89,7 @@ def program_properties(facts: ProcessFacts) -> list[tuple[str, str]]:
         "CPU": _("{percent} %").format(percent=format_number(round(facts.cpu_percent, 1)))
         if facts.cpu_percent is not None
         else "",
-        "Brought back by": facts.manager,
+        "Brought back by": manager_text(facts.manager) if facts.manager is not None else "",
         "Not readable": ", ".join(facts.hidden),
     }
     return [(_(name), values[name]) for name in PROGRAM_FIELDS if values[name]]
