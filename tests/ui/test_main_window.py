@@ -171,17 +171,21 @@ def test_a_failed_scan_is_shown_and_scanning_goes_on(
 
 def test_hidden_owners_are_explained(qtbot: QtBot, settings: Settings) -> None:
     from loopgui.core.net.scanner import Scanner, SourceResult
+    from loopgui.core.net.sockets import ScanProblem, ScanProblemCode
 
     class HiddenSource(ScriptedSource):
         def read(self, previous, now, should_stop):  # type: ignore[no-untyped-def]
-            return SourceResult({r.key: r for r in ROWS}, hidden_sockets=3, problems=("Something else.",))
+            refused = ScanProblem(ScanProblemCode.OTHERS_REFUSED, count=2)
+            return SourceResult({r.key: r for r in ROWS}, hidden_sockets=3, problems=(refused,))
 
     win = MainWindow(Scanner(HiddenSource(lambda: [])), settings)
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: "3 sockets belong to other users" in win.notice_label.text(), timeout=3000)
     # Administrator rights are suggested only to whoever does not have them.
     assert ("administrator" in win.notice_label.text()) == (os.geteuid() != 0)
-    assert "Something else." in win.notice_label.text()
+    assert "2 programs belong to other users or the system, so their connections are not listed." in (
+        win.notice_label.text()
+    )
     win.close()
 
 

@@ -8,6 +8,7 @@ to text only the rows that are new or changed.
 from __future__ import annotations
 
 import csv
+import enum
 import io
 import json
 import socket
@@ -208,13 +209,33 @@ def diff_rows(old: Mapping[bytes, SocketRow], new: Mapping[bytes, SocketRow]) ->
     return SnapshotDiff(added, removed, frozenset(changed))
 
 
+class ScanProblemCode(str, enum.Enum):
+    """What a scan could not do (``core/words/scan.py`` says it)."""
+
+    INCOMPLETE = "incomplete"  # the system's list of connections arrived incomplete: some may be missing
+    FILE_SOCKETS_UNREADABLE = "file_sockets_unreadable"  # the list of file (Unix) sockets could not be read
+    FALLBACK = "fallback"  # the fast way of reading connections failed; a slower way is used until it works again
+    OTHERS_REFUSED = "others_refused"  # programs of other users or the system refused (count): not listed
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProblem:
+    """A note about one scan: its code, and for OTHERS_REFUSED how many programs refused."""
+
+    code: ScanProblemCode
+    count: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code.value, **({"count": self.count} if self.count else {})}
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Every socket at one moment, plus what the scan could not see.
 
     ``rows`` is read-only.  ``diff`` is relative to the snapshot the same scanner produced before (everything
     is "added" in the first one).  ``hidden_sockets`` counts sockets whose owner could not be read because
-    it belongs to another user or the system; ``problems`` are plain-language notes about the scan.
+    it belongs to another user or the system; ``problems`` are notes about the scan (codes, said by words/scan.py).
 
     ``extra`` (with its own ``extra_diff``) holds file sockets and other namespaces' sockets when the scanner was
     asked for them (the table's switch); they are never in ``rows``, which every explanation reads.
@@ -225,7 +246,7 @@ class Snapshot:
     duration: float
     diff: SnapshotDiff = field(default_factory=SnapshotDiff)
     hidden_sockets: int = 0
-    problems: tuple[str, ...] = ()
+    problems: tuple[ScanProblem, ...] = ()
     source: str = ""
     extra: Mapping[bytes, SocketRow] = field(default_factory=lambda: MappingProxyType({}))
     extra_diff: SnapshotDiff = field(default_factory=SnapshotDiff)
@@ -252,7 +273,7 @@ class Snapshot:
         duration: float,
         diff: SnapshotDiff | None = None,
         hidden_sockets: int = 0,
-        problems: tuple[str, ...] = (),
+        problems: tuple[ScanProblem, ...] = (),
         source: str = "",
         extra: dict[bytes, SocketRow] | None = None,
         extra_diff: SnapshotDiff | None = None,
