@@ -7,6 +7,7 @@ Properties lists every fact loopgui holds about one socket and its program, one 
 
 from __future__ import annotations
 
+from loopgui.core.autostart import LoginItem
 from loopgui.core.net.sockets import STATE_HELP, SocketRow
 from loopgui.core.programs.processes import ProcessFacts
 from loopgui.core.text.redact import redact_command
@@ -139,3 +140,11 @@ def leftovers_text(places: list[str]) -> str:
     lines = [_("Your settings, log and history stay where they are; delete them to remove every trace:")]
     lines += [f"  {place}" for place in places]
     return "\n".join(lines)
+
+
+def login_item_text(item: LoginItem) -> str:
+    """Where the login item was written: its file, or the Windows registry key and value."""
+    if item.registry_key:
+        text = _("the Windows registry ({key}, value “{value}”)")
+        return text.format(key=item.registry_key, value=item.registry_value)
+    return item.path
