@@ -241,7 +241,8 @@ def test_one_wording_for_a_program_of_another_user_on_every_surface() -> None:
     """The table, the explanation, History, watch notices and the Program tab name a hidden program alike."""
     from loopgui.core.explain.diagnosis import Holder
     from loopgui.core.history.store import Span
-    from loopgui.core.watch import _who
+    from loopgui.core.watch import WatchEvent, WatchKind
+    from loopgui.core.words import watch as watch_words
     from loopgui.core.words.explain import who
     from loopgui.core.words.history import span_program
     from loopgui.core.words.labels import owner_text
@@ -250,4 +251,6 @@ def test_one_wording_for_a_program_of_another_user_on_every_surface() -> None:
     hidden = row(8000, pid=None, program="")
     span = Span("TCP", "127.0.0.1", 8000, "", 0, 1.0, 2.0, True, "LISTEN", "LISTEN", True)
     one = hidden_text()
-    assert {owner_text(hidden), who(Holder(hidden).ref), span_program(span), _who(hidden)} == {one}
+    assert {owner_text(hidden), who(Holder(hidden).ref), span_program(span)} == {one}
+    notice = watch_words.text(WatchEvent(WatchKind.STARTED, 8000, "127.0.0.1:8000", "", None))
+    assert notice.startswith(one + " started listening")
