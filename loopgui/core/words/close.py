@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
-from loopgui.core.net.netclose import ConnectionCode, ConnectionResult
+from loopgui.core.net.netclose import BadConnection, BadPart, ConnectionCode, ConnectionResult
 from loopgui.core.programs.actions import ClosePlan, PortAfter, PortCheck, Spared
 from loopgui.core.programs.processes import (
     CloseOutcome,
@@ -415,6 +415,15 @@ def plan_texts(plan: ClosePlan, grace: float) -> tuple[str, str, str, str]:
 
 
 # -- one connection ---------------------------------------------------------------------------------------------------
+
+
+def bad_connection_text(exc: BadConnection) -> str:
+    """Why a connection cannot be named exactly (its part and value as the scan read them)."""
+    if exc.part is BadPart.ADDRESS:
+        return _("{value} is not an IPv{version} address").format(value=shown(exc.value), version=exc.family)
+    if exc.part is BadPart.PORT:
+        return _("{value} is not a port number").format(value=exc.value)
+    return _("{value} is not a socket cookie").format(value=exc.value)
 
 
 def connection_text(result: ConnectionResult) -> str:
