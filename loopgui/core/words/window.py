@@ -8,13 +8,14 @@ Properties lists every fact loopgui holds about one socket and its program, one 
 from __future__ import annotations
 
 from loopgui.core.autostart import LoginItem
-from loopgui.core.net.sockets import STATE_HELP, SocketRow
+from loopgui.core.net.sockets import SocketRow
 from loopgui.core.programs.processes import ProcessFacts
 from loopgui.core.text.redact import redact_command
 from loopgui.core.words.i18n import N_, _, format_datetime, format_duration, format_number, ngettext
 from loopgui.core.words.labels import owner_explanation, state_text
 from loopgui.core.words.managers import manager_text
 from loopgui.core.words.programs import program_text
+from loopgui.core.words.states import STATE_HELP
 
 # Field names of Properties, in the order shown (translated where shown).
 SOCKET_FIELDS = (
