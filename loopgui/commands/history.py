@@ -14,7 +14,7 @@ from typing import TextIO
 from loopgui.commands.output import say, write, write_json
 from loopgui.core.explain.endpoints import find_endpoints
 from loopgui.core.history.reader import HistoryReader
-from loopgui.core.history.store import HistoryNotice, HistoryUnavailable, NoticeCode, Span, clock, duration_words
+from loopgui.core.history.store import HistoryNotice, HistoryUnavailable, NoticeCode
 from loopgui.core.words import history as history_words
 from loopgui.core.words.history import notice_text, set_aside_text
 from loopgui.core.words.i18n import _
@@ -119,7 +119,7 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
                 "port": port,
                 "address": address or None,
                 "since": None if since is None else time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(since)),
-                "sockets": [s.as_dict() for s in spans],
+                "sockets": [{**s.as_dict(), "text": history_words.span_sentence(s)} for s in spans],
                 "damaged_rows_left_out": reader.skipped,
                 "set_aside": [c.as_dict() for c in copies],
             },
@@ -131,7 +131,7 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
     if not spans:
         say(out, history_words.nothing_recorded(port, address, args.since))
         return 1
-    write(out, report(spans, history_words.history_title(port, address, args.since)))
+    write(out, history_words.report(spans, history_words.history_title(port, address, args.since)))
     if copies:
         say(out, set_aside_text(len(copies), sum(c.bytes for c in copies)))
     return 0
@@ -143,15 +143,3 @@ def _is_address(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def report(spans: Sequence[Span], title: str) -> str:
-    lines = [title]
-    for s in spans:
-        end = clock(s.used_until) if s.ended else _("still open")
-        lines.append(f"  {clock(s.first_seen)} – {end}  ({duration_words(s.duration)})  {s.what()}")
-        extra = [f"user {s.user}" if s.user else "", f"command: {s.command}" if s.command else ""]
-        extra_text = "; ".join(e for e in extra if e)
-        if extra_text:
-            lines.append(f"      {extra_text}")
-    return "\n".join(lines) + "\n"

@@ -7,12 +7,14 @@ system, each for the platform it runs on.
 
 from __future__ import annotations
 
+import errno
 import os
 import plistlib
 import stat
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from loopgui.core.paths import config_home, remove_file, write_private
@@ -100,19 +102,29 @@ def is_enabled(platform: str = sys.platform) -> bool:
         return False
 
 
-def enable(argv: Sequence[str] | None = None, platform: str = sys.platform) -> str:
+@dataclass(frozen=True, slots=True)
+class LoginItem:
+    """Where the login item was written: a file (``path``), or on Windows a value of a registry key of the user
+    (``registry_key`` under HKEY_CURRENT_USER, ``registry_value``).  ``core/words/window.py`` says it."""
+
+    path: str = ""
+    registry_key: str = ""
+    registry_value: str = ""
+
+
+def enable(argv: Sequence[str] | None = None, platform: str = sys.platform) -> LoginItem:
     """Write the login item; returns where.  Raises OSError when it cannot, ``paths.UnsafePath`` when a symbolic
     link (or anything but a file) stands where the entry goes: it is never written through."""
     argv = list(argv) if argv is not None else login_command()
     if platform == "win32":
         _windows_set(windows_run_value(argv))
-        return f"the Windows registry (HKEY_CURRENT_USER\\{RUN_KEY}, value “{RUN_VALUE}”)"
+        return LoginItem(registry_key=f"HKEY_CURRENT_USER\\{RUN_KEY}", registry_value=RUN_VALUE)
     path = autostart_file(platform)
     assert path is not None
     path.parent.mkdir(parents=True, exist_ok=True)  # the autostart folder is shared with other programs: left as is
     data = launch_agent(argv) if platform == "darwin" else desktop_entry(argv).encode("utf-8")
     write_private(path, data, folder=False)  # 0600, a new file renamed into place; a link there is refused
-    return str(path)
+    return LoginItem(path=str(path))
 
 
 def disable(platform: str = sys.platform) -> None:
@@ -143,7 +155,7 @@ def _windows_value() -> str | None:
 
 def _windows_set(command: str) -> None:
     if sys.platform != "win32":
-        raise OSError("The Windows registry exists only on Windows.")
+        raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS), "winreg")  # the registry exists only on Windows
     import winreg  # noqa: PLC0415 - Windows only
 
     with winreg.CreateKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from loopgui.core.net.sockets import Snapshot, SocketRow, format_endpoint
-from loopgui.core.words.programs import program_text
 
 
 class WatchKind(str, enum.Enum):
@@ -31,10 +30,6 @@ class WatchEvent:
     address: str  # what to investigate when the notification is clicked, e.g. "127.0.0.1:3000"
     program: str = ""  # the program's name ("" when hidden, or for STOPPED)
     pid: int | None = None
-
-
-def _who(row: SocketRow) -> str:
-    return program_text(row.program, row.pid)
 
 
 def _name(row: SocketRow) -> str:

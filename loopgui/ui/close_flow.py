@@ -16,7 +16,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import QCheckBox, QMenu, QMessageBox, QProgressDialog, QPushButton, QWidget
 
-from loopgui.core.net.netclose import Connection, ConnectionResult, close_connection
+from loopgui.core.net.netclose import BadConnection, Connection, ConnectionResult, close_connection
 from loopgui.core.net.scanner import make_scanner
 from loopgui.core.net.sockets import TCP, Snapshot, SocketRow
 from loopgui.core.programs.actions import (
@@ -296,10 +296,10 @@ class CloseFlow(QObject):
             conn = Connection(
                 row.family, row.local_addr, row.local_port, row.remote_addr, row.remote_port, cookie=row.cookie or None
             )
-        except ValueError as exc:
-            self._finish_with(
-                _("Not closed"), _("loopgui cannot name this connection exactly ({error}).").format(error=exc)
-            )
+        except BadConnection as exc:
+            bad = words.bad_connection_text(exc)
+            why = _("loopgui cannot name this connection exactly ({error}).").format(error=bad)
+            self._finish_with(_("Not closed"), why)
             return
         self.busy = True
 

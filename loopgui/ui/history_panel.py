@@ -37,11 +37,9 @@ from loopgui.core.history.store import (
     NoticeCode,
     Span,
     clear_history,
-    clock,
     database_path,
-    duration_words,
 )
-from loopgui.core.words.history import notice_text, set_aside_text
+from loopgui.core.words.history import notice_text, set_aside_text, span_doing, span_how_long, span_program, span_times
 from loopgui.core.words.i18n import N_, _, ngettext
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.plain import plain_message_box, plain_tooltip
@@ -57,14 +55,6 @@ SINCE_CHOICES = (
     (N_("everything kept"), None),
 )
 MAX_SHOWN = 500
-
-
-def _how_long(span: Span, now: float) -> str:
-    """How long it was used; for one still open, how long so far (the database's last note of it lags behind:
-    a listener of 40 s showed "1 s")."""
-    if span.ended or not span.open:
-        return duration_words(span.duration)
-    return _("{duration} so far").format(duration=duration_words(max(span.duration, now - span.first_seen)))
 
 
 COLUMNS = (N_("From"), N_("To"), N_("How long"), N_("Program"), N_("What"), N_("User"))
@@ -231,24 +221,8 @@ class HistoryPanel(QWidget):
         items = []
         now = time.time()
         for s in spans:
-            if s.listened:
-                doing = _("listened on {address} ({protocol})").format(address=s.local_endpoint, protocol=s.proto)
-            elif s.remote_endpoint:
-                doing = _("{address} connected to {remote} ({protocol})").format(
-                    address=s.local_endpoint, remote=s.remote_endpoint, protocol=s.proto
-                )
-            else:
-                doing = _("used {address} ({protocol})").format(address=s.local_endpoint, protocol=s.proto)
-            item = QTreeWidgetItem(
-                [
-                    clock(s.first_seen),
-                    clock(s.used_until) if s.ended else _("still open"),
-                    _how_long(s, now),
-                    s.who,
-                    doing,
-                    s.user,
-                ]
-            )
+            start, end = span_times(s)
+            item = QTreeWidgetItem([start, end, span_how_long(s, now), span_program(s), span_doing(s), s.user])
             if s.command:
                 item.setToolTip(3, plain_tooltip(s.command))
             items.append(item)

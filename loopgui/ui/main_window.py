@@ -45,6 +45,7 @@ from loopgui.core.programs.processes import ProcessFacts, process_facts
 from loopgui.core.words import table as table_words
 from loopgui.core.words.i18n import _, ngettext
 from loopgui.core.words.labels import owner_text, running_as_admin
+from loopgui.core.words.scan import problem_text
 from loopgui.core.words.window import properties_text, properties_title
 from loopgui.ui import background, language
 from loopgui.ui.background import BackgroundOp
@@ -609,7 +610,7 @@ class MainWindow(QMainWindow):
                 )
                 if not running_as_admin():
                     parts.append(_("Run loopgui as administrator to see it."))
-            parts.extend(snap.problems)
+            parts.extend(problem_text(p) for p in snap.problems)
         if self.scan_thread.paused:
             parts.insert(0, _("Updates paused."))
         self.notice_label.setText(" ".join(parts))

@@ -6,8 +6,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFocusEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from loopgui.core.net.sockets import STATE_LABELS
 from loopgui.core.words.i18n import _
+from loopgui.core.words.states import STATE_LABELS
 from loopgui.ui.socket_model import Column, SocketTableModel
 
 # Narrow enough that the Program column, the one a user looks for, is on screen without scrolling sideways in the

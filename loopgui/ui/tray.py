@@ -22,7 +22,7 @@ from loopgui.core.watch import Watcher, WatchEvent
 from loopgui.core.words import watch as watch_words
 from loopgui.core.words.i18n import _
 from loopgui.core.words.paths import os_error_text
-from loopgui.core.words.window import watch_port_question
+from loopgui.core.words.window import login_item_text, watch_port_question
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.settings import Settings
 
@@ -332,16 +332,16 @@ class TrayFeature(QObject):
         platform = [self._login_platform] if self._login_platform else []
         self.login_action.setEnabled(False)
 
-        def work() -> str:
+        def work() -> autostart.LoginItem | None:
             if on:
                 return autostart.enable(None, *platform)
             autostart.disable(*platform)
-            return ""
+            return None
 
-        def done(where: str) -> None:
-            if on:
+        def done(where: autostart.LoginItem | None) -> None:
+            if where is not None:
                 self.window.show_message(
-                    _("loopgui starts when you log in (written to {path}).").format(path=where), 12000
+                    _("loopgui starts when you log in (written to {path}).").format(path=login_item_text(where)), 12000
                 )
             else:
                 self.window.show_message(_("loopgui no longer starts when you log in."))

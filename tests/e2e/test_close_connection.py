@@ -17,10 +17,17 @@ import psutil
 import pytest
 
 from loopgui.core.net import netclose
-from loopgui.core.net.netclose import Connection, ConnectionCode, close_connection, elevated_command
+from loopgui.core.net.netclose import (
+    BadConnection,
+    BadPart,
+    Connection,
+    ConnectionCode,
+    close_connection,
+    elevated_command,
+)
 from loopgui.core.net.scanner import make_scanner
 from loopgui.core.net.sockets import SocketRow
-from loopgui.core.words.close import connection_text
+from loopgui.core.words.close import bad_connection_text, connection_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.own_netns]  # sees only its own sockets (tests/netns.py)
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,12 +163,15 @@ def test_without_the_rights_it_says_so_with_the_command() -> None:
 
 
 def test_addresses_are_validated_and_quoted() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(BadConnection) as bad:
         Connection(4, "127.0.0.1; reboot", 1, "127.0.0.1", 2)
-    with pytest.raises(ValueError):
+    assert (bad.value.part, bad.value.value, bad.value.family) == (BadPart.ADDRESS, "127.0.0.1; reboot", 4)
+    with pytest.raises(BadConnection) as bad:
         Connection(4, "::1", 1, "127.0.0.1", 2)
-    with pytest.raises(ValueError):
+    assert bad_connection_text(bad.value) == "::1 is not an IPv4 address"
+    with pytest.raises(BadConnection) as bad:
         Connection(4, "127.0.0.1", 0, "127.0.0.1", 2)
+    assert bad.value.part is BadPart.PORT and bad_connection_text(bad.value) == "0 is not a port number"
     six = Connection(6, "fe80::1%eth0", 5000, "::1", 80)
     assert elevated_command(six) == "sudo ss -K src '[fe80::1]' sport = 5000 dst '[::1]' dport = 80"
 

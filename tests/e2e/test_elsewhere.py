@@ -26,7 +26,7 @@ from loopgui.core.explain.elsewhere import ContainerRef, Elsewhere, Sources, Whe
 from loopgui.core.net import namespaces, unix
 from loopgui.core.net.scanner import make_scanner
 from loopgui.core.programs import containers
-from loopgui.core.programs.managers import Manager
+from loopgui.core.programs.managers import Manager, ManagerKind
 from loopgui.core.words import elsewhere as words
 from loopgui.core.words import explain as explain_words
 
@@ -290,7 +290,7 @@ def test_a_namespace_whose_sockets_cannot_be_read_names_its_programs(tmp_path: P
         sources=Sources(
             unix=lambda: (),
             namespaces=lambda: spaces,
-            manager=lambda p, n: Manager("podman", "9e9e0dcbac9b", "", ""),
+            manager=lambda p, n: Manager(ManagerKind.PODMAN, "9e9e0dcbac9b"),
             containers=lambda kind, ids: containers.parse_ps((DATA / "podman-ps-ap-podman-io-pods.txt").read_text()),
         ),
     )
@@ -334,7 +334,7 @@ def test_the_container_is_named_from_recorded_engine_output(
         found = find_elsewhere(
             port,
             "tcp",
-            sources=Sources(unix=lambda: (), manager=lambda p, n: Manager("docker", cid, "", ""), containers=engine),
+            sources=Sources(unix=lambda: (), manager=lambda p, n: Manager(ManagerKind.DOCKER, cid), containers=engine),
         )
     mine = _mine(found, child.pid)
     assert [(e.code, e.container) for e in mine] == [

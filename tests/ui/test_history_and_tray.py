@@ -264,13 +264,13 @@ def test_start_at_login_that_cannot_be_written_says_so(
 
 def test_a_socket_still_open_says_how_long_so_far() -> None:
     from loopgui.core.history.store import Span
-    from loopgui.ui.history_panel import _how_long
+    from loopgui.core.words.history import span_how_long
 
     def span(open_: bool, last_state: str = "LISTEN") -> Span:
         return Span("TCP", "127.0.0.1", 8011, "", 0, 1000.0, 1001.0, open_, "LISTEN", last_state, True, pid=7)
 
-    assert _how_long(span(True), now=1040.0) == "40 s so far"  # the last note in the database said 1 s
-    assert _how_long(span(False), now=1040.0) == "1 s"  # a closed one keeps its own length
+    assert span_how_long(span(True), now=1040.0) == "40 seconds so far"  # the last note in the database said 1 s
+    assert span_how_long(span(False), now=1040.0) == "1 second"  # a closed one keeps its own length
 
 
 def test_watch_a_port_takes_any_number_from_the_watch_menu_and_the_tray_menu(

@@ -171,17 +171,21 @@ def test_a_failed_scan_is_shown_and_scanning_goes_on(
 
 def test_hidden_owners_are_explained(qtbot: QtBot, settings: Settings) -> None:
     from loopgui.core.net.scanner import Scanner, SourceResult
+    from loopgui.core.net.sockets import ScanProblem, ScanProblemCode
 
     class HiddenSource(ScriptedSource):
         def read(self, previous, now, should_stop):  # type: ignore[no-untyped-def]
-            return SourceResult({r.key: r for r in ROWS}, hidden_sockets=3, problems=("Something else.",))
+            refused = ScanProblem(ScanProblemCode.OTHERS_REFUSED, count=2)
+            return SourceResult({r.key: r for r in ROWS}, hidden_sockets=3, problems=(refused,))
 
     win = MainWindow(Scanner(HiddenSource(lambda: [])), settings)
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: "3 sockets belong to other users" in win.notice_label.text(), timeout=3000)
     # Administrator rights are suggested only to whoever does not have them.
     assert ("administrator" in win.notice_label.text()) == (os.geteuid() != 0)
-    assert "Something else." in win.notice_label.text()
+    assert "2 programs belong to other users or the system, so their connections are not listed." in (
+        win.notice_label.text()
+    )
     win.close()
 
 
@@ -237,12 +241,16 @@ def test_one_wording_for_a_program_of_another_user_on_every_surface() -> None:
     """The table, the explanation, History, watch notices and the Program tab name a hidden program alike."""
     from loopgui.core.explain.diagnosis import Holder
     from loopgui.core.history.store import Span
-    from loopgui.core.watch import _who
+    from loopgui.core.watch import WatchEvent, WatchKind
+    from loopgui.core.words import watch as watch_words
     from loopgui.core.words.explain import who
+    from loopgui.core.words.history import span_program
     from loopgui.core.words.labels import owner_text
     from loopgui.core.words.programs import hidden_text
 
     hidden = row(8000, pid=None, program="")
     span = Span("TCP", "127.0.0.1", 8000, "", 0, 1.0, 2.0, True, "LISTEN", "LISTEN", True)
     one = hidden_text()
-    assert {owner_text(hidden), who(Holder(hidden).ref), span.who, _who(hidden)} == {one}
+    assert {owner_text(hidden), who(Holder(hidden).ref), span_program(span)} == {one}
+    notice = watch_words.text(WatchEvent(WatchKind.STARTED, 8000, "127.0.0.1:8000", "", None))
+    assert notice.startswith(one + " started listening")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from loopgui.core import autostart
+from loopgui.core.words.window import login_item_text
 
 
 def test_exec_quoting_follows_the_desktop_entry_spec() -> None:
@@ -53,7 +54,8 @@ def test_linux_entry_is_written_under_xdg_config_home_and_removed(
     assert not autostart.is_enabled("linux")
     where = autostart.enable(["/usr/bin/python3", "-m", "loopgui", "--background"], platform="linux")
     path = tmp_path / "cfg" / "autostart" / "io.github.loopgui.loopgui.desktop"
-    assert where == str(path) and path.is_file()
+    assert where == autostart.LoginItem(path=str(path)) and path.is_file()
+    assert login_item_text(where) == str(path)
     assert autostart.is_enabled("linux")
     text = path.read_text(encoding="utf-8")
     exec_line = next(line for line in text.splitlines() if line.startswith("Exec="))
@@ -70,3 +72,10 @@ def test_default_command_starts_this_loopgui_in_the_background() -> None:
 
 def test_config_home_ignores_a_relative_value() -> None:
     assert autostart.config_home({"XDG_CONFIG_HOME": "rel", "HOME": "/home/a"}) == Path("/home/a/.config")
+
+
+def test_the_windows_login_item_is_a_registry_key_and_value() -> None:
+    item = autostart.LoginItem(registry_key=f"HKEY_CURRENT_USER\\{autostart.RUN_KEY}", registry_value="loopgui")
+    assert login_item_text(item) == (
+        "the Windows registry (HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run, value “loopgui”)"
+    )

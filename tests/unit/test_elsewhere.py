@@ -101,12 +101,12 @@ def test_a_read_namespace_names_the_listener_and_its_container() -> None:
         ReadHow.SOCK_DIAG,
         (NsListener("TCP", 4, "0.0.0.0", 3000, 77, 4242), NsListener("TCP", 4, "0.0.0.0", 9229, 78, 4242)),
     )
-    from loopgui.core.programs.managers import Manager
+    from loopgui.core.programs.managers import Manager, ManagerKind
 
     src = Sources(
         unix=lambda: (),
         namespaces=lambda: (space,),
-        manager=lambda p, n: Manager("kubernetes", "0123456789ab", "", ""),
+        manager=lambda p, n: Manager(ManagerKind.KUBERNETES, "0123456789ab"),
         platform="linux",
     )
     (found,) = find_elsewhere(3000, sources=src)
@@ -226,7 +226,7 @@ def test_proc_net_junk_is_skipped() -> None:
 
 def test_the_engine_is_asked_once_for_every_container() -> None:
     from loopgui.core.programs.containers import Container, Published
-    from loopgui.core.programs.managers import Manager
+    from loopgui.core.programs.managers import Manager, ManagerKind
 
     spaces = tuple(
         Namespace(ns, ((pid, "nginx"),), ReadHow.SOCK_DIAG, (NsListener("TCP", 4, "0.0.0.0", 8080, pid, pid),))
@@ -242,7 +242,7 @@ def test_the_engine_is_asked_once_for_every_container() -> None:
     src = Sources(
         unix=lambda: (),
         namespaces=lambda: spaces,
-        manager=lambda pid, name: Manager("docker", ids[pid], "", ""),
+        manager=lambda pid, name: Manager(ManagerKind.DOCKER, ids[pid]),
         containers=engine,
         platform="linux",
     )

@@ -79,7 +79,7 @@ def test_netlink_refused_falls_back_to_psutil(monkeypatch: pytest.MonkeyPatch, t
     monkeypatch.setattr(psutil, "net_connections", lambda kind: [])
     scanner = Scanner(source, fallback=PsutilSource())
     snap = scanner.scan()
-    assert snap.source == "psutil" and snap.problems == (Scanner.FALLBACK_NOTICE,)
+    assert snap.source == "psutil" and [p.code.value for p in snap.problems] == ["fallback"]
 
 
 @pytest.mark.parametrize(

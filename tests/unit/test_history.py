@@ -23,7 +23,7 @@ from loopgui.core.history.store import (
     database_path,
 )
 from loopgui.core.net.sockets import Snapshot, SocketRow, diff_rows
-from loopgui.core.words.history import notice_text
+from loopgui.core.words.history import notice_text, span_program, span_sentence
 from tests.helpers import row
 
 T0 = 1_750_000_000.0
@@ -106,7 +106,8 @@ def test_hidden_owner_is_kept_without_a_program(db: Path) -> None:
     Feed(rec)([row(22, pid=None, program="")], T0)
     rec.close()
     (span,) = HistoryReader(db).port_history(22)
-    assert span.pid is None and span.who == "a program of another user or of the system"
+    assert span.pid is None and not span.first_seen_closing
+    assert span_program(span) == "a program of another user or of the system"
 
 
 def test_a_connection_first_seen_closed_has_no_program(db: Path) -> None:
@@ -114,7 +115,8 @@ def test_a_connection_first_seen_closed_has_no_program(db: Path) -> None:
     Feed(rec)([row(45104, remote="::1", rport=8012, local="::1", state="TIME_WAIT", pid=None, program="")], T0)
     rec.close()
     (span,) = HistoryReader(db).port_history(45104)
-    assert span.who == "no program (connection already closed)"  # as the table says; not "another user"
+    assert span.first_seen_closing and span.pid is None
+    assert span_program(span) == "no program (connection already closed)"  # as the table says; not "another user"
 
 
 def test_a_crashed_session_is_closed_at_its_last_scan_by_the_next_recorder(db: Path) -> None:
@@ -441,13 +443,14 @@ def test_a_span_names_its_program_as_the_table_does() -> None:
     def span(program: str, command: str) -> Span:
         return Span("TCP", "127.0.0.1", 8011, "", 0, 1.0, 2.0, False, "LISTEN", "LISTEN", True, 7, program, 0, command)
 
-    assert span("python3", "/usr/bin/python3 -m http.server 8011 --bind 127.0.0.1").who == (
+    assert span_program(span("python3", "/usr/bin/python3 -m http.server 8011 --bind 127.0.0.1")) == (
         "python3 -m http.server 8011 --bind 127.0.0.1 (PID 7)"
     )
-    assert span("node", "node 'my server.js'").who == "node my server.js (PID 7)"
-    assert span("node", "node 'unpaired").who == "node 'unpaired (PID 7)"  # quotes that do not pair: plain words
-    assert span("postgres", "/usr/lib/postgresql/15/bin/postgres -D /var/lib/x").who == "postgres (PID 7)"
-    assert span("", "").who == "a program (PID 7)"
+    assert span_program(span("node", "node 'my server.js'")) == "node my server.js (PID 7)"
+    # quotes that do not pair: plain words
+    assert span_program(span("node", "node 'unpaired")) == "node 'unpaired (PID 7)"
+    assert span_program(span("postgres", "/usr/lib/postgresql/15/bin/postgres -D /var/lib/x")) == "postgres (PID 7)"
+    assert span_program(span("", "")) == "a program (PID 7)"
 
 
 # -- issue 21: data kept and lost, damaged values --------------------------------------------------------------------
@@ -556,7 +559,7 @@ def test_a_damaged_value_leaves_one_row_out_not_the_history(db: Path, damage: st
     assert [s.program for s in spans] == ["node"]
     assert reader.skipped == 1
     for s in spans:  # and what is kept reads as words
-        assert s.sentence()
+        assert span_sentence(s)
 
 
 def test_history_of_a_folder_that_cannot_be_looked_into_is_unavailable_not_an_exception(tmp_path: Path) -> None:

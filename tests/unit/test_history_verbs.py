@@ -66,6 +66,8 @@ def test_history_by_port_address_and_text(tmp_path: Path) -> None:
     assert history_main(["error: connect ECONNREFUSED 127.0.0.1:3000", "--json"], out=out, path=db) == 0
     data = json.loads(out.getvalue())
     assert data["port"] == 3000 and data["sockets"][0]["program"] == "node"
+    assert data["sockets"][0]["listening"] and data["sockets"][0]["pid"] == 812  # facts, and the line beside them
+    assert data["sockets"][0]["text"].startswith("node server.js (PID 812) listened on 127.0.0.1:3000 (TCP) from ")
     out = io.StringIO()
     assert history_main(["10.0.0.9"], out=out, path=db) == 0
     assert "connected to 10.0.0.9:443" in out.getvalue()

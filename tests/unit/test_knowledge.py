@@ -41,14 +41,7 @@ def test_address_kinds() -> None:
     assert k.address_kind("169.254.1.1") == k.LINK_LOCAL and k.address_kind("fe80::1%eth0") == k.LINK_LOCAL
     assert k.address_kind("8.8.8.8") == k.PUBLIC
     assert k.address_kind("localhost") == ""
-    assert "other computers cannot" in k.describe_address("127.0.0.1")
     assert k.ip_version("::1") == 6 and k.ip_version("127.0.0.1") == 4 and k.ip_version("::ffff:1.2.3.4") == 4
-
-
-def test_port_ranges() -> None:
-    assert "well-known" in k.port_range_name(80)
-    assert "registered" in k.port_range_name(5432)
-    assert "dynamic" in k.port_range_name(62893)
 
 
 def test_linux_and_macos_parsers() -> None:

@@ -13,6 +13,7 @@ from loopgui.core.programs import managers
 from loopgui.core.programs.actions import ClosePlan, plan_close
 from loopgui.core.programs.managers import (
     Manager,
+    ManagerKind,
     detect,
     from_cgroup,
     from_docker_proxy,
@@ -21,6 +22,7 @@ from loopgui.core.programs.managers import (
 )
 from loopgui.core.programs.processes import CloseOutcome, CloseResult, Identity, ProcInfo, ProtectionContext
 from loopgui.core.words.close import result_text
+from loopgui.core.words.managers import instead_text, manager_text, summary_text
 
 # -- recorded /proc/PID/cgroup files --------------------------------------------------------------------------------
 # Real files copied from public repositories' test fixtures (source in the comment above each):
@@ -72,51 +74,66 @@ CONSTRUCTED = {
 
 def test_kubernetes_cgroupfs_v1_recorded() -> None:
     m = from_cgroup(K8S_CGROUPFS_V1)
-    assert m is not None and m.kind == "kubernetes" and m.name == "34dc0b5e626f"
-    assert "pod 74c13223-5a00-11e9-b385-42010a80018d, container 34dc0b5e626f" in m.summary
-    assert "kubectl" in m.instead
+    assert m is not None and m.kind is ManagerKind.KUBERNETES and m.name == "34dc0b5e626f"
+    assert (m.pod, m.container, m.restarts) == ("74c13223-5a00-11e9-b385-42010a80018d", "34dc0b5e626f", True)
+    assert m.commands == ("kubectl scale deployment NAME --replicas=0", "kubectl get pods -A")
+    assert summary_text(m) == (
+        "This program runs in a Kubernetes container (pod 74c13223-5a00-11e9-b385-42010a80018d, container "
+        "34dc0b5e626f); Kubernetes starts it again when it ends."
+    )
 
 
 @pytest.mark.parametrize("text", [DOCKER_V1, DOCKER_SYSTEMD_V1, CONSTRUCTED["docker v2"]], ids=["v1", "systemd", "v2"])
 def test_docker_scopes(text: str) -> None:
     m = from_cgroup(text)
-    assert m is not None and m.kind == "docker"
-    assert m.instead == f"Stop the container instead: `docker stop {m.name}` (needs administrator rights or the " + (
-        "docker group)."
-    )
+    assert m is not None and m.kind is ManagerKind.DOCKER and m.kind == "docker"
+    assert m.commands == (f"docker stop {m.name}",) and m.needs_admin and m.restarts
     assert len(m.name) == 12 and m.name in text
+    assert instead_text(m) == (
+        f"Stop the container instead: `docker stop {m.name}` (needs administrator rights or the docker group)."
+    )
 
 
 def test_systemd_units() -> None:
     m = from_cgroup(CONSTRUCTED["systemd system unit"])
     assert m == Manager(
-        "systemd",
+        ManagerKind.SYSTEMD,
         "postgresql.service",
-        "This is the service postgresql.service; closing it may just make the system start it again.",
-        "Stop the service instead: `systemctl stop postgresql.service` (needs administrator rights).",
         system_service=True,
+        restarts=True,
+        commands=("systemctl stop postgresql.service",),
+        needs_admin=True,
+    )
+    assert manager_text(m) == (
+        "This is the service postgresql.service; closing it may just make the system start it again. Stop the "
+        "service instead: `systemctl stop postgresql.service` (needs administrator rights)."
     )
     templated = from_cgroup(CONSTRUCTED["systemd templated unit"])
     assert templated is not None and templated.name == "postgresql@15-main.service"
     user = from_cgroup(CONSTRUCTED["systemd user unit"])
-    assert user is not None and user.kind == "systemd-user" and not user.system_service
-    assert user.instead == "Stop the service instead: `systemctl --user stop myapp.service`."
+    assert user is not None and user.kind is ManagerKind.SYSTEMD_USER and not user.system_service
+    assert user.commands == ("systemctl --user stop myapp.service",) and not user.needs_admin and user.restarts
 
 
 def test_podman_kubernetes_snap_flatpak() -> None:
     podman = from_cgroup(CONSTRUCTED["podman v2"])
-    assert podman is not None and podman.kind == "podman" and podman.instead.endswith("(needs administrator rights).")
+    assert podman is not None and podman.kind is ManagerKind.PODMAN and podman.needs_admin
+    assert podman.commands == (f"podman stop {'b' * 12}",)
     rootless = from_cgroup(CONSTRUCTED["podman rootless"])
-    assert rootless is not None and rootless.instead == f"Stop the container instead: `podman stop {'c' * 12}`."
+    assert rootless is not None and not rootless.needs_admin
+    assert instead_text(rootless) == f"Stop the container instead: `podman stop {'c' * 12}`."
     kube = from_cgroup(CONSTRUCTED["kubernetes v2"])
-    assert kube is not None and kube.kind == "kubernetes" and kube.name == "d" * 12
-    assert "pod 12345678-1234-1234-1234-123456789abc" in kube.summary
+    assert kube is not None and kube.kind is ManagerKind.KUBERNETES and kube.name == "d" * 12
+    assert kube.pod == "12345678-1234-1234-1234-123456789abc"
     snap = from_cgroup(CONSTRUCTED["snap app"])
-    assert snap is not None and snap.kind == "snap" and snap.name == "firefox" and not snap.instead
+    assert snap is not None and snap.kind is ManagerKind.SNAP and snap.name == "firefox" and not snap.commands
+    assert manager_text(snap) == "This program comes from the snap package firefox."  # no way to stop it: no text
     service = from_cgroup(CONSTRUCTED["snap service"])
-    assert service is not None and service.system_service and "`sudo snap stop lxd.daemon`" in service.instead
+    assert service is not None and service.system_service and service.service == "lxd.daemon"
+    assert service.commands == ("sudo snap stop lxd.daemon",) and service.needs_admin and service.restarts
     flatpak = from_cgroup(CONSTRUCTED["flatpak"])
-    assert flatpak is not None and flatpak.name == "org.gimp.GIMP" and "flatpak kill org.gimp.GIMP" in flatpak.instead
+    assert flatpak is not None and flatpak.name == "org.gimp.GIMP"
+    assert flatpak.commands == ("flatpak kill org.gimp.GIMP",) and not flatpak.restarts
 
 
 @pytest.mark.parametrize("name", ["terminal scope", "login session"])
@@ -128,32 +145,52 @@ def test_hostile_unit_names_are_quoted_or_refused() -> None:
     assert from_cgroup("0::/system.slice/$(reboot).service\n") is None
     assert from_cgroup("garbage\n\n:::\n") is None
     m = from_cgroup("0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-flatpak-a;b-1.scope\n")
-    assert m is not None and "flatpak kill 'a;b'" in m.instead
+    assert m is not None and m.commands == ("flatpak kill 'a;b'",)
 
 
 def test_docker_proxy_names_the_container_and_port() -> None:
     # The arguments dockerd gives docker-proxy for `docker run -p 8080:80` (see `ps` on a Docker host).
     args = "/usr/bin/docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.17.0.2 "
     m = from_docker_proxy("docker-proxy", (args + "-container-port 80").split())
-    assert m is not None and m.kind == "docker-proxy"
-    assert "passes port 8080 of this computer on to port 80 of the Docker container at 172.17.0.2" in m.summary
-    assert "publishes port 8080" in m.instead
+    assert m is not None and m.kind is ManagerKind.DOCKER_PROXY
+    assert (m.name, m.host_port, m.target_port) == ("172.17.0.2", 8080, 80)
+    assert m.commands == ("docker stop NAME", "docker ps")
+    assert "passes port 8080 of this computer on to port 80 of the Docker container at 172.17.0.2" in summary_text(m)
+    assert instead_text(m) == (
+        "Stop the container instead: `docker ps` shows which container publishes port 8080; then `docker stop NAME` "
+        "(needs administrator rights or the docker group)."
+    )
+    bare = from_docker_proxy("docker-proxy", ["docker-proxy", "-host-port", "x"])
+    assert bare is not None and bare.host_port is None and "passes a port of this computer" in summary_text(bare)
     assert from_docker_proxy("python3", args.split()) is None
 
 
 def test_windows_service_and_launchd_job() -> None:
     services = [("Spooler", "Print Spooler", 812), ("postgresql-x64-16", "postgresql-x64-16", 4040)]
     m = from_windows_service(4040, services)
-    assert m is not None and m.system_service and m.instead.endswith('`sc stop "postgresql-x64-16"`.')
+    assert m is not None and m.system_service and m.commands == ('sc stop "postgresql-x64-16"',) and not m.display
+    spooler = from_windows_service(812, services)
+    assert spooler is not None and spooler.display == "Print Spooler"
+    assert summary_text(spooler) == "This is the Windows service Print Spooler (Spooler); Windows may start it again."
     assert from_windows_service(5, services) is None
     agent = from_launchd({"XPC_SERVICE_NAME": "com.example.sync"}, 501)
-    assert agent is not None and "`launchctl bootout gui/501/com.example.sync`" in agent.instead
+    assert agent is not None and agent.commands == ("launchctl bootout gui/501/com.example.sync",)
+    assert not agent.system_service and not agent.needs_admin
     daemon = from_launchd({"XPC_SERVICE_NAME": "com.example.helper"}, 0)
-    assert daemon is not None and daemon.system_service and "sudo launchctl bootout system/" in daemon.instead
+    assert daemon is not None and daemon.system_service and daemon.needs_admin
+    assert daemon.commands == ("sudo launchctl bootout system/com.example.helper",)
     assert from_launchd({"XPC_SERVICE_NAME": "0"}, 501) is None
     assert from_launchd({"XPC_SERVICE_NAME": "application.com.apple.Terminal.1.2"}, 501) is None
     assert detect(4040, "postgres.exe", platform="win32", services=lambda: services) == m
     assert detect(9, "sync", uid=501, platform="darwin", environ=lambda pid: {"XPC_SERVICE_NAME": "a.b"}) is not None
+
+
+def test_every_kind_has_words_and_json() -> None:
+    """Each kind renders a sentence (and, with a command, the proper way); --json carries the facts."""
+    for kind in ManagerKind:
+        m = Manager(kind, "x", commands=("stop x",), needs_admin=True)
+        assert summary_text(m) and "`stop x`" in instead_text(m), kind
+        assert m.as_dict()["kind"] == kind.value and m.as_dict()["commands"] == ["stop x"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="cgroup files exist on Linux only")
@@ -211,13 +248,14 @@ def test_program_facts_name_the_manager(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(managers, "read_cgroup", lambda pid, proc="/proc": CONSTRUCTED["systemd user unit"])
     facts = processes.process_facts(os.getpid())
     if sys.platform.startswith("linux"):
-        assert facts.manager.startswith("This is the service myapp.service of your session")
+        assert facts.manager is not None and facts.manager.kind is ManagerKind.SYSTEMD_USER
+        assert manager_text(facts.manager).startswith("This is the service myapp.service of your session")
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(managers, "detect", broken)
-    assert processes.process_facts(os.getpid()).manager == ""  # never in the way of the other facts
+    assert processes.process_facts(os.getpid()).manager is None  # never in the way of the other facts
 
 
 def test_a_snap_service_of_the_users_session_is_not_a_system_service() -> None:
@@ -227,7 +265,7 @@ def test_a_snap_service_of_the_users_session_is_not_a_system_service() -> None:
     text = "0::/user.slice/user-1000.slice/user@1000.service/app.slice/snap.mytool.agent.service\n"
     found = from_cgroup(text)
     assert found is not None and not found.system_service
-    assert "sudo" not in found.instead and "`systemctl --user stop snap.mytool.agent.service`" in found.instead
+    assert found.commands == ("systemctl --user stop snap.mytool.agent.service",) and not found.needs_admin
 
 
 def test_manager_texts_reach_the_dialog_as_plain_text() -> None:
@@ -235,5 +273,5 @@ def test_manager_texts_reach_the_dialog_as_plain_text() -> None:
     hostile = "0::/user.slice/user@1000.service/app.slice/app-flatpak-org.evil\u202etxt.exe\x1b[31m-42.scope\n"
     found = managers.detect(4242, "evil", (), platform="linux", cgroup=lambda _pid: hostile)
     assert found is not None and found.kind == "flatpak"
-    for text in (found.name, found.summary, found.instead, found.text):
+    for text in (found.name, *found.commands, manager_text(found)):
         assert "\u202e" not in text and "\x1b" not in text, text

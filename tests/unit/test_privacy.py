@@ -134,7 +134,7 @@ def test_the_autostart_entry_is_private_and_never_written_through_a_link(
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     where = autostart.enable(["/usr/bin/loopgui", "--background"], "linux")
-    entry = Path(where)
+    entry = Path(where.path)
     assert mode(entry) == 0o600 and autostart.is_enabled("linux")
     assert "Exec=/usr/bin/loopgui --background" in entry.read_text()
     entry.unlink()

@@ -3,8 +3,11 @@ Each rule with made-up process facts (and the refusal in plain words)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from loopgui.core.programs.managers import Manager, ManagerKind
 from loopgui.core.programs.processes import ProcInfo, ProtectionContext, current_context
 from loopgui.core.programs.protection import Guard, protection
 from loopgui.core.words.close import protection_text
@@ -14,7 +17,7 @@ CTX = ProtectionContext(me=5000, ancestors=(4990, 4000, 1), platform="linux", bo
 ROOT_CTX = ProtectionContext(me=5000, ancestors=(4990, 4000, 1), as_admin=True, platform="linux", boot_time=BOOT)
 
 
-def protected_reason(info: ProcInfo, ctx: ProtectionContext, **kw: str) -> str | None:
+def protected_reason(info: ProcInfo, ctx: ProtectionContext, **kw: Any) -> str | None:
     found = protection(info, ctx, **kw)
     return protection_text(found) if found is not None else None
 
@@ -99,8 +102,16 @@ def test_system_daemons_are_protected_when_loopgui_runs_as_administrator() -> No
 
 def test_main_program_of_a_system_service_is_refused_with_the_proper_way() -> None:
     postgres = info(810, "postgres", "/usr/lib/postgresql/15/bin/postgres", ppid=1, uid=105)
+    unit = Manager(
+        ManagerKind.SYSTEMD,
+        "postgresql.service",
+        system_service=True,
+        restarts=True,
+        commands=("systemctl stop postgresql.service",),
+        needs_admin=True,
+    )
     hint = "Stop the service instead: `systemctl stop postgresql.service` (needs administrator rights)."
-    reason = protected_reason(postgres, CTX, service="postgresql.service", service_hint=hint)
+    reason = protected_reason(postgres, CTX, service="postgresql.service", manager=unit)
     assert reason == (
         f"postgres is the main program of the system service postgresql.service, which the system manages. {hint}"
     )

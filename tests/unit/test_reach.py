@@ -356,8 +356,9 @@ def test_under_ufw_check_yourself_with_ufw_status_verbose() -> None:
 
 def test_wildcard_address_is_described_in_a_whole_sentence() -> None:
     from loopgui.core.explain import knowledge
+    from loopgui.core.words.explain import address_kind_sentence
 
     for addr in ("0.0.0.0", "::"):
-        text = knowledge.describe_address(addr)
-        assert text.startswith("It takes connections on every network connection of this computer")
+        text = address_kind_sentence(knowledge.address_kind(addr))
+        assert text.startswith("It listens on every network connection of this computer")
         assert not text.startswith("Every network connection of this computer:")

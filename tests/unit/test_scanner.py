@@ -26,7 +26,7 @@ from loopgui.core.net.scanner import (
     decode_key,
     parse_diag_messages,
 )
-from loopgui.core.net.sockets import make_key
+from loopgui.core.net.sockets import ScanProblem, ScanProblemCode, make_key
 from tests.helpers import ScriptedSource, row
 
 
@@ -241,7 +241,7 @@ def test_macos_fallback_reads_each_process(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(psutil, "process_iter", lambda *a, **k: iter(procs))
     snap = Scanner(PsutilSource()).scan()
     assert [(r.local_port, r.pid) for r in snap.rows.values()] == [(3000, 11)]
-    assert snap.problems and "2 programs" in snap.problems[0]
+    assert snap.problems == (ScanProblem(ScanProblemCode.OTHERS_REFUSED, count=2),)
 
 
 def test_scanner_reuses_rows_and_keeps_first_seen(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -288,4 +288,4 @@ def test_netlink_source_reports_incomplete_reply(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(source, "dump", dump)
     snap = Scanner(source).scan()
     assert [r.local_port for r in snap.rows.values()] == [22]
-    assert any("incomplete" in p for p in snap.problems)
+    assert [p.code for p in snap.problems] == [ScanProblemCode.INCOMPLETE]

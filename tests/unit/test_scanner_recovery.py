@@ -15,6 +15,8 @@ import pytest
 
 from loopgui.core.net import scanner as scanner_mod
 from loopgui.core.net.scanner import NetlinkReplyError, NetlinkSource, PsutilSource, Scanner, error_text
+from loopgui.core.net.sockets import ScanProblem, ScanProblemCode
+from loopgui.core.words.scan import problem_text
 from tests.unit.test_scanner import DONE, diag_msg
 
 # What the fake kernel does for each netlink socket opened, in order: bytes to hand out, or an exception.
@@ -103,7 +105,10 @@ def test_odd_error_code_in_every_reply_gives_one_notice(kernel: FakeKernel, scan
     kernel.plan = [[error_reply(-(2**31))] for _ in range(3)]
     snap = scanner.scan()
     assert snap.source == "netlink"
-    assert snap.problems == ("The system's list of connections arrived incomplete; some may be missing.",)
+    assert snap.problems == (ScanProblem(ScanProblemCode.INCOMPLETE),)
+    assert problem_text(snap.problems[0]) == (
+        "The system's list of connections arrived incomplete; some may be missing."
+    )
     assert ports(scanner.scan()) == [8080, 8080, 8080]  # the next scan is whole again (one answer per query)
 
 
@@ -119,7 +124,7 @@ def test_timeout_falls_back_for_one_scan_then_netlink_again(kernel: FakeKernel, 
     kernel.plan = [[TimeoutError("timed out")]]
     first = scanner.scan()
     assert first.source == "psutil" and first.rows == {}
-    assert first.problems == (Scanner.FALLBACK_NOTICE,)
+    assert first.problems == (ScanProblem(ScanProblemCode.FALLBACK),)
     second = scanner.scan()
     assert second.source == "netlink" and second.problems == () and len(second.rows) == 3
 

@@ -16,6 +16,7 @@ from loopgui.core.programs.managers import from_windows_service
 from loopgui.core.text import shellquote
 from loopgui.core.text.shellquote import safe_host
 from loopgui.core.words.explain import render
+from loopgui.core.words.managers import instead_text
 from tests.unit.test_diagnosis import env, facts
 
 HOSTILE = [
@@ -174,6 +175,8 @@ def test_hostile_pastes_end_to_end(text: str) -> None:
 
 def test_windows_service_names_are_never_cmd_syntax() -> None:
     (m,) = [from_windows_service(7, [("a&calc&", "Evil", 7)])]
-    assert m is not None and "calc" not in m.instead.partition("Command Prompt")[2].replace("`sc stop`", "")
+    assert m is not None and m.commands == ()  # cmd.exe cannot quote it: no command line at all
+    assert "calc" not in instead_text(m)
     good = from_windows_service(7, [("My Service", "", 7)])
-    assert good is not None and good.instead.endswith('`sc stop "My Service"`.')
+    assert good is not None and good.commands == ('sc stop "My Service"',)
+    assert instead_text(good).endswith('`sc stop "My Service"`.')

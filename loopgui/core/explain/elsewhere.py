@@ -324,7 +324,7 @@ def _container_of(pid: int, program: str, src: Sources) -> ContainerRef | None:
         return None
     if manager is None or manager.kind not in ("docker", "podman", "kubernetes", "containerd"):
         return None
-    return ContainerRef(manager.kind, manager.name)
+    return ContainerRef(manager.kind.value, manager.name)
 
 
 def _named(found: list[Elsewhere], port: int, proto: str, src: Sources) -> list[Elsewhere]:

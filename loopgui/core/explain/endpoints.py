@@ -36,22 +36,6 @@ class ErrorKind(str, enum.Enum):
     NOT_AVAILABLE = "not_available"  # EADDRNOTAVAIL: an address this computer does not have
     FAMILY = "family"  # EAFNOSUPPORT: an address family (usually IPv6) the system does not support
 
-    @property
-    def plain(self) -> str:
-        return _KIND_PLAIN[self]
-
-
-_KIND_PLAIN = {
-    ErrorKind.REFUSED: "the connection was refused",
-    ErrorKind.IN_USE: "the port is already in use",
-    ErrorKind.PERMISSION: "the system did not allow using the port",
-    ErrorKind.TIMEOUT: "the connection attempt timed out",
-    ErrorKind.RESET: "the connection was cut off",
-    ErrorKind.UNREACHABLE: "the other computer could not be reached",
-    ErrorKind.NOT_FOUND: "a computer name could not be found",
-    ErrorKind.NOT_AVAILABLE: "the address is not one of this computer's",
-    ErrorKind.FAMILY: "the kind of address is not supported",
-}
 
 # -- error kinds ---------------------------------------------------------------------------------------------------
 # Matched against the lower-cased text (much faster than re.IGNORECASE on a large paste).  Each kind has words of

@@ -1,5 +1,6 @@
-"""What addresses and ports mean, in plain words: address classes, port ranges, this computer's temporary
-("ephemeral") port range, IANA service names and commonly seen uses.  Data files load once."""
+"""Facts about addresses and ports: address classes, this computer's temporary ("ephemeral") port range and the
+ports it keeps, IANA service names and commonly seen uses.  Data files load once.  ``core/words/explain.py`` says
+them (``address_kind_sentence``, ``port_range_sentence``)."""
 
 from __future__ import annotations
 
@@ -27,16 +28,6 @@ LINK_LOCAL = "link-local"
 PUBLIC = "public"
 OTHER = "other"
 
-_KIND_HELP = {
-    LOOPBACK: "This computer only (loopback): other computers cannot reach it.",
-    WILDCARD: "It takes connections on every network connection of this computer: other computers may be able to "
-    "reach it.",
-    PRIVATE: "An address inside a home or office network.",
-    LINK_LOCAL: "An address that only works on the local network cable or Wi-Fi.",
-    PUBLIC: "An address on the internet.",
-    OTHER: "A special-purpose address.",
-}
-
 IANA_DYNAMIC = (49152, 65535)
 
 
@@ -61,11 +52,6 @@ def address_kind(addr: str) -> str:
     return OTHER
 
 
-def describe_address(addr: str) -> str:
-    """One plain sentence about an address, or "" when it is not an IP address."""
-    return _KIND_HELP.get(address_kind(addr), "")
-
-
 def ip_version(addr: str) -> int:
     """4, 6, or 0 when ``addr`` is not an IP address (an IPv4-mapped IPv6 address counts as 4)."""
     try:
@@ -75,38 +61,6 @@ def ip_version(addr: str) -> int:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
         return 6
     return 4
-
-
-# Said wherever loopgui suggests listening on every address (0.0.0.0 or ::).
-OPEN_TO_NETWORK = (
-    "then other computers on the network can connect to it too, so do that only if they should (a firewall may "
-    "still block them)."
-)
-
-
-def port_range_sentence(port: int, ephemeral: PortRange) -> str:
-    """One sentence about where ``port`` lies, with this computer's own temporary range (never two ranges that
-    disagree)."""
-    if port in ephemeral:
-        return (
-            f"Port {port} is one of the temporary ports this computer hands out ({ephemeral}): programs get such a "
-            "port for a short while."
-        )
-    if port < 1024:
-        return f"Port {port} is a well-known port (below 1024), kept for standard services."
-    return (
-        f"Port {port} is not one of the temporary ports this computer hands out ({ephemeral}), so a program chose "
-        "it on purpose."
-    )
-
-
-def port_range_name(port: int) -> str:
-    """IANA's three port ranges, in plain words."""
-    if port < 1024:
-        return "a well-known port (0–1023), kept for standard services"
-    if port < 49152:
-        return "a registered port (1024–49151), used by specific programs"
-    return "a dynamic port (49152–65535), handed out temporarily"
 
 
 # -- this computer's temporary port range --------------------------------------------------------------------

@@ -23,7 +23,6 @@ import contextlib
 import enum
 import logging
 import os
-import shlex
 import sqlite3
 import stat
 import sys
@@ -39,8 +38,6 @@ import psutil
 from loopgui.core.net.sockets import CLOSING_STATES, TCP, EndpointText, SocketRow
 from loopgui.core.paths import UnsafePath, data_dir, open_private, private_dir, remove_file
 from loopgui.core.text.redact import redact_command
-from loopgui.core.words.labels import program_label
-from loopgui.core.words.programs import closed_text, hidden_text, program_text
 
 if sys.platform == "win32":
     import msvcrt
@@ -202,28 +199,9 @@ class Span(EndpointText):
         return max(0.0, self.last_seen - self.first_seen)
 
     @property
-    def who(self) -> str:
-        """``python3 -m http.server 8000 (PID 812)``: named as the table names it, not just "python3"."""
-        if self.pid is None:
-            if self.first_state in _CLOSING_STATES:  # first seen already closed: no program had it any more
-                return closed_text()
-            return hidden_text()
-        return program_text(program_label(self.program, _words(self.command)), self.pid)
-
-    def what(self) -> str:
-        """``node (PID 812) listened on 127.0.0.1:3000 (TCP)``: who did what, without the times."""
-        if self.listened:
-            return f"{self.who} listened on {self.local_endpoint} ({self.proto})"
-        peer = f", connected to {self.remote_endpoint}" if self.remote_endpoint else ""
-        return f"{self.who} used {self.local_endpoint} ({self.proto}){peer}"
-
-    def sentence(self) -> str:
-        """``node (PID 812) listened on 127.0.0.1:3000 (TCP) from 10:02:11 to 10:04:55 (2 min 44 s)``."""
-        if self.ended:
-            when = f"from {clock(self.first_seen)} to {clock(self.used_until)}"
-        else:
-            when = f"from {clock(self.first_seen)}, still there at {clock(self.last_seen)}"
-        return f"{self.what()} {when} ({duration_words(self.duration)})"
+    def first_seen_closing(self) -> bool:
+        """First seen already closing: no program held it any more (a program that was not shown is another's)."""
+        return self.pid is None and self.first_state in _CLOSING_STATES
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -250,51 +228,6 @@ class Span(EndpointText):
 
 def _iso(t: float) -> str:
     return datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
-
-
-def clock(t: float) -> str:
-    """10:02:11 today, "Mon 10:02:11" within a week, the date before that."""
-    moment = datetime.fromtimestamp(t)
-    now = datetime.now()
-    if moment.date() == now.date():
-        return moment.strftime("%H:%M:%S")
-    if abs((now - moment).days) < 6:
-        return moment.strftime("%a %H:%M:%S")
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _words(command: str) -> list[str]:
-    """The words of a stored command line (as ``redact_command`` joined them); plain splitting where quotes do not
-    pair up."""
-    try:
-        return shlex.split(command)
-    except ValueError:
-        return command.split()
-
-
-def duration_words(seconds: float) -> str:
-    s = round(seconds)
-    if s < 1:
-        return "under a second"
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
-    if s < 86400:
-        return f"{s // 3600} h {s % 3600 // 60} min"
-    return f"{s // 86400} d {s % 86400 // 3600} h"
-
-
-def ago(t: float, now: float | None = None) -> str:
-    """``3 minutes ago``."""
-    seconds = max(0.0, (time.time() if now is None else now) - t)
-    if seconds < 60:
-        return "less than a minute ago"
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = int(seconds // size)
-            return f"{n} {unit}{'' if n == 1 else 's'} ago"
-    return "just now"
 
 
 class HistorySource(Protocol):

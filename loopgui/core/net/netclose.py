@@ -33,6 +33,22 @@ from loopgui.core.net.sockets import format_endpoint
 log = logging.getLogger("loopgui.netclose")
 
 
+class BadPart(str, enum.Enum):
+    """Which part of a :class:`Connection` is not what it must be."""
+
+    ADDRESS = "address"  # not an address of the connection's family (value, family)
+    PORT = "port"  # not a port number (value)
+    COOKIE = "cookie"  # not a socket cookie (value)
+
+
+class BadConnection(ValueError):
+    """A connection that cannot be named exactly: which part, its value (``core/words/close.py`` says it)."""
+
+    def __init__(self, part: BadPart, value: str, family: int = 0) -> None:
+        super().__init__(part.value, value)
+        self.part, self.value, self.family = part, value, family
+
+
 @dataclass(frozen=True, slots=True)
 class Connection:
     """One TCP connection as the table shows it: this computer's end (local) and the other end (remote).
@@ -50,14 +66,17 @@ class Connection:
 
     def __post_init__(self) -> None:
         for addr in (self.local, self.remote):
-            parsed = ipaddress.ip_address(addr.split("%", 1)[0])  # ValueError for anything but an address
+            try:
+                parsed = ipaddress.ip_address(addr.split("%", 1)[0])
+            except ValueError:
+                raise BadConnection(BadPart.ADDRESS, addr, self.family) from None
             if parsed.version != self.family:
-                raise ValueError(f"{addr} is not an IPv{self.family} address")
+                raise BadConnection(BadPart.ADDRESS, addr, self.family)
         for port in (self.local_port, self.remote_port):
             if not 0 < port < 65536:
-                raise ValueError(f"{port} is not a port number")
+                raise BadConnection(BadPart.PORT, str(port))
         if self.cookie is not None and not 0 <= self.cookie < 1 << 64:
-            raise ValueError(f"{self.cookie} is not a socket cookie")
+            raise BadConnection(BadPart.COOKIE, str(self.cookie))
 
     @property
     def af(self) -> int:

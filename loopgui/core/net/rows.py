@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Protocol
 
-from loopgui.core.net.sockets import TCP, UDP, SnapshotDiff, SocketRow
+from loopgui.core.net.sockets import TCP, UDP, ScanProblem, SnapshotDiff, SocketRow
 from loopgui.core.programs.processes import NO_OWNER, ProcessNames
 from loopgui.core.words.labels import ProgramLabels
 
@@ -36,7 +36,7 @@ class SourceResult:
 
     rows: dict[bytes, SocketRow]
     hidden_sockets: int = 0
-    problems: tuple[str, ...] = ()
+    problems: tuple[ScanProblem, ...] = ()
     diff: SnapshotDiff | None = None
     files: dict[bytes, SocketRow] = field(default_factory=dict)  # listening file sockets, when asked for
 

@@ -32,7 +32,7 @@ from loopgui.core.net.netlink import (
     unique_key,
 )
 from loopgui.core.net.rows import RowBuilder, ScanCancelled, SocketSource, SourceResult, StopCheck, decode_key, never
-from loopgui.core.net.sockets import TCP, Snapshot, SocketRow, diff_rows, make_key
+from loopgui.core.net.sockets import TCP, ScanProblem, ScanProblemCode, Snapshot, SocketRow, diff_rows, make_key
 from loopgui.core.net.source_netlink import InodeOwners, NetlinkSource
 from loopgui.core.net.source_psutil import PsutilSource
 
@@ -66,7 +66,7 @@ class Scanner:
     used again as soon as it works.
     """
 
-    FALLBACK_NOTICE = "The fast way of reading connections failed; loopgui uses a slower way until it works again."
+    FALLBACK_NOTICE = ScanProblem(ScanProblemCode.FALLBACK)
 
     def __init__(
         self,
@@ -88,7 +88,7 @@ class Scanner:
         self._failures = 0  # consecutive failures of ``source``
         self._skip = 0  # scans left before ``source`` is tried again
 
-    def _read(self, now: float, stop: StopCheck) -> tuple[SourceResult, str, tuple[str, ...]]:
+    def _read(self, now: float, stop: StopCheck) -> tuple[SourceResult, str, tuple[ScanProblem, ...]]:
         fallback = self._fallback
         if fallback is not None and self._skip > 0:
             self._skip -= 1

@@ -8,6 +8,7 @@ to text only the rows that are new or changed.
 from __future__ import annotations
 
 import csv
+import enum
 import io
 import json
 import socket
@@ -17,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
-from loopgui.core.words.i18n import N_, _
+from loopgui.core.words.i18n import _
 from loopgui.core.words.programs import closed_text, hidden_text
+from loopgui.core.words.states import STATE_LABELS
 
 TCP = "TCP"
 UDP = "UDP"
@@ -26,42 +28,6 @@ UNIX = "UNIX"  # a local file socket (Unix domain socket): shown only on request
 
 PROTO_CODES = {TCP: 6, UDP: 17}
 FAMILY_CODES = {4: socket.AF_INET, 6: socket.AF_INET6}
-
-# Plain-language meaning of each connection state, for tooltips and reports.
-STATE_HELP: Mapping[str, str] = MappingProxyType(
-    {
-        "LISTEN": N_("Waiting for connections: a program offers a service on this port."),
-        "ESTABLISHED": N_("Connected: the two sides can exchange data."),
-        "SYN_SENT": N_("Trying to connect: no answer from the other side yet."),
-        "SYN_RECV": N_("A new connection is being set up."),
-        "FIN_WAIT1": N_("Closing: this side has said goodbye."),
-        "FIN_WAIT2": N_("Closing: waiting for the other side to say goodbye."),
-        "TIME_WAIT": N_("Recently closed. Nobody holds it; the system frees it within a minute."),
-        "CLOSE": N_("Closed."),
-        "CLOSE_WAIT": N_("The other side closed the connection; the program here has not closed it yet."),
-        "LAST_ACK": N_("Closing: waiting for the last confirmation from the other side."),
-        "CLOSING": N_("Closing: both sides said goodbye at the same time."),
-        "NONE": N_("UDP has no connections: the program sends and receives single messages on this port."),
-    }
-)
-
-# How a state is shown in the table, human name first (the technical name follows it there; see core.labels).
-STATE_LABELS: Mapping[str, str] = MappingProxyType(
-    {
-        "LISTEN": N_("Waiting for connections"),
-        "ESTABLISHED": N_("Connected"),
-        "SYN_SENT": N_("Connecting"),
-        "SYN_RECV": N_("Connecting"),
-        "FIN_WAIT1": N_("Closing"),
-        "FIN_WAIT2": N_("Closing"),
-        "TIME_WAIT": N_("Closing (leftover)"),
-        "CLOSE": N_("Closed"),
-        "CLOSE_WAIT": N_("Closing (other side left)"),
-        "LAST_ACK": N_("Closing"),
-        "CLOSING": N_("Closing"),
-        "NONE": N_("Open for messages"),
-    }
-)
 
 # A connection without a program: the program closed it and the system finishes the goodbye by itself.
 # (FIN_WAIT1 and CLOSE_WAIT without an owner: the program closed it between the two reads of a scan.)
@@ -208,13 +174,33 @@ def diff_rows(old: Mapping[bytes, SocketRow], new: Mapping[bytes, SocketRow]) ->
     return SnapshotDiff(added, removed, frozenset(changed))
 
 
+class ScanProblemCode(str, enum.Enum):
+    """What a scan could not do (``core/words/scan.py`` says it)."""
+
+    INCOMPLETE = "incomplete"  # the system's list of connections arrived incomplete: some may be missing
+    FILE_SOCKETS_UNREADABLE = "file_sockets_unreadable"  # the list of file (Unix) sockets could not be read
+    FALLBACK = "fallback"  # the fast way of reading connections failed; a slower way is used until it works again
+    OTHERS_REFUSED = "others_refused"  # programs of other users or the system refused (count): not listed
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProblem:
+    """A note about one scan: its code, and for OTHERS_REFUSED how many programs refused."""
+
+    code: ScanProblemCode
+    count: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code.value, **({"count": self.count} if self.count else {})}
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Every socket at one moment, plus what the scan could not see.
 
     ``rows`` is read-only.  ``diff`` is relative to the snapshot the same scanner produced before (everything
     is "added" in the first one).  ``hidden_sockets`` counts sockets whose owner could not be read because
-    it belongs to another user or the system; ``problems`` are plain-language notes about the scan.
+    it belongs to another user or the system; ``problems`` are notes about the scan (codes, said by words/scan.py).
 
     ``extra`` (with its own ``extra_diff``) holds file sockets and other namespaces' sockets when the scanner was
     asked for them (the table's switch); they are never in ``rows``, which every explanation reads.
@@ -225,7 +211,7 @@ class Snapshot:
     duration: float
     diff: SnapshotDiff = field(default_factory=SnapshotDiff)
     hidden_sockets: int = 0
-    problems: tuple[str, ...] = ()
+    problems: tuple[ScanProblem, ...] = ()
     source: str = ""
     extra: Mapping[bytes, SocketRow] = field(default_factory=lambda: MappingProxyType({}))
     extra_diff: SnapshotDiff = field(default_factory=SnapshotDiff)
@@ -252,7 +238,7 @@ class Snapshot:
         duration: float,
         diff: SnapshotDiff | None = None,
         hidden_sockets: int = 0,
-        problems: tuple[str, ...] = (),
+        problems: tuple[ScanProblem, ...] = (),
         source: str = "",
         extra: dict[bytes, SocketRow] | None = None,
         extra_diff: SnapshotDiff | None = None,

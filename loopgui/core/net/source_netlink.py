@@ -34,7 +34,7 @@ from loopgui.core.net.netlink import (
     unique_key,
 )
 from loopgui.core.net.rows import RowBuilder, ScanCancelled, SourceResult, StopCheck, never
-from loopgui.core.net.sockets import SnapshotDiff, SocketRow
+from loopgui.core.net.sockets import ScanProblem, ScanProblemCode, SnapshotDiff, SocketRow
 
 log = logging.getLogger("loopgui.scanner")
 
@@ -396,10 +396,10 @@ class NetlinkSource:
             rcvbuf=1 << 20,
         )
 
-    def _dump_all(self, should_stop: StopCheck) -> tuple[dict[bytes, tuple[int, int, int]], list[str]]:
+    def _dump_all(self, should_stop: StopCheck) -> tuple[dict[bytes, tuple[int, int, int]], list[ScanProblem]]:
         raw: dict[bytes, tuple[int, int, int]] = {}
         self._expires = {}
-        problems: list[str] = []
+        problems: list[ScanProblem] = []
         queries = list(self._queries)
         while queries:
             family, protocol = queries.pop(0)
@@ -420,7 +420,7 @@ class NetlinkSource:
                             raw.clear()
                         continue
                     log.warning("incomplete socket list: %s", exc)
-                    problems.append("The system's list of connections arrived incomplete; some may be missing.")
+                    problems.append(ScanProblem(ScanProblemCode.INCOMPLETE))
                 except TimeoutError:
                     raise  # already waited long: this scan reads the slower way
                 except OSError as exc:
@@ -458,7 +458,7 @@ class NetlinkSource:
                 files_raw = self._unix.dump()
             except (OSError, unix.UnixReplyError) as exc:
                 log.info("file sockets could not be read: %s", exc)
-                problems.append("The list of file sockets could not be read.")
+                problems.append(ScanProblem(ScanProblemCode.FILE_SOCKETS_UNREADABLE))
         last = self._last
         if (
             not problems

@@ -14,7 +14,7 @@ from loopgui.core.net import unix
 from loopgui.core.net.extra_rows import FileRows
 from loopgui.core.net.netlink import unique_key
 from loopgui.core.net.rows import RowBuilder, ScanCancelled, SourceResult, StopCheck
-from loopgui.core.net.sockets import TCP, UDP, SocketRow, make_key
+from loopgui.core.net.sockets import TCP, UDP, ScanProblem, ScanProblemCode, SocketRow, make_key
 
 log = logging.getLogger("loopgui.scanner")
 
@@ -30,15 +30,13 @@ class PsutilSource:
         self._files = FileRows()
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
-        problems: list[str] = []
+        problems: list[ScanProblem] = []
         try:
             conns: Iterable[tuple[Any, int | None]] = [(c, c.pid) for c in psutil.net_connections("inet")]
         except psutil.AccessDenied:
             conns, refused = self._per_process(should_stop)
             if refused:
-                problems.append(
-                    f"{refused} programs belong to other users or the system, so their connections are not listed."
-                )
+                problems.append(ScanProblem(ScanProblemCode.OTHERS_REFUSED, count=refused))
         rows: dict[bytes, SocketRow] = {}
         hidden = 0
         build = self._build

@@ -214,7 +214,7 @@ def plan_close(
     manager = detect(info)
     ctx = context()
     service = manager.name if manager is not None and manager.system_service else ""
-    found = protection(info, ctx, service=service, service_hint=manager.instead if manager else "")
+    found = protection(info, ctx, service=service, manager=manager)
     if found is not None:
         hold.release()
         return CloseResult(CloseOutcome.PROTECTED, identity, protection=found)
@@ -808,7 +808,7 @@ def check_ports(
                     plan.manager.name,
                 )
             ):
-                check = replace(check, code=PortAfter.RESTARTED_BY_MANAGER, via=found.kind, via_name=found.name)
+                check = replace(check, code=PortAfter.RESTARTED_BY_MANAGER, via=found.kind.value, via_name=found.name)
             elif plan.parent is not None and plan.parent > 1 and info.ppid == plan.parent:
                 parent = reader(plan.parent)
                 check = replace(

@@ -1,7 +1,8 @@
 """Who brings a program back: the service manager, container engine or app store that runs it.
 
 Closing a program that a manager watches often just makes the manager start it again.  loopgui says which manager
-it is and the proper way to stop it — as instructions only: loopgui never runs privileged commands itself.
+it is and the proper way to stop it — as instructions only: loopgui never runs privileged commands itself.  This
+module finds the facts (:class:`Manager`); ``core/words/managers.py`` says them.
 
 Linux facts come from ``/proc/PID/cgroup`` (systemd units, Docker, Podman, containerd, Kubernetes, snap, flatpak)
 and from ``docker-proxy``'s arguments; Windows services from psutil's service list; macOS launchd jobs from the
@@ -11,6 +12,7 @@ and from ``docker-proxy``'s arguments; Windows services from psutil's service li
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import re
 import shlex
@@ -28,26 +30,77 @@ log = logging.getLogger("loopgui.managers")
 MAX_CGROUP_BYTES = 65536
 
 
+class ManagerKind(str, enum.Enum):
+    """What kind of manager runs a program (stable values: ``--json`` and the close check carry them)."""
+
+    SYSTEMD = "systemd"  # a service of the whole computer
+    SYSTEMD_USER = "systemd-user"  # a service of the user's own session
+    DOCKER = "docker"
+    PODMAN = "podman"
+    CONTAINERD = "containerd"
+    KUBERNETES = "kubernetes"
+    SNAP = "snap"
+    FLATPAK = "flatpak"
+    DOCKER_PROXY = "docker-proxy"  # Docker's port forwarder for a published port
+    WINDOWS_SERVICE = "windows-service"
+    LAUNCHD = "launchd"
+
+
 @dataclass(frozen=True, slots=True)
 class Manager:
-    """What manages a program.
+    """What manages a program: a fact with its evidence.
 
-    ``kind``: "systemd" (a system service), "systemd-user" (a service of the user's own session), "docker",
-    "podman", "containerd", "kubernetes", "snap", "flatpak", "docker-proxy", "windows-service", "launchd".
-    ``name``: the unit, container id (12 characters), package, app id, service or job label.  ``summary`` says in
-    plain words what it is and whether closing brings it back; ``instead`` the proper way, or "".
-    ``system_service`` is True for services of the whole computer (they need administrator rights to stop).
+    ``name``: the unit, container id (12 characters), package, app id, service or job label (docker-proxy: the
+    container's address).  ``system_service``: a service of the whole computer (administrator rights stop it).
+    ``restarts``: closing the program may just make the manager start it again.  ``commands``: the proper way to
+    stop it, first the command that stops it, then any that help find what to stop (already quoted for the shell
+    they are meant for: data, never translated); empty when no command fits (a snap app, a name ``cmd.exe`` cannot
+    quote).  ``needs_admin``: the command needs administrator rights (for Docker: or the docker group).
+
+    Evidence some kinds carry: ``pod`` and ``container`` (Kubernetes), ``service`` (the app of a snap service,
+    e.g. ``lxd.daemon``), ``display`` (a Windows service's display name), ``host_port`` and ``target_port`` (the
+    ports docker-proxy passes on, None when its arguments did not say).
     """
 
-    kind: str
+    kind: ManagerKind
     name: str
-    summary: str
-    instead: str = ""
     system_service: bool = False
+    restarts: bool = False
+    commands: tuple[str, ...] = ()
+    needs_admin: bool = False
+    pod: str = ""
+    container: str = ""
+    service: str = ""
+    display: str = ""
+    host_port: int | None = None
+    target_port: int | None = None
 
     @property
-    def text(self) -> str:
-        return f"{self.summary} {self.instead}".strip()
+    def stop_command(self) -> str:
+        """The command that stops it properly, or ""."""
+        return self.commands[0] if self.commands else ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind.value,
+            "name": self.name,
+            "system_service": self.system_service,
+            "restarts": self.restarts,
+            "commands": list(self.commands),
+            "needs_admin": self.needs_admin,
+            **{
+                k: v
+                for k, v in (
+                    ("pod", self.pod),
+                    ("container", self.container),
+                    ("service", self.service),
+                    ("display", self.display),
+                    ("host_port", self.host_port),
+                    ("target_port", self.target_port),
+                )
+                if v
+            },
+        }
 
 
 _HEX_ID = re.compile(r"[0-9a-f]{12,64}")
@@ -116,48 +169,29 @@ def _container(path: str) -> Manager | None:
             if _HEX_ID.fullmatch(p):
                 cid = p
                 break
-        where = f"pod {pod}" + (f", container {_short(cid)}" if cid else "") if pod else f"container {_short(cid)}"
         return Manager(
-            "kubernetes",
+            ManagerKind.KUBERNETES,
             _short(cid) or pod,
-            f"This program runs in a Kubernetes container ({where}); Kubernetes starts it again when it ends.",
-            "Change the workload instead, for example scale its deployment down with "
-            "`kubectl scale deployment NAME --replicas=0` (`kubectl get pods -A` shows which one; it needs the "
-            "cluster's permissions).",
+            restarts=True,
+            commands=("kubectl scale deployment NAME --replicas=0", "kubectl get pods -A"),
+            pod=pod,
+            container=_short(cid),
         )
     for i, p in enumerate(parts):
         m = _DOCKER_SCOPE.match(p)
         if m or (p == "docker" and i + 1 < len(parts) and _HEX_ID.fullmatch(parts[i + 1])):
             cid = _short(m.group(1) if m else parts[i + 1])
-            return Manager(
-                "docker",
-                cid,
-                f"This program runs in the Docker container {cid}; if the container is set to restart, Docker "
-                "starts it again.",
-                f"Stop the container instead: `docker stop {cid}` (needs administrator rights or the docker group).",
-            )
+            return Manager(ManagerKind.DOCKER, cid, restarts=True, commands=(f"docker stop {cid}",), needs_admin=True)
         m = _PODMAN_SCOPE.match(p)
         if m or (p == "libpod_parent" and i + 1 < len(parts) and parts[i + 1].startswith("libpod-")):
             raw = m.group(1) if m else parts[i + 1][len("libpod-") :]
             cid = _short(raw)
             rootless = "user@" in path
-            rights = "" if rootless else " (needs administrator rights)"
-            return Manager(
-                "podman",
-                cid,
-                f"This program runs in the Podman container {cid}.",
-                f"Stop the container instead: `podman stop {cid}`{rights}.",
-            )
+            return Manager(ManagerKind.PODMAN, cid, commands=(f"podman stop {cid}",), needs_admin=not rootless)
     m = _CRI_SCOPE.match(last)
     if m:
         cid = _short(m.group(1))
-        return Manager(
-            "containerd",
-            cid,
-            f"This program runs in the container {cid} (containerd).",
-            f"Stop the container with the tool that started it instead, for example `nerdctl stop {cid}` "
-            "(needs administrator rights).",
-        )
+        return Manager(ManagerKind.CONTAINERD, cid, commands=(f"nerdctl stop {cid}",), needs_admin=True)
     return None
 
 
@@ -169,12 +203,7 @@ def _app_or_unit(path: str) -> Manager | None:
     m = _FLATPAK.match(last)
     if m:
         app = m.group(1)
-        return Manager(
-            "flatpak",
-            app,
-            f"This is the Flatpak app {app}.",
-            f"Close it from its own window, or run `flatpak kill {shlex.quote(app)}`.",
-        )
+        return Manager(ManagerKind.FLATPAK, app, commands=(f"flatpak kill {shlex.quote(app)}",))
     snap = next((p for p in reversed(parts) if p.startswith("snap.")), "")
     if snap:
         pieces = snap.split(".")
@@ -182,15 +211,16 @@ def _app_or_unit(path: str) -> Manager | None:
         if snap.endswith(".service") and len(pieces) >= 4 and not any(p.startswith("user@") for p in parts):
             app = ".".join(pieces[1:-1])
             return Manager(
-                "snap",
+                ManagerKind.SNAP,
                 package,
-                f"This is the background service {app} of the snap package {package}; closing it may just make "
-                "the system start it again.",
-                f"Stop the service instead: `sudo snap stop {shlex.quote(app)}` (needs administrator rights).",
                 system_service=True,
+                restarts=True,
+                commands=(f"sudo snap stop {shlex.quote(app)}",),
+                needs_admin=True,
+                service=app,
             )
         if not snap.endswith(".service"):
-            return Manager("snap", package, f"This program comes from the snap package {package}.")
+            return Manager(ManagerKind.SNAP, package)
     services = [p for p in parts if p.endswith(".service")]
     if not services:
         return None
@@ -202,18 +232,14 @@ def _app_or_unit(path: str) -> Manager | None:
         return None
     quoted = shlex.quote(unit)
     if user:
-        return Manager(
-            "systemd-user",
-            unit,
-            f"This is the service {unit} of your session; closing it may just make it start again.",
-            f"Stop the service instead: `systemctl --user stop {quoted}`.",
-        )
+        return Manager(ManagerKind.SYSTEMD_USER, unit, restarts=True, commands=(f"systemctl --user stop {quoted}",))
     return Manager(
-        "systemd",
+        ManagerKind.SYSTEMD,
         unit,
-        f"This is the service {unit}; closing it may just make the system start it again.",
-        f"Stop the service instead: `systemctl stop {quoted}` (needs administrator rights).",
         system_service=True,
+        restarts=True,
+        commands=(f"systemctl stop {quoted}",),
+        needs_admin=True,
     )
 
 
@@ -226,36 +252,37 @@ def from_docker_proxy(name: str, cmdline: Iterable[str]) -> Manager | None:
     for i, arg in enumerate(args[:-1]):
         if arg.startswith("-") and arg.lstrip("-") in ("container-ip", "container-port", "host-port", "proto"):
             values[arg.lstrip("-")] = args[i + 1]
-    host_port = values.get("host-port", "")
-    target = values.get("container-ip", "")
-    target_port = values.get("container-port", "")
-    published = f"port {host_port}" if host_port else "a port"
-    into = f"port {target_port} of the Docker container at {target}" if target else "a Docker container"
     return Manager(
-        "docker-proxy",
-        target,
-        f"This is Docker's port forwarder: it passes {published} of this computer on to {into}. Docker starts it "
-        "again with the container, and closing it only breaks that container's published port.",
-        f"Stop the container instead: `docker ps` shows which container publishes {published}; then "
-        "`docker stop NAME` (needs administrator rights or the docker group).",
+        ManagerKind.DOCKER_PROXY,
+        values.get("container-ip", ""),
+        restarts=True,
+        commands=("docker stop NAME", "docker ps"),
+        needs_admin=True,
+        host_port=_port(values.get("host-port", "")),
+        target_port=_port(values.get("container-port", "")),
     )
+
+
+def _port(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= 65535 else None
 
 
 def from_windows_service(pid: int, services: Iterable[tuple[str, str, int | None]]) -> Manager | None:
     """``services``: (name, display name, pid) of each Windows service."""
     for name, display, service_pid in services:
         if service_pid == pid:
-            label = f"{display} ({name})" if display and display != name else name
             try:  # cmd.exe cannot quote reliably: a name that needs quoting gets no command line
-                how = f"in an administrator Command Prompt: `sc stop {shellquote.cmd_quoted(name)}`."
+                commands: tuple[str, ...] = (f"sc stop {shellquote.cmd_quoted(name)}",)
             except ValueError:
-                how = "in an administrator Command Prompt with `sc stop` and the service's name."
+                commands = ()
             return Manager(
-                "windows-service",
+                ManagerKind.WINDOWS_SERVICE,
                 name,
-                f"This is the Windows service {label}; Windows may start it again.",
-                f"Stop the service instead in the Services app, or {how}",
                 system_service=True,
+                restarts=True,
+                commands=commands,
+                needs_admin=True,
+                display=display if display != name else "",
             )
     return None
 
@@ -267,18 +294,16 @@ def from_launchd(environ: Mapping[str, str], uid: int | None) -> Manager | None:
         return None
     if uid is not None and uid < 500:
         return Manager(
-            "launchd",
+            ManagerKind.LAUNCHD,
             label,
-            f"This is the macOS background job {label}; launchd may start it again.",
-            f"Stop the job instead: `sudo launchctl bootout system/{shlex.quote(label)}` (needs administrator rights).",
             system_service=True,
+            restarts=True,
+            commands=(f"sudo launchctl bootout system/{shlex.quote(label)}",),
+            needs_admin=True,
         )
     gui = f"gui/{uid}" if uid is not None else "gui/$(id -u)"
     return Manager(
-        "launchd",
-        label,
-        f"This is the background job {label} of your session; launchd may start it again.",
-        f"Stop the job instead: `launchctl bootout {gui}/{shlex.quote(label)}`.",
+        ManagerKind.LAUNCHD, label, restarts=True, commands=(f"launchctl bootout {gui}/{shlex.quote(label)}",)
     )
 
 
@@ -338,4 +363,13 @@ def detect(
 
 
 def plain(found: Manager) -> Manager:
-    return replace(found, name=shown(found.name), summary=shown(found.summary), instead=shown(found.instead))
+    """The manager with every text shown plain (no controls, no bidi overrides)."""
+    return replace(
+        found,
+        name=shown(found.name),
+        commands=tuple(shown(c) for c in found.commands),
+        pod=shown(found.pod),
+        container=shown(found.container),
+        service=shown(found.service),
+        display=shown(found.display),
+    )

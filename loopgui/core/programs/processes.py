@@ -8,7 +8,6 @@ import logging
 import os
 import shlex
 import sys
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -114,20 +113,19 @@ class ProcessFacts:
     cpu_percent: float | None = None
     hidden: tuple[str, ...] = ()
     gone: bool = False
-    manager: str = ""  # what brings it back when it is closed, and the proper way to stop it (core.managers)
+    manager: managers.Manager | None = None  # what brings it back when it is closed (words/managers.py says it)
 
     @property
     def command(self) -> str:
         return shown(shlex.join(self.cmdline)) if self.cmdline else ""
 
 
-def _manager_text(pid: int, name: str, cmdline: tuple[str, ...], uid: int | None) -> str:
+def _manager(pid: int, name: str, cmdline: tuple[str, ...], uid: int | None) -> managers.Manager | None:
     try:
-        found = managers.detect(pid, name, cmdline, uid=uid)
+        return managers.detect(pid, name, cmdline, uid=uid)
     except Exception as exc:  # naming the manager is a courtesy; it must never hide the other facts
         log.debug("cannot tell what manages %s: %s", pid, exc)
-        return ""
-    return found.text if found is not None else ""
+        return None
 
 
 def process_facts(pid: int, *, with_cpu: bool = False) -> ProcessFacts:
@@ -175,7 +173,7 @@ def process_facts(pid: int, *, with_cpu: bool = False) -> ProcessFacts:
     cpu = read("processor use", lambda: proc.cpu_percent(interval=0.1)) if with_cpu else None
     uids = read("user", proc.uids) if hasattr(proc, "uids") else None
     args = tuple(str(a) for a in cmdline) if isinstance(cmdline, list) else ()
-    manager = _manager_text(pid, str(name or ""), args, int(getattr(uids, "real", -1)) if uids is not None else None)
+    manager = _manager(pid, str(name or ""), args, int(getattr(uids, "real", -1)) if uids is not None else None)
     return ProcessFacts(
         pid=pid,
         name=shown(str(name or "")),
@@ -192,18 +190,6 @@ def process_facts(pid: int, *, with_cpu: bool = False) -> ProcessFacts:
         gone=bool(values.get("gone", False)),
         manager=manager,
     )
-
-
-def started_ago(create_time: float, now: float | None = None) -> str:
-    """``"started 12 minutes ago"`` style wording."""
-    seconds = max(0.0, (time.time() if now is None else now) - create_time)
-    if seconds < 60:
-        return "started less than a minute ago"
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = int(seconds // size)
-            return f"started {n} {unit}{'' if n == 1 else 's'} ago"
-    return "started just now"
 
 
 # -- who a process is, and whether loopgui may close it -----------------------------------------------------------

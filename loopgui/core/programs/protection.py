@@ -13,6 +13,7 @@ import enum
 import logging
 from dataclasses import dataclass
 
+from loopgui.core.programs.managers import Manager
 from loopgui.core.programs.processes import (
     ProcInfo,
     ProtectionContext,
@@ -46,14 +47,14 @@ class Guard(str, enum.Enum):
 @dataclass(frozen=True, slots=True)
 class Protection:
     """A refusal with its evidence.  ``name`` the program's name (may be empty), ``service`` the unit or service
-    and ``instead`` its manager's proper way to stop it; ``seconds_after_boot`` and ``account`` back BOOT_SERVICE;
-    ``display`` the display name (":1", "wayland-0") for DISPLAY_SERVER."""
+    and ``manager`` what manages it (with the proper way to stop it); ``seconds_after_boot`` and ``account`` back
+    BOOT_SERVICE; ``display`` the display name (":1", "wayland-0") for DISPLAY_SERVER."""
 
     code: Guard
     pid: int
     name: str = ""
     service: str = ""
-    instead: str = ""
+    manager: Manager | None = None
     seconds_after_boot: float | None = None
     account: str = ""
     display: str = ""
@@ -64,6 +65,7 @@ class Protection:
             "pid": self.pid,
             "name": self.name or None,
             "service": self.service or None,
+            "manager": self.manager.as_dict() if self.manager is not None else None,
             "seconds_after_boot": self.seconds_after_boot,
             "account": self.account or None,
             "display": self.display or None,
@@ -74,12 +76,12 @@ class Protection:
 
 
 def protection(
-    info: ProcInfo, ctx: ProtectionContext, *, service: str = "", service_hint: str = ""
+    info: ProcInfo, ctx: ProtectionContext, *, service: str = "", manager: Manager | None = None
 ) -> Protection | None:
     """Why loopgui refuses to close this process (a fact with its evidence); None when it may.
 
     ``service`` names the system service the process is the main program of (a systemd unit of the system from its
-    control group, a Windows service), with ``service_hint`` the proper way to stop it.
+    control group, a Windows service), with ``manager`` what manages it (its proper way to stop it).
     """
     key = _platform_key(ctx.platform)
     pid, name = info.pid, info.name
@@ -107,7 +109,7 @@ def protection(
         return refuse(Guard.DESKTOP_SESSION)
     started_by_init = info.ppid in (1, None) and ctx.me != 1  # loopgui as PID 1 starts programs, it is no init
     if service and (started_by_init or key == "win32"):  # Windows names only a service's own process
-        return refuse(Guard.SYSTEM_SERVICE, service=service, instead=service_hint)
+        return refuse(Guard.SYSTEM_SERVICE, service=service, manager=manager)
     if (
         ctx.as_admin
         and info.ppid == 1

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
-from loopgui.core.net.netclose import ConnectionCode, ConnectionResult
+from loopgui.core.net.netclose import BadConnection, BadPart, ConnectionCode, ConnectionResult
 from loopgui.core.programs.actions import ClosePlan, PortAfter, PortCheck, Spared
 from loopgui.core.programs.processes import (
     CloseOutcome,
@@ -23,6 +23,7 @@ from loopgui.core.programs.protection import Guard, Protection
 from loopgui.core.text.plaintext import shown
 from loopgui.core.words.i18n import N_, _, format_duration, format_list, format_number, ngettext
 from loopgui.core.words.labels import command_label
+from loopgui.core.words.managers import instead_text, manager_text
 from loopgui.core.words.programs import program_text
 
 MAX_LISTED = 8
@@ -124,7 +125,8 @@ def protection_text(found: Protection) -> str:
         text = _("{program} is the main program of the system service {service}, which the system manages.").format(
             program=name, service=shown(found.service)
         )
-        return f"{text} {shown(found.instead)}".strip() if found.instead else text
+        instead = instead_text(found.manager) if found.manager is not None else ""
+        return f"{text} {instead}" if instead else text
     seconds = found.seconds_after_boot or 0.0
     return _(
         "{program} was started by the system {time} after the computer started and runs as the system account "
@@ -353,7 +355,7 @@ def plan_texts(plan: ClosePlan, grace: float) -> tuple[str, str, str, str]:
             ).format(program=name, user=shown(plan.other_user))
         )
     if plan.manager is not None:
-        info.append(shown(plan.manager.text))
+        info.append(manager_text(plan.manager))
     n = len(plan.descendants)
     check = (
         ngettext("Also close the {count} program it started", "Also close the {count} programs it started", n).format(
@@ -413,6 +415,15 @@ def plan_texts(plan: ClosePlan, grace: float) -> tuple[str, str, str, str]:
 
 
 # -- one connection ---------------------------------------------------------------------------------------------------
+
+
+def bad_connection_text(exc: BadConnection) -> str:
+    """Why a connection cannot be named exactly (its part and value as the scan read them)."""
+    if exc.part is BadPart.ADDRESS:
+        return _("{value} is not an IPv{version} address").format(value=shown(exc.value), version=exc.family)
+    if exc.part is BadPart.PORT:
+        return _("{value} is not a port number").format(value=exc.value)
+    return _("{value} is not a socket cookie").format(value=exc.value)
 
 
 def connection_text(result: ConnectionResult) -> str:

@@ -21,6 +21,7 @@ from loopgui.core.reach.assess import LocalBlock, ReachVerdict
 from loopgui.core.text.redact import redact_text
 from loopgui.core.words import elsewhere as elsewhere_words
 from loopgui.core.words import reach as reach_words
+from loopgui.core.words.history import span_program
 from loopgui.core.words.i18n import N_, _, format_list, ngettext
 from loopgui.core.words.labels import row_summary
 from loopgui.core.words.programs import closed_text, hidden_text, program_text
@@ -191,18 +192,21 @@ def program_detail(p: object) -> str:
 
 def span_sentence_listened(span: Span, port: int) -> str:
     return _("{program} listened on {port} until {time} ({ago}); it stopped.").format(
-        program=span.who, port=port, time=clock(span.last_seen), ago=ago(span.last_seen)
+        program=span_program(span), port=port, time=clock(span.last_seen), ago=ago(span.last_seen)
     )
 
 
 def span_sentence_used(span: Span, port: int, *, first: bool) -> str:
     if span.remote_endpoint:
         text = _("{program} used it from {start} to {end}, connected to {peer}.").format(
-            program=span.who, start=clock(span.first_seen), end=clock(span.used_until), peer=span.remote_endpoint
+            program=span_program(span),
+            start=clock(span.first_seen),
+            end=clock(span.used_until),
+            peer=span.remote_endpoint,
         )
     else:
         text = _("{program} used it from {start} to {end}.").format(
-            program=span.who, start=clock(span.first_seen), end=clock(span.used_until)
+            program=span_program(span), start=clock(span.first_seen), end=clock(span.used_until)
         )
     if first:
         return _("Nothing listens on {port} now. {earlier}").format(port=port, earlier=text)

@@ -1,13 +1,19 @@
-"""What the history says: its notices (``core/history/store.py::HistoryNotice``), in whole sentences."""
+"""What the history says, in whole sentences: its notices (``core/history/store.py::HistoryNotice``) and the
+recorded lives of sockets (``Span``: who held which address, from when to when, for how long)."""
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
-from loopgui.core.history.store import HistoryNotice, NoticeCode
+from loopgui.core.history.store import HistoryNotice, NoticeCode, Span
 from loopgui.core.paths import PathProblem, UnsafePath
 from loopgui.core.words.i18n import _, format_number, ngettext
+from loopgui.core.words.labels import program_label
 from loopgui.core.words.paths import refused_text
+from loopgui.core.words.programs import closed_text, hidden_text, program_text
+from loopgui.core.words.times import clock, duration
 
 
 def notice_text(notice: HistoryNotice) -> str:
@@ -125,3 +131,110 @@ def history_title(port: int | None, address: str, since: str) -> str:
     if since:
         return _("History of any port in the last {since}, newest first:").format(since=since)
     return _("History of any port, newest first:")
+
+
+# -- a socket's recorded life ----------------------------------------------------------------------------------------
+
+
+def _command_words(command: str) -> list[str]:
+    """The words of a stored command line (as ``redact_command`` joined them); plain splitting where quotes do not
+    pair up."""
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return command.split()
+
+
+def span_program(span: Span) -> str:
+    """``python3 -m http.server 8000 (PID 812)``: named as the table names it, not just "python3"."""
+    if span.pid is None:
+        return closed_text() if span.first_seen_closing else hidden_text()
+    return program_text(program_label(span.program, _command_words(span.command)), span.pid)
+
+
+def span_doing(span: Span) -> str:
+    """``listened on 127.0.0.1:3000 (TCP)``: the History tab's "What" column (the program is its own column)."""
+    if span.listened:
+        return _("listened on {address} ({protocol})").format(address=span.local_endpoint, protocol=span.proto)
+    if span.remote_endpoint:
+        return _("{address} connected to {remote} ({protocol})").format(
+            address=span.local_endpoint, remote=span.remote_endpoint, protocol=span.proto
+        )
+    return _("used {address} ({protocol})").format(address=span.local_endpoint, protocol=span.proto)
+
+
+def span_what(span: Span) -> str:
+    """``node (PID 812) listened on 127.0.0.1:3000 (TCP)``: who did what, without the times."""
+    program = span_program(span)
+    if span.listened:
+        return _("{program} listened on {address} ({protocol})").format(
+            program=program, address=span.local_endpoint, protocol=span.proto
+        )
+    if span.remote_endpoint:
+        return _("{program} used {address} ({protocol}), connected to {remote}").format(
+            program=program, address=span.local_endpoint, protocol=span.proto, remote=span.remote_endpoint
+        )
+    return _("{program} used {address} ({protocol})").format(
+        program=program, address=span.local_endpoint, protocol=span.proto
+    )
+
+
+def span_sentence(span: Span) -> str:
+    """``node (PID 812) listened on 127.0.0.1:3000 (TCP) from 10:02:11 to 10:04:55 (3 minutes).``"""
+    values = {
+        "program": span_program(span),
+        "address": span.local_endpoint,
+        "protocol": span.proto,
+        "remote": span.remote_endpoint,
+        "start": clock(span.first_seen),
+        "end": clock(span.used_until if span.ended else span.last_seen),
+        "duration": duration(span.duration),
+    }
+    if span.ended:
+        if span.listened:
+            text = _("{program} listened on {address} ({protocol}) from {start} to {end} ({duration}).")
+        elif span.remote_endpoint:
+            text = _(
+                "{program} used {address} ({protocol}), connected to {remote}, from {start} to {end} ({duration})."
+            )
+        else:
+            text = _("{program} used {address} ({protocol}) from {start} to {end} ({duration}).")
+    elif span.listened:
+        text = _("{program} listens on {address} ({protocol}) since {start}, still there at {end} ({duration}).")
+    elif span.remote_endpoint:
+        text = _(
+            "{program} uses {address} ({protocol}), connected to {remote}, since {start}, still there at {end} "
+            "({duration})."
+        )
+    else:
+        text = _("{program} uses {address} ({protocol}) since {start}, still there at {end} ({duration}).")
+    return text.format(**values)
+
+
+def span_how_long(span: Span, now: float) -> str:
+    """How long it was used; for one still open, how long so far (the database's last note of it lags behind:
+    a listener of 40 s showed "1 s")."""
+    if span.ended or not span.open:
+        return duration(span.duration)
+    return _("{duration} so far").format(duration=duration(max(span.duration, now - span.first_seen)))
+
+
+def span_times(span: Span) -> tuple[str, str]:
+    """The History tab's "From" and "To": clock times, "still open" for one not ended."""
+    return clock(span.first_seen), clock(span.used_until) if span.ended else _("still open")
+
+
+def report(spans: Sequence[Span], title: str) -> str:
+    """``loopgui history``'s text: the title, then one line per socket and a line of its user and command."""
+    lines = [title]
+    for s in spans:
+        start, end = span_times(s)
+        lines.append(f"  {start} – {end}  ({duration(s.duration)})  {span_what(s)}")
+        extra = [
+            _("user {user}").format(user=s.user) if s.user else "",
+            _("command: {command}").format(command=s.command) if s.command else "",
+        ]
+        extra_text = "; ".join(e for e in extra if e)
+        if extra_text:
+            lines.append(f"      {extra_text}")
+    return "\n".join(lines) + "\n"

@@ -16,16 +16,11 @@ from collections.abc import Iterable, Sequence
 
 import psutil
 
-from loopgui.core.net.sockets import (
-    ORPHAN_STATES,
-    STATE_HELP,
-    STATE_LABELS,
-    SocketRow,
-    format_endpoint,
-)
+from loopgui.core.net.sockets import ORPHAN_STATES, SocketRow, format_endpoint
 from loopgui.core.text.redact import HIDDEN, redact_word, redact_words
 from loopgui.core.words.i18n import N_, _
 from loopgui.core.words.programs import closed_text, hidden_text, program_text
+from loopgui.core.words.states import STATE_HELP, STATE_LABELS
 
 # Linux keeps a closed connection for 60 s (TCP_TIMEWAIT_LEN); other systems use 30–240 s.
 TIME_WAIT_SECONDS = 60

@@ -7,7 +7,8 @@ Properties lists every fact loopgui holds about one socket and its program, one 
 
 from __future__ import annotations
 
-from loopgui.core.net.sockets import STATE_HELP, SocketRow
+from loopgui.core.autostart import LoginItem
+from loopgui.core.net.sockets import SocketRow
 from loopgui.core.programs.processes import ProcessFacts
 from loopgui.core.text.redact import redact_command
 from loopgui.core.words.i18n import (
@@ -21,7 +22,9 @@ from loopgui.core.words.i18n import (
     ngettext,
 )
 from loopgui.core.words.labels import owner_explanation, state_text
+from loopgui.core.words.managers import manager_text
 from loopgui.core.words.programs import program_text
+from loopgui.core.words.states import STATE_HELP
 
 # Field names of Properties, in the order shown (translated where shown).
 SOCKET_FIELDS = (
@@ -95,7 +98,7 @@ def program_properties(facts: ProcessFacts) -> list[tuple[str, str]]:
         if facts.memory_rss is not None
         else "",
         "CPU": format_percent(facts.cpu_percent / 100) if facts.cpu_percent is not None else "",
-        "Brought back by": facts.manager,
+        "Brought back by": manager_text(facts.manager) if facts.manager is not None else "",
         "Not readable": ", ".join(facts.hidden),
     }
     return [(_(name), values[name]) for name in PROGRAM_FIELDS if values[name]]
@@ -145,3 +148,11 @@ def leftovers_text(places: list[str]) -> str:
     lines = [_("Your settings, log and history stay where they are; delete them to remove every trace:")]
     lines += [f"  {place}" for place in places]
     return "\n".join(lines)
+
+
+def login_item_text(item: LoginItem) -> str:
+    """Where the login item was written: its file, or the Windows registry key and value."""
+    if item.registry_key:
+        text = _("the Windows registry ({key}, value “{value}”)")
+        return text.format(key=item.registry_key, value=item.registry_value)
+    return item.path

@@ -9,10 +9,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from loopgui.core.net.sockets import SocketRow, format_endpoint
-from loopgui.core.programs.processes import ProcessFacts, started_ago
+from loopgui.core.programs.processes import ProcessFacts
 from loopgui.core.words.i18n import N_, _, format_list, format_percent, ngettext
 from loopgui.core.words.labels import program_label
+from loopgui.core.words.managers import manager_text
 from loopgui.core.words.programs import closed_text, hidden_text, program_text
+from loopgui.core.words.times import started_ago
 
 EMPTY = N_("Pick a row in the table to see the program behind it.")  # translated where shown
 
@@ -153,10 +155,8 @@ class ProcessPanel(QWidget):
         if facts.memory_rss is not None:
             usage.append(_("{size} of memory").format(size=_size(facts.memory_rss)))
         show("usage", ", ".join(usage), "memory" if not usage else "")
-        show(
-            "manager",
-            facts.manager or _("Nothing known: once closed, it stays closed unless someone starts it again."),
-        )
+        nothing = _("Nothing known: once closed, it stays closed unless someone starts it again.")
+        show("manager", manager_text(facts.manager) if facts.manager is not None else nothing)
         lines = [
             f"{r.proto} {format_endpoint(r.local_addr, r.local_port)}"
             + (f" → {format_endpoint(r.remote_addr, r.remote_port)}" if r.remote_port else "")
