@@ -24,9 +24,9 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal
 
-from loopgui.core.explain.diagnosis import Diagnosis, diagnose, explain_row, parse
+from loopgui.core.explain.diagnosis import Diagnosis, Holder, diagnose, explain_row, parse
 from loopgui.core.explain.endpoints import FindResult
-from loopgui.core.explain.facts import F, fact
+from loopgui.core.explain.facts import F, ProgramRef, fact
 from loopgui.core.history.reader import HistoryReader
 from loopgui.core.net.sockets import Snapshot, SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, process_facts
@@ -365,19 +365,15 @@ class Investigation(QObject):
         snap = self.snapshot
         return {r.local_port for r in snap.rows.values()} if snap is not None else set()
 
-    def who_holds(self, port: int) -> str:
+    def who_holds(self, port: int) -> ProgramRef | None:
+        """The program listening on ``port`` in the last scan (None when none is known)."""
         snap = self.snapshot
         if snap is None:
-            return ""
+            return None
         for r in snap.rows.values():
             if r.local_port == port and r.is_listening:
-                if r.pid is None:
-                    return owner_text(r)
-                if r.program:
-                    return _("{program} (PID {pid})").format(program=r.program, pid=r.pid)
-                return _("a program (PID {pid})").format(pid=r.pid)
-
-        return ""
+                return Holder(r).ref
+        return None
 
     def listening_addresses(self, port: int) -> list[str]:
         """The addresses TCP programs listen on at ``port`` (for the Connectivity tab's IPv4/IPv6 note)."""
