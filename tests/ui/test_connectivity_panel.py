@@ -249,3 +249,25 @@ def test_other_family_note_never_advises_connecting_to_a_wildcard_address() -> N
     refused4 = ProbeResult(ProbeTest.TCP, "127.0.0.1:8000", Outcome.REFUSED, ProbeCode.REFUSED)
     assert "connect to [::1] instead" in note(refused4, ["::"])
     assert "connect to 10.0.0.5 instead" in note(refused6, ["10.0.0.5"])
+
+
+def test_results_and_status_are_in_the_users_language(qtbot: QtBot, listener: int) -> None:
+    """Everything the tab says about a result comes from the catalog (the pseudo-language marks each text)."""
+    from loopgui.core.words import i18n
+
+    i18n.set_pseudo()
+    try:
+        p = ConnectivityPanel(who_holds=lambda port: ProgramRef("tester", 1))
+        qtbot.addWidget(p)
+        p.set_target("127.0.0.1", listener)
+        with qtbot.waitSignal(p.finished, timeout=10000):
+            p.bind_button.click()
+        top = p.results.topLevelItem(0)
+        assert top.text(0).startswith(i18n.Pseudo.MARK) and top.text(2).startswith(i18n.Pseudo.MARK)
+        assert "⟦tester (" in top.text(2)  # the program's name is data, never translated
+        assert p.status.text().startswith(i18n.Pseudo.MARK)
+        with qtbot.waitSignal(p.finished, timeout=10000):
+            p.free_button.click()
+        assert p.results.topLevelItem(0).text(1).startswith(i18n.Pseudo.MARK)  # "port 41234"
+    finally:
+        i18n.set_language("en")

@@ -139,7 +139,7 @@ class Sparkline(QWidget):
 def other_family_note(result: ProbeResult, listening: list[str]) -> ProbeResult:
     """A refusal on one address family while the program listens on the other: ``refused_other_family`` with
     where it listens, instead of "nothing listens"."""
-    if result.code != ProbeCode.REFUSED or not listening:
+    if result.outcome != Outcome.REFUSED or not listening:
         return result
     tried_v6 = result.target.startswith("[")
     same = [a for a in listening if (":" in a) == tried_v6]
