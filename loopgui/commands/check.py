@@ -21,14 +21,16 @@ from typing import TextIO
 
 from loopgui.commands.output import argv_text, say, write, write_json
 from loopgui.core.explain import knowledge
+from loopgui.core.explain.facts import ProgramRef
 from loopgui.core.net import probes
 from loopgui.core.net.probes import BadInput, Cancel, LookupFailed, Outcome, ProbeResult
 from loopgui.core.net.scanner import make_scanner
+from loopgui.core.net.sockets import ORPHAN_STATES
 from loopgui.core.reach import assess as reach
 from loopgui.core.text.shellquote import safe_host
+from loopgui.core.words import probes as probe_words
 from loopgui.core.words import reach as reach_words
 from loopgui.core.words.i18n import N_, _
-from loopgui.core.words.labels import owner_text
 
 # Marked here, translated where shown: the language is chosen after import.
 HELP = {
@@ -51,14 +53,18 @@ QUESTION = {
 }
 
 
+class Usage(ValueError):
+    """An argument of this verb is wrong; the message says why in plain words (already translated)."""
+
+
 def parse_timeout(text: str) -> float:
-    """Seconds above 0 and at most ``probes.MAX_TIMEOUT``; BadInput otherwise."""
+    """Seconds above 0 and at most ``probes.MAX_TIMEOUT``; Usage otherwise."""
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and 0 < value <= probes.MAX_TIMEOUT):
-        raise BadInput(
+        raise Usage(
             _("--timeout must be a number of seconds above 0 and at most {most}, for example --timeout 3.").format(
                 most=f"{probes.MAX_TIMEOUT:g}"
             )
@@ -66,23 +72,20 @@ def parse_timeout(text: str) -> float:
     return value
 
 
-def _holders(end: float) -> Callable[[int], str]:
-    """Who listens on a port, from one scan that stops at ``end`` (monotonic time); "" when unknown."""
+def _holders(end: float) -> Callable[[int], ProgramRef | None]:
+    """Who listens on a port, from one scan that stops at ``end`` (monotonic time); None when unknown."""
 
-    def who(port: int) -> str:
+    def who(port: int) -> ProgramRef | None:
         try:
             snapshot = make_scanner().scan(lambda: time.monotonic() > end)
         except Exception:  # the scan is a courtesy: naming the holder must never fail the check
-            return ""
+            return None
         for r in snapshot.rows.values():
             if r.local_port == port and r.is_listening:
                 if r.pid is None:
-                    return owner_text(r)
-                if r.program:
-                    return _("{program} (PID {pid})").format(program=r.program, pid=r.pid)
-                return _("a program (PID {pid})").format(pid=r.pid)
-
-        return ""
+                    return ProgramRef("", None, closed=r.state in ORPHAN_STATES)
+                return ProgramRef(r.label or r.program, r.pid)
+        return None
 
     return who
 
@@ -95,7 +98,7 @@ def _listen_addresses(host: str) -> Sequence[tuple[str, int]]:
         return ((host, socket.AF_INET6),)
     if version:
         return ((host, socket.AF_INET),)
-    raise BadInput(
+    raise Usage(
         _(
             "--listen tests this computer: give localhost or one of its addresses, for example 127.0.0.1:8080, "
             "[::1]:8080 or 0.0.0.0:8080."
@@ -191,17 +194,20 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
         typed_host, port = probes.parse_target(argv_text([args.target]))
         host = safe_host(typed_host)
         if host is None:
-            raise BadInput(_("“{host}” is not a computer name or address.").format(host=typed_host[:60]))
+            raise Usage(_("“{host}” is not a computer name or address.").format(host=typed_host[:60]))
         if args.mode == "listen":
             _listen_addresses(host)
         if args.mode == "from-network" and not knowledge.is_this_computer(host):
-            raise BadInput(
+            raise Usage(
                 _(
                     "--from-network looks at the programs on this computer, and {host} is not this computer: give "
                     "localhost, 127.0.0.1 or one of this computer's addresses, for example localhost:8080."
                 ).format(host=host)
             )
     except BadInput as exc:
+        say(err, f"loopgui check: {probe_words.bad_input_text(exc)}")
+        return 2
+    except Usage as exc:
         say(err, f"loopgui check: {exc}")
         return 2
     mode: str = args.mode
@@ -209,11 +215,13 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
         return from_network(host, port, timeout, own_test=not args.no_own_test, as_json=args.json, out=out, err=err)
     start = time.monotonic()
     problem = ""
+    lookup: LookupFailed | None = None
     results: list[ProbeResult] = []
     try:
         results = run(mode, host, port, timeout, Cancel())
     except LookupFailed as exc:
-        problem = str(exc)
+        lookup = exc
+        problem = probe_words.bad_input_text(exc)
     except KeyboardInterrupt:
         problem = _("Stopped (Ctrl+C).")
 
@@ -230,17 +238,8 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
                 "ok": ok,
                 "seconds": round(took, 3),
                 "problem": problem or None,
-                "results": [
-                    {
-                        "test": r.test,
-                        "address": r.target,
-                        "outcome": r.outcome.value,
-                        "verdict": r.verdict,
-                        "seconds": None if r.seconds is None else round(r.seconds, 4),
-                        "details": dict(r.details),
-                    }
-                    for r in results
-                ],
+                "lookup": lookup.as_dict() if lookup is not None else None,
+                "results": [probe_words.as_json(r) for r in results],
             },
         )
         return 0 if ok else 1
@@ -248,8 +247,9 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
     if problem:
         lines.append(f"  {problem}")
     for r in results:
-        lines.append(f"  {r.target or r.test}: {r.verdict}")
-        lines.extend(f"      {name}: {value}" for name, value in r.details)
+        shown = probe_words.line(r)
+        lines.append(f"  {shown.target or shown.test}: {shown.verdict}")
+        lines.extend(f"      {name}: {value}" for name, value in shown.details)
     lines.append(summary(mode, host, port, ok, timeout))
     write(out, "\n".join(lines) + "\n")
     return 0 if ok else 1

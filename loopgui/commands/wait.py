@@ -16,6 +16,7 @@ from typing import TextIO
 from loopgui.commands.output import say, write_json
 from loopgui.core.net.probes import BadInput, Cancel, Cancelled, Outcome, parse_target, tcp_probe
 from loopgui.core.text.shellquote import safe_host
+from loopgui.core.words import probes as probe_words
 from loopgui.core.words import wait as words
 from loopgui.core.words.i18n import _
 
@@ -62,7 +63,7 @@ def main(
     try:
         host, port = parse_target(args.target)
     except BadInput as exc:
-        say(err, f"loopgui wait: {exc}")
+        say(err, f"loopgui wait: {probe_words.bad_input_text(exc)}")
         return 2
     if safe_host(host) is None:  # control characters, spaces, shell syntax: not a computer's name or address
         say(err, words.bad_host(host))
@@ -88,7 +89,7 @@ def main(
             try:
                 results = tcp_probe(host, port, timeout=min(ATTEMPT, left), cancel=cancel, greeting=False)
             except BadInput as exc:  # a name that does not resolve (yet): keep trying until the time is up
-                last = str(exc)
+                last = probe_words.bad_input_text(exc)
                 results = []
             except Cancelled:  # Ctrl+C or SIGTERM during an attempt
                 break
@@ -100,14 +101,14 @@ def main(
                 if hit is not None:
                     last = words.still_answers(hit.target)
                 elif results:
-                    last = results[-1].verdict
+                    last = probe_words.verdict_text(results[-1])
             else:
                 hit = next((r for r in results if r.outcome == Outcome.CONNECTED), None)
                 if hit is not None:
                     reached_at = hit.target
                     break
                 if results:
-                    last = results[-1].verdict
+                    last = probe_words.verdict_text(results[-1])
             stop.wait(max(0.0, min(PAUSE, deadline - time.monotonic())))
     except KeyboardInterrupt:
         stopped_by.append(signal.SIGINT)

@@ -24,15 +24,14 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal
 
-from loopgui.core.explain.diagnosis import Diagnosis, diagnose, explain_row, parse
+from loopgui.core.explain.diagnosis import Diagnosis, Holder, diagnose, explain_row, parse
 from loopgui.core.explain.endpoints import FindResult
-from loopgui.core.explain.facts import F, fact
+from loopgui.core.explain.facts import F, ProgramRef, fact
 from loopgui.core.history.reader import HistoryReader
 from loopgui.core.net.sockets import Snapshot, SocketRow, format_endpoint
 from loopgui.core.programs.processes import ProcessFacts, process_facts
 from loopgui.core.words.i18n import _
 from loopgui.core.words.labels import owner_text, row_summary
-from loopgui.core.words.programs import program_text
 from loopgui.core.words.table import bar_text
 from loopgui.ui.background import BackgroundOp, LatestOnly
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
@@ -366,17 +365,15 @@ class Investigation(QObject):
         snap = self.snapshot
         return {r.local_port for r in snap.rows.values()} if snap is not None else set()
 
-    def who_holds(self, port: int) -> str:
+    def who_holds(self, port: int) -> ProgramRef | None:
+        """The program listening on ``port`` in the last scan (None when none is known)."""
         snap = self.snapshot
         if snap is None:
-            return ""
+            return None
         for r in snap.rows.values():
             if r.local_port == port and r.is_listening:
-                if r.pid is None:
-                    return owner_text(r)
-                return program_text(r.program, r.pid)
-
-        return ""
+                return Holder(r).ref
+        return None
 
     def listening_addresses(self, port: int) -> list[str]:
         """The addresses TCP programs listen on at ``port`` (for the Connectivity tab's IPv4/IPv6 note)."""

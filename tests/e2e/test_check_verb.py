@@ -47,7 +47,11 @@ def test_nothing_answers() -> None:
     code, out, _ = run(f"127.0.0.1:{port}", "--json")
     data = json.loads(out)
     assert code == 1 and data["ok"] is False and data["test"] == "tcp"
-    assert data["results"][0]["address"] == f"127.0.0.1:{port}" and data["results"][0]["outcome"] == "refused"
+    (r,) = data["results"]
+    assert r["address"] == f"127.0.0.1:{port}" and r["outcome"] == "refused" and r["code"] == "refused"
+    assert r["test"] == "tcp" and r["errno"] is not None and r["greeting"] is None
+    assert r["text"]["verdict"] == "Refused: nothing listens on this port there."  # the English sentence beside
+    assert r["text"]["test"] == "Connect (TCP)"
 
 
 def test_every_address_of_a_name_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,13 +77,17 @@ def test_a_name_that_cannot_be_found_is_a_no(monkeypatch: pytest.MonkeyPatch) ->
     code, out, _ = run("no-such-host.invalid:80", "--json")
     data = json.loads(out)
     assert code == 1 and "could not be found" in data["problem"] and data["results"] == []
+    assert data["lookup"]["code"] == "name_not_found" and data["lookup"]["host"] == "no-such-host.invalid"
 
 
 def test_web_page_http_and_https(self_signed: ssl.SSLContext) -> None:  # noqa: F811
     with http_server() as port:
         code, out, _ = run(f"127.0.0.1:{port}", "--http", "--json")
     data = json.loads(out)
-    assert code == 0 and data["ok"] and data["results"][0]["details"]["Page title"] == "Hello <b>loopgui</b>"
+    (r,) = data["results"]
+    assert code == 0 and data["ok"] and r["code"] == "page" and r["test"] == "http"
+    assert r["http"]["status"] == 200 and r["http"]["title"] == "Hello <b>loopgui</b>"
+    assert {"label": "Page title", "value": "Hello <b>loopgui</b>"} in r["text"]["details"]
     with http_server(self_signed) as port:
         code, out, _ = run(f"127.0.0.1:{port}", "--https")
     assert code == 0 and "self-signed" in out and "Subject: commonName=localhost" in out
@@ -105,6 +113,10 @@ def test_listen() -> None:
     assert code == 1 and not data["ok"]
     outcomes = {r["address"]: r["outcome"] for r in data["results"]}
     assert outcomes[f"127.0.0.1:{port}"] == "in_use" and outcomes[f"[::1]:{port}"] == "free"
+    held = next(r for r in data["results"] if r["address"] == f"127.0.0.1:{port}")
+    assert held["code"] == "in_use" and held["test"] == "listen"
+    # this test's own socket: the scan names this process as the holder
+    assert held["holder"]["pid"] == os.getpid()
 
 
 @pytest.mark.parametrize(
@@ -158,5 +170,39 @@ def test_ends_by_its_deadline_against_a_dripping_web_server(self_signed: ssl.SSL
     with drip_server(HEADERS, b"z" * 100, context=self_signed) as port:
         done, took = verb(f"127.0.0.1:{port}", "--https", "--timeout", "1", "--json")
     data = json.loads(done.stdout)
-    assert done.returncode == 0 and data["results"][0]["details"]["Page"].startswith("only partly")
+    (r,) = data["results"]
+    assert done.returncode == 0 and r["code"] == "page" and r["http"]["complete"] is False
+    assert r["certificate"]["self_signed"] is True
     assert took < 10
+
+
+def test_check_speaks_german_for_a_refused_port(tmp_path: Path) -> None:
+    """With a German catalog every line of ``loopgui check`` is German; the codes in ``--json`` stay the same.
+
+    The catalog is the project's German one, with the refused verdict given by this test (so that the test checks
+    that the verdict goes through the catalog, whatever the translators' wording)."""
+    from babel.messages.pofile import read_po, write_po
+
+    from loopgui.core.words import i18n
+
+    with (ROOT / "loopgui" / "locale" / "de.po").open("rb") as f:
+        catalog = read_po(f, locale="de")
+    refused = "Refused: nothing listens on this port there."
+    catalog.delete(refused)  # whatever the translators wrote (or not yet): this test's own wording
+    catalog.add(refused, "Abgelehnt: Dort wartet an diesem Port nichts.")
+    with (tmp_path / "de.po").open("wb") as f:
+        write_po(f, catalog)
+    summary = catalog.get("No: nothing answered on {host} port {port}.")
+    assert summary is not None and summary.string
+    port = free_port()
+    try:
+        assert i18n.set_language("de", locale_dir=tmp_path) == "de"
+        code, out, _ = run(f"127.0.0.1:{port}")
+        json_code, json_out, _ = run(f"127.0.0.1:{port}", "--json")
+    finally:
+        i18n.set_language("en")
+    assert code == 1 and f"  127.0.0.1:{port}: Abgelehnt: Dort wartet an diesem Port nichts." in out
+    assert out.rstrip().endswith(str(summary.string).format(host="127.0.0.1", port=port))
+    assert "Refused" not in out
+    (r,) = json.loads(json_out)["results"]
+    assert json_code == 1 and r["code"] == "refused" and r["text"]["verdict"].startswith("Abgelehnt")

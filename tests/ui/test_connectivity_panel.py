@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.net.probes import Outcome
+from loopgui.core.explain.facts import ProgramRef
+from loopgui.core.net.probes import Outcome, ProbeCode, ProbeTest
+from loopgui.core.words import probes as probe_words
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
 from tests.e2e.test_probes import full_backlog, http_server
 
@@ -24,7 +26,7 @@ def listener() -> Iterator[int]:
 
 @pytest.fixture
 def panel(qtbot: QtBot) -> ConnectivityPanel:
-    p = ConnectivityPanel(used_ports=lambda: {1, 2}, who_holds=lambda port: "tester (PID 1)")
+    p = ConnectivityPanel(used_ports=lambda: {1, 2}, who_holds=lambda port: ProgramRef("tester", 1))
     qtbot.addWidget(p)
     p.show()
     return p
@@ -40,6 +42,8 @@ def test_tcp_test_shows_results(panel: ConnectivityPanel, qtbot: QtBot, listener
         panel.tcp_button.click()
         assert panel.running and not panel.tcp_button.isEnabled()
     top = panel.results.topLevelItem(0)
+    assert panel.last_results[0].code in (ProbeCode.CONNECTED, ProbeCode.CONNECTED_GREETING)
+    assert top.text(0) == "Connect (TCP)"
     assert top.text(1) == f"127.0.0.1:{listener}" and top.text(2).startswith("Connected in")
     assert top.child(0).text(1) == "Time to connect"
     assert panel.status.text().startswith("Connected in")
@@ -75,7 +79,7 @@ def test_web_page_enables_open_in_browser(panel: ConnectivityPanel, qtbot: QtBot
         panel.set_target("127.0.0.1", port)
         panel.http_button.click()
         wait_done(qtbot, panel)
-    assert panel.last_results[0].outcome == Outcome.ANSWERED
+    assert panel.last_results[0].code == ProbeCode.PAGE
     assert panel.browser_button.isEnabled()
 
 
@@ -83,13 +87,18 @@ def test_bind_test_free_port_and_self_test(panel: ConnectivityPanel, qtbot: QtBo
     panel.set_target("127.0.0.1", listener)
     panel.bind_button.click()
     wait_done(qtbot, panel)
+    held = panel.last_results[0]
+    assert held.code == ProbeCode.IN_USE and held.holder == ProgramRef("tester", 1)
     assert "In use by tester (PID 1)" in panel.results.topLevelItem(0).text(2)
     panel.free_button.click()
     wait_done(qtbot, panel)
-    assert panel.last_results[0].outcome == Outcome.FREE
+    (free,) = panel.last_results
+    assert free.code == ProbeCode.FREE_PORT_FOUND and free.port is not None
+    assert panel.results.topLevelItem(0).text(1) == f"port {free.port}"
+    assert panel.results.topLevelItem(0).text(0) == "Find a free port"
     panel.self_test_button.click()
     wait_done(qtbot, panel)
-    assert [r.outcome for r in panel.last_results] == [Outcome.CONNECTED, Outcome.CONNECTED]
+    assert [r.code for r in panel.last_results] == [ProbeCode.SELF_TEST_OK, ProbeCode.SELF_TEST_OK]
 
 
 def test_repeat_mode_builds_a_history(panel: ConnectivityPanel, qtbot: QtBot, listener: int) -> None:
@@ -126,8 +135,9 @@ def test_localhost_tests_every_address_and_names_which_answered(qtbot: QtBot) ->
     status = p.status.text()
     assert f"1 of 2 succeeded: [::1]:{port} answered; 127.0.0.1:{port} refused." in status
     refused = next(r for r in p.last_results if r.outcome == Outcome.REFUSED)
-    assert "nothing listens" not in refused.verdict
-    assert "[::1]" in refused.verdict and "IPv6" in refused.verdict
+    assert refused.code == ProbeCode.REFUSED_OTHER_FAMILY and refused.listens == "::1"
+    text = probe_words.verdict_text(refused)
+    assert "nothing listens" not in text and "[::1]" in text and "IPv6" in text
 
 
 def test_a_new_target_clears_results_and_chart(panel: ConnectivityPanel, qtbot: QtBot, listener: int) -> None:
@@ -224,15 +234,40 @@ def test_a_waiting_test_says_how_long_it_has_waited(panel: ConnectivityPanel, qt
 
 
 def test_other_family_note_never_advises_connecting_to_a_wildcard_address() -> None:
-    from loopgui.core.net.probes import Outcome, ProbeResult
+    from loopgui.core.net.probes import ProbeResult
     from loopgui.ui.panels.connectivity_panel import other_family_note
 
-    refused6 = ProbeResult(
-        "Connect (TCP)", "[::1]:8000", Outcome.REFUSED, "Refused: nothing listens on this port there."
-    )
-    note = other_family_note(refused6, ["0.0.0.0"]).verdict
-    assert "connect to 127.0.0.1 instead" in note and "connect to 0.0.0.0" not in note
-    assert "listens on this port at 0.0.0.0 (IPv4)" in note
-    refused4 = ProbeResult("Connect (TCP)", "127.0.0.1:8000", Outcome.REFUSED, "Refused.")
-    assert "connect to [::1] instead" in other_family_note(refused4, ["::"]).verdict
-    assert "connect to 10.0.0.5 instead" in other_family_note(refused6, ["10.0.0.5"]).verdict
+    def note(r: ProbeResult, listening: list[str]) -> str:
+        return probe_words.verdict_text(other_family_note(r, listening))
+
+    refused6 = ProbeResult(ProbeTest.TCP, "[::1]:8000", Outcome.REFUSED, ProbeCode.REFUSED)
+    assert other_family_note(refused6, ["0.0.0.0"]).code == ProbeCode.REFUSED_OTHER_FAMILY
+    assert other_family_note(refused6, ["::"]) == refused6  # the same family listens: a plain refusal
+    text = note(refused6, ["0.0.0.0"])
+    assert "connect to 127.0.0.1 instead" in text and "connect to 0.0.0.0" not in text
+    assert "listens on this port at 0.0.0.0 (IPv4)" in text
+    refused4 = ProbeResult(ProbeTest.TCP, "127.0.0.1:8000", Outcome.REFUSED, ProbeCode.REFUSED)
+    assert "connect to [::1] instead" in note(refused4, ["::"])
+    assert "connect to 10.0.0.5 instead" in note(refused6, ["10.0.0.5"])
+
+
+def test_results_and_status_are_in_the_users_language(qtbot: QtBot, listener: int) -> None:
+    """Everything the tab says about a result comes from the catalog (the pseudo-language marks each text)."""
+    from loopgui.core.words import i18n
+
+    i18n.set_pseudo()
+    try:
+        p = ConnectivityPanel(who_holds=lambda port: ProgramRef("tester", 1))
+        qtbot.addWidget(p)
+        p.set_target("127.0.0.1", listener)
+        with qtbot.waitSignal(p.finished, timeout=10000):
+            p.bind_button.click()
+        top = p.results.topLevelItem(0)
+        assert top.text(0).startswith(i18n.Pseudo.MARK) and top.text(2).startswith(i18n.Pseudo.MARK)
+        assert "⟦tester (" in top.text(2)  # the program's name is data, never translated
+        assert p.status.text().startswith(i18n.Pseudo.MARK)
+        with qtbot.waitSignal(p.finished, timeout=10000):
+            p.free_button.click()
+        assert p.results.topLevelItem(0).text(1).startswith(i18n.Pseudo.MARK)  # "port 41234"
+    finally:
+        i18n.set_language("en")

@@ -8,9 +8,10 @@ import threading
 import pytest
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.net.probes import Cancel, Cancelled, Outcome
+from loopgui.core.net.probes import Cancel, Cancelled, Outcome, ProbeCode, ProbeTest
 from loopgui.core.reach import assess as reach
 from loopgui.core.reach.assess import OwnOutcome, OwnResult
+from loopgui.core.words import probes as probe_words
 from loopgui.core.words import reach as reach_words
 from loopgui.ui.panels import own_address_test
 from loopgui.ui.panels.connectivity_panel import ConnectivityPanel
@@ -85,10 +86,14 @@ def test_core_probe_on_loopback_targets_only() -> None:
         (r,) = own_address_test.work(server.getsockname()[1], 2.0, Cancel(), targets=[("127.0.0.1", "lo")])
     finally:
         server.close()
-    assert r.outcome == Outcome.CONNECTED and r.good and r.details[0] == ("Network connection", "lo")
-    assert "this test goes over loopback" in r.verdict  # an answer is not a promise about the firewall
+    assert r.outcome == Outcome.CONNECTED and r.good and r.code == ProbeCode.OWN_ANSWERED and r.interface == "lo"
+    assert r.test == ProbeTest.OWN_ADDRESS
+    assert probe_words.details(r)[0] == ("Network connection", "lo")
+    # an answer is not a promise about the firewall
+    assert "this test goes over loopback" in probe_words.verdict_text(r)
     (none,) = own_address_test.work(8000, 1.0, Cancel(), targets=[])
-    assert none.outcome == Outcome.NO_ANSWER and "no network address besides loopback" in none.verdict
+    assert none.outcome == Outcome.NO_ANSWER and none.code == ProbeCode.NO_OWN_ADDRESS
+    assert "no network address besides loopback" in probe_words.verdict_text(none)
     cancel = Cancel()
     cancel.cancel()
     with pytest.raises(Cancelled):
@@ -101,5 +106,6 @@ def test_rows_say_when_the_loopback_firewall_filtered_the_test() -> None:
         OwnResult("fd00::5", "eth0", OwnOutcome.REFUSED),
     ]
     rows = reach_words.own_probe_results(results, 8000, filtered=("10.0.0.5",))
-    assert rows[0].outcome == Outcome.ERROR and "filters its own traffic to this address" in rows[0].verdict
-    assert rows[1].outcome == Outcome.REFUSED and "nothing takes connections" not in rows[1].verdict
+    assert rows[0].outcome == Outcome.ERROR and rows[0].code == ProbeCode.OWN_FILTERED
+    assert "filters its own traffic to this address" in probe_words.verdict_text(rows[0])
+    assert rows[1].outcome == Outcome.REFUSED and rows[1].code == ProbeCode.OWN_REFUSED

@@ -252,20 +252,26 @@ def test_local_block_fact_and_words() -> None:
 
 
 def test_connectivity_rows_name_the_local_firewall_instead_of_guessing() -> None:
-    from loopgui.core.net.probes import Outcome, ProbeResult
+    from loopgui.core.net.probes import Outcome, ProbeCode, ProbeResult, ProbeTest
+    from loopgui.core.words import probes as probe_words
 
     rule = RuleRef("nft", "inet", "f", "input", "f input: iif == lo tcp dport == 8005 drop", handle=3)
     drop = FirewallAnswer(Inbound.BLOCKED, "nftables", Reason.BLOCKED_BY_RULE, rule=rule)
-    timeout = ProbeResult("TCP", "127.0.0.1:8005", Outcome.TIMEOUT, "No answer in time: … often a firewall …")
+    timeout = ProbeResult(ProbeTest.TCP, "127.0.0.1:8005", Outcome.TIMEOUT, ProbeCode.TIMED_OUT, 3.0)
 
     def find(port: int, proto: str, address: str) -> reach.LocalBlock | None:
         return reach.local_block(port, proto, address, view=FixedView(ALLOWED, drop))
 
     (r,) = words.explain_timeouts([timeout], 8005, find)
-    assert "often a firewall" not in r.verdict
-    assert r.verdict.startswith("This computer's firewall drops local connections to port 8005 (TCP) at 127.0.0.1")
-    assert "sudo nft delete rule inet f input handle 3" in r.verdict
-    other = ProbeResult("TCP", "10.0.0.9:8005", Outcome.TIMEOUT, "No answer in time")
+    assert r.code == ProbeCode.LOCAL_FIREWALL_BLOCK and r.outcome == Outcome.TIMEOUT and r.seconds == 3.0
+    assert r.block is not None and r.block.firewall.rule == rule and r.block.address == "127.0.0.1"
+    text = probe_words.verdict_text(r)
+    assert "often a firewall" not in text
+    assert text.startswith("This computer's firewall drops local connections to port 8005 (TCP) at 127.0.0.1")
+    assert "sudo nft delete rule inet f input handle 3" in text
+    assert ("Firewall rule", rule.text) in probe_words.details(r)
+    assert r.as_dict()["firewall"] is not None and r.as_dict()["code"] == "local_firewall_block"
+    other = ProbeResult(ProbeTest.TCP, "10.0.0.9:8005", Outcome.TIMEOUT, ProbeCode.TIMED_OUT)
     assert words.explain_timeouts([other], 8005, find) == [other]  # not loopback: not asked
 
 

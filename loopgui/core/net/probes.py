@@ -1,7 +1,8 @@
 """Connectivity tests: does it answer?  Every probe has ONE overall deadline and can be cancelled.
 
 loopgui only ever probes the one host and port the user typed or picked; nothing here scans ranges of ports or
-hosts.  Results are plain data with a verdict in plain words.
+hosts.  Results are facts: a :class:`ProbeResult` carries the test, the address tried, a :class:`ProbeCode` and
+typed evidence; :mod:`loopgui.core.words.probes` turns them into sentences.
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loopgui.core.explain import knowledge
+from loopgui.core.explain.facts import ProgramRef
 from loopgui.core.text.plaintext import shown
+
+if TYPE_CHECKING:
+    from loopgui.core.reach.assess import LocalBlock
 
 DEFAULT_TIMEOUT = 3.0
 MAX_TIMEOUT = 60.0
@@ -57,6 +62,8 @@ class Cancel:
 
 
 class Outcome(str, enum.Enum):
+    """The broad kind of answer (good, bad, neutral): icons, exit codes and the repeat chart go by it."""
+
     CONNECTED = "connected"
     REFUSED = "refused"
     TIMEOUT = "timeout"
@@ -70,24 +77,195 @@ class Outcome(str, enum.Enum):
     ANSWERED = "answered"
 
 
+class ProbeTest(str, enum.Enum):
+    """Which connectivity test made a result."""
+
+    TCP = "tcp"  # connect to every address of the name, read a greeting
+    HTTP = "http"  # GET / over HTTP
+    HTTPS = "https"  # GET / over HTTPS, the certificate described
+    UDP = "udp"  # an empty UDP message to every address
+    LISTEN = "listen"  # could a program listen here (bind test on this computer)
+    LOOPBACK_SELF_TEST = "loopback_self_test"  # loopgui connects to itself over 127.0.0.1 and ::1
+    FIND_FREE_PORT = "find_free_port"  # a port free on 127.0.0.1 and ::1
+    OWN_ADDRESS = "own_address"  # connect to the port on this computer's own network addresses
+
+
+class ProbeCode(str, enum.Enum):
+    """What one probe result says.  The comment names the evidence that goes with it."""
+
+    CONNECTED = "connected"  # a program accepted the connection; `seconds`, `greeting` "" (said nothing) or null
+    CONNECTED_GREETING = "connected_greeting"  # connected and the program spoke first; `seconds`, `greeting`
+    REFUSED = "refused"  # nothing listens on the port there; `errno`, `error`
+    REFUSED_OTHER_FAMILY = "refused_other_family"  # refused on this IP version; a program listens at `listens`
+    TIMED_OUT = "timed_out"  # no answer within the time limit (often a firewall that drops)
+    LOCAL_FIREWALL_BLOCK = "local_firewall_block"  # no answer: this computer's firewall drops it; `firewall`
+    UNREACHABLE = "unreachable"  # no network path to the address; `errno`, `error`
+    NOT_ALLOWED = "not_allowed"  # a firewall or security program on this computer blocked it; `errno`, `error`
+    FAILED = "failed"  # another error of the system; `errno`, `error` as the system said it
+    TLS_TIMED_OUT = "tls_timed_out"  # connected, but the secure connection was not set up in time
+    NO_PAGE_IN_TIME = "no_page_in_time"  # connected, but no web page came back in time
+    NOT_HTTP = "not_http"  # something answers, but not in HTTP
+    TLS_WRONG_PROTOCOL = "tls_wrong_protocol"  # the port does not speak TLS (HTTPS); `error` from the TLS library
+    TLS_REFUSED = "tls_refused"  # the program refused the secure connection (version, client certificate); `error`
+    TLS_HUNG_UP = "tls_hung_up"  # the program hung up during the TLS handshake; `error`
+    TLS_FAILED = "tls_failed"  # the secure connection failed otherwise; `error`
+    PAGE = "page"  # a web server answered; `http` (status, reason, server, title, complete), `certificate` for HTTPS
+    UDP_ANSWERED = "udp_answered"  # a program answered the UDP message; `greeting` (what it sent, shown text)
+    UDP_CLOSED = "udp_closed"  # the system there said nothing receives UDP on the port
+    UDP_NO_ANSWER = "udp_no_answer"  # no answer: received and ignored, or dropped by a firewall (UDP cannot tell)
+    FREE = "free"  # a program could listen here
+    IN_USE = "in_use"  # another program already listens here; `holder` (a program, or null when unknown)
+    NEEDS_ADMIN = "needs_admin"  # not allowed: ports below `privileged_below` need administrator rights
+    RESERVED = "reserved"  # not allowed: the system reserves the port or a security program blocks it
+    ADDRESS_MISSING = "address_missing"  # this computer does not have the address (IPv6 may be off)
+    SELF_TEST_OK = "self_test_ok"  # loopgui reached itself over the address; `seconds`
+    SELF_TEST_UNAVAILABLE = "self_test_unavailable"  # this IP version is not available here; `error`
+    SELF_TEST_BLOCKED = "self_test_blocked"  # this computer cannot talk to itself over the address; `error`
+    SELF_TEST_DATA_LOST = "self_test_data_lost"  # connected to itself, but the data got lost
+    FREE_PORT_FOUND = "free_port_found"  # `port` is free on 127.0.0.1 and ::1 and no well-known program uses it
+    NO_FREE_PORT = "no_free_port"  # no free port was found
+    OWN_ANSWERED = "own_answered"  # own-address test: the program takes connections there; `interface`
+    OWN_FILTERED = "own_filtered"  # own-address test: this computer's firewall filters its own traffic there
+    OWN_REFUSED = "own_refused"  # own-address test: refused there; `interface`
+    OWN_NO_ANSWER = "own_no_answer"  # own-address test: no answer in time there; `interface`
+    OWN_NOT_TRIED = "own_not_tried"  # own-address test: could not be tried; `error`
+    NO_OWN_ADDRESS = "no_own_address"  # own-address test: this computer has no address besides loopback
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAnswer:
+    """What a web server sent back (every text printable, single-line, cut short)."""
+
+    status: int
+    reason: str
+    server: str  # the Server header; "" when not said
+    title: str  # the page's <title>; "" when none
+    complete: bool  # False: the page was still arriving when the time was up
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "server": self.server or None,
+            "title": self.title or None,
+            "complete": self.complete,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """Who an HTTPS certificate names (only described: loopgui never trusts or distrusts it)."""
+
+    subject: str
+    issuer: str
+    not_after: float | None = None  # epoch seconds
+    days_left: int | None = None  # whole days from the test to ``not_after``; negative: expired
+
+    @property
+    def self_signed(self) -> bool:
+        return bool(self.subject) and self.subject == self.issuer
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "self_signed": self.self_signed,
+            "not_after": self.not_after,
+            "days_left": self.days_left,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
-    """One line of a test's answer: what was tried, the outcome, a plain verdict, technical details."""
+    """One line of a test's answer: the test, the address tried, the outcome and code, and the evidence."""
 
-    test: str
+    test: ProbeTest
     target: str
     outcome: Outcome
-    verdict: str
+    code: ProbeCode
     seconds: float | None = None
-    details: tuple[tuple[str, str], ...] = ()
+    greeting: str | None = None  # what the program said first (shown text); "" nothing; None: not listened for
+    http: HttpAnswer | None = None
+    certificate: Certificate | None = None
+    holder: ProgramRef | None = None  # listen test: who holds the port, when known
+    error: str = ""  # the system's (or TLS library's) own error text
+    errno: int | None = None
+    port: int | None = None  # find_free_port: the port found
+    privileged_below: int | None = None  # needs_admin: the first port a normal user may use
+    interface: str = ""  # own-address test: the network connection the address belongs to
+    listens: str = ""  # refused_other_family: the address the program listens on
+    block: LocalBlock | None = None  # local_firewall_block: the rule of this computer's firewall
 
     @property
     def good(self) -> bool:
         return self.outcome in (Outcome.CONNECTED, Outcome.FREE, Outcome.ANSWERED)
 
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "test": self.test.value,
+            "address": self.target or None,
+            "outcome": self.outcome.value,
+            "code": self.code.value,
+            "seconds": None if self.seconds is None else round(self.seconds, 4),
+            "greeting": self.greeting,
+            "http": self.http.as_dict() if self.http is not None else None,
+            "certificate": self.certificate.as_dict() if self.certificate is not None else None,
+            "holder": self.holder.as_dict() if self.holder is not None else None,
+            "error": self.error or None,
+            "errno": self.errno,
+            "port": self.port,
+            "privileged_below": self.privileged_below,
+            "interface": self.interface or None,
+            "listens": self.listens or None,
+            "firewall": self.block.as_dict() if self.block is not None else None,
+        }
+
+
+class InputCode(str, enum.Enum):
+    """Why a host and port cannot be tested (evidence on :class:`BadInput`: ``text``, ``host``, ``port``)."""
+
+    NO_HOST = "no_host"  # no computer was given
+    BAD_HOST = "bad_host"  # `host` is not a computer name or address
+    BAD_PORT = "bad_port"  # the port is not a number
+    PORT_OUT_OF_RANGE = "port_out_of_range"  # `port` is not between 1 and 65535
+    NO_PORT = "no_port"  # `text` has no port (HOST:PORT)
+    NOT_HOST_PORT = "not_host_port"  # `text` is not HOST:PORT
+    IPV6_NEEDS_BRACKETS = "ipv6_needs_brackets"  # `text`: an IPv6 address must be written in brackets
+    LOOKUP_TIMED_OUT = "lookup_timed_out"  # looking `host` up took longer than `seconds`
+    NAME_NOT_FOUND = "name_not_found"  # `host` could not be found; `error` as the resolver said it
+    NO_USABLE_ADDRESS = "no_usable_address"  # `host` has no IPv4 or IPv6 address
+
 
 class BadInput(ValueError):
-    """The host or port given cannot be tested; the message says why in plain words."""
+    """The host or port given cannot be tested: a code and its evidence (``words.probes.bad_input_text``)."""
+
+    def __init__(
+        self,
+        code: InputCode,
+        *,
+        text: str = "",
+        host: str = "",
+        port: int | None = None,
+        seconds: float | None = None,
+        error: str = "",
+    ) -> None:
+        super().__init__(code.value)
+        self.code = code
+        self.text = text[:60]
+        self.host = host[:60]
+        self.port = port
+        self.seconds = seconds
+        self.error = error
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code.value,
+            "text": self.text or None,
+            "host": self.host or None,
+            "port": self.port,
+            "seconds": self.seconds,
+            "error": self.error or None,
+        }
 
 
 class LookupFailed(BadInput):
@@ -95,34 +273,34 @@ class LookupFailed(BadInput):
 
 
 def parse_target(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` or ``[IPv6]:PORT`` as typed in a terminal; raises BadInput in plain words."""
+    """``HOST:PORT`` or ``[IPv6]:PORT`` as typed in a terminal; raises BadInput with a code."""
     text = text.strip()
     if text.startswith("["):
         host, sep, rest = text[1:].partition("]")
         if not sep or not rest.startswith(":"):
-            raise BadInput(f"“{text[:60]}” is not HOST:PORT; write an IPv6 address as [::1]:3000.")
+            raise BadInput(InputCode.NOT_HOST_PORT, text=text)
         port = rest[1:]
     else:
         host, sep, port = text.rpartition(":")
         if not sep:
-            raise BadInput(f"“{text[:60]}” has no port: write HOST:PORT, for example 127.0.0.1:3000.")
+            raise BadInput(InputCode.NO_PORT, text=text)
         if ":" in host:
-            raise BadInput(f"“{text[:60]}”: write an IPv6 address in brackets, for example [::1]:3000.")
+            raise BadInput(InputCode.IPV6_NEEDS_BRACKETS, text=text)
     return check_target(host, port)
 
 
 def check_target(host: str, port: object) -> tuple[str, int]:
     host = (host or "").strip().strip("[]")
     if not host:
-        raise BadInput("Type the computer to test, for example localhost or 127.0.0.1.")
+        raise BadInput(InputCode.NO_HOST)
     if len(host) > 253 or any(c.isspace() for c in host):
-        raise BadInput(f"“{host[:60]}” is not a computer name or address.")
+        raise BadInput(InputCode.BAD_HOST, host=host)
     try:
         number = int(str(port).strip())
     except ValueError:
-        raise BadInput("Type a port number between 1 and 65535.") from None
+        raise BadInput(InputCode.BAD_PORT) from None
     if not 1 <= number <= 65535:
-        raise BadInput(f"{number} is not a port number: ports go from 1 to 65535.")
+        raise BadInput(InputCode.PORT_OUT_OF_RANGE, port=number)
     return host, number
 
 
@@ -235,10 +413,10 @@ def resolve(
     while worker.is_alive():
         deadline.cancel.check()
         if deadline.expired:
-            raise LookupFailed(f"Looking up the name {host} took longer than {deadline.seconds:g} seconds.")
+            raise LookupFailed(InputCode.LOOKUP_TIMED_OUT, host=host, seconds=deadline.seconds)
         worker.join(deadline.step())
     if failed:
-        raise LookupFailed(f"The name {host} could not be found. Check the spelling, or the network and VPN.")
+        raise LookupFailed(InputCode.NAME_NOT_FOUND, host=host, error=str(failed[0]))
     out: list[tuple[int, str]] = []
     for family, _, _, _, sockaddr in infos:
         if family in (socket.AF_INET, socket.AF_INET6):
@@ -246,7 +424,7 @@ def resolve(
             if entry not in out:
                 out.append(entry)
     if not out:
-        raise LookupFailed(f"The name {host} has no address loopgui can test.")
+        raise LookupFailed(InputCode.NO_USABLE_ADDRESS, host=host)
     return out[:MAX_ADDRESSES]
 
 
@@ -342,49 +520,33 @@ def _connect_all(
     return attempts
 
 
-def _tcp_failure(test: str, target: str, exc: OSError, seconds: float) -> ProbeResult:
+def _tcp_failure(test: ProbeTest, target: str, exc: OSError, seconds: float) -> ProbeResult:
     code = exc.errno
+    said = str(exc.strerror or exc)
     if isinstance(exc, TimeoutError) or code in (errno.ETIMEDOUT, 10060):
-        return ProbeResult(
-            test,
-            target,
-            Outcome.TIMEOUT,
-            "No answer in time: something silently drops the attempt — often a firewall — or the address is wrong.",
-            seconds,
-        )
+        return ProbeResult(test, target, Outcome.TIMEOUT, ProbeCode.TIMED_OUT, seconds)
     if code in (errno.ECONNREFUSED, 10061):
-        return ProbeResult(test, target, Outcome.REFUSED, "Refused: nothing listens on this port there.", seconds)
+        return ProbeResult(test, target, Outcome.REFUSED, ProbeCode.REFUSED, seconds, error=said, errno=code)
     if code in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, 10051, 10065):
-        return ProbeResult(
-            test, target, Outcome.UNREACHABLE, "Unreachable: there is no network path to this address.", seconds
-        )
+        return ProbeResult(test, target, Outcome.UNREACHABLE, ProbeCode.UNREACHABLE, seconds, error=said, errno=code)
     if code in (errno.EACCES, errno.EPERM, 10013):
-        return ProbeResult(
-            test,
-            target,
-            Outcome.PERMISSION,
-            "Not allowed: a firewall or security program on this computer blocked the attempt.",
-            seconds,
-        )
-    return ProbeResult(test, target, Outcome.ERROR, f"Failed: {exc.strerror or exc}.", seconds)
+        return ProbeResult(test, target, Outcome.PERMISSION, ProbeCode.NOT_ALLOWED, seconds, error=said, errno=code)
+    return ProbeResult(test, target, Outcome.ERROR, ProbeCode.FAILED, seconds, error=said, errno=code)
 
 
 _NOT_TLS = ("WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER")
 
 
-def tls_failure_words(exc: ssl.SSLError) -> str:
-    """A failed secure connection in plain words; the library's own code (WRONG_VERSION_NUMBER…) stays a detail."""
+def tls_failure_code(exc: ssl.SSLError) -> ProbeCode:
+    """What a failed secure connection means; the library's own code (WRONG_VERSION_NUMBER…) stays evidence."""
     reason = str(exc.reason or exc).upper().replace(" ", "_")
     if any(code in reason for code in _NOT_TLS):
-        return "This port does not speak HTTPS (the secure kind of web page); try HTTP: “Open as a web page”."
+        return ProbeCode.TLS_WRONG_PROTOCOL
     if "ALERT" in reason or "HANDSHAKE" in reason or "NO_PROTOCOLS" in reason or "UNSUPPORTED" in reason:
-        return (
-            "The program on this port refused the secure connection: it may want a newer or older kind of HTTPS, "
-            "or a certificate from you."
-        )
+        return ProbeCode.TLS_REFUSED
     if "EOF" in reason or isinstance(exc, ssl.SSLEOFError):
-        return "The program on this port hung up while the secure connection was being set up."
-    return "The secure connection could not be set up; see the details. Is this port really HTTPS?"
+        return ProbeCode.TLS_HUNG_UP
+    return ProbeCode.TLS_FAILED
 
 
 def printable(data: bytes, limit: int = BANNER_LIMIT) -> str:
@@ -419,22 +581,11 @@ def tcp_probe(
     for a in attempts:
         target = _target(a.family, a.addr, port)
         if a.sock is None:
-            results.append(_tcp_failure("Connect (TCP)", target, a.error or ProbeTimeout(), a.seconds))
+            results.append(_tcp_failure(ProbeTest.TCP, target, a.error or ProbeTimeout(), a.seconds))
             continue
-        details = [("Time to connect", f"{a.seconds * 1000:.1f} ms")]
-        if greeting:
-            banner = printable(said.get(a.sock, b""))
-            details.append(("It said", banner or "nothing (many services wait for the other side to speak first)"))
-        results.append(
-            ProbeResult(
-                "Connect (TCP)",
-                target,
-                Outcome.CONNECTED,
-                f"Connected in {a.seconds * 1000:.1f} ms: a program is listening and answers.",
-                a.seconds,
-                tuple(details),
-            )
-        )
+        banner = printable(said.get(a.sock, b"")) if greeting else None
+        code = ProbeCode.CONNECTED_GREETING if banner else ProbeCode.CONNECTED
+        results.append(ProbeResult(ProbeTest.TCP, target, Outcome.CONNECTED, code, a.seconds, greeting=banner))
     return results
 
 
@@ -501,7 +652,7 @@ def http_probe(
     host, port = check_target(host, port)
     use_tls = port in (443, 8443) if https is None else https
     scheme = "https" if use_tls else "http"
-    test = "Web page (HTTPS)" if use_tls else "Web page (HTTP)"
+    test = ProbeTest.HTTPS if use_tls else ProbeTest.HTTP
     addresses = resolve(host, port, socket.SOCK_STREAM, deadline, resolver)
     attempts = _connect_all(addresses, port, deadline, first_only=True)
     chosen = next((a for a in attempts if a.sock is not None), None)
@@ -512,50 +663,33 @@ def http_probe(
     target = f"{scheme}://{_target(chosen.family, chosen.addr, port)}/"
     start = time.perf_counter() - chosen.seconds
     conn: socket.socket = chosen.sock
-    cert_note = ""
-    details: list[tuple[str, str]] = []
+    certificate: Certificate | None = None
     stage = "connect"
     try:
         if use_tls:
             stage = "tls"
-            conn, cert_note, details = _tls_wrap(conn, host, deadline)
+            conn, certificate = _tls_wrap(conn, host, deadline)
         stage = "http"
         response = _http_get(conn, host, port, deadline)
     except ProbeTimeout:
-        if stage == "tls":
-            return ProbeResult(
-                test, target, Outcome.TIMEOUT, "Connected, but the secure connection was not set up in time."
-            )
-        return ProbeResult(test, target, Outcome.TIMEOUT, "Connected, but no web page came back in time.")
+        code = ProbeCode.TLS_TIMED_OUT if stage == "tls" else ProbeCode.NO_PAGE_IN_TIME
+        return ProbeResult(test, target, Outcome.TIMEOUT, code, certificate=certificate)
     except _NotHttp:
-        return ProbeResult(
-            test,
-            target,
-            Outcome.ERROR,
-            "Something answers on this port, but it does not speak HTTP (it may be another kind of service).",
-        )
+        return ProbeResult(test, target, Outcome.ERROR, ProbeCode.NOT_HTTP, certificate=certificate)
     except ssl.SSLError as exc:
-        return ProbeResult(
-            test, target, Outcome.ERROR, tls_failure_words(exc), details=(("Error", str(exc.reason or exc)),)
-        )
+        return ProbeResult(test, target, Outcome.ERROR, tls_failure_code(exc), error=str(exc.reason or exc))
     except OSError as exc:
-        return ProbeResult(test, target, Outcome.ERROR, f"Failed: {exc.strerror or exc}.")
+        return ProbeResult(
+            test, target, Outcome.ERROR, ProbeCode.FAILED, error=str(exc.strerror or exc), errno=exc.errno
+        )
     finally:
         conn.close()
     took = time.perf_counter() - start
-    status, reason, server, title = response.status, response.reason, response.server, response.title
-    details = [("Status", f"{status} {reason}".strip()), ("Server", server or "(not said)"), *details]
-    if title:
-        details.append(("Page title", title))
-    if not response.complete:
-        details.append(("Page", "only partly received within the time limit"))
-    verdict = f"A web server answered: {status} {reason}".rstrip() + (f" — “{title}”." if title else ".")
-    if cert_note:
-        verdict += " " + cert_note
-    return ProbeResult(test, target, Outcome.ANSWERED, verdict, took, tuple(details))
+    answer = HttpAnswer(response.status, response.reason, response.server, response.title, response.complete)
+    return ProbeResult(test, target, Outcome.ANSWERED, ProbeCode.PAGE, took, http=answer, certificate=certificate)
 
 
-def _tls_wrap(sock: socket.socket, host: str, deadline: Deadline) -> tuple[socket.socket, str, list[tuple[str, str]]]:
+def _tls_wrap(sock: socket.socket, host: str, deadline: Deadline) -> tuple[socket.socket, Certificate | None]:
     """Wrap in TLS without trusting it blindly: the certificate is only described.  The handshake runs
     non-blocking under the probe's deadline."""
     context = ssl.create_default_context()
@@ -577,31 +711,23 @@ def _tls_wrap(sock: socket.socket, host: str, deadline: Deadline) -> tuple[socke
     except BaseException:
         tls.close()
         raise
-    info = _decode_certificate(der)
-    details = [(k, v) for k, v in info.items()]
-    note = ""
-    if info.get("Subject") and info.get("Subject") == info.get("Issuer"):
-        note = (
-            "Its certificate is self-signed: normal for a program on your own computer, but a browser will warn "
-            "about it."
-        )
-    return tls, note, details
+    return tls, _decode_certificate(der)
 
 
-def _decode_certificate(der: bytes) -> dict[str, str]:
-    """Subject, issuer and expiry of a certificate (uses CPython's own decoder; empty if unavailable)."""
+def _decode_certificate(der: bytes) -> Certificate | None:
+    """Subject, issuer and expiry of a certificate (uses CPython's own decoder; None if unavailable)."""
     if not der:
-        return {}
+        return None
     decoder = getattr(getattr(ssl, "_ssl", None), "_test_decode_cert", None)
     if decoder is None:
-        return {}
+        return None
     fd, path = tempfile.mkstemp(suffix=".pem")
     try:
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(ssl.DER_cert_to_PEM_cert(der))
         decoded = decoder(path)
     except (OSError, ValueError, ssl.SSLError):
-        return {}
+        return None
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)
@@ -609,13 +735,13 @@ def _decode_certificate(der: bytes) -> dict[str, str]:
     def name(parts: Iterable[Iterable[tuple[str, str]]]) -> str:
         return shown(", ".join(f"{k}={v}" for rdn in parts for k, v in rdn), BANNER_LIMIT)
 
-    out = {"Subject": name(decoded.get("subject", ())), "Issuer": name(decoded.get("issuer", ()))}
+    expiry: float | None = None
+    days: int | None = None
     if "notAfter" in decoded:
-        expiry = ssl.cert_time_to_seconds(decoded["notAfter"])
-        days = int((expiry - time.time()) // 86400)
-        when = time.strftime("%Y-%m-%d", time.gmtime(expiry))
-        out["Valid until"] = f"{when} (expired)" if days < 0 else f"{when} (in {days} days)"
-    return out
+        with contextlib.suppress(ValueError):
+            expiry = float(ssl.cert_time_to_seconds(decoded["notAfter"]))
+            days = int((expiry - time.time()) // 86400)
+    return Certificate(name(decoded.get("subject", ())), name(decoded.get("issuer", ())), expiry, days)
 
 
 def _send_all(sock: socket.socket, data: bytes, deadline: Deadline) -> None:
@@ -772,7 +898,7 @@ def udp_probe(
 ) -> list[ProbeResult]:
     """Send an empty datagram to every address at once; the system reports "closed" when the other side says
     nobody listens.  ``timeout`` covers all addresses together."""
-    test = "Send a message (UDP)"
+    test = ProbeTest.UDP
     deadline = Deadline(clamp_timeout(timeout), cancel)
     port, addresses = _addresses(host, port, socket.SOCK_DGRAM, deadline, resolver)
     start = time.perf_counter()
@@ -780,13 +906,7 @@ def udp_probe(
     pending: dict[socket.socket, int] = {}
 
     def closed(i: int, target: str) -> None:
-        results[i] = ProbeResult(
-            test,
-            target,
-            Outcome.CLOSED,
-            "Closed: the system there answered that nothing receives messages on this port.",
-            time.perf_counter() - start,
-        )
+        results[i] = ProbeResult(test, target, Outcome.CLOSED, ProbeCode.UDP_CLOSED, time.perf_counter() - start)
 
     try:
         for i, (family, addr) in enumerate(addresses):
@@ -833,9 +953,9 @@ def udp_probe(
                         test,
                         target,
                         Outcome.ANSWERED,
-                        "A program answered.",
+                        ProbeCode.UDP_ANSWERED,
                         time.perf_counter() - start,
-                        (("It said", printable(data)),),
+                        greeting=printable(data),
                     )
                 finally:
                     if sock not in pending:
@@ -847,12 +967,7 @@ def udp_probe(
     for i, (family, addr) in enumerate(addresses):
         if results[i] is None:
             results[i] = ProbeResult(
-                test,
-                _target(family, addr, port),
-                Outcome.NO_ANSWER,
-                "No answer. With UDP that can mean a program received it and stayed silent, or that a firewall "
-                "dropped it: UDP cannot tell the two apart.",
-                took,
+                test, _target(family, addr, port), Outcome.NO_ANSWER, ProbeCode.UDP_NO_ANSWER, took
             )
     return [r for r in results if r is not None]
 
@@ -885,55 +1000,54 @@ def _try_bind(family: int, addr: str, port: int, kind: int = socket.SOCK_STREAM)
 
 def bind_test(
     port: int,
-    holders: Callable[[int], str] | None = None,
+    holders: Callable[[int], ProgramRef | None] | None = None,
     cancel: Cancel | None = None,
     *,
     addresses: Sequence[tuple[str, int]] = BIND_ADDRESSES,
 ) -> list[ProbeResult]:
     """Could a program start listening on ``port`` now, on loopback and on all network connections (or on the
-    ``(address, family)`` pairs given)?"""
+    ``(address, family)`` pairs given)?  ``holders`` names who listens on a port (None when unknown)."""
     _, port = check_target("localhost", port)
     cancel = cancel or Cancel()
     results = []
+    test = ProbeTest.LISTEN
     for addr, family in addresses:
         cancel.check()
         target = _target(family, addr, port)
         error = _try_bind(family, addr, port)
         if error is None:
+            results.append(ProbeResult(test, target, Outcome.FREE, ProbeCode.FREE))
+            continue
+        said = str(error.strerror or error)
+        if error.errno in (errno.EADDRINUSE, 10048):
+            who = holders(port) if holders else None
             results.append(
-                ProbeResult("Can a program listen here?", target, Outcome.FREE, "Free: a program could listen here.")
-            )
-        elif error.errno in (errno.EADDRINUSE, 10048):
-            who = holders(port) if holders else ""
-            results.append(
-                ProbeResult(
-                    "Can a program listen here?",
-                    target,
-                    Outcome.IN_USE,
-                    f"In use{f' by {who}' if who else ''}: another program already listens here.",
-                )
+                ProbeResult(test, target, Outcome.IN_USE, ProbeCode.IN_USE, holder=who, error=said, errno=error.errno)
             )
         elif error.errno in (errno.EACCES, errno.EPERM, 10013):
             start = knowledge.unprivileged_port_start()
-            reason = (
-                f"ports below {start} need administrator rights"
-                if port < start
-                else "the system reserves it or a security program blocks it"
-            )
-            results.append(
-                ProbeResult("Can a program listen here?", target, Outcome.PERMISSION, f"Not allowed: {reason}.")
-            )
+            if port < start:
+                results.append(
+                    ProbeResult(
+                        test,
+                        target,
+                        Outcome.PERMISSION,
+                        ProbeCode.NEEDS_ADMIN,
+                        privileged_below=start,
+                        error=said,
+                        errno=error.errno,
+                    )
+                )
+            else:
+                results.append(
+                    ProbeResult(test, target, Outcome.PERMISSION, ProbeCode.RESERVED, error=said, errno=error.errno)
+                )
         elif error.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
             results.append(
-                ProbeResult(
-                    "Can a program listen here?",
-                    target,
-                    Outcome.UNREACHABLE,
-                    "This computer does not have this address (IPv6 may be turned off).",
-                )
+                ProbeResult(test, target, Outcome.UNREACHABLE, ProbeCode.ADDRESS_MISSING, error=said, errno=error.errno)
             )
         else:
-            results.append(ProbeResult("Can a program listen here?", target, Outcome.ERROR, f"Failed: {error}."))
+            results.append(ProbeResult(test, target, Outcome.ERROR, ProbeCode.FAILED, error=said, errno=error.errno))
     return results
 
 
@@ -974,13 +1088,21 @@ def loopback_self_test(timeout: float = DEFAULT_TIMEOUT, cancel: Cancel | None =
     covers both addresses together."""
     deadline = Deadline(clamp_timeout(timeout), cancel)
     results = []
+    test = ProbeTest.LOOPBACK_SELF_TEST
     for addr, family in BIND_ADDRESSES[:2]:
         start = time.perf_counter()
         try:
             server = socket.socket(family, socket.SOCK_STREAM)
         except OSError as exc:
             results.append(
-                ProbeResult("Loopback self-test", addr, Outcome.UNREACHABLE, f"Not available here: {exc.strerror}.")
+                ProbeResult(
+                    test,
+                    addr,
+                    Outcome.UNREACHABLE,
+                    ProbeCode.SELF_TEST_UNAVAILABLE,
+                    error=str(exc.strerror or exc),
+                    errno=exc.errno,
+                )
             )
             continue
         with server:
@@ -991,25 +1113,21 @@ def loopback_self_test(timeout: float = DEFAULT_TIMEOUT, cancel: Cancel | None =
             except OSError as exc:
                 results.append(
                     ProbeResult(
-                        "Loopback self-test",
+                        test,
                         addr,
                         Outcome.ERROR,
-                        f"This computer cannot talk to itself over {addr} ({exc.strerror or exc}): a security "
-                        "program or a broken network setup is the likely cause.",
+                        ProbeCode.SELF_TEST_BLOCKED,
                         time.perf_counter() - start,
+                        error=str(exc.strerror or exc),
+                        errno=exc.errno,
                     )
                 )
                 continue
         target = _target(family, addr, port)
-        results.append(
-            ProbeResult(
-                "Loopback self-test",
-                target,
-                Outcome.CONNECTED if ok else Outcome.ERROR,
-                f"Works: loopgui reached itself in {took * 1000:.2f} ms." if ok else "Connected, but data got lost.",
-                took,
-            )
-        )
+        if ok:
+            results.append(ProbeResult(test, target, Outcome.CONNECTED, ProbeCode.SELF_TEST_OK, took))
+        else:
+            results.append(ProbeResult(test, target, Outcome.ERROR, ProbeCode.SELF_TEST_DATA_LOST, took))
     return results
 
 
@@ -1028,6 +1146,14 @@ def find_free_port(used: Iterable[int] = (), rng: random.Random | None = None, a
     return None
 
 
+def free_port_test(used: Iterable[int] = (), rng: random.Random | None = None) -> list[ProbeResult]:
+    """The "Find a free port" test as a result row."""
+    port = find_free_port(used, rng)
+    if port is None:
+        return [ProbeResult(ProbeTest.FIND_FREE_PORT, "", Outcome.ERROR, ProbeCode.NO_FREE_PORT)]
+    return [ProbeResult(ProbeTest.FIND_FREE_PORT, "", Outcome.FREE, ProbeCode.FREE_PORT_FOUND, port=port)]
+
+
 @dataclass
 class LatencyHistory:
     """The last ``size`` connect times (None = failed) for the repeat mode's little chart."""
@@ -1038,14 +1164,3 @@ class LatencyHistory:
     def add(self, seconds: float | None) -> None:
         self.values.append(seconds)
         del self.values[: -self.size]
-
-    @property
-    def summary(self) -> str:
-        ok = [v for v in self.values if v is not None]
-        failed = len(self.values) - len(ok)
-        if not ok:
-            return f"{failed} of {len(self.values)} attempts failed" if failed else "no attempts yet"
-        return (
-            f"{len(ok)} of {len(self.values)} connected; fastest {min(ok) * 1000:.1f} ms, "
-            f"slowest {max(ok) * 1000:.1f} ms"
-        )

@@ -8,10 +8,11 @@ decides, what the own-address test can and cannot show), the safety note and how
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 
 from loopgui.core.explain import knowledge
-from loopgui.core.net.probes import Outcome, ProbeResult
+from loopgui.core.net.probes import Outcome, ProbeCode, ProbeResult, ProbeTest
 from loopgui.core.net.sockets import format_endpoint
 from loopgui.core.reach.assess import (
     CONTAINER,
@@ -591,7 +592,8 @@ LocalBlockFinder = Callable[[int, str, str], "LocalBlock | None"]
 def explain_timeouts(results: Sequence[ProbeResult], port: int, find: LocalBlockFinder) -> list[ProbeResult]:
     """Connectivity-test rows where a connection to a loopback address got no answer: when this computer's
     firewall drops local connections to the port (``find``, e.g. :func:`loopgui.core.reach.assess.local_block`),
-    say so, with the rule and how to check and remove it, instead of guessing at the cause."""
+    the row becomes ``local_firewall_block`` with the rule as evidence (``words.probes`` says how to check and
+    remove it), instead of guessing at the cause."""
     out: list[ProbeResult] = []
     asked: dict[str, LocalBlock | None] = {}
     for r in results:
@@ -602,14 +604,7 @@ def explain_timeouts(results: Sequence[ProbeResult], port: int, find: LocalBlock
         if address not in asked:
             asked[address] = find(port, "tcp", address)
         b = asked[address]
-        if b is None:
-            out.append(r)
-            continue
-        details = (*r.details, (_("Firewall rule"), rule_text(b.firewall)))
-        steps = " ".join(local_block_steps(b))
-        out.append(
-            ProbeResult(r.test, r.target, r.outcome, f"{local_block_text(b)} {steps}".strip(), r.seconds, details)
-        )
+        out.append(r if b is None else dataclasses.replace(r, code=ProbeCode.LOCAL_FIREWALL_BLOCK, block=b))
     return out
 
 
@@ -625,44 +620,26 @@ OWN_TEST_NAME = N_("From this computer's network address")
 
 
 def own_probe_results(results: Sequence[OwnResult], port: int, filtered: Sequence[str] = ()) -> list[ProbeResult]:
-    """The own-address test as rows of the Connectivity tests tab.  ``filtered``: addresses whose loopback
-    traffic this computer's firewall filters (a failure there does not show what other computers meet)."""
-    name = _(OWN_TEST_NAME)
+    """The own-address test as rows of the Connectivity tests tab (facts; ``words.probes`` renders them).
+    ``filtered``: addresses whose loopback traffic this computer's firewall filters (a failure there does not
+    show what other computers meet)."""
+    test = ProbeTest.OWN_ADDRESS
     if not results:
-        return [
-            ProbeResult(
-                name,
-                "",
-                Outcome.NO_ANSWER,
-                _("This computer has no network address besides loopback right now: other computers cannot reach it."),
-            )
-        ]
+        return [ProbeResult(test, "", Outcome.NO_ANSWER, ProbeCode.NO_OWN_ADDRESS)]
     out: list[ProbeResult] = []
     for r in results:
         at = format_endpoint(r.address, port)
-        details = ((_("Network connection"), r.interface), (_("About this test"), _(OWN_TEST_NOTE)))
         if r.outcome == OwnOutcome.ANSWERED:
-            outcome = Outcome.CONNECTED
-            text = _(
-                "Answered: the program takes connections on this address. Other computers on this network can try "
-                "too; whether the firewall lets them in is a separate question (this test goes over loopback)."
-            )
+            outcome, code = Outcome.CONNECTED, ProbeCode.OWN_ANSWERED
         elif r.address in filtered:
-            outcome = Outcome.ERROR
-            text = _(
-                "No usable answer: this computer's firewall filters its own traffic to this address, so this test "
-                "cannot tell whether the program listens here."
-            )
+            outcome, code = Outcome.ERROR, ProbeCode.OWN_FILTERED
         elif r.outcome == OwnOutcome.REFUSED:
-            outcome = Outcome.REFUSED
-            text = _("Refused: the program does not take connections on this address.")
+            outcome, code = Outcome.REFUSED, ProbeCode.OWN_REFUSED
         elif r.outcome == OwnOutcome.NO_ANSWER:
-            outcome = Outcome.TIMEOUT
-            text = _("No answer in time: the program did not answer on this address.")
+            outcome, code = Outcome.TIMEOUT, ProbeCode.OWN_NO_ANSWER
         else:
-            outcome = Outcome.ERROR
-            text = _("Could not be tried: {error}.").format(error=r.error)
-        out.append(ProbeResult(name, at, outcome, text, r.seconds, details))
+            outcome, code = Outcome.ERROR, ProbeCode.OWN_NOT_TRIED
+        out.append(ProbeResult(test, at, outcome, code, r.seconds, error=r.error, interface=r.interface))
     return out
 
 

@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from loopgui.core.explain.facts import ProgramRef
 from loopgui.core.net import probes
-from loopgui.core.net.probes import BadInput, Cancel, Cancelled, LatencyHistory, Outcome, ProbeResult
+from loopgui.core.net.probes import BadInput, Cancel, Cancelled, LatencyHistory, Outcome, ProbeCode, ProbeResult
 from loopgui.core.reach.assess import local_block
+from loopgui.core.words import probes as probe_words
 from loopgui.core.words import reach as reach_words
-from loopgui.core.words.i18n import N_, _, ngettext
+from loopgui.core.words.i18n import N_, _
 from loopgui.core.words.window import waiting_text
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.panels import own_address_test
@@ -135,61 +137,20 @@ class Sparkline(QWidget):
 
 
 def other_family_note(result: ProbeResult, listening: list[str]) -> ProbeResult:
-    """A refusal on one address family while the program listens on the other: say so, instead of "nothing
-    listens"."""
+    """A refusal on one address family while the program listens on the other: ``refused_other_family`` with
+    where it listens, instead of "nothing listens"."""
     if result.outcome != Outcome.REFUSED or not listening:
         return result
     tried_v6 = result.target.startswith("[")
     same = [a for a in listening if (":" in a) == tried_v6]
     if same:
         return result
-    there = listening[0]
-    have, want = ("IPv6", "IPv4") if ":" in there else ("IPv4", "IPv6")
-    # 0.0.0.0 and :: are where a program listens, never an address to connect to: loopback of that family is
-    connect = {"0.0.0.0": "127.0.0.1", "::": "::1", "*": "127.0.0.1"}.get(there.split("%", 1)[0], there)
-    listens = f"[{there}]" if ":" in there else there
-    shown = f"[{connect}]" if ":" in connect else connect
-    return dataclasses.replace(
-        result,
-        verdict=_(
-            "Refused here ({tried_family}), but a program listens on this port at {listens} ({listen_family}): "
-            "connect to {address} instead, or make the program listen on both."
-        ).format(tried_family=want, listens=listens, listen_family=have, address=shown),
-    )
+    return dataclasses.replace(result, code=ProbeCode.REFUSED_OTHER_FAMILY, listens=listening[0])
 
 
 def summary(results: list[ProbeResult]) -> str:
     """``"1 of 2 succeeded: [::1]:8000 answered; 127.0.0.1:8000 refused."``"""
-    good = [r for r in results if r.good]
-    parts = [
-        _(_SHORT[r.outcome]).format(address=r.target)
-        if r.outcome in _SHORT
-        else f"{r.target} {r.outcome.value.replace('_', ' ')}"
-        for r in results
-        if r.target
-    ]
-    if not parts:
-        done = ngettext("Done: {good} of {count} succeeded.", "Done: {good} of {count} succeeded.", len(results))
-        return done.format(good=len(good), count=len(results))
-    return ngettext(
-        "Done: {good} of {count} succeeded: {details}.", "Done: {good} of {count} succeeded: {details}.", len(results)
-    ).format(good=len(good), count=len(results), details="; ".join(parts))
-
-
-# One clause per outcome, about the address tried (joined with "; " in the summary).
-_SHORT = {
-    Outcome.CONNECTED: N_("{address} answered"),
-    Outcome.ANSWERED: N_("{address} answered"),
-    Outcome.REFUSED: N_("{address} refused"),
-    Outcome.TIMEOUT: N_("{address} gave no answer in time"),
-    Outcome.UNREACHABLE: N_("{address} unreachable"),
-    Outcome.PERMISSION: N_("{address} blocked"),
-    Outcome.ERROR: N_("{address} failed"),
-    Outcome.NO_ANSWER: N_("{address} no answer"),
-    Outcome.CLOSED: N_("{address} closed"),
-    Outcome.FREE: N_("{address} free"),
-    Outcome.IN_USE: N_("{address} in use"),
-}
+    return probe_words.summary(results)
 
 
 class ConnectivityPanel(QWidget):
@@ -206,7 +167,7 @@ class ConnectivityPanel(QWidget):
         parent: QWidget | None = None,
         *,
         used_ports: Callable[[], set[int]] | None = None,
-        who_holds: Callable[[int], str] | None = None,
+        who_holds: Callable[[int], ProgramRef | None] | None = None,
         listening_on: Callable[[int], list[str]] | None = None,
         open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl,
         resolver: probes.Resolver | None = None,
@@ -440,23 +401,7 @@ class ConnectivityPanel(QWidget):
 
     def run_free_port(self) -> None:
         used = self._used_ports()
-
-        def work(cancel: Cancel) -> list[ProbeResult]:
-            port = probes.find_free_port(used)
-            if port is None:
-                return [ProbeResult(_("Find a free port"), "", Outcome.ERROR, _("No free port found; try again."))]
-            return [
-                ProbeResult(
-                    _("Find a free port"),
-                    _("port {port}").format(port=port),
-                    Outcome.FREE,
-                    _("Port {port} is free on both 127.0.0.1 and ::1, and no well-known program uses it.").format(
-                        port=port
-                    ),
-                )
-            ]
-
-        self._start(_("Looking for a free port…"), work)
+        self._start(_("Looking for a free port…"), lambda c: probes.free_port_test(used))
 
     def run_own_addresses(self) -> None:
         _host, port, timeout = self._inputs()
@@ -507,7 +452,7 @@ class ConnectivityPanel(QWidget):
         try:
             probes.check_target(self.host_edit.text(), self.port_spin.value())
         except BadInput as exc:
-            self.status.setText(str(exc))
+            self.status.setText(probe_words.bad_input_text(exc))
             self.repeat_button.setChecked(False)
             return
         cancel = Cancel()
@@ -531,10 +476,10 @@ class ConnectivityPanel(QWidget):
             results = [other_family_note(r, listening) for r in results]
             self.last_results = results
             self._show(results)
-            answered_web = any(r.test.startswith("Web page") and r.outcome == Outcome.ANSWERED for r in results)
+            answered_web = any(r.code == ProbeCode.PAGE for r in results)
             self.browser_button.setEnabled(answered_web)
             if len(results) == 1:
-                self.status.setText(results[0].verdict)
+                self.status.setText(probe_words.verdict_text(results[0]))
             else:
                 self.status.setText(summary(results) if results else _("Done."))
 
@@ -543,7 +488,7 @@ class ConnectivityPanel(QWidget):
             if isinstance(exc, Cancelled):
                 self.status.setText(_("Cancelled."))
             elif isinstance(exc, BadInput):
-                self.status.setText(str(exc))
+                self.status.setText(probe_words.bad_input_text(exc))
             else:
                 self.status.setText(_("The test failed: {reason}").format(reason=exc))
             if repeat and not isinstance(exc, Cancelled):
@@ -582,19 +527,20 @@ class ConnectivityPanel(QWidget):
         first = results[0] if results else None
         self.history.add(first.seconds if first is not None and first.outcome == Outcome.CONNECTED else None)
         self.sparkline.update()
-        self.sparkline_label.setText(self.history.summary)
+        self.sparkline_label.setText(probe_words.latency_text(self.history.values))
         if first is not None:
-            self.status.setText(f"{first.target}: {first.verdict}")
+            self.status.setText(f"{first.target}: {probe_words.verdict_text(first)}")
 
     def _show(self, results: list[ProbeResult]) -> None:
         self.results.clear()
         style = self.style()
         for r in results:
-            item = QTreeWidgetItem([r.test, r.target, r.verdict])
+            shown = probe_words.line(r)
+            item = QTreeWidgetItem([shown.test, shown.target, shown.verdict])
             pixmap = _GOOD if r.good else (_NEUTRAL if r.outcome in _NEUTRAL_OUTCOMES else _BAD)
             item.setIcon(0, style.standardIcon(pixmap))
-            item.setToolTip(2, plain_tooltip(r.verdict))
-            for key, value in r.details:
+            item.setToolTip(2, plain_tooltip(shown.verdict))
+            for key, value in shown.details:
                 child = QTreeWidgetItem(["", key, value])
                 child.setToolTip(2, plain_tooltip(value))
                 item.addChild(child)
