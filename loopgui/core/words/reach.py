@@ -106,8 +106,18 @@ def _networks(paths: Sequence[PathFact]) -> str:
     return format_list(names[:3])
 
 
+def source_name(source: str) -> str:
+    """A firewall's name as the user's system names it: the Windows and macOS firewalls have names in each
+    language; nftables, iptables, ufw, firewalld and pf are the same everywhere."""
+    if source == WINDOWS_FIREWALL:
+        return _("Windows Defender Firewall")
+    if source == MACOS_FIREWALL:
+        return _("macOS application firewall")
+    return source
+
+
 def _firewall_name(answer: FirewallAnswer | None) -> str:
-    return answer.source if answer and answer.source else _("the firewall")
+    return source_name(answer.source) if answer and answer.source else _("the firewall")
 
 
 # -- one firewall's answer in words ------------------------------------------------------------------------------
@@ -167,7 +177,7 @@ def firewalld_where(answer: FirewallAnswer) -> str:
 def firewall_text(answer: FirewallAnswer) -> str:
     """One firewall's answer as whole sentences, from its reason code and evidence."""
     r = answer.reason
-    fw, port, proto = answer.source, answer.port, answer.proto
+    fw, port, proto = source_name(answer.source), answer.port, answer.proto
     if r == Reason.NOT_READ:
         return _("loopgui could not read this computer's firewall.")
     if r == Reason.UNSUPPORTED_SYSTEM:
