@@ -20,7 +20,7 @@ from loopgui.core.net.scanner import make_scanner
 from loopgui.core.programs.processes import ProcessFacts, process_facts
 from loopgui.core.words import explain as words
 from tests.helpers import row
-from tests.unit.test_diagnosis import env
+from tests.unit.core.explain.test_diagnosis import env
 
 pytestmark = pytest.mark.e2e
 

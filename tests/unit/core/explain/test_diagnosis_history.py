@@ -10,7 +10,7 @@ from loopgui.core.history.store import HistoryNotice, HistoryUnavailable, Notice
 from loopgui.core.words.explain import render, report
 from loopgui.core.words.times import clock
 from tests.helpers import as_map, row
-from tests.unit.test_diagnosis import env, facts
+from tests.unit.core.explain.test_diagnosis import env, facts
 
 
 def hhmmss(t: float) -> str:

@@ -17,7 +17,7 @@ from loopgui.core.net import scanner as scanner_mod
 from loopgui.core.net.scanner import NetlinkReplyError, NetlinkSource, PsutilSource, Scanner, error_text
 from loopgui.core.net.sockets import ScanProblem, ScanProblemCode
 from loopgui.core.words.scan import problem_text
-from tests.unit.test_scanner import DONE, diag_msg
+from tests.unit.core.net.test_scanner import DONE, diag_msg
 
 # What the fake kernel does for each netlink socket opened, in order: bytes to hand out, or an exception.
 Behaviour = list[bytes | BaseException]

@@ -5,13 +5,13 @@ puts values of the original shapes in their place, so the result does not hang o
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from loopgui.core.text.redact import HIDDEN, redact_text
+from tests.paths import DATA
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "secret_cmdlines.tsv"
+CORPUS = DATA / "secret_cmdlines.tsv"
 
 # Secrets given as bare positional words of programs loopgui has no rule for: nothing in the line says which word
 # is the password.  Listed so that a change that catches them (or loses another) is noticed.

@@ -7,14 +7,14 @@ import csv
 import importlib.util
 import json
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from loopgui.core.explain.endpoints import ErrorKind, find_endpoints
+from tests.paths import REPO
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = REPO
 STRERROR = json.loads((ROOT / "loopgui" / "resources" / "strerror_l10n.json").read_text(encoding="utf-8"))
 WORDS = json.loads((ROOT / "loopgui" / "resources" / "error_words.json").read_text(encoding="utf-8"))
 SIX = ("de", "es", "fr", "pt_BR", "zh_CN", "ja")

@@ -13,7 +13,7 @@ from loopgui.core.reach.firewall import FirewallAnswer, Inbound, Reason
 from loopgui.core.words import explain as words
 from loopgui.core.words.explain import render, report
 from tests.helpers import as_map, row
-from tests.unit.test_diagnosis import env
+from tests.unit.core.explain.test_diagnosis import env
 
 WIFI = Interface("wlan0", reach.WIFI, ("192.168.1.20/24",))
 

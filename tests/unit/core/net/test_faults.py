@@ -20,7 +20,7 @@ from loopgui.core.net import netlink
 from loopgui.core.net import scanner as scanner_mod
 from loopgui.core.net.scanner import NetlinkSource, PsutilSource, Scanner, parse_diag_messages
 from loopgui.core.programs.processes import ProcessNames
-from tests.unit.test_scanner import DONE, diag_msg, fake_proc
+from tests.unit.core.net.test_scanner import DONE, diag_msg, fake_proc
 
 
 def netlink_with(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, messages: bytes) -> NetlinkSource:

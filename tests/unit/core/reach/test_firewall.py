@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from loopgui.core.reach import firewall as fw
 from loopgui.core.reach.firewall import Condition, ConditionCode, Inbound, Reason
+from tests.paths import DATA
 
-DATA = Path(__file__).parent.parent / "data" / "firewall"
+DATA = DATA / "firewall"
 
 
 def data(name: str) -> str:

@@ -17,7 +17,7 @@ from loopgui.core.text import shellquote
 from loopgui.core.text.shellquote import safe_host
 from loopgui.core.words.explain import render
 from loopgui.core.words.managers import instead_text
-from tests.unit.test_diagnosis import env, facts
+from tests.unit.core.explain.test_diagnosis import env, facts
 
 HOSTILE = [
     "$(rm -rf ~)",

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from loopgui.core.words import i18n
+from tests.paths import REPO
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +62,7 @@ def _sentences() -> list[str]:
     from loopgui.core.explain.diagnosis import diagnose, explain_row
     from loopgui.core.words import explain as words
     from tests.helpers import as_map, row
-    from tests.unit.test_diagnosis import env, facts
+    from tests.unit.core.explain.test_diagnosis import env, facts
 
     rows = as_map(
         [
@@ -110,9 +111,8 @@ def test_every_sentence_of_an_explanation_goes_through_gettext() -> None:
 
 def test_the_catalogs_are_complete_and_keep_every_placeholder() -> None:
     import importlib.util
-    from pathlib import Path
 
-    script = Path(__file__).resolve().parents[2] / "scripts" / "catalogs.py"
+    script = REPO / "scripts" / "catalogs.py"
     spec = importlib.util.spec_from_file_location("catalogs", script)
     assert spec is not None and spec.loader is not None
     catalogs = importlib.util.module_from_spec(spec)

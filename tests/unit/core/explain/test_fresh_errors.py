@@ -7,13 +7,12 @@ test_real_errors: host, port and kind all right.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.unit.test_real_errors import accuracy_table, load_corpus
+from tests.paths import DATA
+from tests.unit.core.explain.test_real_errors import accuracy_table, load_corpus
 
-FRESH = Path(__file__).resolve().parent.parent / "data" / "fresh_errors.tsv"
+FRESH = DATA / "fresh_errors.tsv"
 TARGET = 0.97
 
 

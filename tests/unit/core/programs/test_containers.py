@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from loopgui.core.programs import containers
 from loopgui.core.programs.containers import Container, Published, parse_inspect, parse_port_list, parse_ps
+from tests.paths import DATA
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "docker"
+DATA = DATA / "docker"
 
 
 def _read(name: str) -> str:

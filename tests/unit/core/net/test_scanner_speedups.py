@@ -18,7 +18,7 @@ from loopgui.core.net.rows import AddressText, RowBuilder, new_row
 from loopgui.core.net.scanner import InodeOwners, NetlinkSource, Scanner
 from loopgui.core.net.sockets import SocketRow, diff_rows, make_key
 from loopgui.core.programs.processes import Owner
-from tests.unit.test_scanner import DONE, diag_msg, fake_proc
+from tests.unit.core.net.test_scanner import DONE, diag_msg, fake_proc
 
 FIELDS = {
     "key": b"k" * 38,

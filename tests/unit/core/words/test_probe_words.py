@@ -68,7 +68,7 @@ def example(code: ProbeCode) -> ProbeResult:
 
 def test_every_code_has_its_own_sentence() -> None:
     """No code falls through to the "Failed: …" sentence of an unexpected system error (the firewall block needs
-    its rule, tested in tests/unit/test_reach.py)."""
+    its rule, tested in tests/unit/core/reach/test_reach.py)."""
     failed = words.verdict_text(example(ProbeCode.FAILED))
     assert failed == "Failed: Connection refused."
     seen: dict[str, ProbeCode] = {}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from loopgui.core.explain.facts import Range
 from loopgui.core.explain.knowledge import PortRange
 from loopgui.core.words.explain import port_range_sentence, report
+from tests.paths import REPO
 
-CORE = Path(__file__).resolve().parents[2] / "loopgui" / "core"
+CORE = REPO / "loopgui" / "core"
 
 
 def _texts(tree: ast.AST) -> list[str]:

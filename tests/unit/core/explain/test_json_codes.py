@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import enum
 import re
-from pathlib import Path
 
 import pytest
 
 from loopgui.core.explain import facts
 from loopgui.core.net import probes
+from tests.paths import REPO
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "JSON.md"
+DOC = REPO / "docs" / "JSON.md"
 
 ENUMS: tuple[type[enum.Enum], ...] = (
     facts.Case,

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from loopgui.core.explain.endpoints import find_endpoints
+from tests.paths import DATA
 
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "real_errors.tsv"
+CORPUS = DATA / "real_errors.tsv"
 TARGET = 0.97
 KINDS = {
     "refused",
