@@ -1,7 +1,8 @@
 """Text shapes that made the old endpoint finder quadratic (a 1 MB paste of them took hours), and relatives.
 
-Shared by bench/bench_parse.py (target: each at most 2 s per 1 MB) and tests/unit/core/explain/test_endpoints.py (a generous
-bound on 100 kB that only catches a blow-up).  Each entry makes a text of about ``n`` characters.
+Shared by bench/bench_parse.py (target: each at most 2 s per 1 MB) and
+tests/unit/core/explain/test_endpoints.py (a generous bound on 100 kB that only catches a blow-up).  Each entry
+makes a text of about ``n`` characters.
 """
 
 from __future__ import annotations

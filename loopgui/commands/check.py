@@ -20,10 +20,11 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from loopgui.commands.output import argv_text, say, write, write_json
+from loopgui.core.cancel import Cancel
 from loopgui.core.explain import knowledge
 from loopgui.core.explain.facts import ProgramRef
 from loopgui.core.net import probes
-from loopgui.core.net.probes import BadInput, Cancel, LookupFailed, Outcome, ProbeResult
+from loopgui.core.net.probes import BadInput, LookupFailed, Outcome, ProbeResult
 from loopgui.core.net.scanner import make_scanner
 from loopgui.core.net.sockets import ORPHAN_STATES
 from loopgui.core.reach import assess as reach

@@ -14,7 +14,8 @@ from types import FrameType
 from typing import TextIO
 
 from loopgui.commands.output import say, write_json
-from loopgui.core.net.probes import BadInput, Cancel, Cancelled, Outcome, parse_target, tcp_probe
+from loopgui.core.cancel import Cancel, Cancelled
+from loopgui.core.net.probes import BadInput, Outcome, parse_target, tcp_probe
 from loopgui.core.text.shellquote import safe_host
 from loopgui.core.words import probes as probe_words
 from loopgui.core.words import wait as words

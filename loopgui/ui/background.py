@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from loopgui.core.net.probes import Cancelled
+from loopgui.core.cancel import Cancelled
 from loopgui.core.net.scanner import ScanCancelled
 
 CANCELLED = (Cancelled, ScanCancelled)  # what a Cancel raises

@@ -360,7 +360,9 @@ class HistoryFeature(QObject):
 
         def failed(exc: BaseException) -> None:
             self.window.show_message(
-                str(exc) if isinstance(exc, HistoryUnavailable) else _("Not cleared: {reason}").format(reason=exc)
+                notice_text(exc.notice)
+                if isinstance(exc, HistoryUnavailable)
+                else _("Not cleared: {reason}").format(reason=exc)
             )
 
         BackgroundOp(self, lambda: clear_history(path), done).on_failure(failed).start()

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from loopgui.core.cancel import Cancel, Cancelled
 from loopgui.core.net import probes
-from loopgui.core.net.probes import Cancel, Cancelled, InputCode, Outcome, ProbeCode
+from loopgui.core.net.probes import InputCode, Outcome, ProbeCode
 from tests.e2e.test_probes import self_signed, tcp_server  # noqa: F401  (fixture)
 from tests.helpers import loopback_server
 

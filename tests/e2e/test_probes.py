@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from loopgui.core.cancel import Cancel, Cancelled
 from loopgui.core.explain.facts import ProgramRef
 from loopgui.core.net import probes
-from loopgui.core.net.probes import BadInput, Cancel, Cancelled, InputCode, Outcome, ProbeCode, ProbeTest
+from loopgui.core.net.probes import BadInput, InputCode, Outcome, ProbeCode, ProbeTest
 from loopgui.core.words import probes as probe_words
 from tests.helpers import loopback_server
 

@@ -15,9 +15,9 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
+from loopgui.core.cancel import Cancelled
 from loopgui.core.history.recorder import Recorder
 from loopgui.core.history.store import ProgramInfo, database_path
-from loopgui.core.net.probes import Cancelled
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.history_panel import HistoryFeature
 from loopgui.ui.main_window import MainWindow

@@ -8,7 +8,8 @@ import threading
 import pytest
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.net.probes import Cancel, Cancelled, Outcome, ProbeCode, ProbeTest
+from loopgui.core.cancel import Cancel, Cancelled
+from loopgui.core.net.probes import Outcome, ProbeCode, ProbeTest
 from loopgui.core.reach import assess as reach
 from loopgui.core.reach.assess import OwnOutcome, OwnResult
 from loopgui.core.words import probes as probe_words

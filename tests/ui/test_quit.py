@@ -16,8 +16,8 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from loopgui.core.cancel import Cancel
 from loopgui.core.net import probes
-from loopgui.core.net.probes import Cancel
 from loopgui.ui import background
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.main_window import MainWindow

@@ -521,10 +521,10 @@ class _Builder:
         try:
             spans = [s for s in self.history.port_history(self.port, limit=50) if s.local_port == self.port]
         except HistoryUnavailable as exc:
-            return [fact(F.HISTORY_UNREADABLE, error=str(exc))]
+            return [fact(F.HISTORY_UNREADABLE, notice=exc.notice)]
         except Exception as exc:  # the history is optional: a damaged one never stops an explanation
             log.warning("the history of port %s could not be read: %s", self.port, exc)
-            return [fact(F.HISTORY_UNREADABLE, error=str(exc))]
+            return [fact(F.HISTORY_UNREADABLE, error=str(exc))]  # the system's own words
         # ended ones; a closed connection the system alone held (TIME_WAIT, owner unknown) names nobody
         ended = [s for s in spans if s.ended and not (s.pid is None and s.first_state in _CLOSED_STATES)]
         listened = [s for s in ended if s.listened]

@@ -293,8 +293,7 @@ class HistoryNotice:
     count: int = 0
 
     def as_dict(self) -> dict[str, object]:
-        from loopgui.core.words.history import notice_text  # noqa: PLC0415 - words import this module
-
+        """The code and its evidence (the sentence: :func:`loopgui.core.words.history.notice_text`)."""
         return {
             "code": self.code.value,
             **{
@@ -308,7 +307,6 @@ class HistoryNotice:
                 )
                 if v
             },
-            "text": notice_text(self),
         }
 
 
@@ -320,18 +318,13 @@ def path_notice(exc: OSError, path: Path, code: NoticeCode) -> HistoryNotice:
 
 
 class HistoryUnavailable(Exception):
-    """The history cannot be read or changed; ``notice`` says why (``str()`` is the English sentence)."""
+    """The history cannot be read or changed; ``notice`` says why (in words: ``words.history.notice_text``)."""
 
     def __init__(self, notice: HistoryNotice | str) -> None:
         if isinstance(notice, str):  # the system's own words, kept as evidence
             notice = HistoryNotice(NoticeCode.UNREADABLE, error=notice)
         super().__init__(notice.code.value)
         self.notice = notice
-
-    def __str__(self) -> str:
-        from loopgui.core.words.history import notice_text  # noqa: PLC0415 - words import this module
-
-        return str(notice_text(self.notice))
 
 
 def _is_locked(exc: sqlite3.Error) -> bool:

@@ -22,10 +22,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from loopgui.core.net import (
-    netlink,
-    scanner,  # the scanner imports this module too: names are read at call time
-)
+from loopgui.core.net import netlink, rows
 from loopgui.core.text.plaintext import shown
 
 log = logging.getLogger("loopgui.namespaces")
@@ -167,11 +164,11 @@ def _dump_inet() -> list[NsListener]:
         part: dict[bytes, tuple[int, int, int]] = {}
 
         def take(data: bytes, part: dict[bytes, tuple[int, int, int]] = part, protocol: int = protocol) -> bool:
-            return scanner.parse_diag_messages(data, protocol, part)
+            return netlink.parse_diag_messages(data, protocol, part)
 
         try:
             netlink.exchange(
-                scanner.build_request(family, protocol, seq, LISTENING_STATES[protocol]),
+                netlink.build_request(family, protocol, seq, LISTENING_STATES[protocol]),
                 take,
                 timeout=TIMEOUT,
                 buf=buf,
@@ -181,7 +178,7 @@ def _dump_inet() -> list[NsListener]:
                 continue
             raise
         for key, (state, inode, _cookie) in part.items():
-            proto, version, local, lport, _remote, rport = scanner.decode_key(key)
+            proto, version, local, lport, _remote, rport = rows.decode_key(key)
             if (protocol == 6 and state == netlink.TCP_LISTEN) or (protocol == 17 and not rport):
                 found.append(NsListener(proto, version, local, lport, inode))
     return found

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from loopgui.core.cancel import Cancel, Cancelled
 from loopgui.core.explain import knowledge
 from loopgui.core.explain.facts import ProgramRef
 from loopgui.core.text.plaintext import shown
@@ -37,28 +38,6 @@ MAX_TIMEOUT = 60.0
 BANNER_WAIT = 1.0
 BANNER_LIMIT = 200
 TITLE_LIMIT = 200
-
-
-class Cancelled(Exception):
-    """The user cancelled the probe."""
-
-
-class Cancel:
-    """A cancellation flag shared between the GUI and a running probe."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def check(self) -> None:
-        if self._event.is_set():
-            raise Cancelled
 
 
 class Outcome(str, enum.Enum):

@@ -31,9 +31,10 @@ from loopgui.core.net.netlink import (
     parse_diag_messages,
     unique_key,
 )
+from loopgui.core.net.owners import InodeOwners
 from loopgui.core.net.rows import RowBuilder, ScanCancelled, SocketSource, SourceResult, StopCheck, decode_key, never
 from loopgui.core.net.sockets import TCP, ScanProblem, ScanProblemCode, Snapshot, SocketRow, diff_rows, make_key
-from loopgui.core.net.source_netlink import InodeOwners, NetlinkSource
+from loopgui.core.net.source_netlink import NetlinkSource
 from loopgui.core.net.source_psutil import PsutilSource
 
 __all__ = [

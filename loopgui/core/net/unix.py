@@ -34,6 +34,7 @@ from loopgui.core.net.netlink import (
     UNIX_DIAG_VFS,
     UNIX_DIAG_VFS_STRUCT,
 )
+from loopgui.core.net.owners import InodeOwners
 from loopgui.core.text.plaintext import shown
 
 log = logging.getLogger("loopgui.unix")
@@ -200,8 +201,6 @@ NameReader = Callable[[int], str]
 
 
 def _live_owners(wanted: set[int]) -> Mapping[int, int]:
-    from loopgui.core.net.scanner import InodeOwners  # noqa: PLC0415 - the scanner imports this module
-
     return InodeOwners().refresh(wanted)
 
 

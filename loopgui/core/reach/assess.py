@@ -31,9 +31,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from loopgui.core.cancel import Cancel
 from loopgui.core.explain import knowledge
 from loopgui.core.net import netlink
-from loopgui.core.net.probes import Cancel
 from loopgui.core.net.sockets import SocketRow, format_endpoint
 from loopgui.core.reach.firewall import (
     FirewallAnswer,

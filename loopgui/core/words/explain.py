@@ -15,11 +15,12 @@ from loopgui.core.explain.diagnosis import Diagnosis
 from loopgui.core.explain.elsewhere import Elsewhere
 from loopgui.core.explain.endpoints import ErrorKind
 from loopgui.core.explain.facts import Case, D, F, Fact, Problem, ProgramRef, Range, S, Verdict
-from loopgui.core.history.store import Span
+from loopgui.core.history.store import HistoryNotice, Span
 from loopgui.core.net.sockets import SocketRow, format_endpoint
 from loopgui.core.reach.assess import LocalBlock, ReachVerdict
 from loopgui.core.text.redact import redact_text
 from loopgui.core.words import elsewhere as elsewhere_words
+from loopgui.core.words import history as history_words
 from loopgui.core.words import reach as reach_words
 from loopgui.core.words.history import span_program
 from loopgui.core.words.i18n import N_, _, format_list, ngettext
@@ -525,7 +526,9 @@ def finding(f: Fact[F]) -> Line:
         assert isinstance(span, Span)
         return Line(span_sentence_used(span, int(str(e("port"))), first=bool(e("first"))), span_detail(span))
     if c is F.HISTORY_UNREADABLE:
-        return Line(_("loopgui could not read its history of this port."), str(e("error") or ""))
+        notice = e("notice")
+        detail = history_words.notice_text(notice) if isinstance(notice, HistoryNotice) else str(e("error") or "")
+        return Line(_("loopgui could not read its history of this port."), detail)
     if c is F.UDP_ONLY:
         return Line(
             _("Only UDP (single messages) is open on port {port}, by {program}; connections use TCP.").format(

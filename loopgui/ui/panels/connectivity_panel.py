@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from loopgui.core.cancel import Cancel, Cancelled
 from loopgui.core.explain.facts import ProgramRef
 from loopgui.core.net import probes
-from loopgui.core.net.probes import BadInput, Cancel, Cancelled, LatencyHistory, Outcome, ProbeCode, ProbeResult
+from loopgui.core.net.probes import BadInput, LatencyHistory, Outcome, ProbeCode, ProbeResult
 from loopgui.core.reach.assess import local_block
 from loopgui.core.words import probes as probe_words
 from loopgui.core.words import reach as reach_words

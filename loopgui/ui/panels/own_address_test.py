@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QPushButton
 
-from loopgui.core.net.probes import Cancel, ProbeResult
+from loopgui.core.cancel import Cancel
+from loopgui.core.net.probes import ProbeResult
 from loopgui.core.reach import assess as reach
 from loopgui.core.words import reach as reach_words
 from loopgui.core.words.i18n import N_, _

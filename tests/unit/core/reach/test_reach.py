@@ -8,7 +8,7 @@ from collections import namedtuple
 
 import pytest
 
-from loopgui.core.net.probes import Cancel, Cancelled
+from loopgui.core.cancel import Cancel, Cancelled
 from loopgui.core.reach import assess as reach
 from loopgui.core.reach.assess import Answer, FixedView, Interface, Listener, OwnOutcome, OwnResult, OwnTest, ReachCode
 from loopgui.core.reach.firewall import Condition, ConditionCode, FirewallAnswer, Inbound, Packet, Reason, RuleRef
