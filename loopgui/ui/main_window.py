@@ -34,7 +34,6 @@ from loopgui.core.explain.endpoints import MAX_TEXT, FindResult, find_endpoints
 from loopgui.core.net.scanner import Scanner, make_scanner
 from loopgui.core.net.sockets import (
     ORPHAN_STATES,
-    RowFilter,
     Snapshot,
     SocketRow,
     cells_to_tsv,
@@ -43,6 +42,7 @@ from loopgui.core.net.sockets import (
 )
 from loopgui.core.programs.processes import ProcessFacts, process_facts
 from loopgui.core.words import table as table_words
+from loopgui.core.words.filter import RowFilter
 from loopgui.core.words.i18n import _, ngettext
 from loopgui.core.words.labels import owner_text, running_as_admin
 from loopgui.core.words.scan import problem_text

@@ -28,10 +28,11 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QPalette
 
 from loopgui.core.explain.knowledge import address_kind
-from loopgui.core.net.sockets import UNIX, RowFilter, Snapshot, SocketRow, diff_rows
+from loopgui.core.net.sockets import UNIX, Snapshot, SocketRow, diff_rows
 from loopgui.core.words.elsewhere import address_cell as elsewhere_address
 from loopgui.core.words.elsewhere import row_tooltip as elsewhere_tooltip
 from loopgui.core.words.explain import address_kind_sentence
+from loopgui.core.words.filter import RowFilter
 from loopgui.core.words.i18n import N_, _
 from loopgui.core.words.labels import JARGON, owner_explanation, owner_text, state_text
 from loopgui.core.words.programs import program_text

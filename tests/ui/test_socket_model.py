@@ -14,7 +14,8 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QTableView
 from pytestqt.qtbot import QtBot
 
-from loopgui.core.net.sockets import RowFilter, Snapshot, SocketRow
+from loopgui.core.net.sockets import Snapshot, SocketRow
+from loopgui.core.words.filter import RowFilter
 from loopgui.ui.socket_model import Column, Role, SocketTableModel
 from tests.helpers import row, snapshot
 

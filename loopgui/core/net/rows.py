@@ -15,8 +15,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Protocol
 
 from loopgui.core.net.sockets import TCP, UDP, ScanProblem, SnapshotDiff, SocketRow
+from loopgui.core.programs.labels import ProgramLabels
 from loopgui.core.programs.processes import NO_OWNER, ProcessNames
-from loopgui.core.words.labels import ProgramLabels
 
 StopCheck = Callable[[], bool]
 

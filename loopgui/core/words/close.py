@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from loopgui.core.net.netclose import BadConnection, BadPart, ConnectionCode, ConnectionResult
 from loopgui.core.programs.actions import ClosePlan, PortAfter, PortCheck, Spared
+from loopgui.core.programs.labels import command_label
 from loopgui.core.programs.processes import (
     CloseOutcome,
     CloseResult,
@@ -22,7 +23,6 @@ from loopgui.core.programs.processes import (
 from loopgui.core.programs.protection import Guard, Protection
 from loopgui.core.text.plaintext import shown
 from loopgui.core.words.i18n import N_, _, format_duration, format_list, format_number, ngettext
-from loopgui.core.words.labels import command_label
 from loopgui.core.words.managers import instead_text, manager_text
 from loopgui.core.words.programs import program_text
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from loopgui.core.history.store import HistoryNotice, NoticeCode, Span
 from loopgui.core.paths import PathProblem, UnsafePath
+from loopgui.core.programs.labels import program_label
 from loopgui.core.words.i18n import _, format_number, ngettext
-from loopgui.core.words.labels import program_label
 from loopgui.core.words.paths import refused_text
 from loopgui.core.words.programs import closed_text, hidden_text, program_text
 from loopgui.core.words.times import clock, duration

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from loopgui.core.explain.endpoints import FindResult
-from loopgui.core.net.sockets import RowFilter, SocketRow
+from loopgui.core.net.sockets import SocketRow
 from loopgui.core.words.explain import problem
+from loopgui.core.words.filter import RowFilter
 from loopgui.core.words.i18n import _, format_list, ngettext
 
 

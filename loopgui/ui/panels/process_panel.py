@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from loopgui.core.net.sockets import SocketRow, format_endpoint
+from loopgui.core.programs.labels import program_label
 from loopgui.core.programs.processes import ProcessFacts
 from loopgui.core.words.i18n import N_, _, format_list, format_percent, ngettext
-from loopgui.core.words.labels import program_label
 from loopgui.core.words.managers import manager_text
 from loopgui.core.words.programs import closed_text, hidden_text, program_text
 from loopgui.core.words.times import started_ago

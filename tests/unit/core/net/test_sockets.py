@@ -9,7 +9,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loopgui.core.net.sockets import RowFilter, SocketRow, cells_to_tsv, diff_rows, make_key, rows_to_csv, rows_to_json
+from loopgui.core.net.sockets import SocketRow, cells_to_tsv, diff_rows, make_key, rows_to_csv, rows_to_json
+from loopgui.core.words.filter import RowFilter
 from tests.helpers import as_map, row
 
 

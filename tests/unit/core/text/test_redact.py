@@ -179,7 +179,7 @@ def test_redaction_is_linear_time(unit: str) -> None:
 
 
 def test_program_labels_in_the_table_and_exports_leave_tokens_out() -> None:
-    from loopgui.core.words.labels import program_label
+    from loopgui.core.programs.labels import program_label
 
     label = program_label("node", ["node", "server.js", "ghp_1234567890abcdefghijABCDEFGHIJ"])
     assert label == "node server.js …"

@@ -7,9 +7,10 @@ import os
 
 import pytest
 
-from loopgui.core.net.sockets import RowFilter
+from loopgui.core.programs.labels import ProgramLabels, program_label
 from loopgui.core.words import labels
-from loopgui.core.words.labels import owner_explanation, owner_text, program_label, row_summary, state_text
+from loopgui.core.words.filter import RowFilter
+from loopgui.core.words.labels import owner_explanation, owner_text, row_summary, state_text
 from tests.helpers import row
 
 
@@ -96,7 +97,7 @@ def test_filter_matches_what_is_on_screen_and_every_word() -> None:
 
 
 def test_program_labels_read_the_command_line_once_per_program() -> None:
-    cache = labels.ProgramLabels()
+    cache = ProgramLabels()
     label, path = cache.label(os.getpid(), "python3")
     assert label.startswith("python3 ") and "pytest" in label and os.path.isabs(path)
     assert cache.label(os.getpid(), "other") == (label, path)  # cached
