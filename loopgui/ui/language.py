@@ -28,9 +28,9 @@ def chosen(settings: QSettings | None = None) -> str:
 
 
 def at_start() -> str:
-    """The language to speak from the first line on (``--help``, the terminal verbs, then the window): the one chosen
-    in the menu, else the system's.  Only QtCore is loaded for it: QSettings reads the choice where the window wrote it
-    on every platform."""
+    """The language to speak on Windows and macOS from the first line on (``--help``, the terminal verbs, then the
+    window): the one chosen in the menu, else the system's.  Only QtCore is loaded for it (QSettings reads the
+    registry and property lists); ``app.start_language`` reads Linux's settings file without Qt."""
     return i18n.set_language(chosen() or None)
 
 
