@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QSizePolicy, QStyle, QStyleOptionButton
 
 from loopgui.ui.plain import plain_tooltip
 
-ELLIPSIS = "…"
+ELLIPSIS = "…"  # what Qt's elidedText ends a cut text with
 
 
 class ElidedCheckBox(QCheckBox):
@@ -48,13 +48,10 @@ class ElidedCheckBox(QCheckBox):
 
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
-        text = self.text()
-        metrics = self.fontMetrics()
-        if len(text) <= 3:
-            return hint
-        # The box, and at least the caption's first two letters and "…" (a bare box would say nothing).
-        shorter = metrics.horizontalAdvance(text) - metrics.horizontalAdvance(text[:2] + ELLIPSIS)
-        return QSize(max(hint.width() - max(shorter, 0), hint.height()), hint.height())
+        # Down to the box itself (the window's other controls keep their narrowest width): from there on "…", or at
+        # the very narrowest the bare box, and the whole caption in the tooltip.
+        box = hint.width() - self.fontMetrics().horizontalAdvance(self.text())
+        return QSize(min(hint.width(), max(box, hint.height() + 8)), hint.height())
 
     def setText(self, text: str) -> None:
         super().setText(text)
