@@ -451,11 +451,31 @@ def uninstall_desktop() -> int:
     return 0
 
 
+def start_language() -> str:
+    """Choose the language before any parser or help text is built: the Language menu's choice, else the system's
+    (the window's rule, for ``loopgui --help`` and the verbs too); argparse's own words follow it."""
+    from loopgui.core.remembered import language_setting, settings_file
+    from loopgui.core.words import argparse_texts, i18n
+
+    path = settings_file()
+    if path is not None:  # Linux and other Unix systems: the settings are a file, read without loading Qt
+        code = i18n.set_language(language_setting(path) or None)
+    else:  # pragma: no cover - Windows and macOS: only QSettings reads the registry and property lists
+        try:
+            from loopgui.ui.language import at_start
+        except ImportError:  # a Qt that cannot be loaded: the verbs still run, in the system's language
+            code = i18n.set_language(None)
+        else:
+            code = at_start()
+    argparse_texts.install()
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     from loopgui.cli import run_verb
 
-    code = run_verb(arguments)
+    code = run_verb(arguments, start_language())
     if code is not None:
         return code
     qt_arguments, arguments = split_qt_args(arguments)

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
 
+from loopgui.core.words.i18n import N_, _
+
 OUTPUT_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a program whose reader went away
 
 
@@ -59,27 +61,29 @@ def _wait() -> VerbMain:
 
 # verb -> (one line for the help text, loader).  Add a verb: one module in loopgui/commands and one line here.
 VERBS: dict[str, tuple[str, Callable[[], VerbMain]]] = {
-    "explain": ("explain an error message or address in plain words", _explain),
-    "check": ("test HOST:PORT: does it answer, is it a web page, could a program listen there", _check),
-    "history": ("who used a port earlier, from when to when (as recorded)", _history),
-    "record": ("record the history without a window (Ctrl+C stops)", _record),
-    "wait": ("wait until a program answers on HOST:PORT", _wait),
-    "close": ("close the program that holds a port (or has a PID), after showing what closes", _close),
+    "explain": (N_("explain an error message or address in plain words"), _explain),
+    "check": (N_("test HOST:PORT: does it answer, is it a web page, could a program listen there"), _check),
+    "history": (N_("who used a port earlier, from when to when (as recorded)"), _history),
+    "record": (N_("record the history without a window (Ctrl+C stops)"), _record),
+    "wait": (N_("wait until a program answers on HOST:PORT"), _wait),
+    "close": (N_("close the program that holds a port (or has a PID), after showing what closes"), _close),
 }
 
 
 def verbs_help() -> str:
     width = max(len(v) for v in VERBS)
-    return "\n".join(f"  loopgui {verb:<{width}}  {about}" for verb, (about, _) in VERBS.items())
+    return "\n".join(f"  loopgui {verb:<{width}}  {_(about)}" for verb, (about, _load) in VERBS.items())
 
 
-def run_verb(arguments: Sequence[str]) -> int | None:
-    """Run ``arguments[0]`` as a verb and return its exit code; None when it is not a verb (start the window)."""
+def run_verb(arguments: Sequence[str], language: str | None = None) -> int | None:
+    """Run ``arguments[0]`` as a verb and return its exit code; None when it is not a verb (start the window).
+    ``language``: the one to speak (``loopgui.app.start_language`` chose it: the Language menu's, else the
+    environment's); None for the environment's (LANGUAGE, LC_ALL, LANG, …)."""
     if not arguments or arguments[0] not in VERBS:
         return None
     from loopgui.core.words import i18n
 
-    i18n.set_language(None)  # the terminal verbs speak the environment's language (LANGUAGE, LC_ALL, LANG, …)
+    i18n.set_language(language)
     _, load = VERBS[arguments[0]]
     from loopgui.commands.output import OutputFailed, silence
 

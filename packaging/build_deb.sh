@@ -98,6 +98,9 @@ for p in $(printf '%s\n' "${packages[@]}" | sort -u); do
 done
 # The bundled fontconfig reads the system's font settings, and Qt needs at least one font to draw text.
 depends="$depends, fontconfig-config, fonts-dejavu-core | fonts-liberation2 | fonts-freefont-ttf"
+# Chinese and Japanese need a CJK font, which DejaVu is not (the window would show boxes).  Recommends, not Depends:
+# apt installs it by default, and a system that has another CJK font may leave out its 56 MB.
+recommends="fonts-noto-cjk"
 
 cat > "$pkg/DEBIAN/control" <<CONTROL
 Package: loopgui
@@ -106,6 +109,7 @@ Architecture: $arch
 Maintainer: $maintainer
 Installed-Size: $(du -sk --exclude=DEBIAN "$pkg" | cut -f1)
 Depends: $depends
+Recommends: $recommends
 Section: net
 Priority: optional
 Description: which program uses which network port, in plain words
@@ -120,7 +124,7 @@ CONTROL
 mkdir -p "$ROOT/dist"
 out="$ROOT/dist/loopgui_${version}_${arch}.deb"
 dpkg-deb --root-owner-group -Zxz --build "$pkg" "$out" >/dev/null
-echo "build_deb: $out ($(du -h "$out" | cut -f1)); Depends: $depends"
+echo "build_deb: $out ($(du -h "$out" | cut -f1)); Depends: $depends; Recommends: $recommends"
 if command -v lintian >/dev/null; then
   lintian --info --fail-on error,warning "$out"
   echo "build_deb: lintian passed (notes kept: packaging/lintian-overrides)"

@@ -27,7 +27,7 @@ LOCALE = PACKAGE / "locale"
 TEMPLATE = LOCALE / "loopgui.pot"
 LANGUAGES = ("de", "es", "fr", "pt_BR", "zh_CN", "ja")
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
-PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}|%\([a-z_]+\)[sr]|%[sr]")  # loopgui's {port}; argparse's %(prog)s, %s
 
 
 def extract() -> Catalog:

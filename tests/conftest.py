@@ -96,9 +96,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.fixture(autouse=True)
 def private_data_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test (and every program it starts) keeps loopgui's data, such as the history, in a folder of its own."""
+    """Every test (and every program it starts) keeps loopgui's data, such as the history, in a folder of its own,
+    and reads no settings of this machine's user (the terminal verbs follow the Language menu's remembered choice)."""
     folder = tmp_path_factory.mktemp("data-home")
     monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
     return folder
 
 

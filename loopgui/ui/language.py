@@ -1,11 +1,15 @@
-"""The user's language in the window: loopgui's own catalogs and Qt's (standard buttons, context menus), chosen
-from the system or from View ▸ Language (remembered; it takes effect when loopgui starts again)."""
+"""The user's language: loopgui's own catalogs and, in the window, Qt's (standard buttons, context menus), chosen
+from View ▸ Language (remembered; it takes effect when loopgui starts again), else from the system.  The same rule
+for the window, ``loopgui --help`` and the terminal verbs; this module loads only QtCore until a menu is built."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QSettings, QTranslator
-from PySide6.QtGui import QActionGroup
-from PySide6.QtWidgets import QMenu, QWidget
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMenu, QWidget
 
 from loopgui.core.words import i18n
 from loopgui.core.words.i18n import _
@@ -23,6 +27,13 @@ def chosen(settings: QSettings | None = None) -> str:
     return i18n.match_language(raw) or SYSTEM
 
 
+def at_start() -> str:
+    """The language to speak on Windows and macOS from the first line on (``--help``, the terminal verbs, then the
+    window): the one chosen in the menu, else the system's.  Only QtCore is loaded for it (QSettings reads the
+    registry and property lists); ``app.start_language`` reads Linux's settings file without Qt."""
+    return i18n.set_language(chosen() or None)
+
+
 def apply(app: QCoreApplication, settings: QSettings | None = None) -> str:
     """Speak the chosen (or the system's) language: loopgui's texts and Qt's own.  Returns the code in use."""
     code = i18n.set_language(chosen(settings) or None)
@@ -38,6 +49,8 @@ def apply(app: QCoreApplication, settings: QSettings | None = None) -> str:
 
 def add_menu(parent_menu: QMenu, window: QWidget, notify: object = None) -> QMenu:
     """View ▸ Language: the system's language or one of loopgui's, remembered for the next start."""
+    from PySide6.QtGui import QActionGroup  # noqa: PLC0415 - the verbs and --help load only QtCore
+
     menu = parent_menu.addMenu(_("&Language"))
     group = QActionGroup(menu)
     group.setExclusive(True)

@@ -50,6 +50,7 @@ from loopgui.core.words.window import properties_text, properties_title
 from loopgui.ui import background, language
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
+from loopgui.ui.elided import ElidedCheckBox
 from loopgui.ui.help import HOW_TO_TITLE, LEGEND_TITLE, HelpDialog, HelpPages
 from loopgui.ui.investigation import Investigation, row_target
 from loopgui.ui.page_tabs import PageTabs
@@ -661,17 +662,16 @@ class MainWindow(QMainWindow):
     def _add_elsewhere_switch(self, tools: QHBoxLayout) -> None:
         """File sockets and other networks' sockets (issue 27): off at each start; the scanner reads them only
         while the switch is on."""
-        self.elsewhere_check = QCheckBox(_("Files, containers"))
-        self.elsewhere_check.setToolTip(
+        # The row's other boxes set the window's narrowest width; this one gives way rather than widening every
+        # window: its caption ends in "…" there, and its tooltip then starts with the whole caption (ui/elided.py).
+        self.elsewhere_check = ElidedCheckBox(
+            _("Files, containers"),
             _(
                 "Also show local file sockets (programs on this computer connect to a file instead of a port) and what "
                 "programs in other networks, such as containers, listen on."
-            )
+            ),
         )
         self.elsewhere_check.setAccessibleName(_("Show file sockets and containers"))
-        # The row's other boxes set the window's narrowest width; this one gives way (its text is cut there) rather
-        # than widening every window.
-        self.elsewhere_check.setMinimumWidth(self.elsewhere_check.minimumSizeHint().height() + 8)
         self.elsewhere_check.toggled.connect(self._show_elsewhere)
         self.elsewhere_check.toggled.connect(self._apply_filter)
         tools.addWidget(self.elsewhere_check)

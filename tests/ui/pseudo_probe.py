@@ -9,6 +9,7 @@ and every button or one-line label whose text is wider than the widget ("cut").
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import sys
@@ -137,6 +138,8 @@ def unmarked(window: QWidget) -> list[str]:
 
 
 def cut(window: QWidget) -> list[str]:
+    from loopgui.ui.elided import ElidedCheckBox
+
     bad: list[str] = []
     for w in window.findChildren(QWidget):
         if not w.isVisible() or w.window() is not window or w.objectName().startswith("qt_"):
@@ -145,6 +148,10 @@ def cut(window: QWidget) -> list[str]:
             if w.wordWrap() or w.textFormat() == Qt.TextFormat.RichText or "<" in w.text():
                 continue
             text = w.text()
+        elif isinstance(w, ElidedCheckBox) and w.is_elided():
+            if w.text() not in html.unescape(w.toolTip()):
+                bad.append(f"ElidedCheckBox {w.text()!r}: cut to {w.shown_text()!r}, its tooltip lacks the caption")
+            continue  # cut with "…" on purpose, the whole caption in its tooltip
         elif isinstance(w, QAbstractButton):
             text = w.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
         else:

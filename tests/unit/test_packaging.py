@@ -112,3 +112,25 @@ def test_the_shell_scripts_pass_shellcheck() -> None:
         [tool, "-S", "warning", *map(str, scripts)], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
     )
     assert done.returncode == 0, done.stdout[-4000:]
+
+
+def deb_control_fields() -> dict[str, str]:
+    """The control file packaging/build_deb.sh writes, with the shell variables it fills from fixed values."""
+    script = (ROOT / "packaging" / "build_deb.sh").read_text(encoding="utf-8")
+    block = re.search(r'cat > "\$pkg/DEBIAN/control" <<CONTROL\n(.*?)\nCONTROL\n', script, re.DOTALL)
+    assert block, "build_deb.sh writes no control file"
+    fixed = dict(re.findall(r'^([a-z_]+)="([^"$]*)"$', script, re.MULTILINE))  # name="value" without expansions
+    fields = {}
+    for line in block.group(1).splitlines():
+        if line and not line.startswith(" ") and ":" in line:
+            name, value = line.split(":", 1)
+            fields[name] = re.sub(r"\$([a-z_]+)", lambda m: fixed.get(m.group(1), m.group(0)), value.strip())
+    return fields
+
+
+def test_the_deb_recommends_a_cjk_font_for_chinese_and_japanese() -> None:
+    """Without a CJK font Chinese and Japanese show boxes; Debian 12's fonts-noto-cjk covers both (Recommends:
+    apt installs it by default)."""
+    fields = deb_control_fields()
+    assert "fonts-noto-cjk" in [p.strip() for p in fields["Recommends"].split(",")]
+    assert {"zh_CN", "ja"} <= set(i18n.LANGUAGES)

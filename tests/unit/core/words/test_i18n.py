@@ -122,3 +122,36 @@ def test_the_catalogs_are_complete_and_keep_every_placeholder() -> None:
     assert {m.id for m in fresh if m.id} == {m.id for m in template if m.id}, "run scripts/catalogs.py extract"
     problems = [p for lang in catalogs.LANGUAGES for p in catalogs.problems(lang)]
     assert not problems, "\n".join(problems[:40])
+
+
+def test_argparses_texts_in_the_catalog_are_the_ones_this_python_uses() -> None:
+    """A Python that rewords one of argparse's texts would leave it English: each listed msgid is in argparse."""
+    import argparse
+    import inspect
+
+    from loopgui.core.words import argparse_texts
+
+    source = inspect.getsource(argparse)
+    missing = [t for t in argparse_texts.TEXTS if repr(t) not in source and f'"{t}"' not in source]
+    assert not missing, missing
+
+
+def test_argparse_speaks_the_language_loopgui_chose(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from loopgui.core.words import argparse_texts
+
+    argparse_texts.install()
+    try:
+        i18n.set_language("fr")
+        parser = argparse.ArgumentParser(prog="loopgui wait")
+        parser.add_argument("target")
+        with pytest.raises(SystemExit):
+            parser.parse_args(["a", "b"])
+        assert capsys.readouterr().err.splitlines() == [
+            "utilisation : loopgui wait [-h] target",
+            "loopgui wait : erreur : arguments non reconnus : b",
+        ]
+    finally:
+        i18n.set_language("en")
+    assert parser.format_usage() == "usage: loopgui wait [-h] target\n"
