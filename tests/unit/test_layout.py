@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.paths import REPO
+
 ROOT = Path(__file__).resolve().parents[2] / "loopgui"
 
 
@@ -39,3 +41,13 @@ def test_explain_runs_without_loading_qt() -> None:
         "assert rc == 0; assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt loaded'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_unit_tests_mirror_the_source_tree() -> None:
+    # tests/unit/core/<package>/ and tests/unit/commands/ stand beside loopgui/core/<package>/ and loopgui/commands/
+    unit = REPO / "tests" / "unit"
+    for folder in sorted(p for p in unit.rglob("*") if p.is_dir() and p.name != "__pycache__"):
+        mirrored = REPO / "loopgui" / folder.relative_to(unit)
+        assert mirrored.is_dir(), f"{folder.relative_to(REPO)} has no {mirrored.relative_to(REPO)}"
+    for package in ("explain", "net", "programs", "reach", "history", "text", "words"):
+        assert list((unit / "core" / package).glob("test_*.py")), f"no tests for loopgui/core/{package}"

@@ -12,8 +12,9 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from loopgui.core.remembered import MAX_BYTES, ini_value, language_setting, settings_file
+from tests.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 
 
 def written_by_qsettings(path: Path, value: object) -> Path:
