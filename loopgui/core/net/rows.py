@@ -158,6 +158,9 @@ def decode_key(key: bytes) -> tuple[str, int, str, int, str, int]:
     return _ADDRESSES.decode(key)
 
 
+_NO_FACTS: tuple[str, str, str, float | None, str] = (NO_OWNER.name, "", "", NO_OWNER.start, NO_OWNER.exe)
+
+
 class RowBuilder:
     """The one way both sources make rows.  Call :meth:`start` at the beginning of each scan, :meth:`row` per socket
     and :meth:`finish` with the PIDs still alive."""
@@ -180,6 +183,12 @@ class RowBuilder:
             found = self._owners[pid] = (holder.name, label, path, holder.start, holder.exe)
         return found
 
+    def _facts(self, pid: int | None) -> tuple[str, str, str, float | None, str]:
+        if pid is None:
+            return _NO_FACTS
+        found = self._owners.get(pid)
+        return found if found is not None else self.owner(pid)
+
     def row(
         self,
         key: bytes,
@@ -197,11 +206,7 @@ class RowBuilder:
         if previous is not None and previous.state == state and previous.pid == pid and previous.cookie == cookie:
             return previous
         proto, version, local, lport, remote, rport = text if text is not None else self.addresses.decode(key)
-        if pid is not None:
-            found = self._owners.get(pid)
-            name, label, path, start, exe = found if found is not None else self.owner(pid)
-        else:
-            name, label, path, start, exe = NO_OWNER.name, "", "", NO_OWNER.start, NO_OWNER.exe
+        name, label, path, start, exe = self._facts(pid)
         return _make_row(
             key,
             proto,
@@ -239,11 +244,7 @@ class RowBuilder:
         ``previous`` itself when the same program holds it, else a new row with the owner's facts."""
         if previous is not None and previous.pid == pid:
             return previous
-        if pid is not None:
-            found = self._owners.get(pid)
-            name, label, path, start, exe = found if found is not None else self.owner(pid)
-        else:
-            name, label, path, start, exe = NO_OWNER.name, "", "", NO_OWNER.start, NO_OWNER.exe
+        name, label, path, start, exe = self._facts(pid)
         return new_row(
             key=key,
             proto=proto,
