@@ -520,6 +520,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([*sys.argv[:1], *qt_arguments])
     configure_app(app)
+    from loopgui.ui.caret import CaretRest
+
+    _caret_rest = CaretRest(app)  # the text cursor rests after 10 s without input: an idle window repaints nothing
     from loopgui.ui import language
 
     language.apply(app)
