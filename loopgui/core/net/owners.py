@@ -60,7 +60,7 @@ class InodeOwners:
                     return
                 self._walk(pid)
             return
-        opened: list[tuple[int, int, str | None, list[str]]] = []  # pid, directory fd, start, names
+        opened: list[tuple[int, int, str | None, list[str], int]] = []  # pid, directory fd, start, names, count
         jobs: queue.SimpleQueue[tuple[int, int, list[str]] | None] = queue.SimpleQueue()
         found: list[tuple[int, list[int]]] = []  # (index into opened, socket inodes of one chunk)
         failed: set[int] = set()
@@ -85,9 +85,9 @@ class InodeOwners:
                 listing = self._open(pid)
                 if listing is None:
                     continue
-                dfd, start, names = listing
+                dfd, start, names, count = listing
                 index = len(opened)
-                opened.append((pid, dfd, start, names))
+                opened.append((pid, dfd, start, names, count))
                 for i in range(0, len(names), _WALK_CHUNK):
                     jobs.put((index, dfd, names[i : i + _WALK_CHUNK]))
         finally:
@@ -95,18 +95,18 @@ class InodeOwners:
                 jobs.put(None)
             for w in workers:
                 w.join()
-            for _, dfd, _, _ in opened:
+            for _, dfd, _, _, _ in opened:
                 os.close(dfd)
         inodes_of: dict[int, list[int]] = {}
         for index, inodes in found:
             inodes_of.setdefault(index, []).extend(inodes)
         owner = self.owner
-        for index, (pid, _, start, names) in enumerate(opened):
+        for index, (pid, _, start, _names, count) in enumerate(opened):
             self._forget(pid)
             if index in failed or should_stop():
                 continue
             inodes = inodes_of.get(index, [])
-            self._fd_counts[pid] = len(names)
+            self._fd_counts[pid] = count
             self._inodes_of[pid] = inodes
             self._start_of[pid] = start
             for inode in inodes:
@@ -231,9 +231,14 @@ class InodeOwners:
             self._forget(pid)
         return None
 
-    def _open(self, pid: int) -> tuple[int, str | None, list[str]] | None:
-        """Open ``/proc/<pid>/fd``: (directory fd, start time, descriptor names); None (and the process
-        forgotten) when it cannot be read.  Counts as one walk."""
+    def _open(self, pid: int) -> tuple[int, str | None, list[str], int] | None:
+        """Open ``/proc/<pid>/fd``: (directory fd, start time, descriptor names to read, number of descriptors);
+        None (and the process forgotten) when it cannot be read.  Counts as one walk.
+
+        Listing a big descriptor folder costs the kernel about as much as reading its links: where the system
+        says how many descriptors there are (``stat``) and they fill most of the process's descriptor table
+        (``FDSize``), every number of the table is read instead of listed (a number with no descriptor is
+        skipped by the link read)."""
         self.walks += 1
         start = _start_token(self._proc, pid)
         try:
@@ -244,7 +249,13 @@ class InodeOwners:
             self._forget(pid)
             return None
         try:
-            return dfd, start, os.listdir(dfd)
+            if self._stat_counts:
+                count = os.fstat(dfd).st_size
+                size = _fd_table_size(self._proc, pid) if count >= DENSE_FROM else 0
+                if size and count * 2 >= size:
+                    return dfd, start, _numbers(size), count
+            names = os.listdir(dfd)
+            return dfd, start, names, len(names)
         except OSError:
             os.close(dfd)
             self._forget(pid)
@@ -254,7 +265,7 @@ class InodeOwners:
         listing = self._open(pid)
         if listing is None:
             return
-        dfd, start, names = listing
+        dfd, start, names, count = listing
         try:
             inodes = _socket_inodes(dfd, names)
         except OSError:
@@ -263,7 +274,7 @@ class InodeOwners:
         finally:
             os.close(dfd)
         self._forget(pid)
-        self._fd_counts[pid] = len(names)
+        self._fd_counts[pid] = count
         self._inodes_of[pid] = inodes
         self._start_of[pid] = start
         owner = self.owner
@@ -277,6 +288,31 @@ class InodeOwners:
         for inode in self._inodes_of.pop(pid, ()):
             if owner.get(inode) == pid:
                 del owner[inode]
+
+
+DENSE_FROM = 512  # descriptors from which reading every number of the table may beat listing them
+_NUMBERS: list[str] = []
+
+
+def _numbers(size: int) -> list[str]:
+    """``["0", "1", …]`` up to ``size`` (kept between scans: big tables are read again and again)."""
+    if len(_NUMBERS) < size:
+        _NUMBERS.extend(str(i) for i in range(len(_NUMBERS), size))
+    return _NUMBERS[:size]
+
+
+def _fd_table_size(proc: str, pid: int) -> int:
+    """The size of the process's descriptor table (``FDSize:`` of /proc/<pid>/status); 0 when unreadable."""
+    try:
+        with open(f"{proc}/{pid}/status", "rb") as f:
+            data = f.read(4096)
+    except OSError:
+        return 0
+    at = data.find(b"\nFDSize:")
+    if at < 0:
+        return 0
+    value = data[at + 8 : data.find(b"\n", at + 8)].strip()
+    return int(value) if value.isdigit() and len(value) <= 9 else 0
 
 
 def _socket_inodes(dfd: int, names: list[str]) -> list[int]:

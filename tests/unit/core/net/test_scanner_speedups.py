@@ -372,3 +372,36 @@ def test_with_file_sockets_shown_an_unchanged_scan_still_skips_the_owners(
     monkeypatch.setattr(source._unix, "dump", lambda: {})
     off = source.read(changed.rows, 3.0, lambda: False)
     assert off.files == {}
+
+
+def test_a_big_descriptor_table_is_read_by_number_and_finds_every_socket() -> None:
+    # 700 sockets fill most of this process's descriptor table: its numbers are read instead of listed
+    held = [socket.socket() for _ in range(700)]
+    try:
+        owners = InodeOwners()
+        if not owners._stat_counts:
+            pytest.skip("this kernel does not count descriptors in stat (Linux 6.2 and later do)")
+        listing = owners._open(os.getpid())
+        assert listing is not None
+        dfd, _start, names, count = listing
+        os.close(dfd)
+        assert count >= 700 and len(names) >= count and names[:3] == ["0", "1", "2"]  # every number of the table
+        mine = {os.fstat(s.fileno()).st_ino for s in held}
+        owners.walk_all(threads=2)
+        assert all(owners.owner.get(inode) == os.getpid() for inode in mine)
+        assert owners._fd_counts[os.getpid()] >= count  # stat's count (the walk itself holds a few more open)
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_the_descriptor_table_size_is_read_from_status(tmp_path: Path) -> None:
+    from loopgui.core.net.owners import _fd_table_size
+
+    (tmp_path / "5").mkdir()
+    (tmp_path / "5" / "status").write_bytes(b"Name:\tx\nFDSize:\t1024\nGroups:\n")
+    (tmp_path / "6").mkdir()
+    (tmp_path / "6" / "status").write_bytes(b"Name:\tx\nFDSize:\t99999999999\n")
+    assert _fd_table_size(str(tmp_path), 5) == 1024
+    assert _fd_table_size(str(tmp_path), 6) == 0  # not a believable size
+    assert _fd_table_size(str(tmp_path), 7) == 0  # gone
