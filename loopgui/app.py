@@ -135,7 +135,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help=_("start with only the tray icon (as “Start loopgui when I log in” does); the window opens from it"),
     )
-    parser.add_argument("--version", action="version", version=f"loopgui {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"loopgui {__version__}",
+        help=_("show program's version number and exit"),
+    )
     return parser.parse_args(argv)
 
 
@@ -307,8 +312,9 @@ def font_problem() -> str | None:
     ).format(command="sudo apt-get install fonts-dejavu-core")
 
 
-def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
-    """Show the window, wait for one scan, save it as a PNG. 0 when all of that worked."""
+def run_self_test(window: object, png: str, timeout_ms: int = 15000, *, explains: bool = False) -> int:
+    """Show the window, wait for one scan (and, with ``explains``, for the explanation of the text given, made
+    from that scan), save it as a PNG.  0 when all of that worked."""
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -322,6 +328,16 @@ def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
         return 1
     loop = QEventLoop()
     got: list[object] = []
+    explained: list[object] = []
+
+    def settle() -> None:
+        if got and (explained or not explains):
+            QTimer.singleShot(300, loop.quit)  # let the table and the explanation paint
+
+    def shown(diagnosis: object) -> None:
+        if got:  # made from a scan, not from the empty table before it
+            explained.append(diagnosis)
+            settle()
 
     def done(snapshot: object) -> None:
         got.append(snapshot)
@@ -337,9 +353,10 @@ def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
                     rows,
                 ).format(count=rows, seconds=f"{seconds_since_start():.2f}")
             )
-        QTimer.singleShot(1200, loop.quit)  # let the table paint and an explanation arrive
+        settle()
 
     window.scan_thread.scanned.connect(done)
+    window.investigation.diagnosis_shown.connect(shown)
     window.scan_thread.failed.connect(
         lambda msg: _say(_("self-test: scan failed: {problem}").format(problem=msg), sys.stderr)
     )
@@ -359,6 +376,9 @@ def run_self_test(window: object, png: str, timeout_ms: int = 15000) -> int:
     window.close()
     if not got:
         _say(_("self-test: no scan finished in time"), sys.stderr)
+        return 1
+    if explains and not explained:
+        _say(_("self-test: no explanation appeared in time"), sys.stderr)
         return 1
     if not saved:
         _say(_("self-test: could not write {path}").format(path=png), sys.stderr)
@@ -540,7 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.investigate_edit.setText(" ".join(args.text))
         window.investigate()
     if args.self_test:
-        return run_self_test(window, args.self_test)
+        return run_self_test(window, args.self_test, explains=bool(args.text))
     if args.background and features[1].notifier.is_tray:
         return app.exec()  # the tray icon brings the window
     window.show()

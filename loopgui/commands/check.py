@@ -31,7 +31,7 @@ from loopgui.core.reach import assess as reach
 from loopgui.core.text.shellquote import safe_host
 from loopgui.core.words import probes as probe_words
 from loopgui.core.words import reach as reach_words
-from loopgui.core.words.i18n import N_, _
+from loopgui.core.words.i18n import N_, _, field_text
 
 # Marked here, translated where shown: the language is chosen after import.
 HELP = {
@@ -250,7 +250,7 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
     for r in results:
         shown = probe_words.line(r)
         lines.append(f"  {shown.target or shown.test}: {shown.verdict}")
-        lines.extend(f"      {name}: {value}" for name, value in shown.details)
+        lines.extend("      " + field_text(name, value) for name, value in shown.details)
     lines.append(summary(mode, host, port, ok, timeout))
     write(out, "\n".join(lines) + "\n")
     return 0 if ok else 1

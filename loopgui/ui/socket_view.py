@@ -23,6 +23,7 @@ DEFAULT_WIDTHS = {
     Column.PROGRAM: 260,  # "python -m http.server 8000 --bind 127.0.0.1"; First seen still fits in 1100 pixels
 }
 FIRST_WINDOW_WIDTH = 1100  # MainWindow's first size
+HEADER_EXTRA = 22  # pixels a column title needs besides its text: the header's margins and the sort arrow
 FOCUS_FRAME = 2  # pixels of the highlight-coloured frame while the table has the keyboard focus
 
 
@@ -61,8 +62,13 @@ class SocketTableView(QTableView):
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in DEFAULT_WIDTHS.items():
-            self.setColumnWidth(column, width)
+        # Every title whole, in the user's language, with room for the sort arrow (German and Japanese titles are
+        # longer than the English ones the widths above were made for).
+        titles = header.fontMetrics()
+        for column in range(model.columnCount()):
+            title = str(model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole) or "")
+            need = titles.horizontalAdvance(title) + HEADER_EXTRA
+            self.setColumnWidth(column, max(DEFAULT_WIDTHS.get(Column(column), 0), need))
         # The usual state texts, in this font (fonts differ between themes and scales); the Program column, the one
         # a user looks for, gets the room a leftover's countdown would have taken.
         usual = self.fontMetrics().horizontalAdvance(_(STATE_LABELS["LISTEN"]) + " (LISTEN)") + 16  # as state_text

@@ -23,7 +23,7 @@ from loopgui.core.words import elsewhere as elsewhere_words
 from loopgui.core.words import history as history_words
 from loopgui.core.words import reach as reach_words
 from loopgui.core.words.history import span_program
-from loopgui.core.words.i18n import N_, _, format_list, ngettext
+from loopgui.core.words.i18n import N_, _, field_text, format_list, ngettext
 from loopgui.core.words.labels import row_summary
 from loopgui.core.words.programs import closed_text, hidden_text, program_text
 from loopgui.core.words.times import ago, clock, started_ago
@@ -51,7 +51,7 @@ class Rendered:
     others: str  # "The text also mentions …" or ""
 
     def technical(self) -> list[str]:
-        return [f"{k}: {v}" for k, v in self.details] + [f.detail for f in self.findings if f.detail]
+        return [field_text(k, v) for k, v in self.details] + [f.detail for f in self.findings if f.detail]
 
 
 # -- small pieces of evidence in words ------------------------------------------------------------------------

@@ -207,6 +207,13 @@ def format_number(n: int | float) -> str:
     return str(format_decimal(n, locale=babel_locale()))
 
 
+def field_text(label: str, value: str) -> str:
+    """``Port: 8080``, as the language writes a label and its value (French puts a space before the colon,
+    Chinese and Japanese use the full-width colon)."""
+    # Translators: a label and its value, e.g. "Port: 8080"; keep both placeholders.
+    return _("{label}: {value}").format(label=label, value=value)
+
+
 def format_percent(fraction: float) -> str:
     """``12%`` / ``12 %`` / ``12 %``, as the user's language writes a share (0.12), whole percents."""
     from babel.numbers import format_percent as babel_percent

@@ -14,6 +14,7 @@ from loopgui.core.text.redact import redact_command
 from loopgui.core.words.i18n import (
     N_,
     _,
+    field_text,
     format_datetime,
     format_duration,
     format_list,
@@ -107,10 +108,10 @@ def program_properties(facts: ProcessFacts) -> list[tuple[str, str]]:
 def properties_text(row: SocketRow, facts: ProcessFacts | None) -> str:
     """Everything as plain text, one "Field: value" line each, the program's facts under their own heading."""
     lines = [_("Socket")]
-    lines += [f"  {name}: {value}" for name, value in socket_properties(row)]
+    lines += ["  " + field_text(name, value) for name, value in socket_properties(row)]
     if facts is not None:
         lines += ["", _("Program")]
-        lines += [f"  {name}: {value}" for name, value in program_properties(facts)]
+        lines += ["  " + field_text(name, value) for name, value in program_properties(facts)]
     elif row.pid is not None:
         lines += ["", _("Program"), "  " + _("Reading the program's facts…")]
     return "\n".join(lines) + "\n"

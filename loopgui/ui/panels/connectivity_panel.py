@@ -33,7 +33,7 @@ from loopgui.core.net.probes import BadInput, LatencyHistory, Outcome, ProbeCode
 from loopgui.core.reach.assess import local_block
 from loopgui.core.words import probes as probe_words
 from loopgui.core.words import reach as reach_words
-from loopgui.core.words.i18n import N_, _
+from loopgui.core.words.i18n import N_, _, field_text
 from loopgui.core.words.window import waiting_text
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.panels import own_address_test
@@ -530,7 +530,7 @@ class ConnectivityPanel(QWidget):
         self.sparkline.update()
         self.sparkline_label.setText(probe_words.latency_text(self.history.values))
         if first is not None:
-            self.status.setText(f"{first.target}: {probe_words.verdict_text(first)}")
+            self.status.setText(field_text(first.target, probe_words.verdict_text(first)))
 
     def _show(self, results: list[ProbeResult]) -> None:
         self.results.clear()
