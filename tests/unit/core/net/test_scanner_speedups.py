@@ -405,3 +405,69 @@ def test_the_descriptor_table_size_is_read_from_status(tmp_path: Path) -> None:
     assert _fd_table_size(str(tmp_path), 5) == 1024
     assert _fd_table_size(str(tmp_path), 6) == 0  # not a believable size
     assert _fd_table_size(str(tmp_path), 7) == 0  # gone
+
+
+def _counters(root: Path, tcp: str, segments: int) -> None:
+    (root / "net").mkdir(exist_ok=True)
+    (root / "net" / "sockstat").write_text(f"sockets: used 8\nTCP: {tcp}\nUDP: inuse 0 mem 0\n")
+    (root / "net" / "sockstat6").write_text("TCP6: inuse 0\nUDP6: inuse 0\n")
+    names = "RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs"
+    (root / "net" / "snmp").write_text(f"Tcp: {names}\nTcp: 1 200 120000 -1 5 5 0 0 1 {segments}\n")
+
+
+def test_while_the_tcp_counters_stay_the_same_the_tcp_list_is_not_dumped_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake_proc(tmp_path, {10: {3: "socket:[111]"}})
+    _counters(tmp_path, "inuse 1 orphan 0 tw 0 alloc 1 mem 1", 100)
+    clock = Clock()
+    messages = [diag_msg(socket.AF_INET, 10, 80, 0, "127.0.0.1", "0.0.0.0", 111)]
+    source = _source(monkeypatch, tmp_path, messages, clock)
+    dumps: list[int] = []
+    inner = source.dump
+    monkeypatch.setattr(source, "dump", lambda f, p, out: (dumps.append(p), inner(f, p, out))[1])
+    scanner = Scanner(source)
+    first = scanner.scan()
+    assert dumps.count(6) == 1
+    clock.now += 1.0
+    again = scanner.scan()
+    assert dumps.count(6) == 1 and dumps.count(17) == 4  # UDP is read every time (it is cheap)
+    assert dict(again.rows) == dict(first.rows)  # the same TCP list
+    # a new connection moves the counters (segments in): dumped at once, and seen
+    messages.append(diag_msg(socket.AF_INET, 1, 80, 5000, "127.0.0.1", "127.0.0.1", 112))
+    fake_proc(tmp_path, {10: {3: "socket:[111]", 4: "socket:[112]"}})
+    _counters(tmp_path, "inuse 2 orphan 0 tw 0 alloc 2 mem 1", 103)
+    clock.now += 1.0
+    changed = scanner.scan()
+    assert dumps.count(6) == 2 and len(changed.rows) == 2
+    # the same counters for longer than tcp_recheck: dumped anyway
+    clock.now += source.tcp_recheck + 0.1
+    scanner.scan()
+    assert dumps.count(6) == 3
+
+
+def test_unreadable_tcp_counters_mean_a_dump_every_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake_proc(tmp_path, {10: {3: "socket:[111]"}})  # no net/ folder: the counters cannot be read
+    clock = Clock()
+    source = _source(monkeypatch, tmp_path, [diag_msg(socket.AF_INET, 10, 80, 0, "127.0.0.1", "0.0.0.0", 111)], clock)
+    dumps: list[int] = []
+    inner = source.dump
+    monkeypatch.setattr(source, "dump", lambda f, p, out: (dumps.append(p), inner(f, p, out))[1])
+    scanner = Scanner(source)
+    for _ in range(3):
+        scanner.scan()
+        clock.now += 1.0
+    assert dumps.count(6) == 3
+
+
+def test_a_new_listener_moves_the_real_counters_and_is_seen_at_the_next_scan() -> None:
+    # listen() sends no segment: the sockets-in-use count tells the scanner something changed
+    scanner = Scanner(NetlinkSource())
+    scanner.scan()
+    scanner.scan()  # the same counters, maybe: the TCP list may be reused
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        snap = scanner.scan()
+        assert [(r.pid, r.state) for r in snap.rows.values() if r.local_port == port] == [(os.getpid(), "LISTEN")]
