@@ -101,8 +101,10 @@ def main() -> None:
     with connections(args.connections):
         for n in args.files:
             with file_sockets(n):
-                off = Scanner(NetlinkSource())
-                on = Scanner(NetlinkSource())
+                sources = [NetlinkSource(), NetlinkSource()]
+                for source in sources:
+                    source.tcp_recheck = 0  # every scan asks the kernel (the cost when something changed)
+                off, on = Scanner(sources[0]), Scanner(sources[1])
                 on.show_elsewhere = True
                 off.scan()
                 snap = on.scan()

@@ -64,7 +64,10 @@ import sys, time
 sys.path.insert(0, sys.argv[1])
 from loopgui.core.net.scanner import NetlinkSource, Scanner
 pids = {int(p) for p in sys.argv[2:]}
-scanner = Scanner(NetlinkSource())
+source = NetlinkSource()
+if hasattr(source, "tcp_recheck"):
+    source.tcp_recheck = 0  # every scan asks the kernel: the cost of a scan when something changed
+scanner = Scanner(source)
 scanner.scan()
 print("ready", flush=True)
 for line in sys.stdin:
