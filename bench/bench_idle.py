@@ -27,6 +27,9 @@ from pathlib import Path
 import psutil
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench.timing import private_env  # noqa: E402
 
 
 def hold_sockets() -> list[socket.socket]:
@@ -44,15 +47,7 @@ def hold_sockets() -> list[socket.socket]:
 def measure(cmd: list[str], repo: str, settle: float, seconds: float) -> float:
     """Percent of one core used by ``cmd`` over ``seconds``, after ``settle``."""
     with tempfile.TemporaryDirectory() as home:
-        env = {
-            **os.environ,
-            "HOME": home,
-            "XDG_CONFIG_HOME": f"{home}/config",
-            "XDG_DATA_HOME": f"{home}/data",
-            "XDG_CACHE_HOME": f"{home}/cache",
-            "QT_QPA_PLATFORM": "offscreen",
-            "PYTHONPATH": repo,
-        }
+        env = private_env(home, repo)
         proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             time.sleep(settle)

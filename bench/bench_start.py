@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench import fixture  # noqa: E402
+from bench.timing import private_env  # noqa: E402
 
 _SHOWN = re.compile(r"window shown ([0-9.]+) s")
 _TABLE = re.compile(r"first table \((\d+) rows?\) shown ([0-9.]+) s")
@@ -34,16 +35,7 @@ _TABLE = re.compile(r"first table \((\d+) rows?\) shown ([0-9.]+) s")
 def one_start(cmd: list[str], repo: str) -> tuple[float, float, int]:
     """(window shown, first table painted, rows in it) in seconds from launch."""
     with tempfile.TemporaryDirectory() as home:
-        env = {
-            **os.environ,
-            "HOME": home,
-            "XDG_CONFIG_HOME": f"{home}/config",
-            "XDG_DATA_HOME": f"{home}/data",
-            "XDG_CACHE_HOME": f"{home}/cache",
-            "QT_QPA_PLATFORM": "offscreen",
-            "PYTHONPATH": repo,
-            "LANGUAGE": "en",
-        }
+        env = {**private_env(home, repo), "LANGUAGE": "en"}
         out = subprocess.run(
             [*cmd, "--self-test", f"{home}/shot.png"],
             cwd=repo,
