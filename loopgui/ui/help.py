@@ -8,8 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
+from loopgui.core.programs.processes import running_as_admin
 from loopgui.core.words.i18n import N_, _
-from loopgui.core.words.labels import JARGON, STATE_NAMES, running_as_admin
+from loopgui.core.words.labels import JARGON, STATE_NAMES
 from loopgui.core.words.programs import closed_text, hidden_text
 from loopgui.ui.socket_model import GONE_COLOR, NEW_COLOR
 

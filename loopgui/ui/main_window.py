@@ -40,11 +40,11 @@ from loopgui.core.net.sockets import (
     rows_to_csv,
     rows_to_json,
 )
-from loopgui.core.programs.processes import ProcessFacts, process_facts
+from loopgui.core.programs.processes import ProcessFacts, process_facts, running_as_admin
 from loopgui.core.words import table as table_words
 from loopgui.core.words.filter import RowFilter
 from loopgui.core.words.i18n import _, ngettext
-from loopgui.core.words.labels import owner_text, running_as_admin
+from loopgui.core.words.labels import owner_text
 from loopgui.core.words.scan import problem_text
 from loopgui.core.words.window import properties_text, properties_title
 from loopgui.ui import background, language

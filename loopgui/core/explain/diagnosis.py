@@ -32,11 +32,10 @@ from loopgui.core.explain.facts import (
 )
 from loopgui.core.history.store import HistorySource, HistoryUnavailable
 from loopgui.core.net.sockets import CLOSING_STATES, ORPHAN_STATES, TCP, SocketRow, format_endpoint
-from loopgui.core.programs.processes import ProcessFacts, process_facts
+from loopgui.core.programs.processes import ProcessFacts, process_facts, running_as_admin
 from loopgui.core.reach.assess import LocalBlock, ReachVerdict, live_verdict, local_block
 from loopgui.core.text import shellquote
 from loopgui.core.text.redact import redact_command
-from loopgui.core.words.labels import running_as_admin
 
 __all__ = ["Case", "Diagnosis", "Environment", "Holder", "Verdict", "diagnose", "explain_row"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import enum
 import logging
 import os
@@ -745,3 +746,16 @@ def _all_infos() -> list[ProcInfo]:
         d = proc.info
         out.append(ProcInfo(proc.pid, str(d.get("name") or ""), None, d.get("exe"), d.get("ppid")))
     return out
+
+
+def running_as_admin() -> bool:
+    """Whether loopgui runs with administrator (root) rights, so asking for them would be pointless."""
+    if hasattr(os, "geteuid"):
+        return os.geteuid() == 0
+    shell32 = getattr(getattr(ctypes, "windll", None), "shell32", None)  # Windows only
+    if shell32 is not None:  # pragma: no cover - Windows only
+        try:
+            return bool(shell32.IsUserAnAdmin())
+        except (AttributeError, OSError):
+            return False
+    return False

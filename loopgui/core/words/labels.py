@@ -6,11 +6,10 @@ close dialog, so that every place calls the same thing by the same name.
 
 from __future__ import annotations
 
-import ctypes
-import os
 import time
 
 from loopgui.core.net.sockets import ORPHAN_STATES, SocketRow, format_endpoint
+from loopgui.core.programs.processes import running_as_admin
 from loopgui.core.words.i18n import N_, _
 from loopgui.core.words.programs import closed_text, hidden_text, program_text
 from loopgui.core.words.states import STATE_HELP, STATE_LABELS
@@ -39,19 +38,6 @@ JARGON = {
         "lookups, games, video calls) and has no connection state."
     ),
 }
-
-
-def running_as_admin() -> bool:
-    """Whether loopgui runs with administrator (root) rights, so asking for them would be pointless."""
-    if hasattr(os, "geteuid"):
-        return os.geteuid() == 0
-    shell32 = getattr(getattr(ctypes, "windll", None), "shell32", None)  # Windows only
-    if shell32 is not None:  # pragma: no cover - Windows only
-        try:
-            return bool(shell32.IsUserAnAdmin())
-        except (AttributeError, OSError):
-            return False
-    return False
 
 
 def owner_text(row: SocketRow) -> str:

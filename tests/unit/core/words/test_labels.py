@@ -8,7 +8,6 @@ import os
 import pytest
 
 from loopgui.core.programs.labels import ProgramLabels, program_label
-from loopgui.core.words import labels
 from loopgui.core.words.filter import RowFilter
 from loopgui.core.words.labels import owner_explanation, owner_text, row_summary, state_text
 from tests.helpers import row
@@ -58,7 +57,9 @@ def _fields(r: object) -> dict[str, object]:
 
 
 def test_running_as_admin_follows_the_user() -> None:
-    assert labels.running_as_admin() == (os.geteuid() == 0)
+    from loopgui.core.programs.processes import running_as_admin
+
+    assert running_as_admin() == (os.geteuid() == 0)
 
 
 def test_state_names_are_human_first() -> None:
