@@ -205,7 +205,8 @@ def read_in_namespace(ns_path: str, work: Callable[[], list[NsListener]] = _dump
     thread.start()
     thread.join(TIMEOUT * 5)
     if thread.is_alive():
-        raise TimeoutError("reading the other network's sockets took too long")
+        # the system's own words for a time limit run out, as evidence (words/elsewhere.py says the rest)
+        raise TimeoutError(errno.ETIMEDOUT, os.strerror(errno.ETIMEDOUT))
     if failure:
         exc = failure[0]
         if isinstance(exc, OSError):
