@@ -50,7 +50,7 @@ from loopgui.core.words.window import properties_text, properties_title
 from loopgui.ui import background, language
 from loopgui.ui.background import BackgroundOp
 from loopgui.ui.close_flow import Asker, CloseFlow, DialogAsker
-from loopgui.ui.elided import ElidedCheckBox
+from loopgui.ui.elided import ElidedCheckBox, ElidedLabel
 from loopgui.ui.help import HOW_TO_TITLE, LEGEND_TITLE, HelpDialog, HelpPages
 from loopgui.ui.investigation import Investigation, row_target
 from loopgui.ui.page_tabs import PageTabs
@@ -347,11 +347,10 @@ class MainWindow(QMainWindow):
         self.clip_banner.setParent(central)
         self.clip_banner.setAutoFillBackground(True)
         # While the bar is hidden its place shows a quiet tip instead of a blank band.
-        self.idle_hint = QLabel(
+        self.idle_hint = ElidedLabel(
             _("Tip: right-click a row for what you can do with it; Enter or a double-click shows all its details."),
             central,
         )
-        self.idle_hint.setTextFormat(Qt.TextFormat.PlainText)
         self.idle_hint.setAccessibleName(_("Tip"))
         self.idle_hint.setIndent(10)
         self.banner.installEventFilter(self)

@@ -93,3 +93,19 @@ def test_at_900_pixels_the_switchs_caption_is_whole_or_its_tooltip_carries_it(
     assert tip_text(box).endswith(box.about())  # what it does, in every case
     if lang == "en":
         assert not box.is_elided()  # English fits whole at 900 pixels
+
+
+def test_the_tip_under_the_paste_box_ends_in_an_ellipsis_with_its_whole_text_in_the_tooltip(qtbot: QtBot) -> None:
+    from loopgui.ui.elided import ElidedLabel
+
+    text = "Tip: right-click a row for what you can do with it; Enter or a double-click shows all its details."
+    label = ElidedLabel(text)
+    qtbot.addWidget(label)
+    label.setIndent(10)
+    label.show()
+    label.resize(2000, 30)
+    assert not label.is_elided() and label.toolTip() == "" and label.shown_text() == text
+    label.resize(200, 30)
+    assert label.is_elided() and label.shown_text().endswith("…") and text in label.toolTip()
+    assert not label.grab().isNull()  # it paints
+    assert label.sizeHint().width() > 0 and label.sizePolicy().horizontalPolicy().name == "Ignored"
