@@ -374,22 +374,9 @@ def _in_namespaces(port: int, proto: str, servers: Sequence[Server], src: Source
                 program = names.get(pid, "") if pid is not None else ""
                 if pid is not None and not program:
                     program = src.names.get(pid, "") or _comm(pid)
-                server = next((s for s in servers if _runs(s, program)), None)
-                out.append(
-                    Elsewhere(
-                        Where.OTHER_NAMESPACE,
-                        port,
-                        proto,
-                        server.key if server else "",
-                        server.title if server else "",
-                        pid,
-                        program,
-                        namespace=ns.ns_id,
-                        container=_container_of(pid, program, src) if pid is not None else None,
-                        address=x.address,
-                        family=x.family,
-                    )
-                )
+                container = _container_of(pid, program, src) if pid is not None else None
+                found = _in_namespace(Where.OTHER_NAMESPACE, ns, port, proto, servers, pid, program, container)
+                out.append(dataclasses.replace(found, address=x.address, family=x.family))
                 break
             continue
         if len(unread) >= MAX_UNREAD:
@@ -402,22 +389,34 @@ def _in_namespaces(port: int, proto: str, servers: Sequence[Server], src: Source
         container = _container_of(pid, program, src)
         if match is None and container is None:
             continue  # neither the server nor a container: nothing worth naming
-        server = next((s for s in servers if _runs(s, program)), None)
-        unread.append(
-            Elsewhere(
-                Where.OTHER_NAMESPACE_UNREAD,
-                port,
-                proto,
-                server.key if server else "",
-                server.title if server else "",
-                pid,
-                program,
-                namespace=ns.ns_id,
-                container=container,
-                problem=ns.problem,
-            )
-        )
+        found = _in_namespace(Where.OTHER_NAMESPACE_UNREAD, ns, port, proto, servers, pid, program, container)
+        unread.append(dataclasses.replace(found, problem=ns.problem))
     return _named(out + unread, port, proto, src)
+
+
+def _in_namespace(
+    where: Where,
+    ns: netns.Namespace,
+    port: int,
+    proto: str,
+    servers: Sequence[Server],
+    pid: int | None,
+    program: str,
+    container: ContainerRef | None,
+) -> Elsewhere:
+    """A program found in another network namespace, named as the server it runs as (when it is one)."""
+    server = next((s for s in servers if _runs(s, program)), None)
+    return Elsewhere(
+        where,
+        port,
+        proto,
+        server.key if server else "",
+        server.title if server else "",
+        pid,
+        program,
+        namespace=ns.ns_id,
+        container=container,
+    )
 
 
 def _comm(pid: int) -> str:
