@@ -100,17 +100,11 @@ class InodeOwners:
         inodes_of: dict[int, list[int]] = {}
         for index, inodes in found:
             inodes_of.setdefault(index, []).extend(inodes)
-        owner = self.owner
         for index, (pid, _, start, _names, count) in enumerate(opened):
-            self._forget(pid)
             if index in failed or should_stop():
-                continue
-            inodes = inodes_of.get(index, [])
-            self._fd_counts[pid] = count
-            self._inodes_of[pid] = inodes
-            self._start_of[pid] = start
-            for inode in inodes:
-                owner.setdefault(inode, pid)
+                self._forget(pid)
+            else:
+                self._remember(pid, start, count, inodes_of.get(index, []))
 
     def refresh(self, wanted: set[int], should_stop: StopCheck = never) -> dict[int, int]:
         self._scans += 1
@@ -273,6 +267,10 @@ class InodeOwners:
             return
         finally:
             os.close(dfd)
+        self._remember(pid, start, count, inodes)
+
+    def _remember(self, pid: int, start: str | None, count: int, inodes: list[int]) -> None:
+        """What one walk of ``pid`` read, in place of what an earlier one had."""
         self._forget(pid)
         self._fd_counts[pid] = count
         self._inodes_of[pid] = inodes
