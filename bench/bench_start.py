@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench import fixture  # noqa: E402
-from bench.timing import private_env  # noqa: E402
+from bench.timing import compiled, private_env  # noqa: E402
 
 _SHOWN = re.compile(r"window shown ([0-9.]+) s")
 _TABLE = re.compile(r"first table \((\d+) rows?\) shown ([0-9.]+) s")
@@ -54,6 +54,8 @@ def one_start(cmd: list[str], repo: str) -> tuple[float, float, int]:
 def inside(args: argparse.Namespace) -> None:
     repo = os.path.abspath(args.repo)
     cmd = args.command.split() if args.command else [sys.executable, "-m", "loopgui"]
+    if not args.command:
+        compiled(repo)
     load = os.getloadavg()[0]
     print(f"{' '.join(cmd)}; {os.cpu_count()} cores; load {load:.1f}; times from launch, median (min-max)")
     for size in args.sizes:

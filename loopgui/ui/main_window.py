@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("loopgui-main")
         self._settings = settings or Settings()
         self._scan_error = ""
+        self._table_shown = False  # the first snapshot has not been shown yet
         self._offered_clipboard = ""
         self._row_actions: list[QAction] = []
         self.help_pages = HelpPages(self)
@@ -587,6 +588,9 @@ class MainWindow(QMainWindow):
             self.scan_label.setToolTip(_("Read with the system."))
         self._update_notice()
         self._update_banner()
+        if not self._table_shown:
+            self._table_shown = True
+            QTimer.singleShot(0, self.scan_thread.shown)  # once the table has painted, the history may write it
 
     @Slot(str)
     def _on_scan_failed(self, message: str) -> None:

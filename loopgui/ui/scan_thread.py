@@ -17,6 +17,7 @@ log = logging.getLogger("loopgui.scan")
 
 MIN_INTERVAL = 0.5
 MAX_INTERVAL = 10.0
+FIRST_RECORD_WAIT = 2.0  # seconds the history waits at most for the window to show the first snapshot
 
 
 class ScanThread(QThread):
@@ -34,7 +35,10 @@ class ScanThread(QThread):
 
     With a :class:`Recorder` (:meth:`set_recorder`), each snapshot's changes are written to the history on this
     thread, after ``scanned`` is emitted (the table does not wait for the history); the recorder is closed here
-    when the thread ends.  With a :class:`FirstScan` (:meth:`use_first_scan`), the first snapshot is that one.
+    when the thread ends.  The first snapshot (every socket written once: about 0.1 s at 10,000 connections) is
+    written once the window has shown it (:meth:`shown`), or after FIRST_RECORD_WAIT seconds, so that the
+    writing does not compete with the window's first table.  With a :class:`FirstScan` (:meth:`use_first_scan`),
+    the first snapshot is that one.
     """
 
     scanned = Signal(object)
@@ -56,6 +60,7 @@ class ScanThread(QThread):
         self._shown: Snapshot | None = None  # the last snapshot emitted
         self._emit_next = True  # the next scan is emitted even when nothing changed (refresh_now)
         self._first: FirstScan | None = None
+        self._table_shown = False  # the window has shown a snapshot (the first history write waits for it)
 
     def use_first_scan(self, first: FirstScan) -> None:
         """Take ``first`` (started with this thread's scanner) as the first snapshot; call before :meth:`start`."""
@@ -118,6 +123,18 @@ class ScanThread(QThread):
             self._first.cancel()  # not started yet: its first scan stops too
         return self.wait(QDeadlineTimer(wait_ms))
 
+    def shown(self) -> None:
+        """The window has shown a snapshot (any thread)."""
+        with QMutexLocker(self._mutex):
+            self._table_shown = True
+            self._wake.wakeAll()
+
+    def _wait_until_shown(self) -> None:
+        with QMutexLocker(self._mutex):
+            deadline = QDeadlineTimer(int(FIRST_RECORD_WAIT * 1000))
+            while not self._table_shown and not self._abort and not deadline.hasExpired():
+                self._wake.wait(self._mutex, deadline)
+
     def _should_stop(self) -> bool:
         with QMutexLocker(self._mutex):
             return self._abort
@@ -152,6 +169,10 @@ class ScanThread(QThread):
                 worth = self._worth_emitting(snapshot, forced)
                 if worth:
                     self.scanned.emit(snapshot)
+                if not self._table_shown and self.recorder is not None:
+                    self._wait_until_shown()
+                    if self._should_stop():
+                        return  # quitting: the first snapshot is not worth the wait
                 self._record(snapshot)
                 if worth:
                     self.recorded.emit(snapshot)

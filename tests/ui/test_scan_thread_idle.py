@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from loopgui.core.net.scanner import FirstScan
 from loopgui.core.net.sockets import Snapshot, SocketRow
+from loopgui.ui import scan_thread
 from loopgui.ui.scan_thread import ScanThread
 from tests.helpers import row, scripted_scanner
 
@@ -110,7 +113,59 @@ def test_the_table_gets_a_scan_before_the_history_has_written_it(qtbot: QtBot) -
     thread.recorded.connect(lambda s: order.append("recorded"), Qt.ConnectionType.DirectConnection)
     thread.start()
     try:
+        qtbot.wait(300)
+        assert order == ["scanned"]  # the first snapshot is written once the window has shown it
+        thread.shown()  # as the window says once it has
         qtbot.waitUntil(lambda: "recorded" in order, timeout=5000)
         assert order[:3] == ["scanned", "written", "recorded"]
     finally:
         assert thread.stop()
+
+
+class _Recorder:
+    enabled = True
+
+    def __init__(self) -> None:
+        self.written: list[float] = []
+
+    def record(self, snapshot: Snapshot) -> None:
+        self.written.append(time.monotonic())
+
+    def take_notices(self) -> list[object]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+def test_without_a_window_the_first_snapshot_is_written_after_a_short_wait(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the tray-only start, or a window that never says it has shown the table: the history still gets it
+    monkeypatch.setattr(scan_thread, "FIRST_RECORD_WAIT", 0.3)
+    scanner, _ = scripted_scanner(lambda: [row(8000)])
+    thread = ScanThread(scanner, interval=0.5)
+    recorder = _Recorder()
+    thread.set_recorder(recorder)  # type: ignore[arg-type]
+    scanned: list[float] = []
+    thread.scanned.connect(lambda s: scanned.append(time.monotonic()), Qt.ConnectionType.DirectConnection)
+    thread.start()
+    try:
+        qtbot.waitUntil(lambda: len(recorder.written) >= 2, timeout=5000)
+        assert recorder.written[0] - scanned[0] >= 0.25  # waited for the window, but not for ever
+    finally:
+        assert thread.stop()
+
+
+def test_quitting_while_the_history_waits_for_the_window_does_not_wait(qtbot: QtBot) -> None:
+    scanner, _ = scripted_scanner(lambda: [row(8000)])
+    thread = ScanThread(scanner, interval=0.5)
+    recorder = _Recorder()
+    thread.set_recorder(recorder)  # type: ignore[arg-type]
+    got: list[Snapshot] = []
+    thread.scanned.connect(got.append, Qt.ConnectionType.DirectConnection)
+    thread.start()
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    started = time.monotonic()
+    assert thread.stop(wait_ms=1000)
+    assert time.monotonic() - started < 0.9 and recorder.written == []

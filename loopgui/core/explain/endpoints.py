@@ -213,15 +213,20 @@ def _alternatives(pattern: str) -> list[str]:
 
 # One pattern per alternative: each starts with plain letters, so the regex engine jumps from one place where those
 # letters occur to the next (one pattern with a hundred alternatives tries each of them at every character).
-_KIND_RES: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
-    (i, re.compile(alt)) for i, (_, _, words) in enumerate(_KIND_WORDS) for alt in _alternatives(words)
-)
+# Compiled when first needed (about 150 patterns: 15 ms that the window's start need not wait for).
+@functools.cache
+def _kind_res() -> tuple[tuple[int, re.Pattern[str]], ...]:
+    return tuple((i, re.compile(alt)) for i, (_, _, words) in enumerate(_KIND_WORDS) for alt in _alternatives(words))
+
+
 _KIND_ORDER = list(ErrorKind)
 
 
+@functools.cache
 def _catalog_phrases() -> tuple[tuple[str, ErrorKind, int], ...]:
-    """(words, kind, strength) from the catalogs: names are as strong as an error code, texts as words; glibc's
-    texts in every language it is translated to.  Lower case, one space for any white space, straight apostrophes."""
+    """(words, kind, strength) from the catalogs (worked out when first needed): names are as strong as an error
+    code, texts as words; glibc's texts in every language it is translated to.  Lower case, one space for any
+    white space, straight apostrophes."""
     out: dict[str, tuple[ErrorKind, int]] = {}
     for part, strength in (("names", 3), ("texts", 2)):
         table = _ERROR_WORDS[part]
@@ -285,9 +290,6 @@ def _unsqueeze(pos: int, at: list[int], removed: list[int]) -> int:
     return pos + (removed[i - 1] if i else 0)
 
 
-_CATALOG_PHRASES = _catalog_phrases()
-
-
 @dataclass(frozen=True, slots=True)
 class _KindHit:
     kind: ErrorKind
@@ -301,7 +303,7 @@ def _catalog_hits(lowered: str) -> Iterator[_KindHit]:
     squeezed = _squeeze(lowered)
     ascii_only = squeezed.isascii()
     found: list[tuple[int, int, ErrorKind, int]] = []
-    for words, kind, strength in _CATALOG_PHRASES:
+    for words, kind, strength in _catalog_phrases():
         if ascii_only and not words.isascii():
             continue
         first, last = words[0], words[-1]
@@ -349,7 +351,7 @@ def _kind_hits(lowered: str) -> list[_KindHit]:
 
 def _kind_matches(lowered: str) -> Iterator[tuple[int, re.Match[str]]]:
     """(index into _KIND_WORDS, match), or (-1, match) for an error number."""
-    patterns = [*_KIND_RES, *((-1, p) for p in _ERRNO_RES)]
+    patterns = [*_kind_res(), *((-1, p) for p in _ERRNO_RES)]
     for index, pattern in patterns:
         for n, m in enumerate(pattern.finditer(lowered)):
             if n >= MAX_KIND_MATCHES:
@@ -939,196 +941,212 @@ class _Finder:
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21, "ssh": 22}
 
-_FINDERS: tuple[_Finder, ...] = (
-    _Finder(
-        re.compile(
-            r"(?:server at|host|host name) [\"'](?P<pgh>[^\"'\s]{1,253}+)[\"'](?: \((?P<pgip>[0-9a-f:.%]{2,64}+)\))?"
-            r"[^\"']{0,120}?(?:port|service) [\"']?(?P<pgp>\d{1,6}+)(?!\.?\d)"
+
+# The finders' patterns are compiled when first needed (a window that starts need not wait for them).
+@functools.cache
+def _finders() -> tuple[_Finder, ...]:
+    return (
+        _Finder(
+            re.compile(
+                r"(?:server at|host|host name) [\"'](?P<pgh>[^\"'\s]{1,253}+)[\"']"
+                r"(?: \((?P<pgip>[0-9a-f:.%]{2,64}+)\))?"
+                r"[^\"']{0,120}?(?:port|service) [\"']?(?P<pgp>\d{1,6}+)(?!\.?\d)"
+            ),
+            _f_pg,
+            lowered=True,
         ),
-        _f_pg,
-        lowered=True,
-    ),
-    _Finder(
-        re.compile(
-            r"(?:host|hostname|address|addr|server)['\"]?[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
-            + _HOSTTOK.format("kh")
-            + r"['\"]?(?:[ \t]{0,3}[,;&])?\s{0,40}['\"]?(?:port|localport)['\"]?[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
-            + _PORTTOK.format("kp")
+        _Finder(
+            re.compile(
+                r"(?:host|hostname|address|addr|server)['\"]?[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
+                + _HOSTTOK.format("kh")
+                + r"['\"]?(?:[ \t]{0,3}[,;&])?\s{0,40}['\"]?(?:port|localport)['\"]?[ \t]{0,3}[=:][ \t]{0,3}['\"]?"
+                + _PORTTOK.format("kp")
+            ),
+            _f_fields,
+            lowered=True,
+            word_start=True,
         ),
-        _f_fields,
-        lowered=True,
-        word_start=True,
-    ),
-    _Finder(
-        re.compile(
-            r"[({]\s?['\"]" + _QHOST.format("th") + r"['\"],\s?" + _PORTTOK.format("tp") + r"(?:,\s?\d{1,10}){0,2}[)}]"
+        _Finder(
+            re.compile(
+                r"[({]\s?['\"]"
+                + _QHOST.format("th")
+                + r"['\"],\s?"
+                + _PORTTOK.format("tp")
+                + r"(?:,\s?\d{1,10}){0,2}[)}]"
+            ),
+            _f_generic(("th", "tp")),
         ),
-        _f_generic(("th", "tp")),
-    ),
-    _Finder(
-        re.compile(
-            r"(?:(?:connect(?:x|ing|ed)?|connection) to (?:host )?|to host )"
-            + _HOSTTOK.format("ch")
-            + r" port "
-            + _PORTTOK.format("cp")
+        _Finder(
+            re.compile(
+                r"(?:(?:connect(?:x|ing|ed)?|connection) to (?:host )?|to host )"
+                + _HOSTTOK.format("ch")
+                + r" port "
+                + _PORTTOK.format("cp")
+            ),
+            _f_generic(("ch", "cp")),
+            lowered=True,
         ),
-        _f_generic(("ch", "cp")),
-        lowered=True,
-    ),
-    _Finder(re.compile(r" port " + _PORTTOK.format("hpp")), _f_host_port, lowered=True),
-    _Finder(
-        re.compile(
-            r":(?P<dp>\d{1,6}+) [\[(](?:(?P<dname>[\w.-]{1,253}+)/)?\[?(?P<dip>[0-9A-Fa-f:.]{2,45}+)\]?"
-            r"(?::(?P<dipp>\d{1,6}+))?[\])]"
+        _Finder(re.compile(r" port " + _PORTTOK.format("hpp")), _f_host_port, lowered=True),
+        _Finder(
+            re.compile(
+                r":(?P<dp>\d{1,6}+) [\[(](?:(?P<dname>[\w.-]{1,253}+)/)?\[?(?P<dip>[0-9A-Fa-f:.]{2,45}+)\]?"
+                r"(?::(?P<dipp>\d{1,6}+))?[\])]"
+            ),
+            _f_dialled_after,
         ),
-        _f_dialled_after,
-    ),
-    _Finder(
-        re.compile(
-            r"(?<!\S)-L ?(?:[\w.*-]{1,64}+:|\[[0-9A-Fa-f:.]{2,45}+\]:)?\d{1,6}+:"
-            r"(?P<fh>\[[0-9A-Fa-f:.%]{2,45}+\]|[\w.-]{1,253}+):(?P<fp>\d{1,6}+)(?!\.?\d)"
+        _Finder(
+            re.compile(
+                r"(?<!\S)-L ?(?:[\w.*-]{1,64}+:|\[[0-9A-Fa-f:.]{2,45}+\]:)?\d{1,6}+:"
+                r"(?P<fh>\[[0-9A-Fa-f:.%]{2,45}+\]|[\w.-]{1,253}+):(?P<fp>\d{1,6}+)(?!\.?\d)"
+            ),
+            _f_forward,
         ),
-        _f_forward,
-    ),
-    _Finder(
-        re.compile(r"SRC=[\d.]{7,15}+ DST=(?P<nfh>" + _IPV4 + r") "),
-        _f_netfilter,
-        word_start=True,
-    ),
-    _Finder(
-        re.compile(r"range:? ?\[?(?P<rp>\d{1,5}+) ?[-–~] ?\d{1,5}+(?!\.?\d)"),
-        _f_range,
-        lowered=True,
-    ),
-    _Finder(
-        re.compile(r"for \"" + _QHOST.format("rh") + r"\" port " + _PORTTOK.format("rp")),
-        _f_generic(("rh", "rp")),
-        lowered=True,
-        word_start=True,
-    ),
-    _Finder(
-        re.compile(r"port " + _PORTTOK.format("op") + r" on (?:host )?['\"]?" + _HOSTTOK.format("oh")),
-        _f_port_on,
-        lowered=True,
-        word_start=True,
-    ),
-    _Finder(
-        re.compile(
-            r"(?:telnet|nc|ncat|netcat)(?: -[a-z]{1,5}){0,4} " + _HOSTTOK.format("xh") + r" " + _PORTTOK.format("xp")
+        _Finder(
+            re.compile(r"SRC=[\d.]{7,15}+ DST=(?P<nfh>" + _IPV4 + r") "),
+            _f_netfilter,
+            word_start=True,
         ),
-        _f_generic(("xh", "xp")),
-        lowered=True,
-        word_start=True,
-    ),
-    _Finder(
-        re.compile(
-            r"(?<!\S)(?:-h ?|--host[= ]|--listen[= ])"
-            + _HOSTTOK.format("mh")
-            + r"[^\n]{0,80}? (?:-[pP] ?|--port[= ])"
-            + _PORTTOK.format("mp")
+        _Finder(
+            re.compile(r"range:? ?\[?(?P<rp>\d{1,5}+) ?[-–~] ?\d{1,5}+(?!\.?\d)"),
+            _f_range,
+            lowered=True,
         ),
-        _f_generic(("mh", "mp")),
-    ),
-    _Finder(
-        re.compile(r"[`'\"]" + _QHOST.format("qh") + r"[`'\"]:[`'\"]?" + _PORTTOK.format("qp")),
-        _f_quoted_host,
-    ),
-    _Finder(
-        # SQL Server's JDBC driver: "The TCP/IP connection to the host localhost, port 1433 has failed"
-        re.compile(r"host " + _HOSTTOK.format("hh") + r",? (?:and )?port " + _PORTTOK.format("hp")),
-        _f_generic(("hh", "hp")),
-        lowered=True,
-        word_start=True,
-    ),
-    _Finder(
-        # PowerShell's Test-NetConnection: "WARNING: TCP connect to (192.168.1.10 : 3389) failed"
-        re.compile(r"\(" + _HOSTTOK.format("ph") + r" : " + _PORTTOK.format("pp2") + r"\)"),
-        _f_generic(("ph", "pp2")),
-    ),
-    _Finder(
-        # gRPC: "ipv6:%5B::1%5D:50051" (brackets written as %5B and %5D)
-        re.compile(r"ipv6:%5b(?P<gh>[0-9a-f:.]{2,64}+)%5d:" + _PORTTOK.format("gp")),
-        _f_generic(("gh", "gp")),
-        lowered=True,
-    ),
-    _Finder(
-        re.compile(r"(?:address|host) \[" + _HOSTTOK.format("bh") + r"\] (?:and )?port \[" + _PORTTOK.format("bp")),
-        _f_generic(("bh", "bp")),
-        lowered=True,
-    ),
-    _Finder(
-        re.compile(
-            r"connector\[[\w/.]{0,20}?-(?P<tp>\d{1,5}+)\]|(?:http|https|ajp)-(?:nio2?|bio|apr)-(?:[\w.]{1,64}-)?"
-            r"(?P<tp2>\d{1,5}+)(?!\.?\d)|lookup (?:tcp|udp)/(?P<tp3>\d{1,5}+)(?!\.?\d)"
+        _Finder(
+            re.compile(r"for \"" + _QHOST.format("rh") + r"\" port " + _PORTTOK.format("rp")),
+            _f_generic(("rh", "rp")),
+            lowered=True,
+            word_start=True,
         ),
-        _f_hostless,
-        lowered=True,
-    ),
-    _Finder(
-        re.compile(r"/(?:ip4|ip6|dns|dns4|dns6|dnsaddr)/(?P<mh>[^/\s]{1,253}+)/(?:tcp|udp)/" + _PORTTOK.format("mp")),
-        _f_multiaddr,
-    ),
-    _Finder(
-        re.compile(r"\(port ?" + _PORTTOK.format("pp") + r"\)"),
-        _f_paren_port,
-    ),
-    _Finder(
-        re.compile(
-            r"/(?P<sip>\[[0-9A-Fa-f:.%]{2,64}+\]|"
-            + _IPV4
-            + r"|[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}):"
-            + _PORTTOK.format("sp")
+        _Finder(
+            re.compile(r"port " + _PORTTOK.format("op") + r" on (?:host )?['\"]?" + _HOSTTOK.format("oh")),
+            _f_port_on,
+            lowered=True,
+            word_start=True,
         ),
-        _f_java,
-    ),
-    _Finder(re.compile(r"\|(?P<wip>[0-9A-Fa-f:.]{2,64}+)\|:" + _PORTTOK.format("wp")), _f_wget),
-    _Finder(
-        re.compile(
-            r"://(?:[^@\s/]{0,256}+@)?(?:\[(?P<uv6>[0-9A-Fa-f:.%]{2,64}+)\]|(?P<uhost>[A-Za-z0-9_][\w.-]{0,252}+))"
-            r"(?::(?P<uport>\d{1,6}+)(?!\.?\d))?"
+        _Finder(
+            re.compile(
+                r"(?:telnet|nc|ncat|netcat)(?: -[a-z]{1,5}){0,4} "
+                + _HOSTTOK.format("xh")
+                + r" "
+                + _PORTTOK.format("xp")
+            ),
+            _f_generic(("xh", "xp")),
+            lowered=True,
+            word_start=True,
         ),
-        _f_url,
-    ),
-    _Finder(re.compile(r"\[(?P<v6>[\w:.-]{2,253}+(?:%[\w.-]{1,32}+)?)\]:" + _PORTTOK.format("v6port")), _f_v6),
-    _Finder(
-        re.compile(
-            r"e(?:connrefused|addrinuse|acces|timedout|connreset|hostunreach|netunreach|addrnotavail)"
-            r"(?::? [a-z ]{0,30}?)? (?P<e6>[0-9a-f:.]{2,64}(?:%[\w.-]{1,16}+)?):(?P<e6p>\d{1,6}+)(?![\w.:%])"
+        _Finder(
+            re.compile(
+                r"(?<!\S)(?:-h ?|--host[= ]|--listen[= ])"
+                + _HOSTTOK.format("mh")
+                + r"[^\n]{0,80}? (?:-[pP] ?|--port[= ])"
+                + _PORTTOK.format("mp")
+            ),
+            _f_generic(("mh", "mp")),
         ),
-        _f_errno6,
-        lowered=True,
-        word_start=True,
-    ),
-    _Finder(
-        re.compile(
-            r"(?P<v4>[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3})(?:\.?:"
-            + _PORTTOK.format("v4port")
-            + r"|/"
-            + _PORTTOK.format("slp")
-            + r"(?![/.\w])| (?P<tap>\d{2,5}+)(?![\d.:\w]))"
+        _Finder(
+            re.compile(r"[`'\"]" + _QHOST.format("qh") + r"[`'\"]:[`'\"]?" + _PORTTOK.format("qp")),
+            _f_quoted_host,
         ),
-        _f_v4,
-    ),
-    _Finder(re.compile(r"(?P<bare6>::(?:1)?|::ffff:" + _IPV4 + r"):" + _PORTTOK.format("b6p")), _f_bare6),
-    _Finder(re.compile(r"\*:" + _PORTTOK.format("starport")), _f_star),
-    _Finder(re.compile(r":(?:\[(?P<npb>\d{1,6}+)\]|(?P<np>\d{1,6}+)(?![.:]\d|\d))"), _f_name),
-    _Finder(
-        re.compile(
-            r"(?:port(?:s|\(s\))?(?: number)?|端口|ポート|puerto|porta|порт)[ \t]{0,3}[:=#]?[ \t]{0,3}[\"'\[({]{0,2}"
-            r"(?P<port>\d{1,6}+)(?!\.?\d)"
+        _Finder(
+            # SQL Server's JDBC driver: "The TCP/IP connection to the host localhost, port 1433 has failed"
+            re.compile(r"host " + _HOSTTOK.format("hh") + r",? (?:and )?port " + _PORTTOK.format("hp")),
+            _f_generic(("hh", "hp")),
+            lowered=True,
+            word_start=True,
         ),
-        _f_port_words,
-        lowered=True,
-    ),
-    _Finder(
-        # 'listen EACCES: permission denied "80"', Node's "permission denied 5000;" (a port given as a string)
-        re.compile(
-            r"(?:denied|refused|in use|eacces|eaddrinuse):? (?:[\"'](?P<qp>\d{1,6}+)[\"']|(?P<qp2>\d{1,6}+)(?![\d.:]))"
+        _Finder(
+            # PowerShell's Test-NetConnection: "WARNING: TCP connect to (192.168.1.10 : 3389) failed"
+            re.compile(r"\(" + _HOSTTOK.format("ph") + r" : " + _PORTTOK.format("pp2") + r"\)"),
+            _f_generic(("ph", "pp2")),
         ),
-        _f_quoted_port,
-        lowered=True,
-    ),
-)
+        _Finder(
+            # gRPC: "ipv6:%5B::1%5D:50051" (brackets written as %5B and %5D)
+            re.compile(r"ipv6:%5b(?P<gh>[0-9a-f:.]{2,64}+)%5d:" + _PORTTOK.format("gp")),
+            _f_generic(("gh", "gp")),
+            lowered=True,
+        ),
+        _Finder(
+            re.compile(r"(?:address|host) \[" + _HOSTTOK.format("bh") + r"\] (?:and )?port \[" + _PORTTOK.format("bp")),
+            _f_generic(("bh", "bp")),
+            lowered=True,
+        ),
+        _Finder(
+            re.compile(
+                r"connector\[[\w/.]{0,20}?-(?P<tp>\d{1,5}+)\]|(?:http|https|ajp)-(?:nio2?|bio|apr)-(?:[\w.]{1,64}-)?"
+                r"(?P<tp2>\d{1,5}+)(?!\.?\d)|lookup (?:tcp|udp)/(?P<tp3>\d{1,5}+)(?!\.?\d)"
+            ),
+            _f_hostless,
+            lowered=True,
+        ),
+        _Finder(
+            re.compile(
+                r"/(?:ip4|ip6|dns|dns4|dns6|dnsaddr)/(?P<mh>[^/\s]{1,253}+)/(?:tcp|udp)/" + _PORTTOK.format("mp")
+            ),
+            _f_multiaddr,
+        ),
+        _Finder(
+            re.compile(r"\(port ?" + _PORTTOK.format("pp") + r"\)"),
+            _f_paren_port,
+        ),
+        _Finder(
+            re.compile(
+                r"/(?P<sip>\[[0-9A-Fa-f:.%]{2,64}+\]|"
+                + _IPV4
+                + r"|[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}):"
+                + _PORTTOK.format("sp")
+            ),
+            _f_java,
+        ),
+        _Finder(re.compile(r"\|(?P<wip>[0-9A-Fa-f:.]{2,64}+)\|:" + _PORTTOK.format("wp")), _f_wget),
+        _Finder(
+            re.compile(
+                r"://(?:[^@\s/]{0,256}+@)?(?:\[(?P<uv6>[0-9A-Fa-f:.%]{2,64}+)\]|(?P<uhost>[A-Za-z0-9_][\w.-]{0,252}+))"
+                r"(?::(?P<uport>\d{1,6}+)(?!\.?\d))?"
+            ),
+            _f_url,
+        ),
+        _Finder(re.compile(r"\[(?P<v6>[\w:.-]{2,253}+(?:%[\w.-]{1,32}+)?)\]:" + _PORTTOK.format("v6port")), _f_v6),
+        _Finder(
+            re.compile(
+                r"e(?:connrefused|addrinuse|acces|timedout|connreset|hostunreach|netunreach|addrnotavail)"
+                r"(?::? [a-z ]{0,30}?)? (?P<e6>[0-9a-f:.]{2,64}(?:%[\w.-]{1,16}+)?):(?P<e6p>\d{1,6}+)(?![\w.:%])"
+            ),
+            _f_errno6,
+            lowered=True,
+            word_start=True,
+        ),
+        _Finder(
+            re.compile(
+                r"(?P<v4>[\dxX*]{1,3}(?:\.[\dxX*]{1,3}){3})(?:\.?:"
+                + _PORTTOK.format("v4port")
+                + r"|/"
+                + _PORTTOK.format("slp")
+                + r"(?![/.\w])| (?P<tap>\d{2,5}+)(?![\d.:\w]))"
+            ),
+            _f_v4,
+        ),
+        _Finder(re.compile(r"(?P<bare6>::(?:1)?|::ffff:" + _IPV4 + r"):" + _PORTTOK.format("b6p")), _f_bare6),
+        _Finder(re.compile(r"\*:" + _PORTTOK.format("starport")), _f_star),
+        _Finder(re.compile(r":(?:\[(?P<npb>\d{1,6}+)\]|(?P<np>\d{1,6}+)(?![.:]\d|\d))"), _f_name),
+        _Finder(
+            re.compile(
+                r"(?:port(?:s|\(s\))?(?: number)?|端口|ポート|puerto|porta|порт)"
+                r"[ \t]{0,3}[:=#]?[ \t]{0,3}[\"'\[({]{0,2}"
+                r"(?P<port>\d{1,6}+)(?!\.?\d)"
+            ),
+            _f_port_words,
+            lowered=True,
+        ),
+        _Finder(
+            # 'listen EACCES: permission denied "80"', Node's "permission denied 5000;" (a port given as a string)
+            re.compile(
+                r"(?:denied|refused|in use|eacces|eaddrinuse):? "
+                r"(?:[\"'](?P<qp>\d{1,6}+)[\"']|(?P<qp2>\d{1,6}+)(?![\d.:]))"
+            ),
+            _f_quoted_port,
+            lowered=True,
+        ),
+    )
 
 
 class _Spans:
@@ -1332,7 +1350,7 @@ def find_endpoints(text: str) -> FindResult:
     covered = _Spans()
     bad_ports: set[str] = set()
     bad_hosts: set[str] = set()
-    for finder in _FINDERS:
+    for finder in _finders():
         source = lowered if finder.lowered else text
         handler = finder.handler
         for n, m in enumerate(finder.pattern.finditer(source)):

@@ -109,6 +109,11 @@ class Scanner:
             self._failures = 0
         return result, self.source.name, ()
 
+    def leave_a_core(self) -> None:
+        """The first scan runs beside the window's loading: let it keep a core free for the window."""
+        if isinstance(self.source, NetlinkSource):
+            self.source.leave_a_core()
+
     @property
     def show_elsewhere(self) -> bool:
         """Whether each scan also reads file sockets and other network namespaces' sockets (``Snapshot.extra``)."""
@@ -188,6 +193,7 @@ class FirstScan:
 
     def __init__(self, scanner: Scanner) -> None:
         self.scanner = scanner
+        scanner.leave_a_core()
         self._stop = threading.Event()
         self._snapshot: Snapshot | None = None
         self._error: BaseException | None = None

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from loopgui.core.net import netlink, unix
 from loopgui.core.net.extra_rows import FileRows
@@ -25,8 +26,8 @@ from loopgui.core.net.netlink import (
     parse_diag_messages,
     unique_key,
 )
-from loopgui.core.net.owners import WALK_THREADS, InodeOwners
-from loopgui.core.net.rows import RowBuilder, ScanCancelled, SourceResult, StopCheck
+from loopgui.core.net.owners import WALK_PROCESSES, WALK_THREADS, InodeOwners
+from loopgui.core.net.rows import RowBuilder, ScanCancelled, SourceResult, StopCheck, never
 from loopgui.core.net.sockets import ScanProblem, ScanProblemCode, SnapshotDiff, SocketRow
 
 log = logging.getLogger("loopgui.scanner")
@@ -96,6 +97,10 @@ class NetlinkSource:
         # the first scan reads every process's descriptors beside the kernel's dump, in this many threads (1: after
         # the dump, in the scanning thread); see bench/README.md
         self.first_walk_threads = WALK_THREADS if (os.cpu_count() or 1) > 1 else 1
+        cores = os.cpu_count() or 1
+        self.first_walk_processes = min(cores, WALK_PROCESSES) if cores > 1 and hasattr(os, "fork") else 0
+        # or, with a window loading beside the first scan (:meth:`leave_a_core`), the dump too in a child process
+        self.first_dump_aside = False
         # The kernel walks its whole connection table for every TCP dump (about 1 ms of CPU even in an empty
         # network namespace on a machine with a large table).  While this namespace's TCP counters (sockets in use,
         # leftovers, segments in and out, opens, resets) stay exactly the same, no TCP socket can have changed
@@ -103,6 +108,13 @@ class NetlinkSource:
         self.tcp_recheck = TCP_RECHECK
         self._proc = proc
         self._last_tcp: tuple[bytes, float, dict[bytes, tuple[int, int, int]], dict[bytes, int]] | None = None
+
+    def leave_a_core(self) -> None:
+        """The first scan runs beside the window's loading: it keeps one core free for it (the walk and the dump
+        in child processes, at most one fewer than the cores; on two cores one child does both)."""
+        if hasattr(os, "fork"):
+            self.first_walk_processes = max(1, min((os.cpu_count() or 1) - 1, WALK_PROCESSES))
+            self.first_dump_aside = True
 
     def dump(self, family: int, protocol: int, out: dict[bytes, tuple[int, int, int]]) -> None:
         """Ask the kernel for every socket of one family and protocol (one socket per dump: a broken dump
@@ -129,7 +141,8 @@ class NetlinkSource:
             and last[0] == counters
             and self._clock() - last[1] < self.tcp_recheck
         ):
-            raw.update(last[2])  # nothing TCP changed: the previous TCP list, its leftovers' timers too
+            tcp = socket.IPPROTO_TCP  # nothing TCP changed: the previous TCP list, its leftovers' timers too
+            raw.update((k, v) for k, v in last[2].items() if k[0] == tcp)
             self._expires = dict(last[3])
             queries = [q for q in queries if q[1] != socket.IPPROTO_TCP]
             counters = None  # keep the time of the last real dump
@@ -170,23 +183,57 @@ class NetlinkSource:
         if counters is not None:
             if problems:
                 self._last_tcp = None
-            else:
-                tcp = {k: v for k, v in raw.items() if k[0] == socket.IPPROTO_TCP}
-                self._last_tcp = (counters, self._clock(), tcp, dict(self._expires))
+            else:  # the whole list (the TCP part is taken out when it is used again)
+                self._last_tcp = (counters, self._clock(), raw, self._expires)
         return raw, problems
+
+    def _dump_aside(self) -> tuple[object, ...]:
+        """The kernel's dump, in a child process of the first walk (:meth:`InodeOwners.walk_all`): what
+        :meth:`_take_dump` needs to carry on as if the dump had been made here.  Nothing is logged from the child."""
+        logging.disable(logging.CRITICAL)  # the parent's handlers and their locks are not the child's to use
+        raw, problems = self._dump_all(never)
+        queries = [(int(family), int(protocol)) for family, protocol in self._queries]  # plain ints: marshal
+        return raw, self._expires, [p.code.value for p in problems], queries, self._last_tcp
+
+    def _take_dump(self, answer: Any) -> tuple[dict[bytes, tuple[int, int, int]], list[ScanProblem]]:
+        """Carry on with the dump a child made (:meth:`_dump_aside`), as if it had been made here."""
+        raw, expires, codes, queries, last_tcp = answer
+        self._expires = expires
+        self._queries = tuple((int(family), int(protocol)) for family, protocol in queries)
+        self._last_tcp = None if last_tcp is None else (last_tcp[0], self._clock(), raw, expires)
+        return raw, [ScanProblem(ScanProblemCode(code)) for code in codes]
 
     def read(self, previous: Mapping[bytes, SocketRow], now: float, should_stop: StopCheck) -> SourceResult:
         walker = None
-        if self._first and self.first_walk_threads > 1:
+        first, self._first = self._first, False
+        texts: dict[bytes, tuple[str, int, str, int, str, int]] = {}
+        raw: dict[bytes, tuple[int, int, int]] | None = None
+        problems: list[ScanProblem] = []
+        if first and self.first_walk_processes >= 1 and self.first_dump_aside:
+            # a window is loading in this process: the dump too is made in a child process, so that this thread
+            # holds the GIL as little as possible (each reply it reads would make it wait for the window's turn)
+            answer = self._owners.walk_all(should_stop, 1, self.first_walk_processes, self._dump_aside)
+            if should_stop():
+                raise ScanCancelled
+            if answer is not None:
+                raw, problems = self._take_dump(answer)
+        elif first and (self.first_walk_threads > 1 or self.first_walk_processes >= 1):
             # the first scan reads every process: do it while the kernel builds its dump (its work and the reads
             # of the descriptor links both run outside the GIL)
             walker = threading.Thread(
-                target=self._owners.walk_all, args=(should_stop, self.first_walk_threads), name="loopgui-fd-walk"
+                target=self._owners.walk_all,
+                args=(should_stop, self.first_walk_threads, self.first_walk_processes),
+                name="loopgui-fd-walk",
             )
             walker.start()
-        self._first = False
         try:
-            raw, problems = self._dump_all(should_stop)
+            if raw is None:
+                raw, problems = self._dump_all(should_stop)
+            if walker is not None and walker.is_alive():
+                # the walk is still at work (in other processes, or threads that hold the GIL only between two
+                # links): decode the addresses meanwhile
+                decode = self._build.addresses.decode
+                texts = {key: decode(key) for key in raw}
         finally:
             if walker is not None:
                 walker.join()
@@ -239,7 +286,14 @@ class NetlinkSource:
                 changed.append(key)
             left = expires.get(key) if state_code == TIME_WAIT_CODE else None
             rows[key] = make(
-                key, state, pid, before, now, cookie=cookie, expires_at=None if left is None else now + left / 1000
+                key,
+                state,
+                pid,
+                before,
+                now,
+                texts.get(key) if texts else None,
+                cookie=cookie,
+                expires_at=None if left is None else now + left / 1000,
             )
         build.finish(self._owners.pids)
         if not self._owners.unreadable:

@@ -4,6 +4,7 @@ human state names in the user's language, the program, why there is none) and th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from loopgui.core.net.sockets import ORPHAN_STATES, TCP, UNIX, SocketRow
@@ -28,6 +29,13 @@ class RowFilter:
     @property
     def is_everything(self) -> bool:
         return not self.text.strip() and not self.listening_only and self.tcp and self.udp and not self.ports
+
+    def select(self, rows: Iterable[SocketRow]) -> list[SocketRow]:
+        """The rows this filter accepts, in their order (the same as :meth:`accepts` on each, quicker when the
+        filter keeps everything)."""
+        if self.is_everything:
+            return list(rows) if self.elsewhere else [r for r in rows if not r.elsewhere]
+        return [r for r in rows if self.accepts(r)]
 
     def accepts(self, row: SocketRow) -> bool:
         if row.elsewhere and not self.elsewhere:

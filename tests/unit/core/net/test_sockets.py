@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 
@@ -82,6 +83,30 @@ def test_filter_by_text_protocol_listening_and_ports() -> None:
     assert shown(RowFilter(tcp=False)) == [dns]
     assert shown(RowFilter(ports=frozenset({62893}))) == [listen, conn]
     assert shown(RowFilter(text="   ")) == rows
+
+
+@given(
+    st.sampled_from(["", "  ", "node", "62893", "listening", "8080 node"]),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([frozenset(), frozenset({62893})]),
+    st.booleans(),
+)
+def test_selecting_rows_is_accepting_each(
+    text: str, listening: bool, tcp: bool, udp: bool, ports: frozenset[int], elsewhere: bool
+) -> None:
+    # the table's first load selects tens of thousands of rows at once: the same rows, in the same order
+    rows = [
+        row(62893, program="python3"),
+        row(50000, remote="127.0.0.1", rport=62893, program="curl"),
+        row(53, proto="UDP", program="resolved"),
+        row(8080, program="node"),
+        dataclasses.replace(row(8080, program="node"), namespace=4026532000),  # another network's listener
+    ]
+    assert rows[-1].elsewhere
+    f = RowFilter(text=text, listening_only=listening, tcp=tcp, udp=udp, ports=ports, elsewhere=elsewhere)
+    assert f.select(iter(rows)) == [r for r in rows if f.accepts(r)]
 
 
 def test_a_number_in_the_filter_matches_whole_ports() -> None:
