@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -22,9 +23,11 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from loopgui.app import DESKTOP_FILE_NAME, configure_app, parse_args, split_qt_args
+from loopgui import app as app_module
+from loopgui.app import DESKTOP_FILE_NAME, StartupCollector, configure_app, parse_args, split_qt_args
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.plain import plain_message_box
+from loopgui.ui.scan_thread import ScanThread
 from loopgui.ui.settings import Settings
 from tests.helpers import row, scripted_scanner
 
@@ -244,3 +247,47 @@ def test_at_twice_the_size_on_a_1366_by_768_screen_every_control_is_on_the_scree
     assert report["maximized"] == [] and report["investigating"] == []
     width, height = report["minimum"]
     assert width <= 683 and height <= 384 - 20  # room for a title bar
+
+
+def test_the_garbage_collector_rests_while_the_window_starts_then_walks_only_what_comes_after(
+    qtbot: QtBot, settings: Settings
+) -> None:
+    was_on = gc.isenabled()
+    frozen_before = gc.get_freeze_count()
+    try:
+        gc.enable()
+        startup = StartupCollector()
+        assert not gc.isenabled()  # off while the window loads
+        scanner, _ = scripted_scanner(lambda: [row(8000)])
+        window = MainWindow(scanner, settings=settings)
+        qtbot.addWidget(window)
+        startup.resume_after(window)
+        qtbot.waitUntil(gc.isenabled, timeout=5000)  # back on once the first table is shown
+        assert gc.get_freeze_count() > frozen_before  # what the start made is never walked again
+        startup.resume()  # once only
+        window.scan_thread.stop()
+    finally:
+        gc.unfreeze()
+        if not was_on:
+            gc.disable()
+
+
+def test_the_garbage_collector_comes_back_even_when_no_scan_arrives(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    was_on = gc.isenabled()
+    try:
+        gc.enable()
+        monkeypatch.setattr(app_module, "STARTUP_GC_LIMIT", 0.2)
+        startup = StartupCollector()
+
+        class NoScans:
+            scan_thread = ScanThread(scripted_scanner(lambda: [])[0])
+
+        startup.resume_after(NoScans())  # type: ignore[arg-type]
+        assert not gc.isenabled()
+        qtbot.waitUntil(gc.isenabled, timeout=3000)
+    finally:
+        gc.unfreeze()
+        if not was_on:
+            gc.disable()
