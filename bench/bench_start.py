@@ -6,7 +6,9 @@ Runs in network and PID namespaces of its own (as root; ``unshare -n -p -f --mou
 connections (``fixture.py``).  Each round starts loopgui's window with ``--self-test`` (offscreen, a fresh home
 folder), which prints when the window was shown and when the first table (the first scan, owners included) was
 painted, both counted from launch: the process's start time in ``/proc``, so a one-file bundle's unpacking counts.
-``--command`` measures a bundle (``dist/loopgui/loopgui`` or the one file) instead of this checkout's Python.
+``--command`` measures a bundle (``dist/loopgui/loopgui`` or the one file) instead of this checkout's Python;
+``--before PATH`` also starts another checkout's loopgui, the two taking turns round by round (the ratio is what
+a shared machine can tell).  A checkout is compiled to bytecode first, as an installed loopgui is.
 Target (issue 25): first table ≤ 0.5 s at 10k connections.
 """
 
@@ -54,27 +56,37 @@ def one_start(cmd: list[str], repo: str) -> tuple[float, float, int]:
 def inside(args: argparse.Namespace) -> None:
     repo = os.path.abspath(args.repo)
     cmd = args.command.split() if args.command else [sys.executable, "-m", "loopgui"]
-    if not args.command:
-        compiled(repo)
+    # what is measured: name -> (command, checkout); with --before, the two take turns round by round
+    starts = {"loopgui": (cmd, repo)}
+    if args.before:
+        starts["before"] = ([sys.executable, "-m", "loopgui"], os.path.abspath(args.before))
+    for command, checkout in starts.values():
+        if command[:3] == [sys.executable, "-m", "loopgui"]:
+            compiled(checkout)
     load = os.getloadavg()[0]
     print(f"{' '.join(cmd)}; {os.cpu_count()} cores; load {load:.1f}; times from launch, median (min-max)")
     for size in args.sizes:
         with fixture.connections(size) as pids:
-            shown: list[float] = []
-            table: list[float] = []
+            shown: dict[str, list[float]] = {name: [] for name in starts}
+            table: dict[str, list[float]] = {name: [] for name in starts}
             rows = 0
             for _ in range(args.rounds):
-                s, t, rows = one_start(cmd, repo)
-                shown.append(s)
-                table.append(t)
-            if rows < 2 * size:
-                raise SystemExit(f"the first table had {rows} rows; the fixture holds {2 * size} connection ends")
-            print(
-                f"-- {size:,} connections ({len(pids)} holders): first table {rows:,} rows\n"
-                f"   window shown  {statistics.median(shown):.2f} s ({min(shown):.2f}-{max(shown):.2f})\n"
-                f"   first table   {statistics.median(table):.2f} s ({min(table):.2f}-{max(table):.2f})",
-                flush=True,
-            )
+                for name, (command, checkout) in starts.items():
+                    s, t, rows = one_start(command, checkout)
+                    shown[name].append(s)
+                    table[name].append(t)
+                    if rows < 2 * size:
+                        raise SystemExit(f"the first table had {rows} rows; the fixture holds {2 * size} ends")
+            print(f"-- {size:,} connections ({len(pids)} holders): first table {rows:,} rows", flush=True)
+            for name in starts:
+                first = statistics.median(table[name])
+                ratio = f"  {first / statistics.median(table['loopgui']):.2f}x loopgui" if name != "loopgui" else ""
+                print(
+                    f"   {name:8s} window shown {statistics.median(shown[name]):.2f} s "
+                    f"({min(shown[name]):.2f}-{max(shown[name]):.2f}), "
+                    f"first table {first:.2f} s ({min(table[name]):.2f}-{max(table[name]):.2f}){ratio}",
+                    flush=True,
+                )
 
 
 def main() -> None:
@@ -83,6 +95,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--command", default="", help="the program to start (default: this checkout's Python)")
     parser.add_argument("--repo", default=str(HERE.parent))
+    parser.add_argument("--before", default="", metavar="PATH", help="also start this checkout's loopgui, in turns")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inside or os.geteuid() != 0 or not shutil.which("unshare"):
