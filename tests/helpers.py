@@ -119,3 +119,17 @@ def loopback_server(
         stop.set()
         t.join(2)
         server.close()
+
+
+@contextlib.contextmanager
+def own_listener() -> Iterator[int]:
+    """This process listening on a loopback port (yielded) for as long as the block runs."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield server.getsockname()[1]
+
+
+def listener_pids(snapshot: Snapshot, port: int) -> list[int | None]:
+    """The owners the snapshot names for the listeners on ``port``."""
+    return [r.pid for r in snapshot.rows.values() if r.local_port == port and r.state == "LISTEN"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from loopgui.core.net import owners as owners_module
 from loopgui.core.net.owners import InodeOwners, _read_in_children
 from loopgui.core.net.scanner import NetlinkSource, Scanner
+from tests.helpers import listener_pids, own_listener
 from tests.unit.core.net.test_scanner import fake_proc
 
 
@@ -145,10 +145,7 @@ def test_the_first_scan_beside_a_window_dumps_in_a_child_and_names_this_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # a real scan of this process's own listening socket, the dump and the walk made in a child process
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        port = server.getsockname()[1]
+    with own_listener() as port:
         source = NetlinkSource()
         source.leave_a_core()
         assert source.first_walk_processes >= 1 and source.first_dump_aside
@@ -162,19 +159,14 @@ def test_the_first_scan_beside_a_window_dumps_in_a_child_and_names_this_process(
             real(family, protocol, out)
 
         monkeypatch.setattr(source, "dump", counted)
-        snap = Scanner(source).scan()
-        mine = [r for r in snap.rows.values() if r.local_port == port and r.state == "LISTEN"]
-        assert [r.pid for r in mine] == [parent]
+        assert listener_pids(Scanner(source).scan(), port) == [parent]
         assert dumps_here == []  # the child's dump was used
         later = Scanner(source).scan()  # later scans dump here, as always
-        assert dumps_here and any(r.local_port == port for r in later.rows.values())
+        assert dumps_here and listener_pids(later, port) == [parent]
 
 
 def test_when_the_child_cannot_dump_the_first_scan_dumps_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        port = server.getsockname()[1]
+    with own_listener() as port:
         source = NetlinkSource()
         source.leave_a_core()
 
@@ -182,6 +174,4 @@ def test_when_the_child_cannot_dump_the_first_scan_dumps_here(monkeypatch: pytes
             raise OSError("refused in the child")
 
         monkeypatch.setattr(source, "_dump_aside", refused)
-        snap = Scanner(source).scan()
-        mine = [r for r in snap.rows.values() if r.local_port == port and r.state == "LISTEN"]
-        assert [r.pid for r in mine] == [os.getpid()]
+        assert listener_pids(Scanner(source).scan(), port) == [os.getpid()]

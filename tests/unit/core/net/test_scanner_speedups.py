@@ -18,6 +18,7 @@ from loopgui.core.net.rows import AddressText, RowBuilder, new_row
 from loopgui.core.net.scanner import InodeOwners, NetlinkSource, Scanner
 from loopgui.core.net.sockets import SocketRow, diff_rows, make_key
 from loopgui.core.programs.processes import Owner
+from tests.helpers import listener_pids, own_listener
 from tests.unit.core.net.test_scanner import DONE, diag_msg, fake_proc
 
 FIELDS = {
@@ -334,15 +335,10 @@ def test_the_threaded_walk_stops_when_asked(tmp_path: Path) -> None:
 
 def test_the_first_scan_reads_owners_beside_the_dump(monkeypatch: pytest.MonkeyPatch) -> None:
     # a real scan of this process's own listening socket, with the walk in threads, names this process
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        port = server.getsockname()[1]
+    with own_listener() as port:
         source = NetlinkSource()
-        source.first_walk_threads = 2
-        snap = Scanner(source).scan()
-        mine = [r for r in snap.rows.values() if r.local_port == port and r.state == "LISTEN"]
-        assert [r.pid for r in mine] == [os.getpid()]
+        source.first_walk_threads, source.first_walk_processes = 2, 0
+        assert listener_pids(Scanner(source).scan(), port) == [os.getpid()]
 
 
 def test_with_file_sockets_shown_an_unchanged_scan_still_skips_the_owners(
