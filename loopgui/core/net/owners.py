@@ -87,7 +87,7 @@ class InodeOwners:
         answer: Any = None
         try:
             if processes >= 1:
-                jobs = [job for index, job in self._open_all(pids, should_stop, opened)]
+                jobs = list(self._open_all(pids, should_stop, opened))
                 answer = _read_in_children(jobs, processes, should_stop, found, failed, aside)
             else:
                 _read_in_threads(self._open_all(pids, should_stop, opened), threads, should_stop, found, failed)
@@ -106,8 +106,8 @@ class InodeOwners:
 
     def _open_all(
         self, pids: list[int], should_stop: StopCheck, opened: list[tuple[int, int, str | None, list[str], int]]
-    ) -> Iterator[tuple[int, tuple[int, int, list[str]]]]:
-        """Open each process's descriptor folder (added to ``opened``); yields (index, its chunks of links to read)."""
+    ) -> Iterator[Job]:
+        """Open each process's descriptor folder (added to ``opened``); yields its chunks of links to read."""
         for pid in pids:
             if should_stop():
                 return
@@ -118,7 +118,7 @@ class InodeOwners:
             index = len(opened)
             opened.append((pid, dfd, start, names, count))
             for i in range(0, len(names), _WALK_CHUNK):
-                yield index, (index, dfd, names[i : i + _WALK_CHUNK])
+                yield index, dfd, names[i : i + _WALK_CHUNK]
 
     def refresh(self, wanted: set[int], should_stop: StopCheck = never) -> dict[int, int]:
         self._scans += 1
@@ -306,7 +306,7 @@ Job = tuple[int, int, list[str]]  # (index of the process, its open descriptor f
 
 
 def _read_in_threads(
-    jobs: Iterator[tuple[int, Job]],
+    jobs: Iterator[Job],
     threads: int,
     should_stop: StopCheck,
     found: list[tuple[int, list[int]]],
@@ -329,7 +329,7 @@ def _read_in_threads(
     for w in workers:
         w.start()
     try:
-        for _, job in jobs:
+        for job in jobs:
             waiting.put(job)
     finally:
         for _ in workers:
