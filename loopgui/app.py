@@ -512,11 +512,9 @@ class StartupCollector:
         self._done = False
 
     def resume_after(self, window: MainWindow) -> None:
-        from PySide6.QtCore import Qt, QTimer
+        from PySide6.QtCore import QTimer
 
-        window.scan_thread.scanned.connect(
-            lambda _snapshot: QTimer.singleShot(0, self.resume), Qt.ConnectionType.QueuedConnection
-        )
+        window.first_table_shown.connect(self.resume)
         QTimer.singleShot(int(STARTUP_GC_LIMIT * 1000), self.resume)
 
     def resume(self) -> None:

@@ -6,7 +6,18 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Slot
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -95,7 +106,14 @@ def _banner(*buttons: QPushButton) -> tuple[QFrame, QLabel]:
 class MainWindow(QMainWindow):
     """Assembles the window: paste box, socket table, panels, menus, status bar.  What is being investigated and what
     the panels show lives in :class:`Investigation`; extension points: :meth:`add_tab`, :meth:`add_menu`,
-    :meth:`add_row_action`, :meth:`show_message`."""
+    :meth:`add_row_action`, :meth:`show_message`.
+
+    Signals:
+        first_table_shown(): once, when the first snapshot's table has been painted (the history writes that
+            snapshot only then, and the start's pause of the garbage collector ends).
+    """
+
+    first_table_shown = Signal()
 
     investigation: Investigation
     explain_panel: ExplainPanel
@@ -144,6 +162,7 @@ class MainWindow(QMainWindow):
 
         self.scan_thread = ScanThread(scanner or make_scanner(), self._settings.interval, self)
         self.scan_thread.scanned.connect(self._on_snapshot, Qt.ConnectionType.QueuedConnection)
+        self.first_table_shown.connect(self.scan_thread.shown)
         self.scan_thread.failed.connect(self._on_scan_failed, Qt.ConnectionType.QueuedConnection)
         self.model.counts_changed.connect(self._update_counts)
         self.close_flow = CloseFlow(
@@ -590,7 +609,7 @@ class MainWindow(QMainWindow):
         self._update_banner()
         if not self._table_shown:
             self._table_shown = True
-            QTimer.singleShot(0, self.scan_thread.shown)  # once the table has painted, the history may write it
+            QTimer.singleShot(0, self.first_table_shown.emit)  # once the table has painted
 
     @Slot(str)
     def _on_scan_failed(self, message: str) -> None:

@@ -27,7 +27,6 @@ from loopgui import app as app_module
 from loopgui.app import DESKTOP_FILE_NAME, StartupCollector, configure_app, parse_args, split_qt_args
 from loopgui.ui.main_window import MainWindow
 from loopgui.ui.plain import plain_message_box
-from loopgui.ui.scan_thread import ScanThread
 from loopgui.ui.settings import Settings
 from tests.helpers import row, scripted_scanner
 
@@ -273,21 +272,33 @@ def test_the_garbage_collector_rests_while_the_window_starts_then_walks_only_wha
 
 
 def test_the_garbage_collector_comes_back_even_when_no_scan_arrives(
-    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     was_on = gc.isenabled()
     try:
         gc.enable()
         monkeypatch.setattr(app_module, "STARTUP_GC_LIMIT", 0.2)
         startup = StartupCollector()
-
-        class NoScans:
-            scan_thread = ScanThread(scripted_scanner(lambda: [])[0])
-
-        startup.resume_after(NoScans())  # type: ignore[arg-type]
+        window = MainWindow(scripted_scanner(lambda: [])[0], settings, start=False)  # never scans
+        qtbot.addWidget(window)
+        startup.resume_after(window)
         assert not gc.isenabled()
         qtbot.waitUntil(gc.isenabled, timeout=3000)
     finally:
         gc.unfreeze()
         if not was_on:
             gc.disable()
+
+
+def test_the_window_says_once_that_its_first_table_is_shown(qtbot: QtBot, settings: Settings) -> None:
+    # the history's first write and the start's pause of the garbage collector both wait for this
+    scanner, source = scripted_scanner(lambda: [row(8000)])
+    window = MainWindow(scanner, settings)
+    qtbot.addWidget(window)
+    told: list[int] = []
+    window.first_table_shown.connect(lambda: told.append(source.calls))
+    qtbot.waitUntil(lambda: bool(told), timeout=5000)
+    window.refresh_now()
+    qtbot.waitUntil(lambda: source.calls >= told[0] + 2, timeout=5000)
+    assert len(told) == 1 and window.scan_thread._table_shown
+    window.scan_thread.stop()
