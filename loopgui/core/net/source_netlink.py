@@ -94,12 +94,12 @@ class NetlinkSource:
         self.include_files = False  # also read listening file sockets (SourceResult.files)
         self._files = FileRows()
         self._unix = unix.Dumper()
-        # the first scan reads every process's descriptors beside the kernel's dump, in this many threads (1: after
-        # the dump, in the scanning thread); see bench/README.md
-        self.first_walk_threads = WALK_THREADS if (os.cpu_count() or 1) > 1 else 1
+        # the first scan reads every process's descriptors beside the kernel's dump, in this many child processes,
+        # else (no fork) in this many threads (1: after the dump, in the scanning thread); see bench/README.md
         cores = os.cpu_count() or 1
         self.first_walk_processes = min(cores, WALK_PROCESSES) if cores > 1 and hasattr(os, "fork") else 0
-        # or, with a window loading beside the first scan (:meth:`leave_a_core`), the dump too in a child process
+        self.first_walk_threads = WALK_THREADS if cores > 1 else 1
+        # with a window loading beside the first scan (:meth:`leave_a_core`), the dump too in a child process
         self.first_dump_aside = False
         # The kernel walks its whole connection table for every TCP dump (about 1 ms of CPU even in an empty
         # network namespace on a machine with a large table).  While this namespace's TCP counters (sockets in use,
