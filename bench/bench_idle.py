@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -29,7 +28,7 @@ import psutil
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench.timing import private_env  # noqa: E402
+from bench.timing import isolate, private_env  # noqa: E402
 
 
 def hold_sockets() -> list[socket.socket]:
@@ -108,14 +107,8 @@ def main() -> None:
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-isolate", action="store_true", help="network namespace only, all processes seen")
     args = parser.parse_args()
-    if args.inside or os.geteuid() != 0 or not shutil.which("unshare"):
+    if args.inside or not isolate(__file__, processes=not args.no_isolate):
         inside(args)
-        return
-    own = [a for a in sys.argv[1:] if a != "--inside"]
-    script = 'ip link set lo up && exec "$@"'
-    cmd = [sys.executable, os.path.abspath(__file__), "--inside", *own]
-    spaces = ["-n"] if args.no_isolate else ["-n", "-p", "-f", "--mount-proc"]
-    subprocess.run(["unshare", *spaces, "sh", "-c", script, "sh", *cmd], check=True)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ import psutil
 
 from bench.churn import churning
 from bench.fixture import connections
+from bench.timing import isolate
 
 REPO = str(Path(__file__).resolve().parent.parent)
 
@@ -203,16 +204,6 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f}" if seconds >= 0.1 else f"{seconds * 1000:.1f}"
 
 
-def isolate() -> bool:
-    """Run this benchmark again in network and PID namespaces of its own (root only); False when it cannot."""
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        return False
-    cmd = [sys.executable, os.path.abspath(__file__), "--inside", *sys.argv[1:]]
-    script = 'ip link set lo up && exec "$@"'
-    subprocess.run(["unshare", "-n", "-p", "-f", "--mount-proc", "sh", "-c", script, "sh", *cmd], check=True)
-    return True
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000])
@@ -224,7 +215,7 @@ def main() -> None:
     parser.add_argument("--no-isolate", action="store_true", help="do not run in namespaces of its own")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not (args.inside or args.no_isolate) and isolate():
+    if not (args.inside or args.no_isolate) and isolate(__file__):
         return
     load = os.getloadavg()
     print(

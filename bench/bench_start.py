@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench import fixture  # noqa: E402
-from bench.timing import compiled, private_env  # noqa: E402
+from bench.timing import compiled, isolate, private_env  # noqa: E402
 
 _SHOWN = re.compile(r"window shown ([0-9.]+) s")
 _TABLE = re.compile(r"first table \((\d+) rows?\) shown ([0-9.]+) s")
@@ -98,13 +97,8 @@ def main() -> None:
     parser.add_argument("--before", default="", metavar="PATH", help="also start this checkout's loopgui, in turns")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.inside or os.geteuid() != 0 or not shutil.which("unshare"):
+    if args.inside or not isolate(__file__):
         inside(args)
-        return
-    own = [a for a in sys.argv[1:] if a != "--inside"]
-    script = 'ip link set lo up && exec "$@"'
-    cmd = [sys.executable, os.path.abspath(__file__), "--inside", *own]
-    subprocess.run(["unshare", "-n", "-p", "-f", "--mount-proc", "sh", "-c", script, "sh", *cmd], check=True)
 
 
 if __name__ == "__main__":
